@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::fputs("usage: tinylm train|generate|eval\n", stderr); return 2; }

@@ -1,0 +1,79 @@
+// The model interfaces every architecture implements.
+//
+//   LanguageModel   — generation and evaluation: reset_state(), step(token) → logits (V), evaluate(tokens).
+//                     Recurrent models, GPT and the Kneser-Ney n-gram baseline all implement it, so the sampler,
+//                     the CLI, the bindings and `eval` treat them alike.
+//   TrainableModel  — adds one flat parameter block and a forward/backward pair over (B,T) windows;
+//                     the trainer owns the loop (STYLE rule 5).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tinylm/tokenizer.hpp"
+
+namespace tinylm {
+
+struct Parameters;
+struct SafetensorsFile;
+struct TensorToWrite;
+class Rng;
+
+struct EvalStats {
+  double loss = 0;        // mean negative log-likelihood, nats per token
+  double perplexity = 0;  // exp(loss)
+  double accuracy = 0;    // fraction of tokens whose argmax prediction was right
+  int64_t tokens = 0;     // tokens predicted
+};
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  virtual std::string arch() const = 0;  // "rnn_tanh" | "rnn_relu" | "lstm" | "gru" | "gpt" | "ngram"
+  virtual int vocab_size() const = 0;
+  virtual int context_size() const { return 0; }  // tokens attended to; 0 = unbounded (recurrent, n-gram)
+  virtual nlohmann::json config_json() const = 0;  // stored in the model file; includes "arch"
+
+  // Generation. step() feeds one token and returns next-token logits (V), valid until the next call.
+  virtual void reset_state() = 0;
+  virtual const float* step(int32_t token) = 0;
+
+  // Teacher-forced scoring of tokens[1..n) given their prefixes, from a fresh state.
+  virtual EvalStats evaluate(const std::vector<int32_t>& tokens) = 0;
+
+  // Tensors to save (PyTorch names and layouts), pointing into the model's own storage.
+  virtual std::vector<TensorToWrite> tensors_to_save() const = 0;
+};
+
+class TrainableModel : public LanguageModel {
+ public:
+  virtual Parameters& parameters() = 0;
+  // Forward over B windows of T tokens: inputs, targets (B,T) row-major; a negative target is ignored.
+  // Returns the mean loss over counted targets and keeps the activations backward() needs.
+  // `training` enables dropout (drawing from rng). Recurrent models carry their hidden state from one call to
+  // the next (stateful truncated BPTT) until reset_train_state().
+  virtual float forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) = 0;
+  // Gradient of the last forward's mean loss, ACCUMULATED into parameters().grads.
+  virtual void backward() = 0;
+  virtual void reset_train_state() = 0;
+  // Logits (B,T,V) of the last forward.
+  virtual const float* logits() const = 0;
+};
+
+// A model file's contents: the network and the tokenizer it was trained with.
+struct Model {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<LanguageModel> network;
+};
+
+// Model files (safetensors; config, tokenizer and format version in __metadata__). Loading validates the
+// container, the config, every tensor's presence, dtype and shape before use, and throws Error naming the problem.
+Model load_model(const std::string& path);
+Model load_model_bytes(const uint8_t* bytes, size_t size);
+std::vector<uint8_t> serialize_model(const Model& model);
+void save_model(const Model& model, const std::string& path);  // atomic: temp file + rename
+
+}  // namespace tinylm

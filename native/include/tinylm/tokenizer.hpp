@@ -1,0 +1,51 @@
+// Tokenizers: text ⇄ token ids. One interface; kinds "char" (Unicode code points), "word" (Keras-like), and
+// "bpe" (byte-level, trainable). Every kind serialises to JSON (stored in the model file's metadata) and maps
+// anything it has not seen to <unk> instead of failing.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tinylm {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  virtual std::string kind() const = 0;  // "char" | "word" | "bpe"
+  virtual int vocab_size() const = 0;
+  virtual std::vector<int32_t> encode(std::string_view text) const = 0;
+  // The UTF-8 bytes a token stands for ("e", "whale", or a raw byte run for BPE); <unk> gives U+FFFD, <eos> "".
+  // A byte-level BPE token may hold part of a multi-byte character: stream decoders buffer it.
+  virtual std::string token_bytes(int32_t id) const = 0;
+  // Put between consecutive tokens when decoding: "" for char and bpe, " " for word.
+  virtual std::string separator() const { return ""; }
+  virtual std::string decode(const std::vector<int32_t>& ids) const;
+  virtual int unk_id() const = 0;  // always present
+  virtual int eos_id() const = 0;  // −1 when the tokenizer has no <eos>
+  virtual nlohmann::json to_json() const = 0;
+};
+
+// Builds any kind from its to_json(); throws Error naming the problem for malformed JSON.
+std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& json);
+
+struct CharTokenizerOptions {
+  bool lowercase = false;
+  int max_vocab = 0;         // 0 = keep every character seen; else the most frequent ones (ties by code point)
+  bool add_eos = false;
+};
+// Fits the vocabulary on `text` (code points; ids ordered by code point after the special tokens).
+std::unique_ptr<Tokenizer> fit_char_tokenizer(std::string_view text, const CharTokenizerOptions& options = {});
+
+struct WordTokenizerOptions {
+  bool lowercase = true;
+  std::string filters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";  // Keras default: characters dropped
+  int max_vocab = 0;         // 0 = unlimited; else the most frequent words (ties alphabetical)
+  bool add_eos = true;       // <eos> marks line ends
+};
+std::unique_ptr<Tokenizer> fit_word_tokenizer(std::string_view text, const WordTokenizerOptions& options = {});
+
+}  // namespace tinylm

@@ -1,0 +1,103 @@
+// The kernel list: every hot loop in tinylm, each with a SIMD implementation (xsimd, `*.cpp`) and a scalar
+// reference (`*_ref.cpp`, always built). Tests iterate this header's pairs; building with TINYLM_FORCE_SCALAR
+// routes the public names to the references for debugging.
+//
+// Conventions: row-major; outputs first, then inputs, then dimensions; `ld*` are row strides in floats.
+// Dimension letters: B batch, T time, C channels, V vocabulary, H hidden, M/N/K matrix sizes.
+// Backward kernels ACCUMULATE (+=) into gradients unless the name says otherwise.
+// Kernels take plain pointers and ranges and own no threads, so a caller may split work across a pool.
+#pragma once
+#include <cstdint>
+
+namespace tinylm {
+
+// ---- matrix multiply ------------------------------------------------------------------------------------
+// C (M,N) = beta*C + A·B,  beta ∈ {0, 1}: 0 overwrites C (C may hold garbage), 1 accumulates.
+//   sgemm_nn: A (M,K), B (K,N)             — dX = dY·W
+//   sgemm_nt: A (M,K), B (N,K), uses Bᵀ    — Y = X·Wᵀ (PyTorch Linear layout W (out,in))
+//   sgemm_tn: A (K,M), B (K,N), uses Aᵀ    — dW = dYᵀ·X
+void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+
+// y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
+
+namespace ref {
+void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
+}  // namespace ref
+
+// ---- element-wise ---------------------------------------------------------------------------------------
+// y = x in place allowed (y == x).
+void sigmoid_forward(float* y, const float* x, int64_t n);
+void tanh_forward(float* y, const float* x, int64_t n);
+void relu_forward(float* y, const float* x, int64_t n);
+// dx += dy * act'(from output y): sigmoid y(1-y), tanh 1-y², relu (y>0)
+void sigmoid_backward(float* dx, const float* dy, const float* y, int64_t n);
+void tanh_backward(float* dx, const float* dy, const float* y, int64_t n);
+void relu_backward(float* dx, const float* dy, const float* y, int64_t n);
+// y += alpha * x
+void axpy(float* y, float alpha, const float* x, int64_t n);
+// sum of x[i]^2 (gradient clipping), accumulated in double for stability over millions of elements
+double sum_squares(const float* x, int64_t n);
+
+namespace ref {
+void sigmoid_forward(float* y, const float* x, int64_t n);
+void tanh_forward(float* y, const float* x, int64_t n);
+void relu_forward(float* y, const float* x, int64_t n);
+void sigmoid_backward(float* dx, const float* dy, const float* y, int64_t n);
+void tanh_backward(float* dx, const float* dy, const float* y, int64_t n);
+void relu_backward(float* dx, const float* dy, const float* y, int64_t n);
+void axpy(float* y, float alpha, const float* x, int64_t n);
+double sum_squares(const float* x, int64_t n);
+}  // namespace ref
+
+// ---- fused recurrent gates (PyTorch equations and gate order) --------------------------------------------
+// LSTM, gate order i,f,g,o.
+//   forward: gates (B,4H) holds pre-activations x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh on entry and the activated
+//            i,f,g,o on return (the backward cache). c = f⊙c_prev + i⊙g;  h = o⊙tanh(c).
+//   backward: given dh (B,H) and dc (B,H) flowing into this step (dc from the next step, may be zeros),
+//            writes dgates (B,4H) = gradient w.r.t. the pre-activations (overwrites),
+//            and dc_prev (B,H) = gradient w.r.t. c_prev (overwrites). dc_prev may alias dc.
+void lstm_gates_forward(float* h, float* c, float* gates, const float* c_prev, int B, int H);
+void lstm_gates_backward(float* dgates, float* dc_prev, const float* dh, const float* dc, const float* gates,
+                         const float* c, const float* c_prev, int B, int H);
+
+// GRU, gate order r,z,n (PyTorch): r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙h_n),
+//   h = (1−z)⊙n + z⊙h_prev, where x_* = x·W_ihᵀ + b_ih and h_* = h_prev·W_hhᵀ + b_hh (b_hn inside r⊙(·)).
+//   forward: xgates (B,3H) holds x_* on entry and activated r,z,n on return; hgates (B,3H) holds h_* (kept:
+//            backward needs h_n). Writes h (B,H).
+//   backward: given dh (B,H), writes dxgates (B,3H) (gradient w.r.t. x_*) and dhgates (B,3H) (w.r.t. h_*),
+//            both overwritten, and ACCUMULATES the direct path z⊙dh into dh_prev (B,H).
+void gru_gates_forward(float* h, float* xgates, const float* hgates, const float* h_prev, int B, int H);
+void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+                        const float* hgates, const float* h_prev, int B, int H);
+
+namespace ref {
+void lstm_gates_forward(float* h, float* c, float* gates, const float* c_prev, int B, int H);
+void lstm_gates_backward(float* dgates, float* dc_prev, const float* dh, const float* dc, const float* gates,
+                         const float* c, const float* c_prev, int B, int H);
+void gru_gates_forward(float* h, float* xgates, const float* hgates, const float* h_prev, int B, int H);
+void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+                        const float* hgates, const float* h_prev, int B, int H);
+}  // namespace ref
+
+// ---- softmax + cross-entropy ----------------------------------------------------------------------------
+// forward: probs (N,V) = softmax(logits) row-wise (probs may alias logits); losses (N) = −log probs[target].
+//          A negative target marks a position to ignore: its loss is 0. Returns the sum of losses.
+// backward: dlogits (N,V) = dloss · (probs − onehot(target)) (overwrites; may alias probs); ignored rows → 0.
+double softmax_xent_forward(float* probs, float* losses, const float* logits, const int32_t* targets, int N, int V);
+void softmax_xent_backward(float* dlogits, const float* probs, const int32_t* targets, float dloss, int N, int V);
+// softmax in place over one row of length n (generation, attention)
+void softmax_inplace(float* x, int n);
+
+namespace ref {
+double softmax_xent_forward(float* probs, float* losses, const float* logits, const int32_t* targets, int N, int V);
+void softmax_xent_backward(float* dlogits, const float* probs, const int32_t* targets, float dloss, int N, int V);
+void softmax_inplace(float* x, int n);
+}  // namespace ref
+
+}  // namespace tinylm
