@@ -1,2 +1,53 @@
+// tinylm — train, sample and score language models from the command line.
 #include <cstdio>
-int main() { std::fputs("usage: tinylm train|generate|eval\n", stderr); return 2; }
+#include <cstring>
+#include <exception>
+
+#include "args.hpp"
+#include "common.hpp"
+#include "tinylm/error.hpp"
+
+namespace {
+
+const char* kUsage = R"(usage:
+  tinylm train    [--arch lstm|gru|rnn|rnn_tanh|rnn_relu|ngram] [--layers N] [--hidden H] [--embed E]
+                  [--data FILE] [--tokenizer char|word] [--vocab N] [--steps N] [--batch B] [--seq T]
+                  [--optimizer adam|adamw|rmsprop|sgd] [--lr X] [--momentum X] [--nesterov] [--weight-decay X]
+                  [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
+                  [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]
+                  [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE]
+  tinylm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
+                  [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
+                  [--fuse FILE --fuse-weight W]
+  tinylm eval     --model FILE [--data FILE]
+Without --data, train and eval use the default corpus (Moby Dick; eval scores its held-out last 10%).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tinylm::cli;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  try {
+    if (!std::strcmp(argv[1], "train")) return train_command(argc, argv);
+    if (!std::strcmp(argv[1], "generate")) return generate_command(argc, argv);
+    if (!std::strcmp(argv[1], "eval")) return eval_command(argc, argv);
+    if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    throw UsageError(std::string("unknown command '") + argv[1] + "'");
+  } catch (const UsageError& error) {
+    std::fprintf(stderr, "tinylm: %s\n%s", error.what(), kUsage);
+    return 2;
+  } catch (const tinylm::Error& error) {
+    std::fprintf(stderr, "tinylm: error: %s\n", error.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "tinylm: error: out of memory (try a smaller model, batch or text)\n");
+    return 1;
+  }
+}

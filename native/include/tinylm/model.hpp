@@ -59,6 +59,10 @@ class TrainableModel : public LanguageModel {
   // Gradient of the last forward's mean loss, ACCUMULATED into parameters().grads.
   virtual void backward() = 0;
   virtual void reset_train_state() = 0;
+  // The carried training state (recurrent hidden/cell states), so evaluation can run between training steps
+  // without disturbing stateful BPTT. Empty for stateless models.
+  virtual std::vector<float> carried_state() const { return {}; }
+  virtual void restore_carried_state(std::vector<float> state) {}
   // Logits (B,T,V) of the last forward.
   virtual const float* logits() const = 0;
 };

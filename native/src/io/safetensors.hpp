@@ -2,8 +2,10 @@
 //   header: { "<name>": {"dtype": "F32"|"F16"|"I8", "shape": [..], "data_offsets": [begin, end]}, ...,
 //             "__metadata__": { "<key>": "<string>", ... } }
 // Offsets are relative to the start of the data section. parse_safetensors validates everything — header length,
-// JSON, dtypes, shapes vs byte sizes, offsets in range, no overlaps, no gaps — before any tensor data is touched,
-// and throws Error with a message naming the problem.
+// JSON, dtypes, shapes vs byte sizes, offsets in range, no overlaps, no gaps, no trailing bytes, no duplicate keys,
+// __metadata__ strings only — before any tensor data is touched, and throws Error with a message naming the problem.
+// Tensor data is little-endian; the implementation assumes (and checks) a little-endian host (x86, ARM, wasm).
+// tests/parity/tinylm_safetensors.py is the PyTorch-side twin: same checks, byte-identical output.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -48,8 +50,9 @@ struct TensorToWrite {
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
                                            const std::map<std::string, std::string>& metadata);
 
-// File helpers. write_file_atomic writes `path.tmp-<pid>`, flushes, then renames over `path`: a crash leaves
-// either the old file or the new one, never half of one.
+// File helpers. write_file_atomic writes `path.tmp-<pid>`, flushes and fsyncs, then renames over `path`: a crash
+// leaves either the old file or the new one, never half of one. On failure it removes the temp file and throws Error
+// naming the path and the errno text. read_file_bytes throws Error naming the path if it is missing or unreadable.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 

@@ -1,0 +1,54 @@
+#include "args.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace tinylm::cli {
+
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& options,
+           const std::set<std::string>& switches) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + arg + "'");
+    const std::string name = arg.substr(2);
+    if (switches.count(name)) {
+      values_[name].push_back("1");
+    } else if (options.count(name)) {
+      if (i + 1 >= argv.size()) throw UsageError("--" + name + " needs a value");
+      values_[name].push_back(argv[++i]);
+    } else {
+      throw UsageError("unknown flag --" + name);
+    }
+  }
+}
+
+std::string Args::text(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+int Args::integer(const std::string& name, int fallback) const {
+  if (!has(name)) return fallback;
+  const std::string value = text(name, "");
+  char* end = nullptr;
+  const long parsed = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || parsed < INT32_MIN || parsed > INT32_MAX)
+    throw UsageError("--" + name + " expects an integer, got '" + value + "'");
+  return static_cast<int>(parsed);
+}
+
+double Args::number(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  const std::string value = text(name, "");
+  char* end = nullptr;
+  const double parsed = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0') throw UsageError("--" + name + " expects a number, got '" + value + "'");
+  return parsed;
+}
+
+}  // namespace tinylm::cli

@@ -1,0 +1,33 @@
+// tinylm eval: score a model on a text file (default: the held-out last 10% of the default corpus) and print one
+// JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
+#include <iostream>
+
+#include "args.hpp"
+#include "common.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+#include "train/batcher.hpp"
+
+namespace tinylm::cli {
+
+int eval_command(int argc, char** argv) {
+  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction"}, {});
+  if (!args.has("model")) throw UsageError("--model FILE is required");
+  Model model = load_model(args.text("model", ""));
+  std::vector<int32_t> tokens;
+  if (args.has("data")) {
+    tokens = model.tokenizer->encode(read_text_file(args.text("data", "")));
+  } else {
+    std::vector<int32_t> train;
+    split_tokens(model.tokenizer->encode(read_text_file(default_corpus_path())),
+                 float(args.number("val-fraction", 0.1)), &train, &tokens);
+  }
+  check(tokens.size() >= 2, "the text has ", tokens.size(), " token(s): at least 2 are needed to score one prediction");
+  const EvalStats stats = model.network->evaluate(tokens);
+  std::cout << nlohmann::json{{"loss", stats.loss}, {"perplexity", stats.perplexity}, {"accuracy", stats.accuracy},
+                              {"tokens", stats.tokens}}.dump()
+            << std::endl;
+  return 0;
+}
+
+}  // namespace tinylm::cli

@@ -1,0 +1,59 @@
+// tinylm generate: stream text from a model file to stdout, optionally blended with a second model (--fuse).
+#include <cstdio>
+#include <iostream>
+
+#include "args.hpp"
+#include "common.hpp"
+#include "generate/fusion.hpp"
+#include "generate/generator.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+
+namespace tinylm::cli {
+
+int generate_command(int argc, char** argv) {
+  const Args args(std::vector<std::string>(argv + 2, argv + argc),
+                  {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
+                   "repetition-window", "seed", "stop", "fuse", "fuse-weight"},
+                  {"stop-at-eos"});
+  if (!args.has("model")) throw UsageError("--model FILE is required");
+  Model model = load_model(args.text("model", ""));
+
+  GenerateOptions options;
+  options.max_tokens = args.integer("max-tokens", 200);
+  options.sampling.temperature = float(args.number("temperature", 1.0));
+  options.sampling.top_k = args.integer("top-k", 0);
+  options.sampling.top_p = float(args.number("top-p", 1.0));
+  options.sampling.repetition_penalty = float(args.number("repetition-penalty", 1.0));
+  options.sampling.repetition_window = args.integer("repetition-window", 0);
+  options.sampling.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  options.stop = args.all("stop");
+  options.stop_at_eos = args.flag("stop-at-eos");
+
+  LanguageModel* network = model.network.get();
+  Model fused_with;
+  std::unique_ptr<FusedModel> fusion;
+  if (args.has("fuse")) {
+    fused_with = load_model(args.text("fuse", ""));
+    check(fused_with.tokenizer->to_json() == model.tokenizer->to_json(),
+          "--fuse: the two models were trained with different tokenizers; fusion needs the same one");
+    fusion = std::make_unique<FusedModel>(*model.network, *fused_with.network, float(args.number("fuse-weight", 0.5)));
+    network = fusion.get();
+  }
+
+  const std::string prompt = args.text("prompt", "");
+  Generator generator(*network, *model.tokenizer, options);
+  generator.start(prompt);
+  std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+  std::string piece;
+  bool more = true;
+  while (more) {
+    more = generator.next(&piece);
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  }
+  std::fputc('\n', stdout);
+  return 0;
+}
+
+}  // namespace tinylm::cli

@@ -1,0 +1,215 @@
+// tinylm train: fit a tokenizer on the text, train a model with a live progress line, validate on the held-out
+// tail, keep the best checkpoint (atomic writes), and stop on the step budget, the time limit, early stopping,
+// or a non-finite loss (the checkpoint on disk stays the last good one).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "args.hpp"
+#include "common.hpp"
+#include "generate/generator.hpp"
+#include "models/ngram.hpp"
+#include "models/recurrent_lm.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+#include "train/trainer.hpp"
+
+namespace tinylm::cli {
+
+namespace {
+
+std::unique_ptr<Tokenizer> fit_tokenizer(const Args& args, const std::string& text) {
+  const std::string kind = args.text("tokenizer", "char");
+  if (kind == "char") {
+    CharTokenizerOptions options;
+    options.lowercase = args.flag("lowercase");
+    options.max_vocab = args.integer("vocab", 0);
+    return fit_char_tokenizer(text, options);
+  }
+  if (kind == "word") {
+    WordTokenizerOptions options;
+    options.lowercase = !args.flag("keep-case");
+    options.max_vocab = args.integer("vocab", 0);
+    return fit_word_tokenizer(text, options);
+  }
+  throw UsageError("--tokenizer must be char or word, got '" + kind + "'");
+}
+
+TrainOptions train_options(const Args& args) {
+  TrainOptions options;
+  options.steps = args.integer("steps", 1000);
+  options.batch = args.integer("batch", 32);
+  options.seq = args.integer("seq", 64);
+  const std::string optimizer = args.text("optimizer", "adam");
+  if (!parse_optimizer_kind(optimizer, &options.optimizer.kind))
+    throw UsageError("--optimizer must be adam, adamw, rmsprop or sgd, got '" + optimizer + "'");
+  options.optimizer.learning_rate = float(args.number("lr", 2e-3));
+  options.optimizer.momentum = float(args.number("momentum", 0));
+  options.optimizer.nesterov = args.flag("nesterov");
+  options.optimizer.weight_decay =
+      float(args.number("weight-decay", options.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0.0));
+  options.clip = float(args.number("clip", 0));
+  options.warmup_steps = args.integer("warmup", 0);
+  options.cosine = args.flag("cosine");
+  options.eval_batches = args.integer("eval-batches", 50);
+  options.patience = args.integer("patience", 0);
+  options.stateful = args.flag("stateful");
+  options.seed = static_cast<uint64_t>(args.integer("seed", 1));
+  if (options.steps < 0 || options.batch <= 0 || options.seq <= 0)
+    throw UsageError("--steps must be ≥ 0 and --batch, --seq positive");
+  return options;
+}
+
+void print_samples(LanguageModel& network, const Tokenizer& tokenizer, int count, int length) {
+  for (int i = 0; i < count; ++i) {
+    GenerateOptions options;
+    options.max_tokens = length;
+    options.sampling.temperature = 0.8f;
+    options.sampling.seed = static_cast<uint64_t>(i + 1);
+    Generator generator(network, tokenizer, options);
+    generator.start("\n");
+    std::string text, piece;
+    while (generator.next(&piece)) text += piece;
+    text += piece;
+    std::printf("--- sample %d (seed %d, temperature 0.8) ---\n%s\n", i + 1, i + 1, text.c_str());
+  }
+}
+
+int train_ngram(const Args& args, Model& model, const std::vector<int32_t>& train,
+                const std::vector<int32_t>& validation) {
+  const int order = args.integer("order", 5);
+  const auto started = std::chrono::steady_clock::now();
+  auto ngram = NgramModel::fit(train, model.tokenizer->vocab_size(), order);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  nlohmann::json report = {{"arch", "ngram"}, {"order", order}, {"train_tokens", train.size()},
+                           {"fit_seconds", seconds}};
+  if (validation.size() > 1) {
+    const EvalStats stats = ngram->evaluate(validation);
+    report["val_loss"] = stats.loss;
+    report["val_perplexity"] = stats.perplexity;
+    report["val_accuracy"] = stats.accuracy;
+  }
+  std::cout << report.dump() << std::endl;
+  model.network = std::move(ngram);
+  if (args.has("out")) save_model(model, args.text("out", ""));
+  print_samples(*model.network, *model.tokenizer, args.integer("samples", 0), 200);
+  return 0;
+}
+
+}  // namespace
+
+int train_command(int argc, char** argv) {
+  const Args args(std::vector<std::string>(argv + 2, argv + argc),
+                  {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
+                   "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
+                   "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log"},
+                  {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet"});
+  const std::string data_path = args.has("data") ? args.text("data", "") : default_corpus_path();
+  const std::string text = read_text_file(data_path);
+
+  Model model;
+  model.tokenizer = fit_tokenizer(args, text);
+  const std::vector<int32_t> tokens = model.tokenizer->encode(text);
+  std::vector<int32_t> train, validation;
+  split_tokens(tokens, float(args.number("val-fraction", 0.1)), &train, &validation);
+
+  const std::string arch = args.text("arch", "lstm");
+  if (arch == "ngram") return train_ngram(args, model, train, validation);
+
+  RecurrentConfig config;
+  if (!parse_cell_kind(arch, &config.cell))
+    throw UsageError("--arch must be lstm, gru, rnn, rnn_tanh, rnn_relu or ngram, got '" + arch + "'");
+  config.vocab_size = model.tokenizer->vocab_size();
+  config.embed_size = args.integer("embed", 64);
+  config.hidden_size = args.integer("hidden", 256);
+  config.num_layers = args.integer("layers", 2);
+  config.dropout = float(args.number("dropout", 0));
+  auto network = std::make_unique<RecurrentLM>(config);
+  Rng init_rng(static_cast<uint64_t>(args.integer("seed", 1)));
+  network->initialize(init_rng);
+
+  const TrainOptions options = train_options(args);
+  Trainer trainer(*network, train, validation, options);
+  const int eval_every = args.integer("eval-every", 200);
+  const double time_limit = args.number("time-limit", 0);
+  const std::string out = args.text("out", "");
+  std::ofstream log;
+  if (args.has("log")) log.open(args.text("log", ""));
+
+  std::fprintf(stderr, "training %s: %d×%d, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
+               arch.c_str(), config.num_layers, config.hidden_size, network->parameters().values.size(),
+               config.vocab_size, train.size(), validation.size());
+  ProgressLine progress(args.flag("quiet"));
+  const auto started = std::chrono::steady_clock::now();
+  double val_loss = NAN;
+  int checkpoint_step = 0;
+  model.network = std::move(network);
+  auto validate_and_checkpoint = [&](double elapsed) {
+    const EvalStats stats = trainer.validate();
+    val_loss = stats.loss;
+    const bool best = trainer.record_validation(stats.loss);
+    if (best && !out.empty()) {
+      save_model(model, out);
+      checkpoint_step = trainer.steps_done();
+    }
+    if (log.is_open()) {
+      log << nlohmann::json{{"step", trainer.steps_done()}, {"val_loss", stats.loss},
+                            {"val_perplexity", stats.perplexity}, {"val_accuracy", stats.accuracy},
+                            {"seconds", elapsed}}.dump()
+          << std::endl;
+    }
+  };
+
+  int64_t tokens_seen = 0;
+  std::string stop_note;
+  try {
+    while (!trainer.should_stop()) {
+      const StepReport report = trainer.step();
+      tokens_seen += report.tokens;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const bool validate_now = trainer.has_validation() &&
+                                (report.step % eval_every == 0 || report.step == options.steps);
+      if (validate_now) validate_and_checkpoint(elapsed);
+      const double rate = tokens_seen / std::max(elapsed, 1e-9);
+      const double eta = (options.steps - report.step) * double(report.tokens) / std::max(rate, 1e-9);
+      char line[256];
+      std::snprintf(line, sizeof(line), "step %d/%d | loss %.4f | val %s | %s tok/s | ETA %s", report.step,
+                    options.steps, report.loss,
+                    std::isnan(val_loss) ? "-" : std::to_string(val_loss).substr(0, 6).c_str(),
+                    format_rate(rate).c_str(), format_duration(eta).c_str());
+      progress.update(line, validate_now);
+      if (time_limit > 0 && elapsed >= time_limit) {
+        stop_note = "time limit reached";
+        if (!validate_now && trainer.has_validation()) validate_and_checkpoint(elapsed);
+        break;
+      }
+    }
+  } catch (const Error& error) {
+    progress.finish();
+    std::fprintf(stderr, "training stopped: %s\n", error.what());
+    if (checkpoint_step > 0)
+      std::fprintf(stderr, "the last good checkpoint is %s (step %d, validation loss %.4f)\n", out.c_str(),
+                   checkpoint_step, trainer.best_validation_loss());
+    return 1;
+  }
+  progress.finish();
+  if (stop_note.empty() && trainer.steps_done() < options.steps)
+    stop_note = "early stopping: no validation improvement in " + std::to_string(options.patience) + " validations";
+  if (!out.empty() && checkpoint_step == 0) {  // no validation ran: keep the final weights
+    save_model(model, out);
+    checkpoint_step = trainer.steps_done();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  nlohmann::json summary = {{"steps", trainer.steps_done()}, {"seconds", seconds},
+                            {"tokens_per_second", tokens_seen / std::max(seconds, 1e-9)}};
+  if (trainer.has_validation()) summary["best_val_loss"] = trainer.best_validation_loss();
+  if (!stop_note.empty()) summary["note"] = stop_note;
+  if (!out.empty()) summary["checkpoint"] = {{"path", out}, {"step", checkpoint_step}};
+  std::cout << summary.dump() << std::endl;
+  print_samples(*model.network, *model.tokenizer, args.integer("samples", 0), 300);
+  return 0;
+}
+
+}  // namespace tinylm::cli

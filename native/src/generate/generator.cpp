@@ -1,0 +1,106 @@
+#include "generate/generator.hpp"
+
+#include <algorithm>
+
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+size_t incomplete_utf8_suffix(const std::string& text) {
+  // Walk back over at most 3 continuation bytes to the lead byte, and see whether its sequence is complete.
+  const size_t size = text.size();
+  for (size_t back = 1; back <= std::min<size_t>(4, size); ++back) {
+    const unsigned char byte = static_cast<unsigned char>(text[size - back]);
+    if ((byte & 0xC0) == 0x80) continue;  // continuation byte
+    const size_t expected = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+    return expected > back ? back : 0;
+  }
+  return 0;  // only continuation bytes: invalid text, passed through as is
+}
+
+Generator::Generator(LanguageModel& model, const Tokenizer& tokenizer, const GenerateOptions& options)
+    : model_(model), tokenizer_(tokenizer), options_(options), sampler_(options.sampling, model.vocab_size()) {
+  check(tokenizer.vocab_size() == model.vocab_size(), "the tokenizer has ", tokenizer.vocab_size(),
+        " tokens but the model expects ", model.vocab_size());
+  check(options.max_tokens >= 0, "max tokens must be ≥ 0, got ", options.max_tokens);
+  for (const std::string& stop : options.stop) check(!stop.empty(), "stop sequences must not be empty");
+}
+
+void Generator::start(const std::string& prompt) {
+  model_.reset_state();
+  history_ = tokenizer_.encode(prompt);
+  if (history_.empty()) {
+    const int eos = tokenizer_.eos_id();
+    history_ = eos >= 0 ? std::vector<int32_t>{eos} : tokenizer_.encode("\n");
+    if (history_.empty()) history_ = {tokenizer_.unk_id()};
+  }
+  for (int32_t token : history_) logits_ = model_.step(token);
+  pending_.clear();
+  stop_reason_.clear();
+  generated_ = 0;
+  started_ = true;
+}
+
+bool Generator::next(std::string* piece) {
+  check(started_, "generator: call start() before next()");
+  piece->clear();
+  if (!stop_reason_.empty()) return false;
+  if (generated_ >= options_.max_tokens) {
+    stop_reason_ = "max_tokens";
+    *piece = take_safe_text(true);
+    return false;
+  }
+  const int32_t token = sampler_.sample(logits_, history_);
+  history_.push_back(token);
+  ++generated_;
+  if (options_.stop_at_eos && token == tokenizer_.eos_id()) {
+    stop_reason_ = "eos";
+    *piece = take_safe_text(true);
+    return false;
+  }
+  if (token == tokenizer_.eos_id()) {
+    pending_ += '\n';  // <eos> ends a line (word models) or a turn: shown as a line break, no separator after
+  } else {
+    const bool line_start = history_.size() >= 2 && history_[history_.size() - 2] == tokenizer_.eos_id();
+    if (!line_start) pending_ += tokenizer_.separator();  // word models: a space before every word
+    pending_ += tokenizer_.token_bytes(token);
+  }
+
+  for (const std::string& stop : options_.stop) {
+    const size_t at = pending_.find(stop);
+    if (at == std::string::npos) continue;
+    pending_.resize(at);
+    stop_reason_ = "stop";
+    *piece = take_safe_text(true);
+    return false;
+  }
+  if (generated_ < options_.max_tokens) logits_ = model_.step(token);
+  *piece = take_safe_text(false);
+  if (generated_ >= options_.max_tokens) {
+    stop_reason_ = "max_tokens";
+    *piece += take_safe_text(true);
+    return false;
+  }
+  return true;
+}
+
+std::string Generator::take_safe_text(bool final) {
+  size_t hold = 0;
+  if (!final) {
+    // Hold back a tail that could still grow into a stop sequence, or that ends mid-character.
+    for (const std::string& stop : options_.stop) {
+      for (size_t length = std::min(stop.size() - 1, pending_.size()); length > hold; --length) {
+        if (pending_.compare(pending_.size() - length, length, stop, 0, length) == 0) {
+          hold = length;
+          break;
+        }
+      }
+    }
+    hold = std::max(hold, incomplete_utf8_suffix(pending_));
+  }
+  std::string safe = pending_.substr(0, pending_.size() - hold);
+  pending_.erase(0, pending_.size() - hold);
+  return safe;
+}
+
+}  // namespace tinylm

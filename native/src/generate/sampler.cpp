@@ -1,0 +1,95 @@
+#include "generate/sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+void SamplingOptions::validate() const {
+  check(std::isfinite(temperature) && temperature >= 0, "temperature must be ≥ 0, got ", temperature);
+  check(top_k >= 0, "top-k must be ≥ 0 (0 = off), got ", top_k);
+  check(top_p > 0 && top_p <= 1, "top-p must be in (0, 1], got ", top_p);
+  check(std::isfinite(repetition_penalty) && repetition_penalty > 0, "repetition penalty must be > 0, got ",
+        repetition_penalty);
+  check(repetition_window >= 0, "repetition window must be ≥ 0, got ", repetition_window);
+}
+
+Sampler::Sampler(const SamplingOptions& options, int vocab_size)
+    : options_(options), vocab_size_(vocab_size), rng_(options.seed) {
+  options.validate();
+  check(vocab_size > 0, "sampler: vocabulary size must be positive, got ", vocab_size);
+  scores_.resize(vocab_size);
+  probabilities_.resize(vocab_size);
+  order_.resize(vocab_size);
+  seen_.resize(vocab_size);
+}
+
+int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
+  const int V = vocab_size_;
+  std::copy(logits, logits + V, scores_.begin());
+  for (int v = 0; v < V; ++v) {
+    check(!std::isnan(scores_[v]), "model produced a NaN logit for token ", v);
+  }
+
+  if (options_.repetition_penalty != 1.0f) {
+    std::fill(seen_.begin(), seen_.end(), uint8_t(0));
+    const size_t window = options_.repetition_window ? size_t(options_.repetition_window) : history.size();
+    for (size_t i = history.size() - std::min(window, history.size()); i < history.size(); ++i) {
+      if (history[i] >= 0 && history[i] < V) seen_[history[i]] = 1;
+    }
+    for (int v = 0; v < V; ++v) {
+      if (!seen_[v]) continue;
+      scores_[v] = scores_[v] > 0 ? scores_[v] / options_.repetition_penalty : scores_[v] * options_.repetition_penalty;
+    }
+  }
+
+  if (options_.temperature == 0.0f) {  // greedy: ties go to the lowest id
+    const int32_t best = int32_t(std::max_element(scores_.begin(), scores_.end()) - scores_.begin());
+    std::fill(probabilities_.begin(), probabilities_.end(), 0.0f);
+    probabilities_[best] = 1.0f;
+    return best;
+  }
+
+  // Softmax at temperature over candidates sorted best first (ties by id, for determinism).
+  std::iota(order_.begin(), order_.end(), 0);
+  const int keep_k = options_.top_k > 0 ? std::min(options_.top_k, V) : V;
+  auto better = [&](int32_t a, int32_t b) { return scores_[a] > scores_[b] || (scores_[a] == scores_[b] && a < b); };
+  std::partial_sort(order_.begin(), order_.begin() + keep_k, order_.end(), better);
+  const float max_score = scores_[order_[0]];
+  double total = 0;
+  std::fill(probabilities_.begin(), probabilities_.end(), 0.0f);
+  for (int i = 0; i < keep_k; ++i) {
+    const int32_t v = order_[i];
+    probabilities_[v] = std::exp((scores_[v] - max_score) / options_.temperature);
+    total += probabilities_[v];
+  }
+  // Nucleus: the smallest best-first prefix whose mass reaches top_p.
+  int kept = keep_k;
+  if (options_.top_p < 1.0f) {
+    double mass = 0;
+    for (int i = 0; i < keep_k; ++i) {
+      mass += probabilities_[order_[i]] / total;
+      if (mass >= options_.top_p) {
+        kept = i + 1;
+        break;
+      }
+    }
+    for (int i = kept; i < keep_k; ++i) probabilities_[order_[i]] = 0.0f;
+    total = 0;
+    for (int i = 0; i < kept; ++i) total += probabilities_[order_[i]];
+  }
+  for (int i = 0; i < kept; ++i) probabilities_[order_[i]] = float(probabilities_[order_[i]] / total);
+
+  const float coin = rng_.uniform();
+  float cumulative = 0;
+  for (int i = 0; i < kept; ++i) {
+    cumulative += probabilities_[order_[i]];
+    if (coin < cumulative) return order_[i];
+  }
+  return order_[kept - 1];  // rounding left the coin past the last bucket
+}
+
+}  // namespace tinylm

@@ -1,0 +1,83 @@
+// Model files: a safetensors container whose __metadata__ carries
+//   "format": "tinylm", "format_version": "1", "config": <model config JSON>, "tokenizer": <tokenizer JSON>
+// and whose tensors are the network's, named and laid out as PyTorch stores them. Loading checks the container,
+// then the metadata, then the config, then every tensor against the config, before the model is used.
+#include <memory>
+
+#include "io/safetensors.hpp"
+#include "models/ngram.hpp"
+#include "models/recurrent_lm.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+
+namespace tinylm {
+
+namespace {
+
+constexpr const char* kFormat = "tinylm";
+constexpr const char* kFormatVersion = "1";
+
+const std::string& metadata_field(const SafetensorsFile& file, const std::string& key) {
+  auto it = file.metadata.find(key);
+  check(it != file.metadata.end(), "not a tinylm model file: __metadata__ has no '", key,
+        "' entry (a plain PyTorch safetensors file? convert it with tools/convert_pytorch.py)");
+  return it->second;
+}
+
+nlohmann::json metadata_json(const SafetensorsFile& file, const std::string& key) {
+  const std::string& text = metadata_field(file, key);
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  check(!json.is_discarded(), "model file: __metadata__ '", key, "' is not valid JSON");
+  return json;
+}
+
+std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, const SafetensorsFile& file) {
+  check(config.is_object() && config.contains("arch") && config["arch"].is_string(),
+        "model file: config has no 'arch' string");
+  const std::string arch = config["arch"].get<std::string>();
+  if (arch == "ngram") return NgramModel::from_file(config, file);
+  CellKind cell;
+  if (parse_cell_kind(arch, &cell)) return RecurrentLM::from_file(config, file);
+  fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, ngram)");
+}
+
+}  // namespace
+
+Model load_model_bytes(const uint8_t* bytes, size_t size) {
+  const SafetensorsFile file = parse_safetensors(bytes, size);
+  const std::string& format = metadata_field(file, "format");
+  check(format == kFormat, "not a tinylm model file: format is '", format, "', expected '", kFormat, "'");
+  const std::string& version = metadata_field(file, "format_version");
+  check(version == kFormatVersion, "model file format version ", version, " is not supported by this build (",
+        "it reads version ", kFormatVersion, "); upgrade tinylm");
+  Model model;
+  model.tokenizer = tokenizer_from_json(metadata_json(file, "tokenizer"));
+  model.network = network_from_file(metadata_json(file, "config"), file);
+  check(model.tokenizer->vocab_size() == model.network->vocab_size(), "model file: the tokenizer has ",
+        model.tokenizer->vocab_size(), " tokens but the config says vocab_size ", model.network->vocab_size());
+  return model;
+}
+
+Model load_model(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  try {
+    return load_model_bytes(bytes.data(), bytes.size());
+  } catch (const Error& error) {
+    throw Error("cannot load '" + path + "': " + error.what());
+  }
+}
+
+std::vector<uint8_t> serialize_model(const Model& model) {
+  check(model.tokenizer && model.network, "serialize_model: the model is incomplete");
+  const std::map<std::string, std::string> metadata = {
+      {"format", kFormat},
+      {"format_version", kFormatVersion},
+      {"config", model.network->config_json().dump()},
+      {"tokenizer", model.tokenizer->to_json().dump()},
+  };
+  return serialize_safetensors(model.network->tensors_to_save(), metadata);
+}
+
+void save_model(const Model& model, const std::string& path) { write_file_atomic(path, serialize_model(model)); }
+
+}  // namespace tinylm

@@ -1,0 +1,442 @@
+// safetensors reader/writer, IEEE half conversions and the file helpers that model save/load stand on.
+//
+// Contract (see safetensors.hpp): parse_safetensors checks the whole header — length, JSON shape, dtypes, shapes,
+// offsets, overlaps, gaps, duplicate names, metadata — before it copies a single data byte, and every failure is a
+// tinylm::Error naming the tensor and the offending value. serialize_safetensors writes what the reference
+// implementation (huggingface/safetensors) writes: compact JSON, tensors contiguous in the given order, header
+// padded with spaces to a multiple of 8. Tensor bytes are little-endian; this file assumes a little-endian host
+// (x86, ARM, WebAssembly) and refuses to run on anything else rather than silently writing byte-swapped files.
+// It is not a general safetensors library: only F32, F16 and I8 exist, and I8 is parsed but never converted here.
+#include "io/safetensors.hpp"
+
+#include <unistd.h>  // getpid, fsync (POSIX; Emscripten provides both for its in-memory file system)
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <nlohmann/json.hpp>
+
+namespace tinylm {
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "safetensors.cpp copies tensor bytes as they lie in memory, which needs a little-endian host");
+#endif
+
+namespace {
+
+// Compilers without __BYTE_ORDER__ still get the check, once per parse/serialize (folded to a constant anyway).
+void check_little_endian_host() {
+  const uint16_t probe = 1;
+  uint8_t first_byte = 0;
+  std::memcpy(&first_byte, &probe, 1);
+  check(first_byte == 1, "safetensors: this host is big-endian; tinylm reads and writes little-endian tensor data "
+                         "only");
+}
+
+// The reference implementation's limit: a real header (a few hundred tensors) is kilobytes.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr const char* kMetadataKey = "__metadata__";
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;  // keeps tensors in the caller's order when writing
+
+// ---- dtype names -------------------------------------------------------------------------------------------
+
+bool parse_dtype(const std::string& name, DType* dtype) {
+  for (DType candidate : {DType::F32, DType::F16, DType::I8}) {
+    if (name == dtype_name(candidate)) {
+      *dtype = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::I8: return "I8";
+  }
+  fail("dtype_name: invalid DType value ", static_cast<int>(dtype));
+}
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return 4;
+    case DType::F16: return 2;
+    case DType::I8: return 1;
+  }
+  fail("dtype_size: invalid DType value ", static_cast<int>(dtype));
+}
+
+// ---- IEEE 754 binary16 <-> binary32 ------------------------------------------------------------------------
+// Bit manipulation rather than _Float16 or F16C so native and wasm builds produce identical bits.
+
+uint16_t float_to_half(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const uint32_t exponent = (bits >> 23) & 0xffu;
+  const uint32_t mantissa = bits & 0x7fffffu;
+
+  if (exponent == 0xffu) {
+    if (mantissa == 0) return sign | 0x7c00u;  // infinity
+    // NaN: keep the top payload bits and set the quiet bit so the payload can never truncate to infinity.
+    return static_cast<uint16_t>(sign | 0x7e00u | (mantissa >> 13));
+  }
+  const int32_t half_exponent = static_cast<int32_t>(exponent) - 127 + 15;
+  if (half_exponent >= 31) return sign | 0x7c00u;  // beyond 65504 + half an ulp: infinity
+  if (half_exponent <= 0) {
+    // Half subnormal (or zero): the value is h * 2^-24. Below 2^-25 everything rounds to zero; exactly 2^-25 is a
+    // tie and goes to the even neighbour, zero.
+    if (half_exponent < -10) return sign;
+    const uint32_t significand = mantissa | 0x800000u;  // implicit leading 1 made explicit
+    const uint32_t shift = static_cast<uint32_t>(14 - half_exponent);  // 14..24
+    uint32_t half_bits = significand >> shift;
+    const uint32_t remainder = significand & ((1u << shift) - 1);
+    const uint32_t halfway = 1u << (shift - 1);
+    if (remainder > halfway || (remainder == halfway && (half_bits & 1u))) ++half_bits;  // may carry to the
+    return static_cast<uint16_t>(sign | half_bits);  // smallest normal, whose encoding is exactly that carry
+  }
+  uint32_t half_bits = (static_cast<uint32_t>(half_exponent) << 10) | (mantissa >> 13);
+  const uint32_t remainder = mantissa & 0x1fffu;
+  if (remainder > 0x1000u || (remainder == 0x1000u && (half_bits & 1u))) ++half_bits;  // a carry out of the
+  return static_cast<uint16_t>(sign | half_bits);  // mantissa bumps the exponent, up to infinity: both correct
+}
+
+float half_to_float(uint16_t bits) {
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t exponent = (bits >> 10) & 0x1fu;
+  const uint32_t mantissa = bits & 0x3ffu;
+  uint32_t float_bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      float_bits = sign;  // signed zero
+    } else {
+      // Subnormal: mantissa * 2^-24 is exact in float32 (11 significant bits at most).
+      const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+      return sign ? -magnitude : magnitude;
+    }
+  } else if (exponent == 31) {
+    float_bits = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN (payload kept)
+  } else {
+    float_bits = sign | ((exponent - 15 + 127) << 23) | (mantissa << 13);
+  }
+  float value;
+  std::memcpy(&value, &float_bits, sizeof value);
+  return value;
+}
+
+// ---- parsing -----------------------------------------------------------------------------------------------
+
+namespace {
+
+uint64_t read_u64_le(const uint8_t* bytes) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[i];
+  return value;
+}
+
+const char* json_type(const Json& value) { return value.type_name(); }
+
+// Parses the header text, rejecting duplicate keys at any depth (nlohmann would silently keep the last one, and a
+// file with two 'head.weight' entries is corrupt, not ambiguous).
+Json parse_header_json(const char* text, size_t length) {
+  std::vector<std::set<std::string>> keys_of_open_objects;
+  std::string duplicate_key;
+  bool duplicate_is_tensor_name = false;
+  auto on_event = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys_of_open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      keys_of_open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && duplicate_key.empty()) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!keys_of_open_objects.back().insert(key).second) {
+        duplicate_key = key;
+        duplicate_is_tensor_name = keys_of_open_objects.size() == 1;
+      }
+    }
+    return true;
+  };
+  Json header;
+  try {
+    header = Json::parse(text, text + length, on_event);
+  } catch (const Json::exception& error) {
+    fail("safetensors header is not valid JSON (", error.what(),
+         ") — HINT: the file is corrupt, truncated, or not a safetensors file");
+  }
+  if (!duplicate_key.empty()) {
+    if (duplicate_is_tensor_name) fail("safetensors header: duplicate tensor name '", duplicate_key, "'");
+    fail("safetensors header: duplicate key '", duplicate_key, "' inside an entry");
+  }
+  return header;
+}
+
+std::map<std::string, std::string> parse_metadata(const Json& metadata) {
+  check(metadata.is_object(), "safetensors header: __metadata__ must be an object of strings, got ",
+        json_type(metadata));
+  std::map<std::string, std::string> result;
+  for (const auto& [key, value] : metadata.items()) {
+    check(value.is_string(), "safetensors header: __metadata__ must be an object of strings, but key '", key,
+          "' holds a ", json_type(value), " — HINT: encode structured values (config, tokenizer) as JSON strings");
+    result[key] = value.get<std::string>();
+  }
+  return result;
+}
+
+// Validates one header entry against the data section size and returns it; nothing is read from the data.
+SafetensorsEntry parse_entry(const std::string& name, const Json& entry, size_t data_size) {
+  check(entry.is_object(), "tensor '", name, "': header entry must be an object, got ", json_type(entry));
+  for (const char* field : {"dtype", "shape", "data_offsets"}) {
+    check(entry.contains(field), "tensor '", name, "': missing '", field, "' in header entry");
+  }
+  const Json& dtype_json = entry["dtype"];
+  const Json& shape_json = entry["shape"];
+  const Json& offsets_json = entry["data_offsets"];
+
+  check(dtype_json.is_string(), "tensor '", name, "': 'dtype' must be a string, got ", json_type(dtype_json));
+  SafetensorsEntry result;
+  result.name = name;
+  const std::string& dtype_text = dtype_json.get_ref<const std::string&>();
+  check(parse_dtype(dtype_text, &result.dtype), "tensor '", name, "': unknown dtype '", dtype_text,
+        "' (supported: F32, F16, I8) — HINT: convert in PyTorch with tensor.float() or tensor.half() before saving");
+
+  check(shape_json.is_array(), "tensor '", name, "': 'shape' must be an array of integers, got ",
+        json_type(shape_json));
+  // Every prefix product must fit int64, so shape_numel (which multiplies left to right in int64) stays exact.
+  uint64_t numel = 1;
+  for (const Json& dim_json : shape_json) {
+    check(dim_json.is_number_integer(), "tensor '", name, "': shape ", shape_json.dump(),
+          " must hold integers, found ", dim_json.dump());
+    check(dim_json.is_number_unsigned(), "tensor '", name, "': negative dimension ", dim_json.dump(), " in shape ",
+          shape_json.dump());
+    const uint64_t dim = dim_json.get<uint64_t>();
+    const uint64_t int64_limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    check(dim <= int64_limit && (dim == 0 || numel <= int64_limit / dim), "tensor '", name, "': shape ",
+          shape_json.dump(), " has too many elements (element count overflows)");
+    result.shape.push_back(static_cast<int64_t>(dim));
+    numel *= dim;
+  }
+  const uint64_t element_size = dtype_size(result.dtype);
+  check(numel <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / element_size,
+        "tensor '", name, "': shape ", shape_json.dump(), " has too many elements (element count overflows)");
+  const uint64_t expected_bytes = numel * element_size;
+
+  check(offsets_json.is_array() && offsets_json.size() == 2, "tensor '", name,
+        "': 'data_offsets' must be an array [begin, end], got ", offsets_json.dump());
+  for (const Json& offset : offsets_json) {
+    check(offset.is_number_unsigned(), "tensor '", name, "': data_offsets ", offsets_json.dump(),
+          " must be non-negative integers");
+  }
+  const uint64_t begin = offsets_json[0].get<uint64_t>();
+  const uint64_t end = offsets_json[1].get<uint64_t>();
+  check(begin <= end, "tensor '", name, "': data_offsets ", offsets_json.dump(), " begin ", begin,
+        " is after end ", end);
+  check(end <= data_size, "truncated file: tensor '", name, "' ends at byte ", end, " but the data section has ",
+        data_size, " bytes — HINT: the file was cut short (interrupted download or copy?)");
+  check(end - begin == expected_bytes, "tensor '", name, "': data_offsets ", offsets_json.dump(), " span ",
+        end - begin, " bytes but shape ", shape_json.dump(), " of ", dtype_text, " needs ", expected_bytes, " bytes");
+  result.begin = static_cast<size_t>(begin);
+  result.end = static_cast<size_t>(end);
+  return result;
+}
+
+// Entries sorted by offset must tile the data section exactly: no overlaps (two tensors sharing bytes), no gaps
+// and no trailing bytes (both mean the header and the data disagree).
+void check_tiling(const std::vector<SafetensorsEntry>& sorted_entries, size_t data_size) {
+  size_t covered_until = 0;
+  const SafetensorsEntry* previous = nullptr;
+  for (const SafetensorsEntry& entry : sorted_entries) {
+    if (entry.begin < covered_until) {
+      fail("safetensors header: tensors '", previous->name, "' [", previous->begin, ", ", previous->end, ") and '",
+           entry.name, "' [", entry.begin, ", ", entry.end, ") overlap");
+    }
+    check(entry.begin == covered_until, "safetensors header: gap before tensor '", entry.name, "': it starts at byte ",
+          entry.begin, " but the previous tensor ends at byte ", covered_until);
+    covered_until = entry.end;
+    previous = &entry;
+  }
+  check(covered_until == data_size, "safetensors file: the data section has ", data_size,
+        " bytes but the tensors cover only ", covered_until, " — HINT: trailing bytes mean a corrupt file");
+}
+
+}  // namespace
+
+SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size) {
+  check_little_endian_host();
+  check(size >= 8, "file too short for safetensors: ", size,
+        " bytes, but the 8-byte header length alone needs 8 — HINT: the file is empty or truncated");
+  const uint64_t header_length = read_u64_le(bytes);
+  check(header_length <= kMaxHeaderBytes, "safetensors header length ", header_length, " bytes is absurd (limit ",
+        kMaxHeaderBytes, ") — HINT: this is not a safetensors file, or its first 8 bytes are corrupt");
+  check(header_length <= size - 8, "safetensors header length ", header_length, " is larger than the file (",
+        size - 8, " bytes after the 8-byte length) — HINT: the file is truncated or not a safetensors file");
+
+  const char* header_text = reinterpret_cast<const char*>(bytes + 8);
+  const Json header = parse_header_json(header_text, static_cast<size_t>(header_length));
+  check(header.is_object(), "safetensors header must be a JSON object, got ", json_type(header));
+
+  const size_t data_offset = 8 + static_cast<size_t>(header_length);
+  const size_t data_size = size - data_offset;
+  SafetensorsFile file;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == kMetadataKey) {
+      file.metadata = parse_metadata(entry);
+    } else {
+      file.tensors.push_back(parse_entry(name, entry, data_size));
+    }
+  }
+  std::sort(file.tensors.begin(), file.tensors.end(), [](const SafetensorsEntry& a, const SafetensorsEntry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  check_tiling(file.tensors, data_size);
+
+  file.data.assign(bytes + data_offset, bytes + size);
+  return file;
+}
+
+const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
+  for (const SafetensorsEntry& entry : tensors) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+std::vector<float> SafetensorsFile::read_f32(const SafetensorsEntry& entry) const {
+  check(entry.dtype != DType::I8, "tensor '", entry.name,
+        "' is I8 (quantised): it needs its per-row scales, so read_f32 cannot convert it");
+  const size_t count = static_cast<size_t>(shape_numel(entry.shape));
+  // Entries from parse_safetensors always pass this; a hand-made entry must not read out of bounds.
+  const bool in_bounds = entry.begin <= entry.end && entry.end <= data.size() &&
+                         entry.end - entry.begin == count * dtype_size(entry.dtype);
+  check(in_bounds, "tensor '", entry.name, "': bytes [", entry.begin, ", ", entry.end, ") do not hold shape ",
+        shape_string(entry.shape), " of ", dtype_name(entry.dtype), " within ", data.size(), " data bytes");
+  std::vector<float> values(count);
+  const uint8_t* source = data.data() + entry.begin;
+  if (entry.dtype == DType::F32) {
+    if (count) std::memcpy(values.data(), source, count * sizeof(float));
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t half_bits;
+      std::memcpy(&half_bits, source + 2 * i, sizeof half_bits);
+      values[i] = half_to_float(half_bits);
+    }
+  }
+  return values;
+}
+
+// ---- serializing -------------------------------------------------------------------------------------------
+
+std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
+                                           const std::map<std::string, std::string>& metadata) {
+  check_little_endian_host();
+  OrderedJson header = OrderedJson::object();
+  if (!metadata.empty()) header[kMetadataKey] = metadata;  // first, as the reference implementation writes it
+
+  std::set<std::string> names;
+  uint64_t data_size = 0;
+  for (const TensorToWrite& tensor : tensors) {
+    check(!tensor.name.empty(), "serialize_safetensors: a tensor has an empty name");
+    check(tensor.name != kMetadataKey, "serialize_safetensors: '", kMetadataKey, "' is reserved, not a tensor name");
+    check(names.insert(tensor.name).second, "serialize_safetensors: duplicate tensor name '", tensor.name, "'");
+    check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16, "serialize_safetensors: tensor '", tensor.name,
+          "' has dtype ", dtype_name(tensor.dtype), "; only F32 and F16 can be written from float values");
+    for (int64_t dim : tensor.shape) {
+      check(dim >= 0, "serialize_safetensors: tensor '", tensor.name, "' has negative dimension ", dim, " in shape ",
+            shape_string(tensor.shape));
+    }
+    const uint64_t bytes = static_cast<uint64_t>(shape_numel(tensor.shape)) * dtype_size(tensor.dtype);
+    check(bytes == 0 || tensor.values != nullptr, "serialize_safetensors: tensor '", tensor.name,
+          "' has no values pointer");
+    header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
+                           {"shape", tensor.shape},
+                           {"data_offsets", {data_size, data_size + bytes}}};
+    data_size += bytes;
+  }
+
+  std::string header_text;
+  try {
+    header_text = header.dump();
+  } catch (const OrderedJson::exception& error) {
+    fail("serialize_safetensors: cannot encode the header (", error.what(),
+         ") — HINT: tensor names and metadata must be valid UTF-8");
+  }
+  header_text.append((8 - header_text.size() % 8) % 8, ' ');  // the spec pads the header to an 8-byte boundary
+  check(data_size <= std::numeric_limits<size_t>::max() - 8 - header_text.size(),
+        "serialize_safetensors: ", data_size, " bytes of tensor data do not fit in memory");
+
+  std::vector<uint8_t> file(8 + header_text.size() + static_cast<size_t>(data_size));
+  uint64_t header_length = header_text.size();
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<uint8_t>(header_length >> (8 * i));
+  std::memcpy(file.data() + 8, header_text.data(), header_text.size());
+  uint8_t* out = file.data() + 8 + header_text.size();
+  for (const TensorToWrite& tensor : tensors) {
+    const size_t count = static_cast<size_t>(shape_numel(tensor.shape));
+    if (tensor.dtype == DType::F32) {
+      if (count) std::memcpy(out, tensor.values, count * sizeof(float));
+      out += count * sizeof(float);
+    } else {
+      for (size_t i = 0; i < count; ++i, out += 2) {
+        const uint16_t half_bits = float_to_half(tensor.values[i]);
+        std::memcpy(out, &half_bits, sizeof half_bits);
+      }
+    }
+  }
+  return file;
+}
+
+// ---- files -------------------------------------------------------------------------------------------------
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::FILE* stream = std::fopen(path.c_str(), "rb");
+  if (!stream) fail("cannot open '", path, "' for reading: ", std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  size_t got;
+  errno = 0;
+  while ((got = std::fread(chunk, 1, sizeof chunk, stream)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+  const int read_errno = errno;
+  const bool failed = std::ferror(stream) != 0;
+  std::fclose(stream);
+  if (failed) fail("cannot read '", path, "': ", std::strerror(read_errno));
+  return bytes;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  // Same directory as `path`, so the final rename never crosses file systems (which would not be atomic).
+  const std::string temp_path = path + ".tmp-" + std::to_string(static_cast<long>(getpid()));
+  auto fail_and_clean_up = [&](const char* step, int error_number) {
+    std::remove(temp_path.c_str());
+    fail("cannot write '", path, "': ", step, " '", temp_path, "' failed: ", std::strerror(error_number),
+         " — the previous contents of '", path, "', if any, are unchanged");
+  };
+
+  std::FILE* stream = std::fopen(temp_path.c_str(), "wb");
+  if (!stream) fail_and_clean_up("creating", errno);
+  const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), stream) == bytes.size();
+  if (!written) {
+    const int write_errno = errno;
+    std::fclose(stream);
+    fail_and_clean_up("writing", write_errno);
+  }
+  // fsync before rename: otherwise a crash after the rename can leave `path` naming a file whose data never
+  // reached the disk.
+  if (std::fflush(stream) != 0 || fsync(fileno(stream)) != 0) {
+    const int flush_errno = errno;
+    std::fclose(stream);
+    fail_and_clean_up("flushing", flush_errno);
+  }
+  if (std::fclose(stream) != 0) fail_and_clean_up("closing", errno);
+  if (std::rename(temp_path.c_str(), path.c_str()) != 0) fail_and_clean_up("renaming", errno);
+}
+
+}  // namespace tinylm

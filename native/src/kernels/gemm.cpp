@@ -1,0 +1,254 @@
+// SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemv (contract in kernels.hpp).
+//
+// Generic in the register width of this build (fbatch::size = 16 AVX-512, 8 AVX, 4 SSE/wasm):
+//  * sgemm (Goto/BLIS): A and B are copied block by block into panels laid out in the order the micro-kernel
+//    reads them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and
+//    B-vector pair. The packed A micro-panel (KC×MR) stays in L1, the packed B block (KC×NC) in L2. The three
+//    layouts differ only in how their panels are packed.
+//  * sgemv: rows of A against x, one vector accumulator per row, reduced once at the end (memory-bound, so no
+//    packing).
+// Pack buffers are thread_local and only grow, so steady-state calls never allocate.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/kernels.hpp"
+#include "kernels/simd.hpp"
+
+namespace tinylm {
+
+namespace {
+
+using simd::fbatch;
+using simd::fwidth;
+using simd::load;
+using simd::store;
+using simd::unroll;
+using index_t = std::ptrdiff_t;
+
+// ---- tile and block sizes --------------------------------------------------------------------------------
+// NR = 2 registers of columns; MR rows so that MR×2 accumulators + 2 B vectors + 1 broadcast fit the register
+// file: 14×2 = 28 of 32 zmm (AVX-512), 6×2 = 12 of 16 ymm/xmm (AVX2, SSE, wasm SIMD128).
+constexpr int NV = 2;
+constexpr int NR = NV * fwidth;
+constexpr int MR = fwidth >= 16 ? 14 : 6;
+constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B = 14 KB (AVX-512), L1-resident
+constexpr int MC = MR * 20;   // rows of A packed per block
+constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
+constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
+
+// A logical matrix operand: element (r, c) is data[r*ld + c], or data[c*ld + r] when transposed.
+struct Operand {
+  const float* data;
+  int ld;
+  bool transposed;
+};
+
+// A 64-byte aligned view into a thread_local vector that grows to the largest request and is then reused.
+float* scratch(std::vector<float>& storage, std::size_t floats) {
+  constexpr std::size_t align_floats = 64 / sizeof(float);
+  if (storage.size() < floats + align_floats) storage.resize(floats + align_floats);
+  auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+  auto aligned = (address + 63) & ~std::uintptr_t(63);
+  return storage.data() + (aligned - address) / sizeof(float);
+}
+
+// ---- packing ---------------------------------------------------------------------------------------------
+// A block rows [i0, i0+mc) × depth [k0, k0+kc) → panels of MR rows; panel p holds (kc, MR) at ap + p·MR·kc.
+// Rows past mc are zero so the micro-kernel always runs a full tile.
+void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
+  for (int p0 = 0; p0 < mc; p0 += MR) {
+    const int rows = std::min(MR, mc - p0);
+    float* panel = ap + index_t(p0) * kc;
+    if (A.transposed) {  // A stored (K, M): each k gives `rows` contiguous floats
+      for (int k = 0; k < kc; ++k) {
+        const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
+        float* dst = panel + index_t(k) * MR;
+        for (int i = 0; i < rows; ++i) dst[i] = src[i];
+        for (int i = rows; i < MR; ++i) dst[i] = 0.0f;
+      }
+    } else {  // A stored (M, K): a transposing copy; k outer so each panel row is written contiguously
+      const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
+      if (rows == MR) {
+        for (int k = 0; k < kc; ++k)
+          unroll<MR>([&](auto i) { panel[index_t(k) * MR + i] = src[index_t(i) * A.ld + k]; });
+      } else {
+        for (int k = 0; k < kc; ++k)
+          for (int i = 0; i < MR; ++i) panel[index_t(k) * MR + i] = i < rows ? src[index_t(i) * A.ld + k] : 0.0f;
+      }
+    }
+  }
+}
+
+// B block depth [k0, k0+kc) × columns [j0, j0+nc) → panels of NR columns; panel p holds (kc, NR) at
+// bp + p·NR·kc. Columns past nc are zero.
+void pack_b(float* bp, const Operand& B, int j0, int nc, int k0, int kc) {
+  for (int p0 = 0; p0 < nc; p0 += NR) {
+    const int cols = std::min(NR, nc - p0);
+    float* panel = bp + index_t(p0) * kc;
+    if (!B.transposed) {  // B stored (K, N): each k gives `cols` contiguous floats
+      for (int k = 0; k < kc; ++k) {
+        const float* src = B.data + index_t(k0 + k) * B.ld + j0 + p0;
+        float* dst = panel + index_t(k) * NR;
+        if (cols == NR) {
+          unroll<NV>([&](auto v) { store(dst + v * fwidth, load(src + v * fwidth)); });
+        } else {
+          for (int j = 0; j < cols; ++j) dst[j] = src[j];
+          for (int j = cols; j < NR; ++j) dst[j] = 0.0f;
+        }
+      }
+    } else {  // B stored (N, K): a transposing copy; k outer so each panel row is written contiguously
+      const float* src = B.data + index_t(j0 + p0) * B.ld + k0;
+      if (cols == NR) {
+        for (int k = 0; k < kc; ++k)
+          unroll<NR>([&](auto j) { panel[index_t(k) * NR + j] = src[index_t(j) * B.ld + k]; });
+      } else {
+        for (int k = 0; k < kc; ++k)
+          for (int j = 0; j < NR; ++j) panel[index_t(k) * NR + j] = j < cols ? src[index_t(j) * B.ld + k] : 0.0f;
+      }
+    }
+  }
+}
+
+// ---- micro-kernel ----------------------------------------------------------------------------------------
+// C tile (rows ≤ MR, cols ≤ NR) = beta·C + Ap (kc, MR) · Bp (kc, NR). beta 0 never reads C.
+void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, int rows, int cols, float beta) {
+  fbatch acc[MR][NV];
+  unroll<MR>([&](auto i) { unroll<NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
+  for (int k = 0; k < kc; ++k) {
+    fbatch b[NV];
+    unroll<NV>([&](auto v) { b[v] = fbatch::load_aligned(bp + v * fwidth); });
+    unroll<NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * NR + v * fwidth); });
+    unroll<MR>([&](auto i) {
+      const fbatch a(ap[i]);
+      unroll<NV>([&](auto v) { acc[i][v] = xsimd::fma(a, b[v], acc[i][v]); });
+    });
+    ap += MR;
+    bp += NR;
+  }
+
+  if (rows == MR && cols == NR) {
+    unroll<MR>([&](auto i) {
+      unroll<NV>([&](auto v) {
+        float* c = C + index_t(i) * ldc + v * fwidth;
+        store(c, beta == 0.0f ? acc[i][v] : xsimd::fma(fbatch(beta), load(c), acc[i][v]));
+      });
+    });
+    return;
+  }
+  alignas(64) float tile[MR * NR];  // (MR, NR): the edge tile, of which rows×cols is written
+  unroll<MR>([&](auto i) { unroll<NV>([&](auto v) { store(tile + i * NR + v * fwidth, acc[i][v]); }); });
+  for (int i = 0; i < rows; ++i) {
+    float* c = C + index_t(i) * ldc;
+    for (int j = 0; j < cols; ++j) c[j] = beta == 0.0f ? tile[i * NR + j] : beta * c[j] + tile[i * NR + j];
+  }
+}
+
+// C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B) → M blocks (pack A) →
+// MR panels → NR panels, so one A micro-panel stays in L1 while the B block streams from L2.
+void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
+  thread_local std::vector<float> a_storage, b_storage;
+  const int k_blocks = (K + KC - 1) / KC;
+  const int kc_max = (K + k_blocks - 1) / k_blocks;  // equal K blocks: no thin last block
+  const int nc_max = std::min(NC, (N + NR - 1) / NR * NR);
+  const int mc_max = std::min(MC, (M + MR - 1) / MR * MR);
+  float* bp = scratch(b_storage, std::size_t(kc_max) * nc_max);
+  float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
+
+  for (int j0 = 0; j0 < N; j0 += NC) {
+    const int nc = std::min(NC, N - j0);
+    for (int k0 = 0; k0 < K; k0 += kc_max) {
+      const int kc = std::min(kc_max, K - k0);
+      const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
+      pack_b(bp, B, j0, nc, k0, kc);
+      for (int i0 = 0; i0 < M; i0 += MC) {
+        const int mc = std::min(MC, M - i0);
+        pack_a(ap, A, i0, mc, k0, kc);
+        for (int ir = 0; ir < mc; ir += MR)
+          for (int jr = 0; jr < nc; jr += NR)
+            micro_kernel(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc, bp + index_t(jr) * kc,
+                         kc, std::min(MR, mc - ir), std::min(NR, nc - jr), block_beta);
+      }
+    }
+  }
+}
+
+// ---- dot products (sgemv) ------------------------------------------------------------------------------
+// C tile (R, CC) = beta·C + A rows (R, K) · B rowsᵀ (CC, K); A and B contiguous along K.
+template <int R, int CC>
+void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int K, float beta) {
+  fbatch acc[R * CC];
+  unroll<R * CC>([&](auto t) { acc[t] = fbatch(0.0f); });
+  int k = 0;
+  for (; k + fwidth <= K; k += fwidth) {
+    fbatch a[R];
+    unroll<R>([&](auto r) { a[r] = load(A + index_t(r) * lda + k); });
+    unroll<CC>([&](auto c) {
+      const fbatch b = load(B + index_t(c) * ldb + k);
+      unroll<R>([&](auto r) { acc[r * CC + c] = xsimd::fma(a[r], b, acc[r * CC + c]); });
+    });
+  }
+  float sums[R * CC];  // (R, CC)
+  unroll<R * CC>([&](auto t) { sums[t] = simd::reduce_add(acc[t]); });
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < CC; ++c) {
+      float sum = sums[r * CC + c];
+      for (int kk = k; kk < K; ++kk) sum += A[index_t(r) * lda + kk] * B[index_t(c) * ldb + kk];
+      float& out = C[index_t(r) * ldc + c];
+      out = beta == 0.0f ? sum : beta * out + sum;
+    }
+  }
+}
+
+// C (M,N) = beta·C for an empty K (nothing to multiply); beta 0 clears garbage.
+void scale_only(float* C, int ldc, int M, int N, float beta) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) C[index_t(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * C[index_t(i) * ldc + j];
+}
+
+void sgemm_nn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
+                   float beta) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, false}, M, N, K, beta);
+}
+
+void sgemm_nt_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
+                   float beta) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, M, N, K, beta);
+}
+
+void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
+                   float beta) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  gemm_packed(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
+}
+
+// y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
+void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
+  constexpr int rows = 8;
+  int i = 0;
+  for (; i + rows <= M; i += rows) dot_tile<rows, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
+  for (; i < M; ++i) dot_tile<1, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
+}
+
+}  // namespace
+
+void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
+  simd::pick(ref::sgemm_nn, sgemm_nn_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
+  simd::pick(ref::sgemm_nt, sgemm_nt_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
+  simd::pick(ref::sgemm_tn, sgemm_tn_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
+  simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
+}
+
+}  // namespace tinylm

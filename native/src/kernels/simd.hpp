@@ -1,0 +1,88 @@
+// Thin xsimd glue shared by the kernel sources: the float batch of this build, unaligned load/store, a
+// compile-time unroller for register tiles, the activation functions on batches, and `pick`, the one place that
+// routes public kernel names to their scalar references when TINYLM_FORCE_SCALAR is defined.
+//
+// One architecture per build: native builds get AVX-512/AVX2/SSE from -march, Emscripten builds get SSE lowered
+// to WASM SIMD128 (-msimd128 -msse4.1). Kernels are written against `fbatch` and `fbatch::size` only, so the same
+// source picks a sensible tile for 16-, 8- or 4-float registers and carries no #ifdefs.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+
+namespace tinylm::simd {
+
+using fbatch = xsimd::batch<float>;
+inline constexpr int fwidth = static_cast<int>(fbatch::size);  // floats per register: 16 AVX-512, 8 AVX, 4 SSE/wasm
+
+inline fbatch load(const float* p) { return fbatch::load_unaligned(p); }
+inline void store(float* p, const fbatch& v) { v.store_unaligned(p); }
+inline float reduce_add(const fbatch& v) { return xsimd::hadd(v); }
+inline float reduce_max(const fbatch& v) {  // xsimd 8.1 has no horizontal max
+  alignas(64) float lanes[fwidth];
+  v.store_aligned(lanes);
+  float max = lanes[0];
+  for (int i = 1; i < fwidth; ++i) max = lanes[i] > max ? lanes[i] : max;
+  return max;
+}
+
+// load_as<T>/store for T = fbatch or float, so one formula written against T serves the vector body and the
+// scalar tail alike (see for_each_lane).
+template <typename T>
+inline T load_as(const float* p) {
+  if constexpr (std::is_same_v<T, float>) {
+    return *p;
+  } else {
+    return load(p);
+  }
+}
+inline void store(float* p, float v) { *p = v; }
+
+// for_each_lane(n, f): f(j, fbatch{}) for each full register starting at j, then f(j, 0.0f) for the tail
+// elements; f is a generic lambda whose second argument only selects the lane type.
+template <typename F>
+inline void for_each_lane(int n, F&& f) {
+  int j = 0;
+  for (; j + fwidth <= n; j += fwidth) f(j, fbatch(0.0f));
+  for (; j < n; ++j) f(j, 0.0f);
+}
+
+// unroll<N>(f) calls f(std::integral_constant<int, 0>{}) … f(std::integral_constant<int, N-1>{}): indices are
+// compile-time constants, so arrays of accumulators indexed by them stay in registers.
+template <typename F, int... I>
+inline void unroll_impl(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+inline void unroll(F&& f) {
+  unroll_impl(std::forward<F>(f), std::make_integer_sequence<int, N>{});
+}
+
+// ---- activations on batches ------------------------------------------------------------------------------
+// xsimd's exp/tanh are Cephes-derived (≈1–2 ulp) and branch-free; sigmoid through exp(−x) saturates cleanly:
+// exp overflows to +inf for very negative x and 1/(1+inf) = 0.
+inline fbatch sigmoid(const fbatch& x) { return fbatch(1.0f) / (fbatch(1.0f) + xsimd::exp(-x)); }
+inline fbatch tanh(const fbatch& x) { return xsimd::tanh(x); }
+inline fbatch exp(const fbatch& x) { return xsimd::exp(x); }
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float tanh(float x) { return std::tanh(x); }
+inline float exp(float x) { return std::exp(x); }
+
+// ---- reference routing -----------------------------------------------------------------------------------
+#if defined(TINYLM_FORCE_SCALAR) && TINYLM_FORCE_SCALAR
+inline constexpr bool force_scalar = true;
+#else
+inline constexpr bool force_scalar = false;
+#endif
+
+// pick(ref::k, k_simd) — the function a public kernel name runs: the scalar reference in a TINYLM_FORCE_SCALAR
+// build, the SIMD implementation otherwise. Resolved at compile time.
+template <typename Fn>
+constexpr Fn pick(Fn reference, Fn vectorised) {
+  return force_scalar ? reference : vectorised;
+}
+
+}  // namespace tinylm::simd

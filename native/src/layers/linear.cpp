@@ -1,0 +1,36 @@
+#include "layers/linear.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/kernels.hpp"
+
+namespace tinylm {
+
+void embedding_forward(float* out, const int32_t* ids, const float* table, int N, int C) {
+  for (int n = 0; n < N; ++n) std::memcpy(out + int64_t(n) * C, table + int64_t(ids[n]) * C, sizeof(float) * C);
+}
+
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int N, int C) {
+  for (int n = 0; n < N; ++n) axpy(dtable + int64_t(ids[n]) * C, 1.0f, dout + int64_t(n) * C, C);
+}
+
+void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O) {
+  if (bias) {
+    for (int n = 0; n < N; ++n) std::copy(bias, bias + O, out + int64_t(n) * O);
+  }
+  sgemm_nt(out, O, in, I, weight, I, N, O, I, bias ? 1.0f : 0.0f);
+}
+
+void bias_backward(float* dbias, const float* dout, int N, int O) {
+  for (int n = 0; n < N; ++n) axpy(dbias, 1.0f, dout + int64_t(n) * O, O);
+}
+
+void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                     const float* weight, int N, int I, int O) {
+  sgemm_tn(dweight, I, dout, O, in, I, O, I, N, 1.0f);
+  if (dbias) bias_backward(dbias, dout, N, O);
+  if (din) sgemm_nn(din, I, dout, O, weight, I, N, I, O, 1.0f);
+}
+
+}  // namespace tinylm

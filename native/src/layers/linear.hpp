@@ -1,0 +1,22 @@
+// Embedding lookup and fully connected layers: forward/backward pairs over N rows.
+// Backward functions ACCUMULATE into their gradient outputs (+=), as every backward in tinylm does.
+#pragma once
+#include <cstdint>
+
+namespace tinylm {
+
+// out (N,C) = table[ids[n]] — ids must already be validated against V.
+void embedding_forward(float* out, const int32_t* ids, const float* table, int N, int C);
+// dtable (V,C) += scatter of dout (N,C) by ids
+void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int N, int C);
+
+// out (N,O) = in (N,I) · weightᵀ (O,I) + bias (O); bias may be null.
+void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O);
+// dweight (O,I) += doutᵀ·in;  dbias (O) += Σ_n dout (dbias may be null);  din (N,I) += dout·weight (din may be null)
+void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
+                     const float* weight, int N, int I, int O);
+
+// dbias (O) += column sums of dout (N,O)
+void bias_backward(float* dbias, const float* dout, int N, int O);
+
+}  // namespace tinylm

@@ -1,0 +1,59 @@
+// One recurrent layer (vanilla RNN, LSTM or GRU) over a window of T steps for B sequences, with PyTorch's
+// equations, gate orders (LSTM i,f,g,o; GRU r,z,n) and weight layouts (weight_ih (G·H, I), weight_hh (G·H, H)).
+//
+// Data is time-major: input (T,B,I), outputs (T,B,H). The input projection of all T steps is one GEMM; each
+// step then adds h_prev·W_hhᵀ (a (B,G·H) GEMM) and runs the fused gate kernel. Backward walks the steps in
+// reverse, then forms every weight gradient with one GEMM over all T·B rows. Gradients do not flow into the
+// initial state (truncated BPTT).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace tinylm {
+
+enum class CellKind { RnnTanh, RnnRelu, Lstm, Gru };
+int gate_count(CellKind kind);  // G: 1, 1, 4, 3
+const char* cell_kind_name(CellKind kind);  // "rnn_tanh", "rnn_relu", "lstm", "gru"
+bool parse_cell_kind(const std::string& name, CellKind* kind);
+
+struct RecurrentWeights {
+  const float* weight_ih;  // (G·H, I)
+  const float* weight_hh;  // (G·H, H)
+  const float* bias_ih;    // (G·H)
+  const float* bias_hh;    // (G·H)
+};
+
+struct RecurrentGrads {
+  float* weight_ih;  // (G·H, I)
+  float* weight_hh;  // (G·H, H)
+  float* bias_ih;    // (G·H)
+  float* bias_hh;    // (G·H)
+};
+
+// Activations kept for backward, plus backward scratch. Buffers only grow, so steady-state steps allocate nothing.
+struct RecurrentCache {
+  std::vector<float> gates;    // (T,B,G·H) LSTM: activated i,f,g,o; GRU: activated r,z,n; RNN: pre-activation
+  std::vector<float> hgates;   // (T,B,3H) GRU only: h_prev·W_hhᵀ + b_hh
+  std::vector<float> h;        // (T,B,H) hidden state after each step (the layer's output)
+  std::vector<float> c;        // (T,B,H) LSTM cell state after each step
+  std::vector<float> h0, c0;   // (B,H) state before the first step
+  std::vector<float> dgates;   // (T,B,G·H) backward: gradient w.r.t. input-side pre-activations
+  std::vector<float> dhgates;  // (T,B,3H) backward, GRU: gradient w.r.t. hidden-side pre-activations
+  std::vector<float> dstate;   // (B,H) backward: dc carry (LSTM) or discarded dh0 (GRU)
+};
+
+// input (T,B,I); h0, c0 (B,H) (c0 ignored unless LSTM). Fills cache; outputs are cache.h.
+void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
+                       const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H);
+
+// dh (T,B,H): gradient w.r.t. the outputs; used as workspace (clobbered). Accumulates into grads and, when
+// dinput is not null, into dinput (T,B,I).
+void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
+                        RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
+                        int H);
+
+// One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H floats.
+void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
+                    CellKind kind, int I, int H);
+
+}  // namespace tinylm

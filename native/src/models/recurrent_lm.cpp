@@ -1,0 +1,299 @@
+#include "models/recurrent_lm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "io/safetensors.hpp"
+#include "kernels/kernels.hpp"
+#include "layers/linear.hpp"
+#include "models/model_common.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/rng.hpp"
+
+namespace tinylm {
+
+// ---- config ---------------------------------------------------------------------------------------------
+
+nlohmann::json RecurrentConfig::to_json() const {
+  return {{"arch", cell_kind_name(cell)}, {"vocab_size", vocab_size}, {"embed_size", embed_size},
+          {"hidden_size", hidden_size},   {"num_layers", num_layers}, {"dropout", dropout}};
+}
+
+void RecurrentConfig::validate() const {
+  check_dimension("vocab_size", vocab_size, kMaxVocab);
+  check_dimension("embed_size", embed_size, kMaxWidth);
+  check_dimension("hidden_size", hidden_size, kMaxWidth);
+  check_dimension("num_layers", num_layers, kMaxLayers);
+  check(dropout >= 0.0f && dropout < 1.0f, "config: dropout must be in [0, 1), got ", dropout);
+}
+
+RecurrentConfig RecurrentConfig::from_json(const nlohmann::json& json) {
+  RecurrentConfig config;
+  const std::string arch = json_string_field(json, "arch");
+  check(parse_cell_kind(arch, &config.cell), "config: arch '", arch, "' is not a recurrent architecture");
+  config.vocab_size = json_int_field(json, "vocab_size");
+  config.embed_size = json_int_field(json, "embed_size");
+  config.hidden_size = json_int_field(json, "hidden_size");
+  config.num_layers = json_int_field(json, "num_layers");
+  config.dropout = json.contains("dropout") ? json_float_field(json, "dropout") : 0.0f;
+  config.validate();
+  return config;
+}
+
+// ---- parameters -----------------------------------------------------------------------------------------
+
+RecurrentLM::RecurrentLM(const RecurrentConfig& config) : config_(config) {
+  config_.validate();
+  const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
+  const int GH = gate_count(config_.cell) * H;
+  ParameterTable& table = params_.table;
+  embed_offset_ = table.add("embed.weight", {V, E}, true);
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const std::string suffix = "_l" + std::to_string(layer);
+    const int input_size = layer == 0 ? E : H;
+    LayerOffsets offsets;
+    offsets.weight_ih = table.add("rnn.weight_ih" + suffix, {GH, input_size}, true);
+    offsets.weight_hh = table.add("rnn.weight_hh" + suffix, {GH, H}, true);
+    offsets.bias_ih = table.add("rnn.bias_ih" + suffix, {GH}, false);
+    offsets.bias_hh = table.add("rnn.bias_hh" + suffix, {GH}, false);
+    layer_offsets_.push_back(offsets);
+  }
+  head_weight_offset_ = table.add("head.weight", {V, H}, true);
+  head_bias_offset_ = table.add("head.bias", {V}, false);
+  params_.allocate();
+  caches_.resize(config_.num_layers);
+  dropped_.resize(config_.num_layers);
+  dropout_masks_.resize(config_.num_layers);
+  reset_state();
+}
+
+void RecurrentLM::initialize(Rng& rng) {
+  // nn.Embedding: N(0,1). nn.LSTM/GRU/RNN: every tensor U(−1/√H, 1/√H). nn.Linear: U(−1/√in, 1/√in).
+  const int H = config_.hidden_size;
+  for (const TensorSpec& spec : params_.table.tensors()) {
+    float* values = params_.values.data() + spec.offset;
+    const int64_t count = shape_numel(spec.shape);
+    if (spec.name == "embed.weight") {
+      for (int64_t i = 0; i < count; ++i) values[i] = rng.normal();
+    } else {
+      const float bound = 1.0f / std::sqrt(static_cast<float>(H));
+      for (int64_t i = 0; i < count; ++i) values[i] = (2.0f * rng.uniform() - 1.0f) * bound;
+    }
+  }
+}
+
+std::unique_ptr<RecurrentLM> RecurrentLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
+  auto model = std::make_unique<RecurrentLM>(RecurrentConfig::from_json(config_json));
+  load_parameters(model->params_, file);
+  return model;
+}
+
+std::vector<TensorToWrite> RecurrentLM::tensors_to_save() const { return parameters_to_write(params_); }
+
+RecurrentWeights RecurrentLM::layer_weights(int layer) const {
+  const float* base = params_.values.data();
+  const LayerOffsets& o = layer_offsets_[layer];
+  return {base + o.weight_ih, base + o.weight_hh, base + o.bias_ih, base + o.bias_hh};
+}
+
+RecurrentGrads RecurrentLM::layer_grads(int layer) {
+  float* base = params_.grads.data();
+  const LayerOffsets& o = layer_offsets_[layer];
+  return {base + o.weight_ih, base + o.weight_hh, base + o.bias_ih, base + o.bias_hh};
+}
+
+// ---- training forward / backward ------------------------------------------------------------------------
+
+const float* RecurrentLM::layer_output(int layer) const {
+  return dropout_active_ ? dropped_[layer].data() : caches_[layer].h.data();
+}
+
+void RecurrentLM::reset_train_state() {
+  std::fill(carried_h_.begin(), carried_h_.end(), 0.0f);
+  std::fill(carried_c_.begin(), carried_c_.end(), 0.0f);
+}
+
+std::vector<float> RecurrentLM::carried_state() const {
+  std::vector<float> state(carried_h_);
+  state.insert(state.end(), carried_c_.begin(), carried_c_.end());
+  return state;
+}
+
+void RecurrentLM::restore_carried_state(std::vector<float> state) {
+  const size_t half = state.size() / 2;
+  carried_h_.assign(state.begin(), state.begin() + half);
+  carried_c_.assign(state.begin() + half, state.end());
+}
+
+float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) {
+  check(B > 0 && T > 0, "forward: batch and sequence length must be positive, got B=", B, " T=", T);
+  const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size, L = config_.num_layers;
+  const int64_t N = int64_t(B) * T, state_size = int64_t(L) * B * H;
+  check_token_ids(inputs, N, V, "input");
+  check_token_ids(targets, N, V, "target");
+  if (carried_h_.size() != size_t(state_size)) {  // a new batch size starts from a zero state
+    carried_h_.assign(state_size, 0.0f);
+    carried_c_.assign(state_size, 0.0f);
+  }
+  batch_ = B;
+  steps_ = T;
+  dropout_active_ = training && config_.dropout > 0.0f;
+  check(!dropout_active_ || rng != nullptr, "forward: dropout needs a random number generator");
+
+  inputs_time_major_.resize(N);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) inputs_time_major_[int64_t(t) * B + b] = inputs[int64_t(b) * T + t];
+  targets_.assign(targets, targets + N);
+  embedded_.resize(N * E);
+  embedding_forward(embedded_.data(), inputs_time_major_.data(), params_.values.data() + embed_offset_, N, E);
+
+  const float keep_scale = 1.0f / (1.0f - config_.dropout);
+  for (int layer = 0; layer < L; ++layer) {
+    const float* input = layer == 0 ? embedded_.data() : layer_output(layer - 1);
+    const int input_size = layer == 0 ? E : H;
+    float* h0 = carried_h_.data() + int64_t(layer) * B * H;
+    float* c0 = carried_c_.data() + int64_t(layer) * B * H;
+    RecurrentCache& cache = caches_[layer];
+    recurrent_forward(cache, input, h0, c0, layer_weights(layer), config_.cell, T, B, input_size, H);
+    // Carry the last step's state into the next window.
+    std::memcpy(h0, cache.h.data() + (N - B) * H, sizeof(float) * B * H);
+    if (config_.cell == CellKind::Lstm) std::memcpy(c0, cache.c.data() + (N - B) * H, sizeof(float) * B * H);
+    if (dropout_active_) {
+      std::vector<float>& mask = dropout_masks_[layer];
+      std::vector<float>& dropped = dropped_[layer];
+      mask.resize(N * H);
+      dropped.resize(N * H);
+      for (int64_t i = 0; i < N * H; ++i) {
+        mask[i] = rng->uniform() < config_.dropout ? 0.0f : keep_scale;
+        dropped[i] = cache.h[i] * mask[i];
+      }
+    }
+  }
+
+  // Head, batch-major so logits and targets share the caller's (B,T) order.
+  const float* top = layer_output(L - 1);
+  top_batch_major_.resize(N * H);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < B; ++b)
+      std::memcpy(&top_batch_major_[(int64_t(b) * T + t) * H], top + (int64_t(t) * B + b) * H, sizeof(float) * H);
+  logits_.resize(N * V);
+  probs_.resize(N * V);
+  losses_.resize(N);
+  linear_forward(logits_.data(), top_batch_major_.data(), params_.values.data() + head_weight_offset_,
+                 params_.values.data() + head_bias_offset_, N, H, V);
+  const double loss_sum = softmax_xent_forward(probs_.data(), losses_.data(), logits_.data(), targets, N, V);
+  counted_targets_ = static_cast<int>(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
+  return counted_targets_ ? static_cast<float>(loss_sum / counted_targets_) : 0.0f;
+}
+
+void RecurrentLM::backward() {
+  check(batch_ > 0, "backward: call forward first");
+  const int B = batch_, T = steps_, V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
+  const int64_t N = int64_t(B) * T;
+  if (counted_targets_ == 0) return;
+  float* grads = params_.grads.data();
+  const float* values = params_.values.data();
+
+  dlogits_.resize(N * V);
+  softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
+  dtop_.assign(N * H, 0.0f);
+  linear_backward(dtop_.data(), grads + head_weight_offset_, grads + head_bias_offset_, dlogits_.data(),
+                  top_batch_major_.data(), values + head_weight_offset_, N, H, V);
+
+  dlayer_.resize(N * H);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < B; ++b)
+      std::memcpy(&dlayer_[(int64_t(t) * B + b) * H], &dtop_[(int64_t(b) * T + t) * H], sizeof(float) * H);
+
+  for (int layer = config_.num_layers - 1; layer >= 0; --layer) {
+    if (dropout_active_) {
+      const std::vector<float>& mask = dropout_masks_[layer];
+      for (int64_t i = 0; i < N * H; ++i) dlayer_[i] *= mask[i];
+    }
+    const bool bottom = layer == 0;
+    std::vector<float>& dinput = bottom ? dembedded_ : dlayer_below_;
+    dinput.assign(N * (bottom ? E : H), 0.0f);
+    const float* input = bottom ? embedded_.data() : layer_output(layer - 1);
+    recurrent_backward(dinput.data(), layer_grads(layer), dlayer_.data(), input, caches_[layer],
+                       layer_weights(layer), config_.cell, T, B, bottom ? E : H, H);
+    if (!bottom) std::swap(dlayer_, dlayer_below_);
+  }
+  embedding_backward(grads + embed_offset_, dembedded_.data(), inputs_time_major_.data(), N, E);
+}
+
+// ---- generation -----------------------------------------------------------------------------------------
+
+void RecurrentLM::reset_state() {
+  const int L = config_.num_layers, H = config_.hidden_size, GH = gate_count(config_.cell) * H;
+  gen_h_.assign(int64_t(L) * H, 0.0f);
+  gen_c_.assign(int64_t(L) * H, 0.0f);
+  gen_scratch_.assign(int64_t(L) * (2 * GH + H), 0.0f);
+  gen_logits_.assign(config_.vocab_size, 0.0f);
+}
+
+const float* RecurrentLM::last_step_gates(int layer) const {
+  check(layer >= 0 && layer < config_.num_layers, "layer ", layer, " out of range");
+  const int GH = gate_count(config_.cell) * config_.hidden_size;
+  return gen_scratch_.data() + int64_t(layer) * (2 * GH + config_.hidden_size);
+}
+
+const float* RecurrentLM::step(int32_t token) {
+  const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
+  const int GH = gate_count(config_.cell) * H;
+  check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
+  const float* x = params_.values.data() + embed_offset_ + int64_t(token) * E;
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    float* h = gen_h_.data() + int64_t(layer) * H;
+    recurrent_step(h, gen_c_.data() + int64_t(layer) * H, gen_scratch_.data() + int64_t(layer) * (2 * GH + H), x,
+                   layer_weights(layer), config_.cell, layer == 0 ? E : H, H);
+    x = h;
+  }
+  std::memcpy(gen_logits_.data(), params_.values.data() + head_bias_offset_, sizeof(float) * V);
+  sgemv(gen_logits_.data(), params_.values.data() + head_weight_offset_, H, x, V, H, 1.0f);
+  return gen_logits_.data();
+}
+
+// ---- evaluation -----------------------------------------------------------------------------------------
+
+EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
+  // Long streams are cut into up to 32 contiguous sub-streams scored side by side (each from a zero state), in
+  // windows of 64 steps with the state carried between windows: batched GEMMs instead of one token at a time.
+  EvalStats stats;
+  const int64_t predictions = int64_t(tokens.size()) - 1;
+  if (predictions <= 0) return stats;
+  const std::vector<float> saved_state = carried_state();
+  const int streams = static_cast<int>(std::clamp<int64_t>(predictions / 512, 1, 32));
+  const int64_t stream_length = (predictions + streams - 1) / streams;
+  const int window = static_cast<int>(std::min<int64_t>(64, stream_length));
+  const int V = config_.vocab_size;
+  std::vector<int32_t> inputs(int64_t(streams) * window), targets(inputs.size());
+  double loss_sum = 0;
+  int64_t correct = 0;
+  carried_h_.clear();  // forward() re-creates a zero state for this batch size
+  for (int64_t start = 0; start < stream_length; start += window) {
+    for (int s = 0; s < streams; ++s) {
+      for (int t = 0; t < window; ++t) {
+        const int64_t position = s * stream_length + start + t;
+        const bool inside = start + t < stream_length && position < predictions;
+        inputs[int64_t(s) * window + t] = inside ? tokens[position] : 0;
+        targets[int64_t(s) * window + t] = inside ? tokens[position + 1] : -1;
+      }
+    }
+    forward(inputs.data(), targets.data(), streams, window, false, nullptr);
+    for (size_t row = 0; row < targets.size(); ++row) {
+      if (targets[row] < 0) continue;
+      loss_sum += losses_[row];
+      const float* row_logits = logits_.data() + row * V;
+      correct += std::max_element(row_logits, row_logits + V) - row_logits == targets[row];
+    }
+  }
+  restore_carried_state(saved_state);
+  stats.tokens = predictions;
+  stats.loss = loss_sum / predictions;
+  stats.perplexity = std::exp(stats.loss);
+  stats.accuracy = double(correct) / predictions;
+  return stats;
+}
+
+}  // namespace tinylm

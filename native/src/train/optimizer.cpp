@@ -1,0 +1,117 @@
+#include "train/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/kernels.hpp"
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+bool parse_optimizer_kind(const std::string& name, OptimizerKind* kind) {
+  for (OptimizerKind candidate : {OptimizerKind::Sgd, OptimizerKind::Rmsprop, OptimizerKind::Adam, OptimizerKind::AdamW}) {
+    if (name == optimizer_kind_name(candidate)) {
+      *kind = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* optimizer_kind_name(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::Sgd: return "sgd";
+    case OptimizerKind::Rmsprop: return "rmsprop";
+    case OptimizerKind::Adam: return "adam";
+    case OptimizerKind::AdamW: return "adamw";
+  }
+  return "?";
+}
+
+Optimizer::Optimizer(const OptimizerOptions& options, const ParameterTable& table) : options_(options) {
+  check(options.learning_rate >= 0 && std::isfinite(options.learning_rate), "optimizer: learning rate must be ",
+        "a finite non-negative number, got ", options.learning_rate);
+  check(options.weight_decay >= 0, "optimizer: weight decay must be non-negative, got ", options.weight_decay);
+  check(options.momentum >= 0 && options.momentum < 1, "optimizer: momentum must be in [0, 1), got ", options.momentum);
+  check(!options.nesterov || options.momentum > 0, "optimizer: Nesterov needs a momentum > 0");
+  decay_mask_.assign(table.size(), 0);
+  for (const TensorSpec& spec : table.tensors()) {
+    if (spec.decay) std::fill_n(decay_mask_.begin() + spec.offset, shape_numel(spec.shape), uint8_t(1));
+  }
+  first_moment_.assign(table.size(), 0.0f);
+  if (options.kind == OptimizerKind::Adam || options.kind == OptimizerKind::AdamW ||
+      options.kind == OptimizerKind::Rmsprop) {
+    second_moment_.assign(table.size(), 0.0f);
+  }
+}
+
+void Optimizer::step(Parameters& params, float learning_rate) {
+  check(params.values.size() == first_moment_.size(), "optimizer: parameter block has ", params.values.size(),
+        " floats, the optimizer was built for ", first_moment_.size());
+  ++steps_;
+  const OptimizerOptions& o = options_;
+  float* values = params.values.data();
+  const float* grads = params.grads.data();
+  float* m = first_moment_.data();
+  float* v = second_moment_.data();
+  const size_t count = params.values.size();
+  const float decay = o.weight_decay;
+
+  switch (o.kind) {
+    case OptimizerKind::Sgd:
+      for (size_t i = 0; i < count; ++i) {
+        float g = grads[i] + decay * values[i];
+        if (o.momentum > 0) {
+          m[i] = steps_ == 1 ? g : o.momentum * m[i] + g;  // PyTorch seeds the buffer with the first gradient
+          g = o.nesterov ? g + o.momentum * m[i] : m[i];
+        }
+        values[i] -= learning_rate * g;
+      }
+      break;
+    case OptimizerKind::Rmsprop:
+      for (size_t i = 0; i < count; ++i) {
+        const float g = grads[i] + decay * values[i];
+        v[i] = o.rms_alpha * v[i] + (1 - o.rms_alpha) * g * g;
+        values[i] -= learning_rate * g / (std::sqrt(v[i]) + o.eps);
+      }
+      break;
+    case OptimizerKind::Adam:
+    case OptimizerKind::AdamW: {
+      const bool decoupled = o.kind == OptimizerKind::AdamW;
+      const float bias1 = 1 - std::pow(o.beta1, float(steps_));
+      const float bias2_sqrt = std::sqrt(1 - std::pow(o.beta2, float(steps_)));
+      const float step_size = learning_rate / bias1;
+      for (size_t i = 0; i < count; ++i) {
+        float g = grads[i];
+        if (decoupled) {
+          if (decay_mask_[i]) values[i] *= 1 - learning_rate * decay;
+        } else {
+          g += decay * values[i];
+        }
+        m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
+        v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
+        values[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + o.eps);
+      }
+      break;
+    }
+  }
+}
+
+float clip_grad_norm(std::vector<float>& grads, float max_norm) {
+  const float norm = static_cast<float>(std::sqrt(sum_squares(grads.data(), int64_t(grads.size()))));
+  const float scale = max_norm / (norm + 1e-6f);
+  if (max_norm > 0 && scale < 1.0f) {
+    for (float& g : grads) g *= scale;
+  }
+  return norm;
+}
+
+float LrSchedule::at(int step) const {
+  if (warmup_steps > 0 && step < warmup_steps) return base * float(step + 1) / float(warmup_steps);
+  if (!cosine || total_steps <= warmup_steps) return base;
+  const float progress = std::min(1.0f, float(step - warmup_steps) / float(total_steps - warmup_steps));
+  const float min_lr = base * min_ratio;
+  return min_lr + 0.5f * (base - min_lr) * (1.0f + std::cos(3.14159265358979f * progress));
+}
+
+}  // namespace tinylm

@@ -1,0 +1,102 @@
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor.hpp"
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens,
+                 const std::vector<int32_t>& validation_tokens, const TrainOptions& options)
+    : model_(model),
+      validation_tokens_(validation_tokens),
+      options_(options),
+      batcher_(train_tokens, options.batch, options.seq, options.stateful),
+      optimizer_(options.optimizer, model.parameters().table),
+      rng_(options.seed) {
+  check(options.steps >= 0, "steps must be non-negative, got ", options.steps);
+  check(options.clip >= 0, "clip must be non-negative, got ", options.clip);
+  schedule_.base = options.optimizer.learning_rate;
+  schedule_.warmup_steps = options.warmup_steps;
+  schedule_.cosine = options.cosine;
+  schedule_.total_steps = options.steps;
+  schedule_.min_ratio = options.min_lr_ratio;
+  has_validation_ = int64_t(validation_tokens.size()) > options.seq && options.eval_batches > 0;
+  inputs_.resize(int64_t(options.batch) * options.seq);
+  targets_.resize(inputs_.size());
+  model_.reset_train_state();
+}
+
+StepReport Trainer::step() {
+  Parameters& params = model_.parameters();
+  const bool wrapped = batcher_.next(inputs_.data(), targets_.data(), rng_);
+  // Random windows are independent: each starts from a zero state. Sequential lanes carry it until they wrap.
+  if (!options_.stateful || wrapped) model_.reset_train_state();
+
+  params.zero_grad();
+  const float loss = model_.forward(inputs_.data(), targets_.data(), options_.batch, options_.seq, true, &rng_);
+  check(std::isfinite(loss), "training loss became ", loss, " at step ", steps_done_ + 1,
+        "; the parameters keep their values from before this step. Lower the learning rate or set --clip");
+  model_.backward();
+  const float grad_norm = clip_grad_norm(params.grads, options_.clip);
+  check(std::isfinite(grad_norm), "gradient norm became ", grad_norm, " at step ", steps_done_ + 1,
+        "; the parameters keep their values from before this step. Lower the learning rate or set --clip");
+  const float learning_rate = schedule_.at(steps_done_);
+  optimizer_.step(params, learning_rate);
+  ++steps_done_;
+
+  StepReport report;
+  report.step = steps_done_;
+  report.loss = loss;
+  report.learning_rate = learning_rate;
+  report.grad_norm = grad_norm;
+  report.tokens = int64_t(options_.batch) * options_.seq;
+  return report;
+}
+
+EvalStats Trainer::validate() {
+  check(has_validation_, "no validation split: the held-out text needs more than ", options_.seq, " tokens");
+  const std::vector<float> saved_state = model_.carried_state();
+  Batcher windows(validation_tokens_, options_.batch, options_.seq, false);
+  Rng window_rng(options_.seed ^ 0x5EEDull);  // the same windows at every validation
+  std::vector<int32_t> inputs(inputs_.size()), targets(targets_.size());
+  const int V = model_.vocab_size();
+  double loss_sum = 0;
+  int64_t correct = 0, counted = 0;
+  for (int window = 0; window < options_.eval_batches; ++window) {
+    windows.next(inputs.data(), targets.data(), window_rng);
+    model_.reset_train_state();
+    loss_sum += model_.forward(inputs.data(), targets.data(), options_.batch, options_.seq, false, nullptr);
+    const float* logits = model_.logits();
+    for (size_t row = 0; row < targets.size(); ++row) {
+      const float* row_logits = logits + row * V;
+      correct += std::max_element(row_logits, row_logits + V) - row_logits == targets[row];
+    }
+    counted += int64_t(targets.size());
+  }
+  model_.restore_carried_state(saved_state);
+  EvalStats stats;
+  stats.loss = loss_sum / options_.eval_batches;
+  stats.perplexity = std::exp(stats.loss);
+  stats.accuracy = double(correct) / double(counted);
+  stats.tokens = counted;
+  return stats;
+}
+
+bool Trainer::record_validation(double loss) {
+  if (loss < best_validation_loss_) {
+    best_validation_loss_ = loss;
+    validations_since_best_ = 0;
+    return true;
+  }
+  ++validations_since_best_;
+  return false;
+}
+
+bool Trainer::should_stop() const {
+  return steps_done_ >= options_.steps || (options_.patience > 0 && validations_since_best_ >= options_.patience);
+}
+
+}  // namespace tinylm

@@ -1,0 +1,72 @@
+// Trainer: one optimizer step per call, so the CLI, the wasm bindings and the worker each own their loop and can
+// report progress or stop between steps (STYLE rule 5).
+//   step():      batch → forward → backward → clip → schedule → update. A non-finite loss or gradient throws
+//                Error before the update, so the parameters always hold the last good values.
+//   validate():  mean loss / perplexity / accuracy over a fixed set of random windows of the held-out tokens
+//                (the same windows every call, zero initial state), without disturbing a carried training state.
+//   early stopping: after `patience` validations without improvement, should_stop() turns true.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tinylm/model.hpp"
+#include "tinylm/rng.hpp"
+#include "train/batcher.hpp"
+#include "train/optimizer.hpp"
+
+namespace tinylm {
+
+struct TrainOptions {
+  int steps = 1000;
+  int batch = 32;               // B
+  int seq = 64;                 // T
+  OptimizerOptions optimizer;
+  float clip = 0.0f;            // max global gradient norm; 0 = off
+  int warmup_steps = 0;
+  bool cosine = false;          // cosine decay to min_lr_ratio·lr at `steps`
+  float min_lr_ratio = 0.1f;
+  int eval_batches = 50;        // validation windows of (batch, seq)
+  int patience = 0;             // validations without improvement before stopping; 0 = never stop early
+  bool stateful = false;        // sequential windows with carried state (recurrent models)
+  uint64_t seed = 1;
+};
+
+struct StepReport {
+  int step = 0;            // steps completed, this one included
+  float loss = 0;          // mean training loss of this step's batch
+  float learning_rate = 0;
+  float grad_norm = 0;     // before clipping
+  int64_t tokens = 0;      // B·T
+};
+
+class Trainer {
+ public:
+  // Keeps references to model and token vectors: they must outlive the trainer.
+  Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens,
+          const std::vector<int32_t>& validation_tokens, const TrainOptions& options);
+
+  StepReport step();
+  bool has_validation() const { return has_validation_; }
+  EvalStats validate();  // Error if !has_validation()
+  // Records a validation result for early stopping; returns true if it is the best so far.
+  bool record_validation(double loss);
+  bool should_stop() const;
+  int steps_done() const { return steps_done_; }
+  double best_validation_loss() const { return best_validation_loss_; }
+
+ private:
+  TrainableModel& model_;
+  const std::vector<int32_t>& validation_tokens_;
+  TrainOptions options_;
+  Batcher batcher_;
+  Optimizer optimizer_;
+  LrSchedule schedule_;
+  Rng rng_;
+  bool has_validation_ = false;
+  int steps_done_ = 0;
+  double best_validation_loss_ = 1e300;
+  int validations_since_best_ = 0;
+  std::vector<int32_t> inputs_, targets_;              // (B,T)
+};
+
+}  // namespace tinylm

@@ -1,0 +1,502 @@
+// Tests for io/safetensors: IEEE half conversions (exhaustively and against a nearest-value reference), F32/F16
+// and metadata round trips, the byte layout serialize_safetensors writes, every malformed header
+// parse_safetensors must reject (each with the phrase its message must contain), and the atomic file write.
+#include <doctest/doctest.h>
+#include <stdlib.h>  // mkdtemp
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/safetensors.hpp"
+
+namespace {
+
+using namespace tinylm;
+namespace fs = std::filesystem;
+
+uint32_t float_bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+float float_from_bits(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// Nearest binary16 by search over every finite half, ties to the even bit pattern: slow, obviously correct, and
+// independent of float_to_half's bit tricks. Relies on half_to_float, which the exhaustive test pins down.
+uint16_t reference_float_to_half(float value, const std::vector<double>& positive_halves) {
+  const uint16_t sign = std::signbit(value) ? 0x8000 : 0;
+  const double magnitude = std::fabs(static_cast<double>(value));
+  if (magnitude >= 65520.0) return sign | 0x7c00;  // 65504 + half an ulp (32 / 2) and up round to infinity
+  auto upper = std::lower_bound(positive_halves.begin(), positive_halves.end(), magnitude);
+  const uint16_t above = static_cast<uint16_t>(upper - positive_halves.begin());
+  if (*upper == magnitude || above == 0) return sign | above;
+  const uint16_t below = above - 1;
+  const double distance_below = magnitude - positive_halves[below];
+  const double distance_above = positive_halves[above] - magnitude;
+  if (distance_below < distance_above) return sign | below;
+  if (distance_above < distance_below) return sign | above;
+  return sign | ((below & 1) ? above : below);
+}
+
+// A file with exactly this header text (unpadded: the spec allows it) and data; `declared_length` lets a test lie.
+std::vector<uint8_t> forge_file(const std::string& header, const std::vector<uint8_t>& data = {},
+                                uint64_t declared_length = std::numeric_limits<uint64_t>::max()) {
+  const uint64_t length = declared_length == std::numeric_limits<uint64_t>::max() ? header.size() : declared_length;
+  std::vector<uint8_t> file(8);
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<uint8_t>(length >> (8 * i));
+  file.insert(file.end(), header.begin(), header.end());
+  file.insert(file.end(), data.begin(), data.end());
+  return file;
+}
+
+std::string tensor_entry(const std::string& dtype, const std::string& shape, const std::string& offsets) {
+  return R"({"dtype":")" + dtype + R"(","shape":)" + shape + R"(,"data_offsets":)" + offsets + "}";
+}
+
+// The Error message parse_safetensors throws, or a marker saying it accepted the bytes.
+std::string parse_error(const std::vector<uint8_t>& bytes) {
+  try {
+    parse_safetensors(bytes.data(), bytes.size());
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "<parsed without error>";
+}
+
+// A macro, not a function, so a failure reports the test's own line together with the actual message.
+#define CHECK_REJECTED(bytes, phrase)                                                         \
+  do {                                                                                        \
+    const std::string rejection_message = parse_error(bytes);                                 \
+    CHECK_MESSAGE(rejection_message.find(phrase) != std::string::npos,                        \
+                  "expected '" << (phrase) << "' in message: " << rejection_message);         \
+  } while (0)
+
+template <typename Action>
+std::string error_message_of(Action action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "<no error>";
+}
+
+// A fresh directory under /tmp per test run, removed with everything in it when the test ends.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tinylm-safetensors-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
+
+std::vector<uint8_t> bytes_of(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
+
+}  // namespace
+
+// ---- half conversions ----------------------------------------------------------------------------------------
+
+TEST_CASE("safetensors: half conversions") {
+  SUBCASE("every non-NaN half survives half -> float -> half, and NaNs stay NaN") {
+    for (uint32_t bits = 0; bits <= 0xffff; ++bits) {
+      const uint16_t half = static_cast<uint16_t>(bits);
+      const float value = half_to_float(half);
+      const bool is_nan = (half & 0x7c00) == 0x7c00 && (half & 0x03ff) != 0;
+      if (is_nan) {
+        REQUIRE(std::isnan(value));
+        REQUIRE(std::signbit(value) == bool(half & 0x8000));
+        const uint16_t back = float_to_half(value);
+        REQUIRE(((back & 0x7c00) == 0x7c00 && (back & 0x03ff) != 0));
+      } else {
+        REQUIRE_MESSAGE(float_to_half(value) == half, "half bits 0x" << std::hex << bits);
+      }
+    }
+  }
+
+  SUBCASE("known values, infinities and overflow") {
+    CHECK(half_to_float(0x3c00) == 1.0f);
+    CHECK(half_to_float(0xc000) == -2.0f);
+    CHECK(half_to_float(0x7bff) == 65504.0f);
+    CHECK(half_to_float(0x0001) == std::ldexp(1.0f, -24));
+    CHECK(half_to_float(0x03ff) == std::ldexp(1023.0f, -24));
+    CHECK(float_to_half(0.0f) == 0x0000);
+    CHECK(float_to_half(-0.0f) == 0x8000);
+    CHECK(float_to_half(std::numeric_limits<float>::infinity()) == 0x7c00);
+    CHECK(float_to_half(-std::numeric_limits<float>::infinity()) == 0xfc00);
+    CHECK(float_to_half(65519.99f) == 0x7bff);
+    CHECK(float_to_half(65520.0f) == 0x7c00);  // the tie above 65504 rounds to even, which is infinity
+    CHECK(float_to_half(1e9f) == 0x7c00);
+    CHECK(float_to_half(-1e9f) == 0xfc00);
+    CHECK(float_to_half(1e-10f) == 0x0000);
+  }
+
+  SUBCASE("ties round to even, in normals and subnormals") {
+    CHECK(float_to_half(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);      // halfway 1 .. 1+2^-10: down to even
+    CHECK(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);  // halfway 1+2^-10 .. 1+2^-9: up to even
+    CHECK(float_to_half(std::nextafter(1.0f + std::ldexp(1.0f, -11), 2.0f)) == 0x3c01);  // just above a tie
+    CHECK(float_to_half(std::ldexp(1.0f, -25)) == 0x0000);             // halfway 0 .. 2^-24: down to zero
+    CHECK(float_to_half(std::ldexp(3.0f, -25)) == 0x0002);             // halfway 2^-24 .. 2^-23: up to even
+    CHECK(float_to_half(std::ldexp(1.0001f, -25)) == 0x0001);          // just above the smallest tie
+    CHECK(float_to_half(std::ldexp(1023.5f, -24)) == 0x0400);          // largest subnormal carries into normal
+    CHECK(float_to_half(-std::ldexp(1023.5f, -24)) == 0x8400);
+  }
+
+  SUBCASE("float_to_half matches a nearest-value search across the float range") {
+    std::vector<double> positive_halves;
+    for (uint16_t bits = 0; bits <= 0x7bff; ++bits) positive_halves.push_back(half_to_float(bits));
+    positive_halves.push_back(65536.0);  // stands for infinity as the upper neighbour of 65504
+    // A prime stride visits every exponent and many mantissa patterns, including ties, in a few million steps.
+    for (uint64_t bits = 0; bits <= 0xffffffffull; bits += 997) {
+      const float value = float_from_bits(static_cast<uint32_t>(bits));
+      if (std::isnan(value)) continue;
+      REQUIRE_MESSAGE(float_to_half(value) == reference_float_to_half(value, positive_halves),
+                      "float bits 0x" << std::hex << bits);
+    }
+  }
+}
+
+// ---- round trips and layout ----------------------------------------------------------------------------------
+
+TEST_CASE("safetensors: F32 round trip is bit-exact and keeps tensor order") {
+  const std::vector<float> weight = {1.5f, -0.0f, std::numeric_limits<float>::infinity(),
+                                     std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(),
+                                     std::numeric_limits<float>::max()};
+  const std::vector<float> scalar = {42.0f};
+  const std::vector<TensorToWrite> tensors = {
+      {"z.weight", {2, 3}, weight.data()},  // names deliberately not alphabetical: the order must be kept
+      {"a.scalar", {}, scalar.data()},
+      {"m.empty", {0, 3}, nullptr},
+  };
+  const std::vector<uint8_t> bytes = serialize_safetensors(tensors, {});
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+
+  REQUIRE(file.tensors.size() == 3);
+  CHECK(file.tensors[0].name == "z.weight");
+  CHECK(file.tensors[1].name == "a.scalar");
+  CHECK(file.tensors[2].name == "m.empty");
+  CHECK(file.metadata.empty());
+
+  const SafetensorsEntry* entry = file.find("z.weight");
+  REQUIRE(entry != nullptr);
+  CHECK(entry->dtype == DType::F32);
+  CHECK(entry->shape == Shape{2, 3});
+  const std::vector<float> read = file.read_f32(*entry);
+  REQUIRE(read.size() == weight.size());
+  for (size_t i = 0; i < weight.size(); ++i) CHECK(float_bits(read[i]) == float_bits(weight[i]));
+
+  CHECK(file.read_f32(*file.find("a.scalar")) == scalar);
+  CHECK(file.find("a.scalar")->shape.empty());
+  CHECK(file.read_f32(*file.find("m.empty")).empty());
+  CHECK(file.find("missing") == nullptr);
+}
+
+TEST_CASE("safetensors: F16 round trip") {
+  // Representable in binary16: must come back exactly.
+  const std::vector<float> exact = {0.0f, -0.0f, 1.0f, -2.0f, 0.5f, 65504.0f, std::ldexp(1.0f, -24),
+                                    std::ldexp(1023.0f, -24), 1.0f + std::ldexp(1.0f, -10),
+                                    std::numeric_limits<float>::infinity()};
+  // Not representable: ties and off-grid values, with the halves they must round to.
+  const std::vector<float> rounded = {1.0f + std::ldexp(1.0f, -11), 1.0f + 3 * std::ldexp(1.0f, -11), 0.1f,
+                                      70000.0f};
+  const std::vector<uint16_t> rounded_bits = {0x3c00, 0x3c02, 0x2e66, 0x7c00};
+  const std::vector<uint8_t> bytes = serialize_safetensors(
+      {{"exact", {2, 5}, exact.data(), DType::F16}, {"rounded", {4}, rounded.data(), DType::F16}}, {});
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+
+  const SafetensorsEntry& exact_entry = *file.find("exact");
+  CHECK(exact_entry.dtype == DType::F16);
+  CHECK(exact_entry.end - exact_entry.begin == exact.size() * 2);
+  const std::vector<float> exact_read = file.read_f32(exact_entry);
+  for (size_t i = 0; i < exact.size(); ++i) CHECK(float_bits(exact_read[i]) == float_bits(exact[i]));
+
+  const std::vector<float> rounded_read = file.read_f32(*file.find("rounded"));
+  for (size_t i = 0; i < rounded.size(); ++i) CHECK(float_to_half(rounded_read[i]) == rounded_bits[i]);
+}
+
+TEST_CASE("safetensors: metadata round trip") {
+  const std::map<std::string, std::string> metadata = {
+      {"format_version", "1"},
+      {"config", R"({"kind":"lstm","hidden_size":256,"vocab":"a\"b\\c"})"},
+      {"empty", ""},
+      {"unicode", "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x90\x8b"},
+      {"control", std::string("tab\tnewline\nnul", 15) + std::string(1, '\0') + "end"},
+  };
+  const std::vector<float> values = {1.0f, 2.0f};
+  const std::vector<uint8_t> bytes = serialize_safetensors({{"w", {2}, values.data()}}, metadata);
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+  CHECK(file.metadata == metadata);
+  CHECK(file.read_f32(*file.find("w")) == values);
+}
+
+TEST_CASE("safetensors: serialized layout follows the spec") {
+  const std::vector<float> first = {1, 2, 3};
+  const std::vector<float> second = {4, 5};
+  for (size_t name_length = 1; name_length <= 8; ++name_length) {  // every header padding remainder
+    CAPTURE(name_length);
+    const std::string first_name(name_length, 'x');
+    const std::vector<uint8_t> bytes = serialize_safetensors(
+        {{first_name, {3}, first.data()}, {"second", {2}, second.data(), DType::F16}}, {{"k", "v"}});
+    uint64_t header_length = 0;
+    for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | bytes[i];
+    CHECK(header_length % 8 == 0);
+    REQUIRE(8 + header_length + 3 * 4 + 2 * 2 == bytes.size());
+
+    const std::string header(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(header_length));
+    const size_t json_end = header.find_last_of('}') + 1;
+    CHECK(header.find_first_not_of(' ', json_end) == std::string::npos);  // padding is spaces only
+    CHECK(json_end + 8 > header.size());                                  // and less than 8 of them
+
+    const auto json = nlohmann::ordered_json::parse(header);
+    std::vector<std::string> keys;
+    for (const auto& item : json.items()) keys.push_back(item.key());
+    CHECK(keys == std::vector<std::string>{"__metadata__", first_name, "second"});
+    CHECK(json[first_name]["data_offsets"] == nlohmann::ordered_json::array({0, 12}));
+    CHECK(json["second"]["data_offsets"] == nlohmann::ordered_json::array({12, 16}));
+    CHECK(json["second"]["dtype"] == "F16");
+
+    float stored;  // little-endian float 1.0 right after the header
+    std::memcpy(&stored, bytes.data() + 8 + header_length, 4);
+    CHECK(stored == 1.0f);
+  }
+}
+
+TEST_CASE("safetensors: serialize rejects what it cannot write") {
+  const std::vector<float> values = {1.0f};
+  CHECK(error_message_of([&] { serialize_safetensors({{"a", {1}, values.data()}, {"a", {1}, values.data()}}, {}); })
+            .find("duplicate tensor name 'a'") != std::string::npos);
+  CHECK(error_message_of([&] { serialize_safetensors({{"__metadata__", {1}, values.data()}}, {}); })
+            .find("reserved") != std::string::npos);
+  CHECK(error_message_of([&] { serialize_safetensors({{"q", {1}, values.data(), DType::I8}}, {}); })
+            .find("dtype I8") != std::string::npos);
+  CHECK(error_message_of([&] { serialize_safetensors({{"n", {-1}, values.data()}}, {}); })
+            .find("negative dimension -1") != std::string::npos);
+  CHECK(error_message_of([&] { serialize_safetensors({{"bad\xff", {1}, values.data()}}, {}); })
+            .find("UTF-8") != std::string::npos);
+}
+
+TEST_CASE("safetensors: empty and zero-sized files parse") {
+  const std::vector<uint8_t> no_tensors = forge_file("{}");
+  const SafetensorsFile empty = parse_safetensors(no_tensors.data(), no_tensors.size());
+  CHECK(empty.tensors.empty());
+  const std::vector<uint8_t> zero_sized = forge_file("{\"z\":" + tensor_entry("F32", "[0]", "[0,0]") + "}    ");
+  CHECK(parse_safetensors(zero_sized.data(), zero_sized.size()).find("z") != nullptr);
+}
+
+TEST_CASE("safetensors: read_f32 rejects I8 tensors") {
+  const std::vector<uint8_t> bytes = forge_file("{\"q\":" + tensor_entry("I8", "[4]", "[0,4]") + "}", {1, 2, 3, 4});
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+  REQUIRE(file.find("q") != nullptr);
+  CHECK(file.find("q")->dtype == DType::I8);
+  CHECK(error_message_of([&] { file.read_f32(*file.find("q")); }).find("is I8") != std::string::npos);
+}
+
+// ---- malformed files -----------------------------------------------------------------------------------------
+
+TEST_CASE("safetensors: malformed files are rejected with a message naming the problem") {
+  const std::vector<uint8_t> sixteen_bytes(16, 0);
+  const std::string good_entry = tensor_entry("F32", "[4]", "[0,16]");
+
+  SUBCASE("file shorter than 8 bytes") { CHECK_REJECTED(std::vector<uint8_t>(7, 0), "too short"); }
+  SUBCASE("header length larger than the file") {
+    CHECK_REJECTED(forge_file("{}", {}, 1000), "header length 1000 is larger than the file");
+  }
+  SUBCASE("absurd header length") { CHECK_REJECTED(forge_file("{}", {}, 200'000'000), "absurd"); }
+  SUBCASE("header is not JSON") { CHECK_REJECTED(forge_file("{not json"), "not valid JSON"); }
+  SUBCASE("header is not valid UTF-8") { CHECK_REJECTED(forge_file("{\"\xff\":1}"), "not valid JSON"); }
+  SUBCASE("header is not an object") { CHECK_REJECTED(forge_file("[1,2]"), "must be a JSON object, got array"); }
+  SUBCASE("entry is not an object") { CHECK_REJECTED(forge_file(R"({"x":3})"), "tensor 'x': header entry must be"); }
+  SUBCASE("entry missing dtype") {
+    CHECK_REJECTED(forge_file(R"({"x":{"shape":[4],"data_offsets":[0,16]}})", sixteen_bytes), "missing 'dtype'");
+  }
+  SUBCASE("entry missing shape") {
+    CHECK_REJECTED(forge_file(R"({"x":{"dtype":"F32","data_offsets":[0,16]}})", sixteen_bytes), "missing 'shape'");
+  }
+  SUBCASE("entry missing data_offsets") {
+    CHECK_REJECTED(forge_file(R"({"x":{"dtype":"F32","shape":[4]}})", sixteen_bytes), "missing 'data_offsets'");
+  }
+  SUBCASE("dtype of the wrong type") {
+    CHECK_REJECTED(forge_file(R"({"x":{"dtype":4,"shape":[4],"data_offsets":[0,16]}})", sixteen_bytes),
+                   "'dtype' must be a string, got number");
+  }
+  SUBCASE("shape of the wrong type") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "\"4\"", "[0,16]") + "}", sixteen_bytes),
+                   "'shape' must be an array");
+  }
+  SUBCASE("shape holding a non-integer") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4.5]", "[0,16]") + "}", sixteen_bytes),
+                   "must hold integers, found 4.5");
+  }
+  SUBCASE("data_offsets of the wrong type or length") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4]", "[16]") + "}", sixteen_bytes),
+                   "'data_offsets' must be an array [begin, end], got [16]");
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4]", "[\"0\",16]") + "}", sixteen_bytes),
+                   "must be non-negative integers");
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4]", "[-16,0]") + "}", sixteen_bytes),
+                   "must be non-negative integers");
+  }
+  SUBCASE("unknown dtype") {
+    const std::string message = parse_error(forge_file("{\"x\":" + tensor_entry("BF16", "[8]", "[0,16]") + "}",
+                                                       sixteen_bytes));
+    CHECK_MESSAGE(message.find("unknown dtype 'BF16'") != std::string::npos, message);
+    CHECK_MESSAGE(message.find("F32, F16, I8") != std::string::npos, message);
+  }
+  SUBCASE("negative dimension") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[-2,2]", "[0,16]") + "}", sixteen_bytes),
+                   "negative dimension -2");
+  }
+  SUBCASE("element count overflow") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4294967296,4294967296]", "[0,16]") + "}",
+                              sixteen_bytes),
+                   "too many elements");
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[18446744073709551615]", "[0,16]") + "}",
+                              sixteen_bytes),
+                   "too many elements");
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4611686018427387904]", "[0,16]") + "}",
+                              sixteen_bytes),
+                   "too many elements");  // fits int64 as a count, but not once multiplied by 4 bytes
+  }
+  SUBCASE("data_offsets begin after end") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[1]", "[8,4]") + "}", sixteen_bytes),
+                   "begin 8 is after end 4");
+  }
+  SUBCASE("tensor ends beyond the data section") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[4]", "[0,16]") + "}", std::vector<uint8_t>(8)),
+                   "truncated file: tensor 'x' ends at byte 16 but the data section has 8 bytes");
+  }
+  SUBCASE("byte size disagrees with the shape") {
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F32", "[2,2]", "[0,12]") + "}", std::vector<uint8_t>(12)),
+                   "span 12 bytes but shape [2,2] of F32 needs 16 bytes");
+    CHECK_REJECTED(forge_file("{\"x\":" + tensor_entry("F16", "[4]", "[0,16]") + "}", sixteen_bytes),
+                   "span 16 bytes but shape [4] of F16 needs 8 bytes");
+  }
+  SUBCASE("overlapping tensors") {
+    CHECK_REJECTED(forge_file("{\"a\":" + good_entry + ",\"b\":" + tensor_entry("F32", "[4]", "[8,24]") + "}",
+                              std::vector<uint8_t>(24)),
+                   "tensors 'a' [0, 16) and 'b' [8, 24) overlap");
+    CHECK_REJECTED(forge_file("{\"a\":" + good_entry + ",\"b\":" + good_entry + "}", sixteen_bytes), "overlap");
+  }
+  SUBCASE("gap between tensors") {
+    CHECK_REJECTED(forge_file("{\"a\":" + tensor_entry("F32", "[2]", "[0,8]") + ",\"b\":" +
+                                  tensor_entry("F32", "[2]", "[16,24]") + "}",
+                              std::vector<uint8_t>(24)),
+                   "gap before tensor 'b': it starts at byte 16 but the previous tensor ends at byte 8");
+  }
+  SUBCASE("trailing bytes after the last tensor") {
+    CHECK_REJECTED(forge_file("{\"a\":" + good_entry + "}", std::vector<uint8_t>(20)),
+                   "the data section has 20 bytes but the tensors cover only 16");
+  }
+  SUBCASE("duplicate tensor names") {
+    CHECK_REJECTED(forge_file("{\"a\":" + good_entry + ",\"a\":" + good_entry + "}", std::vector<uint8_t>(32)),
+                   "duplicate tensor name 'a'");
+  }
+  SUBCASE("duplicate key inside an entry") {
+    CHECK_REJECTED(forge_file(R"({"a":{"dtype":"F32","dtype":"F16","shape":[4],"data_offsets":[0,16]}})",
+                              sixteen_bytes),
+                   "duplicate key 'dtype'");
+  }
+  SUBCASE("__metadata__ is not an object") {
+    CHECK_REJECTED(forge_file(R"({"__metadata__":["v"]})"), "__metadata__ must be an object of strings, got array");
+  }
+  SUBCASE("__metadata__ value is not a string") {
+    CHECK_REJECTED(forge_file(R"({"__metadata__":{"version":1}})"), "key 'version' holds a number");
+  }
+}
+
+// ---- files ---------------------------------------------------------------------------------------------------
+
+TEST_CASE("safetensors: file helpers") {
+  TempDir temp;
+  const std::string path = (temp.path / "model.safetensors").string();
+
+  SUBCASE("write, read back and parse") {
+    const std::vector<float> values = {0.25f, -8.0f, 3.0f};
+    const std::vector<uint8_t> bytes = serialize_safetensors({{"w", {3}, values.data()}}, {{"format", "1"}});
+    write_file_atomic(path, bytes);
+    const std::vector<uint8_t> read = read_file_bytes(path);
+    CHECK(read == bytes);
+    const SafetensorsFile file = parse_safetensors(read.data(), read.size());
+    CHECK(file.read_f32(*file.find("w")) == values);
+    CHECK(temp.entries() == std::vector<std::string>{"model.safetensors"});
+  }
+
+  SUBCASE("overwriting leaves the new content and no temp file") {
+    write_file_atomic(path, bytes_of("old content"));
+    write_file_atomic(path, bytes_of("new"));
+    CHECK(read_file_bytes(path) == bytes_of("new"));
+    write_file_atomic(path, {});
+    CHECK(read_file_bytes(path).empty());
+    CHECK(temp.entries() == std::vector<std::string>{"model.safetensors"});
+  }
+
+  SUBCASE("a concurrent reader sees the old or the new content, never a mix") {
+    const std::vector<uint8_t> old_content(1 << 18, 'o');
+    const std::vector<uint8_t> new_content((1 << 18) + 7, 'n');
+    write_file_atomic(path, old_content);
+    std::atomic<bool> writing{true};
+    std::thread writer([&] {
+      for (int i = 0; i < 40; ++i) write_file_atomic(path, i % 2 ? old_content : new_content);
+      writing = false;
+    });
+    int torn_reads = 0;
+    int reads = 0;
+    while (writing) {
+      const std::vector<uint8_t> seen = read_file_bytes(path);
+      torn_reads += seen != old_content && seen != new_content;
+      ++reads;
+    }
+    writer.join();
+    CAPTURE(reads);
+    CHECK(torn_reads == 0);
+    CHECK(read_file_bytes(path) == old_content);
+    CHECK(temp.entries() == std::vector<std::string>{"model.safetensors"});
+  }
+
+  SUBCASE("writing into a missing directory throws and leaves nothing behind") {
+    const std::string missing = (temp.path / "no-such-dir" / "model.safetensors").string();
+    const std::string message = error_message_of([&] { write_file_atomic(missing, bytes_of("data")); });
+    CHECK_MESSAGE(message.find(missing) != std::string::npos, message);
+    CHECK_MESSAGE(message.find(std::strerror(ENOENT)) != std::string::npos, message);
+    CHECK(temp.entries().empty());
+  }
+
+  SUBCASE("a failed rename removes the temp file and keeps what was at the path") {
+    fs::create_directory(path);  // renaming a file over a directory fails after the temp file is written
+    const std::string message = error_message_of([&] { write_file_atomic(path, bytes_of("data")); });
+    CHECK_MESSAGE(message.find("cannot write '" + path + "'") != std::string::npos, message);
+    CHECK(fs::is_directory(path));
+    CHECK(temp.entries() == std::vector<std::string>{"model.safetensors"});
+  }
+
+  SUBCASE("reading a missing or unreadable file throws naming the path") {
+    const std::string missing = (temp.path / "absent.safetensors").string();
+    const std::string message = error_message_of([&] { read_file_bytes(missing); });
+    CHECK_MESSAGE(message.find("cannot open '" + missing + "'") != std::string::npos, message);
+    CHECK_MESSAGE(message.find(std::strerror(ENOENT)) != std::string::npos, message);
+    const std::string directory_message = error_message_of([&] { read_file_bytes(temp.path.string()); });
+    CHECK_MESSAGE(directory_message.find(temp.path.string()) != std::string::npos, directory_message);
+  }
+}
