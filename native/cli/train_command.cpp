@@ -34,7 +34,12 @@ std::unique_ptr<Tokenizer> fit_tokenizer(const Args& args, const std::string& te
     options.max_vocab = args.integer("vocab", 0);
     return fit_word_tokenizer(text, options);
   }
-  throw UsageError("--tokenizer must be char or word, got '" + kind + "'");
+  if (kind == "bpe") {
+    BpeTokenizerOptions options;
+    options.vocab_size = args.integer("vocab", options.vocab_size);
+    return fit_bpe_tokenizer(text, options);
+  }
+  throw UsageError("--tokenizer must be char, word or bpe, got '" + kind + "'");
 }
 
 TrainOptions train_options(const Args& args) {

@@ -16,6 +16,7 @@
 
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
+#include "tinylm/rng.hpp"
 
 namespace {
 
@@ -442,3 +443,30 @@ TEST_CASE("kernels: softmax and cross-entropy") {
 }
 
 }  // namespace
+
+TEST_CASE("kernels: sgemm_packed equals the reference for both packings") {
+  tinylm::Rng rng(17);
+  for (int M : {1, 3, 15, 32}) {
+    for (int N : {1, 17, 33, 1030}) {
+      for (int K : {1, 16, 257, 600}) {
+        CAPTURE(M);
+        CAPTURE(N);
+        CAPTURE(K);
+        std::vector<float> A(size_t(M) * K), B(size_t(N) * K), C(size_t(M) * N), R(size_t(M) * N);
+        for (float& x : A) x = rng.uniform() - 0.5f;
+        for (float& x : B) x = rng.uniform() - 0.5f;
+        for (size_t i = 0; i < C.size(); ++i) C[i] = R[i] = rng.uniform();
+        const double tolerance = (K * 0.25 + 2.0) * 1.2e-7 * 4;
+        tinylm::PackedMatrix packed;
+        packed.pack_nt(B.data(), K, N, K);  // B as (N,K): C += A·Bᵀ
+        tinylm::sgemm_packed(C.data(), N, A.data(), K, packed, M, 1.0f);
+        tinylm::ref::sgemm_nt(R.data(), N, A.data(), K, B.data(), K, M, N, K, 1.0f);
+        for (size_t i = 0; i < C.size(); ++i) REQUIRE(std::abs(C[i] - R[i]) <= tolerance);
+        packed.pack_nn(B.data(), N, K, N);  // B as (K,N): C = A·B
+        tinylm::sgemm_packed(C.data(), N, A.data(), K, packed, M, 0.0f);
+        tinylm::ref::sgemm_nn(R.data(), N, A.data(), K, B.data(), N, M, N, K, 0.0f);
+        for (size_t i = 0; i < C.size(); ++i) REQUIRE(std::abs(C[i] - R[i]) <= tolerance);
+      }
+    }
+  }
+}

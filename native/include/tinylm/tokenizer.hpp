@@ -1,6 +1,6 @@
 // Tokenizers: text ⇄ token ids. One interface; kinds "char" (Unicode code points), "word" (Keras-like), and
 // "bpe" (byte-level, trainable). Every kind serialises to JSON (stored in the model file's metadata) and maps
-// anything it has not seen to <unk> instead of failing.
+// anything it has not seen to <unk> instead of failing (byte-level BPE has seen every byte: it never needs <unk>).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -47,5 +47,17 @@ struct WordTokenizerOptions {
   bool add_eos = true;       // <eos> marks line ends
 };
 std::unique_ptr<Tokenizer> fit_word_tokenizer(std::string_view text, const WordTokenizerOptions& options = {});
+
+// Byte-level BPE (bpe_tokenizer.cpp documents the pre-tokenisation rule and the JSON). Ids 0..255 are the bytes,
+// then one id per learned merge in the order learned, then <unk> (never produced: every byte has a token), then
+// <eos> when add_eos — so a byte's id is its value and a merge's id is 256 + its rank, as in GPT-2 and minbpe.
+struct BpeTokenizerOptions {
+  int vocab_size = 512;      // total, special tokens included: 256 bytes + merges + <unk> (+ <eos>), 257..262144
+  bool add_eos = false;
+  int min_pair_count = 2;    // stop learning early once the most frequent pair occurs fewer times than this
+};
+// Learns merges on `text` until vocab_size is reached or no pair occurs min_pair_count times. Deterministic: the
+// most frequent pair wins, ties go to the lexicographically smallest pair of ids.
+std::unique_ptr<Tokenizer> fit_bpe_tokenizer(std::string_view text, const BpeTokenizerOptions& options = {});
 
 }  // namespace tinylm

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "kernels/kernels.hpp"
@@ -65,18 +66,18 @@ void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
       for (int k = 0; k < kc; ++k) {
         const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
         float* dst = panel + index_t(k) * MR;
-        for (int i = 0; i < rows; ++i) dst[i] = src[i];
+        std::memcpy(dst, src, sizeof(float) * rows);  // vector moves; a plain loop here compiled to scalar ones
         for (int i = rows; i < MR; ++i) dst[i] = 0.0f;
       }
-    } else {  // A stored (M, K): a transposing copy; k outer so each panel row is written contiguously
+    } else {  // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided
+              // writes land in the L1-resident panel)
       const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
-      if (rows == MR) {
-        for (int k = 0; k < kc; ++k)
-          unroll<MR>([&](auto i) { panel[index_t(k) * MR + i] = src[index_t(i) * A.ld + k]; });
-      } else {
-        for (int k = 0; k < kc; ++k)
-          for (int i = 0; i < MR; ++i) panel[index_t(k) * MR + i] = i < rows ? src[index_t(i) * A.ld + k] : 0.0f;
+      for (int i = 0; i < rows; ++i) {
+        const float* row = src + index_t(i) * A.ld;
+        for (int k = 0; k < kc; ++k) panel[index_t(k) * MR + i] = row[k];
       }
+      for (int i = rows; i < MR; ++i)
+        for (int k = 0; k < kc; ++k) panel[index_t(k) * MR + i] = 0.0f;
     }
   }
 }
@@ -145,31 +146,68 @@ void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, i
   }
 }
 
-// C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B) → M blocks (pack A) →
-// MR panels → NR panels, so one A micro-panel stays in L1 while the B block streams from L2.
-void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
+// Where a K block of B starts inside a pre-packed B: blocks are stored N block by N block, K block by K block.
+struct PackedLayout {
+  int kc_max;  // equal K blocks: no thin last block
+  int k_blocks;
+  static PackedLayout for_depth(int K) {
+    const int k_blocks = (K + KC - 1) / KC;
+    return {(K + k_blocks - 1) / k_blocks, k_blocks};
+  }
+};
+
+index_t padded_columns(int nc) { return index_t(nc + NR - 1) / NR * NR; }
+
+// C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B, unless `prepacked`
+// holds it already) → M blocks (pack A) → MR panels → NR panels, so one A micro-panel stays in L1 while the B
+// block streams from L2.
+void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const float* prepacked, int M, int N, int K,
+                 float beta) {
   thread_local std::vector<float> a_storage, b_storage;
-  const int k_blocks = (K + KC - 1) / KC;
-  const int kc_max = (K + k_blocks - 1) / k_blocks;  // equal K blocks: no thin last block
+  const PackedLayout layout = PackedLayout::for_depth(K);
+  const int kc_max = layout.kc_max;
   const int nc_max = std::min(NC, (N + NR - 1) / NR * NR);
   const int mc_max = std::min(MC, (M + MR - 1) / MR * MR);
-  float* bp = scratch(b_storage, std::size_t(kc_max) * nc_max);
+  float* bp = prepacked ? nullptr : scratch(b_storage, std::size_t(kc_max) * nc_max);
   float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
 
+  const float* block = prepacked;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
-      pack_b(bp, B, j0, nc, k0, kc);
+      const float* b_block = bp;
+      if (prepacked) {
+        b_block = block;
+        block += padded_columns(nc) * kc;
+      } else {
+        pack_b(bp, B, j0, nc, k0, kc);
+      }
       for (int i0 = 0; i0 < M; i0 += MC) {
         const int mc = std::min(MC, M - i0);
         pack_a(ap, A, i0, mc, k0, kc);
         for (int ir = 0; ir < mc; ir += MR)
           for (int jr = 0; jr < nc; jr += NR)
-            micro_kernel(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc, bp + index_t(jr) * kc,
-                         kc, std::min(MR, mc - ir), std::min(NR, nc - jr), block_beta);
+            micro_kernel(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc,
+                         b_block + index_t(jr) * kc, kc, std::min(MR, mc - ir), std::min(NR, nc - jr), block_beta);
       }
+    }
+  }
+}
+
+// Packs all of B, block after block in gemm_packed's order, into an aligned view of `storage`.
+void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
+  const int kc_max = PackedLayout::for_depth(K).kc_max;
+  index_t total = 0;
+  for (int j0 = 0; j0 < N; j0 += NC) total += padded_columns(std::min(NC, N - j0)) * K;
+  float* block = scratch(storage, std::size_t(total));
+  for (int j0 = 0; j0 < N; j0 += NC) {
+    const int nc = std::min(NC, N - j0);
+    for (int k0 = 0; k0 < K; k0 += kc_max) {
+      const int kc = std::min(kc_max, K - k0);
+      pack_b(block, B, j0, nc, k0, kc);
+      block += padded_columns(nc) * kc;
     }
   }
 }
@@ -211,21 +249,21 @@ void sgemm_nn_simd(float* C, int ldc, const float* A, int lda, const float* B, i
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, false}, M, N, K, beta);
+  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, false}, nullptr, M, N, K, beta);
 }
 
 void sgemm_nt_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, M, N, K, beta);
+  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, nullptr, M, N, K, beta);
 }
 
 void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
+  gemm_packed(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, nullptr, M, N, K, beta);
 }
 
 // y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
@@ -249,6 +287,46 @@ void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 }
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
   simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
+}
+
+const float* PackedMatrix::data() const {
+  if (simd::force_scalar) return storage.data();
+  const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+  return storage.data() + (((address + 63) & ~std::uintptr_t(63)) - address) / sizeof(float);
+}
+
+// Pre-packed right-hand operands. With TINYLM_FORCE_SCALAR the "packed" form is a plain row-major copy of the
+// logical (K, N) matrix, which the reference multiplies directly.
+void PackedMatrix::pack_nt(const float* B, int ldb, int N, int K) {
+  columns = N;
+  depth = K;
+  if (simd::force_scalar) {
+    storage.resize(std::size_t(K) * N);
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(j) * ldb + k];
+    return;
+  }
+  pack_b_all(storage, Operand{B, ldb, true}, N, K);
+}
+
+void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) {
+  columns = N;
+  depth = K;
+  if (simd::force_scalar) {
+    storage.resize(std::size_t(K) * N);
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(k) * ldb + j];
+    return;
+  }
+  pack_b_all(storage, Operand{B, ldb, false}, N, K);
+}
+
+void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta) {
+  const int N = B.columns, K = B.depth;
+  if (M <= 0 || N <= 0) return;
+  if (simd::force_scalar) return ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
+  if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
 }
 
 }  // namespace tinylm

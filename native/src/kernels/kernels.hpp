@@ -8,6 +8,7 @@
 // Kernels take plain pointers and ranges and own no threads, so a caller may split work across a pool.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace tinylm {
 
@@ -22,6 +23,19 @@ void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 
 // y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
+
+// A right-hand operand packed once and multiplied many times: a recurrent layer multiplies the same W_hh by T
+// successive hidden states, so packing it per step would cost as much as the product itself (M = B is small).
+struct PackedMatrix {
+  std::vector<float> storage;  // the logical (K, N) matrix in the micro-kernel's panel order, from data()
+  int columns = 0;             // N
+  int depth = 0;               // K
+  const float* data() const;   // 64-byte aligned start inside storage (the micro-kernel uses aligned loads)
+  void pack_nt(const float* B, int ldb, int N, int K);  // from B (N,K), used as Bᵀ — W_hh in h·W_hhᵀ
+  void pack_nn(const float* B, int ldb, int K, int N);  // from B (K,N) — W_hh in dgates·W_hh
+};
+// C (M,N) = beta·C + A (M,K) · packed (K,N)
+void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta);
 
 namespace ref {
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);

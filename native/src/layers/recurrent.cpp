@@ -73,6 +73,8 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
     for (int64_t n = 0; n < int64_t(T) * B; ++n) axpy(gates + n * GH, 1.0f, weights.bias_hh, GH);
   }
   sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
+  PackedMatrix& weight_hh_t = cache.packed_weight_hh;
+  weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
 
   for (int t = 0; t < T; ++t) {
     const float* h_prev = t ? cache.h.data() + (t - 1) * step_state : cache.h0.data();
@@ -81,20 +83,20 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
     switch (kind) {
       case CellKind::Lstm: {
         const float* c_prev = t ? cache.c.data() + (t - 1) * step_state : cache.c0.data();
-        sgemm_nt(gates_t, GH, h_prev, H, weights.weight_hh, H, B, GH, H, 1.0f);
+        sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
         lstm_gates_forward(h, cache.c.data() + t * step_state, gates_t, c_prev, B, H);
         break;
       }
       case CellKind::Gru: {
         float* hgates_t = cache.hgates.data() + t * step_gates;
         fill_rows(hgates_t, weights.bias_hh, B, GH);
-        sgemm_nt(hgates_t, GH, h_prev, H, weights.weight_hh, H, B, GH, H, 1.0f);
+        sgemm_packed(hgates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
         gru_gates_forward(h, gates_t, hgates_t, h_prev, B, H);
         break;
       }
       case CellKind::RnnTanh:
       case CellKind::RnnRelu:
-        sgemm_nt(gates_t, GH, h_prev, H, weights.weight_hh, H, B, GH, H, 1.0f);
+        sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
         if (kind == CellKind::RnnTanh) tanh_forward(h, gates_t, step_state);
         else relu_forward(h, gates_t, step_state);
         break;
@@ -115,6 +117,8 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   float* dgates_hidden = kind == CellKind::Gru ? cache.dhgates.data() : dgates;
   float* dstate = cache.dstate.data();
   std::fill(dstate, dstate + step_state, 0.0f);
+  PackedMatrix& weight_hh = cache.packed_weight_hh;
+  weight_hh.pack_nn(weights.weight_hh, H, GH, H);
 
   for (int t = T - 1; t >= 0; --t) {
     const float* h_prev = t ? cache.h.data() + (t - 1) * step_state : cache.h0.data();
@@ -143,7 +147,7 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
         break;
       }
     }
-    if (dh_prev) sgemm_nn(dh_prev, H, dgates_hidden_t, GH, weights.weight_hh, H, B, H, GH, 1.0f);
+    if (dh_prev) sgemm_packed(dh_prev, H, dgates_hidden_t, GH, weight_hh, B, 1.0f);
   }
 
   // Weight gradients over all steps: dW_hh += Σ_t dgates_hidden[t]ᵀ·h_prev[t], with h_prev[0] = h0.

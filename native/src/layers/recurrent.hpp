@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.hpp"
+
 namespace tinylm {
 
 enum class CellKind { RnnTanh, RnnRelu, Lstm, Gru };
@@ -40,6 +42,7 @@ struct RecurrentCache {
   std::vector<float> dgates;   // (T,B,G·H) backward: gradient w.r.t. input-side pre-activations
   std::vector<float> dhgates;  // (T,B,3H) backward, GRU: gradient w.r.t. hidden-side pre-activations
   std::vector<float> dstate;   // (B,H) backward: dc carry (LSTM) or discarded dh0 (GRU)
+  PackedMatrix packed_weight_hh;  // W_hh packed once per forward (as W_hhᵀ) and once per backward (as W_hh)
 };
 
 // input (T,B,I); h0, c0 (B,H) (c0 ignored unless LSTM). Fills cache; outputs are cache.h.

@@ -2,8 +2,9 @@
 // tokenizer_from_json (dispatch on "kind"), and the JSON field checks the kinds' readers share.
 //
 // Every kind's JSON is an object {"kind": "<kind>", "version": 1, "tokens": [...], ...options}: "tokens" lists
-// every token by id, special tokens included (<unk> first, then <eos> when "eos" is true). The kinds document
-// their own options at the top of their .cpp. Readers reject missing fields, unknown fields (a misspelt option
+// every token by id, special tokens included (<unk> first, then <eos> when "eos" is true). The exception is
+// "bpe", whose tokens are raw bytes (not JSON strings): it lists its "merges" and rebuilds the tokens. The kinds
+// document their own options at the top of their .cpp. Readers reject missing fields, unknown fields (a misspelt option
 // must not be silently ignored), wrong types, other versions and duplicate tokens, naming the field.
 #include "tinylm/tokenizer.hpp"
 
@@ -43,7 +44,8 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& json) {
   const std::string& name = kind->get_ref<const std::string&>();
   if (name == "char") return char_tokenizer_from_json(json);
   if (name == "word") return word_tokenizer_from_json(json);
-  fail("tokenizer JSON: unknown kind ", json_for_message(*kind), " (known: \"char\", \"word\")");
+  if (name == "bpe") return bpe_tokenizer_from_json(json);
+  fail("tokenizer JSON: unknown kind ", json_for_message(*kind), " (known: \"char\", \"word\", \"bpe\")");
 }
 
 void check_tokenizer_json_fields(const nlohmann::json& json, const std::string& kind,

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# npm run bench:native — tinylm native vs PyTorch CPU (1 thread, OpenBLAS) on configurations C1/C2 of DESIGN.md,
+# in the same run, reported as ratios; plus SGEMM GFLOP/s against the measured single-core FMA peak.
+#   bash bench/native.sh            speed (a few minutes)
+#   bash bench/native.sh --quality  also trains C1 for 2000 steps in both and compares validation loss (~15 min)
+# Results: printed as a table, and as JSON lines in build/bench/native.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build/bench
+out=build/bench/native.jsonl
+: > "$out"
+# The peer a user would pick: PyTorch on OpenBLAS, one thread (Debian's python3-torch otherwise uses libblas.so.3).
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+echo "== kernels ==" >&2
+./build/bench_kernels --json | sed 's/^{/{"source":"tinylm",/' >> "$out"
+echo "== models: tinylm ==" >&2
+./build/bench_models --train-steps 40 --generate-tokens 5000 | sed 's/^{/{"source":"tinylm",/' >> "$out"
+echo "== models: PyTorch ==" >&2
+for config in C1 C2; do
+  /usr/bin/python3 bench/peer_pytorch.py --config "$config" --train-steps 20 --generate-tokens 2000 \
+    | sed 's/^{/{"source":"pytorch",/' >> "$out"
+done
+
+if [[ "${1:-}" == "--quality" ]]; then
+  echo "== quality: C1, 2000 steps ==" >&2
+  ./build/tinylm train --arch lstm --layers 2 --hidden 256 --embed 64 --batch 32 --seq 64 --optimizer adam \
+    --lr 2e-3 --steps 2000 --eval-every 500 --eval-batches 50 --seed 1 --quiet --log build/bench/c1_quality.jsonl \
+    > /dev/null
+  sed 's/^{/{"source":"tinylm","name":"C1_val_loss",/' build/bench/c1_quality.jsonl >> "$out"
+  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality | sed 's/^{/{"source":"pytorch",/' >> "$out"
+fi
+
+/usr/bin/python3 bench/report.py "$out"

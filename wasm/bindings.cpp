@@ -1,0 +1,565 @@
+// The Embind seam between the tinylm core and JavaScript (driven by web/lib/worker.ts).
+//
+// Contract:
+//   - Every entry point runs inside guarded(): any C++ exception (tinylm::Error, std::bad_alloc, anything else)
+//     becomes a JS Error carrying the core's message and a `code` ("ENGINE_ERROR" or "OUT_OF_MEMORY"). Nothing
+//     aborts the module, so the worker keeps running after a failed call.
+//   - Options and results cross as value_objects; bulk data (model bytes, token ids, gate activations) crosses as
+//     typed arrays copied in one call, never element by element.
+//   - Every class handle (Model, Trainer, Generator, ParameterSnapshot) is freed by JS with .delete(). A Trainer
+//     or Generator refers to its Model: delete it before the Model.
+//   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
+//
+// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize() · model.info() ·
+//   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
+//   model.stepLogits(token) · new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
+//   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
+//   new Generator(model, options, stops) · generator.start(prompt) · generator.next() · generator.alternatives(k) ·
+//   engineMemory()
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <memory>
+#include <new>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "generate/generator.hpp"
+#include "models/recurrent_lm.hpp"
+#include "tensor.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+#include "tinylm/tokenizer.hpp"
+#include "train/batcher.hpp"
+#include "train/trainer.hpp"
+
+using emscripten::val;
+
+namespace tinylm::wasm {
+namespace {
+
+// ---- the seam -------------------------------------------------------------------------------------------------
+
+[[noreturn]] void throw_js_error(const std::string& message, const char* code) {
+  val error = val::global("Error").new_(message);
+  error.set("code", std::string(code));
+  error.throw_();
+}
+
+// Runs body() and turns every C++ exception into a JS Error. The message is copied out of the exception first so
+// the C++ exception is fully finished before JS unwinds through this frame.
+template <typename Body>
+auto guarded(Body&& body) -> decltype(body()) {
+  std::string message;
+  const char* code = "ENGINE_ERROR";
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    message = "out of memory: the engine's heap is capped at " + std::to_string(TINYLM_MAXIMUM_MEMORY >> 20) +
+              " MiB; use a smaller model, batch or sequence length";
+    code = "OUT_OF_MEMORY";
+  } catch (const std::exception& error) {
+    message = error.what();
+  } catch (...) {
+    message = "the tinylm engine failed with an unknown error";
+  }
+  throw_js_error(message, code);
+}
+
+// ---- typed-array transfer: one bulk copy each way -----------------------------------------------------------
+
+template <typename T>
+std::vector<T> copy_from_js(const val& typed_array) {
+  std::vector<T> out(typed_array["length"].as<size_t>());
+  if (!out.empty()) val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", typed_array);
+  return out;
+}
+
+// A JS-owned copy (slice), so it stays valid when the heap grows or the C++ storage is freed.
+template <typename T>
+val copy_to_js(const T* data, size_t count) {
+  return val(emscripten::typed_memory_view(count, data)).call<val>("slice");
+}
+
+// ---- value objects -------------------------------------------------------------------------------------------
+
+struct ModelInfo {
+  std::string arch;            // "lstm" | "gru" | "rnn_tanh" | "rnn_relu" | "gpt" | "ngram"
+  int vocab_size = 0;          // V
+  int context_size = 0;        // 0 = unbounded
+  double parameter_count = 0;  // 0 for models without a parameter block (n-gram)
+  bool trainable = false;
+  std::string tokenizer_kind;  // "char" | "word" | "bpe"
+  std::string config_json;     // the model file's config, as stored
+};
+
+struct CreateOptions {
+  std::string arch = "lstm";
+  int layers = 2;
+  int hidden = 256;
+  int embed = 64;
+  float dropout = 0;
+  double seed = 1;
+  std::string tokenizer = "char";  // "char" | "word"
+  bool lowercase = false;
+  int max_vocab = 0;
+};
+
+struct EvalResult {
+  double loss = 0, perplexity = 0, accuracy = 0, tokens = 0;
+};
+
+struct TrainerOptions {
+  int steps = 100;
+  int batch_size = 16;
+  int seq_len = 64;
+  float learning_rate = 1e-3f;
+  std::string optimizer = "adam";
+  float weight_decay = 0;
+  float clip = 1.0f;
+  int warmup_steps = 0;
+  bool cosine = false;
+  float validation_split = 0.1f;
+  int eval_batches = 8;
+  double seed = 1;
+};
+
+struct StepResult {
+  int step = 0;
+  float loss = 0, learning_rate = 0, grad_norm = 0;
+  double tokens = 0;
+};
+
+struct GeneratorOptions {
+  int max_tokens = 200;
+  float temperature = 1.0f;
+  int top_k = 0;
+  float top_p = 1.0f;
+  float repetition_penalty = 1.0f;
+  int repetition_window = 0;
+  double seed = 0;
+  bool stop_at_eos = false;
+};
+
+struct GenerateStep {
+  std::string piece;        // text that became safe to show (may be empty)
+  bool done = false;
+  int token = -1;           // the sampled id, −1 if none was sampled in this call
+  std::string stop_reason;  // "", "max_tokens", "stop", "eos"
+};
+
+// ---- Model ---------------------------------------------------------------------------------------------------
+
+std::vector<int32_t> encode_checked(const Tokenizer& tokenizer, const std::string& text, const char* purpose) {
+  check(!text.empty(), "the text for ", purpose, " is empty");
+  return tokenizer.encode(text);
+}
+
+class EngineModel {
+ public:
+  explicit EngineModel(Model model) : model_(std::move(model)) {}
+
+  static EngineModel* load(const val& bytes) {
+    return guarded([&] {
+      const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
+      return new EngineModel(load_model_bytes(data.data(), data.size()));
+    });
+  }
+
+  static EngineModel* create(const CreateOptions& options, const std::string& text) {
+    return guarded([&] {
+      check(!text.empty(), "the training text is empty: a model's vocabulary is fitted on it");
+      Model model;
+      if (options.tokenizer == "char") {
+        CharTokenizerOptions tokenizer_options;
+        tokenizer_options.lowercase = options.lowercase;
+        tokenizer_options.max_vocab = options.max_vocab;
+        model.tokenizer = fit_char_tokenizer(text, tokenizer_options);
+      } else if (options.tokenizer == "word") {
+        WordTokenizerOptions tokenizer_options;
+        tokenizer_options.lowercase = options.lowercase;
+        tokenizer_options.max_vocab = options.max_vocab;
+        model.tokenizer = fit_word_tokenizer(text, tokenizer_options);
+      } else {
+        fail("tokenizer must be 'char' or 'word', got '", options.tokenizer, "'");
+      }
+      RecurrentConfig config;
+      check(parse_cell_kind(options.arch, &config.cell), "arch must be lstm, gru, rnn_tanh or rnn_relu, got '",
+            options.arch, "'");
+      config.vocab_size = model.tokenizer->vocab_size();
+      config.embed_size = options.embed;
+      config.hidden_size = options.hidden;
+      config.num_layers = options.layers;
+      config.dropout = options.dropout;
+      config.validate();
+      auto network = std::make_unique<RecurrentLM>(config);
+      Rng init_rng(static_cast<uint64_t>(options.seed));
+      network->initialize(init_rng);
+      model.network = std::move(network);
+      return new EngineModel(std::move(model));
+    });
+  }
+
+  val serialize() const {
+    return guarded([&] {
+      const std::vector<uint8_t> bytes = serialize_model(model_);
+      return copy_to_js(bytes.data(), bytes.size());
+    });
+  }
+
+  ModelInfo info() const {
+    return guarded([&] {
+      ModelInfo info;
+      info.arch = model_.network->arch();
+      info.vocab_size = model_.network->vocab_size();
+      info.context_size = model_.network->context_size();
+      if (auto* trainable = dynamic_cast<TrainableModel*>(model_.network.get())) {
+        info.trainable = true;
+        info.parameter_count = double(trainable->parameters().values.size());
+      }
+      info.tokenizer_kind = model_.tokenizer->kind();
+      info.config_json = model_.network->config_json().dump();
+      return info;
+    });
+  }
+
+  val encode(const std::string& text) const {
+    return guarded([&] {
+      const std::vector<int32_t> ids = model_.tokenizer->encode(text);
+      return copy_to_js(ids.data(), ids.size());
+    });
+  }
+
+  std::string decode(const val& ids) const {
+    return guarded([&] { return model_.tokenizer->decode(copy_from_js<int32_t>(ids)); });
+  }
+
+  EvalResult evaluate(const std::string& text) {
+    return guarded([&] {
+      const std::vector<int32_t> tokens = encode_checked(*model_.tokenizer, text, "evaluation");
+      check(tokens.size() >= 2, "the text has ", tokens.size(),
+            " token(s): at least 2 are needed to score one prediction");
+      const EvalStats stats = model_.network->evaluate(tokens);
+      return EvalResult{stats.loss, stats.perplexity, stats.accuracy, double(stats.tokens)};
+    });
+  }
+
+  void reset_state() {
+    guarded([&] { model_.network->reset_state(); });
+  }
+
+  // Next-token logits (V) after feeding one more token to the generation state.
+  val step_logits(int token) {
+    return guarded([&] {
+      check(token >= 0 && token < model_.network->vocab_size(), "token id ", token, " is outside the vocabulary [0, ",
+            model_.network->vocab_size(), ")");
+      return copy_to_js(model_.network->step(token), size_t(model_.network->vocab_size()));
+    });
+  }
+
+  // Per-token gate activations and hidden states of a recurrent model, for the docs site's live views:
+  //   { tokens: Int32Array (N), gates: Float32Array (N, L, G·H), hidden: Float32Array (N, L, H),
+  //     layers: L, gateCount: G, hiddenSize: H, gateNames: "i,f,g,o" | "r,z,n" | "a" }
+  // Gates are activated (LSTM i,f,g,o; GRU r,z,n) or, for vanilla RNNs, the pre-activation.
+  val inspect(const std::string& text) {
+    return guarded([&] {
+      auto* recurrent = dynamic_cast<RecurrentLM*>(model_.network.get());
+      check(recurrent != nullptr, "inspection shows recurrent gates: it needs an lstm, gru or rnn model, got '",
+            model_.network->arch(), "'");
+      const std::vector<int32_t> tokens = encode_checked(*model_.tokenizer, text, "inspection");
+      const RecurrentConfig& config = recurrent->config();
+      const int L = config.num_layers, H = config.hidden_size, G = gate_count(config.cell);
+      const size_t N = tokens.size();
+      std::vector<float> gates(N * L * G * H), hidden(N * L * H);
+      recurrent->reset_state();
+      for (size_t n = 0; n < N; ++n) {
+        recurrent->step(tokens[n]);
+        for (int l = 0; l < L; ++l) {
+          const float* layer_gates = recurrent->last_step_gates(l);
+          std::copy(layer_gates, layer_gates + G * H, gates.data() + (n * L + l) * G * H);
+          const float* layer_hidden = recurrent->state_h(l);
+          std::copy(layer_hidden, layer_hidden + H, hidden.data() + (n * L + l) * H);
+        }
+      }
+      recurrent->reset_state();
+      val result = val::object();
+      result.set("tokens", copy_to_js(tokens.data(), N));
+      result.set("gates", copy_to_js(gates.data(), gates.size()));
+      result.set("hidden", copy_to_js(hidden.data(), hidden.size()));
+      result.set("layers", L);
+      result.set("gateCount", G);
+      result.set("hiddenSize", H);
+      result.set("gateNames", std::string(config.cell == CellKind::Lstm  ? "i,f,g,o"
+                                          : config.cell == CellKind::Gru ? "r,z,n"
+                                                                         : "a"));
+      return result;
+    });
+  }
+
+  TrainableModel& trainable() {
+    auto* trainable = dynamic_cast<TrainableModel*>(model_.network.get());
+    check(trainable != nullptr, "a '", model_.network->arch(), "' model has no trainable parameters");
+    return *trainable;
+  }
+  LanguageModel& network() { return *model_.network; }
+  const Tokenizer& tokenizer() const { return *model_.tokenizer; }
+
+ private:
+  Model model_;
+};
+
+// The parameter values at one moment, so a cancelled or failed fine-tune can put the weights back.
+class ParameterSnapshot {
+ public:
+  static ParameterSnapshot* take(EngineModel& model) {
+    return guarded([&] { return new ParameterSnapshot(model.trainable().parameters().values); });
+  }
+  void restore_into(EngineModel& model) const {
+    guarded([&] {
+      std::vector<float>& values = model.trainable().parameters().values;
+      check(values.size() == values_.size(), "the snapshot holds ", values_.size(), " parameters but the model has ",
+            values.size());
+      std::copy(values_.begin(), values_.end(), values.begin());
+      model.network().reset_state();
+    });
+  }
+  double size() const { return double(values_.size()); }
+
+ private:
+  explicit ParameterSnapshot(std::vector<float> values) : values_(std::move(values)) {}
+  std::vector<float> values_;  // (P)
+};
+
+// ---- Trainer -------------------------------------------------------------------------------------------------
+
+class EngineTrainer {
+ public:
+  static EngineTrainer* create(EngineModel& model, const std::string& text, const TrainerOptions& options) {
+    return guarded([&] { return new EngineTrainer(model, text, options); });
+  }
+
+  StepResult step() {
+    return guarded([&] {
+      const StepReport report = trainer_->step();
+      return StepResult{report.step, report.loss, report.learning_rate, report.grad_norm, double(report.tokens)};
+    });
+  }
+
+  bool has_validation() const { return trainer_->has_validation(); }
+
+  EvalResult validate() {
+    return guarded([&] {
+      const EvalStats stats = trainer_->validate();
+      return EvalResult{stats.loss, stats.perplexity, stats.accuracy, double(stats.tokens)};
+    });
+  }
+
+  double train_tokens() const { return double(train_.size()); }
+  double validation_tokens() const { return double(validation_.size()); }
+
+ private:
+  EngineTrainer(EngineModel& model, const std::string& text, const TrainerOptions& options) {
+    const std::vector<int32_t> tokens = encode_checked(model.tokenizer(), text, "training");
+    split_tokens(tokens, options.validation_split, &train_, &validation_);
+    check(options.batch_size > 0 && options.seq_len > 0, "batchSize and seqLen must be positive, got batchSize ",
+          options.batch_size, ", seqLen ", options.seq_len);
+    check(int64_t(train_.size()) >= int64_t(options.seq_len) + 1, "the training text has ", train_.size(),
+          " tokens after the validation split but one batch window of seqLen ", options.seq_len, " needs ",
+          options.seq_len + 1, ": give more text or lower seqLen");
+    TrainOptions train_options;
+    train_options.steps = options.steps;
+    train_options.batch = options.batch_size;
+    train_options.seq = options.seq_len;
+    check(parse_optimizer_kind(options.optimizer, &train_options.optimizer.kind),
+          "optimizer must be adam, adamw, rmsprop or sgd, got '", options.optimizer, "'");
+    check(options.learning_rate > 0, "learningRate must be positive, got ", options.learning_rate);
+    train_options.optimizer.learning_rate = options.learning_rate;
+    train_options.optimizer.weight_decay = options.weight_decay;
+    train_options.clip = options.clip;
+    train_options.warmup_steps = options.warmup_steps;
+    train_options.cosine = options.cosine;
+    train_options.eval_batches = options.eval_batches;
+    train_options.seed = static_cast<uint64_t>(options.seed);
+    trainer_ = std::make_unique<Trainer>(model.trainable(), train_, validation_, train_options);
+  }
+
+  std::vector<int32_t> train_, validation_;  // must outlive trainer_, which keeps references to them
+  std::unique_ptr<Trainer> trainer_;
+};
+
+// ---- Generator -----------------------------------------------------------------------------------------------
+
+class EngineGenerator {
+ public:
+  static EngineGenerator* create(EngineModel& model, const GeneratorOptions& options, const val& stops) {
+    return guarded([&] {
+      GenerateOptions generate_options;
+      generate_options.max_tokens = options.max_tokens;
+      generate_options.sampling.temperature = options.temperature;
+      generate_options.sampling.top_k = options.top_k;
+      generate_options.sampling.top_p = options.top_p;
+      generate_options.sampling.repetition_penalty = options.repetition_penalty;
+      generate_options.sampling.repetition_window = options.repetition_window;
+      generate_options.sampling.seed = static_cast<uint64_t>(options.seed);
+      generate_options.sampling.validate();
+      generate_options.stop = emscripten::vecFromJSArray<std::string>(stops);
+      generate_options.stop_at_eos = options.stop_at_eos;
+      return new EngineGenerator(model, generate_options);
+    });
+  }
+
+  void start(const std::string& prompt) {
+    guarded([&] { generator_.start(prompt); });
+  }
+
+  GenerateStep next() {
+    return guarded([&] {
+      GenerateStep result;
+      const size_t before = generator_.history().size();
+      result.done = !generator_.next(&result.piece);
+      if (generator_.history().size() > before) result.token = generator_.last_token();
+      result.stop_reason = generator_.stop_reason();
+      return result;
+    });
+  }
+
+  // The k most probable tokens of the distribution the last token was drawn from (after temperature, top-k and
+  // top-p): [{ token, piece, probability }], best first; tokens outside the kept set are left out.
+  val alternatives(int k) const {
+    return guarded([&] {
+      const std::vector<float>& probabilities = generator_.sampler().last_probabilities();
+      std::vector<int32_t> order(probabilities.size());
+      std::iota(order.begin(), order.end(), 0);
+      const size_t count = std::min(order.size(), size_t(std::max(k, 0)));
+      std::partial_sort(order.begin(), order.begin() + count, order.end(), [&](int32_t a, int32_t b) {
+        return probabilities[a] > probabilities[b] || (probabilities[a] == probabilities[b] && a < b);
+      });
+      val result = val::array();
+      for (size_t i = 0; i < count && probabilities[order[i]] > 0; ++i) {
+        val entry = val::object();
+        entry.set("token", order[i]);
+        entry.set("piece", tokenizer_.token_bytes(order[i]));
+        entry.set("probability", probabilities[order[i]]);
+        result.call<void>("push", entry);
+      }
+      return result;
+    });
+  }
+
+ private:
+  EngineGenerator(EngineModel& model, const GenerateOptions& options)
+      : tokenizer_(model.tokenizer()), generator_(model.network(), model.tokenizer(), options) {}
+  const Tokenizer& tokenizer_;
+  Generator generator_;
+};
+
+// ---- engine ----------------------------------------------------------------------------------------------------
+
+// heapSize: bytes of linear memory reserved (only grows); inUse: bytes malloc has handed out and not taken back;
+// maximum: the cap the heap may grow to.
+val engine_memory() {
+  const struct mallinfo info = mallinfo();
+  val result = val::object();
+  result.set("heapSize", double(emscripten_get_heap_size()));
+  result.set("inUse", double(info.uordblks));
+  result.set("maximum", double(TINYLM_MAXIMUM_MEMORY));
+  return result;
+}
+
+}  // namespace
+}  // namespace tinylm::wasm
+
+EMSCRIPTEN_BINDINGS(tinylm) {
+  using namespace emscripten;
+  using namespace tinylm::wasm;
+
+  value_object<ModelInfo>("ModelInfo")
+      .field("arch", &ModelInfo::arch)
+      .field("vocabSize", &ModelInfo::vocab_size)
+      .field("contextSize", &ModelInfo::context_size)
+      .field("parameterCount", &ModelInfo::parameter_count)
+      .field("trainable", &ModelInfo::trainable)
+      .field("tokenizerKind", &ModelInfo::tokenizer_kind)
+      .field("configJson", &ModelInfo::config_json);
+  value_object<CreateOptions>("CreateOptions")
+      .field("arch", &CreateOptions::arch)
+      .field("layers", &CreateOptions::layers)
+      .field("hidden", &CreateOptions::hidden)
+      .field("embed", &CreateOptions::embed)
+      .field("dropout", &CreateOptions::dropout)
+      .field("seed", &CreateOptions::seed)
+      .field("tokenizer", &CreateOptions::tokenizer)
+      .field("lowercase", &CreateOptions::lowercase)
+      .field("maxVocab", &CreateOptions::max_vocab);
+  value_object<EvalResult>("EvalResult")
+      .field("loss", &EvalResult::loss)
+      .field("perplexity", &EvalResult::perplexity)
+      .field("accuracy", &EvalResult::accuracy)
+      .field("tokens", &EvalResult::tokens);
+  value_object<TrainerOptions>("TrainerOptions")
+      .field("steps", &TrainerOptions::steps)
+      .field("batchSize", &TrainerOptions::batch_size)
+      .field("seqLen", &TrainerOptions::seq_len)
+      .field("learningRate", &TrainerOptions::learning_rate)
+      .field("optimizer", &TrainerOptions::optimizer)
+      .field("weightDecay", &TrainerOptions::weight_decay)
+      .field("clip", &TrainerOptions::clip)
+      .field("warmupSteps", &TrainerOptions::warmup_steps)
+      .field("cosine", &TrainerOptions::cosine)
+      .field("validationSplit", &TrainerOptions::validation_split)
+      .field("evalBatches", &TrainerOptions::eval_batches)
+      .field("seed", &TrainerOptions::seed);
+  value_object<StepResult>("StepResult")
+      .field("step", &StepResult::step)
+      .field("loss", &StepResult::loss)
+      .field("learningRate", &StepResult::learning_rate)
+      .field("gradNorm", &StepResult::grad_norm)
+      .field("tokens", &StepResult::tokens);
+  value_object<GeneratorOptions>("GeneratorOptions")
+      .field("maxTokens", &GeneratorOptions::max_tokens)
+      .field("temperature", &GeneratorOptions::temperature)
+      .field("topK", &GeneratorOptions::top_k)
+      .field("topP", &GeneratorOptions::top_p)
+      .field("repetitionPenalty", &GeneratorOptions::repetition_penalty)
+      .field("repetitionWindow", &GeneratorOptions::repetition_window)
+      .field("seed", &GeneratorOptions::seed)
+      .field("stopAtEos", &GeneratorOptions::stop_at_eos);
+  value_object<GenerateStep>("GenerateStep")
+      .field("piece", &GenerateStep::piece)
+      .field("done", &GenerateStep::done)
+      .field("token", &GenerateStep::token)
+      .field("stopReason", &GenerateStep::stop_reason);
+
+  class_<EngineModel>("Model")
+      .class_function("load", &EngineModel::load, allow_raw_pointers())
+      .class_function("create", &EngineModel::create, allow_raw_pointers())
+      .function("serialize", &EngineModel::serialize)
+      .function("info", &EngineModel::info)
+      .function("encode", &EngineModel::encode)
+      .function("decode", &EngineModel::decode)
+      .function("evaluate", &EngineModel::evaluate)
+      .function("resetState", &EngineModel::reset_state)
+      .function("stepLogits", &EngineModel::step_logits)
+      .function("inspect", &EngineModel::inspect);
+  class_<ParameterSnapshot>("ParameterSnapshot")
+      .class_function("take", &ParameterSnapshot::take, allow_raw_pointers())
+      .function("restoreInto", &ParameterSnapshot::restore_into)
+      .function("size", &ParameterSnapshot::size);
+  class_<EngineTrainer>("Trainer")
+      .class_function("create", &EngineTrainer::create, allow_raw_pointers())
+      .function("step", &EngineTrainer::step)
+      .function("validate", &EngineTrainer::validate)
+      .function("hasValidation", &EngineTrainer::has_validation)
+      .function("trainTokens", &EngineTrainer::train_tokens)
+      .function("validationTokens", &EngineTrainer::validation_tokens);
+  class_<EngineGenerator>("Generator")
+      .class_function("create", &EngineGenerator::create, allow_raw_pointers())
+      .function("start", &EngineGenerator::start)
+      .function("next", &EngineGenerator::next)
+      .function("alternatives", &EngineGenerator::alternatives);
+  function("engineMemory", &engine_memory);
+}
