@@ -17,6 +17,8 @@ echo "== kernels ==" >&2
 ./build/bench_kernels --json | sed 's/^{/{"source":"tinylm",/' >> "$out"
 echo "== models: tinylm ==" >&2
 ./build/bench_models --train-steps 40 --generate-tokens 5000 | sed 's/^{/{"source":"tinylm",/' >> "$out"
+echo "== kernels: PyTorch ==" >&2
+/usr/bin/python3 bench/peer_pytorch.py --mode sgemm | sed 's/^{/{"source":"pytorch",/' >> "$out"
 echo "== models: PyTorch ==" >&2
 for config in C1 C2; do
   /usr/bin/python3 bench/peer_pytorch.py --config "$config" --train-steps 20 --generate-tokens 2000 \

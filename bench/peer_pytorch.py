@@ -67,15 +67,34 @@ def validation_loss(model, validation, vocab):
     return total / 50
 
 
+def sgemm():
+    """torch.mm GFLOP/s at 256³ and 512³ (A·B, A·Bᵀ, Aᵀ·B), best of 7, as bench_kernels measures tinylm."""
+    for size in (256, 512):
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        for name, run in (("nn", lambda: a @ b), ("nt", lambda: a @ b.t()), ("tn", lambda: a.t() @ b)):
+            best = float("inf")
+            for _ in range(7):
+                started = time.perf_counter()
+                for _ in range(10):
+                    run()
+                best = min(best, (time.perf_counter() - started) / 10)
+            print(json.dumps({"name": f"sgemm_{name}_{size}", "gflops": 2 * size ** 3 / best / 1e9}), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", choices=["C1", "C2"], required=True)
-    parser.add_argument("--mode", choices=["speed", "quality"], default="speed")
+    parser.add_argument("--config", choices=["C1", "C2"])
+    parser.add_argument("--mode", choices=["speed", "quality", "sgemm"], default="speed")
     parser.add_argument("--train-steps", type=int, default=30)
     parser.add_argument("--generate-tokens", type=int, default=2000)
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1)
+    if args.mode == "sgemm":
+        sgemm()
+        return
+    if args.config is None:
+        parser.error("--config is required for speed and quality")
     train, validation, vocab = load_corpus()
     model = CharModel("lstm" if args.config == "C1" else "gru", vocab)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)

@@ -9,12 +9,17 @@ from collections import defaultdict
 
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    kernels = [r for r in rows if "gflops" in r]
+    kernels = [r for r in rows if "gflops" in r and r.get("source") == "tinylm"]
+    peer_gflops = {r["name"]: r["gflops"] for r in rows if "gflops" in r and r.get("source") == "pytorch"}
     if kernels:
-        print(f"{'kernel':28} {'GFLOP/s':>9} {'of peak':>8}")
+        print(f"{'kernel':28} {'GFLOP/s':>9} {'of peak':>8} {'pytorch':>9} {'ratio':>7}")
         for r in kernels:
             fraction = r.get("fraction_of_peak")
-            print(f"{r['name']:28} {r['gflops']:9.1f} {'' if fraction is None else f'{fraction:8.1%}'}")
+            peer = peer_gflops.get(r["name"])
+            line = f"{r['name']:28} {r['gflops']:9.1f} {'' if fraction is None else f'{fraction:8.1%}':>8}"
+            if peer:
+                line += f" {peer:9.1f} {r['gflops'] / peer:6.2f}×"
+            print(line)
         print()
 
     throughput = defaultdict(dict)

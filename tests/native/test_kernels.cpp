@@ -470,3 +470,24 @@ TEST_CASE("kernels: sgemm_packed equals the reference for both packings") {
     }
   }
 }
+
+TEST_CASE("kernels: sgemv_f16 equals the reference on half weights") {
+  tinylm::Rng rng(23);
+  for (int M : {1, 3, 4, 5, 17}) {
+    for (int K : {1, 7, 16, 33, 256, 259}) {
+      CAPTURE(M);
+      CAPTURE(K);
+      std::vector<float> weights(size_t(M) * K), x(K), y(M, 0.5f), reference(M, 0.5f);
+      for (float& w : weights) w = rng.uniform() - 0.5f;
+      for (float& v : x) v = rng.uniform() - 0.5f;
+      std::vector<uint16_t> half(weights.size());
+      REQUIRE(tinylm::convert_to_half(half.data(), weights.data(), int64_t(weights.size())));
+      tinylm::sgemv_f16(y.data(), half.data(), K, x.data(), M, K, 1.0f);
+      tinylm::ref::sgemv_f16(reference.data(), half.data(), K, x.data(), M, K, 1.0f);
+      for (int i = 0; i < M; ++i) CHECK(std::abs(y[i] - reference[i]) <= (K * 0.25 + 1) * 1.2e-7 * 4);
+    }
+  }
+  std::vector<float> too_large = {1.0f, 70000.0f};
+  std::vector<uint16_t> out(2);
+  CHECK_FALSE(tinylm::convert_to_half(out.data(), too_large.data(), 2));
+}

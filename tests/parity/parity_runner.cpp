@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
     std::vector<float> grads = params.grads;
 
     std::vector<float> step_logits;
+    if (auto* recurrent = dynamic_cast<RecurrentLM*>(model.get()))  // the exact path; Half is checked natively
+      recurrent->set_step_precision(RecurrentLM::StepPrecision::Float);
     model->reset_state();
     for (int t = 0; t < T; ++t) {
       const float* row = model->step(inputs[t]);

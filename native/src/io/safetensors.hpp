@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "half.hpp"
 #include "tensor.hpp"
 
 namespace tinylm {
@@ -56,8 +57,5 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
-// IEEE half conversions (portable, no hardware dependence).
-uint16_t float_to_half(float value);
-float half_to_float(uint16_t bits);
 
 }  // namespace tinylm

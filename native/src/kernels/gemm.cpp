@@ -9,11 +9,13 @@
 //    packing).
 // Pack buffers are thread_local and only grow, so steady-state calls never allocate.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "half.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
 
@@ -266,6 +268,30 @@ void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, i
   gemm_packed(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, nullptr, M, N, K, beta);
 }
 
+// y (M) = beta·y + A (M,K) · x (K), A in half precision: R rows share each load of x; the tail of K is scalar.
+template <int R>
+void half_rows(float* y, const uint16_t* A, int lda, const float* x, int K, float beta) {
+  fbatch acc[R];
+  unroll<R>([&](auto r) { acc[r] = fbatch(0.0f); });
+  int k = 0;
+  for (; k + fwidth <= K; k += fwidth) {
+    const fbatch xk = load(x + k);
+    unroll<R>([&](auto r) { acc[r] = xsimd::fma(simd::load_half(A + index_t(r) * lda + k), xk, acc[r]); });
+  }
+  for (int r = 0; r < R; ++r) {
+    float sum = simd::reduce_add(acc[r]);
+    for (int kk = k; kk < K; ++kk) sum += half_to_float(A[index_t(r) * lda + kk]) * x[kk];
+    y[r] = beta == 0.0f ? sum : beta * y[r] + sum;
+  }
+}
+
+void sgemv_f16_simd(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
+  constexpr int rows = 4;
+  int i = 0;
+  for (; i + rows <= M; i += rows) half_rows<rows>(y + i, A + index_t(i) * lda, lda, x, K, beta);
+  for (; i < M; ++i) half_rows<1>(y + i, A + index_t(i) * lda, lda, x, K, beta);
+}
+
 // y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
 void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
   constexpr int rows = 8;
@@ -293,6 +319,20 @@ const float* PackedMatrix::data() const {
   if (simd::force_scalar) return storage.data();
   const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
   return storage.data() + (((address + 63) & ~std::uintptr_t(63)) - address) / sizeof(float);
+}
+
+void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
+  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, A, lda, x, M, K, beta);
+}
+
+bool half_weights_are_fast() { return simd::hardware_half && !simd::force_scalar; }
+
+bool convert_to_half(uint16_t* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!(std::abs(in[i]) <= 65504.0f)) return false;  // also rejects NaN
+    out[i] = float_to_half(in[i]);
+  }
+  return true;
 }
 
 // Pre-packed right-hand operands. With TINYLM_FORCE_SCALAR the "packed" form is a plain row-major copy of the

@@ -1,6 +1,7 @@
 // Scalar references for the matrix kernels: the textbook triple loop, one dot product per output, accumulated
 // in double so tests can compare the SIMD kernels against something more accurate than themselves.
 // Also what every public name runs in a TINYLM_FORCE_SCALAR build.
+#include "half.hpp"
 #include "kernels/kernels.hpp"
 
 namespace tinylm::ref {
@@ -35,6 +36,14 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
   for (int i = 0; i < M; ++i) {
     double sum = 0.0;
     for (int k = 0; k < K; ++k) sum += double(A[(long)i * lda + k]) * double(x[k]);
+    y[i] = beta == 0.0f ? float(sum) : float(double(beta) * y[i] + sum);
+  }
+}
+
+void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
+  for (int i = 0; i < M; ++i) {
+    double sum = 0.0;
+    for (int k = 0; k < K; ++k) sum += double(half_to_float(A[(long)i * lda + k])) * double(x[k]);
     y[i] = beta == 0.0f ? float(sum) : float(double(beta) * y[i] + sum);
   }
 }

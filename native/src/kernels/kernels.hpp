@@ -23,6 +23,12 @@ void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 
 // y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
+// The same with A stored as IEEE half precision (bits), converted in registers: half the memory traffic.
+void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta);
+// True where the hardware converts halves in one instruction (F16C); elsewhere sgemv_f16 is slower than sgemv.
+bool half_weights_are_fast();
+// Rounds float to half (nearest even); false if any value is outside half's finite range (|x| > 65504).
+bool convert_to_half(uint16_t* out, const float* in, int64_t n);
 
 // A right-hand operand packed once and multiplied many times: a recurrent layer multiplies the same W_hh by T
 // successive hidden states, so packing it per step would cost as much as the product itself (M = B is small).
@@ -42,6 +48,7 @@ void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
+void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta);
 }  // namespace ref
 
 // ---- element-wise ---------------------------------------------------------------------------------------
@@ -112,6 +119,60 @@ namespace ref {
 double softmax_xent_forward(float* probs, float* losses, const float* logits, const int32_t* targets, int N, int V);
 void softmax_xent_backward(float* dlogits, const float* probs, const int32_t* targets, float dloss, int N, int V);
 void softmax_inplace(float* x, int n);
+}  // namespace ref
+
+// ---- transformer: LayerNorm, GELU, causal attention -----------------------------------------------------
+// LayerNorm over the last dimension of N rows (nn.LayerNorm: biased variance, eps 1e-5).
+//   forward:  out (N,C) = (x − mean)·rstd·weight + bias; bias may be null (nanoGPT bias=False). Writes the
+//             row statistics mean, rstd (N) that backward needs. out must not alias x.
+//   backward: with x̂ = (x − mean)·rstd and g = dout⊙weight:
+//             dx (N,C) += rstd·(g − mean(g) − x̂·mean(g⊙x̂));  dweight (C) += Σ_n dout⊙x̂;  dbias (C) += Σ_n dout
+//             (dbias may be null).
+void layernorm_rows_forward(float* out, float* mean, float* rstd, const float* x, const float* weight,
+                            const float* bias, int N, int C);
+void layernorm_rows_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
+                             const float* weight, const float* mean, const float* rstd, int N, int C);
+
+// GELU y = x·Φ(x). Exact: Φ through erf (PyTorch approximate='none'); tanh: 0.5·x·(1 + tanh(√(2/π)·(x +
+// 0.044715·x³))) (approximate='tanh'). forward: y may alias x. backward: dx += dy·gelu'(x), from the INPUT x.
+void gelu_tanh_forward(float* y, const float* x, int64_t n);
+void gelu_exact_forward(float* y, const float* x, int64_t n);
+void gelu_tanh_backward(float* dx, const float* dy, const float* x, int64_t n);
+void gelu_exact_backward(float* dx, const float* dy, const float* x, int64_t n);
+
+// Attention inner loops. D is the head size; a key/value cache holds one row of D floats per position, rows
+// `ld` floats apart.
+//   attention_scores:       scores (n) = scale · keys (n,D) · q (D)          — one query over its causal prefix
+//   attention_weighted_sum: out (D) = beta·out + Σ_j probs[j]·values[j] (n rows), beta ∈ {0, 1}
+// Their backward is the same two loops with roles swapped (dprobs = scores of dout against values; dq =
+// weighted sum of keys by dscores); training runs all four as GEMMs over blocks of queries instead.
+void attention_scores(float* scores, const float* q, const float* keys, int ld, int n, int D, float scale);
+void attention_weighted_sum(float* out, const float* probs, const float* values, int ld, int n, int D, float beta);
+
+// Causal softmax over a block of R query rows whose positions are first_row … first_row+R−1 (training).
+// Row r of scores (R, ld) holds raw q·k for key positions 0 … first_row+R−1.
+//   forward:  probs row r = softmax(scale · scores row r) over columns 0 … first_row+r, and 0 in the columns
+//             after that up to first_row+R−1. probs may alias scores.
+//   backward: dscores row r = scale · probs⊙(dprobs − Σ_j probs_j·dprobs_j) over the prefix, 0 after it up to
+//             first_row+R−1 (overwrites; dscores may alias dprobs).
+void causal_softmax_forward(float* probs, const float* scores, int ld, int R, int first_row, float scale);
+void causal_softmax_backward(float* dscores, const float* dprobs, const float* probs, int ld, int R, int first_row,
+                             float scale);
+
+namespace ref {
+void layernorm_rows_forward(float* out, float* mean, float* rstd, const float* x, const float* weight,
+                            const float* bias, int N, int C);
+void layernorm_rows_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
+                             const float* weight, const float* mean, const float* rstd, int N, int C);
+void gelu_tanh_forward(float* y, const float* x, int64_t n);
+void gelu_exact_forward(float* y, const float* x, int64_t n);
+void gelu_tanh_backward(float* dx, const float* dy, const float* x, int64_t n);
+void gelu_exact_backward(float* dx, const float* dy, const float* x, int64_t n);
+void attention_scores(float* scores, const float* q, const float* keys, int ld, int n, int D, float scale);
+void attention_weighted_sum(float* out, const float* probs, const float* values, int ld, int n, int D, float beta);
+void causal_softmax_forward(float* probs, const float* scores, int ld, int R, int first_row, float scale);
+void causal_softmax_backward(float* dscores, const float* dprobs, const float* probs, int ld, int R, int first_row,
+                             float scale);
 }  // namespace ref
 
 }  // namespace tinylm

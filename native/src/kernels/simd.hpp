@@ -13,6 +13,11 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "half.hpp"
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace tinylm::simd {
 
 using fbatch = xsimd::batch<float>;
@@ -70,6 +75,34 @@ inline fbatch exp(const fbatch& x) { return xsimd::exp(x); }
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float tanh(float x) { return std::tanh(x); }
 inline float exp(float x) { return std::exp(x); }
+
+// ---- half precision ----------------------------------------------------------------------------------------
+// Generation reads every weight once per token, so its speed is memory traffic: half-precision weights halve it,
+// and a small model's weights then fit the core's L2. Worth it only where the hardware converts halves in one
+// instruction (x86 F16C / AVX-512); WASM SIMD has no such instruction, so there generation keeps float weights.
+// This is the only architecture-specific code in the kernels; it stays here, beside `pick`.
+#if defined(__F16C__) && defined(__AVX512F__)
+inline constexpr bool hardware_half = true;
+inline fbatch load_half(const unsigned short* p) {  // 16 halves → 16 floats
+  static_assert(fwidth == 16, "an AVX-512 build uses 16-float batches");
+  return fbatch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+}
+#elif defined(__F16C__) && defined(__AVX__)
+inline constexpr bool hardware_half = true;
+inline fbatch load_half(const unsigned short* p) {  // 8 halves → 8 floats
+  static_assert(fwidth == 8, "an AVX build uses 8-float batches");
+  return fbatch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+#endif
+
+#if !(defined(__F16C__) && (defined(__AVX512F__) || defined(__AVX__)))
+inline constexpr bool hardware_half = false;
+inline fbatch load_half(const unsigned short* p) {  // portable, and slow: callers prefer float weights here
+  alignas(64) float lanes[fwidth];
+  for (int i = 0; i < fwidth; ++i) lanes[i] = tinylm::half_to_float(p[i]);
+  return fbatch::load_aligned(lanes);
+}
+#endif
 
 // ---- reference routing -----------------------------------------------------------------------------------
 #if defined(TINYLM_FORCE_SCALAR) && TINYLM_FORCE_SCALAR

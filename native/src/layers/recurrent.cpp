@@ -162,22 +162,26 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
 }
 
 void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H) {
+                    CellKind kind, int I, int H, const uint16_t* weight_ih_half, const uint16_t* weight_hh_half) {
   const int GH = gate_count(kind) * H;
+  auto multiply = [](float* y, const float* weight, const uint16_t* weight_half, const float* v, int rows, int cols) {
+    if (weight_half) sgemv_f16(y, weight_half, cols, v, rows, cols, 1.0f);
+    else sgemv(y, weight, cols, v, rows, cols, 1.0f);
+  };
   float* gates = scratch;
   std::memcpy(gates, weights.bias_ih, sizeof(float) * GH);
-  sgemv(gates, weights.weight_ih, I, x, GH, I, 1.0f);
+  multiply(gates, weights.weight_ih, weight_ih_half, x, GH, I);
   if (kind == CellKind::Gru) {
     float* hgates = scratch + GH;
     std::memcpy(hgates, weights.bias_hh, sizeof(float) * GH);
-    sgemv(hgates, weights.weight_hh, H, h, GH, H, 1.0f);
+    multiply(hgates, weights.weight_hh, weight_hh_half, h, GH, H);
     float* h_prev = hgates + GH;  // kernels take distinct input and output buffers
     std::memcpy(h_prev, h, sizeof(float) * H);
     gru_gates_forward(h, gates, hgates, h_prev, 1, H);
     return;
   }
   axpy(gates, 1.0f, weights.bias_hh, GH);
-  sgemv(gates, weights.weight_hh, H, h, GH, H, 1.0f);
+  multiply(gates, weights.weight_hh, weight_hh_half, h, GH, H);
   switch (kind) {
     case CellKind::Lstm: {
       float* c_prev = gates + GH;

@@ -6,6 +6,7 @@
 // reverse, then forms every weight gradient with one GEMM over all T·B rows. Gradients do not flow into the
 // initial state (truncated BPTT).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,11 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
                         int H);
 
-// One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H floats.
+// One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H
+// floats. When weight_ih_half / weight_hh_half are given (half-precision copies of the same matrices), the
+// products read them instead: half the memory traffic per token.
 void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H);
+                    CellKind kind, int I, int H, const uint16_t* weight_ih_half = nullptr,
+                    const uint16_t* weight_hh_half = nullptr);
 
 }  // namespace tinylm

@@ -43,7 +43,8 @@ RecurrentConfig RecurrentConfig::from_json(const nlohmann::json& json) {
 
 // ---- parameters -----------------------------------------------------------------------------------------
 
-RecurrentLM::RecurrentLM(const RecurrentConfig& config) : config_(config) {
+RecurrentLM::RecurrentLM(const RecurrentConfig& config)
+    : config_(config), step_precision_(half_weights_are_fast() ? StepPrecision::Half : StepPrecision::Float) {
   config_.validate();
   const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
   const int GH = gate_count(config_.cell) * H;
@@ -230,6 +231,38 @@ void RecurrentLM::reset_state() {
   gen_c_.assign(int64_t(L) * H, 0.0f);
   gen_scratch_.assign(int64_t(L) * (2 * GH + H), 0.0f);
   gen_logits_.assign(config_.vocab_size, 0.0f);
+  refresh_half_weights();
+}
+
+void RecurrentLM::set_step_precision(StepPrecision precision) {
+  step_precision_ = precision;
+  refresh_half_weights();
+}
+
+void RecurrentLM::refresh_half_weights() {
+  gen_half_offsets_.clear();
+  if (step_precision_ != StepPrecision::Half) return;
+  std::vector<std::pair<const float*, size_t>> matrices;  // (start, floats) in the order step() reads them
+  const float* values = params_.values.data();
+  const int V = config_.vocab_size, H = config_.hidden_size, GH = gate_count(config_.cell) * H;
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const int input_size = layer == 0 ? config_.embed_size : H;
+    matrices.push_back({values + layer_offsets_[layer].weight_ih, size_t(GH) * input_size});
+    matrices.push_back({values + layer_offsets_[layer].weight_hh, size_t(GH) * H});
+  }
+  matrices.push_back({values + head_weight_offset_, size_t(V) * H});
+  size_t total = 0;
+  for (const auto& matrix : matrices) total += matrix.second;
+  gen_half_.resize(total);
+  size_t offset = 0;
+  std::vector<size_t> offsets;
+  for (const auto& [start, count] : matrices) {
+    // A weight beyond half's range (|w| > 65504) cannot be stored: this model generates from floats instead.
+    if (!convert_to_half(gen_half_.data() + offset, start, int64_t(count))) return;
+    offsets.push_back(offset);
+    offset += count;
+  }
+  gen_half_offsets_ = std::move(offsets);
 }
 
 const float* RecurrentLM::last_step_gates(int layer) const {
@@ -242,15 +275,19 @@ const float* RecurrentLM::step(int32_t token) {
   const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
   const int GH = gate_count(config_.cell) * H;
   check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
+  const bool half = !gen_half_offsets_.empty();
+  auto half_matrix = [&](size_t index) { return half ? gen_half_.data() + gen_half_offsets_[index] : nullptr; };
   const float* x = params_.values.data() + embed_offset_ + int64_t(token) * E;
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     float* h = gen_h_.data() + int64_t(layer) * H;
     recurrent_step(h, gen_c_.data() + int64_t(layer) * H, gen_scratch_.data() + int64_t(layer) * (2 * GH + H), x,
-                   layer_weights(layer), config_.cell, layer == 0 ? E : H, H);
+                   layer_weights(layer), config_.cell, layer == 0 ? E : H, H, half_matrix(2 * layer),
+                   half_matrix(2 * layer + 1));
     x = h;
   }
   std::memcpy(gen_logits_.data(), params_.values.data() + head_bias_offset_, sizeof(float) * V);
-  sgemv(gen_logits_.data(), params_.values.data() + head_weight_offset_, H, x, V, H, 1.0f);
+  if (half) sgemv_f16(gen_logits_.data(), half_matrix(2 * config_.num_layers), H, x, V, H, 1.0f);
+  else sgemv(gen_logits_.data(), params_.values.data() + head_weight_offset_, H, x, V, H, 1.0f);
   return gen_logits_.data();
 }
 

@@ -37,6 +37,14 @@ class RecurrentLM : public TrainableModel {
 
   const RecurrentConfig& config() const { return config_; }
 
+  // Batch-1 generation reads every weight once per token, so it runs at memory speed. With Half, step() reads a
+  // half-precision copy of the matrices (taken at reset_state(): call it after changing the weights), which halves
+  // the traffic and lets a small model live in L2; logits then differ from forward()'s by about 1e-3 relative.
+  // The default is Half where the hardware converts halves in one instruction, Float elsewhere.
+  enum class StepPrecision { Float, Half };
+  void set_step_precision(StepPrecision precision);
+  StepPrecision step_precision() const { return step_precision_; }
+
   // LanguageModel
   std::string arch() const override { return cell_kind_name(config_.cell); }
   int vocab_size() const override { return config_.vocab_size; }
@@ -64,6 +72,7 @@ class RecurrentLM : public TrainableModel {
   RecurrentWeights layer_weights(int layer) const;
   RecurrentGrads layer_grads(int layer);
   const float* layer_output(int layer) const;  // (T,B,H), after dropout when active
+  void refresh_half_weights();                 // rebuilds gen_half_ from the current weights (Half precision)
 
   RecurrentConfig config_;
   Parameters params_;
@@ -94,6 +103,9 @@ class RecurrentLM : public TrainableModel {
   std::vector<float> gen_h_, gen_c_;   // (L,H)
   std::vector<float> gen_scratch_;     // (L)(2·G·H + H): gates of the last step stay readable per layer
   std::vector<float> gen_logits_;      // (V)
+  StepPrecision step_precision_;
+  std::vector<uint16_t> gen_half_;     // half copies: per layer weight_ih then weight_hh, then head.weight
+  std::vector<size_t> gen_half_offsets_;  // (2L + 1) starts in gen_half_; empty when step() reads floats
 };
 
 }  // namespace tinylm
