@@ -2,8 +2,9 @@
 //
 // Contract:
 //   - Every entry point runs inside guarded(): any C++ exception (tinylm::Error, std::bad_alloc, anything else)
-//     becomes a JS Error carrying the core's message and a `code` ("ENGINE_ERROR" or "OUT_OF_MEMORY"). Nothing
-//     aborts the module, so the worker keeps running after a failed call.
+//     becomes a JS Error carrying the core's message and a `code` ("ENGINE_ERROR" or "OUT_OF_MEMORY"), which the
+//     entry point returns in place of its result (see "the seam" below). Nothing aborts the module, so the worker
+//     keeps running after a failed call.
 //   - Options and results cross as value_objects; bulk data (model bytes, token ids, gate activations) crosses as
 //     typed arrays copied in one call, never element by element.
 //   - Every class handle (Model, Trainer, Generator, ParameterSnapshot) is freed by JS with .delete(). A Trainer
@@ -26,6 +27,7 @@
 #include <new>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "generate/generator.hpp"
@@ -43,21 +45,39 @@ namespace tinylm::wasm {
 namespace {
 
 // ---- the seam -------------------------------------------------------------------------------------------------
+//
+// A failed call RETURNS a JS Error instead of throwing one: a JS exception unwinding through wasm frames skips the
+// destructors of Embind's argument temporaries (a training text, an options struct) and would leak them on every
+// failure. web/lib/engine.ts turns a returned Error into a thrown one, on the JS side of the seam.
 
-[[noreturn]] void throw_js_error(const std::string& message, const char* code) {
+val js_error(const std::string& message, const char* code) {
   val error = val::global("Error").new_(message);
   error.set("code", std::string(code));
-  error.throw_();
+  return error;
 }
 
-// Runs body() and turns every C++ exception into a JS Error. The message is copied out of the exception first so
-// the C++ exception is fully finished before JS unwinds through this frame.
+val as_val(val value) { return value; }
+template <typename T>
+val as_val(T* handle) {  // a class handle JS owns and frees with .delete()
+  return val(handle);
+}
+template <typename T>
+val as_val(T value) {  // strings, numbers, value_objects
+  return val(std::move(value));
+}
+
+// Runs body() and returns its result as a val, or a JS Error carrying the message of any C++ exception.
 template <typename Body>
-auto guarded(Body&& body) -> decltype(body()) {
+val guarded(Body&& body) {
   std::string message;
   const char* code = "ENGINE_ERROR";
   try {
-    return body();
+    if constexpr (std::is_void_v<decltype(body())>) {
+      body();
+      return val::undefined();
+    } else {
+      return as_val(body());
+    }
   } catch (const std::bad_alloc&) {
     message = "out of memory: the engine's heap is capped at " + std::to_string(TINYLM_MAXIMUM_MEMORY >> 20) +
               " MiB; use a smaller model, batch or sequence length";
@@ -67,7 +87,7 @@ auto guarded(Body&& body) -> decltype(body()) {
   } catch (...) {
     message = "the tinylm engine failed with an unknown error";
   }
-  throw_js_error(message, code);
+  return js_error(message, code);
 }
 
 // ---- typed-array transfer: one bulk copy each way -----------------------------------------------------------
@@ -163,14 +183,14 @@ class EngineModel {
  public:
   explicit EngineModel(Model model) : model_(std::move(model)) {}
 
-  static EngineModel* load(const val& bytes) {
+  static val load(const val& bytes) {
     return guarded([&] {
       const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
       return new EngineModel(load_model_bytes(data.data(), data.size()));
     });
   }
 
-  static EngineModel* create(const CreateOptions& options, const std::string& text) {
+  static val create(const CreateOptions& options, const std::string& text) {
     return guarded([&] {
       check(!text.empty(), "the training text is empty: a model's vocabulary is fitted on it");
       Model model;
@@ -211,7 +231,7 @@ class EngineModel {
     });
   }
 
-  ModelInfo info() const {
+  val info() const {
     return guarded([&] {
       ModelInfo info;
       info.arch = model_.network->arch();
@@ -234,11 +254,11 @@ class EngineModel {
     });
   }
 
-  std::string decode(const val& ids) const {
+  val decode(const val& ids) const {
     return guarded([&] { return model_.tokenizer->decode(copy_from_js<int32_t>(ids)); });
   }
 
-  EvalResult evaluate(const std::string& text) {
+  val evaluate(const std::string& text) {
     return guarded([&] {
       const std::vector<int32_t> tokens = encode_checked(*model_.tokenizer, text, "evaluation");
       check(tokens.size() >= 2, "the text has ", tokens.size(),
@@ -248,8 +268,8 @@ class EngineModel {
     });
   }
 
-  void reset_state() {
-    guarded([&] { model_.network->reset_state(); });
+  val reset_state() {
+    return guarded([&] { model_.network->reset_state(); });
   }
 
   // Next-token logits (V) after feeding one more token to the generation state.
@@ -315,11 +335,11 @@ class EngineModel {
 // The parameter values at one moment, so a cancelled or failed fine-tune can put the weights back.
 class ParameterSnapshot {
  public:
-  static ParameterSnapshot* take(EngineModel& model) {
+  static val take(EngineModel& model) {
     return guarded([&] { return new ParameterSnapshot(model.trainable().parameters().values); });
   }
-  void restore_into(EngineModel& model) const {
-    guarded([&] {
+  val restore_into(EngineModel& model) const {
+    return guarded([&] {
       std::vector<float>& values = model.trainable().parameters().values;
       check(values.size() == values_.size(), "the snapshot holds ", values_.size(), " parameters but the model has ",
             values.size());
@@ -338,11 +358,11 @@ class ParameterSnapshot {
 
 class EngineTrainer {
  public:
-  static EngineTrainer* create(EngineModel& model, const std::string& text, const TrainerOptions& options) {
+  static val create(EngineModel& model, const std::string& text, const TrainerOptions& options) {
     return guarded([&] { return new EngineTrainer(model, text, options); });
   }
 
-  StepResult step() {
+  val step() {
     return guarded([&] {
       const StepReport report = trainer_->step();
       return StepResult{report.step, report.loss, report.learning_rate, report.grad_norm, double(report.tokens)};
@@ -351,7 +371,7 @@ class EngineTrainer {
 
   bool has_validation() const { return trainer_->has_validation(); }
 
-  EvalResult validate() {
+  val validate() {
     return guarded([&] {
       const EvalStats stats = trainer_->validate();
       return EvalResult{stats.loss, stats.perplexity, stats.accuracy, double(stats.tokens)};
@@ -395,7 +415,7 @@ class EngineTrainer {
 
 class EngineGenerator {
  public:
-  static EngineGenerator* create(EngineModel& model, const GeneratorOptions& options, const val& stops) {
+  static val create(EngineModel& model, const GeneratorOptions& options, const val& stops) {
     return guarded([&] {
       GenerateOptions generate_options;
       generate_options.max_tokens = options.max_tokens;
@@ -412,11 +432,11 @@ class EngineGenerator {
     });
   }
 
-  void start(const std::string& prompt) {
-    guarded([&] { generator_.start(prompt); });
+  val start(const std::string& prompt) {
+    return guarded([&] { generator_.start(prompt); });
   }
 
-  GenerateStep next() {
+  val next() {
     return guarded([&] {
       GenerateStep result;
       const size_t before = generator_.history().size();
@@ -535,8 +555,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .field("stopReason", &GenerateStep::stop_reason);
 
   class_<EngineModel>("Model")
-      .class_function("load", &EngineModel::load, allow_raw_pointers())
-      .class_function("create", &EngineModel::create, allow_raw_pointers())
+      .class_function("load", &EngineModel::load)
+      .class_function("create", &EngineModel::create)
       .function("serialize", &EngineModel::serialize)
       .function("info", &EngineModel::info)
       .function("encode", &EngineModel::encode)
@@ -546,18 +566,18 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("stepLogits", &EngineModel::step_logits)
       .function("inspect", &EngineModel::inspect);
   class_<ParameterSnapshot>("ParameterSnapshot")
-      .class_function("take", &ParameterSnapshot::take, allow_raw_pointers())
+      .class_function("take", &ParameterSnapshot::take)
       .function("restoreInto", &ParameterSnapshot::restore_into)
       .function("size", &ParameterSnapshot::size);
   class_<EngineTrainer>("Trainer")
-      .class_function("create", &EngineTrainer::create, allow_raw_pointers())
+      .class_function("create", &EngineTrainer::create)
       .function("step", &EngineTrainer::step)
       .function("validate", &EngineTrainer::validate)
       .function("hasValidation", &EngineTrainer::has_validation)
       .function("trainTokens", &EngineTrainer::train_tokens)
       .function("validationTokens", &EngineTrainer::validation_tokens);
   class_<EngineGenerator>("Generator")
-      .class_function("create", &EngineGenerator::create, allow_raw_pointers())
+      .class_function("create", &EngineGenerator::create)
       .function("start", &EngineGenerator::start)
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);

@@ -11,7 +11,7 @@ namespace {
 
 const char* kUsage = R"(usage:
   tinylm train    [--arch lstm|gru|rnn|rnn_tanh|rnn_relu|ngram] [--layers N] [--hidden H] [--embed E]
-                  [--data FILE] [--tokenizer char|word] [--vocab N] [--steps N] [--batch B] [--seq T]
+                  [--data FILE] [--tokenizer char|word|bpe] [--vocab N] [--steps N] [--batch B] [--seq T]
                   [--optimizer adam|adamw|rmsprop|sgd] [--lr X] [--momentum X] [--nesterov] [--weight-decay X]
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
                   [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]

@@ -41,14 +41,19 @@ TEST_CASE("recurrent models: backward matches finite differences") {
       RecurrentLM model(small_config(cell, layers));
       Rng rng(3);
       model.initialize(rng);
-      const int B = 2, T = 5;
-      std::vector<int32_t> inputs = random_ids(B * T, 7, 11), targets = random_ids(B * T, 7, 12);
-      targets[3] = -1;  // ignored positions carry no gradient
-      testing::GradientCheckOptions options;
-      // ReLU's kink: a finite step that carries a pre-activation across 0 measures a different slope; a smaller
-      // step makes that rare (at the price of more float rounding, which the tolerance accounts for).
-      if (cell == CellKind::RnnRelu) options.epsilon = 1e-3f;
-      testing::check_gradients(model, inputs, targets, B, T, options);
+      // 2×5 positions < 2V: the first layer multiplies every position; 4×5 ≥ 2V: it projects the V embedding
+      // rows once and gathers (both paths of RecurrentLM::forward/backward).
+      for (int B : {2, 4}) {
+        const int T = 5;
+        CAPTURE(B);
+        std::vector<int32_t> inputs = random_ids(B * T, 7, 11), targets = random_ids(B * T, 7, 12);
+        targets[3] = -1;  // ignored positions carry no gradient
+        testing::GradientCheckOptions options;
+        // ReLU's kink: a finite step that carries a pre-activation across 0 measures a different slope; a smaller
+        // step makes that rare (at the price of more float rounding, which the tolerance accounts for).
+        if (cell == CellKind::RnnRelu) options.epsilon = 1e-3f;
+        testing::check_gradients(model, inputs, targets, B, T, options);
+      }
     }
   }
 }

@@ -31,13 +31,23 @@ using simd::unroll;
 using index_t = std::ptrdiff_t;
 
 // ---- tile and block sizes --------------------------------------------------------------------------------
-// NR = 2 registers of columns; MR rows so that MR×2 accumulators + 2 B vectors + 1 broadcast fit the register
-// file: 14×2 = 28 of 32 zmm (AVX-512), 6×2 = 12 of 16 ymm/xmm (AVX2, SSE, wasm SIMD128).
-constexpr int NV = 2;
-constexpr int NR = NV * fwidth;
-constexpr int MR = fwidth >= 16 ? 14 : 6;
-constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B = 14 KB (AVX-512), L1-resident
-constexpr int MC = MR * 20;   // rows of A packed per block
+// Two register tiles, both filling the register file with accumulators + B vectors + 1 broadcast:
+//  Wide: MR = 14 rows × NR = 2 registers (28 + 2 + 1 of 32 zmm on AVX-512; 6 × 2 of 16 on AVX2, SSE, wasm).
+//  Tall: MR = 8 rows × NR = 3 registers (24 + 3 + 1 of 32; 4 × 3 of 16) — for products with few rows, such as a
+//        recurrent step multiplying the B = 32 hidden states, where 14-row panels leave the last one mostly empty
+//        (14 + 14 + 4 rows) and every B panel is reused by few A panels.
+template <int RowsPerTile, int RegistersPerRow>
+struct Tile {
+  static constexpr int MR = RowsPerTile;
+  static constexpr int NV = RegistersPerRow;
+  static constexpr int NR = RegistersPerRow * fwidth;
+  static constexpr int MC = RowsPerTile * 20;  // rows of A packed per block
+};
+using WideTile = Tile<fwidth >= 16 ? 14 : 6, 2>;
+using TallTile = Tile<fwidth >= 16 ? 8 : 4, 3>;
+constexpr int tall_tile_max_rows = 64;  // products with at most this many rows use the tall tile
+
+constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
 constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
 
@@ -58,93 +68,96 @@ float* scratch(std::vector<float>& storage, std::size_t floats) {
 }
 
 // ---- packing ---------------------------------------------------------------------------------------------
-// A block rows [i0, i0+mc) × depth [k0, k0+kc) → panels of MR rows; panel p holds (kc, MR) at ap + p·MR·kc.
+// A block rows [i0, i0+mc) × depth [k0, k0+kc) → panels of T::MR rows; panel p holds (kc, T::MR) at ap + p·T::MR·kc.
 // Rows past mc are zero so the micro-kernel always runs a full tile.
+template <class T>
 void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
-  for (int p0 = 0; p0 < mc; p0 += MR) {
-    const int rows = std::min(MR, mc - p0);
+  for (int p0 = 0; p0 < mc; p0 += T::MR) {
+    const int rows = std::min(T::MR, mc - p0);
     float* panel = ap + index_t(p0) * kc;
     if (A.transposed) {  // A stored (K, M): each k gives `rows` contiguous floats
       for (int k = 0; k < kc; ++k) {
         const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
-        float* dst = panel + index_t(k) * MR;
+        float* dst = panel + index_t(k) * T::MR;
         std::memcpy(dst, src, sizeof(float) * rows);  // vector moves; a plain loop here compiled to scalar ones
-        for (int i = rows; i < MR; ++i) dst[i] = 0.0f;
+        for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
       }
     } else {  // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided
               // writes land in the L1-resident panel)
       const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
       for (int i = 0; i < rows; ++i) {
         const float* row = src + index_t(i) * A.ld;
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * MR + i] = row[k];
+        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = row[k];
       }
-      for (int i = rows; i < MR; ++i)
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * MR + i] = 0.0f;
+      for (int i = rows; i < T::MR; ++i)
+        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = 0.0f;
     }
   }
 }
 
-// B block depth [k0, k0+kc) × columns [j0, j0+nc) → panels of NR columns; panel p holds (kc, NR) at
-// bp + p·NR·kc. Columns past nc are zero.
+// B block depth [k0, k0+kc) × columns [j0, j0+nc) → panels of T::NR columns; panel p holds (kc, T::NR) at
+// bp + p·T::NR·kc. Columns past nc are zero.
+template <class T>
 void pack_b(float* bp, const Operand& B, int j0, int nc, int k0, int kc) {
-  for (int p0 = 0; p0 < nc; p0 += NR) {
-    const int cols = std::min(NR, nc - p0);
+  for (int p0 = 0; p0 < nc; p0 += T::NR) {
+    const int cols = std::min(T::NR, nc - p0);
     float* panel = bp + index_t(p0) * kc;
     if (!B.transposed) {  // B stored (K, N): each k gives `cols` contiguous floats
       for (int k = 0; k < kc; ++k) {
         const float* src = B.data + index_t(k0 + k) * B.ld + j0 + p0;
-        float* dst = panel + index_t(k) * NR;
-        if (cols == NR) {
-          unroll<NV>([&](auto v) { store(dst + v * fwidth, load(src + v * fwidth)); });
+        float* dst = panel + index_t(k) * T::NR;
+        if (cols == T::NR) {
+          unroll<T::NV>([&](auto v) { store(dst + v * fwidth, load(src + v * fwidth)); });
         } else {
           for (int j = 0; j < cols; ++j) dst[j] = src[j];
-          for (int j = cols; j < NR; ++j) dst[j] = 0.0f;
+          for (int j = cols; j < T::NR; ++j) dst[j] = 0.0f;
         }
       }
     } else {  // B stored (N, K): a transposing copy; k outer so each panel row is written contiguously
       const float* src = B.data + index_t(j0 + p0) * B.ld + k0;
-      if (cols == NR) {
+      if (cols == T::NR) {
         for (int k = 0; k < kc; ++k)
-          unroll<NR>([&](auto j) { panel[index_t(k) * NR + j] = src[index_t(j) * B.ld + k]; });
+          unroll<T::NR>([&](auto j) { panel[index_t(k) * T::NR + j] = src[index_t(j) * B.ld + k]; });
       } else {
         for (int k = 0; k < kc; ++k)
-          for (int j = 0; j < NR; ++j) panel[index_t(k) * NR + j] = j < cols ? src[index_t(j) * B.ld + k] : 0.0f;
+          for (int j = 0; j < T::NR; ++j) panel[index_t(k) * T::NR + j] = j < cols ? src[index_t(j) * B.ld + k] : 0.0f;
       }
     }
   }
 }
 
 // ---- micro-kernel ----------------------------------------------------------------------------------------
-// C tile (rows ≤ MR, cols ≤ NR) = beta·C + Ap (kc, MR) · Bp (kc, NR). beta 0 never reads C.
+// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + Ap (kc, T::MR) · Bp (kc, T::NR). beta 0 never reads C.
+template <class T>
 void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, int rows, int cols, float beta) {
-  fbatch acc[MR][NV];
-  unroll<MR>([&](auto i) { unroll<NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
+  fbatch acc[T::MR][T::NV];
+  unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
   for (int k = 0; k < kc; ++k) {
-    fbatch b[NV];
-    unroll<NV>([&](auto v) { b[v] = fbatch::load_aligned(bp + v * fwidth); });
-    unroll<NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * NR + v * fwidth); });
-    unroll<MR>([&](auto i) {
+    fbatch b[T::NV];
+    unroll<T::NV>([&](auto v) { b[v] = fbatch::load_aligned(bp + v * fwidth); });
+    unroll<T::NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * T::NR + v * fwidth); });
+    unroll<T::MR>([&](auto i) {
       const fbatch a(ap[i]);
-      unroll<NV>([&](auto v) { acc[i][v] = xsimd::fma(a, b[v], acc[i][v]); });
+      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a, b[v], acc[i][v]); });
     });
-    ap += MR;
-    bp += NR;
+    ap += T::MR;
+    bp += T::NR;
   }
 
-  if (rows == MR && cols == NR) {
-    unroll<MR>([&](auto i) {
-      unroll<NV>([&](auto v) {
+  if (rows == T::MR && cols == T::NR) {
+    unroll<T::MR>([&](auto i) {
+      unroll<T::NV>([&](auto v) {
         float* c = C + index_t(i) * ldc + v * fwidth;
         store(c, beta == 0.0f ? acc[i][v] : xsimd::fma(fbatch(beta), load(c), acc[i][v]));
       });
     });
     return;
   }
-  alignas(64) float tile[MR * NR];  // (MR, NR): the edge tile, of which rows×cols is written
-  unroll<MR>([&](auto i) { unroll<NV>([&](auto v) { store(tile + i * NR + v * fwidth, acc[i][v]); }); });
+  alignas(64) float tile[T::MR * T::NR];  // (T::MR, T::NR): the edge tile, of which rows×cols is written
+  unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { store(tile + i * T::NR + v * fwidth, acc[i][v]); }); });
   for (int i = 0; i < rows; ++i) {
     float* c = C + index_t(i) * ldc;
-    for (int j = 0; j < cols; ++j) c[j] = beta == 0.0f ? tile[i * NR + j] : beta * c[j] + tile[i * NR + j];
+    for (int j = 0; j < cols; ++j) c[j] = beta == 0.0f ? tile[i * T::NR + j] : beta * c[j] + tile[i * T::NR + j];
   }
 }
 
@@ -158,18 +171,20 @@ struct PackedLayout {
   }
 };
 
-index_t padded_columns(int nc) { return index_t(nc + NR - 1) / NR * NR; }
+template <class T>
+index_t padded_columns(int nc) { return index_t(nc + T::NR - 1) / T::NR * T::NR; }
 
 // C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B, unless `prepacked`
-// holds it already) → M blocks (pack A) → MR panels → NR panels, so one A micro-panel stays in L1 while the B
+// holds it already) → M blocks (pack A) → T::MR panels → T::NR panels, so one A micro-panel stays in L1 while the B
 // block streams from L2.
+template <class T>
 void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const float* prepacked, int M, int N, int K,
                  float beta) {
   thread_local std::vector<float> a_storage, b_storage;
   const PackedLayout layout = PackedLayout::for_depth(K);
   const int kc_max = layout.kc_max;
-  const int nc_max = std::min(NC, (N + NR - 1) / NR * NR);
-  const int mc_max = std::min(MC, (M + MR - 1) / MR * MR);
+  const int nc_max = std::min(NC, (N + T::NR - 1) / T::NR * T::NR);
+  const int mc_max = std::min(T::MC, (M + T::MR - 1) / T::MR * T::MR);
   float* bp = prepacked ? nullptr : scratch(b_storage, std::size_t(kc_max) * nc_max);
   float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
 
@@ -182,34 +197,35 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       const float* b_block = bp;
       if (prepacked) {
         b_block = block;
-        block += padded_columns(nc) * kc;
+        block += padded_columns<T>(nc) * kc;
       } else {
-        pack_b(bp, B, j0, nc, k0, kc);
+        pack_b<T>(bp, B, j0, nc, k0, kc);
       }
-      for (int i0 = 0; i0 < M; i0 += MC) {
-        const int mc = std::min(MC, M - i0);
-        pack_a(ap, A, i0, mc, k0, kc);
-        for (int ir = 0; ir < mc; ir += MR)
-          for (int jr = 0; jr < nc; jr += NR)
-            micro_kernel(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc,
-                         b_block + index_t(jr) * kc, kc, std::min(MR, mc - ir), std::min(NR, nc - jr), block_beta);
+      for (int i0 = 0; i0 < M; i0 += T::MC) {
+        const int mc = std::min(T::MC, M - i0);
+        pack_a<T>(ap, A, i0, mc, k0, kc);
+        for (int ir = 0; ir < mc; ir += T::MR)
+          for (int jr = 0; jr < nc; jr += T::NR)
+            micro_kernel<T>(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc,
+                         b_block + index_t(jr) * kc, kc, std::min(T::MR, mc - ir), std::min(T::NR, nc - jr), block_beta);
       }
     }
   }
 }
 
 // Packs all of B, block after block in gemm_packed's order, into an aligned view of `storage`.
+template <class T>
 void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
   const int kc_max = PackedLayout::for_depth(K).kc_max;
   index_t total = 0;
-  for (int j0 = 0; j0 < N; j0 += NC) total += padded_columns(std::min(NC, N - j0)) * K;
+  for (int j0 = 0; j0 < N; j0 += NC) total += padded_columns<T>(std::min(NC, N - j0)) * K;
   float* block = scratch(storage, std::size_t(total));
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
-      pack_b(block, B, j0, nc, k0, kc);
-      block += padded_columns(nc) * kc;
+      pack_b<T>(block, B, j0, nc, k0, kc);
+      block += padded_columns<T>(nc) * kc;
     }
   }
 }
@@ -247,25 +263,31 @@ void scale_only(float* C, int ldc, int M, int N, float beta) {
     for (int j = 0; j < N; ++j) C[index_t(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * C[index_t(i) * ldc + j];
 }
 
+// C (M,N) = beta·C + A·B with the tile that suits M.
+void gemm_dispatch(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
+  if (M <= tall_tile_max_rows) gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
+  else gemm_packed<WideTile>(C, ldc, A, B, nullptr, M, N, K, beta);
+}
+
 void sgemm_nn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, false}, nullptr, M, N, K, beta);
+  gemm_dispatch(C, ldc, Operand{A, lda, false}, Operand{B, ldb, false}, M, N, K, beta);
 }
 
 void sgemm_nt_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, nullptr, M, N, K, beta);
+  gemm_dispatch(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, M, N, K, beta);
 }
 
 void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
                    float beta) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, nullptr, M, N, K, beta);
+  gemm_dispatch(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
 }
 
 // y (M) = beta·y + A (M,K) · x (K), A in half precision: R rows share each load of x; the tail of K is scalar.
@@ -346,7 +368,7 @@ void PackedMatrix::pack_nt(const float* B, int ldb, int N, int K) {
       for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(j) * ldb + k];
     return;
   }
-  pack_b_all(storage, Operand{B, ldb, true}, N, K);
+  pack_b_all<TallTile>(storage, Operand{B, ldb, true}, N, K);
 }
 
 void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) {
@@ -358,7 +380,7 @@ void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) {
       for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(k) * ldb + j];
     return;
   }
-  pack_b_all(storage, Operand{B, ldb, false}, N, K);
+  pack_b_all<TallTile>(storage, Operand{B, ldb, false}, N, K);
 }
 
 void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta) {
@@ -366,7 +388,7 @@ void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix
   if (M <= 0 || N <= 0) return;
   if (simd::force_scalar) return ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  gemm_packed(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
+  gemm_packed<TallTile>(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
 }
 
 }  // namespace tinylm

@@ -40,7 +40,7 @@ struct PackedMatrix {
   void pack_nt(const float* B, int ldb, int N, int K);  // from B (N,K), used as Bᵀ — W_hh in h·W_hhᵀ
   void pack_nn(const float* B, int ldb, int K, int N);  // from B (K,N) — W_hh in dgates·W_hh
 };
-// C (M,N) = beta·C + A (M,K) · packed (K,N)
+// C (M,N) = beta·C + A (M,K) · packed (K,N); tuned for few rows (M up to ~64), as recurrent steps have
 void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta);
 
 namespace ref {

@@ -54,7 +54,8 @@ void fill_rows(float* rows, const float* bias, int N, int width) {
 }  // namespace
 
 void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
-                       const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H) {
+                       const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H,
+                       InputSide input_side) {
   const int G = gate_count(kind), GH = G * H;
   const int64_t step_gates = int64_t(B) * GH, step_state = int64_t(B) * H;
   grow(cache.gates, T * step_gates);
@@ -68,11 +69,12 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
 
   // Input side for all steps at once: gates = input·W_ihᵀ + b_ih (+ b_hh, except GRU where b_hn sits inside r⊙·).
   float* gates = cache.gates.data();
-  fill_rows(gates, weights.bias_ih, T * B, GH);
+  if (input_side == InputSide::Computed) fill_rows(gates, weights.bias_ih, T * B, GH);
+  else for (int64_t n = 0; n < int64_t(T) * B; ++n) axpy(gates + n * GH, 1.0f, weights.bias_ih, GH);
   if (kind != CellKind::Gru) {
     for (int64_t n = 0; n < int64_t(T) * B; ++n) axpy(gates + n * GH, 1.0f, weights.bias_hh, GH);
   }
-  sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
+  if (input_side == InputSide::Computed) sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
   PackedMatrix& weight_hh_t = cache.packed_weight_hh;
   weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
 
@@ -106,7 +108,7 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
 
 void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
-                        int H) {
+                        int H, InputSide input_side) {
   const int G = gate_count(kind), GH = G * H;
   const int64_t step_gates = int64_t(B) * GH, step_state = int64_t(B) * H;
   grow(cache.dgates, T * step_gates);
@@ -157,6 +159,7 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   }
   bias_backward(grads.bias_hh, dgates_hidden, T * B, GH);
   bias_backward(grads.bias_ih, dgates, T * B, GH);
+  if (input_side == InputSide::Caller) return;
   sgemm_tn(grads.weight_ih, I, dgates, GH, input, I, GH, I, T * B, 1.0f);
   if (dinput) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
 }

@@ -46,15 +46,22 @@ struct RecurrentCache {
   PackedMatrix packed_weight_hh;  // W_hh packed once per forward (as W_hhᵀ) and once per backward (as W_hh)
 };
 
+// Who forms the input side x·W_ihᵀ and its gradients. Computed: the layer does (GEMMs over all T·B rows).
+// Caller: the caller has a cheaper way — an embedding layer below can project its V rows once instead of T·B —
+// so forward expects cache.gates (T,B,G·H) to hold x·W_ihᵀ already (biases are still added here), and backward
+// leaves dW_ih and dinput to the caller, who reads cache.dgates.
+enum class InputSide { Computed, Caller };
+
 // input (T,B,I); h0, c0 (B,H) (c0 ignored unless LSTM). Fills cache; outputs are cache.h.
 void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
-                       const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H);
+                       const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H,
+                       InputSide input_side = InputSide::Computed);
 
 // dh (T,B,H): gradient w.r.t. the outputs; used as workspace (clobbered). Accumulates into grads and, when
-// dinput is not null, into dinput (T,B,I).
+// dinput is not null, into dinput (T,B,I). On return cache.dgates (T,B,G·H) holds the gradient w.r.t. x·W_ihᵀ.
 void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
-                        int H);
+                        int H, InputSide input_side = InputSide::Computed);
 
 // One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H
 // floats. When weight_ih_half / weight_hh_half are given (half-precision copies of the same matrices), the

@@ -146,17 +146,32 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t) inputs_time_major_[int64_t(t) * B + b] = inputs[int64_t(b) * T + t];
   targets_.assign(targets, targets + N);
-  embedded_.resize(N * E);
-  embedding_forward(embedded_.data(), inputs_time_major_.data(), params_.values.data() + embed_offset_, N, E);
+  // The first layer's input side, embed[token]·W_ihᵀ, depends on the token alone: with fewer distinct rows than
+  // positions, project the V embedding rows once and gather, instead of multiplying all B·T positions.
+  project_embeddings_ = 2 * int64_t(V) <= N;
+  const int GH = gate_count(config_.cell) * H;
+  if (project_embeddings_) {
+    embedding_projection_.resize(int64_t(V) * GH);
+    sgemm_nt(embedding_projection_.data(), GH, params_.values.data() + embed_offset_, E,
+             params_.values.data() + layer_offsets_[0].weight_ih, E, V, GH, E, 0.0f);
+    std::vector<float>& gates = caches_[0].gates;
+    if (gates.size() < size_t(N * GH)) gates.resize(N * GH);
+    embedding_forward(gates.data(), inputs_time_major_.data(), embedding_projection_.data(), N, GH);
+  } else {
+    embedded_.resize(N * E);
+    embedding_forward(embedded_.data(), inputs_time_major_.data(), params_.values.data() + embed_offset_, N, E);
+  }
 
   const float keep_scale = 1.0f / (1.0f - config_.dropout);
   for (int layer = 0; layer < L; ++layer) {
+    const bool projected = layer == 0 && project_embeddings_;
     const float* input = layer == 0 ? embedded_.data() : layer_output(layer - 1);
     const int input_size = layer == 0 ? E : H;
     float* h0 = carried_h_.data() + int64_t(layer) * B * H;
     float* c0 = carried_c_.data() + int64_t(layer) * B * H;
     RecurrentCache& cache = caches_[layer];
-    recurrent_forward(cache, input, h0, c0, layer_weights(layer), config_.cell, T, B, input_size, H);
+    recurrent_forward(cache, input, h0, c0, layer_weights(layer), config_.cell, T, B, input_size, H,
+                      projected ? InputSide::Caller : InputSide::Computed);
     // Carry the last step's state into the next window.
     std::memcpy(h0, cache.h.data() + (N - B) * H, sizeof(float) * B * H);
     if (config_.cell == CellKind::Lstm) std::memcpy(c0, cache.c.data() + (N - B) * H, sizeof(float) * B * H);
@@ -212,15 +227,38 @@ void RecurrentLM::backward() {
       const std::vector<float>& mask = dropout_masks_[layer];
       for (int64_t i = 0; i < N * H; ++i) dlayer_[i] *= mask[i];
     }
+    if (layer == 0 && project_embeddings_) {
+      embedding_projection_backward();
+      break;
+    }
     const bool bottom = layer == 0;
     std::vector<float>& dinput = bottom ? dembedded_ : dlayer_below_;
     dinput.assign(N * (bottom ? E : H), 0.0f);
     const float* input = bottom ? embedded_.data() : layer_output(layer - 1);
     recurrent_backward(dinput.data(), layer_grads(layer), dlayer_.data(), input, caches_[layer],
                        layer_weights(layer), config_.cell, T, B, bottom ? E : H, H);
-    if (!bottom) std::swap(dlayer_, dlayer_below_);
+    if (bottom) embedding_backward(grads + embed_offset_, dembedded_.data(), inputs_time_major_.data(), N, E);
+    else std::swap(dlayer_, dlayer_below_);
   }
-  embedding_backward(grads + embed_offset_, dembedded_.data(), inputs_time_major_.data(), N, E);
+}
+
+void RecurrentLM::embedding_projection_backward() {
+  // Gradients of the projected first layer: with S (V,G·H) the per-token sums of the input-side gate gradients,
+  // dW_ih0 += Sᵀ·embed and dembed += S·W_ih0 — the same sums as over all B·T positions, in V rows.
+  const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
+  const int GH = gate_count(config_.cell) * H;
+  const int64_t N = int64_t(batch_) * steps_;
+  float* grads = params_.grads.data();
+  const float* values = params_.values.data();
+  RecurrentCache& cache = caches_[0];
+  recurrent_backward(nullptr, layer_grads(0), dlayer_.data(), nullptr, cache, layer_weights(0), config_.cell, steps_,
+                     batch_, E, H, InputSide::Caller);
+  embedding_projection_grad_.assign(int64_t(V) * GH, 0.0f);
+  embedding_backward(embedding_projection_grad_.data(), cache.dgates.data(), inputs_time_major_.data(), N, GH);
+  sgemm_tn(grads + layer_offsets_[0].weight_ih, E, embedding_projection_grad_.data(), GH, values + embed_offset_, E,
+           GH, E, V, 1.0f);
+  sgemm_nn(grads + embed_offset_, E, embedding_projection_grad_.data(), GH, values + layer_offsets_[0].weight_ih, E, V,
+           E, GH, 1.0f);
 }
 
 // ---- generation -----------------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ class RecurrentLM : public TrainableModel {
   RecurrentGrads layer_grads(int layer);
   const float* layer_output(int layer) const;  // (T,B,H), after dropout when active
   void refresh_half_weights();                 // rebuilds gen_half_ from the current weights (Half precision)
+  void embedding_projection_backward();        // backward of layer 0 when project_embeddings_
 
   RecurrentConfig config_;
   Parameters params_;
@@ -88,7 +89,10 @@ class RecurrentLM : public TrainableModel {
   int counted_targets_ = 0;
   std::vector<int32_t> inputs_time_major_;        // (T,B)
   std::vector<int32_t> targets_;                  // (B,T)
-  std::vector<float> embedded_;                   // (T,B,E)
+  bool project_embeddings_ = false;               // layer 0's input side came from embedding_projection_
+  std::vector<float> embedding_projection_;       // (V,G·H) embed·W_ih0ᵀ
+  std::vector<float> embedding_projection_grad_;  // (V,G·H) per-token sums of layer 0's input-side gate gradients
+  std::vector<float> embedded_;                   // (T,B,E) when not projected
   std::vector<RecurrentCache> caches_;            // (L)
   std::vector<std::vector<float>> dropped_;       // (L)(T,B,H) layer outputs after dropout
   std::vector<std::vector<float>> dropout_masks_; // (L)(T,B,H) 0 or 1/(1−p)

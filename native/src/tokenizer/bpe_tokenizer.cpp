@@ -80,7 +80,10 @@ class BpeTokenizer : public Tokenizer {
       auto [found, inserted] = encoded_chunks.try_emplace(chunk, ids.size(), 0);
       if (!inserted) {
         const auto [offset, count] = found->second;
-        for (size_t index = 0; index < count; ++index) ids.push_back(ids[offset + index]);
+        for (size_t index = 0; index < count; ++index) {
+          const int32_t id = ids[offset + index];  // copied first: push_back may reallocate ids
+          ids.push_back(id);
+        }
         continue;
       }
       encode_chunk(chunk, scratch, ids);

@@ -1,0 +1,69 @@
+// The package in a real browser: headless Chromium loads dist/index.js from a local server; the engine runs in a
+// module Web Worker that fetches the .wasm itself, saves to IndexedDB, and honours an AbortSignal. (The Node
+// tests cover behaviour in depth; this one proves the browser-only paths: Worker, locateFile, IndexedDB.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
+import { root, temporaryDirectory } from './helpers.mjs';
+
+const chromium = '/usr/bin/chromium';
+
+const page = `<!doctype html><script type="module">
+import { TinyLM } from '/dist/index.js';
+const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+try {
+  const text = 'It is a way I have of driving off the spleen and regulating the circulation. '.repeat(30);
+  const lm = await TinyLM.create({ arch: 'lstm', layers: 1, hidden: 24, embed: 8 }, text);
+  const fineTune = await lm.fineTune(text, { steps: 5, batchSize: 4, seqLen: 16 });
+  let sample = '';
+  for await (const piece of lm.generate('It is', { maxTokens: 12, seed: 1 })) sample += piece;
+  await lm.save('browser-model');
+  const copy = await TinyLM.load('browser-model');
+  const sameLoss = (await copy.evaluate(text)).loss === (await lm.evaluate(text)).loss;
+  const controller = new AbortController();
+  const aborted = await lm.fineTune(text, { steps: 100000, batchSize: 4, seqLen: 16, signal: controller.signal,
+    onProgress: (p) => p.step === 2 && controller.abort() }).catch((error) => error.name);
+  await report({ steps: fineTune.steps, sampleLength: [...sample].length, sameLoss, aborted,
+    stored: await TinyLM.storedModels() });
+} catch (error) {
+  await report({ error: error.name + ' ' + error.code + ': ' + error.message });
+}
+</script>`;
+
+test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromium', { skip: !existsSync(chromium) && 'no Chromium' }, async (t) => {
+  let deliver;
+  const result = new Promise((resolve) => (deliver = resolve));
+  const types = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer(async (request, response) => {
+    if (request.method === 'POST') {
+      let body = '';
+      for await (const chunk of request) body += chunk;
+      deliver(JSON.parse(body));
+      response.end();
+    } else if (request.url === '/') {
+      response.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    } else {
+      try {
+        const body = await readFile(join(root, 'dist', request.url.replace(/^\/dist\//, '').split('?')[0]));
+        response.writeHead(200, { 'content-type': types[extname(request.url)] ?? 'application/octet-stream' }).end(body);
+      } catch {
+        response.writeHead(404).end();
+      }
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
+  { stdio: 'ignore', detached: true });
+  t.after(() => {
+    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+  });
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 60 s')), 60_000).unref());
+  const outcome = await Promise.race([result, timeout]);
+  assert.deepEqual(outcome, { steps: 5, sampleLength: 12, sameLoss: true, aborted: 'AbortError', stored: ['browser-model'] });
+});

@@ -1,0 +1,174 @@
+// Loading the wasm engine (dist/wasm/tinylm_wasm.{js,wasm}, built by wasm/wasm.cmake) and the types of what its
+// Embind bindings (wasm/bindings.cpp) expose. Only the worker imports this file: the engine never runs on the
+// main thread.
+//
+// Emscripten 3.1.6's ES-module glue needs, under Node, `require` and `__dirname` as globals before it is imported,
+// and the wasm bytes passed in (Node's fetch cannot read file:// URLs). In browsers it fetches the .wasm itself,
+// from the URL locateFile gives.
+
+export interface EngineModelInfo {
+  arch: string;
+  vocabSize: number;
+  contextSize: number;
+  parameterCount: number;
+  trainable: boolean;
+  tokenizerKind: string;
+  configJson: string;
+}
+
+export interface EngineEvalResult {
+  loss: number;
+  perplexity: number;
+  accuracy: number;
+  tokens: number;
+}
+
+export interface EngineStepResult {
+  step: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  tokens: number;
+}
+
+export interface EngineGenerateStep {
+  piece: string;
+  done: boolean;
+  token: number;
+  stopReason: string;
+}
+
+// A failed engine call returns (does not throw) a JS Error with the core's message and code 'ENGINE_ERROR' or
+// 'OUT_OF_MEMORY' (see "the seam" in wasm/bindings.cpp); ok() throws it on this side.
+export type Result<T> = T | (Error & { code?: string });
+
+export function ok<T>(result: Result<T>): T {
+  if (result instanceof Error) throw result;
+  return result;
+}
+
+// Every handle must be freed with delete(); a Trainer or Generator before the Model it refers to.
+interface Handle {
+  delete(): void;
+}
+
+export interface EngineModel extends Handle {
+  serialize(): Result<Uint8Array>;
+  info(): Result<EngineModelInfo>;
+  encode(text: string): Result<Int32Array>;
+  decode(ids: Int32Array): Result<string>;
+  evaluate(text: string): Result<EngineEvalResult>;
+  resetState(): Result<undefined>;
+  stepLogits(token: number): Result<Float32Array>;
+  inspect(text: string): Result<{
+    tokens: Int32Array;
+    gates: Float32Array;
+    hidden: Float32Array;
+    layers: number;
+    gateCount: number;
+    hiddenSize: number;
+    gateNames: string;
+  }>;
+}
+
+export interface EngineTrainer extends Handle {
+  step(): Result<EngineStepResult>;
+  validate(): Result<EngineEvalResult>;
+  hasValidation(): boolean;
+  trainTokens(): number;
+  validationTokens(): number;
+}
+
+export interface EngineGenerator extends Handle {
+  start(prompt: string): Result<undefined>;
+  next(): Result<EngineGenerateStep>;
+  alternatives(count: number): Result<Array<{ token: number; piece: string; probability: number }>>;
+}
+
+export interface ParameterSnapshot extends Handle {
+  restoreInto(model: EngineModel): Result<undefined>;
+  size(): number;
+}
+
+export interface TrainerOptions {
+  steps: number;
+  batchSize: number;
+  seqLen: number;
+  learningRate: number;
+  optimizer: string;
+  weightDecay: number;
+  clip: number;
+  warmupSteps: number;
+  cosine: boolean;
+  validationSplit: number;
+  evalBatches: number;
+  seed: number;
+}
+
+export interface GeneratorOptions {
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  repetitionWindow: number;
+  seed: number;
+  stopAtEos: boolean;
+}
+
+export interface Engine {
+  Model: {
+    load(bytes: Uint8Array): Result<EngineModel>;
+    create(
+      options: {
+        arch: string;
+        layers: number;
+        hidden: number;
+        embed: number;
+        dropout: number;
+        seed: number;
+        tokenizer: string;
+        lowercase: boolean;
+        maxVocab: number;
+      },
+      text: string,
+    ): Result<EngineModel>;
+  };
+  Trainer: { create(model: EngineModel, text: string, options: TrainerOptions): Result<EngineTrainer> };
+  Generator: { create(model: EngineModel, options: GeneratorOptions, stop: string[]): Result<EngineGenerator> };
+  ParameterSnapshot: { take(model: EngineModel): Result<ParameterSnapshot> };
+  engineMemory(): { heapSize: number; inUse: number; maximum: number };
+}
+
+// The code of an engine error: 'ENGINE_ERROR' | 'OUT_OF_MEMORY'.
+export function engineErrorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+// Module names in variables keep browser bundlers from trying to resolve Node built-ins.
+async function nodeImport<T>(name: string): Promise<T> {
+  return (await import(/* @vite-ignore */ name)) as T;
+}
+
+export async function loadEngine(): Promise<Engine> {
+  const glueUrl = new URL('./wasm/tinylm_wasm.js', import.meta.url);
+  const wasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
+  let overrides: Record<string, unknown>;
+  if (isNode) {
+    const { createRequire } = await nodeImport<typeof import('node:module')>('node:module');
+    const { readFile } = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
+    const { fileURLToPath } = await nodeImport<typeof import('node:url')>('node:url');
+    const globals = globalThis as Record<string, unknown>;
+    globals.require ??= createRequire(glueUrl);
+    globals.__dirname ??= fileURLToPath(new URL('.', glueUrl));
+    overrides = { wasmBinary: await readFile(wasmUrl) };
+  } else {
+    overrides = { locateFile: () => wasmUrl.href };
+  }
+  const glue = (await import(/* @vite-ignore */ glueUrl.href)) as {
+    default: (overrides: Record<string, unknown>) => Promise<Engine>;
+  };
+  return glue.default(overrides);
+}

@@ -1,0 +1,214 @@
+// The one message protocol between the main thread (index.ts) and the engine worker (worker.ts). Both sides
+// import these types, so a request or event that does not match is a compile error on either side.
+//
+// Requests (main → worker):   { id, type, payload }
+//   id       a positive integer chosen by the main thread, unique per engine; every event names it.
+//   type     one of the Operations below, or 'cancel'.
+//   payload  the operation's input. Model bytes travel as transferred ArrayBuffers (never copied by postMessage).
+//
+// Events (worker → main):     { id, type, payload }
+//   progress  0..n per fine-tune step               (FineTuneProgress)
+//   token     0..n per generated token              (GeneratedToken)
+//   result    exactly one terminal success          (the operation's result)
+//   error     exactly one terminal failure          (WireError: name, code, message)
+// After `result` or `error` an id is finished: no further events carry it.
+//
+// Cancellation: { id: fresh, type: 'cancel', payload: { target } } asks the worker to stop request `target`. The
+// worker checks between training steps and between generated tokens, so it stops within one of them and answers
+// `target` with an `error` whose name is 'AbortError'. A request cancelled while still queued never starts.
+// Cancelling a finished or unknown id does nothing. The cancel request itself gets no answer.
+//
+// Ordering: operations on one model run one at a time in arrival order (FIFO); operations on different models
+// may interleave step by step. Model handles (modelId) are chosen by the worker and returned by load/create.
+
+// ---- options and results shared by the API and the worker -----------------------------------------------------
+
+export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+
+export interface CreateConfig {
+  arch: RecurrentArch;
+  layers: number;        // L
+  hidden: number;        // H
+  embed: number;         // E
+  dropout: number;       // between layers and before the head, training only
+  seed: number;          // weight initialisation
+  tokenizer: 'char' | 'word';
+  lowercase: boolean;
+  maxVocab: number;      // 0 = every character (word) seen in the text
+}
+
+export interface ModelInfo {
+  arch: string;            // 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'gpt' | 'ngram'
+  vocabSize: number;       // V
+  contextSize: number;     // tokens attended to; 0 = unbounded (recurrent)
+  parameterCount: number;  // 0 for models without trainable parameters
+  trainable: boolean;
+  tokenizerKind: string;   // 'char' | 'word' | 'bpe'
+  config: Record<string, unknown>;  // the model file's config
+}
+
+export interface WireGenerateOptions {
+  maxTokens: number;
+  temperature: number;        // 0 = greedy
+  topK: number;               // 0 = off
+  topP: number;               // 1 = off
+  repetitionPenalty: number;  // 1 = off
+  repetitionWindow: number;   // 0 = whole history
+  seed: number;
+  stop: string[];
+  stopAtEos: boolean;
+  alternatives: number;       // how many top alternatives each token event carries (0 = none)
+}
+
+export interface Alternative {
+  token: number;
+  piece: string;         // the token's text (a BPE token may be part of a character)
+  probability: number;   // in the distribution the token was drawn from (after temperature, top-k, top-p)
+}
+
+export interface GeneratedToken {
+  piece: string;         // text that became safe to show: never half a character, never part of a stop sequence
+  token: number;         // the sampled id; −1 when the final event only releases held-back text
+  alternatives: Alternative[];
+}
+
+export interface GenerateSummary {
+  tokens: number;                               // tokens generated (the prompt not counted)
+  stopReason: 'max_tokens' | 'stop' | 'eos';
+}
+
+export interface WireFineTuneOptions {
+  steps: number;
+  learningRate: number;
+  batchSize: number;        // B
+  seqLen: number;           // T
+  validationSplit: number;  // the last fraction of the text is held out
+  evalEvery: number;        // validate every this many steps (and after the last)
+  evalBatches: number;      // validation windows of (B, T)
+  optimizer: 'adam' | 'adamw' | 'rmsprop' | 'sgd';
+  weightDecay: number;
+  clip: number;             // max gradient norm; 0 = off
+  warmupSteps: number;
+  cosine: boolean;
+  seed: number;
+  keepPartial: boolean;     // on cancel/failure keep the last completed step instead of restoring
+}
+
+export interface FineTuneProgress {
+  step: number;                     // steps completed
+  steps: number;                    // steps planned
+  loss: number;                     // this step's training loss (nats/token)
+  validationLoss: number | null;    // the latest validation, null before the first
+  learningRate: number;
+  gradNorm: number;                 // before clipping
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+}
+
+export interface FineTuneReport {
+  steps: number;                          // steps completed
+  loss: number;                           // mean training loss over the last ≤10 steps
+  validationLoss: number | null;          // after fine-tuning; null without a validation split
+  initialValidationLoss: number | null;   // before fine-tuning, on the same windows
+  tokensPerSecond: number;
+  seconds: number;
+  trainTokens: number;
+  validationTokens: number;
+}
+
+export interface EvaluationReport {
+  loss: number;         // mean negative log-likelihood, nats per token
+  perplexity: number;   // exp(loss)
+  accuracy: number;     // fraction of next tokens predicted exactly (argmax)
+  tokens: number;       // predictions scored
+}
+
+export interface Inspection {
+  tokens: Int32Array;       // (N)
+  pieces: string[];         // (N) each token's text
+  gates: Float32Array;      // (N, L, G·H) activated gates (LSTM i,f,g,o; GRU r,z,n; RNN pre-activation)
+  hidden: Float32Array;     // (N, L, H) hidden state after each token
+  layers: number;           // L
+  gateCount: number;        // G
+  hiddenSize: number;       // H
+  gateNames: string[];      // ['i','f','g','o'] | ['r','z','n'] | ['a']
+}
+
+export interface EngineMemory {
+  heapSize: number;   // bytes of wasm linear memory (grows, never shrinks)
+  inUse: number;      // bytes allocated and not freed
+  maximum: number;    // the cap the heap may grow to
+}
+
+export interface ModelHandle {
+  modelId: number;
+  info: ModelInfo;
+}
+
+// ---- the operations: payload in, events along the way, result out ----------------------------------------------
+
+export interface Operations {
+  load: { payload: { bytes: ArrayBuffer }; event: never; result: ModelHandle };
+  create: { payload: { config: CreateConfig; text: string }; event: never; result: ModelHandle };
+  generate: {
+    payload: { modelId: number; prompt: string; options: WireGenerateOptions };
+    event: { type: 'token'; payload: GeneratedToken };
+    result: GenerateSummary;
+  };
+  fineTune: {
+    payload: { modelId: number; text: string; options: WireFineTuneOptions };
+    event: { type: 'progress'; payload: FineTuneProgress };
+    result: FineTuneReport;
+  };
+  evaluate: { payload: { modelId: number; text: string }; event: never; result: EvaluationReport };
+  export: { payload: { modelId: number }; event: never; result: { bytes: ArrayBuffer } };
+  inspect: { payload: { modelId: number; text: string }; event: never; result: Inspection };
+  encode: { payload: { modelId: number; text: string }; event: never; result: { tokens: Int32Array } };
+  decode: { payload: { modelId: number; tokens: Int32Array }; event: never; result: { text: string } };
+  dispose: { payload: { modelId: number }; event: never; result: null };
+  memory: { payload: Record<string, never>; event: never; result: EngineMemory };
+}
+
+export type OperationType = keyof Operations;
+
+export type OperationRequest = {
+  [K in OperationType]: { id: number; type: K; payload: Operations[K]['payload'] };
+}[OperationType];
+
+export interface CancelRequest {
+  id: number;
+  type: 'cancel';
+  payload: { target: number };
+}
+
+export type Request = OperationRequest | CancelRequest;
+
+// ---- errors on the wire ---------------------------------------------------------------------------------------
+
+export type ErrorCode =
+  | 'INVALID_MODEL_FILE'   // not a tinylm safetensors model, or a corrupt one
+  | 'MODEL_TOO_LARGE'      // the model does not fit under the engine's memory cap
+  | 'OUT_OF_MEMORY'        // an operation needed more memory than the cap allows
+  | 'EMPTY_TEXT'           // a text argument was empty
+  | 'TEXT_TOO_SHORT'       // the training text does not fill one training window
+  | 'DISPOSED'             // the model was disposed
+  | 'INVALID_ARGUMENT'     // an option or argument is out of range
+  | 'NOT_FOUND'            // no stored model by that name, or the URL/file does not exist
+  | 'NOT_TRAINABLE'        // the model has no trainable parameters
+  | 'TRAINING_DIVERGED'    // the loss or gradient became non-finite
+  | 'ABORTED'              // cancelled through an AbortSignal (error name 'AbortError')
+  | 'WORKER_FAILED'        // the engine worker could not start or crashed
+  | 'ENGINE_ERROR';        // any other error the engine reported
+
+export interface WireError {
+  name: 'TinyLMError' | 'AbortError';
+  code: ErrorCode;
+  message: string;
+}
+
+export type WorkerEvent =
+  | { id: number; type: 'progress'; payload: FineTuneProgress }
+  | { id: number; type: 'token'; payload: GeneratedToken }
+  | { id: number; type: 'result'; payload: Operations[OperationType]['result'] }
+  | { id: number; type: 'error'; payload: WireError };
