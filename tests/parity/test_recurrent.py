@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import torch
 
@@ -50,7 +51,7 @@ def relative_error(ours, reference):
 
 
 def check_case(runner, arch, layers, T, workdir):
-    torch.manual_seed(hash((arch, layers)) % 1000)
+    torch.manual_seed(zlib.crc32(f"{arch}/{layers}/{T}".encode()))  # the same weights on every run
     model = RecurrentLM(arch, layers).double()
     with torch.no_grad():  # larger than default weights so the gates leave their linear region
         for parameter in model.rnn.parameters():
@@ -95,6 +96,11 @@ def check_case(runner, arch, layers, T, workdir):
             rows.append(row.reshape(V))
         errors["step_logits"] = relative_error(ours["step_logits"], torch.stack(rows))
 
+    # The optimizer is checked on its own: the same gradients in (tinylm's, already compared above) must give the
+    # same parameters out. Feeding PyTorch's float64 gradients instead would measure Adam's sensitivity where a
+    # gradient is near eps (g / (|g| + 1e-8)), not a difference between the implementations.
+    for name, parameter in model.named_parameters():
+        parameter.grad = ours[f"grad.{name}"].double()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     optimizer.step()
     for name, parameter in model.named_parameters():
