@@ -40,6 +40,12 @@ bool parse_cell_kind(const std::string& name, CellKind* kind) {
   return false;
 }
 
+void input_side_bias(float* bias, const RecurrentWeights& weights, CellKind kind, int H) {
+  const int GH = gate_count(kind) * H;
+  std::memcpy(bias, weights.bias_ih, sizeof(float) * GH);
+  if (kind != CellKind::Gru) axpy(bias, 1.0f, weights.bias_hh, GH);
+}
+
 namespace {
 
 void grow(std::vector<float>& buffer, size_t size) {
@@ -67,14 +73,14 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
   }
   if (kind == CellKind::Gru) grow(cache.hgates, T * step_gates);
 
-  // Input side for all steps at once: gates = input·W_ihᵀ + b_ih (+ b_hh, except GRU where b_hn sits inside r⊙·).
+  // Input side for all steps at once: gates = input·W_ihᵀ + input_side_bias.
   float* gates = cache.gates.data();
-  if (input_side == InputSide::Computed) fill_rows(gates, weights.bias_ih, T * B, GH);
-  else for (int64_t n = 0; n < int64_t(T) * B; ++n) axpy(gates + n * GH, 1.0f, weights.bias_ih, GH);
-  if (kind != CellKind::Gru) {
-    for (int64_t n = 0; n < int64_t(T) * B; ++n) axpy(gates + n * GH, 1.0f, weights.bias_hh, GH);
+  if (input_side == InputSide::Computed) {
+    grow(cache.dbias, GH);  // free until backward: holds the bias row here
+    input_side_bias(cache.dbias.data(), weights, kind, H);
+    fill_rows(gates, cache.dbias.data(), T * B, GH);
+    sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
   }
-  if (input_side == InputSide::Computed) sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
   PackedMatrix& weight_hh_t = cache.packed_weight_hh;
   weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
 
@@ -119,8 +125,24 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   float* dgates_hidden = kind == CellKind::Gru ? cache.dhgates.data() : dgates;
   float* dstate = cache.dstate.data();
   std::fill(dstate, dstate + step_state, 0.0f);
-  PackedMatrix& weight_hh = cache.packed_weight_hh;
-  weight_hh.pack_nn(weights.weight_hh, H, GH, H);
+  // Where both sides share the gate gradient (LSTM, RNN) and the caller wants dinput, each step forms
+  // [dh_prev | dinput_t] = dgates_t · [W_hh | W_ih] in one product with the gradient still in cache, instead of a
+  // separate (T·B, I) product over all of dgates afterwards.
+  const bool fused_input = dinput && dgates_hidden == dgates && input_side == InputSide::Computed;
+  const int out_width = fused_input ? H + I : H;  // columns of the per-step product
+  PackedMatrix& packed = cache.packed_weight_hh;
+  if (fused_input) {
+    grow(cache.hidden_and_input, size_t(GH) * out_width);
+    float* combined = cache.hidden_and_input.data();  // (G·H, H+I): W_hh then W_ih, side by side
+    for (int row = 0; row < GH; ++row) {
+      std::memcpy(combined + int64_t(row) * out_width, weights.weight_hh + int64_t(row) * H, sizeof(float) * H);
+      std::memcpy(combined + int64_t(row) * out_width + H, weights.weight_ih + int64_t(row) * I, sizeof(float) * I);
+    }
+    packed.pack_nn(combined, out_width, GH, out_width);
+    grow(cache.step_product, size_t(B) * out_width);
+  } else {
+    packed.pack_nn(weights.weight_hh, H, GH, H);
+  }
 
   for (int t = T - 1; t >= 0; --t) {
     const float* h_prev = t ? cache.h.data() + (t - 1) * step_state : cache.h0.data();
@@ -149,7 +171,17 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
         break;
       }
     }
-    if (dh_prev) sgemm_packed(dh_prev, H, dgates_hidden_t, GH, weight_hh, B, 1.0f);
+    if (fused_input) {
+      float* product = cache.step_product.data();  // (B, H+I)
+      sgemm_packed(product, out_width, dgates_t, GH, packed, B, 0.0f);
+      for (int b = 0; b < B; ++b) {
+        const float* row = product + int64_t(b) * out_width;
+        if (dh_prev) axpy(dh_prev + int64_t(b) * H, 1.0f, row, H);
+        axpy(dinput + (int64_t(t) * B + b) * I, 1.0f, row + H, I);
+      }
+    } else if (dh_prev) {
+      sgemm_packed(dh_prev, H, dgates_hidden_t, GH, packed, B, 1.0f);
+    }
   }
 
   // Weight gradients over all steps: dW_hh += Σ_t dgates_hidden[t]ᵀ·h_prev[t], with h_prev[0] = h0.
@@ -157,11 +189,20 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   if (T > 1) {
     sgemm_tn(grads.weight_hh, H, dgates_hidden + step_gates, GH, cache.h.data(), H, GH, H, (T - 1) * B, 1.0f);
   }
-  bias_backward(grads.bias_hh, dgates_hidden, T * B, GH);
-  bias_backward(grads.bias_ih, dgates, T * B, GH);
+  // Bias gradients: column sums of the gate gradients (one pass when both sides share them).
+  grow(cache.dbias, GH);
+  float* column_sums = cache.dbias.data();
+  std::fill(column_sums, column_sums + GH, 0.0f);
+  bias_backward(column_sums, dgates, T * B, GH);
+  axpy(grads.bias_ih, 1.0f, column_sums, GH);
+  if (dgates_hidden == dgates) {
+    axpy(grads.bias_hh, 1.0f, column_sums, GH);
+  } else {
+    bias_backward(grads.bias_hh, dgates_hidden, T * B, GH);
+  }
   if (input_side == InputSide::Caller) return;
   sgemm_tn(grads.weight_ih, I, dgates, GH, input, I, GH, I, T * B, 1.0f);
-  if (dinput) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
+  if (dinput && !fused_input) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
 }
 
 void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,

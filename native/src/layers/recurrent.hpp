@@ -43,14 +43,20 @@ struct RecurrentCache {
   std::vector<float> dgates;   // (T,B,G·H) backward: gradient w.r.t. input-side pre-activations
   std::vector<float> dhgates;  // (T,B,3H) backward, GRU: gradient w.r.t. hidden-side pre-activations
   std::vector<float> dstate;   // (B,H) backward: dc carry (LSTM) or discarded dh0 (GRU)
-  PackedMatrix packed_weight_hh;  // W_hh packed once per forward (as W_hhᵀ) and once per backward (as W_hh)
+  std::vector<float> dbias;    // (G·H) backward: column sums of the gate gradients
+  PackedMatrix packed_weight_hh;  // W_hh packed once per forward (as W_hhᵀ) and once per backward (as W_hh, or
+                                  // [W_hh | W_ih] when backward forms dinput step by step)
+  std::vector<float> hidden_and_input;  // (G·H, H+I) backward: W_hh and W_ih side by side, before packing
+  std::vector<float> step_product;      // (B, H+I) backward: [dh_prev | dinput_t] of one step
 };
 
-// Who forms the input side x·W_ihᵀ and its gradients. Computed: the layer does (GEMMs over all T·B rows).
-// Caller: the caller has a cheaper way — an embedding layer below can project its V rows once instead of T·B —
-// so forward expects cache.gates (T,B,G·H) to hold x·W_ihᵀ already (biases are still added here), and backward
+// Who forms the input side and its gradients. Computed: the layer does (GEMMs over all T·B rows). Caller: the
+// caller has a cheaper way — an embedding layer below can project its V rows once instead of T·B — so forward
+// expects cache.gates (T,B,G·H) to hold the whole input side already, x·W_ihᵀ + input_side_bias(), and backward
 // leaves dW_ih and dinput to the caller, who reads cache.dgates.
 enum class InputSide { Computed, Caller };
+// The bias the input side carries (G·H): b_ih + b_hh, or b_ih alone for GRU (whose b_hn sits inside r⊙(·)).
+void input_side_bias(float* bias, const RecurrentWeights& weights, CellKind kind, int H);
 
 // input (T,B,I); h0, c0 (B,H) (c0 ignored unless LSTM). Fills cache; outputs are cache.h.
 void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,

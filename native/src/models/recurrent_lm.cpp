@@ -151,9 +151,13 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
   project_embeddings_ = 2 * int64_t(V) <= N;
   const int GH = gate_count(config_.cell) * H;
   if (project_embeddings_) {
+    // projection (V,G·H) = input_side_bias + embed·W_ih0ᵀ: every row the first layer's input side can take.
     embedding_projection_.resize(int64_t(V) * GH);
-    sgemm_nt(embedding_projection_.data(), GH, params_.values.data() + embed_offset_, E,
-             params_.values.data() + layer_offsets_[0].weight_ih, E, V, GH, E, 0.0f);
+    float* projection = embedding_projection_.data();
+    input_side_bias(projection, layer_weights(0), config_.cell, H);
+    for (int v = 1; v < V; ++v) std::memcpy(projection + int64_t(v) * GH, projection, sizeof(float) * GH);
+    sgemm_nt(projection, GH, params_.values.data() + embed_offset_, E,
+             params_.values.data() + layer_offsets_[0].weight_ih, E, V, GH, E, 1.0f);
     std::vector<float>& gates = caches_[0].gates;
     if (gates.size() < size_t(N * GH)) gates.resize(N * GH);
     embedding_forward(gates.data(), inputs_time_major_.data(), embedding_projection_.data(), N, GH);

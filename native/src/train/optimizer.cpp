@@ -81,16 +81,17 @@ void Optimizer::step(Parameters& params, float learning_rate) {
       const float bias1 = 1 - std::pow(o.beta1, float(steps_));
       const float bias2_sqrt = std::sqrt(1 - std::pow(o.beta2, float(steps_)));
       const float step_size = learning_rate / bias1;
+      const float inverse_bias2_sqrt = 1.0f / bias2_sqrt;
+      // Branch-free so the loop vectorises: AdamW scales masked values by `keep`, Adam adds `l2`·value to g.
+      const float keep = decoupled ? 1 - learning_rate * decay : 1.0f;
+      const float l2 = decoupled ? 0.0f : decay;
+      const uint8_t* decays = decay_mask_.data();
       for (size_t i = 0; i < count; ++i) {
-        float g = grads[i];
-        if (decoupled) {
-          if (decay_mask_[i]) values[i] *= 1 - learning_rate * decay;
-        } else {
-          g += decay * values[i];
-        }
+        const float g = grads[i] + l2 * values[i];
+        values[i] *= decays[i] ? keep : 1.0f;
         m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
         v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
-        values[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + o.eps);
+        values[i] -= step_size * m[i] / (std::sqrt(v[i]) * inverse_bias2_sqrt + o.eps);
       }
       break;
     }
