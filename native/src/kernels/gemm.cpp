@@ -183,7 +183,9 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   thread_local std::vector<float> a_storage, b_storage;
   const PackedLayout layout = PackedLayout::for_depth(K);
   const int kc_max = layout.kc_max;
-  const int nc_max = std::min(NC, (N + T::NR - 1) / T::NR * T::NR);
+  // pack_b writes whole T::NR panels: an N block of NC columns, NC not a multiple of T::NR (12 or 48 for the tall
+  // tile), fills padded_columns(NC) of them.
+  const index_t nc_max = padded_columns<T>(std::min(NC, N));
   const int mc_max = std::min(T::MC, (M + T::MR - 1) / T::MR * T::MR);
   float* bp = prepacked ? nullptr : scratch(b_storage, std::size_t(kc_max) * nc_max);
   float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
