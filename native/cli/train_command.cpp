@@ -10,6 +10,7 @@
 #include "args.hpp"
 #include "common.hpp"
 #include "generate/generator.hpp"
+#include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
@@ -103,14 +104,56 @@ int train_ngram(const Args& args, Model& model, const std::vector<int32_t>& trai
   return 0;
 }
 
+// The network --arch asks for, initialised from --seed; *shape describes it for the start-up line.
+//   recurrent: --layers --hidden --embed --dropout
+//   gpt:       --layers --heads --embed --context [--no-bias] [--gelu tanh|exact] --dropout; --seq ≤ --context
+std::unique_ptr<TrainableModel> build_network(const Args& args, const std::string& arch, int vocab_size,
+                                              std::string* shape) {
+  Rng init_rng(static_cast<uint64_t>(args.integer("seed", 1)));
+  if (arch == "gpt") {
+    GptConfig config;
+    config.vocab_size = vocab_size;
+    config.num_layers = args.integer("layers", 4);
+    config.num_heads = args.integer("heads", 4);
+    config.embed_size = args.integer("embed", 128);
+    config.context_size = args.integer("context", 128);
+    config.bias = !args.flag("no-bias");
+    config.dropout = float(args.number("dropout", 0));
+    const std::string gelu = args.text("gelu", "exact");
+    if (!parse_gelu_kind(gelu, &config.gelu)) throw UsageError("--gelu must be tanh or exact, got '" + gelu + "'");
+    const int seq = args.integer("seq", 64);
+    if (seq > config.context_size)
+      throw UsageError("--seq " + std::to_string(seq) + " exceeds the GPT's --context " +
+                       std::to_string(config.context_size) + ": a window cannot be longer than the context");
+    auto network = std::make_unique<GptLM>(config);
+    network->initialize(init_rng);
+    *shape = std::to_string(config.num_layers) + " layers × " + std::to_string(config.num_heads) + " heads, C=" +
+             std::to_string(config.embed_size) + ", context " + std::to_string(config.context_size);
+    return network;
+  }
+  RecurrentConfig config;
+  if (!parse_cell_kind(arch, &config.cell))
+    throw UsageError("--arch must be lstm, gru, rnn, rnn_tanh, rnn_relu, gpt or ngram, got '" + arch + "'");
+  config.vocab_size = vocab_size;
+  config.embed_size = args.integer("embed", 64);
+  config.hidden_size = args.integer("hidden", 256);
+  config.num_layers = args.integer("layers", 2);
+  config.dropout = float(args.number("dropout", 0));
+  auto network = std::make_unique<RecurrentLM>(config);
+  network->initialize(init_rng);
+  *shape = std::to_string(config.num_layers) + "×" + std::to_string(config.hidden_size);
+  return network;
+}
+
 }  // namespace
 
 int train_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
-                   "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log"},
-                  {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet"});
+                   "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
+                   "heads", "context", "gelu"},
+                  {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   const std::string data_path = args.has("data") ? args.text("data", "") : default_corpus_path();
   const std::string text = read_text_file(data_path);
 
@@ -123,17 +166,8 @@ int train_command(int argc, char** argv) {
   const std::string arch = args.text("arch", "lstm");
   if (arch == "ngram") return train_ngram(args, model, train, validation);
 
-  RecurrentConfig config;
-  if (!parse_cell_kind(arch, &config.cell))
-    throw UsageError("--arch must be lstm, gru, rnn, rnn_tanh, rnn_relu or ngram, got '" + arch + "'");
-  config.vocab_size = model.tokenizer->vocab_size();
-  config.embed_size = args.integer("embed", 64);
-  config.hidden_size = args.integer("hidden", 256);
-  config.num_layers = args.integer("layers", 2);
-  config.dropout = float(args.number("dropout", 0));
-  auto network = std::make_unique<RecurrentLM>(config);
-  Rng init_rng(static_cast<uint64_t>(args.integer("seed", 1)));
-  network->initialize(init_rng);
+  std::string shape;
+  std::unique_ptr<TrainableModel> network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
 
   const TrainOptions options = train_options(args);
   Trainer trainer(*network, train, validation, options);
@@ -143,9 +177,9 @@ int train_command(int argc, char** argv) {
   std::ofstream log;
   if (args.has("log")) log.open(args.text("log", ""));
 
-  std::fprintf(stderr, "training %s: %d×%d, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
-               arch.c_str(), config.num_layers, config.hidden_size, network->parameters().values.size(),
-               config.vocab_size, train.size(), validation.size());
+  std::fprintf(stderr, "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
+               arch.c_str(), shape.c_str(), network->parameters().values.size(), network->vocab_size(), train.size(),
+               validation.size());
   ProgressLine progress(args.flag("quiet"));
   const auto started = std::chrono::steady_clock::now();
   double val_loss = NAN;

@@ -1,6 +1,7 @@
 // tinylm_parity_runner MODEL BATCH OUT — the C++ half of the PyTorch parity tests (tests/parity/test_*.py).
 //
-// MODEL: a safetensors file with a model config in __metadata__["config"] (no tokenizer needed).
+// MODEL: a safetensors file with a model config in __metadata__["config"] (no tokenizer needed); the config's
+//        arch picks the model ("gpt", or a recurrent cell).
 // BATCH: a safetensors file with "inputs" and "targets" (W,B,T) as F32-encoded integer ids.
 // For each of the W windows in turn — carrying recurrent state from one to the next, as stateful truncated BPTT
 // does — it runs forward, records loss and logits, zeroes the gradients and runs backward. It then writes OUT:
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "io/safetensors.hpp"
+#include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
 #include "train/optimizer.hpp"
@@ -21,6 +23,7 @@ namespace {
 
 std::unique_ptr<TrainableModel> build(const SafetensorsFile& file) {
   const auto config = nlohmann::json::parse(file.metadata.at("config"));
+  if (config.value("arch", "") == "gpt") return GptLM::from_file(config, file);
   return RecurrentLM::from_file(config, file);
 }
 
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
     std::vector<float> step_logits;
     if (auto* recurrent = dynamic_cast<RecurrentLM*>(model.get()))  // the exact path; Half is checked natively
       recurrent->set_step_precision(RecurrentLM::StepPrecision::Float);
+    if (auto* gpt = dynamic_cast<GptLM*>(model.get())) gpt->set_step_precision(GptLM::StepPrecision::Float);
     model->reset_state();
     for (int t = 0; t < T; ++t) {
       const float* row = model->step(inputs[t]);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "io/safetensors.hpp"
+#include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
@@ -36,9 +37,10 @@ std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, c
         "model file: config has no 'arch' string");
   const std::string arch = config["arch"].get<std::string>();
   if (arch == "ngram") return NgramModel::from_file(config, file);
+  if (arch == "gpt") return GptLM::from_file(config, file);
   CellKind cell;
   if (parse_cell_kind(arch, &cell)) return RecurrentLM::from_file(config, file);
-  fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, ngram)");
+  fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, gpt, ngram)");
 }
 
 }  // namespace

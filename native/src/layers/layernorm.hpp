@@ -1,0 +1,22 @@
+// LayerNorm layer: nn.LayerNorm over the last dimension of N rows (biased variance, eps 1e-5), with nanoGPT's
+// bias=False variant (bias null: weight only). The row statistics are the activation cache backward reads.
+// Backward ACCUMULATES into its gradient outputs (+=), as every backward in tinylm does.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace tinylm {
+
+struct LayerNormCache {
+  std::vector<float> mean;  // (N)
+  std::vector<float> rstd;  // (N) 1/√(var + eps)
+};
+
+// out (N,C) = LayerNorm(x (N,C)) · weight (C) + bias (C); bias may be null. Fills cache.
+void layernorm_forward(float* out, LayerNormCache& cache, const float* x, const float* weight, const float* bias,
+                       int N, int C);
+// dx (N,C) += …; dweight (C) += …; dbias (C) += … (null when the layer has no bias).
+void layernorm_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
+                        const float* weight, const LayerNormCache& cache, int N, int C);
+
+}  // namespace tinylm

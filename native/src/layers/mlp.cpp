@@ -1,0 +1,80 @@
+#include "layers/mlp.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/kernels.hpp"
+#include "layers/linear.hpp"
+
+namespace tinylm {
+
+const char* gelu_kind_name(GeluKind kind) { return kind == GeluKind::Tanh ? "tanh" : "exact"; }
+
+bool parse_gelu_kind(const std::string& name, GeluKind* kind) {
+  if (name == "tanh") {
+    *kind = GeluKind::Tanh;
+  } else if (name == "exact" || name == "none") {  // "none" is PyTorch's spelling of approximate='none'
+    *kind = GeluKind::Exact;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void gelu_forward(float* y, const float* x, int64_t n, GeluKind kind) {
+  if (kind == GeluKind::Tanh) {
+    gelu_tanh_forward(y, x, n);
+  } else {
+    gelu_exact_forward(y, x, n);
+  }
+}
+
+void gelu_backward(float* dx, const float* dy, const float* x, int64_t n, GeluKind kind) {
+  if (kind == GeluKind::Tanh) {
+    gelu_tanh_backward(dx, dy, x, n);
+  } else {
+    gelu_exact_backward(dx, dy, x, n);
+  }
+}
+
+void linear_forward_rows(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O) {
+  if (N != 1) return linear_forward(out, in, weight, bias, N, I, O);
+  if (bias) std::memcpy(out, bias, sizeof(float) * O);
+  sgemv(out, weight, I, in, O, I, bias ? 1.0f : 0.0f);
+}
+
+namespace {
+void grow(std::vector<float>& buffer, int64_t floats) {
+  if (buffer.size() < size_t(floats)) buffer.resize(floats);
+}
+}  // namespace
+
+void mlp_forward(float* out, MlpCache& cache, const float* in, const MlpWeights& weights, GeluKind gelu, int N,
+                 int C) {
+  const int hidden = 4 * C;
+  const int64_t count = int64_t(N) * hidden;
+  grow(cache.pre_activation, count);
+  grow(cache.activation, count);
+  linear_forward_rows(cache.pre_activation.data(), in, weights.fc_weight, weights.fc_bias, N, C, hidden);
+  gelu_forward(cache.activation.data(), cache.pre_activation.data(), count, gelu);
+  linear_forward_rows(out, cache.activation.data(), weights.proj_weight, weights.proj_bias, N, hidden, C);
+}
+
+void mlp_backward(float* din, const MlpGrads& grads, const float* dout, const float* in, MlpCache& cache,
+                  const MlpWeights& weights, GeluKind gelu, int N, int C) {
+  const int hidden = 4 * C;
+  const int64_t count = int64_t(N) * hidden;
+  grow(cache.dactivation, count);
+  grow(cache.dpre_activation, count);
+  // c_proj: dactivation (N,4C) = dout·W_proj (overwrites), dW_proj += doutᵀ·activation.
+  sgemm_nn(cache.dactivation.data(), hidden, dout, C, weights.proj_weight, hidden, N, hidden, C, 0.0f);
+  sgemm_tn(grads.proj_weight, hidden, dout, C, cache.activation.data(), hidden, C, hidden, N, 1.0f);
+  if (grads.proj_bias) bias_backward(grads.proj_bias, dout, N, C);
+  // GELU, then c_fc.
+  std::fill(cache.dpre_activation.begin(), cache.dpre_activation.begin() + count, 0.0f);
+  gelu_backward(cache.dpre_activation.data(), cache.dactivation.data(), cache.pre_activation.data(), count, gelu);
+  linear_backward(din, grads.fc_weight, grads.fc_bias, cache.dpre_activation.data(), in, weights.fc_weight, N, C,
+                  hidden);
+}
+
+}  // namespace tinylm

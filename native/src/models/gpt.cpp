@@ -1,0 +1,322 @@
+// GptLM: config, parameter table, initialisation, file I/O, and the training forward/backward (generation and
+// evaluation are in gpt_generate.cpp). The model's backward is its forward read bottom-up.
+#include "models/gpt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "io/safetensors.hpp"
+#include "kernels/kernels.hpp"
+#include "layers/linear.hpp"
+#include "models/model_common.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/rng.hpp"
+
+namespace tinylm {
+
+namespace {
+
+void grow(std::vector<float>& buffer, int64_t floats) {
+  if (buffer.size() < size_t(floats)) buffer.resize(floats);
+}
+
+// out (n) = in + branch, or in + branch⊙mask with a fresh dropout mask (0 or 1/(1−p)) when mask is not null.
+void residual_add(float* out, float* mask, const float* in, const float* branch, int64_t n, float dropout, Rng* rng) {
+  if (!mask) {
+    for (int64_t i = 0; i < n; ++i) out[i] = in[i] + branch[i];
+    return;
+  }
+  const float keep_scale = 1.0f / (1.0f - dropout);
+  for (int64_t i = 0; i < n; ++i) {
+    mask[i] = rng->uniform() < dropout ? 0.0f : keep_scale;
+    out[i] = in[i] + branch[i] * mask[i];
+  }
+}
+
+// The gradient reaching a residual branch: dx itself, or dx⊙mask (written to scratch) under dropout.
+const float* branch_gradient(std::vector<float>& scratch, const float* dx, const float* mask, int64_t n) {
+  if (!mask) return dx;
+  for (int64_t i = 0; i < n; ++i) scratch[i] = dx[i] * mask[i];
+  return scratch.data();
+}
+
+}  // namespace
+
+// ---- config ---------------------------------------------------------------------------------------------
+
+nlohmann::json GptConfig::to_json() const {
+  return {{"arch", "gpt"},           {"vocab_size", vocab_size}, {"context_size", context_size},
+          {"embed_size", embed_size}, {"num_layers", num_layers}, {"num_heads", num_heads},
+          {"bias", bias},             {"dropout", dropout},       {"gelu", gelu_kind_name(gelu)}};
+}
+
+void GptConfig::validate() const {
+  check_dimension("vocab_size", vocab_size, kMaxVocab);
+  check_dimension("context_size", context_size, kMaxContext);
+  check_dimension("embed_size", embed_size, kMaxWidth);
+  check_dimension("num_layers", num_layers, kMaxLayers);
+  check_dimension("num_heads", num_heads, embed_size);
+  check(embed_size % num_heads == 0, "config: embed_size ", embed_size, " must be divisible by num_heads ",
+        num_heads);
+  check(dropout >= 0.0f && dropout < 1.0f, "config: dropout must be in [0, 1), got ", dropout);
+}
+
+GptConfig GptConfig::from_json(const nlohmann::json& json) {
+  GptConfig config;
+  const std::string arch = json_string_field(json, "arch");
+  check(arch == "gpt", "config: arch '", arch, "' is not 'gpt'");
+  config.vocab_size = json_int_field(json, "vocab_size");
+  config.context_size = json_int_field(json, "context_size");
+  config.embed_size = json_int_field(json, "embed_size");
+  config.num_layers = json_int_field(json, "num_layers");
+  config.num_heads = json_int_field(json, "num_heads");
+  config.bias = json_bool_field(json, "bias");
+  config.dropout = json.contains("dropout") ? json_float_field(json, "dropout") : 0.0f;
+  const std::string gelu = json_string_field(json, "gelu");
+  check(parse_gelu_kind(gelu, &config.gelu), "config: field 'gelu' must be \"tanh\" or \"exact\", got \"", gelu,
+        "\"");
+  config.validate();
+  return config;
+}
+
+// ---- parameters -----------------------------------------------------------------------------------------
+
+GptLM::GptLM(const GptConfig& config)
+    : config_(config), step_precision_(half_weights_are_fast() ? StepPrecision::Half : StepPrecision::Float) {
+  config_.validate();
+  const int V = config_.vocab_size, C = config_.embed_size, T_max = config_.context_size;
+  ParameterTable& table = params_.table;
+  // AdamW decays matrices only (nanoGPT's configure_optimizers: every tensor with dim ≥ 2).
+  auto bias_tensor = [&](const std::string& name, int64_t size) {
+    return config_.bias ? table.add(name, {size}, false) : kNoTensor;
+  };
+  wte_offset_ = table.add("transformer.wte.weight", {V, C}, true);
+  wpe_offset_ = table.add("transformer.wpe.weight", {T_max, C}, true);
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const std::string prefix = "transformer.h." + std::to_string(layer) + ".";
+    BlockOffsets o;
+    o.ln_1_weight = table.add(prefix + "ln_1.weight", {C}, false);
+    o.ln_1_bias = bias_tensor(prefix + "ln_1.bias", C);
+    o.attn_weight = table.add(prefix + "attn.c_attn.weight", {3 * C, C}, true);
+    o.attn_bias = bias_tensor(prefix + "attn.c_attn.bias", 3 * C);
+    o.attn_proj_weight = table.add(prefix + "attn.c_proj.weight", {C, C}, true);
+    o.attn_proj_bias = bias_tensor(prefix + "attn.c_proj.bias", C);
+    o.ln_2_weight = table.add(prefix + "ln_2.weight", {C}, false);
+    o.ln_2_bias = bias_tensor(prefix + "ln_2.bias", C);
+    o.fc_weight = table.add(prefix + "mlp.c_fc.weight", {4 * C, C}, true);
+    o.fc_bias = bias_tensor(prefix + "mlp.c_fc.bias", 4 * C);
+    o.mlp_proj_weight = table.add(prefix + "mlp.c_proj.weight", {C, 4 * C}, true);
+    o.mlp_proj_bias = bias_tensor(prefix + "mlp.c_proj.bias", C);
+    block_offsets_.push_back(o);
+  }
+  ln_f_weight_offset_ = table.add("transformer.ln_f.weight", {C}, false);
+  ln_f_bias_offset_ = bias_tensor("transformer.ln_f.bias", C);
+  params_.allocate();
+  blocks_.resize(config_.num_layers);
+  reset_state();
+}
+
+void GptLM::initialize(Rng& rng) {
+  // nanoGPT: Linear and Embedding weights N(0, 0.02); residual projections (c_proj) N(0, 0.02/√(2L)) so the
+  // residual stream's variance does not grow with depth; biases 0; LayerNorm weights 1.
+  const float residual_std = 0.02f / std::sqrt(2.0f * config_.num_layers);
+  auto ends_with = [](const std::string& name, const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  for (const TensorSpec& spec : params_.table.tensors()) {
+    float* values = params_.values.data() + spec.offset;
+    const int64_t count = shape_numel(spec.shape);
+    if (spec.shape.size() == 1) {
+      const bool norm_weight = ends_with(spec.name, ".weight");  // 1-D weights are LayerNorm gains
+      std::fill(values, values + count, norm_weight ? 1.0f : 0.0f);
+    } else {
+      const float std_dev = ends_with(spec.name, "c_proj.weight") ? residual_std : 0.02f;
+      for (int64_t i = 0; i < count; ++i) values[i] = std_dev * rng.normal();
+    }
+  }
+  reset_state();  // generation starts from the new weights
+}
+
+std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
+  auto model = std::make_unique<GptLM>(GptConfig::from_json(config_json));
+  const GptConfig& config = model->config_;
+  Parameters& params = model->params_;
+  std::set<std::string> known;
+  for (const TensorSpec& spec : params.table.tensors()) {
+    known.insert(spec.name);
+    const SafetensorsEntry* entry = file.find(spec.name);
+    check(entry != nullptr, "model file is missing tensor '", spec.name, "' (expected shape ",
+          shape_string(spec.shape), ")",
+          config.bias ? "; a nanoGPT model trained with bias=False needs \"bias\": false in the config" : "");
+    check(entry->shape == spec.shape, "tensor '", spec.name, "' has shape ", shape_string(entry->shape),
+          " but the config implies ", shape_string(spec.shape));
+    const std::vector<float> values = file.read_f32(*entry);
+    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
+  }
+  const Shape head_shape = {config.vocab_size, config.embed_size};
+  const Shape mask_shape = {1, 1, config.context_size, config.context_size};
+  for (const SafetensorsEntry& entry : file.tensors) {
+    if (known.count(entry.name)) continue;
+    if (entry.name == "lm_head.weight") {
+      check(entry.shape == head_shape, "tensor 'lm_head.weight' has shape ", shape_string(entry.shape),
+            " but the config implies ", shape_string(head_shape));
+      const std::vector<float> head = file.read_f32(entry);
+      check(std::equal(head.begin(), head.end(), params.values.begin() + model->wte_offset_),
+            "tensor 'lm_head.weight' differs from 'transformer.wte.weight': tinylm's GPT ties the LM head to the "
+            "token embedding (as nanoGPT does), so it cannot load an untied head");
+      continue;
+    }
+    const bool mask_buffer = entry.name.size() > 10 && entry.name.compare(0, 14, "transformer.h.") == 0 &&
+                             entry.name.compare(entry.name.size() - 10, 10, ".attn.bias") == 0;
+    if (mask_buffer && entry.shape == mask_shape) continue;  // nanoGPT's causal mask: a constant, not a weight
+    fail("model file has tensor '", entry.name, "' that this GPT config does not use",
+         config.bias ? "" : " (the config says \"bias\": false; is the file from a model with biases?)");
+  }
+  model->reset_state();  // generation starts from the loaded weights
+  return model;
+}
+
+std::vector<TensorToWrite> GptLM::tensors_to_save() const {
+  std::vector<TensorToWrite> tensors = parameters_to_write(params_);
+  // nanoGPT's state_dict lists the tied head under its own name, last.
+  tensors.push_back({"lm_head.weight", {config_.vocab_size, config_.embed_size}, value_at(wte_offset_), DType::F32});
+  return tensors;
+}
+
+MlpWeights GptLM::mlp_weights(int layer) const {
+  const BlockOffsets& o = block_offsets_[layer];
+  return {value_at(o.fc_weight), value_at(o.fc_bias), value_at(o.mlp_proj_weight), value_at(o.mlp_proj_bias)};
+}
+
+MlpGrads GptLM::mlp_grads(int layer) {
+  const BlockOffsets& o = block_offsets_[layer];
+  return {grad_at(o.fc_weight), grad_at(o.fc_bias), grad_at(o.mlp_proj_weight), grad_at(o.mlp_proj_bias)};
+}
+
+// ---- training forward / backward ------------------------------------------------------------------------
+
+float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) {
+  check(B > 0 && T > 0, "forward: batch and sequence length must be positive, got B=", B, " T=", T);
+  check(T <= config_.context_size, "forward: sequence length ", T, " exceeds the model's context_size ",
+        config_.context_size);
+  const int V = config_.vocab_size, C = config_.embed_size, NH = config_.num_heads;
+  const int64_t N = int64_t(B) * T, NC = N * C;
+  check_token_ids(inputs, N, V, "input");
+  check_token_ids(targets, N, V, "target");
+  batch_ = B;
+  steps_ = T;
+  dropout_active_ = training && config_.dropout > 0.0f;
+  check(!dropout_active_ || rng != nullptr, "forward: dropout needs a random number generator");
+  const float dropout = dropout_active_ ? config_.dropout : 0.0f;
+  inputs_.assign(inputs, inputs + N);
+  targets_.assign(targets, targets + N);
+
+  // Token + position embeddings.
+  grow(embedded_, NC);
+  const float* wte = value_at(wte_offset_);
+  const float* wpe = value_at(wpe_offset_);
+  for (int64_t row = 0; row < N; ++row) {
+    const float* token = wte + int64_t(inputs[row]) * C;
+    const float* position = wpe + (row % T) * C;
+    float* out = embedded_.data() + row * C;
+    for (int c = 0; c < C; ++c) out[c] = token[c] + position[c];
+  }
+  if (dropout_active_) {
+    grow(embed_mask_, NC);
+    const float keep_scale = 1.0f / (1.0f - dropout);
+    for (int64_t i = 0; i < NC; ++i) {
+      embed_mask_[i] = rng->uniform() < dropout ? 0.0f : keep_scale;
+      embedded_[i] *= embed_mask_[i];
+    }
+  }
+
+  grow(branch_, NC);
+  const float* x = embedded_.data();
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const BlockOffsets& o = block_offsets_[layer];
+    BlockActivations& a = blocks_[layer];
+    for (auto* buffer : {&a.ln_1, &a.attention, &a.middle, &a.ln_2, &a.output}) grow(*buffer, NC);
+    grow(a.qkv, 3 * NC);
+    if (dropout_active_) {
+      grow(a.attention_mask, NC);
+      grow(a.mlp_mask, NC);
+    }
+    layernorm_forward(a.ln_1.data(), a.ln_1_stats, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), N, C);
+    linear_forward(a.qkv.data(), a.ln_1.data(), value_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
+    attention_forward(a.attention.data(), a.attention_cache, a.qkv.data(), dropout, rng, B, T, C, NH);
+    linear_forward(branch_.data(), a.attention.data(), value_at(o.attn_proj_weight), value_at(o.attn_proj_bias), N,
+                   C, C);
+    residual_add(a.middle.data(), dropout_active_ ? a.attention_mask.data() : nullptr, x, branch_.data(), NC,
+                 dropout, rng);
+    layernorm_forward(a.ln_2.data(), a.ln_2_stats, a.middle.data(), value_at(o.ln_2_weight), value_at(o.ln_2_bias),
+                      N, C);
+    mlp_forward(branch_.data(), a.mlp, a.ln_2.data(), mlp_weights(layer), config_.gelu, N, C);
+    residual_add(a.output.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, a.middle.data(), branch_.data(), NC,
+                 dropout, rng);
+    x = a.output.data();
+  }
+
+  grow(ln_f_, NC);
+  layernorm_forward(ln_f_.data(), ln_f_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), N, C);
+  grow(logits_, N * V);
+  grow(probs_, N * V);
+  grow(losses_, N);
+  linear_forward(logits_.data(), ln_f_.data(), wte, nullptr, N, C, V);  // the tied LM head
+  const double loss_sum = softmax_xent_forward(probs_.data(), losses_.data(), logits_.data(), targets, N, V);
+  counted_targets_ = static_cast<int>(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
+  return counted_targets_ ? static_cast<float>(loss_sum / counted_targets_) : 0.0f;
+}
+
+void GptLM::backward() {
+  check(batch_ > 0, "backward: call forward first");
+  if (counted_targets_ == 0) return;
+  const int B = batch_, T = steps_, V = config_.vocab_size, C = config_.embed_size, NH = config_.num_heads;
+  const int64_t N = int64_t(B) * T, NC = N * C;
+  const float* wte = value_at(wte_offset_);
+
+  grow(dlogits_, N * V);
+  softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
+  // Tied head: its weight gradient lands in wte's, next to the embedding's scatter below.
+  dln_.assign(NC, 0.0f);
+  linear_backward(dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V);
+  const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
+  dx_.assign(NC, 0.0f);
+  layernorm_backward(dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
+                     value_at(ln_f_weight_offset_), ln_f_stats_, N, C);
+
+  grow(dbranch_, NC);
+  for (int layer = config_.num_layers - 1; layer >= 0; --layer) {
+    const BlockOffsets& o = block_offsets_[layer];
+    BlockActivations& a = blocks_[layer];
+    const float* input = layer == 0 ? embedded_.data() : blocks_[layer - 1].output.data();
+    // dx_ holds d output; the MLP branch and the identity both feed d middle.
+    const float* dmlp = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, NC);
+    std::fill(dln_.begin(), dln_.end(), 0.0f);
+    mlp_backward(dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu, N, C);
+    layernorm_backward(dx_.data(), grad_at(o.ln_2_weight), grad_at(o.ln_2_bias), dln_.data(), a.middle.data(),
+                       value_at(o.ln_2_weight), a.ln_2_stats, N, C);
+    // dx_ holds d middle; the attention branch and the identity both feed d input.
+    const float* dproj = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.attention_mask.data() : nullptr, NC);
+    dattention_.assign(NC, 0.0f);
+    linear_backward(dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
+                    a.attention.data(), value_at(o.attn_proj_weight), N, C, C);
+    dqkv_.assign(3 * NC, 0.0f);
+    attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
+    std::fill(dln_.begin(), dln_.end(), 0.0f);
+    linear_backward(dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
+                    value_at(o.attn_weight), N, C, 3 * C);
+    layernorm_backward(dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
+                       value_at(o.ln_1_weight), a.ln_1_stats, N, C);
+  }
+
+  // dx_ holds d embedded: through the embedding dropout, into the token and position tables.
+  if (dropout_active_)
+    for (int64_t i = 0; i < NC; ++i) dx_[i] *= embed_mask_[i];
+  embedding_backward(grad_at(wte_offset_), dx_.data(), inputs_.data(), N, C);
+  float* dwpe = grad_at(wpe_offset_);
+  for (int64_t row = 0; row < N; ++row) axpy(dwpe + (row % T) * C, 1.0f, dx_.data() + row * C, C);
+}
+
+}  // namespace tinylm

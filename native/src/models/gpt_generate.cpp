@@ -1,0 +1,206 @@
+// GptLM generation with a KV cache, and evaluation (the sliding-window policy is documented in gpt.hpp and at
+// evaluate() below). Every buffer is sized in reset_state(), so step() never allocates. One step's projections
+// are matrix-vector products, from float weights or from their half-precision copies (StepPrecision in gpt.hpp).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernels.hpp"
+#include "layers/linear.hpp"
+#include "models/gpt.hpp"
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+// ---- generation -----------------------------------------------------------------------------------------
+
+namespace {
+
+// out (N,O) = in (N,I) · weightᵀ + bias: one row from the half copy when there is one, else float (sgemv for one
+// row, a GEMM for several).
+void project(float* out, const float* in, const float* weight, const uint16_t* half_weight, const float* bias, int N,
+             int I, int O) {
+  if (N != 1 || half_weight == nullptr) return linear_forward_rows(out, in, weight, bias, N, I, O);
+  if (bias) std::memcpy(out, bias, sizeof(float) * O);
+  sgemv_f16(out, half_weight, I, in, O, I, bias ? 1.0f : 0.0f);
+}
+
+}  // namespace
+
+void GptLM::set_step_precision(StepPrecision precision) {
+  step_precision_ = precision;
+  refresh_half_weights();
+}
+
+void GptLM::refresh_half_weights() {
+  gen_half_offsets_.clear();
+  if (step_precision_ != StepPrecision::Half) return;
+  const int C = config_.embed_size;
+  std::vector<std::pair<size_t, size_t>> matrices;  // (offset in params, floats) in the order step() reads them
+  for (const BlockOffsets& o : block_offsets_) {
+    matrices.push_back({o.attn_weight, size_t(3) * C * C});
+    matrices.push_back({o.attn_proj_weight, size_t(C) * C});
+    matrices.push_back({o.fc_weight, size_t(4) * C * C});
+    matrices.push_back({o.mlp_proj_weight, size_t(4) * C * C});
+  }
+  matrices.push_back({wte_offset_, size_t(config_.vocab_size) * C});
+  size_t total = 0;
+  for (const auto& matrix : matrices) total += matrix.second;
+  gen_half_.resize(total);
+  std::vector<size_t> offsets;
+  size_t at = 0;
+  for (const auto& [offset, count] : matrices) {
+    // A weight beyond half's range (|w| > 65504) cannot be stored: this model generates from floats instead.
+    if (!convert_to_half(gen_half_.data() + at, params_.values.data() + offset, int64_t(count))) return;
+    offsets.push_back(at);
+    at += count;
+  }
+  gen_half_offsets_ = std::move(offsets);
+}
+
+void GptLM::reset_state() {
+  const int T_max = config_.context_size, C = config_.embed_size, L = config_.num_layers, NH = config_.num_heads;
+  const int64_t rows = T_max;  // a slide re-encodes up to T_max/2 positions in one batch; one step encodes one
+  key_cache_.assign(int64_t(L) * T_max * C, 0.0f);
+  value_cache_.assign(int64_t(L) * T_max * C, 0.0f);
+  window_tokens_.clear();
+  window_tokens_.reserve(T_max);
+  slide_tokens_.assign(T_max, 0);
+  cached_ = 0;
+  gen_x_.assign(rows * C, 0.0f);
+  gen_ln_.assign(rows * C, 0.0f);
+  gen_qkv_.assign(rows * 3 * C, 0.0f);
+  gen_attention_.assign(rows * C, 0.0f);
+  gen_branch_.assign(rows * C, 0.0f);
+  gen_stats_.mean.assign(rows, 0.0f);
+  gen_stats_.rstd.assign(rows, 0.0f);
+  gen_hidden_.assign(rows * 4 * C, 0.0f);
+  gen_probs_.assign(int64_t(L) * NH * T_max, 0.0f);
+  gen_logits_.assign(config_.vocab_size, 0.0f);
+  refresh_half_weights();
+}
+
+const float* GptLM::last_step_attention(int layer) const {
+  check(layer >= 0 && layer < config_.num_layers, "layer ", layer, " out of range [0, ", config_.num_layers, ")");
+  return gen_probs_.data() + int64_t(layer) * config_.num_heads * config_.context_size;
+}
+
+const float* GptLM::step(int32_t token) {
+  const int V = config_.vocab_size, T_max = config_.context_size;
+  check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
+  if (cached_ == T_max) {  // full: slide the window (policy in gpt.hpp)
+    const int keep = T_max / 2;
+    std::copy(window_tokens_.end() - keep, window_tokens_.end(), slide_tokens_.begin());
+    window_tokens_.clear();
+    cached_ = 0;
+    if (keep > 0) advance(slide_tokens_.data(), keep, false);
+  }
+  advance(&token, 1, true);
+  return gen_logits_.data();
+}
+
+void GptLM::advance(const int32_t* tokens, int count, bool want_logits) {
+  const int C = config_.embed_size, NH = config_.num_heads, D = C / NH, T_max = config_.context_size;
+  const int V = config_.vocab_size, first = cached_;
+  const int64_t head_stride = int64_t(T_max) * D;  // one head's cache
+  const float* wte = value_at(wte_offset_);
+  const float* wpe = value_at(wpe_offset_);
+  float* x = gen_x_.data();  // (count, C) residual stream
+  for (int i = 0; i < count; ++i) {
+    const float* token = wte + int64_t(tokens[i]) * C;
+    const float* position = wpe + int64_t(first + i) * C;
+    for (int c = 0; c < C; ++c) x[int64_t(i) * C + c] = token[c] + position[c];
+  }
+  const int64_t NC = int64_t(count) * C;
+  const bool half = !gen_half_offsets_.empty();
+  auto half_matrix = [&](size_t index) { return half ? gen_half_.data() + gen_half_offsets_[index] : nullptr; };
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const BlockOffsets& o = block_offsets_[layer];
+    float* keys = key_cache_.data() + int64_t(layer) * NH * head_stride;      // (NH, T_max, D)
+    float* values = value_cache_.data() + int64_t(layer) * NH * head_stride;  // (NH, T_max, D)
+    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), count, C);
+    project(gen_qkv_.data(), gen_ln_.data(), value_at(o.attn_weight), half_matrix(4 * layer), value_at(o.attn_bias),
+            count, C, 3 * C);
+    for (int i = 0; i < count; ++i) {
+      const float* row = gen_qkv_.data() + int64_t(i) * 3 * C;  // q, k, v of position first + i
+      for (int h = 0; h < NH; ++h) {
+        const int64_t at = h * head_stride + int64_t(first + i) * D;
+        std::memcpy(keys + at, row + C + h * D, sizeof(float) * D);
+        std::memcpy(values + at, row + 2 * C + h * D, sizeof(float) * D);
+      }
+      attention_cached_forward(gen_attention_.data() + int64_t(i) * C,
+                               gen_probs_.data() + int64_t(layer) * NH * T_max, row, keys, values, first + i + 1,
+                               T_max, C, NH);
+    }
+    project(gen_branch_.data(), gen_attention_.data(), value_at(o.attn_proj_weight), half_matrix(4 * layer + 1),
+            value_at(o.attn_proj_bias), count, C, C);
+    axpy(x, 1.0f, gen_branch_.data(), NC);
+    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), count, C);
+    // The MLP (layers/mlp.hpp), with each projection from float or half weights.
+    float* hidden = gen_hidden_.data();  // (count, 4C)
+    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), count, C,
+            4 * C);
+    gelu_forward(hidden, hidden, NC * 4, config_.gelu);
+    project(gen_branch_.data(), hidden, value_at(o.mlp_proj_weight), half_matrix(4 * layer + 3),
+            value_at(o.mlp_proj_bias), count, 4 * C, C);
+    axpy(x, 1.0f, gen_branch_.data(), NC);
+  }
+  window_tokens_.insert(window_tokens_.end(), tokens, tokens + count);  // capacity T_max: no allocation
+  cached_ += count;
+  if (!want_logits) return;
+  const float* last = x + int64_t(count - 1) * C;
+  layernorm_forward(gen_ln_.data(), gen_stats_, last, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1,
+                    C);
+  project(gen_logits_.data(), gen_ln_.data(), wte, half_matrix(4 * config_.num_layers), nullptr, 1, C, V);
+}
+
+// ---- evaluation -----------------------------------------------------------------------------------------
+
+EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
+  // Windows of W = min(T_max, n−1) inputs, starting every S = ⌈W/2⌉ tokens (the last one moved back to end at
+  // the stream's end). The first window scores all its predictions; every later window scores only those the
+  // previous window did not reach, which sit at offsets ≥ W − S in it. So each of the n−1 predictions is scored
+  // exactly once, and every one after the first window sees at least ⌊W/2⌋ tokens of context. Up to 16 windows
+  // run side by side in one batched forward.
+  EvalStats stats;
+  const int64_t predictions = int64_t(tokens.size()) - 1;
+  if (predictions <= 0) return stats;
+  const int W = int(std::min<int64_t>(config_.context_size, predictions));
+  const int stride = (W + 1) / 2;
+  std::vector<int64_t> starts;
+  for (int64_t start = 0;; start = std::min<int64_t>(start + stride, predictions - W)) {
+    starts.push_back(start);
+    if (start + W >= predictions) break;
+  }
+  constexpr int kWindowsPerBatch = 16;
+  const int V = config_.vocab_size;
+  std::vector<int32_t> inputs(int64_t(kWindowsPerBatch) * W), targets(inputs.size());
+  double loss_sum = 0;
+  int64_t correct = 0;
+  int64_t scored_until = 0;  // predictions [0, scored_until) are counted
+  for (size_t batch_start = 0; batch_start < starts.size(); batch_start += kWindowsPerBatch) {
+    const int windows = int(std::min<size_t>(kWindowsPerBatch, starts.size() - batch_start));
+    for (int w = 0; w < windows; ++w) {
+      const int64_t start = starts[batch_start + w];
+      for (int t = 0; t < W; ++t) {
+        inputs[int64_t(w) * W + t] = tokens[start + t];
+        targets[int64_t(w) * W + t] = start + t >= scored_until ? tokens[start + t + 1] : -1;
+      }
+      scored_until = start + W;
+    }
+    forward(inputs.data(), targets.data(), windows, W, false, nullptr);
+    for (int64_t row = 0; row < int64_t(windows) * W; ++row) {
+      if (targets[row] < 0) continue;
+      loss_sum += losses_[row];
+      const float* row_logits = logits_.data() + row * V;
+      correct += std::max_element(row_logits, row_logits + V) - row_logits == targets[row];
+    }
+  }
+  stats.tokens = predictions;
+  stats.loss = loss_sum / predictions;
+  stats.perplexity = std::exp(stats.loss);
+  stats.accuracy = double(correct) / predictions;
+  return stats;
+}
+
+}  // namespace tinylm

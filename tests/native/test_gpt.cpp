@@ -1,0 +1,550 @@
+// GptLM and its layers: every backward against central finite differences (attention, LayerNorm, GELU, MLP at
+// the layer level; a whole 2-layer GPT with and without biases), KV-cache generation against the batched
+// forward — before and after the window slides —, evaluation windows, model files (tied head, nanoGPT's extra
+// tensors), initialisation, dropout, and config/input validation.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "gradient_check.hpp"
+#include "io/safetensors.hpp"
+#include "kernels/kernels.hpp"
+#include "layers/attention.hpp"
+#include "layers/layernorm.hpp"
+#include "layers/mlp.hpp"
+#include "models/gpt.hpp"
+#include "tinylm/error.hpp"
+#include "tinylm/model.hpp"
+
+using namespace tinylm;
+
+namespace {
+
+std::vector<float> random_values(size_t count, Rng& rng, float scale = 1.0f) {
+  std::vector<float> values(count);
+  for (float& v : values) v = scale * rng.normal();
+  return values;
+}
+
+std::vector<int32_t> random_ids(int count, int vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids(count);
+  for (int32_t& id : ids) id = int32_t(rng.below(uint32_t(vocab)));
+  return ids;
+}
+
+// ---- layer-level finite differences ----------------------------------------------------------------------
+// A layer under test: forward(out) computes its output from the inputs' current values; backward(dout)
+// accumulates into the inputs' gradients. The objective is Σ w⊙out for a fixed random w, so dout = w.
+struct LayerInput {
+  std::string name;
+  std::vector<float>* values;
+  std::vector<float>* grads;
+};
+
+void check_layer_gradients(const std::function<void(std::vector<float>&)>& forward,
+                           const std::function<void(const std::vector<float>&)>& backward,
+                           const std::vector<LayerInput>& inputs, float epsilon = 1e-2f) {
+  std::vector<float> out;
+  forward(out);
+  Rng rng(17);
+  const std::vector<float> w = random_values(out.size(), rng);
+  auto objective = [&]() {
+    forward(out);
+    double total = 0, magnitude = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      total += double(w[i]) * out[i];
+      magnitude += std::abs(double(w[i]) * out[i]);
+    }
+    return std::make_pair(total, magnitude);
+  };
+  for (const LayerInput& input : inputs) std::fill(input.grads->begin(), input.grads->end(), 0.0f);
+  forward(out);
+  backward(w);
+  const double rounding = objective().second * 1.2e-7 * 8 / (2 * epsilon);  // float forward's rounding, scaled
+  for (const LayerInput& input : inputs) {
+    CAPTURE(input.name);
+    std::vector<float>& values = *input.values;
+    for (int sample = 0; sample < 24; ++sample) {
+      const size_t i = rng.below(uint32_t(values.size()));
+      CAPTURE(i);
+      const float original = values[i];
+      values[i] = original + epsilon;
+      const double plus = objective().first;
+      values[i] = original - epsilon;
+      const double minus = objective().first;
+      values[i] = original;
+      const double numeric = (plus - minus) / (2 * epsilon);
+      const double analytic = (*input.grads)[i];
+      CHECK(std::abs(numeric - analytic) <=
+            rounding + 2e-2 * std::max(std::abs(numeric), std::abs(analytic)) + 1e-5);
+    }
+  }
+}
+
+GptConfig small_config(bool bias, int layers = 2) {
+  GptConfig config;
+  config.vocab_size = 11;
+  config.context_size = 8;
+  config.embed_size = 8;
+  config.num_layers = layers;
+  config.num_heads = 2;
+  config.bias = bias;
+  return config;
+}
+
+// max|a − b| / max|b| over two logit rows, the parity tests' relative error.
+double relative_error(const float* ours, const float* reference, int n) {
+  double worst = 0, scale = 0;
+  for (int i = 0; i < n; ++i) {
+    worst = std::max(worst, std::abs(double(ours[i]) - reference[i]));
+    scale = std::max(scale, std::abs(double(reference[i])));
+  }
+  return worst / std::max(scale, 1e-30);
+}
+
+}  // namespace
+
+TEST_CASE("gpt layers: layernorm backward matches finite differences") {
+  for (bool bias : {true, false}) {
+    CAPTURE(bias);
+    const int N = 5, C = 7;
+    Rng rng(1);
+    std::vector<float> x = random_values(N * C, rng), weight = random_values(C, rng), beta = random_values(C, rng);
+    std::vector<float> dx(x.size()), dweight(C), dbeta(C);
+    LayerNormCache cache;
+    auto forward = [&](std::vector<float>& out) {
+      out.assign(N * C, 0.0f);
+      layernorm_forward(out.data(), cache, x.data(), weight.data(), bias ? beta.data() : nullptr, N, C);
+    };
+    auto backward = [&](const std::vector<float>& dout) {
+      layernorm_backward(dx.data(), dweight.data(), bias ? dbeta.data() : nullptr, dout.data(), x.data(),
+                         weight.data(), cache, N, C);
+    };
+    std::vector<LayerInput> inputs = {{"x", &x, &dx}, {"weight", &weight, &dweight}};
+    if (bias) inputs.push_back({"bias", &beta, &dbeta});
+    check_layer_gradients(forward, backward, inputs);
+  }
+}
+
+TEST_CASE("gpt layers: gelu backward matches finite differences") {
+  for (GeluKind kind : {GeluKind::Tanh, GeluKind::Exact}) {
+    const std::string name = gelu_kind_name(kind);
+    CAPTURE(name);
+    Rng rng(2);
+    std::vector<float> x = random_values(41, rng, 2.0f), dx(x.size());
+    auto forward = [&](std::vector<float>& out) {
+      out.resize(x.size());
+      gelu_forward(out.data(), x.data(), int64_t(x.size()), kind);
+    };
+    auto backward = [&](const std::vector<float>& dout) {
+      gelu_backward(dx.data(), dout.data(), x.data(), int64_t(x.size()), kind);
+    };
+    check_layer_gradients(forward, backward, {{"x", &x, &dx}}, 1e-3f);
+  }
+}
+
+TEST_CASE("gpt layers: attention backward matches finite differences") {
+  // T = 37 spans two query blocks and a partial third; dropout runs with the same mask in every forward.
+  const int B = 2, T = 37, C = 8, NH = 2;
+  for (float dropout : {0.0f, 0.3f}) {
+    CAPTURE(dropout);
+    Rng rng(3);
+    std::vector<float> qkv = random_values(int64_t(B) * T * 3 * C, rng), dqkv(qkv.size());
+    AttentionCache cache;
+    auto forward = [&](std::vector<float>& out) {
+      out.assign(int64_t(B) * T * C, 0.0f);
+      Rng mask_rng(99);
+      attention_forward(out.data(), cache, qkv.data(), dropout, &mask_rng, B, T, C, NH);
+    };
+    auto backward = [&](const std::vector<float>& dout) {
+      attention_backward(dqkv.data(), dout.data(), qkv.data(), cache, B, T, C, NH);
+    };
+    check_layer_gradients(forward, backward, {{"qkv", &qkv, &dqkv}});
+  }
+}
+
+TEST_CASE("gpt layers: causal attention equals a direct evaluation") {
+  const int B = 1, T = 35, C = 6, NH = 3, D = 2;
+  Rng rng(4);
+  const std::vector<float> qkv = random_values(int64_t(B) * T * 3 * C, rng);
+  std::vector<float> out(int64_t(T) * C);
+  AttentionCache cache;
+  attention_forward(out.data(), cache, qkv.data(), 0.0f, nullptr, B, T, C, NH);
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < NH; ++h) {
+      std::vector<double> weights(t + 1);
+      double max = -1e300, total = 0;
+      for (int j = 0; j <= t; ++j) {
+        double dot = 0;
+        for (int d = 0; d < D; ++d) dot += double(qkv[t * 3 * C + h * D + d]) * qkv[j * 3 * C + C + h * D + d];
+        weights[j] = dot / std::sqrt(double(D));
+        max = std::max(max, weights[j]);
+      }
+      for (double& w : weights) total += (w = std::exp(w - max));
+      for (int d = 0; d < D; ++d) {
+        double expected = 0;
+        for (int j = 0; j <= t; ++j) expected += weights[j] / total * qkv[j * 3 * C + 2 * C + h * D + d];
+        CHECK(out[t * C + h * D + d] == doctest::Approx(expected).epsilon(1e-5));
+      }
+    }
+  }
+}
+
+TEST_CASE("gpt layers: mlp backward matches finite differences") {
+  for (bool bias : {true, false}) {
+    for (GeluKind kind : {GeluKind::Tanh, GeluKind::Exact}) {
+      CAPTURE(bias);
+      const std::string gelu = gelu_kind_name(kind);
+      CAPTURE(gelu);
+      const int N = 4, C = 5;
+      Rng rng(5);
+      std::vector<float> in = random_values(N * C, rng), fc_weight = random_values(4 * C * C, rng, 0.5f),
+                         fc_bias = random_values(4 * C, rng, 0.5f), proj_weight = random_values(4 * C * C, rng, 0.5f),
+                         proj_bias = random_values(C, rng);
+      std::vector<float> din(in.size()), dfc_weight(fc_weight.size()), dfc_bias(fc_bias.size()),
+          dproj_weight(proj_weight.size()), dproj_bias(proj_bias.size());
+      MlpCache cache;
+      const MlpWeights weights = {fc_weight.data(), bias ? fc_bias.data() : nullptr, proj_weight.data(),
+                                  bias ? proj_bias.data() : nullptr};
+      const MlpGrads grads = {dfc_weight.data(), bias ? dfc_bias.data() : nullptr, dproj_weight.data(),
+                              bias ? dproj_bias.data() : nullptr};
+      auto forward = [&](std::vector<float>& out) {
+        out.assign(N * C, 0.0f);
+        mlp_forward(out.data(), cache, in.data(), weights, kind, N, C);
+      };
+      auto backward = [&](const std::vector<float>& dout) {
+        mlp_backward(din.data(), grads, dout.data(), in.data(), cache, weights, kind, N, C);
+      };
+      std::vector<LayerInput> inputs = {
+          {"in", &in, &din}, {"c_fc.weight", &fc_weight, &dfc_weight}, {"c_proj.weight", &proj_weight, &dproj_weight}};
+      if (bias) {
+        inputs.push_back({"c_fc.bias", &fc_bias, &dfc_bias});
+        inputs.push_back({"c_proj.bias", &proj_bias, &dproj_bias});
+      }
+      check_layer_gradients(forward, backward, inputs, 1e-3f);
+    }
+  }
+}
+
+// ---- the whole model -------------------------------------------------------------------------------------
+TEST_CASE("gpt: backward matches finite differences, with and without biases") {
+  for (bool bias : {true, false}) {
+    for (GeluKind kind : {GeluKind::Tanh, GeluKind::Exact}) {
+      CAPTURE(bias);
+      const std::string gelu = gelu_kind_name(kind);
+      CAPTURE(gelu);
+      GptConfig config = small_config(bias);
+      config.gelu = kind;
+      GptLM model(config);
+      Rng rng(6);
+      model.initialize(rng);
+      // Larger than nanoGPT's 0.02 so every path carries a gradient well above float rounding.
+      for (float& v : model.parameters().values) v += 0.3f * rng.normal();
+      const int B = 2, T = 6;
+      std::vector<int32_t> inputs = random_ids(B * T, 11, 7), targets = random_ids(B * T, 11, 8);
+      targets[4] = -1;  // ignored positions carry no gradient
+      testing::GradientCheckOptions options;
+      options.epsilon = 3e-3f;
+      testing::check_gradients(model, inputs, targets, B, T, options);
+    }
+  }
+}
+
+TEST_CASE("gpt: step() with the KV cache reproduces the batched forward, before and after the window slides") {
+  for (bool bias : {true, false}) {
+    CAPTURE(bias);
+    GptLM model(small_config(bias));
+    Rng rng(8);
+    model.initialize(rng);
+    for (float& v : model.parameters().values) v += 0.2f * rng.normal();
+    model.set_step_precision(GptLM::StepPrecision::Float);
+    const int T_max = 8, V = 11;
+    const std::vector<int32_t> stream = random_ids(40, V, 9);
+
+    // The first T_max steps see exactly the forward's prefix.
+    std::vector<int32_t> targets(T_max, 0);
+    model.forward(stream.data(), targets.data(), 1, T_max, false, nullptr);
+    const std::vector<float> batched(model.logits(), model.logits() + T_max * V);
+    model.reset_state();
+    for (int t = 0; t < T_max; ++t) {
+      const float* logits = model.step(stream[t]);
+      CHECK(relative_error(logits, &batched[t * V], V) <= 1e-5);
+      CHECK(model.cached_positions() == t + 1);
+    }
+    // Then the window slides: T_max/2 tokens are kept, and each step equals a full forward over the visible window.
+    for (int t = T_max; t < int(stream.size()); ++t) {
+      CAPTURE(t);
+      const float* logits = model.step(stream[t]);
+      const std::vector<float> stepped(logits, logits + V);
+      const std::vector<int32_t> window = model.window_tokens();
+      const int n = int(window.size());
+      CHECK(n == model.cached_positions());
+      CHECK(n == T_max / 2 + 1 + (t - T_max) % (T_max / 2));
+      CHECK(window.back() == stream[t]);
+      CHECK(std::equal(window.begin(), window.end(), stream.begin() + t + 1 - n));
+      const std::vector<int32_t> window_targets(n, 0);
+      model.forward(window.data(), window_targets.data(), 1, n, false, nullptr);
+      CHECK(relative_error(stepped.data(), model.logits() + (n - 1) * V, V) <= 1e-5);
+    }
+  }
+}
+
+TEST_CASE("gpt: half-precision steps stay within half's rounding of the float steps") {
+  GptConfig config = small_config(true);
+  config.embed_size = 40;  // several SIMD widths plus a tail
+  config.num_heads = 4;
+  GptLM model(config);
+  Rng rng(20);
+  model.initialize(rng);
+  for (float& v : model.parameters().values) v += 0.1f * rng.normal();
+  const std::vector<int32_t> tokens = random_ids(30, 11, 21);  // slides the 8-position window several times
+  std::vector<float> exact;
+  model.set_step_precision(GptLM::StepPrecision::Float);
+  model.reset_state();
+  for (int32_t token : tokens) {
+    const float* logits = model.step(token);
+    exact.insert(exact.end(), logits, logits + 11);
+  }
+  model.set_step_precision(GptLM::StepPrecision::Half);
+  model.reset_state();
+  double worst = 0, scale = 0;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const float* logits = model.step(tokens[t]);
+    for (int v = 0; v < 11; ++v) {
+      worst = std::max(worst, double(std::abs(logits[v] - exact[t * 11 + v])));
+      scale = std::max(scale, double(std::abs(exact[t * 11 + v])));
+    }
+  }
+  // Each weight carries a relative rounding of at most 2^-11; through two blocks and the head that stays within a
+  // few 1e-3 of the logits' scale. Zero difference would mean the half path was not taken.
+  CHECK(worst <= 4e-3 * scale);
+  if (half_weights_are_fast()) CHECK(worst > 0);
+}
+
+TEST_CASE("gpt: last_step_attention holds each head's distribution over the visible window") {
+  GptLM model(small_config(true));
+  Rng rng(10);
+  model.initialize(rng);
+  const std::vector<int32_t> stream = random_ids(13, 11, 11);
+  for (int32_t token : stream) model.step(token);
+  const int n = model.cached_positions();
+  for (int layer = 0; layer < 2; ++layer) {
+    const float* weights = model.last_step_attention(layer);
+    for (int h = 0; h < 2; ++h) {
+      const double total = std::accumulate(weights + h * n, weights + (h + 1) * n, 0.0);
+      CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+      for (int j = 0; j < n; ++j) CHECK(weights[h * n + j] >= 0.0f);
+    }
+  }
+  CHECK_THROWS_WITH_AS(model.last_step_attention(2), doctest::Contains("layer 2 out of range"), Error);
+}
+
+TEST_CASE("gpt: evaluate() scores every prediction once, with the documented windows") {
+  GptLM model(small_config(true));
+  Rng rng(12);
+  model.initialize(rng);
+  for (float& v : model.parameters().values) v += 0.2f * rng.normal();
+  const int V = 11, W = 8, stride = 4;
+
+  model.set_step_precision(GptLM::StepPrecision::Float);
+  SUBCASE("a stream shorter than the context is one window, the same as step() by step()") {
+    const std::vector<int32_t> tokens = random_ids(7, V, 13);
+    const EvalStats stats = model.evaluate(tokens);
+    CHECK(stats.tokens == 6);
+    model.reset_state();
+    double loss = 0;
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+      const float* logits = model.step(tokens[i]);
+      double max_logit = logits[0], total = 0;
+      for (int v = 1; v < V; ++v) max_logit = std::max(max_logit, double(logits[v]));
+      for (int v = 0; v < V; ++v) total += std::exp(logits[v] - max_logit);
+      loss += -(logits[tokens[i + 1]] - max_logit - std::log(total));
+    }
+    CHECK(stats.loss == doctest::Approx(loss / 6).epsilon(1e-5));
+  }
+  SUBCASE("a long stream: windows every W/2 tokens, the last one aligned to the end") {
+    const std::vector<int32_t> tokens = random_ids(70, V, 14);  // 69 predictions, more than 16 windows of 8
+    const EvalStats stats = model.evaluate(tokens);
+    CHECK(stats.tokens == 69);
+    double loss = 0;
+    int64_t scored_until = 0;
+    for (int64_t start = 0;; start = std::min<int64_t>(start + stride, 69 - W)) {
+      std::vector<int32_t> inputs(tokens.begin() + start, tokens.begin() + start + W), targets(W);
+      for (int t = 0; t < W; ++t) targets[t] = start + t >= scored_until ? tokens[start + t + 1] : -1;
+      const float mean = model.forward(inputs.data(), targets.data(), 1, W, false, nullptr);
+      loss += mean * double(std::count_if(targets.begin(), targets.end(), [](int32_t t) { return t >= 0; }));
+      scored_until = start + W;
+      if (start + W >= 69) break;
+    }
+    CHECK(scored_until == 69);
+    CHECK(stats.loss == doctest::Approx(loss / 69).epsilon(1e-5));
+    CHECK(stats.perplexity == doctest::Approx(std::exp(stats.loss)));
+  }
+}
+
+TEST_CASE("gpt: parameters follow nanoGPT's names, initialisation and weight-decay groups") {
+  GptConfig config = small_config(true, 3);
+  GptLM model(config);
+  Rng rng(15);
+  model.initialize(rng);
+  Parameters& params = model.parameters();
+  const auto& tensors = params.table.tensors();
+  CHECK(tensors.front().name == "transformer.wte.weight");
+  CHECK(tensors[1].name == "transformer.wpe.weight");
+  CHECK(tensors[2].name == "transformer.h.0.ln_1.weight");
+  CHECK(tensors.back().name == "transformer.ln_f.bias");
+  CHECK(params.table.try_find("lm_head.weight") == nullptr);  // tied: stored once
+  CHECK(tensors.size() == 2 + 3 * 12 + 2);
+  for (const TensorSpec& spec : tensors) {
+    CAPTURE(spec.name);
+    CHECK(spec.decay == (spec.shape.size() == 2));
+    const float* values = params.values.data() + spec.offset;
+    const int64_t count = shape_numel(spec.shape);
+    if (spec.shape.size() == 1) {
+      const bool norm_weight =
+          spec.name.find("ln_") != std::string::npos && spec.name.find(".weight") != std::string::npos;
+      const float expected = norm_weight ? 1.0f : 0.0f;
+      for (int64_t i = 0; i < count; ++i) CHECK(values[i] == expected);
+    } else {
+      double squares = 0;
+      for (int64_t i = 0; i < count; ++i) squares += double(values[i]) * values[i];
+      const double expected_std = spec.name.find("c_proj.weight") != std::string::npos ? 0.02 / std::sqrt(6.0) : 0.02;
+      CHECK(std::sqrt(squares / count) == doctest::Approx(expected_std).epsilon(0.25));
+    }
+  }
+  GptLM no_bias(small_config(false));
+  for (const TensorSpec& spec : no_bias.parameters().table.tensors())
+    CHECK(spec.name.find(".bias") == std::string::npos);
+  CHECK(no_bias.parameters().table.tensors().size() == 2 + 2 * 6 + 1);
+}
+
+TEST_CASE("gpt: dropout is active in training only and is reproducible") {
+  GptConfig config = small_config(true);
+  config.dropout = 0.3f;
+  GptLM model(config);
+  Rng init(16);
+  model.initialize(init);
+  const std::vector<int32_t> inputs = random_ids(12, 11, 17), targets = random_ids(12, 11, 18);
+  const float eval_loss = model.forward(inputs.data(), targets.data(), 2, 6, false, nullptr);
+  Rng a(100), b(100);
+  const float train_a = model.forward(inputs.data(), targets.data(), 2, 6, true, &a);
+  const float train_b = model.forward(inputs.data(), targets.data(), 2, 6, true, &b);
+  CHECK(train_a == train_b);
+  CHECK(train_a != eval_loss);
+  model.parameters().zero_grad();
+  model.backward();  // the dropout path's backward runs (its gradients are checked at the layer level)
+  CHECK_THROWS_AS(model.forward(inputs.data(), targets.data(), 2, 6, true, nullptr), Error);
+}
+
+TEST_CASE("gpt: model files keep the tied head under both names and accept nanoGPT's extra tensors") {
+  Model model;
+  model.tokenizer = fit_char_tokenizer("the whale, the sea; call me ishmael");
+  GptConfig config = small_config(true);
+  config.vocab_size = model.tokenizer->vocab_size();
+  config.gelu = GeluKind::Tanh;
+  auto network = std::make_unique<GptLM>(config);
+  Rng rng(19);
+  network->initialize(rng);
+  GptLM& original = *network;
+  model.network = std::move(network);
+  const std::vector<int32_t> prompt = model.tokenizer->encode("call me");
+  original.reset_state();
+  const float* last = nullptr;
+  for (int32_t token : prompt) last = original.step(token);
+  const std::vector<float> expected(last, last + config.vocab_size);
+
+  auto logits_after_prompt = [&](LanguageModel& loaded) {
+    loaded.reset_state();
+    const float* logits = nullptr;
+    for (int32_t token : prompt) logits = loaded.step(token);
+    return std::vector<float>(logits, logits + config.vocab_size);
+  };
+  auto rebuilt = [&](const std::function<void(std::vector<TensorToWrite>&)>& edit) {
+    std::vector<TensorToWrite> tensors = model.network->tensors_to_save();
+    edit(tensors);
+    return serialize_safetensors(tensors, {{"format", "tinylm"},
+                                           {"format_version", "1"},
+                                           {"config", model.network->config_json().dump()},
+                                           {"tokenizer", model.tokenizer->to_json().dump()}});
+  };
+
+  SUBCASE("saving writes lm_head.weight next to wte, and the file loads back identical") {
+    const std::vector<TensorToWrite> tensors = model.network->tensors_to_save();
+    CHECK(tensors.back().name == "lm_head.weight");
+    CHECK(tensors.back().values == tensors.front().values);
+    const std::vector<uint8_t> bytes = serialize_model(model);
+    Model loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(loaded.network->arch() == "gpt");
+    CHECK(loaded.network->config_json() == model.network->config_json());
+    CHECK(logits_after_prompt(*loaded.network) == expected);
+  }
+  SUBCASE("a file without lm_head.weight, or with nanoGPT's causal-mask buffers, loads") {
+    const std::vector<float> mask(64, 1.0f);
+    const std::vector<uint8_t> bytes = rebuilt([&](std::vector<TensorToWrite>& tensors) {
+      tensors.pop_back();
+      tensors.push_back({"transformer.h.1.attn.bias", {1, 1, 8, 8}, mask.data()});
+    });
+    Model loaded = load_model_bytes(bytes.data(), bytes.size());
+    CHECK(logits_after_prompt(*loaded.network) == expected);
+  }
+  SUBCASE("an lm_head.weight that differs from wte is refused") {
+    std::vector<float> other(size_t(config.vocab_size) * 8, 0.5f);
+    const std::vector<uint8_t> bytes =
+        rebuilt([&](std::vector<TensorToWrite>& tensors) { tensors.back().values = other.data(); });
+    CHECK_THROWS_WITH_AS(load_model_bytes(bytes.data(), bytes.size()),
+                         doctest::Contains("'lm_head.weight' differs from 'transformer.wte.weight'"), Error);
+  }
+  SUBCASE("a missing tensor, a wrong shape or a foreign tensor is named") {
+    const std::vector<uint8_t> missing =
+        rebuilt([](std::vector<TensorToWrite>& tensors) { tensors.erase(tensors.begin() + 3); });
+    CHECK_THROWS_WITH_AS(load_model_bytes(missing.data(), missing.size()),
+                         doctest::Contains("missing tensor 'transformer.h.0.ln_1.bias'"), Error);
+    const std::vector<uint8_t> foreign = rebuilt([&](std::vector<TensorToWrite>& tensors) {
+      tensors.push_back({"transformer.h.0.attn.extra", {1}, tensors[0].values});
+    });
+    CHECK_THROWS_WITH_AS(load_model_bytes(foreign.data(), foreign.size()),
+                         doctest::Contains("'transformer.h.0.attn.extra'"), Error);
+  }
+}
+
+TEST_CASE("gpt: invalid configs and inputs are rejected with the field or value named") {
+  const nlohmann::json valid = GptConfig(small_config(true)).to_json();
+  auto error_for = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json json = valid;
+    edit(json);
+    try {
+      GptConfig::from_json(json);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_for([](nlohmann::json&) {}) == "no error");
+  CHECK(error_for([](nlohmann::json& j) { j["num_heads"] = 3; })
+            .find("embed_size 8 must be divisible by num_heads 3") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["num_heads"] = 0; }).find("num_heads") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j.erase("context_size"); }).find("missing field 'context_size'") !=
+        std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["context_size"] = 1 << 20; }).find("context_size") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["embed_size"] = "8"; }).find("'embed_size' must be an integer") !=
+        std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["num_layers"] = 0; }).find("num_layers") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["vocab_size"] = -1; }).find("vocab_size") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["bias"] = 1; }).find("'bias' must be true or false") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["gelu"] = "relu"; }).find("'gelu' must be \"tanh\" or \"exact\"") !=
+        std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["dropout"] = 1.0; }).find("dropout") != std::string::npos);
+  CHECK(error_for([](nlohmann::json& j) { j["arch"] = "lstm"; }).find("arch 'lstm'") != std::string::npos);
+
+  GptLM model(small_config(true));
+  std::vector<int32_t> inputs = {1, 2, 11}, targets = {1, 2, 3};
+  CHECK_THROWS_WITH_AS(model.forward(inputs.data(), targets.data(), 1, 3, false, nullptr),
+                       doctest::Contains("input token id 11 at position 2"), Error);
+  std::vector<int32_t> long_inputs(9, 1), long_targets(9, 1);
+  CHECK_THROWS_WITH_AS(model.forward(long_inputs.data(), long_targets.data(), 1, 9, false, nullptr),
+                       doctest::Contains("sequence length 9 exceeds the model's context_size 8"), Error);
+  CHECK_THROWS_WITH_AS(model.step(11), doctest::Contains("token id 11"), Error);
+}
