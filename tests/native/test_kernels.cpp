@@ -16,34 +16,12 @@
 
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
+#include "kernel_test_support.hpp"
 #include "tinylm/rng.hpp"
 
+using namespace tinylm::testing;
+
 namespace {
-
-constexpr float eps = FLT_EPSILON;
-constexpr float sentinel = -12345.678f;
-constexpr int guard = 19;  // sentinel floats after every output buffer
-const int width = tinylm::simd::fwidth;
-
-std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-float max_abs(const std::vector<float>& v) {
-  float m = 0.0f;
-  for (float x : v) m = std::fmax(m, std::fabs(x));
-  return m;
-}
-
-// Sizes that cross every tile boundary of this build's register width: 1 … 3·width + 1.
-std::vector<int> tile_sizes() {
-  std::vector<int> sizes;
-  for (int n = 1; n <= 3 * width + 1; ++n) sizes.push_back(n);
-  return sizes;
-}
 
 // ---- matrix multiply -------------------------------------------------------------------------------------
 using Gemm = void (*)(float*, int, const float*, int, const float*, int, int, int, int, float);

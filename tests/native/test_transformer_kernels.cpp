@@ -15,44 +15,9 @@
 
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
+#include "kernel_test_support.hpp"
 
-namespace {
-
-constexpr float eps = FLT_EPSILON;
-constexpr float sentinel = -12345.678f;
-constexpr int guard = 19;  // sentinel floats after every output buffer
-const int width = tinylm::simd::fwidth;
-
-std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-float max_abs(const float* v, std::size_t n) {
-  float m = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(v[i]));
-  return m;
-}
-float max_abs(const std::vector<float>& v) { return max_abs(v.data(), v.size()); }
-
-std::vector<int> tile_sizes() {
-  std::vector<int> sizes;
-  for (int n = 1; n <= 3 * width + 1; ++n) sizes.push_back(n);
-  return sizes;
-}
-
-// Appends `guard` sentinels; check_guard verifies they survived.
-std::vector<float> with_guard(std::vector<float> v) {
-  v.insert(v.end(), guard, sentinel);
-  return v;
-}
-void check_guard(const std::vector<float>& v, std::size_t n, const char* what) {
-  for (int g = 0; g < guard; ++g) CHECK_MESSAGE(v[n + g] == sentinel, what, " overwrote the sentinel at ", n + g);
-}
-
-}  // namespace
+using namespace tinylm::testing;
 
 // ---- LayerNorm -------------------------------------------------------------------------------------------
 TEST_CASE("transformer kernels: layernorm forward and backward match the reference") {

@@ -11,13 +11,11 @@ weights.
 Usage: /usr/bin/python3 tests/parity/test_gpt.py --runner build/tinylm_parity_runner [--tinylm build/tinylm]
 Prints one line per case and "N passed, M failed"; exits 1 on any failure.
 """
-import argparse
 import json
 import math
 import os
 import subprocess
 import sys
-import tempfile
 
 import torch
 from torch import nn
@@ -25,8 +23,8 @@ from torch.nn import functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tinylm_safetensors  # noqa: E402
+from parity_common import relative_error, run_cases, verdict  # noqa: E402
 
-TOLERANCE = 1e-4
 V, CONTEXT, C, NH, L, B, WINDOWS = 23, 9, 12, 3, 2, 3, 2
 
 
@@ -103,12 +101,7 @@ class GPT(nn.Module):
 
 
 # ---- one case -------------------------------------------------------------------------------------------------
-def relative_error(ours, reference):
-    scale = reference.abs().max().item()
-    return (ours.double() - reference.double()).abs().max().item() / max(scale, 1e-30)
-
-
-def check_case(runner, bias, gelu, steps, workdir):
+def check_case(runner, workdir, bias, gelu, steps):
     torch.manual_seed(hash((bias, gelu, steps)) % 1000)
     model = GPT(bias, gelu).double()
     with torch.no_grad():  # larger than nanoGPT's 0.02 so every path carries a visible gradient
@@ -166,31 +159,14 @@ def check_case(runner, bias, gelu, steps, workdir):
             mine, reference = torch.cat([mine[:C], mine[2 * C:]]), torch.cat([reference[:C], reference[2 * C:]])
         errors[f"adam.{name}"] = relative_error(mine, reference)
 
-    worst = max(errors, key=errors.get)
-    failed = [f"{name}: {error:.2e}" for name, error in errors.items() if not error <= TOLERANCE]
-    return failed, worst, errors[worst]
+    return verdict(errors)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runner", required=True)
-    parser.add_argument("--tinylm")
-    args = parser.parse_args()
-    passed = failed = 0
-    with tempfile.TemporaryDirectory() as workdir:
-        for bias in [True, False]:
-            for gelu in ["tanh", "exact"]:
-                for steps in [CONTEXT, 5]:  # the full context, and windows shorter than it
-                    problems, worst, worst_error = check_case(args.runner, bias, gelu, steps, workdir)
-                    status = "ok" if not problems else "FAIL"
-                    print(f"{status:4} gpt bias={bias} gelu={gelu} T={steps}: worst relative error "
-                          f"{worst_error:.2e} ({worst})")
-                    for problem in problems:
-                        print(f"     {problem}")
-                    passed += not problems
-                    failed += bool(problems)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    cases = [(f"gpt bias={bias} gelu={gelu} T={steps}", (bias, gelu, steps))
+             for bias in (True, False) for gelu in ("tanh", "exact")
+             for steps in (CONTEXT, 5)]  # the full context, and windows shorter than it
+    run_cases(__doc__.splitlines()[0], cases, check_case)
 
 
 if __name__ == "__main__":

@@ -8,20 +8,18 @@ after one Adam step — each within a relative error of 1e-4 (max |ours − torc
 
 Usage: /usr/bin/python3 tests/parity/test_recurrent.py --runner build/tinylm_parity_runner
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import zlib
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tinylm_safetensors  # noqa: E402
+from parity_common import relative_error, run_cases, verdict  # noqa: E402
 
-TOLERANCE = 1e-4
 V, E, H, B, WINDOWS = 23, 12, 20, 3, 2
 # 3×7 positions < 2V: tinylm's first layer multiplies every position; 3×16 ≥ 2V: it projects the V embedding rows
 # once and gathers. Both paths are checked.
@@ -45,12 +43,7 @@ class RecurrentLM(torch.nn.Module):
         return self.head(hidden), state
 
 
-def relative_error(ours, reference):
-    scale = reference.abs().max().item()
-    return (ours.double() - reference.double()).abs().max().item() / max(scale, 1e-30)
-
-
-def check_case(runner, arch, layers, T, workdir):
+def check_case(runner, workdir, arch, layers, T):
     torch.manual_seed(zlib.crc32(f"{arch}/{layers}/{T}".encode()))  # the same weights on every run
     model = RecurrentLM(arch, layers).double()
     with torch.no_grad():  # larger than default weights so the gates leave their linear region
@@ -106,29 +99,13 @@ def check_case(runner, arch, layers, T, workdir):
     for name, parameter in model.named_parameters():
         errors[f"adam.{name}"] = relative_error(ours[f"adam.{name}"], parameter.detach())
 
-    worst = max(errors, key=errors.get)
-    failed = [f"{name}: {error:.2e}" for name, error in errors.items() if not error <= TOLERANCE]
-    return failed, worst, errors[worst]
+    return verdict(errors)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runner", required=True)
-    parser.add_argument("--tinylm")
-    args = parser.parse_args()
-    passed = failed = 0
-    with tempfile.TemporaryDirectory() as workdir:
-        for arch in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
-            for layers, T in [(layers, T) for layers in (1, 2) for T in WINDOW_LENGTHS]:
-                problems, worst, worst_error = check_case(args.runner, arch, layers, T, workdir)
-                status = "ok" if not problems else "FAIL"
-                print(f"{status:4} {arch} layers={layers} T={T}: worst relative error {worst_error:.2e} ({worst})")
-                for problem in problems:
-                    print(f"     {problem}")
-                passed += not problems
-                failed += bool(problems)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    cases = [(f"{arch} layers={layers} T={T}", (arch, layers, T))
+             for arch in ["rnn_tanh", "rnn_relu", "lstm", "gru"] for layers in (1, 2) for T in WINDOW_LENGTHS]
+    run_cases(__doc__.splitlines()[0], cases, check_case)
 
 
 if __name__ == "__main__":
