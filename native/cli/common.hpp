@@ -31,5 +31,6 @@ class ProgressLine {
 int train_command(int argc, char** argv);
 int generate_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
+int quantize_command(int argc, char** argv);
 
 }  // namespace tinylm::cli

@@ -6,18 +6,47 @@
 #include "common.hpp"
 #include "generate/fusion.hpp"
 #include "generate/generator.hpp"
+#include "models/gpt.hpp"
+#include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 
 namespace tinylm::cli {
 
+namespace {
+
+// --step-precision float|half|int8: which copy of the weights step() reads (the default depends on the CPU and on
+// the file's dtype; see RecurrentLM::StepPrecision and GptLM::StepPrecision; int8 is recurrent-only). Pinning it
+// makes output comparable across machines and with the wasm build, which generates from float weights (or, for a
+// recurrent int8 file, int8 ones).
+void set_step_precision(LanguageModel& network, const std::string& precision) {
+  if (precision != "float" && precision != "half" && precision != "int8")
+    throw UsageError("--step-precision must be float, half or int8, got '" + precision + "'");
+  if (auto* recurrent = dynamic_cast<RecurrentLM*>(&network)) {
+    using Precision = RecurrentLM::StepPrecision;
+    recurrent->set_step_precision(precision == "float"  ? Precision::Float
+                                  : precision == "half" ? Precision::Half
+                                                        : Precision::Int8);
+    return;
+  }
+  if (auto* gpt = dynamic_cast<GptLM*>(&network)) {
+    if (precision == "int8") throw UsageError("--step-precision int8 applies to recurrent models; gpt takes float or half");
+    gpt->set_step_precision(precision == "float" ? GptLM::StepPrecision::Float : GptLM::StepPrecision::Half);
+    return;
+  }
+  throw UsageError("--step-precision applies to recurrent and gpt models, not " + network.arch());
+}
+
+}  // namespace
+
 int generate_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
-                   "repetition-window", "seed", "stop", "fuse", "fuse-weight"},
+                   "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE is required");
   Model model = load_model(args.text("model", ""));
+  if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
 
   GenerateOptions options;
   options.max_tokens = args.integer("max-tokens", 200);

@@ -19,9 +19,12 @@ const char* kUsage = R"(usage:
                   [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE]
   tinylm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W]
+                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8]
   tinylm eval     --model FILE [--data FILE]
-Without --data, train and eval use the default corpus (Moby Dick; eval scores its held-out last 10%).
+  tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE]   (re-save compact; reports the
+                  validation loss before and after)
+Without --data, train, eval and quantize use the default corpus (Moby Dick; eval and quantize score its held-out
+last 10%).
 )";
 
 }  // namespace
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "train")) return train_command(argc, argv);
     if (!std::strcmp(argv[1], "generate")) return generate_command(argc, argv);
     if (!std::strcmp(argv[1], "eval")) return eval_command(argc, argv);
+    if (!std::strcmp(argv[1], "quantize")) return quantize_command(argc, argv);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
       std::fputs(kUsage, stdout);
       return 0;

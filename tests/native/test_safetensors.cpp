@@ -291,7 +291,7 @@ TEST_CASE("safetensors: serialize rejects what it cannot write") {
   CHECK(error_message_of([&] { serialize_safetensors({{"__metadata__", {1}, values.data()}}, {}); })
             .find("reserved") != std::string::npos);
   CHECK(error_message_of([&] { serialize_safetensors({{"q", {1}, values.data(), DType::I8}}, {}); })
-            .find("dtype I8") != std::string::npos);
+            .find("no int8_values pointer") != std::string::npos);
   CHECK(error_message_of([&] { serialize_safetensors({{"n", {-1}, values.data()}}, {}); })
             .find("negative dimension -1") != std::string::npos);
   CHECK(error_message_of([&] { serialize_safetensors({{"bad\xff", {1}, values.data()}}, {}); })

@@ -77,7 +77,11 @@ struct Model {
 // container, the config, every tensor's presence, dtype and shape before use, and throws Error naming the problem.
 Model load_model(const std::string& path);
 Model load_model_bytes(const uint8_t* bytes, size_t size);
-std::vector<uint8_t> serialize_model(const Model& model);
-void save_model(const Model& model, const std::string& path);  // atomic: temp file + rename
+// How a saved file stores the 2-D weight matrices: F32 as trained; F16 (half the bytes); Int8 (a quarter: I8 with
+// per-row F32 scales, named as model_file.cpp describes). Biases and norms stay F32. Loading accepts all three.
+enum class WeightStorage { F32, F16, Int8 };
+std::vector<uint8_t> serialize_model(const Model& model, WeightStorage storage = WeightStorage::F32);
+void save_model(const Model& model, const std::string& path,  // atomic: temp file + rename
+                WeightStorage storage = WeightStorage::F32);
 
 }  // namespace tinylm

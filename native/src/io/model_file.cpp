@@ -2,9 +2,18 @@
 //   "format": "tinylm", "format_version": "1", "config": <model config JSON>, "tokenizer": <tokenizer JSON>
 // and whose tensors are the network's, named and laid out as PyTorch stores them. Loading checks the container,
 // then the metadata, then the config, then every tensor against the config, before the model is used.
+//
+// Weight storage (WeightStorage; shipped models use the compact forms). Every tensor may be F32 or F16. A 2-D
+// tensor `name` (rows, cols) may instead be I8, quantised per row, with a companion F32 tensor `name.scale`
+// (rows): weight[r][c] = name.scale[r] · name[r][c], name[r][c] ∈ [−127, 127]. Example:
+//   "head.weight": I8 (84, 256)   "head.weight.scale": F32 (84)   "head.bias": F32 (84)
+// An I8 tensor without its scale, a scale of the wrong shape or dtype, or a scale without its I8 tensor is an
+// error naming the tensor. Biases and norms (1-D) stay F32. Loading converts everything to float; a recurrent
+// model loaded from int8 also generates from int8 weights (RecurrentLM::StepPrecision::Int8).
 #include <memory>
 
 #include "io/safetensors.hpp"
+#include "models/model_common.hpp"
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
@@ -69,7 +78,7 @@ Model load_model(const std::string& path) {
   }
 }
 
-std::vector<uint8_t> serialize_model(const Model& model) {
+std::vector<uint8_t> serialize_model(const Model& model, WeightStorage storage) {
   check(model.tokenizer && model.network, "serialize_model: the model is incomplete");
   const std::map<std::string, std::string> metadata = {
       {"format", kFormat},
@@ -77,9 +86,12 @@ std::vector<uint8_t> serialize_model(const Model& model) {
       {"config", model.network->config_json().dump()},
       {"tokenizer", model.tokenizer->to_json().dump()},
   };
-  return serialize_safetensors(model.network->tensors_to_save(), metadata);
+  const StoredTensors stored = tensors_for_storage(model.network->tensors_to_save(), storage);
+  return serialize_safetensors(stored.tensors, metadata);
 }
 
-void save_model(const Model& model, const std::string& path) { write_file_atomic(path, serialize_model(model)); }
+void save_model(const Model& model, const std::string& path, WeightStorage storage) {
+  write_file_atomic(path, serialize_model(model, storage));
+}
 
 }  // namespace tinylm

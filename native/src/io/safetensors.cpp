@@ -6,7 +6,8 @@
 // implementation (huggingface/safetensors) writes: compact JSON, tensors contiguous in the given order, header
 // padded with spaces to a multiple of 8. Tensor bytes are little-endian; this file assumes a little-endian host
 // (x86, ARM, WebAssembly) and refuses to run on anything else rather than silently writing byte-swapped files.
-// It is not a general safetensors library: only F32, F16 and I8 exist, and I8 is parsed but never converted here.
+// It is not a general safetensors library: only F32, F16 and I8 exist, and I8 is copied as raw bytes, never
+// converted here (its per-row scales live in a companion tensor: see model_file.cpp).
 #include "io/safetensors.hpp"
 
 #include <unistd.h>  // getpid, fsync (POSIX; Emscripten provides both for its in-memory file system)
@@ -276,6 +277,17 @@ std::vector<float> SafetensorsFile::read_f32(const SafetensorsEntry& entry) cons
   return values;
 }
 
+std::vector<int8_t> SafetensorsFile::read_i8(const SafetensorsEntry& entry) const {
+  check(entry.dtype == DType::I8, "tensor '", entry.name, "' is ", dtype_name(entry.dtype), ", not I8");
+  const size_t count = static_cast<size_t>(shape_numel(entry.shape));
+  const bool in_bounds = entry.begin <= entry.end && entry.end <= data.size() && entry.end - entry.begin == count;
+  check(in_bounds, "tensor '", entry.name, "': bytes [", entry.begin, ", ", entry.end, ") do not hold shape ",
+        shape_string(entry.shape), " of I8 within ", data.size(), " data bytes");
+  std::vector<int8_t> values(count);
+  if (count) std::memcpy(values.data(), data.data() + entry.begin, count);
+  return values;
+}
+
 // ---- serializing -------------------------------------------------------------------------------------------
 
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
@@ -290,15 +302,15 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     check(!tensor.name.empty(), "serialize_safetensors: a tensor has an empty name");
     check(tensor.name != kMetadataKey, "serialize_safetensors: '", kMetadataKey, "' is reserved, not a tensor name");
     check(names.insert(tensor.name).second, "serialize_safetensors: duplicate tensor name '", tensor.name, "'");
-    check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16, "serialize_safetensors: tensor '", tensor.name,
-          "' has dtype ", dtype_name(tensor.dtype), "; only F32 and F16 can be written from float values");
+    const bool is_int8 = tensor.dtype == DType::I8;
     for (int64_t dim : tensor.shape) {
       check(dim >= 0, "serialize_safetensors: tensor '", tensor.name, "' has negative dimension ", dim, " in shape ",
             shape_string(tensor.shape));
     }
     const uint64_t bytes = static_cast<uint64_t>(shape_numel(tensor.shape)) * dtype_size(tensor.dtype);
-    check(bytes == 0 || tensor.values != nullptr, "serialize_safetensors: tensor '", tensor.name,
-          "' has no values pointer");
+    check(bytes == 0 || (is_int8 ? tensor.int8_values != nullptr : tensor.values != nullptr),
+          "serialize_safetensors: tensor '", tensor.name, "' has no ", is_int8 ? "int8_values" : "values",
+          " pointer");
     header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
                            {"shape", tensor.shape},
                            {"data_offsets", {data_size, data_size + bytes}}};
@@ -326,6 +338,9 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     if (tensor.dtype == DType::F32) {
       if (count) std::memcpy(out, tensor.values, count * sizeof(float));
       out += count * sizeof(float);
+    } else if (tensor.dtype == DType::I8) {
+      if (count) std::memcpy(out, tensor.int8_values, count);
+      out += count;
     } else {
       for (size_t i = 0; i < count; ++i, out += 2) {
         const uint16_t half_bits = float_to_half(tensor.values[i]);

@@ -37,6 +37,8 @@ struct SafetensorsFile {
   const SafetensorsEntry* find(const std::string& name) const;
   // Copies a tensor out as float32 (F16 converted; I8 rejected here — quantised tensors need their scales).
   std::vector<float> read_f32(const SafetensorsEntry& entry) const;
+  // Copies an I8 tensor out as raw int8 values (Error for any other dtype).
+  std::vector<int8_t> read_i8(const SafetensorsEntry& entry) const;
 };
 
 SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size);
@@ -44,8 +46,9 @@ SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size);
 struct TensorToWrite {
   std::string name;
   Shape shape;
-  const float* values;  // shape_numel(shape) floats
-  DType dtype = DType::F32;  // F32 or F16 (values converted on write, round-to-nearest-even)
+  const float* values;  // shape_numel(shape) floats (F32, F16)
+  DType dtype = DType::F32;  // F32 or F16 (values converted on write, round-to-nearest-even), or I8
+  const int8_t* int8_values = nullptr;  // shape_numel(shape) bytes written as they are (I8 only; values unused)
 };
 // Tensors are laid out in the given order; the header is padded with spaces to an 8-byte boundary.
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,

@@ -30,6 +30,13 @@ bool half_weights_are_fast();
 // Rounds float to half (nearest even); false if any value is outside half's finite range (|x| > 65504).
 bool convert_to_half(uint16_t* out, const float* in, int64_t n);
 
+// The same with A stored as int8 with one scale per row (weight[i][k] ≈ scales[i]·A[i][k]):
+//   y (M) = beta*y + scales (M) ⊙ (A (M,K) · x (K)). A quarter of float's memory traffic.
+void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
+// Symmetric per-row quantisation of W (M,K): scales[i] = max_k |W[i][k]| / 127 (0 for an all-zero row) and
+// Q[i][k] = round(W[i][k] / scales[i]) ∈ [−127, 127]. False if W holds a non-finite value.
+bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+
 // A right-hand operand packed once and multiplied many times: a recurrent layer multiplies the same W_hh by T
 // successive hidden states, so packing it per step would cost as much as the product itself (M = B is small).
 struct PackedMatrix {
@@ -49,6 +56,7 @@ void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
 void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta);
+void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 }  // namespace ref
 
 // ---- element-wise ---------------------------------------------------------------------------------------

@@ -8,14 +8,17 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
 #include <xsimd/xsimd.hpp>
 
 #include "half.hpp"
-#if defined(__F16C__)
+#if defined(__F16C__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
+#elif defined(__SSE4_1__)
+#include <smmintrin.h>
 #endif
 
 namespace tinylm::simd {
@@ -80,7 +83,7 @@ inline float exp(float x) { return std::exp(x); }
 // Generation reads every weight once per token, so its speed is memory traffic: half-precision weights halve it,
 // and a small model's weights then fit the core's L2. Worth it only where the hardware converts halves in one
 // instruction (x86 F16C / AVX-512); WASM SIMD has no such instruction, so there generation keeps float weights.
-// This is the only architecture-specific code in the kernels; it stays here, beside `pick`.
+// This and load_int8 below are the only architecture-specific code in the kernels; they stay here, beside `pick`.
 #if defined(__F16C__) && defined(__AVX512F__)
 inline constexpr bool hardware_half = true;
 inline fbatch load_half(const unsigned short* p) {  // 16 halves → 16 floats
@@ -100,6 +103,34 @@ inline constexpr bool hardware_half = false;
 inline fbatch load_half(const unsigned short* p) {  // portable, and slow: callers prefer float weights here
   alignas(64) float lanes[fwidth];
   for (int i = 0; i < fwidth; ++i) lanes[i] = tinylm::half_to_float(p[i]);
+  return fbatch::load_aligned(lanes);
+}
+#endif
+
+// ---- int8 ------------------------------------------------------------------------------------------------------
+// Int8 weights (per-row scaled) quarter generation's memory traffic. load_int8 widens fwidth signed bytes to
+// floats with the ISA's sign-extend + convert pair; SSE4.1's pair is lowered to SIMD128 under Emscripten.
+#if defined(__AVX512F__)
+inline fbatch load_int8(const signed char* p) {  // 16 bytes → 16 floats
+  static_assert(fwidth == 16, "an AVX-512 build uses 16-float batches");
+  return fbatch(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
+}
+#elif defined(__AVX2__)
+inline fbatch load_int8(const signed char* p) {  // 8 bytes → 8 floats
+  static_assert(fwidth == 8, "an AVX2 build uses 8-float batches");
+  return fbatch(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+}
+#elif defined(__SSE4_1__)
+inline fbatch load_int8(const signed char* p) {  // 4 bytes → 4 floats
+  static_assert(fwidth == 4, "an SSE build uses 4-float batches");
+  int packed;
+  std::memcpy(&packed, p, sizeof packed);
+  return fbatch(_mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(packed))));
+}
+#else
+inline fbatch load_int8(const signed char* p) {  // portable
+  alignas(64) float lanes[fwidth];
+  for (int i = 0; i < fwidth; ++i) lanes[i] = static_cast<float>(p[i]);
   return fbatch::load_aligned(lanes);
 }
 #endif

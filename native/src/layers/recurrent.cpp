@@ -205,27 +205,31 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   if (dinput && !fused_input) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
 }
 
+void matrix_vector_accumulate(float* y, const float* weight, const CompactMatrix& compact, const float* x, int rows,
+                              int cols) {
+  if (compact.int8) sgemv_q8(y, compact.int8, compact.scales, cols, x, rows, cols, 1.0f);
+  else if (compact.half) sgemv_f16(y, compact.half, cols, x, rows, cols, 1.0f);
+  else sgemv(y, weight, cols, x, rows, cols, 1.0f);
+}
+
 void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H, const uint16_t* weight_ih_half, const uint16_t* weight_hh_half) {
+                    CellKind kind, int I, int H, const CompactMatrix& weight_ih_compact,
+                    const CompactMatrix& weight_hh_compact) {
   const int GH = gate_count(kind) * H;
-  auto multiply = [](float* y, const float* weight, const uint16_t* weight_half, const float* v, int rows, int cols) {
-    if (weight_half) sgemv_f16(y, weight_half, cols, v, rows, cols, 1.0f);
-    else sgemv(y, weight, cols, v, rows, cols, 1.0f);
-  };
   float* gates = scratch;
   std::memcpy(gates, weights.bias_ih, sizeof(float) * GH);
-  multiply(gates, weights.weight_ih, weight_ih_half, x, GH, I);
+  matrix_vector_accumulate(gates, weights.weight_ih, weight_ih_compact, x, GH, I);
   if (kind == CellKind::Gru) {
     float* hgates = scratch + GH;
     std::memcpy(hgates, weights.bias_hh, sizeof(float) * GH);
-    multiply(hgates, weights.weight_hh, weight_hh_half, h, GH, H);
+    matrix_vector_accumulate(hgates, weights.weight_hh, weight_hh_compact, h, GH, H);
     float* h_prev = hgates + GH;  // kernels take distinct input and output buffers
     std::memcpy(h_prev, h, sizeof(float) * H);
     gru_gates_forward(h, gates, hgates, h_prev, 1, H);
     return;
   }
   axpy(gates, 1.0f, weights.bias_hh, GH);
-  multiply(gates, weights.weight_hh, weight_hh_half, h, GH, H);
+  matrix_vector_accumulate(gates, weights.weight_hh, weight_hh_compact, h, GH, H);
   switch (kind) {
     case CellKind::Lstm: {
       float* c_prev = gates + GH;

@@ -69,11 +69,21 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
                         int H, InputSide input_side = InputSide::Computed);
 
+// A compact copy of a weight matrix (rows, cols) that generation reads instead of the floats, for less memory
+// traffic per token: half precision, or int8 with per-row scales. All null = read the floats.
+struct CompactMatrix {
+  const uint16_t* half = nullptr;  // (rows, cols) half bits
+  const int8_t* int8 = nullptr;    // (rows, cols), weight ≈ scales[row]·int8
+  const float* scales = nullptr;   // (rows), with int8
+};
+// y (rows) += W (rows, cols) · x (cols), reading W's compact copy when there is one.
+void matrix_vector_accumulate(float* y, const float* weight, const CompactMatrix& compact, const float* x, int rows,
+                              int cols);
+
 // One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H
-// floats. When weight_ih_half / weight_hh_half are given (half-precision copies of the same matrices), the
-// products read them instead: half the memory traffic per token.
+// floats. The products read weight_ih_compact / weight_hh_compact (copies of the same matrices) when given.
 void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H, const uint16_t* weight_ih_half = nullptr,
-                    const uint16_t* weight_hh_half = nullptr);
+                    CellKind kind, int I, int H, const CompactMatrix& weight_ih_compact = {},
+                    const CompactMatrix& weight_hh_compact = {});
 
 }  // namespace tinylm

@@ -1,8 +1,11 @@
 #include "models/model_common.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
+#include <string>
 
+#include "kernels/kernels.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm {
@@ -55,8 +58,44 @@ void check_token_ids(const int32_t* ids, int64_t count, int vocab_size, const ch
   }
 }
 
-void load_parameters(Parameters& params, const SafetensorsFile& file) {
+namespace {
+constexpr const char* kScaleSuffix = ".scale";
+
+// Dequantises the I8 tensor `entry` (rows, cols) with its scales into `out`; Error names what is missing or wrong.
+void read_int8_tensor(float* out, const SafetensorsEntry& entry, const SafetensorsFile& file) {
+  const std::string scale_name = entry.name + kScaleSuffix;
+  check(entry.shape.size() == 2, "tensor '", entry.name, "' is I8 with shape ", shape_string(entry.shape),
+        ": only 2-D matrices (rows, cols) may be stored as int8");
+  const SafetensorsEntry* scale_entry = file.find(scale_name);
+  check(scale_entry != nullptr, "tensor '", entry.name, "' is I8 but the file has no '", scale_name,
+        "' tensor holding its per-row scales (F32, shape [", entry.shape[0], "])");
+  check(scale_entry->dtype == DType::F32, "tensor '", scale_name, "' must be F32, got ",
+        dtype_name(scale_entry->dtype));
+  check(scale_entry->shape == Shape{entry.shape[0]}, "tensor '", scale_name, "' has shape ",
+        shape_string(scale_entry->shape), " but '", entry.name, "' has ", entry.shape[0], " rows: expected [",
+        entry.shape[0], "]");
+  const std::vector<int8_t> quantised = file.read_i8(entry);
+  const std::vector<float> scales = file.read_f32(*scale_entry);
+  const int64_t cols = entry.shape[1];
+  for (size_t row = 0; row < scales.size(); ++row) {
+    check(std::isfinite(scales[row]) && scales[row] >= 0.0f, "tensor '", scale_name, "' row ", row,
+          " holds scale ", scales[row], ": scales must be finite and non-negative");
+    for (int64_t col = 0; col < cols; ++col)
+      out[row * cols + col] = scales[row] * float(quantised[row * cols + col]);
+  }
+}
+}  // namespace
+
+std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry) {
+  if (entry.dtype != DType::I8) return file.read_f32(entry);
+  std::vector<float> values(static_cast<size_t>(shape_numel(entry.shape)));
+  read_int8_tensor(values.data(), entry, file);
+  return values;
+}
+
+std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
   std::set<std::string> expected;
+  std::map<std::string, DType> stored;
   for (const TensorSpec& spec : params.table.tensors()) {
     expected.insert(spec.name);
     const SafetensorsEntry* entry = file.find(spec.name);
@@ -64,13 +103,21 @@ void load_parameters(Parameters& params, const SafetensorsFile& file) {
           shape_string(spec.shape), ")");
     check(entry->shape == spec.shape, "tensor '", spec.name, "' has shape ", shape_string(entry->shape),
           " but the config implies ", shape_string(spec.shape));
-    const std::vector<float> values = file.read_f32(*entry);
+    stored[spec.name] = entry->dtype;
+    if (entry->dtype == DType::I8) expected.insert(spec.name + kScaleSuffix);
+    const std::vector<float> values = read_tensor_as_float(file, *entry);
     std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
   }
   for (const SafetensorsEntry& entry : file.tensors) {
-    check(expected.count(entry.name) > 0, "model file has tensor '", entry.name,
-          "' that this architecture does not use (wrong arch in the config?)");
+    const size_t suffix_length = std::char_traits<char>::length(kScaleSuffix);
+    const bool is_scale = entry.name.size() > suffix_length &&
+                          entry.name.compare(entry.name.size() - suffix_length, suffix_length, kScaleSuffix) == 0;
+    check(expected.count(entry.name) > 0, "model file has tensor '", entry.name, "' that this architecture ",
+          is_scale ? "does not use (a '.scale' tensor belongs to an I8 tensor of the same name, which is not I8 "
+                     "or not in this file)"
+                   : "does not use (wrong arch in the config?)");
   }
+  return stored;
 }
 
 std::vector<TensorToWrite> parameters_to_write(const Parameters& params) {
@@ -78,6 +125,37 @@ std::vector<TensorToWrite> parameters_to_write(const Parameters& params) {
   for (const TensorSpec& spec : params.table.tensors())
     tensors.push_back({spec.name, spec.shape, params.values.data() + spec.offset, DType::F32});
   return tensors;
+}
+
+StoredTensors tensors_for_storage(const std::vector<TensorToWrite>& tensors, WeightStorage storage) {
+  StoredTensors stored;
+  stored.int8_copies.reserve(tensors.size());
+  stored.scale_copies.reserve(tensors.size());
+  for (const TensorToWrite& tensor : tensors) {
+    const bool matrix = tensor.shape.size() == 2 && tensor.dtype == DType::F32;
+    if (!matrix || storage == WeightStorage::F32) {
+      stored.tensors.push_back(tensor);
+      continue;
+    }
+    const int64_t count = shape_numel(tensor.shape);
+    if (storage == WeightStorage::F16) {
+      // Half holds |w| ≤ 65504; a tensor beyond that keeps its float values rather than turning into infinities.
+      const bool fits = std::all_of(tensor.values, tensor.values + count,
+                                    [](float value) { return std::fabs(value) <= 65504.0f; });
+      stored.tensors.push_back({tensor.name, tensor.shape, tensor.values, fits ? DType::F16 : DType::F32});
+      continue;
+    }
+    const int rows = static_cast<int>(tensor.shape[0]), cols = static_cast<int>(tensor.shape[1]);
+    std::vector<int8_t>& quantised = stored.int8_copies.emplace_back(count);
+    std::vector<float>& scales = stored.scale_copies.emplace_back(rows);
+    check(quantize_rows_int8(quantised.data(), scales.data(), tensor.values, rows, cols), "tensor '", tensor.name,
+          "' holds a non-finite value: it cannot be quantised to int8");
+    TensorToWrite weights{tensor.name, tensor.shape, nullptr, DType::I8};
+    weights.int8_values = quantised.data();
+    stored.tensors.push_back(weights);
+    stored.tensors.push_back({tensor.name + kScaleSuffix, Shape{rows}, scales.data(), DType::F32});
+  }
+  return stored;
 }
 
 }  // namespace tinylm

@@ -1,7 +1,8 @@
 // What every trainable architecture shares: size limits, config-field parsing with helpful errors, token-id
-// validation, and moving a parameter block to and from safetensors tensors.
+// validation, and moving a parameter block to and from safetensors tensors (F32, F16, or int8 per-row scaled).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "io/safetensors.hpp"
 #include "tensor.hpp"
+#include "tinylm/model.hpp"
 
 namespace tinylm {
 
@@ -30,10 +32,26 @@ bool json_bool_field(const nlohmann::json& json, const char* field);
 // Every id in [0, V) (targets may also be negative = ignored); Error names the role, position and value.
 void check_token_ids(const int32_t* ids, int64_t count, int vocab_size, const char* role);
 
-// Copies every tensor of the table from the file (F32 or F16), after checking that each is present with the
-// table's shape and that the file holds no tensor the model does not know.
-void load_parameters(Parameters& params, const SafetensorsFile& file);
+// Copies every tensor of the table from the file, after checking that each is present with the table's shape
+// and that the file holds no tensor the model does not know. F32 and F16 tensors are read as they are; a 2-D I8
+// tensor (rows, cols) is dequantised with its companion F32 tensor "<name>.scale" (rows): w = scale[row]·q.
+// Returns the dtype each table tensor was stored in, so a model loaded from int8 can generate from int8.
+std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file);
+// One tensor as float, whatever it is stored as (the I8 case as load_parameters describes, its "<name>.scale"
+// checked) — for loaders that walk their own tensor list.
+std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry);
 // The table's tensors as F32 views into params.values.
 std::vector<TensorToWrite> parameters_to_write(const Parameters& params);
+
+// A model's tensors as a file stores them (model_file.cpp describes the naming): with F16 every 2-D tensor is
+// written in half precision (one that does not fit half's range stays F32); with Int8 every 2-D tensor (rows,
+// cols) becomes I8 + F32 "<name>.scale" (rows), quantised per row (quantize_rows_int8). 1-D tensors — biases and
+// norms — stay F32. Owns the converted copies the TensorToWrite entries point into.
+struct StoredTensors {
+  std::vector<TensorToWrite> tensors;
+  std::vector<std::vector<int8_t>> int8_copies;  // one per I8 tensor
+  std::vector<std::vector<float>> scale_copies;  // one per I8 tensor: (rows)
+};
+StoredTensors tensors_for_storage(const std::vector<TensorToWrite>& tensors, WeightStorage storage);
 
 }  // namespace tinylm

@@ -40,8 +40,11 @@ class RecurrentLM : public TrainableModel {
   // Batch-1 generation reads every weight once per token, so it runs at memory speed. With Half, step() reads a
   // half-precision copy of the matrices (taken at reset_state(): call it after changing the weights), which halves
   // the traffic and lets a small model live in L2; logits then differ from forward()'s by about 1e-3 relative.
-  // The default is Half where the hardware converts halves in one instruction, Float elsewhere.
-  enum class StepPrecision { Float, Half };
+  // With Int8, step() reads an int8 copy with per-row scales (quantize_rows_int8): a quarter of the traffic, and
+  // on a model loaded from an int8 file exactly the stored weights, so step() and forward() then agree to float
+  // rounding. The default is Int8 for a model loaded from an int8 file; otherwise Half where the hardware
+  // converts halves in one instruction, Float elsewhere.
+  enum class StepPrecision { Float, Half, Int8 };
   void set_step_precision(StepPrecision precision);
   StepPrecision step_precision() const { return step_precision_; }
 
@@ -72,7 +75,7 @@ class RecurrentLM : public TrainableModel {
   RecurrentWeights layer_weights(int layer) const;
   RecurrentGrads layer_grads(int layer);
   const float* layer_output(int layer) const;  // (T,B,H), after dropout when active
-  void refresh_half_weights();                 // rebuilds gen_half_ from the current weights (Half precision)
+  void refresh_compact_weights();              // rebuilds the Half / Int8 copies from the current weights
   void embedding_projection_backward();        // backward of layer 0 when project_embeddings_
 
   RecurrentConfig config_;
@@ -108,8 +111,12 @@ class RecurrentLM : public TrainableModel {
   std::vector<float> gen_scratch_;     // (L)(2·G·H + H): gates of the last step stay readable per layer
   std::vector<float> gen_logits_;      // (V)
   StepPrecision step_precision_;
-  std::vector<uint16_t> gen_half_;     // half copies: per layer weight_ih then weight_hh, then head.weight
-  std::vector<size_t> gen_half_offsets_;  // (2L + 1) starts in gen_half_; empty when step() reads floats
+  // Compact copies of the matrices step() multiplies, in its order: per layer weight_ih then weight_hh, then
+  // head.weight. Only the current precision's copy is filled.
+  std::vector<uint16_t> gen_half_;     // Half: all matrices' half bits, back to back
+  std::vector<int8_t> gen_int8_;       // Int8: all matrices' int8 values, back to back
+  std::vector<float> gen_scales_;      // Int8: all matrices' per-row scales, back to back
+  std::vector<CompactMatrix> gen_compact_;  // (2L + 1) views into the copies; empty when step() reads floats
 };
 
 }  // namespace tinylm

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# npm run models: rebuild every shipped model in models/ from scratch with the exact commands its card records,
+# then check each rebuilt file's loss on the held-out last 10% of the corpus is within 2% of the figure in
+# models/index.json (and its card), and say whether the rebuilt file is byte-identical to the shipped one.
+# Training is deterministic given the seed (fixed --steps, no --time-limit), so on the same build and CPU it
+# should be; a different compiler or ISA may round differently and still pass the 2% check.
+#
+#   npm run models                      rebuild all into build/models/, check, compare
+#   npm run models -- moby-char-lstm    just one
+#   TINYLM_MODELS_INSTALL=1 npm run models   also copy the rebuilt files over models/ (after a recipe change)
+#
+# Each model takes a few minutes on 2 cores (the cards give the measured wall time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build/tinylm ] || { echo "build/tinylm is missing: run npm run build:native" >&2; exit 1; }
+mkdir -p build/models
+
+# ---- recipes (keep in step with the cards: models/<name>.md quotes these commands) ---------------------------
+train_moby_char_lstm() {  # $1 = float checkpoint to write
+  ./build/tinylm train --arch lstm --layers 2 --hidden 256 --embed 64 --steps 2000 --batch 32 --seq 64 \
+    --lr 3e-3 --cosine --warmup 100 --clip 1 --seed 1 --eval-every 250 --quiet --out "$1"
+}
+SHIPPED_DTYPE_moby_char_lstm=int8
+
+train_moby_char_gpt() {  # $1 = float checkpoint to write
+  ./build/tinylm train --arch gpt --layers 4 --heads 4 --embed 128 --context 128 --seq 128 --batch 16 \
+    --optimizer adamw --lr 2e-3 --cosine --warmup 100 --clip 1 --steps 1500 --seed 1 --eval-every 250 --quiet \
+    --out "$1"
+}
+SHIPPED_DTYPE_moby_char_gpt=f16  # GptLM's loader reads F32/F16 only (int8 files: see models/moby-char-gpt.md)
+
+train_moby_bpe_gpt() {  # $1 = float checkpoint to write
+  ./build/tinylm train --arch gpt --tokenizer bpe --vocab 512 --layers 4 --heads 4 --embed 128 --context 128 \
+    --seq 128 --batch 16 --optimizer adamw --lr 2e-3 --cosine --warmup 100 --clip 1 --steps 1500 --seed 1 \
+    --eval-every 250 --quiet --out "$1"
+}
+SHIPPED_DTYPE_moby_bpe_gpt=f16
+
+# ---- rebuild and check ---------------------------------------------------------------------------------------
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  mapfile -t names < <(node -e 'for (const m of require("./models/index.json")) console.log(m.name)')
+fi
+status=0
+for name in "${names[@]}"; do
+  recipe="train_${name//-/_}"
+  dtype_var="SHIPPED_DTYPE_${name//-/_}"
+  if ! declare -F "$recipe" >/dev/null; then
+    echo "models: no recipe for '$name' in scripts/models.sh" >&2
+    status=1
+    continue
+  fi
+  float_file="build/models/$name.f32.safetensors"
+  rebuilt="build/models/$name.safetensors"
+  echo "== $name: training (float) → $float_file"
+  started=$(date +%s)
+  "$recipe" "$float_file"
+  echo "   trained in $(( $(date +%s) - started ))s"
+  echo "== $name: quantize to ${!dtype_var} → $rebuilt"
+  ./build/tinylm quantize --model "$float_file" --out "$rebuilt" --dtype "${!dtype_var}"
+  eval_json=$(./build/tinylm eval --model "$rebuilt")
+  echo "   eval: $eval_json"
+  if ! node scripts/check_model.mjs "$name" "$eval_json" 0.02; then status=1; fi
+  shipped="models/$name.safetensors"
+  if cmp -s "$rebuilt" "$shipped"; then
+    echo "   byte-identical to $shipped"
+  else
+    echo "   differs from $shipped in its bytes (loss checked above)"
+  fi
+  if [ "${TINYLM_MODELS_INSTALL:-0}" = 1 ]; then cp "$rebuilt" "$shipped" && echo "   installed $shipped"; fi
+done
+exit $status
