@@ -1,0 +1,74 @@
+// Three numbers for the built site in headless Chromium (npm run build:site, then `npm run bench:site`):
+//   1. time from navigation to the first generated token on the playground's default model (Generate is pressed
+//      as soon as the model is ready), median of 3 cold loads;
+//   2. the main thread's longest task while the fine-tune page trains 100 steps (PerformanceObserver 'longtask');
+//   3. the bytes the playground page transfers over the network, gzip-compressed as a static host would serve
+//      them (the local server gzips text, JSON, wasm and model files), split into code and model.
+import { haveSite, launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
+
+if (!haveSite) {
+  console.error('build the site first: npm run build:site (and have /usr/bin/chromium)');
+  process.exit(1);
+}
+
+const watchFirstToken = () => {
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('.output .token')) {
+      window.__firstToken = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+  window.__longTasks = [];
+  new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((entry) => entry.duration)))
+    .observe({ type: 'longtask', buffered: true });
+};
+
+const server = await serveSite();
+const browser = await launchBrowser();
+try {
+  const firstTokens = [];
+  let transfer;
+  for (let run = 0; run < 3; run++) {
+    const context = await browser.newContext();
+    await context.addInitScript(watchFirstToken);
+    const sizes = [];
+    context.on('requestfinished', async (request) => {
+      const { responseBodySize, responseHeadersSize } = await request.sizes();
+      sizes.push({ url: request.url(), bytes: responseBodySize + responseHeadersSize });
+    });
+    const page = await context.newPage();
+    await page.goto(`${server.url}index.html`);
+    const generate = page.getByRole('button', { name: 'Generate' });
+    await page.waitForFunction(() => !document.querySelector('button')?.disabled && document.querySelector('[role=status]')?.textContent === 'Ready.');
+    await generate.click();
+    await page.waitForFunction(() => window.__firstToken !== undefined);
+    firstTokens.push(await page.evaluate(() => window.__firstToken));
+    await page.getByRole('button', { name: 'Stop' }).click().catch(() => {});
+    await page.waitForTimeout(300);
+    const models = sizes.filter((entry) => entry.url.includes('/models/')).reduce((sum, entry) => sum + entry.bytes, 0);
+    const total = sizes.reduce((sum, entry) => sum + entry.bytes, 0);
+    transfer = { total, models, code: total - models, requests: sizes.length };
+    if (process.env.VERBOSE) console.log(sizes);
+    await context.close();
+  }
+  firstTokens.sort((a, b) => a - b);
+  console.log(`first generated token after page load: ${firstTokens[1].toFixed(0)} ms (median of ${firstTokens.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(`playground transfer (gzip): ${(transfer.total / 1024).toFixed(0)} KB in ${transfer.requests} requests ` +
+    `(code, styles, wasm ${(transfer.code / 1024).toFixed(0)} KB; default model ${(transfer.models / 1024).toFixed(0)} KB)`);
+
+  const context = await browser.newContext();
+  await context.addInitScript(watchFirstToken);
+  const page = await context.newPage();
+  await page.goto(`${server.url}finetune.html`);
+  await page.getByRole('status').first().filter({ hasText: 'Ready.' }).waitFor();
+  await page.getByLabel('Steps').fill('100');
+  await page.evaluate(() => (window.__longTasks.length = 0));
+  await page.getByRole('button', { name: 'Fine-tune' }).click();
+  await page.getByRole('status').first().filter({ hasText: 'Done:' }).waitFor({ timeout: 120_000 });
+  const tasks = await page.evaluate(() => window.__longTasks);
+  console.log(`main-thread longest task while fine-tuning 100 steps: ${Math.max(0, ...tasks).toFixed(0)} ms (${tasks.length} tasks over 50 ms)`);
+  await context.close();
+} finally {
+  await browser.close();
+  await server.close();
+}

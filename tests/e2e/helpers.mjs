@@ -1,0 +1,67 @@
+// Shared by the end-to-end tests and bench/site/measure.mjs: a static server over the built site (dist-site/,
+// `npm run build:site`) that gzips text and wasm responses like a real static host, and headless Chromium driven
+// by playwright-core. Each page's console errors and uncaught exceptions are collected so a test can assert none.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const siteDir = join(root, 'dist-site');
+export const artifacts = join(root, 'test-artifacts');
+export const chromiumPath = '/usr/bin/chromium';
+export const haveSite = existsSync(join(siteDir, 'index.html')) && existsSync(chromiumPath);
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.woff2': 'font/woff2', '.svg': 'image/svg+xml',
+};
+const compressible = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.safetensors']);
+
+export async function serveSite() {
+  const cache = new Map();
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(siteDir, path.endsWith('/') ? `${path}index.html` : path);
+    try {
+      const extension = extname(file);
+      const gzip = compressible.has(extension) && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+      const key = `${file}:${gzip}`;
+      if (!cache.has(key)) cache.set(key, gzip ? gzipSync(await readFile(file), { level: 6 }) : await readFile(file));
+      response.writeHead(200, {
+        'content-type': types[extension] ?? 'application/octet-stream',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        'cache-control': 'no-cache',
+      });
+      response.end(cache.get(key));
+    } catch {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+export async function launchBrowser() {
+  await mkdir(artifacts, { recursive: true });
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+// A page whose console errors, page errors and failed requests end up in `problems`.
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`));
+  await page.goto(url);
+  return { page, problems };
+}
+
+export const screenshot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

@@ -1,0 +1,85 @@
+// Chat, the learn pages and the API page on the built site: a chat turn gets an answer, the recurrent lessons
+// replace their precomputed heatmaps with live ones from the model, the sampling page shows the live
+// distribution, the training page trains, an API snippet runs. No page logs an error; each is screenshotted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { haveSite, launchBrowser, openPage, screenshot, serveSite } from './helpers.mjs';
+
+const skip = !haveSite && 'build the site first (npm run build:site)';
+let server;
+let browser;
+
+test.before(async () => {
+  if (skip) return;
+  server = await serveSite();
+  browser = await launchBrowser();
+});
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function visit(name) {
+  return openPage(await browser.newContext(), `${server.url}${name}.html`);
+}
+
+test('a chat turn answers', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await visit('chat');
+  await page.getByRole('status').filter({ hasText: 'Ready:' }).waitFor();
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.querySelector('.turn.model:last-child')?.textContent.length > 8 && !document.querySelector('button[type=button]').disabled);
+  await page.waitForFunction(() => !document.querySelector('form button').disabled);
+  assert.equal(await page.locator('.turn.user').count(), 1);
+  assert.match(await page.locator('details pre').textContent(), /TinyLM:$/);
+  await screenshot(page, 'chat');
+  assert.deepEqual(problems, []);
+});
+
+for (const arch of ['lstm', 'gru', 'rnn']) {
+  test(`learn-${arch} draws live heatmaps from the model`, { skip, timeout: 60_000 }, async () => {
+    const { page, problems } = await visit(`learn-${arch}`);
+    assert.match(await page.getByTestId('heatmap-source').innerText(), /Precomputed|Live/);
+    await page.locator('[data-testid=heatmap-source][data-live=true]').waitFor({ timeout: 45_000 });
+    assert.ok(await page.locator('.katex').count() >= 2, 'equations render with KaTeX');
+    const size = await page.getByTestId('heatmap').evaluate((canvas) => canvas.width * canvas.height);
+    assert.ok(size > 0);
+    await page.getByLabel('Text to run through the model').fill('the sea');
+    await page.waitForFunction(() => document.querySelector('[data-testid=heatmap]').getAttribute('aria-label').includes('“the␣sea”'));
+    await screenshot(page, `learn-${arch}`);
+    assert.deepEqual(problems, []);
+  });
+}
+
+test('learn-sampling reshapes the live distribution', { skip, timeout: 30_000 }, async () => {
+  const { page, problems } = await visit('learn-sampling');
+  await page.locator('[data-testid=distribution-source][data-live=true]').waitFor();
+  await page.getByLabel('Top-k (0 = off)').fill('3');
+  assert.equal(await page.locator('[data-testid=distribution] tbody tr').count(), 3);
+  await screenshot(page, 'learn-sampling');
+  assert.deepEqual(problems, []);
+});
+
+test('learn-training trains a model live', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await visit('learn-training');
+  await page.getByRole('button', { name: /Train a/ }).click();
+  await page.getByRole('status').filter({ hasText: 'Trained 200 steps' }).waitFor({ timeout: 45_000 });
+  await screenshot(page, 'learn-training');
+  assert.deepEqual(problems, []);
+});
+
+test('learn-transformer and the API page', { skip, timeout: 60_000 }, async () => {
+  const transformer = await visit('learn-transformer');
+  assert.equal(await transformer.page.locator('[data-testid=attention] tbody tr').count(), 4);
+  await screenshot(transformer.page, 'learn-transformer');
+  assert.deepEqual(transformer.problems, []);
+
+  const { page, problems } = await visit('api');
+  await page.getByRole('button', { name: 'Run: lm.generate(prompt, options)' }).click();
+  await page.waitForFunction(() => { const text = document.querySelector('[data-testid=result-1]').textContent; return text !== 'Running…' && !text.startsWith('Expected'); });
+  const output = await page.getByTestId('result-1').innerText();
+  assert.ok(!output.startsWith('Error') && output.length >= 30, output);
+  await page.getByRole('button', { name: 'Run: lm.inspect(text)' }).click();
+  await page.getByTestId('result-5').filter({ hasText: 'H e l l o' }).waitFor();
+  await screenshot(page, 'api');
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,13 @@
+import type { Inspection } from 'tinylm';
+
+export interface LessonInspection {
+  pieces: string[];
+  layers: number;
+  hiddenSize: number;
+  gateNames: string[];
+  units: number[][];        // [l][k] which hidden units are shown
+  hidden: number[][][];     // [l][n][k]
+  gates: number[][][][];    // [l][g][n][k]
+}
+
+export function summarise(inspection: Inspection, unitsPerLayer?: number): LessonInspection;

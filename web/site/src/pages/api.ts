@@ -1,0 +1,119 @@
+// API docs by example: each snippet is the code shown, run in this page against the real package when the reader
+// presses Run, with its output printed beneath (STYLE rule 18). The expected output is shown before running.
+import * as tinylm from 'tinylm';
+import { pageFrame } from '../shared/layout.js';
+import { defaultShippedModel, shippedUrl } from '../shared/models.js';
+import { button, element, errorText } from '../shared/ui.js';
+
+interface Snippet { title: string; about: string; code: string; expected: string }
+
+const snippets: Snippet[] = [
+  {
+    title: 'TinyLM.load(source)',
+    about: 'Loads a model from a URL, a Blob/File, bytes, or the name of a model saved in this browser. The engine starts in a Web Worker on first use.',
+    code: `const lm = await TinyLM.load(modelUrl);
+log(lm.info.arch, lm.info.vocabSize, lm.info.parameterCount);`,
+    expected: 'lstm 84 883028   (for a 2×256 character LSTM)',
+  },
+  {
+    title: 'lm.generate(prompt, options)',
+    about: 'An AsyncIterable of text pieces; a fixed seed repeats the sample. Options: maxTokens, temperature, topK, topP, repetitionPenalty, seed, stop, signal.',
+    code: `const lm = await TinyLM.load(modelUrl);
+let text = '';
+for await (const piece of lm.generate('Call me ', { maxTokens: 60, temperature: 0.7, seed: 1 })) text += piece;
+log(text);`,
+    expected: '60 characters in the style of the training text',
+  },
+  {
+    title: 'lm.generateSteps(prompt, options)',
+    about: 'Each token with its id and the top alternatives it was drawn against, with probabilities.',
+    code: `const lm = await TinyLM.load(modelUrl);
+for await (const step of lm.generateSteps('The whale', { maxTokens: 1, seed: 1 })) {
+  log(step.alternatives.map((a) => JSON.stringify(a.piece) + ' ' + a.probability.toFixed(3)).join('\\n'));
+}`,
+    expected: 'five lines: a character and its probability, most likely first',
+  },
+  {
+    title: 'lm.fineTune(text, options)',
+    about: 'Trains in the worker; onProgress reports every step; an AbortSignal cancels within one step and restores the weights.',
+    code: `const lm = await TinyLM.load(modelUrl);
+const text = 'To be, or not to be, that is the question. '.repeat(40);
+const report = await lm.fineTune(text, { steps: 20, batchSize: 8, seqLen: 32,
+  onProgress: (p) => p.step % 5 === 0 && log('step', p.step, 'loss', p.loss.toFixed(3)) });
+log('validation loss', report.initialValidationLoss.toFixed(3), '→', report.validationLoss.toFixed(3));`,
+    expected: 'step 5 … step 20 with falling loss, then the validation loss before → after',
+  },
+  {
+    title: 'lm.evaluate(text)',
+    about: 'Loss (nats per token), perplexity and next-token accuracy on a text.',
+    code: `const lm = await TinyLM.load(modelUrl);
+const report = await lm.evaluate('Call me Ishmael. Some years ago, never mind how long precisely.');
+log(JSON.stringify(report, (key, value) => typeof value === 'number' ? +value.toFixed(3) : value));`,
+    expected: '{"loss":…,"perplexity":…,"accuracy":…,"tokens":62}',
+  },
+  {
+    title: 'lm.inspect(text)',
+    about: 'Per-token gate activations and hidden states of a recurrent model — what the learn pages draw.',
+    code: `const lm = await TinyLM.load(modelUrl);
+const inspection = await lm.inspect('Hello');
+log(inspection.pieces.join(' '), '|', inspection.gateNames.join(','), '|', inspection.layers, 'layers ×', inspection.hiddenSize, 'units');`,
+    expected: 'H e l l o | i,f,g,o | 2 layers × 256 units',
+  },
+  {
+    title: 'lm.save(name), TinyLM.load(name), lm.export()',
+    about: 'Save to IndexedDB under a name, load it back by name, or export safetensors bytes (loadable by the CLI and PyTorch tooling).',
+    code: `const lm = await TinyLM.load(modelUrl);
+await lm.save('api-example');
+const copy = await TinyLM.load('api-example');
+log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, (await lm.export()).length, 'bytes');
+await TinyLM.removeStored('api-example');`,
+    expected: 'true lstm 3532… bytes',
+  },
+];
+
+const main = pageFrame('API', 'The tinylm package by example. Every snippet runs here, against the real engine in a worker; ' +
+  '`modelUrl` is the site’s default model and `log` prints below the snippet.');
+main.append(element('pre', { class: 'code' }, `npm install tinylm
+
+import { TinyLM } from 'tinylm';`));
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<void>;
+const modelUrl = defaultShippedModel().then(shippedUrl);
+
+for (const [index, snippet] of snippets.entries()) {
+  const result = element('pre', { class: 'result', 'aria-live': 'polite', 'data-testid': `result-${index}`, text: `Expected: ${snippet.expected}` });
+  const run = button('Run', async () => {
+    run.disabled = true;
+    const lines: string[] = [];
+    const log = (...values: unknown[]) => {
+      lines.push(values.map(String).join(' '));
+      result.textContent = lines.join('\n');
+    };
+    result.textContent = 'Running…';
+    const models: tinylm.TinyLM[] = [];
+    // The snippet's own TinyLM, which remembers what it loaded so the page can dispose of it afterwards.
+    const TinyLM = new Proxy(tinylm.TinyLM, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'load') return value;
+        return async (...args: Parameters<typeof tinylm.TinyLM.load>) => {
+          const lm = await target.load(...args);
+          models.push(lm);
+          return lm;
+        };
+      },
+    });
+    try {
+      await new AsyncFunction('TinyLM', 'modelUrl', 'log', snippet.code)(TinyLM, await modelUrl, log);
+      if (lines.length === 0) result.textContent = '(no output)';
+    } catch (error) {
+      result.textContent = `Error: ${errorText(error)}`;
+    } finally {
+      for (const lm of models) await lm.dispose();
+      run.disabled = false;
+    }
+  }, { 'aria-label': `Run: ${snippet.title}` });
+  main.append(element('section', { 'aria-label': snippet.title },
+    element('h2', {}, element('code', { text: snippet.title })), element('p', { text: snippet.about }),
+    element('pre', { class: 'code' }, element('code', { text: snippet.code })), element('div', { class: 'buttons' }, run), result));
+}
