@@ -79,7 +79,7 @@ void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
       for (int k = 0; k < kc; ++k) {
         const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
         float* dst = panel + index_t(k) * T::MR;
-        std::memcpy(dst, src, sizeof(float) * rows);  // vector moves; a plain loop here compiled to scalar ones
+        for (int i = 0; i < rows; ++i) dst[i] = src[i];
         for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
       }
     } else {  // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided
