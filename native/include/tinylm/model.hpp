@@ -6,6 +6,7 @@
 //   TrainableModel  — adds one flat parameter block and a forward/backward pair over (B,T) windows;
 //                     the trainer owns the loop (STYLE rule 5).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,24 @@ struct EvalStats {
   double perplexity = 0;  // exp(loss)
   double accuracy = 0;    // fraction of tokens whose argmax prediction was right
   int64_t tokens = 0;     // tokens predicted
+};
+
+// Tallies scored predictions into EvalStats, the same way for every model and evaluation path.
+class EvalTally {
+ public:
+  // One prediction: its negative log-likelihood, and the next-token scores (V) whose argmax — ties to the
+  // lowest id, as greedy sampling picks — counts as correct when it equals the target.
+  template <typename Score>  // float logits or double probabilities
+  void add(double loss, const Score* scores, int vocab_size, int32_t target) {
+    loss_sum_ += loss;
+    correct_ += std::max_element(scores, scores + vocab_size) - scores == target;
+    ++count_;
+  }
+  EvalStats stats() const;  // means over the predictions added; zeros (perplexity 1) when none were
+
+ private:
+  double loss_sum_ = 0;
+  int64_t correct_ = 0, count_ = 0;
 };
 
 class LanguageModel {

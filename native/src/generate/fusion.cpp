@@ -44,22 +44,13 @@ const float* FusedModel::step(int32_t token) {
 }
 
 EvalStats FusedModel::evaluate(const std::vector<int32_t>& tokens) {
-  EvalStats stats;
-  if (tokens.size() < 2) return stats;
+  EvalTally tally;
   reset_state();
-  double loss_sum = 0;
-  int64_t correct = 0;
-  const int V = vocab_size();
   for (size_t i = 0; i + 1 < tokens.size(); ++i) {
     const float* log_probs = step(tokens[i]);
-    loss_sum -= log_probs[tokens[i + 1]];
-    correct += std::max_element(log_probs, log_probs + V) - log_probs == tokens[i + 1];
+    tally.add(-log_probs[tokens[i + 1]], log_probs, vocab_size(), tokens[i + 1]);
   }
-  stats.tokens = int64_t(tokens.size()) - 1;
-  stats.loss = loss_sum / stats.tokens;
-  stats.perplexity = std::exp(stats.loss);
-  stats.accuracy = double(correct) / stats.tokens;
-  return stats;
+  return tally.stats();
 }
 
 std::vector<TensorToWrite> FusedModel::tensors_to_save() const {

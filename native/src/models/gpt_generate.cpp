@@ -162,9 +162,8 @@ EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
   // previous window did not reach, which sit at offsets ≥ W − S in it. So each of the n−1 predictions is scored
   // exactly once, and every one after the first window sees at least ⌊W/2⌋ tokens of context. Up to 16 windows
   // run side by side in one batched forward.
-  EvalStats stats;
   const int64_t predictions = int64_t(tokens.size()) - 1;
-  if (predictions <= 0) return stats;
+  if (predictions <= 0) return EvalTally().stats();
   const int W = int(std::min<int64_t>(config_.context_size, predictions));
   const int stride = (W + 1) / 2;
   std::vector<int64_t> starts;
@@ -175,8 +174,7 @@ EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
   constexpr int kWindowsPerBatch = 16;
   const int V = config_.vocab_size;
   std::vector<int32_t> inputs(int64_t(kWindowsPerBatch) * W), targets(inputs.size());
-  double loss_sum = 0;
-  int64_t correct = 0;
+  EvalTally tally;
   int64_t scored_until = 0;  // predictions [0, scored_until) are counted
   for (size_t batch_start = 0; batch_start < starts.size(); batch_start += kWindowsPerBatch) {
     const int windows = int(std::min<size_t>(kWindowsPerBatch, starts.size() - batch_start));
@@ -190,17 +188,10 @@ EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
     }
     forward(inputs.data(), targets.data(), windows, W, false, nullptr);
     for (int64_t row = 0; row < int64_t(windows) * W; ++row) {
-      if (targets[row] < 0) continue;
-      loss_sum += losses_[row];
-      const float* row_logits = logits_.data() + row * V;
-      correct += std::max_element(row_logits, row_logits + V) - row_logits == targets[row];
+      if (targets[row] >= 0) tally.add(losses_[row], logits_.data() + row * V, V, targets[row]);
     }
   }
-  stats.tokens = predictions;
-  stats.loss = loss_sum / predictions;
-  stats.perplexity = std::exp(stats.loss);
-  stats.accuracy = double(correct) / predictions;
-  return stats;
+  return tally.stats();
 }
 
 }  // namespace tinylm

@@ -10,6 +10,17 @@
 
 namespace tinylm {
 
+EvalStats EvalTally::stats() const {
+  EvalStats stats;
+  stats.tokens = count_;
+  if (count_ > 0) {
+    stats.loss = loss_sum_ / double(count_);
+    stats.accuracy = double(correct_) / double(count_);
+  }
+  stats.perplexity = std::exp(stats.loss);
+  return stats;
+}
+
 void check_dimension(const char* field, int64_t value, int64_t limit) {
   check(value >= 1 && value <= limit, "config: ", field, " must be between 1 and ", limit, ", got ", value);
 }

@@ -399,27 +399,16 @@ const float* NgramModel::step(int32_t token) {
 
 EvalStats NgramModel::evaluate(const std::vector<int32_t>& tokens) {
   check_token_ids(tokens.data(), static_cast<int64_t>(tokens.size()), vocab_size_, "input");
-  EvalStats stats;
+  EvalTally tally;
   reset_state();
-  double negative_log_likelihood = 0;
-  int64_t correct = 0;
   for (size_t position = 0; position + 1 < tokens.size(); ++position) {
     advance(tokens[position]);
     compute_probabilities();
     const int32_t target = tokens[position + 1];
-    negative_log_likelihood -= std::log(probabilities_[static_cast<size_t>(target)]);
-    // Ties go to the lowest id, as a greedy sampler would choose.
-    const auto best = std::max_element(probabilities_.begin(), probabilities_.end());
-    if (best - probabilities_.begin() == target) ++correct;
+    tally.add(-std::log(probabilities_[static_cast<size_t>(target)]), probabilities_.data(), vocab_size_, target);
   }
-  stats.tokens = tokens.size() < 2 ? 0 : static_cast<int64_t>(tokens.size()) - 1;
-  if (stats.tokens > 0) {
-    stats.loss = negative_log_likelihood / static_cast<double>(stats.tokens);
-    stats.accuracy = static_cast<double>(correct) / static_cast<double>(stats.tokens);
-  }
-  stats.perplexity = std::exp(stats.loss);
   reset_state();
-  return stats;
+  return tally.stats();
 }
 
 // ---- saving ---------------------------------------------------------------------------------------------------

@@ -370,17 +370,15 @@ const float* RecurrentLM::step(int32_t token) {
 EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
   // Long streams are cut into up to 32 contiguous sub-streams scored side by side (each from a zero state), in
   // windows of 64 steps with the state carried between windows: batched GEMMs instead of one token at a time.
-  EvalStats stats;
   const int64_t predictions = int64_t(tokens.size()) - 1;
-  if (predictions <= 0) return stats;
+  if (predictions <= 0) return EvalTally().stats();
   const std::vector<float> saved_state = carried_state();
   const int streams = static_cast<int>(std::clamp<int64_t>(predictions / 512, 1, 32));
   const int64_t stream_length = (predictions + streams - 1) / streams;
   const int window = static_cast<int>(std::min<int64_t>(64, stream_length));
   const int V = config_.vocab_size;
   std::vector<int32_t> inputs(int64_t(streams) * window), targets(inputs.size());
-  double loss_sum = 0;
-  int64_t correct = 0;
+  EvalTally tally;
   carried_h_.clear();  // forward() re-creates a zero state for this batch size
   for (int64_t start = 0; start < stream_length; start += window) {
     for (int s = 0; s < streams; ++s) {
@@ -393,18 +391,11 @@ EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
     }
     forward(inputs.data(), targets.data(), streams, window, false, nullptr);
     for (size_t row = 0; row < targets.size(); ++row) {
-      if (targets[row] < 0) continue;
-      loss_sum += losses_[row];
-      const float* row_logits = logits_.data() + row * V;
-      correct += std::max_element(row_logits, row_logits + V) - row_logits == targets[row];
+      if (targets[row] >= 0) tally.add(losses_[row], logits_.data() + row * V, V, targets[row]);
     }
   }
   restore_carried_state(saved_state);
-  stats.tokens = predictions;
-  stats.loss = loss_sum / predictions;
-  stats.perplexity = std::exp(stats.loss);
-  stats.accuracy = double(correct) / predictions;
-  return stats;
+  return tally.stats();
 }
 
 }  // namespace tinylm
