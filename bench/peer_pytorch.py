@@ -18,6 +18,7 @@ would pick. Prints one JSON object per line. Usage:
 """
 import argparse
 import json
+import math
 import time
 
 import torch
@@ -134,13 +135,25 @@ def windows(data, batch, seq, generator):
     return inputs, targets
 
 
-def train_step(model, optimizer, inputs, targets, vocab):
+def train_step(model, optimizer, inputs, targets, vocab, clip=0.0):
     logits, _ = model(inputs)
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1))
     optimizer.zero_grad()
     loss.backward()
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
     return loss.item()
+
+
+def scheduled_rate(base, step, steps, warmup, cosine, min_ratio=0.1):
+    """tinylm's LrSchedule: linear warm-up over `warmup` steps, then (with cosine) decay to min_ratio·base."""
+    if warmup > 0 and step < warmup:
+        return base * (step + 1) / warmup
+    if not cosine or steps <= warmup:
+        return base
+    progress = min(1.0, (step - warmup) / (steps - warmup))
+    return base * min_ratio + 0.5 * (base - base * min_ratio) * (1 + math.cos(math.pi * progress))
 
 
 def validation_loss(model, validation, vocab, batch=32, seq=64):
@@ -174,6 +187,12 @@ def main():
     parser.add_argument("--mode", choices=["speed", "quality", "sgemm"], default="speed")
     parser.add_argument("--train-steps", type=int, default=30)
     parser.add_argument("--generate-tokens", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=2000, help="quality: optimizer steps")
+    parser.add_argument("--eval-every", type=int, default=500, help="quality: steps between validations")
+    parser.add_argument("--lr", type=float, default=0.0, help="quality: peak learning rate (0 = the config's)")
+    parser.add_argument("--warmup", type=int, default=0, help="quality: linear warm-up steps")
+    parser.add_argument("--cosine", action="store_true", help="quality: cosine decay to 10%% at --steps")
+    parser.add_argument("--clip", type=float, default=0.0, help="quality: max gradient norm (0 = off)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1)
@@ -194,10 +213,17 @@ def main():
     generator = torch.Generator().manual_seed(1)
 
     if args.mode == "quality":
+        # The default recipe is the issues' reference protocol (constant rate, no clipping); --lr/--warmup/--cosine/
+        # --clip/--steps/--eval-every reproduce a shipped model's recipe (models/*.md) for the same budget.
+        for group in optimizer.param_groups:
+            group["lr"] = args.lr or group["lr"]
+        base_rate = optimizer.param_groups[0]["lr"]
         started = time.perf_counter()
-        for step in range(1, 2001):
-            train_step(model, optimizer, *windows(train, batch, seq, generator), vocab)
-            if step % 500 == 0:
+        for step in range(1, args.steps + 1):
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_rate(base_rate, step - 1, args.steps, args.warmup, args.cosine)
+            train_step(model, optimizer, *windows(train, batch, seq, generator), vocab, args.clip)
+            if step % args.eval_every == 0 or step == args.steps:
                 print(json.dumps({"name": f"{args.config}_pytorch_val_loss", "step": step,
                                   "val_loss": validation_loss(model, validation, vocab, batch, seq),
                                   "seconds": time.perf_counter() - started}), flush=True)
