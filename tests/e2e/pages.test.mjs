@@ -27,9 +27,13 @@ test('a chat turn answers', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await visit('chat');
   await page.getByRole('status').filter({ hasText: 'Ready:' }).waitFor();
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForFunction(() => document.querySelector('.turn.model:last-child')?.textContent.length > 8 && !document.querySelector('button[type=button]').disabled);
-  await page.waitForFunction(() => !document.querySelector('form button').disabled);
+  // Sending disables the form button at once and adds the model's turn; the button comes back when the reply is
+  // complete. A sampled reply may stop at its first newline, shown as "…": any reply text counts as an answer.
+  await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 1 &&
+    !document.querySelector('form button').disabled);
   assert.equal(await page.locator('.turn.user').count(), 1);
+  const reply = await page.locator('.turn.model').last().locator('.who').evaluate((who) => who.nextSibling?.textContent ?? '');
+  assert.ok(reply.trim().length > 0, 'the model turn holds a reply');
   assert.match(await page.locator('details pre').textContent(), /TinyLM:$/);
   await screenshot(page, 'chat');
   assert.deepEqual(problems, []);
