@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 
+#include "load_error.hpp"
 #include "generate/generator.hpp"
 #include "io/safetensors.hpp"
 #include "models/recurrent_lm.hpp"
@@ -13,6 +14,7 @@
 #include "tinylm/model.hpp"
 
 using namespace tinylm;
+using tinylm::testing::load_error;
 
 namespace {
 
@@ -54,15 +56,6 @@ std::vector<uint8_t> edited_file(const Model& model,
   std::vector<TensorToWrite> tensors = model.network->tensors_to_save();
   edit(metadata, tensors);
   return serialize_safetensors(tensors, metadata);
-}
-
-std::string load_error(const std::vector<uint8_t>& bytes) {
-  try {
-    load_model_bytes(bytes.data(), bytes.size());
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(loaded without error)";
 }
 
 }  // namespace

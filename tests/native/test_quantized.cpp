@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include "load_error.hpp"
 #include "io/safetensors.hpp"
 #include "kernel_test_support.hpp"
 #include "kernels/kernels.hpp"
@@ -22,6 +23,7 @@
 #include "tinylm/rng.hpp"
 
 using namespace tinylm;
+using tinylm::testing::load_error;
 
 namespace {
 
@@ -44,15 +46,6 @@ Model small_model(int hidden) {
   network->initialize(rng);
   model.network = std::move(network);
   return model;
-}
-
-std::string load_error(const std::vector<uint8_t>& bytes) {
-  try {
-    load_model_bytes(bytes.data(), bytes.size());
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(loaded without error)";
 }
 
 // An int8 file of `model` with its tensor list edited by `edit`.
