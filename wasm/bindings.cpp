@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tensor.hpp"
 #include "tinylm/error.hpp"
@@ -118,15 +119,17 @@ struct ModelInfo {
 };
 
 struct CreateOptions {
-  std::string arch = "lstm";
+  std::string arch = "lstm";       // "lstm" | "gru" | "rnn_tanh" | "rnn_relu" | "gpt"
   int layers = 2;
-  int hidden = 256;
-  int embed = 64;
+  int hidden = 256;                // recurrent: hidden size H
+  int embed = 64;                  // recurrent: embedding size E; gpt: model width C
+  int heads = 4;                   // gpt: attention heads (C must divide by it)
+  int context = 128;               // gpt: positions attended over
   float dropout = 0;
   double seed = 1;
-  std::string tokenizer = "char";  // "char" | "word"
+  std::string tokenizer = "char";  // "char" | "word" | "bpe"
   bool lowercase = false;
-  int max_vocab = 0;
+  int max_vocab = 0;               // char/word: 0 = all seen; bpe: the vocabulary size to learn (0 = 512)
 };
 
 struct EvalResult {
@@ -179,6 +182,116 @@ std::vector<int32_t> encode_checked(const Tokenizer& tokenizer, const std::strin
   return tokenizer.encode(text);
 }
 
+std::unique_ptr<Tokenizer> fit_tokenizer(const CreateOptions& options, const std::string& text) {
+  if (options.tokenizer == "char") {
+    CharTokenizerOptions tokenizer_options;
+    tokenizer_options.lowercase = options.lowercase;
+    tokenizer_options.max_vocab = options.max_vocab;
+    return fit_char_tokenizer(text, tokenizer_options);
+  }
+  if (options.tokenizer == "word") {
+    WordTokenizerOptions tokenizer_options;
+    tokenizer_options.lowercase = options.lowercase;
+    tokenizer_options.max_vocab = options.max_vocab;
+    return fit_word_tokenizer(text, tokenizer_options);
+  }
+  if (options.tokenizer == "bpe") {
+    BpeTokenizerOptions tokenizer_options;
+    if (options.max_vocab > 0) tokenizer_options.vocab_size = options.max_vocab;
+    return fit_bpe_tokenizer(text, tokenizer_options);
+  }
+  fail("tokenizer must be 'char', 'word' or 'bpe', got '", options.tokenizer, "'");
+}
+
+std::unique_ptr<LanguageModel> new_recurrent(const CreateOptions& options, int vocab_size, Rng& rng) {
+  RecurrentConfig config;
+  check(parse_cell_kind(options.arch, &config.cell), "arch must be lstm, gru, rnn_tanh, rnn_relu or gpt, got '",
+        options.arch, "'");
+  config.vocab_size = vocab_size;
+  config.embed_size = options.embed;
+  config.hidden_size = options.hidden;
+  config.num_layers = options.layers;
+  config.dropout = options.dropout;
+  config.validate();
+  auto network = std::make_unique<RecurrentLM>(config);
+  network->initialize(rng);
+  return network;
+}
+
+std::unique_ptr<LanguageModel> new_gpt(const CreateOptions& options, int vocab_size, Rng& rng) {
+  GptConfig config;
+  config.vocab_size = vocab_size;
+  config.context_size = options.context;
+  config.embed_size = options.embed;
+  config.num_layers = options.layers;
+  config.num_heads = options.heads;
+  config.dropout = options.dropout;
+  config.validate();
+  auto network = std::make_unique<GptLM>(config);
+  network->initialize(rng);
+  return network;
+}
+
+val inspect_gates(RecurrentLM& recurrent, const std::vector<int32_t>& tokens) {
+  const RecurrentConfig& config = recurrent.config();
+  const int L = config.num_layers, H = config.hidden_size, G = gate_count(config.cell);
+  const size_t N = tokens.size();
+  std::vector<float> gates(N * L * G * H), hidden(N * L * H);
+  recurrent.reset_state();
+  for (size_t n = 0; n < N; ++n) {
+    recurrent.step(tokens[n]);
+    for (int l = 0; l < L; ++l) {
+      const float* layer_gates = recurrent.last_step_gates(l);
+      std::copy(layer_gates, layer_gates + G * H, gates.data() + (n * L + l) * G * H);
+      const float* layer_hidden = recurrent.state_h(l);
+      std::copy(layer_hidden, layer_hidden + H, hidden.data() + (n * L + l) * H);
+    }
+  }
+  recurrent.reset_state();
+  val result = val::object();
+  result.set("kind", std::string("gates"));
+  result.set("tokens", copy_to_js(tokens.data(), N));
+  result.set("gates", copy_to_js(gates.data(), gates.size()));
+  result.set("hidden", copy_to_js(hidden.data(), hidden.size()));
+  result.set("layers", L);
+  result.set("gateCount", G);
+  result.set("hiddenSize", H);
+  result.set("gateNames", std::string(config.cell == CellKind::Lstm  ? "i,f,g,o"
+                                      : config.cell == CellKind::Gru ? "r,z,n"
+                                                                     : "a"));
+  return result;
+}
+
+// Feeds the tokens one at a time through the KV cache: after token q, each head's weights over positions 0 … q are
+// row q of its attention matrix. Inside one window that is exactly the full forward pass's attention.
+val inspect_attention(GptLM& gpt, const std::vector<int32_t>& tokens) {
+  const GptConfig& config = gpt.config();
+  const size_t N = tokens.size();
+  check(N <= size_t(config.context_size), "the text has ", N, " tokens but the model attends over at most ",
+        config.context_size, ": inspect a shorter text");
+  const int L = config.num_layers, NH = config.num_heads;
+  std::vector<float> attention(size_t(L) * NH * N * N, 0.0f);
+  gpt.reset_state();
+  for (size_t q = 0; q < N; ++q) {
+    gpt.step(tokens[q]);
+    for (int l = 0; l < L; ++l) {
+      const float* weights = gpt.last_step_attention(l);  // (NH, q+1)
+      for (int h = 0; h < NH; ++h) {
+        std::copy(weights + h * (q + 1), weights + (h + 1) * (q + 1),
+                  attention.data() + ((size_t(l) * NH + h) * N + q) * N);
+      }
+    }
+  }
+  gpt.reset_state();
+  val result = val::object();
+  result.set("kind", std::string("attention"));
+  result.set("tokens", copy_to_js(tokens.data(), N));
+  result.set("attention", copy_to_js(attention.data(), attention.size()));
+  result.set("layers", L);
+  result.set("heads", NH);
+  return result;
+}
+
 class EngineModel {
  public:
   explicit EngineModel(Model model) : model_(std::move(model)) {}
@@ -194,32 +307,13 @@ class EngineModel {
     return guarded([&] {
       check(!text.empty(), "the training text is empty: a model's vocabulary is fitted on it");
       Model model;
-      if (options.tokenizer == "char") {
-        CharTokenizerOptions tokenizer_options;
-        tokenizer_options.lowercase = options.lowercase;
-        tokenizer_options.max_vocab = options.max_vocab;
-        model.tokenizer = fit_char_tokenizer(text, tokenizer_options);
-      } else if (options.tokenizer == "word") {
-        WordTokenizerOptions tokenizer_options;
-        tokenizer_options.lowercase = options.lowercase;
-        tokenizer_options.max_vocab = options.max_vocab;
-        model.tokenizer = fit_word_tokenizer(text, tokenizer_options);
-      } else {
-        fail("tokenizer must be 'char' or 'word', got '", options.tokenizer, "'");
-      }
-      RecurrentConfig config;
-      check(parse_cell_kind(options.arch, &config.cell), "arch must be lstm, gru, rnn_tanh or rnn_relu, got '",
-            options.arch, "'");
-      config.vocab_size = model.tokenizer->vocab_size();
-      config.embed_size = options.embed;
-      config.hidden_size = options.hidden;
-      config.num_layers = options.layers;
-      config.dropout = options.dropout;
-      config.validate();
-      auto network = std::make_unique<RecurrentLM>(config);
+      model.tokenizer = fit_tokenizer(options, text);
       Rng init_rng(static_cast<uint64_t>(options.seed));
-      network->initialize(init_rng);
-      model.network = std::move(network);
+      if (options.arch == "gpt") {
+        model.network = new_gpt(options, model.tokenizer->vocab_size(), init_rng);
+      } else {
+        model.network = new_recurrent(options, model.tokenizer->vocab_size(), init_rng);
+      }
       return new EngineModel(std::move(model));
     });
   }
@@ -281,42 +375,21 @@ class EngineModel {
     });
   }
 
-  // Per-token gate activations and hidden states of a recurrent model, for the docs site's live views:
-  //   { tokens: Int32Array (N), gates: Float32Array (N, L, G·H), hidden: Float32Array (N, L, H),
-  //     layers: L, gateCount: G, hiddenSize: H, gateNames: "i,f,g,o" | "r,z,n" | "a" }
-  // Gates are activated (LSTM i,f,g,o; GRU r,z,n) or, for vanilla RNNs, the pre-activation.
+  // What the docs site's live views draw, computed by the model on `text`, as one object with `kind`:
+  //   "gates" (recurrent):  { tokens: Int32Array (N), gates: Float32Array (N, L, G·H), hidden: Float32Array (N, L, H),
+  //                           layers: L, gateCount: G, hiddenSize: H, gateNames: "i,f,g,o" | "r,z,n" | "a" }
+  //     gates are activated (LSTM i,f,g,o; GRU r,z,n) or, for vanilla RNNs, the pre-activation;
+  //   "attention" (gpt):    { tokens: Int32Array (N), attention: Float32Array (L, NH, N, N), layers: L, heads: NH }
+  //     attention[l][h][q][k] is how much position q attends to position k ≤ q (zero above the diagonal); N may
+  //     not exceed the model's context.
+  // Either way the generation state is reset before and after.
   val inspect(const std::string& text) {
     return guarded([&] {
-      auto* recurrent = dynamic_cast<RecurrentLM*>(model_.network.get());
-      check(recurrent != nullptr, "inspection shows recurrent gates: it needs an lstm, gru or rnn model, got '",
-            model_.network->arch(), "'");
       const std::vector<int32_t> tokens = encode_checked(*model_.tokenizer, text, "inspection");
-      const RecurrentConfig& config = recurrent->config();
-      const int L = config.num_layers, H = config.hidden_size, G = gate_count(config.cell);
-      const size_t N = tokens.size();
-      std::vector<float> gates(N * L * G * H), hidden(N * L * H);
-      recurrent->reset_state();
-      for (size_t n = 0; n < N; ++n) {
-        recurrent->step(tokens[n]);
-        for (int l = 0; l < L; ++l) {
-          const float* layer_gates = recurrent->last_step_gates(l);
-          std::copy(layer_gates, layer_gates + G * H, gates.data() + (n * L + l) * G * H);
-          const float* layer_hidden = recurrent->state_h(l);
-          std::copy(layer_hidden, layer_hidden + H, hidden.data() + (n * L + l) * H);
-        }
-      }
-      recurrent->reset_state();
-      val result = val::object();
-      result.set("tokens", copy_to_js(tokens.data(), N));
-      result.set("gates", copy_to_js(gates.data(), gates.size()));
-      result.set("hidden", copy_to_js(hidden.data(), hidden.size()));
-      result.set("layers", L);
-      result.set("gateCount", G);
-      result.set("hiddenSize", H);
-      result.set("gateNames", std::string(config.cell == CellKind::Lstm  ? "i,f,g,o"
-                                          : config.cell == CellKind::Gru ? "r,z,n"
-                                                                         : "a"));
-      return result;
+      if (auto* recurrent = dynamic_cast<RecurrentLM*>(model_.network.get())) return inspect_gates(*recurrent, tokens);
+      if (auto* gpt = dynamic_cast<GptLM*>(model_.network.get())) return inspect_attention(*gpt, tokens);
+      fail("inspection shows recurrent gates or attention: it needs an lstm, gru, rnn or gpt model, got '",
+           model_.network->arch(), "'");
     });
   }
 
@@ -390,6 +463,9 @@ class EngineTrainer {
     check(int64_t(train_.size()) >= int64_t(options.seq_len) + 1, "the training text has ", train_.size(),
           " tokens after the validation split but one batch window of seqLen ", options.seq_len, " needs ",
           options.seq_len + 1, ": give more text or lower seqLen");
+    const int context = model.network().context_size();
+    check(context == 0 || options.seq_len <= context, "seqLen ", options.seq_len, " is longer than the model's context of ",
+          context, " tokens: use seqLen ≤ ", context);
     TrainOptions train_options;
     train_options.steps = options.steps;
     train_options.batch = options.batch_size;
@@ -510,6 +586,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .field("layers", &CreateOptions::layers)
       .field("hidden", &CreateOptions::hidden)
       .field("embed", &CreateOptions::embed)
+      .field("heads", &CreateOptions::heads)
+      .field("context", &CreateOptions::context)
       .field("dropout", &CreateOptions::dropout)
       .field("seed", &CreateOptions::seed)
       .field("tokenizer", &CreateOptions::tokenizer)

@@ -60,15 +60,19 @@ export interface EngineModel extends Handle {
   evaluate(text: string): Result<EngineEvalResult>;
   resetState(): Result<undefined>;
   stepLogits(token: number): Result<Float32Array>;
-  inspect(text: string): Result<{
-    tokens: Int32Array;
-    gates: Float32Array;
-    hidden: Float32Array;
-    layers: number;
-    gateCount: number;
-    hiddenSize: number;
-    gateNames: string;
-  }>;
+  inspect(text: string): Result<
+    | {
+        kind: 'gates';
+        tokens: Int32Array;
+        gates: Float32Array;
+        hidden: Float32Array;
+        layers: number;
+        gateCount: number;
+        hiddenSize: number;
+        gateNames: string;
+      }
+    | { kind: 'attention'; tokens: Int32Array; attention: Float32Array; layers: number; heads: number }
+  >;
 }
 
 export interface EngineTrainer extends Handle {
@@ -125,6 +129,8 @@ export interface Engine {
         layers: number;
         hidden: number;
         embed: number;
+        heads: number;
+        context: number;
         dropout: number;
         seed: number;
         tokenizer: string;

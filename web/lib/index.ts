@@ -1,7 +1,7 @@
 // tinylm — load a small language model, stream text from it, fine-tune it on the user's own text, in the tab.
 //
 //   import { TinyLM } from 'tinylm';
-//   const lm = await TinyLM.load('/models/moby-lstm.safetensors');   // URL, path, Uint8Array, Blob or stored name
+//   const lm = await TinyLM.load();     // the shipped default model; or a URL, path, Uint8Array, Blob or stored name
 //   for await (const piece of lm.generate('Call me', { maxTokens: 40, seed: 1 })) process.stdout.write(piece);
 //   //  → " Ishmael. Some years ago—never mind how long precisely—having lit"   (depends on the model)
 //   const report = await lm.fineTune(myText, { steps: 50, onProgress: (p) => console.log(p.step, p.loss) });
@@ -28,7 +28,6 @@ import type {
   ModelInfo,
   OperationType,
   Operations,
-  RecurrentArch,
   WireFineTuneOptions,
   WireGenerateOptions,
   WorkerEvent,
@@ -41,12 +40,14 @@ export { AbortError, TinyLMError } from './errors.js';
 export { directoryStore, indexedDbStore, type ModelStore } from './storage.js';
 export type {
   Alternative,
+  AttentionInspection,
   CreateConfig,
   EngineMemory,
   ErrorCode,
   EvaluationReport,
   FineTuneProgress,
   FineTuneReport,
+  GateInspection,
   GeneratedToken,
   Inspection,
   ModelInfo,
@@ -92,7 +93,13 @@ export interface FineTuneOptions {
   signal?: AbortSignal;
 }
 
-export type CreateOptions = Partial<CreateConfig> & { arch?: RecurrentArch };
+export type CreateOptions = Partial<CreateConfig>;
+
+// Defaults per family: DESIGN.md's C1 shape for recurrent models, C3 for GPT.
+const createDefaults = {
+  recurrent: { layers: 2, embed: 64 },
+  gpt: { layers: 4, embed: 128 },
+};
 
 let sharedClient: EngineClient | undefined;
 const engineClient = () => (sharedClient ??= new EngineClient());
@@ -111,7 +118,8 @@ export class TinyLM {
 
   // ---- making models -------------------------------------------------------------------------------------------
 
-  static async load(source: ModelSource, options: LoadOptions = {}): Promise<TinyLM> {
+  // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB).
+  static async load(source?: ModelSource, options: LoadOptions = {}): Promise<TinyLM> {
     const bytes = await readSource(source, options.store);
     const buffer = bytes.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
     const client = engineClient();
@@ -119,14 +127,18 @@ export class TinyLM {
     return new TinyLM(handle, client.epoch);
   }
 
-  // A new, untrained recurrent model whose tokenizer is fitted on `text` (train it with fineTune).
+  // A new, untrained model whose tokenizer is fitted on `text` (train it with fineTune).
   static async create(config: CreateOptions, text: string): Promise<TinyLM> {
     requireText(text, 'TinyLM.create (the tokenizer is fitted on it)');
+    const arch = config.arch ?? 'lstm';
+    const defaults = arch === 'gpt' ? createDefaults.gpt : createDefaults.recurrent;
     const full: CreateConfig = {
-      arch: config.arch ?? 'lstm',
-      layers: resolvedNumber('layers', config.layers, 2, { min: 1, max: 64, integer: true }),
+      arch,
+      layers: resolvedNumber('layers', config.layers, defaults.layers, { min: 1, max: 64, integer: true }),
       hidden: resolvedNumber('hidden', config.hidden, 256, { min: 1, max: 16384, integer: true }),
-      embed: resolvedNumber('embed', config.embed, 64, { min: 1, max: 16384, integer: true }),
+      embed: resolvedNumber('embed', config.embed, defaults.embed, { min: 1, max: 16384, integer: true }),
+      heads: resolvedNumber('heads', config.heads, 4, { min: 1, max: 256, integer: true }),
+      context: resolvedNumber('context', config.context, 128, { min: 1, max: 65536, integer: true }),
       dropout: resolvedNumber('dropout', config.dropout, 0, { min: 0, max: 0.99 }),
       seed: resolvedNumber('seed', config.seed, 1, { min: 0, integer: true }),
       tokenizer: config.tokenizer ?? 'char',
@@ -219,7 +231,8 @@ export class TinyLM {
     await (options.store ?? (await defaultStore())).write(name, bytes);
   }
 
-  // Gate activations and hidden states per token (recurrent models), for visualisations.
+  // For visualisations: gate activations and hidden states per token (recurrent models, kind 'gates'), or every
+  // head's attention weights (GPT, kind 'attention'; the text must fit the model's context).
   async inspect(text: string): Promise<Inspection> {
     this.checkUsable();
     requireText(text, 'inspect');

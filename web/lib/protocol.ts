@@ -24,17 +24,20 @@
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
 export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+export type Arch = RecurrentArch | 'gpt';
 
 export interface CreateConfig {
-  arch: RecurrentArch;
-  layers: number;        // L
-  hidden: number;        // H
-  embed: number;         // E
-  dropout: number;       // between layers and before the head, training only
+  arch: Arch;
+  layers: number;        // L: recurrent layers or Transformer blocks
+  hidden: number;        // H (recurrent)
+  embed: number;         // E (recurrent embedding) or C (GPT model width)
+  heads: number;         // GPT: attention heads; C must divide by it
+  context: number;       // GPT: positions attended over
+  dropout: number;       // training only: between layers (recurrent); embeddings, attention, residuals (GPT)
   seed: number;          // weight initialisation
-  tokenizer: 'char' | 'word';
-  lowercase: boolean;
-  maxVocab: number;      // 0 = every character (word) seen in the text
+  tokenizer: 'char' | 'word' | 'bpe';
+  lowercase: boolean;    // char and word
+  maxVocab: number;      // char/word: 0 = every character (word) seen in the text; bpe: vocabulary size (0 = 512)
 }
 
 export interface ModelInfo {
@@ -124,7 +127,11 @@ export interface EvaluationReport {
   tokens: number;       // predictions scored
 }
 
-export interface Inspection {
+// What a model computes on a text, for visualisations: gates for recurrent models, attention for GPT.
+export type Inspection = GateInspection | AttentionInspection;
+
+export interface GateInspection {
+  kind: 'gates';
   tokens: Int32Array;       // (N)
   pieces: string[];         // (N) each token's text
   gates: Float32Array;      // (N, L, G·H) activated gates (LSTM i,f,g,o; GRU r,z,n; RNN pre-activation)
@@ -133,6 +140,15 @@ export interface Inspection {
   gateCount: number;        // G
   hiddenSize: number;       // H
   gateNames: string[];      // ['i','f','g','o'] | ['r','z','n'] | ['a']
+}
+
+export interface AttentionInspection {
+  kind: 'attention';
+  tokens: Int32Array;       // (N), N ≤ the model's context
+  pieces: string[];         // (N) each token's text
+  attention: Float32Array;  // (L, NH, N, N): [l][h][q][k] = weight of position k in position q's mix; 0 for k > q
+  layers: number;           // L
+  heads: number;            // NH
 }
 
 export interface EngineMemory {

@@ -1,4 +1,4 @@
-// Where TinyLM.load() gets a model's bytes: a Uint8Array/ArrayBuffer (copied, so transferring it to the worker
+// Where TinyLM.load() gets a model's bytes: nothing (the shipped default model), a Uint8Array/ArrayBuffer (copied, so transferring it to the worker
 // detaches nothing of the caller's), a Blob or File, a URL (fetch; file: URLs and plain paths read from disk in
 // Node), or the name of a model saved with lm.save(name). A string with a scheme is a URL; a valid model name
 // without '/' or '.safetensors' is a stored name; anything else is a path (Node) or a URL relative to the page.
@@ -9,7 +9,12 @@ export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob;
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
-export async function readSource(source: ModelSource, store: ModelStore | undefined): Promise<Uint8Array> {
+// The default model (models/index.json's "default") ships inside the package at dist/models/. Written as
+// `new URL(literal, import.meta.url)` so bundlers (Vite, webpack, esbuild) see it and ship the file as an asset.
+export const defaultModelUrl = new URL('./models/moby-char-lstm.safetensors', import.meta.url);
+
+export async function readSource(source: ModelSource | undefined, store: ModelStore | undefined): Promise<Uint8Array> {
+  if (source === undefined) return readUrl(defaultModelUrl);
   if (source instanceof Uint8Array) return source.slice();
   if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
   if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());

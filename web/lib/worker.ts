@@ -309,6 +309,7 @@ const handlers: { [K in OperationType]: Handler<K> } = {
       relabel(error, 'INVALID_ARGUMENT');
     }
     const pieces = Array.from(inspection.tokens, (token) => ok(model.decode(Int32Array.of(token))));
+    if (inspection.kind === 'attention') return { ...inspection, pieces };
     return { ...inspection, pieces, gateNames: inspection.gateNames.split(',') };
   },
 
