@@ -71,7 +71,7 @@ test('learn-training trains a model live', { skip, timeout: 60_000 }, async () =
   assert.deepEqual(problems, []);
 });
 
-test('learn-transformer and the API page', { skip, timeout: 60_000 }, async () => {
+test('learn-transformer and the API page', { skip, timeout: 90_000 }, async () => {
   const transformer = await visit('learn-transformer');
   assert.equal(await transformer.page.locator('[data-testid=attention] tbody tr').count(), 4);
   await screenshot(transformer.page, 'learn-transformer');
@@ -84,6 +84,12 @@ test('learn-transformer and the API page', { skip, timeout: 60_000 }, async () =
   assert.ok(!output.startsWith('Error') && output.length >= 30, output);
   await page.getByRole('button', { name: 'Run: lm.inspect(text)' }).click();
   await page.getByTestId('result-5').filter({ hasText: 'H e l l o' }).waitFor();
+  await page.getByRole('button', { name: 'Run: TinyLM.load()', exact: true }).click();
+  await page.getByTestId('result-7').filter({ hasText: /^lstm char \| / }).waitFor();
+  await page.getByRole('button', { name: 'Run: TinyLM.create(config, text)' }).click();
+  await page.getByTestId('result-8').filter({ hasText: 'attention 2 layers × 2 heads over 9 characters' }).waitFor({ timeout: 45_000 });
+  const [, before, after] = /validation loss ([\d.]+) → ([\d.]+)/.exec(await page.getByTestId('result-8').innerText());
+  assert.ok(Number(after) < Number(before), `a GPT trained in the page learns: ${before} → ${after}`);
   await screenshot(page, 'api');
   assert.deepEqual(problems, []);
 });

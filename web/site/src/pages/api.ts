@@ -53,7 +53,7 @@ log(JSON.stringify(report, (key, value) => typeof value === 'number' ? +value.to
   },
   {
     title: 'lm.inspect(text)',
-    about: 'Per-token gate activations and hidden states of a recurrent model — what the learn pages draw.',
+    about: 'Per-token gate activations and hidden states of a recurrent model (kind "gates"), or every head’s attention for a GPT (kind "attention") — what the learn pages draw.',
     code: `const lm = await TinyLM.load(modelUrl);
 const inspection = await lm.inspect('Hello');
 log(inspection.pieces.join(' '), '|', inspection.gateNames.join(','), '|', inspection.layers, 'layers ×', inspection.hiddenSize, 'units');`,
@@ -68,6 +68,26 @@ const copy = await TinyLM.load('api-example');
 log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, (await lm.export()).length, 'bytes');
 await TinyLM.removeStored('api-example');`,
     expected: 'true lstm 3532… bytes',
+  },
+  {
+    title: 'TinyLM.load()',
+    about: 'With no source: the default model that ships inside the package (a character-level LSTM trained on Moby Dick), no URL or configuration needed.',
+    code: `const lm = await TinyLM.load();
+let text = '';
+for await (const piece of lm.generate('The sea ', { maxTokens: 40, seed: 3 })) text += piece;
+log(lm.info.arch, lm.info.tokenizerKind, '|', text);`,
+    expected: 'lstm char | 40 characters of sea-going prose',
+  },
+  {
+    title: 'TinyLM.create(config, text)',
+    about: 'A new model trained from scratch in the tab: recurrent (arch lstm, gru, rnn_tanh, rnn_relu; layers, hidden, embed) or GPT (layers, heads, embed, context), with a char, word or byte-level BPE tokenizer fitted on the text. For a GPT, inspect() gives every head’s attention.',
+    code: `const text = 'The whale swam on, and the ship followed the whale. '.repeat(60);
+const lm = await TinyLM.create({ arch: 'gpt', layers: 2, heads: 2, embed: 32, context: 64 }, text);
+const report = await lm.fineTune(text, { steps: 40, batchSize: 8, seqLen: 64, learningRate: 3e-3 });
+log('validation loss', report.initialValidationLoss.toFixed(2), '→', report.validationLoss.toFixed(2));
+const view = await lm.inspect('the whale');
+log(view.kind, view.layers, 'layers ×', view.heads, 'heads over', view.pieces.length, 'characters');`,
+    expected: 'validation loss 3.… → 1.… (then) attention 2 layers × 2 heads over 9 characters',
   },
 ];
 
@@ -91,13 +111,13 @@ for (const [index, snippet] of snippets.entries()) {
     };
     result.textContent = 'Running…';
     const models: tinylm.TinyLM[] = [];
-    // The snippet's own TinyLM, which remembers what it loaded so the page can dispose of it afterwards.
+    // The snippet's own TinyLM, which remembers what it loaded or created so the page can dispose of it afterwards.
     const TinyLM = new Proxy(tinylm.TinyLM, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
-        if (property !== 'load') return value;
-        return async (...args: Parameters<typeof tinylm.TinyLM.load>) => {
-          const lm = await target.load(...args);
+        if (property !== 'load' && property !== 'create') return value;
+        return async (...args: unknown[]) => {
+          const lm: tinylm.TinyLM = await (value as (...values: unknown[]) => Promise<tinylm.TinyLM>).apply(target, args);
           models.push(lm);
           return lm;
         };

@@ -63,8 +63,13 @@ function suggestSettings(): void {
 }
 
 async function readFile(file: File): Promise<void> {
+  if (!/\.(txt|text|md)$/i.test(file.name) && !file.type.startsWith('text/')) {
+    status.set(`“${file.name}” is not a plain-text file: drop or choose a .txt file.`, 'error');
+    return;
+  }
   text.control.value = await file.text();
   suggestSettings();
+  status.set(`Read “${file.name}” (${formatBytes(file.size)}).`, 'ok');
 }
 
 text.control.addEventListener('input', suggestSettings);

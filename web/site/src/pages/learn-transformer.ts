@@ -1,9 +1,13 @@
-// Learn: the Transformer — scaled dot-product attention explained on a worked example. The engine's wasm build
-// offers recurrent models only for now, so this page computes attention on four small example vectors (shown in
-// full) rather than on a model; live attention views come with the GPT model.
+// Learn: the Transformer — scaled dot-product attention worked through on four hand-made vectors, then the real
+// thing: every head's attention in the shipped character-level GPT, computed in the tab on the text the reader
+// types (TinyLM.inspect).
+import { TinyLM } from 'tinylm';
+import { lessonCorpus } from '../lessons/corpus.js';
 import { renderMath } from '../lessons/recurrent.js';
+import { drawAttention } from '../shared/attention_map.js';
 import { pageFrame } from '../shared/layout.js';
-import { element } from '../shared/ui.js';
+import { loadChoice, shippedModels } from '../shared/models.js';
+import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
 
 const main = pageFrame('The Transformer', 'A Transformer reads all positions at once. Each position asks a question (query), ' +
   'every earlier position offers a label (key) and content (value), and attention mixes the contents by how well the labels answer the question.');
@@ -44,5 +48,89 @@ main.append(element('div', { class: 'lesson' },
     element('h2', { text: 'A worked example' }),
     element('p', { class: 'note', text: `Four tokens with two-dimensional vectors chosen by hand — queries ${vectors(queries)}; keys ${vectors(keys)}; values ${vectors(values)}. The table is computed from them in this page with the formula on the left.` }),
     element('div', { class: 'alternatives' }, grid),
-    element('p', { class: 'note', text: `Outputs (weighted sums of values): ${vectors(outputs)}. “it” attends most to “whale”: its query points the way the whale's key does.` }),
-    element('p', { class: 'note', text: 'The engine’s browser build runs recurrent models today; live attention maps from a real model on your text come with the GPT model.' }))));
+    element('p', { class: 'note', text: `Outputs (weighted sums of values): ${vectors(outputs)}. “it” attends most to “whale”: its query points the way the whale's key does.` }))));
+
+// ---- the live view: the real model's attention on the reader's text ------------------------------------------
+
+const input = labelled('Text to run through the model (up to 48 characters)', element('input', { type: 'text', maxlength: '48', value: 'Call me Ishmael. The whale, the whale!' }));
+const layer = labelled('Layer', element('select', {}));
+const head = labelled('Head', element('select', {}));
+const badge = element('span', { class: 'badge', 'data-live': 'false', 'data-testid': 'attention-source' });
+const status = statusLine('Loading the model…');
+const canvas = element('canvas', { 'data-testid': 'attention-map' });
+const hover = element('p', { class: 'note', 'aria-live': 'polite', text: 'Point at a cell to read its weight.' });
+main.append(element('section', { 'aria-label': 'Live attention' },
+  element('h2', { text: 'Inside a real model' }),
+  element('p', { class: 'note', text: 'The same computation in a trained character-level GPT: each row is a character of your text, ' +
+    'each blue cell how much that character’s query matched an earlier character’s key in one head. Heads of trained ' +
+    'models tend to specialise (the previous character, the start of the word, a space): pick one to see what it does here.' }),
+  input.element, element('div', { class: 'buttons' }, layer.element, head.element), badge, status.element,
+  element('div', { class: 'heatmap' }, canvas), hover));
+
+// The shipped character-level GPT, or (without one) a small GPT trained here on a paragraph.
+async function attentionModel(): Promise<{ lm: TinyLM; source: string }> {
+  const shipped = await shippedModels().catch(() => []);
+  const match = shipped.find((model) => model.arch === 'gpt' && model.tokenizer === 'char') ?? shipped.find((model) => model.arch === 'gpt');
+  if (match) return { lm: await loadChoice(`shipped:${match.file}`), source: `the shipped model “${match.title}”` };
+  status.set('No shipped GPT: training a small one in this tab (a few seconds)…');
+  const lm = await TinyLM.create({ arch: 'gpt', layers: 2, heads: 4, embed: 32, context: 64 }, lessonCorpus);
+  await lm.fineTune(lessonCorpus, { steps: 150, batchSize: 8, seqLen: 64, learningRate: 3e-3, validationSplit: 0,
+    onProgress: (p) => p.step % 10 === 0 && status.set(`Training a small GPT in this tab: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(2)}`) });
+  return { lm, source: 'a 2-layer GPT trained in this tab for 150 steps on a paragraph of Moby Dick' };
+}
+
+let inspection: Extract<Awaited<ReturnType<TinyLM['inspect']>>, { kind: 'attention' }> | undefined;
+
+function draw(): void {
+  if (!inspection) return;
+  const { layers, heads, pieces, attention } = inspection;
+  if (layer.control.options.length !== layers) {
+    layer.control.replaceChildren(...Array.from({ length: layers }, (_, l) => element('option', { value: String(l), text: `layer ${l + 1}` })));
+  }
+  if (head.control.options.length !== heads + 1) {
+    head.control.replaceChildren(element('option', { value: 'mean', text: 'mean of all heads' }),
+      ...Array.from({ length: heads }, (_, h) => element('option', { value: String(h), text: `head ${h + 1}` })));
+    head.control.value = '0';
+  }
+  const N = pieces.length;
+  const l = Number(layer.control.value) || 0;
+  const chosen = head.control.value;
+  const matrix = (h: number) => attention.subarray(((l * heads + h) * N) * N, ((l * heads + h + 1) * N) * N);
+  let weights: Float32Array;
+  if (chosen === 'mean') {
+    weights = new Float32Array(N * N);
+    for (let h = 0; h < heads; h++) matrix(h).forEach((weight, i) => (weights[i] += weight / heads));
+  } else {
+    weights = matrix(Number(chosen));
+  }
+  const which = chosen === 'mean' ? `the mean of ${heads} heads` : `head ${Number(chosen) + 1}`;
+  drawAttention(canvas, { pieces, weights }, `Attention in layer ${l + 1}, ${which}, over “${pieces.map(visiblePiece).join('')}”`,
+    (q, k, weight) => (hover.textContent = `“${visiblePiece(pieces[q])}” (position ${q + 1}) gives ${(weight * 100).toFixed(1)}% of its attention to “${visiblePiece(pieces[k])}” (position ${k + 1}).`));
+}
+layer.control.addEventListener('change', draw);
+head.control.addEventListener('change', draw);
+
+try {
+  const { lm, source } = await attentionModel();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let request = 0;
+  const refresh = async () => {
+    const text = input.control.value;
+    if (!text) return;
+    const mine = ++request;
+    const result = await lm.inspect(text);
+    if (mine !== request || result.kind !== 'attention') return;  // the reader typed on; a newer one is coming
+    inspection = result;
+    badge.textContent = `Live: ${source}`;
+    badge.dataset.live = 'true';
+    draw();
+  };
+  input.control.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void refresh().catch((error) => status.set(errorText(error), 'error')), 200);
+  });
+  await refresh();
+  status.set('Live: type to see where each character looks.', 'ok');
+} catch (error) {
+  status.set(`The live model could not start: ${errorText(error)}`, 'error');
+}

@@ -8,6 +8,7 @@ export interface ShippedModel {
   file: string;          // relative to models/
   title: string;
   arch: string | undefined;
+  tokenizer: string | undefined;  // 'char' | 'word' | 'bpe'
   description: string | undefined;
   isDefault: boolean;
 }
@@ -33,6 +34,7 @@ export function shippedModels(): Promise<ShippedModel[]> {
           file,
           title: String(entry.title ?? entry.name ?? file.replace(/\.safetensors$/, '')),
           arch: (entry.arch ?? config.arch) as string | undefined,
+          tokenizer: entry.tokenizer as string | undefined,
           description: (entry.description ?? entry.summary) as string | undefined,
           isDefault: entry.default === true,
         };

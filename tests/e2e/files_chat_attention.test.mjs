@@ -1,0 +1,119 @@
+// The rest of the site's promises, in Chromium: a dropped .txt file becomes the training text (and a dropped
+// non-text file is refused); the model downloads as a .safetensors file that loads back through the file picker;
+// the chat dims turns that no longer fit its context budget and learns from the user's turns; the Transformer page
+// draws the real GPT's attention on the reader's text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { haveSite, launchBrowser, openPage, screenshot, serveSite } from './helpers.mjs';
+
+const skip = !haveSite && 'build the site first (npm run build:site)';
+let server;
+let browser;
+
+test.before(async () => {
+  if (skip) return;
+  server = await serveSite();
+  browser = await launchBrowser();
+});
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function visit(name) {
+  return openPage(await browser.newContext({ acceptDownloads: true }), `${server.url}${name}.html`);
+}
+
+// Drops a file built in the page onto the element matching `selector`, as a user dragging it from the desktop.
+function dropFile(page, selector, name, type, content) {
+  return page.evaluate(({ selector, name, type, content }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([content], name, { type }));
+    document.querySelector(selector).dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, { selector, name, type, content });
+}
+
+test('fine-tune page: drop a .txt, download .safetensors, load it back', { skip, timeout: 90_000 }, async () => {
+  const { page, problems } = await visit('finetune');
+  const status = page.getByRole('status').first();
+  await status.filter({ hasText: 'Ready.' }).waitFor();
+
+  const text = 'The sea was calm and the ship sailed on towards the whales. '.repeat(40);
+  await dropFile(page, 'textarea', 'voyage.txt', 'text/plain', text);
+  await status.filter({ hasText: 'Read “voyage.txt”' }).waitFor();
+  assert.equal(await page.locator('textarea').inputValue(), text);
+  assert.match(await page.locator('.note').filter({ hasText: 'suggested' }).innerText(), /2,400 characters → suggested \d+ steps/);
+  await dropFile(page, 'textarea', 'photo.png', 'image/png', '\x89PNG');
+  await status.filter({ hasText: '“photo.png” is not a plain-text file' }).waitFor();
+  assert.equal(await page.locator('textarea').inputValue(), text, 'a refused file leaves the text alone');
+
+  await page.getByLabel('Save as').fill('voyage-model');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .safetensors' }).click()]);
+  assert.equal(download.suggestedFilename(), 'voyage-model.safetensors');
+  const file = await download.path();
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+  assert.ok(header.__metadata__?.config, 'the download is a safetensors file with the model config');
+  const parameters = await page.locator('.controls .note').first().innerText();
+
+  await page.getByLabel('Load a .safetensors file').setInputFiles(file);
+  await status.filter({ hasText: 'Ready.' }).waitFor();
+  assert.equal(await page.locator('.controls .note').first().innerText(), parameters, 'the loaded file is the same model');
+  await page.getByLabel('Load a .safetensors file').setInputFiles({ name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, 100) });
+  await status.filter({ hasText: 'not a usable tinylm model file' }).waitFor();
+  assert.deepEqual(problems, []);
+});
+
+test('chat: old turns are dimmed once they leave the context; learning from the conversation fine-tunes', { skip, timeout: 90_000 }, async () => {
+  const { page, problems } = await visit('chat');
+  await page.getByRole('status').filter({ hasText: 'Ready:' }).waitFor();
+  await page.getByLabel('Context budget (characters)').fill('200');
+  const idle = () => page.waitForFunction(() => !document.querySelector('form button').disabled);
+  for (const message of ['I sailed on a whaler once, long ago.', 'The harpooner was a quiet man.', 'We saw the white whale at dawn.']) {
+    await page.getByLabel('Message').fill(message);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await idle();
+  }
+  assert.equal(await page.locator('.turn.user').count(), 3);
+  const context = await page.locator('details pre').textContent();
+  assert.ok(context.length <= 200, `the context holds ${context.length} characters, over the 200 budget`);
+  const dimmed = await page.locator('.turn.trimmed').count();
+  assert.ok(dimmed >= 1, 'some turns left the context');
+  assert.match(await page.getByText(/older turns? no longer fit/).innerText(), new RegExp(`^${dimmed} older turn`));
+  assert.ok(!context.includes('I sailed on a whaler once'), 'the oldest turn is no longer in the context');
+  assert.ok(context.endsWith('TinyLM:'));
+  await screenshot(page, 'chat-trimmed');
+
+  await page.getByRole('button', { name: 'Learn from this conversation' }).click();
+  await page.getByRole('status').filter({ hasText: 'Learned from your turns: 40 steps' }).waitFor({ timeout: 60_000 });
+  await page.getByLabel('Message').fill('Tell me more.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await idle();
+  assert.equal(await page.locator('.turn.model').count(), 4, 'the fine-tuned model still answers');
+  assert.deepEqual(problems, []);
+});
+
+test('learn-transformer draws the real GPT attention on the reader text', { skip, timeout: 60_000 }, async () => {
+  const { page, problems } = await visit('learn-transformer');
+  assert.equal(await page.locator('[data-testid=attention] tbody tr').count(), 4, 'the worked example');
+  await page.locator('[data-testid=attention-source][data-live=true]').waitFor({ timeout: 45_000 });
+  assert.match(await page.getByTestId('attention-source').innerText(), /Live: the shipped model/);
+  assert.equal(await page.getByLabel('Layer', { exact: true }).locator('option').count(), 4);
+  assert.equal(await page.getByLabel('Head', { exact: true }).locator('option').count(), 5, 'four heads and their mean');
+  await page.getByLabel('Text to run through the model').fill('the whale');
+  const label = () => page.getByTestId('attention-map').getAttribute('aria-label');
+  await page.waitForFunction(() => document.querySelector('[data-testid=attention-map]').getAttribute('aria-label').includes('“the␣whale”'));
+  // Nine characters: nine strongest links, the first character can only look at itself.
+  const links = (await label()).split('Strongest link per position: ')[1].split('; ');
+  assert.equal(links.length, 9);
+  assert.match(links[0], /^“t” → “t” 1\.00$/);
+  const width = await page.getByTestId('attention-map').evaluate((canvas) => canvas.width);
+  assert.ok(width > 0);
+  await page.getByLabel('Head', { exact: true }).selectOption('mean');
+  await page.getByLabel('Layer', { exact: true }).selectOption('3');
+  assert.match(await label(), /layer 4, the mean of 4 heads/);
+  await screenshot(page, 'learn-transformer-live');
+  assert.deepEqual(problems, []);
+});
