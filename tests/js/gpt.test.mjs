@@ -28,12 +28,18 @@ test('gpt: create → fineTune lowers the validation loss; the same seed repeats
   assert.equal(first, again);
 });
 
-test('gpt: a sequence longer than the context is refused for training, slides for generation', async (t) => {
+test('gpt: longer than the context — training windows and prompts are refused by name; generation slides', async (t) => {
   const lm = await TinyLM.create(shape, corpus);
   t.after(() => lm.dispose());
-  await assert.rejects(lm.fineTune(corpus, { steps: 1, seqLen: 49 }), tinylmError('INVALID_ARGUMENT'));
+  await assert.rejects(lm.fineTune(corpus, { steps: 1, seqLen: 49 }), tinylmError('INVALID_ARGUMENT', 'seqLen 49 is longer than the model\'s context of 48'));
   const long = await collect(lm.generate('Ishmael', { maxTokens: 120, seed: 1 }));  // 2.5 windows
   assert.equal([...long].length, 120);
+
+  const prompt = 'x'.repeat(49);
+  await assert.rejects(collect(lm.generate(prompt, { maxTokens: 5 })), tinylmError('PROMPT_TOO_LONG', 'the prompt is 49 tokens but this model reads at most 48'));
+  assert.equal([...(await collect(lm.generate(prompt.slice(1), { maxTokens: 5, seed: 1 })))].length, 5, 'a prompt that fills the context is fine');
+  const slid = await collect(lm.generate(prompt, { maxTokens: 5, seed: 1, truncatePrompt: true }));
+  assert.equal([...slid].length, 5);
 });
 
 test('gpt: inspect gives causal attention rows that sum to one, the same after export → load', async (t) => {

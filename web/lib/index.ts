@@ -71,6 +71,8 @@ export interface GenerateOptions {
   stop?: string | string[];    // generation ends before the first occurrence
   stopAtEos?: boolean;         // end at the tokenizer's <eos> (default false)
   alternatives?: number;       // generateSteps(): top alternatives per token (default 5)
+  truncatePrompt?: boolean;    // a prompt longer than a GPT's context: false (default) fails with PROMPT_TOO_LONG,
+                               // true lets the window slide so the model sees only the prompt's end
   signal?: AbortSignal;
 }
 
@@ -317,6 +319,7 @@ export class TinyLM {
       stop,
       stopAtEos: options.stopAtEos ?? false,
       alternatives,
+      truncatePrompt: options.truncatePrompt ?? false,
     };
     // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
     const controller = new AbortController();

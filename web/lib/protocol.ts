@@ -61,6 +61,7 @@ export interface WireGenerateOptions {
   stop: string[];
   stopAtEos: boolean;
   alternatives: number;       // how many top alternatives each token event carries (0 = none)
+  truncatePrompt: boolean;    // a prompt longer than the context: slide past its beginning instead of failing
 }
 
 export interface Alternative {
@@ -208,6 +209,7 @@ export type ErrorCode =
   | 'OUT_OF_MEMORY'        // an operation needed more memory than the cap allows
   | 'EMPTY_TEXT'           // a text argument was empty
   | 'TEXT_TOO_SHORT'       // the training text does not fill one training window
+  | 'PROMPT_TOO_LONG'      // the prompt has more tokens than the model's context (GPT)
   | 'DISPOSED'             // the model was disposed
   | 'INVALID_ARGUMENT'     // an option or argument is out of range
   | 'NOT_FOUND'            // no stored model by that name, or the URL/file does not exist

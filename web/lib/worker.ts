@@ -162,7 +162,17 @@ const handlers: { [K in OperationType]: Handler<K> } = {
   async generate({ modelId, prompt, options }, context) {
     const wasm = await engine();
     const model = modelOf(modelId);
-    const { stop, alternatives, ...generatorOptions } = options;
+    const { stop, alternatives, truncatePrompt, ...generatorOptions } = options;
+    // A GPT reads at most contextSize tokens. A longer prompt would silently lose its beginning as the window
+    // slides, so that only happens when the caller asks for it.
+    const { contextSize } = ok(model.info());
+    if (contextSize > 0 && !truncatePrompt) {
+      const length = ok(model.encode(prompt)).length;
+      if (length > contextSize) {
+        throw new TinyLMError('PROMPT_TOO_LONG', `the prompt is ${length} tokens but this model reads at most ${contextSize}: ` +
+          'shorten it, or pass truncatePrompt: true to let the window slide past its beginning');
+      }
+    }
     let generator;
     try {
       generator = ok(wasm.Generator.create(model, generatorOptions, stop));

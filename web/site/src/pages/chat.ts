@@ -78,7 +78,8 @@ async function send(): Promise<void> {
   const context = buildContext();
   const reply = addTurn('model', '');
   try {
-    for await (const piece of lm.generate(context, { maxTokens: 160, temperature: temperature.value(), stop: ['\n'], repetitionPenalty: 1.1 })) {
+    // truncatePrompt: a GPT's window is shorter than the budget may be; it then reads the newest part.
+    for await (const piece of lm.generate(context, { maxTokens: 160, temperature: temperature.value(), stop: ['\n'], repetitionPenalty: 1.1, truncatePrompt: true })) {
       reply.text += piece;
       reply.node.lastChild!.textContent = reply.text;
     }
@@ -115,6 +116,18 @@ async function learn(): Promise<void> {
   }
 }
 
+// A character-level GPT reads at most contextSize characters: the budget cannot usefully exceed that, and the
+// dimming must show what the model really sees. (Recurrent models have no such limit; a BPE GPT's window is
+// counted in tokens, so its prompt slides instead — truncatePrompt above.)
+function fitBudgetToModel(model: TinyLM): void {
+  const { contextSize, tokenizerKind } = model.info;
+  const limit = contextSize > 0 && tokenizerKind === 'char' ? contextSize : 3000;
+  budget.input.min = String(Math.min(200, limit));
+  budget.input.max = String(limit);
+  if (budget.value() > limit) budget.set(limit);
+  buildContext();
+}
+
 async function selectModel(): Promise<void> {
   sendButton.disabled = true;
   const previous = lm;
@@ -122,6 +135,7 @@ async function selectModel(): Promise<void> {
   await previous?.dispose();
   try {
     lm = await loadChoice(picker.select.value);
+    fitBudgetToModel(lm);
     status.set(`Ready: ${describe(lm)}.`, 'ok');
     sendButton.disabled = false;
   } catch (error) {
