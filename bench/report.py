@@ -70,8 +70,8 @@ def throughput(rows, bars):
     for bar in bars:
         suffix, peer, target = bar.rsplit(":", 2)
         for name in table:
-            if name.endswith(suffix) and peer in ratios[name]:
-                ratio = ratios[name][peer]
+            ratio = ratios[name].get(peer, float("nan"))
+            if name.endswith(suffix) and ratio == ratio:  # NaN: that peer has no such row
                 verdict = "meets" if ratio >= float(target) else "MISSES"
                 print(f"bar {name} ≥ {target}× {peer}: {ratio:.2f}× {verdict}")
     if bars:

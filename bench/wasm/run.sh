@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench:wasm — the tinylm wasm engine (dist/) in Node and in headless Chromium next to TensorFlow.js
-# (wasm backend with SIMD, one thread; and its cpu backend) on configurations C1/C2 of DESIGN.md, in the same run,
+# (wasm backend with SIMD, one thread; and its cpu backend) on configurations C1/C2/C3 of DESIGN.md, and C3
+# generation next to onnxruntime-web (wasm, one thread) on the shipped char-GPT's weights, in the same run,
 # reported as ratios; plus the WASM SIMD peak and SGEMM GFLOP/s (bench_kernels_wasm), and the bytes the package
 # ships (gzip -9). Benchmarks, not tests: nothing here passes or fails on a timing.
 #   bash bench/wasm/run.sh           everything (~25 minutes on 2 shared cores; TF.js cpu, minutes a step, is half)
@@ -36,12 +37,16 @@ node_side() {  # TF.js warns about its orthogonal initializer's speed on every L
   echo "== models: $1 in Node ==" >&2
   node bench/wasm/node.mjs "$1" "${quick[@]}" >> "$out" 2> >(grep -v "Orthogonal initializer" >&2)
 }
+echo "== C3 weights → ONNX ==" >&2
+/usr/bin/python3 bench/wasm/export_gpt_onnx.py models/moby-char-gpt.safetensors build-wasm/bench/c3.onnx >&2
 node_side tinylm
 node_side tfjs-wasm
-echo "== models: tinylm and tfjs-wasm in Chromium ==" >&2
-node bench/wasm/browser.mjs tinylm tfjs-wasm "${quick[@]}" >> "$out"
+node_side ort-wasm
+echo "== models: tinylm, tfjs-wasm and ort-wasm in Chromium ==" >&2
+node bench/wasm/browser.mjs tinylm tfjs-wasm ort-wasm "${quick[@]}" >> "$out"
 node_side tfjs-cpu  # last: minutes per training step
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 python3 bench/report.py "$out" --bar _train:tfjs-wasm@node:8 --bar _generate:tfjs-wasm@node:5 \
-  --bar _train:tfjs-wasm@chromium:8 --bar _generate:tfjs-wasm@chromium:5
+  --bar _train:tfjs-wasm@chromium:8 --bar _generate:tfjs-wasm@chromium:5 \
+  --bar C3_generate:ort-wasm@node:10 --bar C3_generate:ort-wasm@chromium:10

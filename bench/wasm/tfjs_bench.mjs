@@ -1,5 +1,6 @@
 // The TensorFlow.js peer of `npm run bench:wasm`: configurations C1/C2 of DESIGN.md as tf.layers models on the
-// backend given (`wasm` with SIMD, or `cpu`), measured the way tinylm_bench.mjs measures tinylm.
+// backend given (`wasm` with SIMD, or `cpu`), measured the way tinylm_bench.mjs measures tinylm; C3 (GPT) is
+// trained only (tfjs_gpt.mjs): its generation peer is onnxruntime-web (ort_bench.mjs).
 //
 //   benchTFJS(tf, text, { configs, trainSteps, generateTokens, repeats, warmUp }) → rows like tinylm_bench.mjs's
 //
@@ -11,9 +12,12 @@
 // warmUp (default true) runs one untimed step first; the cpu backend skips it: its steps take minutes, compile
 // nothing, and one of them is the whole measurement.
 
+import { gptTrainer } from './tfjs_gpt.mjs';
+
 export const configs = {
   C1: { cell: 'lstm' },
   C2: { cell: 'gru' },
+  C3: { gpt: true },
 };
 
 const now = () => performance.now() / 1000;
@@ -40,16 +44,34 @@ export async function benchTFJS(tf, text, { configs: names = ['C1', 'C2'], train
   const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 
   const rows = [];
+  const windows = (B, T) => {
+    const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
+    for (let b = 0; b < B; ++b) {
+      const start = Math.floor(random() * (ids.length - T - 1));
+      inputs.set(ids.subarray(start, start + T), b * T);
+      targets.set(ids.subarray(start + 1, start + T + 1), b * T);
+    }
+    return { inputs, targets };
+  };
   for (const name of names) {
+    if (configs[name].gpt) {
+      const trainer = gptTrainer(tf, vocab);
+      const step = () => { const { inputs, targets } = windows(trainer.batch, trainer.seq); return trainer.step(inputs, targets); };
+      if (warmUp) await step();
+      let best = 0;
+      for (let r = 0; r < repeats; ++r) {
+        const start = now();
+        for (let i = 0; i < trainSteps; ++i) await step();
+        best = Math.max(best, (trainSteps * trainer.batch * trainer.seq) / (now() - start));
+      }
+      rows.push({ name: `${name}_train`, tokens_per_second: +best.toFixed(1), steps: trainSteps, vocab });
+      trainer.dispose();
+      continue;
+    }
     const model = buildModel(tf, configs[name].cell, vocab, { inputShape: [T, vocab] }, false);
     const optimizer = tf.train.adam(2e-3);
     const step = async () => {
-      const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
-      for (let b = 0; b < B; ++b) {
-        const start = Math.floor(random() * (ids.length - T - 1));
-        inputs.set(ids.subarray(start, start + T), b * T);
-        targets.set(ids.subarray(start + 1, start + T + 1), b * T);
-      }
+      const { inputs, targets } = windows(B, T);
       const loss = tf.tidy(() => {
         const x = tf.oneHot(tf.tensor2d(inputs, [B, T], 'int32'), vocab);
         const y = tf.oneHot(tf.tensor2d(targets, [B, T], 'int32'), vocab);
