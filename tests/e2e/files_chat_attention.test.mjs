@@ -5,25 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { haveSite, launchBrowser, openPage, screenshot, serveSite } from './helpers.mjs';
+import { screenshot, siteSession } from './helpers.mjs';
 
-const skip = !haveSite && 'build the site first (npm run build:site)';
-let server;
-let browser;
-
-test.before(async () => {
-  if (skip) return;
-  server = await serveSite();
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function visit(name) {
-  return openPage(await browser.newContext({ acceptDownloads: true }), `${server.url}${name}.html`);
-}
+const { skip, visit } = siteSession();
 
 // Drops a file built in the page onto the element matching `selector`, as a user dragging it from the desktop.
 function dropFile(page, selector, name, type, content) {

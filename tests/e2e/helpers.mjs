@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +63,25 @@ export async function openPage(context, url) {
   page.on('requestfailed', (request) => problems.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`));
   await page.goto(url);
   return { page, problems };
+}
+
+// One server and one browser for a test file (started before its tests, stopped after them); visit(name) opens
+// name.html in a fresh context. `skip` is the reason to skip when the site is not built.
+export function siteSession() {
+  const skip = !haveSite && 'build the site first (npm run build:site)';
+  let server;
+  let browser;
+  test.before(async () => {
+    if (skip) return;
+    server = await serveSite();
+    browser = await launchBrowser();
+  });
+  test.after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const visit = async (name) => openPage(await browser.newContext(), `${server.url}${name}.html`);
+  return { skip, visit };
 }
 
 export const screenshot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

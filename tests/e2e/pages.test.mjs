@@ -3,25 +3,9 @@
 // distribution, the training page trains, an API snippet runs. No page logs an error; each is screenshotted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haveSite, launchBrowser, openPage, screenshot, serveSite } from './helpers.mjs';
+import { screenshot, siteSession } from './helpers.mjs';
 
-const skip = !haveSite && 'build the site first (npm run build:site)';
-let server;
-let browser;
-
-test.before(async () => {
-  if (skip) return;
-  server = await serveSite();
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function visit(name) {
-  return openPage(await browser.newContext(), `${server.url}${name}.html`);
-}
+const { skip, visit } = siteSession();
 
 test('a chat turn answers', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await visit('chat');

@@ -5,6 +5,7 @@ import katex from 'katex';
 import 'katex/dist/katex.min.css';
 import { TinyLM } from 'tinylm';
 import { drawHeatmap } from '../shared/heatmap.js';
+import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadChoice, shippedModels } from '../shared/models.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
@@ -95,24 +96,13 @@ export async function renderRecurrentLesson(lesson: RecurrentLesson): Promise<vo
 
   try {
     const { lm, source } = await lessonModel(lesson, (text) => status.set(text));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let request = 0;
-    const refresh = async () => {
-      const text = input.control.value;
-      if (!text) return;
-      const mine = ++request;
-      const inspection = await lm.inspect(text);
-      if (mine !== request) return;  // the reader typed on; a newer inspection is coming
+    await inspectAsTyped(lm, input.control, (inspection) => {
+      if (inspection.kind !== 'gates') return;
       shown = summarise(inspection);
       badge.textContent = `Live: ${source}`;
       badge.dataset.live = 'true';
       draw();
-    };
-    input.control.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void refresh().catch((error) => status.set(errorText(error), 'error')), 200);
-    });
-    await refresh();
+    }, (message) => status.set(message, 'error'));
     status.set('Live: type to see the model read your text.', 'ok');
   } catch (error) {
     status.set(`The live model could not start (${errorText(error)}); the precomputed example stays.`, 'error');

@@ -1,4 +1,4 @@
-import type { Inspection } from 'tinylm';
+import type { GateInspection } from 'tinylm';
 
 export interface LessonInspection {
   pieces: string[];
@@ -10,4 +10,4 @@ export interface LessonInspection {
   gates: number[][][][];    // [l][g][n][k]
 }
 
-export function summarise(inspection: Inspection, unitsPerLayer?: number): LessonInspection;
+export function summarise(inspection: GateInspection, unitsPerLayer?: number): LessonInspection;

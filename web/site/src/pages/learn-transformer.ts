@@ -5,6 +5,7 @@ import { TinyLM } from 'tinylm';
 import { lessonCorpus } from '../lessons/corpus.js';
 import { renderMath } from '../lessons/recurrent.js';
 import { drawAttention } from '../shared/attention_map.js';
+import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadChoice, shippedModels } from '../shared/models.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
@@ -112,24 +113,13 @@ head.control.addEventListener('change', draw);
 
 try {
   const { lm, source } = await attentionModel();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let request = 0;
-  const refresh = async () => {
-    const text = input.control.value;
-    if (!text) return;
-    const mine = ++request;
-    const result = await lm.inspect(text);
-    if (mine !== request || result.kind !== 'attention') return;  // the reader typed on; a newer one is coming
+  await inspectAsTyped(lm, input.control, (result) => {
+    if (result.kind !== 'attention') return;
     inspection = result;
     badge.textContent = `Live: ${source}`;
     badge.dataset.live = 'true';
     draw();
-  };
-  input.control.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void refresh().catch((error) => status.set(errorText(error), 'error')), 200);
-  });
-  await refresh();
+  }, (message) => status.set(message, 'error'));
   status.set('Live: type to see where each character looks.', 'ok');
 } catch (error) {
   status.set(`The live model could not start: ${errorText(error)}`, 'error');

@@ -2,6 +2,7 @@
 // cell's blue the weight (0 white → 1 dark blue). Above the diagonal is the future, which a causal model never
 // sees: drawn grey. The canvas carries a text summary (each position's strongest link) for screen readers, and
 // reports the cell under the pointer through onHover.
+import { sharpCanvas } from './canvas.js';
 import { visiblePiece } from './ui.js';
 
 export interface AttentionMap {
@@ -31,16 +32,8 @@ export function drawAttention(canvas: HTMLCanvasElement, map: AttentionMap, capt
   onHover?: (q: number, k: number, weight: number) => void): void {
   const { pieces, weights } = map;
   const N = pieces.length;
-  const ratio = window.devicePixelRatio || 1;
   const size = margin + N * cell;
-  canvas.width = size * ratio;
-  canvas.height = size * ratio;
-  canvas.style.width = `${size}px`;
-  canvas.style.height = `${size}px`;
-  const context = canvas.getContext('2d')!;
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, size, size);
+  const context = sharpCanvas(canvas, size, size);
   context.font = '12px ui-monospace, Menlo, monospace';
   context.textAlign = 'center';
   context.fillStyle = '#1b1f24';

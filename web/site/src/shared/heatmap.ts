@@ -1,6 +1,7 @@
 // A heatmap of one quantity per (unit, character): columns are the characters of the text, rows are units of the
 // hidden state or of one gate. Sigmoid gates are drawn 0 → 1 on a white-to-blue scale, tanh values −1 → 1 on a
 // red-white-blue scale. The canvas carries a text summary for screen readers.
+import { sharpCanvas } from './canvas.js';
 
 export interface HeatmapData {
   pieces: string[];     // (N) the characters
@@ -27,17 +28,7 @@ function colour(value: number, range: HeatmapData['range']): string {
 
 export function drawHeatmap(canvas: HTMLCanvasElement, data: HeatmapData, caption: string): void {
   const { pieces, values, units } = data;
-  const ratio = window.devicePixelRatio || 1;
-  const width = gutter + pieces.length * cell;
-  const height = labelHeight + units * cell;
-  canvas.width = width * ratio;
-  canvas.height = height * ratio;
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const context = canvas.getContext('2d')!;
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, width, height);
+  const context = sharpCanvas(canvas, gutter + pieces.length * cell, labelHeight + units * cell);
   context.font = '12px ui-monospace, Menlo, monospace';
   context.textAlign = 'center';
   context.fillStyle = '#1b1f24';
