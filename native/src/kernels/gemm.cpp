@@ -134,7 +134,7 @@ void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, i
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
   for (int k = 0; k < kc; ++k) {
     fbatch b[T::NV];
-    unroll<T::NV>([&](auto v) { b[v] = fbatch::load_aligned(bp + v * fwidth); });
+    unroll<T::NV>([&](auto v) { b[v] = simd::load_to_register(bp + v * fwidth); });
     unroll<T::NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * T::NR + v * fwidth); });
     unroll<T::MR>([&](auto i) {
       const fbatch a(ap[i]);

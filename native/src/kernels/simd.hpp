@@ -37,6 +37,17 @@ inline float reduce_max(const fbatch& v) {  // xsimd 8.1 has no horizontal max
   return max;
 }
 
+// load_to_register(p): an aligned load whose result must sit in a register. GCC otherwise re-reads a loaded vector
+// as a memory operand of each FMA when a register tile fills all 16 registers of AVX2, and those extra loads, not
+// the FMAs, then bound the loop. An empty asm that claims to modify the value pins it; other targets need no hint.
+inline fbatch load_to_register(const float* p) {
+  auto v = fbatch::load_aligned(p).data;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(v));
+#endif
+  return fbatch(v);
+}
+
 // load_as<T>/store for T = fbatch or float, so one formula written against T serves the vector body and the
 // scalar tail alike (see for_each_lane).
 template <typename T>
