@@ -1,10 +1,10 @@
 // SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemv (contract in kernels.hpp).
 //
 // Generic in the register width of this build (fbatch::size = 16 AVX-512, 8 AVX, 4 SSE/wasm):
-//  * sgemm (Goto/BLIS): A and B are copied block by block into panels laid out in the order the micro-kernel
-//    reads them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and
-//    B-vector pair. The packed A micro-panel (KC×MR) stays in L1, the packed B block (KC×NC) in L2. The three
-//    layouts differ only in how their panels are packed.
+//  * sgemm (Goto/BLIS): B is copied block by block into panels laid out in the order the micro-kernel reads
+//    them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and B-vector
+//    pair. A stored (M,K) is read in place, MR rows at a time, and a transposed A is packed: either way the MR rows
+//    stay in L1, the packed B block (KC×NC) in L2. The three layouts differ only in how B is packed and A is read.
 //  * sgemv: rows of A against x, one vector accumulator per row, reduced once at the end (memory-bound, so no
 //    packing).
 // Pack buffers are thread_local and only grow, so steady-state calls never allocate.
@@ -41,7 +41,7 @@ struct Tile {
   static constexpr int MR = RowsPerTile;
   static constexpr int NV = RegistersPerRow;
   static constexpr int NR = RegistersPerRow * fwidth;
-  static constexpr int MC = RowsPerTile * 20;  // rows of A packed per block
+  static constexpr int MC = RowsPerTile * 20;  // rows of a transposed A packed per block
 };
 using WideTile = Tile<fwidth >= 16 ? 14 : 6, 2>;
 using TallTile = Tile<fwidth >= 16 ? 8 : 4, 3>;
@@ -127,9 +127,20 @@ void pack_b(float* bp, const Operand& B, int j0, int nc, int k0, int kc) {
 }
 
 // ---- micro-kernel ----------------------------------------------------------------------------------------
-// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + Ap (kc, T::MR) · Bp (kc, T::NR). beta 0 never reads C.
-template <class T>
-void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, int rows, int cols, float beta) {
+// Where the micro-kernel reads A's tile element (row i, depth k): a[i·row_step + k·depth_step]. A packed panel
+// (kc, T::MR) has both steps fixed at compile time; Rows reads a whole tile of A stored (M,K) in place
+// (row_step = lda), with no copy. Packing A costs as much as the product when N is small (a K = 128 layer with 128
+// outputs), and the MR rows of one tile stay in L1 while the tile sweeps the B block either way.
+enum class ALayout { Packed, Rows };
+
+// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · Bp (kc, T::NR). beta 0 never reads C.
+template <class T, ALayout L>
+void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* bp, int kc, int rows, int cols,
+                  float beta) {
+  const index_t row_step = L == ALayout::Rows ? lda : 1;
+  const index_t depth_step = L == ALayout::Packed ? T::MR : 1;
+  constexpr int upper_half = T::MR / 2;
+  const float* a_upper = a + upper_half * row_step;
   fbatch acc[T::MR][T::NV];
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
   for (int k = 0; k < kc; ++k) {
@@ -137,10 +148,12 @@ void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, i
     unroll<T::NV>([&](auto v) { b[v] = simd::load_to_register(bp + v * fwidth); });
     unroll<T::NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * T::NR + v * fwidth); });
     unroll<T::MR>([&](auto i) {
-      const fbatch a(ap[i]);
-      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a, b[v], acc[i][v]); });
+      // Rows from two base pointers: half as many row offsets to keep in registers (14 rows on AVX-512).
+      const fbatch a_i(i < upper_half ? a[i * row_step] : a_upper[(i - upper_half) * row_step]);
+      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a_i, b[v], acc[i][v]); });
     });
-    ap += T::MR;
+    a += depth_step;
+    a_upper += depth_step;
     bp += T::NR;
   }
 
@@ -175,7 +188,7 @@ template <class T>
 index_t padded_columns(int nc) { return index_t(nc + T::NR - 1) / T::NR * T::NR; }
 
 // C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B, unless `prepacked`
-// holds it already) → M blocks (pack A) → T::MR panels → T::NR panels, so one A micro-panel stays in L1 while the B
+// holds it already) → M blocks → T::MR tiles of rows → T::NR panels, so one tile of A rows stays in L1 while the B
 // block streams from L2.
 template <class T>
 void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const float* prepacked, int M, int N, int K,
@@ -205,11 +218,29 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       }
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
-        pack_a<T>(ap, A, i0, mc, k0, kc);
-        for (int ir = 0; ir < mc; ir += T::MR)
-          for (int jr = 0; jr < nc; jr += T::NR)
-            micro_kernel<T>(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc,
-                         b_block + index_t(jr) * kc, kc, std::min(T::MR, mc - ir), std::min(T::NR, nc - jr), block_beta);
+        // A stored (K,M) is packed a block at a time (a contiguous copy); read in place, each depth step of a tile
+        // would touch its own cache line, ld floats from the last. A stored (M,K) is read in place, but for a
+        // partial last tile of rows, packed with zero rows to a whole tile.
+        if (A.transposed) pack_a<T>(ap, A, i0, mc, k0, kc);
+        for (int ir = 0; ir < mc; ir += T::MR) {
+          const int rows = std::min(T::MR, mc - ir);
+          float* c_row = C + index_t(i0 + ir) * ldc + j0;
+          if (A.transposed || rows < T::MR) {
+            const float* panel = ap + index_t(ir) * kc;
+            if (!A.transposed) {  // the partial tile
+              pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
+              panel = ap;
+            }
+            for (int jr = 0; jr < nc; jr += T::NR)
+              micro_kernel<T, ALayout::Packed>(c_row + jr, ldc, panel, 0, b_block + index_t(jr) * kc, kc, rows,
+                                               std::min(T::NR, nc - jr), block_beta);
+          } else {
+            const float* a = A.data + index_t(i0 + ir) * A.ld + k0;
+            for (int jr = 0; jr < nc; jr += T::NR)
+              micro_kernel<T, ALayout::Rows>(c_row + jr, ldc, a, A.ld, b_block + index_t(jr) * kc, kc, rows,
+                                             std::min(T::NR, nc - jr), block_beta);
+          }
+        }
       }
     }
   }
