@@ -296,9 +296,15 @@ void scale_only(float* C, int ldc, int M, int N, float beta) {
     for (int j = 0; j < N; ++j) C[index_t(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * C[index_t(i) * ldc + j];
 }
 
-// C (M,N) = beta·C + A·B with the tile that suits M.
+// Multiply-adds a tile runs for C (M,N), padding included: partial tiles cost as much as whole ones.
+template <class T>
+index_t padded_work(int M, int N) { return index_t(M + T::MR - 1) / T::MR * T::MR * padded_columns<T>(N); }
+
+// C (M,N) = beta·C + A·B with the tile that suits the shape: the tall one for few rows, unless its wider panels
+// pad more (an attention head of D = 32 columns fills 32 of the tall tile's 48 on AVX2, 2 × 16 of the wide one).
 void gemm_dispatch(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
-  if (M <= tall_tile_max_rows) gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
+  if (M <= tall_tile_max_rows && padded_work<TallTile>(M, N) <= padded_work<WideTile>(M, N))
+    gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
   else gemm_packed<WideTile>(C, ldc, A, B, nullptr, M, N, K, beta);
 }
 
