@@ -45,7 +45,7 @@ struct Tile {
 };
 using WideTile = Tile<fwidth >= 16 ? 14 : 6, 2>;
 using TallTile = Tile<fwidth >= 16 ? 8 : 4, 3>;
-constexpr int tall_tile_max_rows = 64;  // products with at most this many rows use the tall tile
+constexpr int tall_tile_max_rows = 64;  // products with at most this many rows may use the tall tile
 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
@@ -72,26 +72,35 @@ float* scratch(std::vector<float>& storage, std::size_t floats) {
 // Rows past mc are zero so the micro-kernel always runs a full tile.
 template <class T>
 void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
+  if (A.transposed) {  // A stored (K, M): depth outer, so each source row is read once, contiguously, for all
+                       // panels (panel-outer re-read each row's cache lines once per panel, from L2)
+    for (int k = 0; k < kc; ++k) {
+      const float* src = A.data + index_t(k0 + k) * A.ld + i0;
+      for (int p0 = 0; p0 < mc; p0 += T::MR) {
+        const int rows = std::min(T::MR, mc - p0);
+        float* dst = ap + index_t(p0) * kc + index_t(k) * T::MR;
+        if (rows == T::MR) {
+          unroll<T::MR>([&](auto i) { dst[i] = src[p0 + i]; });
+        } else {
+          for (int i = 0; i < rows; ++i) dst[i] = src[p0 + i];
+          for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
+        }
+      }
+    }
+    return;
+  }
   for (int p0 = 0; p0 < mc; p0 += T::MR) {
     const int rows = std::min(T::MR, mc - p0);
     float* panel = ap + index_t(p0) * kc;
-    if (A.transposed) {  // A stored (K, M): each k gives `rows` contiguous floats
-      for (int k = 0; k < kc; ++k) {
-        const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
-        float* dst = panel + index_t(k) * T::MR;
-        for (int i = 0; i < rows; ++i) dst[i] = src[i];
-        for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
-      }
-    } else {  // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided
-              // writes land in the L1-resident panel)
-      const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
-      for (int i = 0; i < rows; ++i) {
-        const float* row = src + index_t(i) * A.ld;
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = row[k];
-      }
-      for (int i = rows; i < T::MR; ++i)
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = 0.0f;
+    // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided writes
+    // land in the L1-resident panel)
+    const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
+    for (int i = 0; i < rows; ++i) {
+      const float* row = src + index_t(i) * A.ld;
+      for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = row[k];
     }
+    for (int i = rows; i < T::MR; ++i)
+      for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = 0.0f;
   }
 }
 
