@@ -49,6 +49,7 @@ constexpr int tall_tile_max_rows = 64;  // products with at most this many rows 
 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
+constexpr int in_place_depth = 64;  // products this shallow read A and B in place (see gemm_packed)
 constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
 
 // A logical matrix operand: element (r, c) is data[r*ld + c], or data[c*ld + r] when transposed.
@@ -137,33 +138,42 @@ void pack_b(float* bp, const Operand& B, int j0, int nc, int k0, int kc) {
 
 // ---- micro-kernel ----------------------------------------------------------------------------------------
 // Where the micro-kernel reads A's tile element (row i, depth k): a[i·row_step + k·depth_step]. A packed panel
-// (kc, T::MR) has both steps fixed at compile time; Rows reads a whole tile of A stored (M,K) in place
-// (row_step = lda), with no copy. Packing A costs as much as the product when N is small (a K = 128 layer with 128
-// outputs), and the MR rows of one tile stay in L1 while the tile sweeps the B block either way.
-enum class ALayout { Packed, Rows };
+// (kc, T::MR) has both steps fixed at compile time. Rows reads a tile of A stored (M,K) in place (row_step = lda):
+// packing A costs as much as the product when N is small (a K = 128 layer with 128 outputs), and the MR rows of
+// one tile stay in L1 while the tile sweeps the B block either way. Columns reads A stored (K,M) in place
+// (depth_step = lda), for shallow products only: each depth step touches its own cache line.
+enum class ALayout { Packed, Rows, Columns };
+// B's panel row k: T::NR floats at b + k·T::NR (Packed, 64-byte aligned) or at b + k·ldb (Rows: B stored (K,N),
+// read in place by shallow products).
+enum class BLayout { Packed, Rows };
 
-// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · Bp (kc, T::NR). beta 0 never reads C.
-template <class T, ALayout L>
-void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* bp, int kc, int rows, int cols,
-                  float beta) {
-  const index_t row_step = L == ALayout::Rows ? lda : 1;
-  const index_t depth_step = L == ALayout::Packed ? T::MR : 1;
+// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · B panel (kc, T::NR). beta 0 never reads C.
+template <class T, ALayout LA, BLayout LB>
+void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b, index_t ldb, int kc, int rows,
+                  int cols, float beta) {
+  const index_t row_step = LA == ALayout::Rows ? lda : 1;
+  const index_t depth_step = LA == ALayout::Packed ? T::MR : LA == ALayout::Rows ? 1 : lda;
+  const index_t b_step = LB == BLayout::Packed ? T::NR : ldb;
   constexpr int upper_half = T::MR / 2;
   const float* a_upper = a + upper_half * row_step;
   fbatch acc[T::MR][T::NV];
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
   for (int k = 0; k < kc; ++k) {
-    fbatch b[T::NV];
-    unroll<T::NV>([&](auto v) { b[v] = simd::load_to_register(bp + v * fwidth); });
-    unroll<T::NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * T::NR + v * fwidth); });
+    fbatch b_k[T::NV];
+    if constexpr (LB == BLayout::Packed) {
+      unroll<T::NV>([&](auto v) { b_k[v] = simd::load_to_register(b + v * fwidth); });
+      unroll<T::NV>([&](auto v) { __builtin_prefetch(b + prefetch_rows * T::NR + v * fwidth); });
+    } else {
+      unroll<T::NV>([&](auto v) { b_k[v] = simd::load_unaligned_to_register(b + v * fwidth); });
+    }
     unroll<T::MR>([&](auto i) {
       // Rows from two base pointers: half as many row offsets to keep in registers (14 rows on AVX-512).
       const fbatch a_i(i < upper_half ? a[i * row_step] : a_upper[(i - upper_half) * row_step]);
-      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a_i, b[v], acc[i][v]); });
+      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a_i, b_k[v], acc[i][v]); });
     });
     a += depth_step;
     a_upper += depth_step;
-    bp += T::NR;
+    b += b_step;
   }
 
   if (rows == T::MR && cols == T::NR) {
@@ -212,9 +222,15 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   float* bp = prepacked ? nullptr : scratch(b_storage, std::size_t(kc_max) * nc_max);
   float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
 
+  // Shallow products (one K block of at most in_place_depth) read A stored (K,M) and B stored (K,N) in place as
+  // well: their kc cache lines per tile stay in L1, and packing would cost about as much as the product (an
+  // attention head's blocks, K = 32).
+  const bool shallow = K <= in_place_depth;
+  const bool b_in_place = shallow && !B.transposed && !prepacked;
   const float* block = prepacked;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
+    const int full_columns = b_in_place ? nc / T::NR * T::NR : 0;  // panels read in place
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
@@ -222,32 +238,43 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       if (prepacked) {
         b_block = block;
         block += padded_columns<T>(nc) * kc;
-      } else {
-        pack_b<T>(bp, B, j0, nc, k0, kc);
+      } else if (full_columns < nc) {
+        pack_b<T>(bp + index_t(full_columns) * kc, B, j0 + full_columns, nc - full_columns, k0, kc);
       }
+      // One tile of rows against every panel of the B block.
+      auto sweep = [&](auto a_layout, const float* a, index_t lda, int rows, float* c_row) {
+        constexpr ALayout LA = decltype(a_layout)::value;
+        for (int jr = 0; jr < nc; jr += T::NR) {
+          if (jr < full_columns)
+            micro_kernel<T, LA, BLayout::Rows>(c_row + jr, ldc, a, lda, B.data + index_t(k0) * B.ld + j0 + jr, B.ld,
+                                               kc, rows, T::NR, block_beta);
+          else
+            micro_kernel<T, LA, BLayout::Packed>(c_row + jr, ldc, a, lda, b_block + index_t(jr) * kc, 0, kc, rows,
+                                                 std::min(T::NR, nc - jr), block_beta);
+        }
+      };
+      using Packed = std::integral_constant<ALayout, ALayout::Packed>;
+      using Rows = std::integral_constant<ALayout, ALayout::Rows>;
+      using Columns = std::integral_constant<ALayout, ALayout::Columns>;
+      const bool pack_transposed_a = A.transposed && !shallow;
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
-        // A stored (K,M) is packed a block at a time (a contiguous copy); read in place, each depth step of a tile
-        // would touch its own cache line, ld floats from the last. A stored (M,K) is read in place, but for a
-        // partial last tile of rows, packed with zero rows to a whole tile.
-        if (A.transposed) pack_a<T>(ap, A, i0, mc, k0, kc);
+        // A stored (K,M) is packed a block at a time (a contiguous copy) unless the product is shallow; read in
+        // place, each depth step of a tile touches its own cache line, ld floats from the last. A stored (M,K) is
+        // read in place. A partial last tile of rows is packed with zero rows to a whole tile.
+        if (pack_transposed_a) pack_a<T>(ap, A, i0, mc, k0, kc);
         for (int ir = 0; ir < mc; ir += T::MR) {
           const int rows = std::min(T::MR, mc - ir);
           float* c_row = C + index_t(i0 + ir) * ldc + j0;
-          if (A.transposed || rows < T::MR) {
-            const float* panel = ap + index_t(ir) * kc;
-            if (!A.transposed) {  // the partial tile
-              pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
-              panel = ap;
-            }
-            for (int jr = 0; jr < nc; jr += T::NR)
-              micro_kernel<T, ALayout::Packed>(c_row + jr, ldc, panel, 0, b_block + index_t(jr) * kc, kc, rows,
-                                               std::min(T::NR, nc - jr), block_beta);
+          if (pack_transposed_a) {
+            sweep(Packed{}, ap + index_t(ir) * kc, 0, rows, c_row);
+          } else if (rows < T::MR) {
+            pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
+            sweep(Packed{}, ap, 0, rows, c_row);
+          } else if (A.transposed) {
+            sweep(Columns{}, A.data + index_t(k0) * A.ld + i0 + ir, A.ld, rows, c_row);
           } else {
-            const float* a = A.data + index_t(i0 + ir) * A.ld + k0;
-            for (int jr = 0; jr < nc; jr += T::NR)
-              micro_kernel<T, ALayout::Rows>(c_row + jr, ldc, a, A.ld, b_block + index_t(jr) * kc, kc, rows,
-                                             std::min(T::NR, nc - jr), block_beta);
+            sweep(Rows{}, A.data + index_t(i0 + ir) * A.ld + k0, A.ld, rows, c_row);
           }
         }
       }
