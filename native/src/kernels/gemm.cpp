@@ -282,6 +282,39 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   }
 }
 
+// C (M,N) = beta·C + A (M,K) · B pre-packed (pack_b_all), for few rows: a recurrent step, M = batch. Panels
+// outer, tiles of rows inner, so each B panel comes from memory once and serves every tile of rows from L1; the
+// rows-outer order of gemm_packed would stream all of B (W_hh: up to 2 MB, more than an L2) once per tile of rows.
+template <class T>
+void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const float* packed, int M, int N, int K,
+                             float beta) {
+  thread_local std::vector<float> a_storage;
+  const int kc_max = PackedLayout::for_depth(K).kc_max;
+  const int full_rows = M / T::MR * T::MR;
+  float* partial = scratch(a_storage, std::size_t(kc_max) * T::MR);  // the last tile of rows, zero-padded
+  const float* block = packed;
+  for (int j0 = 0; j0 < N; j0 += NC) {
+    const int nc = std::min(NC, N - j0);
+    for (int k0 = 0; k0 < K; k0 += kc_max) {
+      const int kc = std::min(kc_max, K - k0);
+      const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
+      if (full_rows < M) pack_a<T>(partial, Operand{A, lda, false}, full_rows, M - full_rows, k0, kc);
+      for (int jr = 0; jr < nc; jr += T::NR) {
+        const int cols = std::min(T::NR, nc - jr);
+        const float* panel = block + index_t(jr) * kc;
+        float* c = C + j0 + jr;
+        for (int ir = 0; ir < full_rows; ir += T::MR)
+          micro_kernel<T, ALayout::Rows, BLayout::Packed>(c + index_t(ir) * ldc, ldc, A + index_t(ir) * lda + k0,
+                                                          lda, panel, 0, kc, T::MR, cols, block_beta);
+        if (full_rows < M)
+          micro_kernel<T, ALayout::Packed, BLayout::Packed>(c + index_t(full_rows) * ldc, ldc, partial, 0, panel, 0,
+                                                            kc, M - full_rows, cols, block_beta);
+      }
+      block += padded_columns<T>(nc) * kc;
+    }
+  }
+}
+
 // Packs all of B, block after block in gemm_packed's order, into an aligned view of `storage`.
 template <class T>
 void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
@@ -463,6 +496,7 @@ void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix
   if (M <= 0 || N <= 0) return;
   if (simd::force_scalar) return ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  if (M <= tall_tile_max_rows) return gemm_prepacked_few_rows<TallTile>(C, ldc, A, lda, B.data(), M, N, K, beta);
   gemm_packed<TallTile>(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
 }
 
