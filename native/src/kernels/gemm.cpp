@@ -75,12 +75,19 @@ template <class T>
 void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
   if (A.transposed) {  // A stored (K, M): depth outer, so each source row is read once, contiguously, for all
                        // panels (panel-outer re-read each row's cache lines once per panel, from L2)
+    // A panel row is copied as whole registers: the vectors·fwidth − T::MR floats past it land in the panel's next
+    // row, which the next depth step overwrites. The last depth step and the block's last panels copy exactly.
+    constexpr int vectors = (T::MR + fwidth - 1) / fwidth;
+    static_assert(vectors * fwidth - T::MR <= T::MR, "the overshoot stays inside the next panel row");
     for (int k = 0; k < kc; ++k) {
       const float* src = A.data + index_t(k0 + k) * A.ld + i0;
+      const bool overshoot_ok = k + 1 < kc;
       for (int p0 = 0; p0 < mc; p0 += T::MR) {
         const int rows = std::min(T::MR, mc - p0);
         float* dst = ap + index_t(p0) * kc + index_t(k) * T::MR;
-        if (rows == T::MR) {
+        if (overshoot_ok && p0 + vectors * fwidth <= mc) {
+          unroll<vectors>([&](auto v) { store(dst + v * fwidth, load(src + p0 + v * fwidth)); });
+        } else if (rows == T::MR) {
           unroll<T::MR>([&](auto i) { dst[i] = src[p0 + i]; });
         } else {
           for (int i = 0; i < rows; ++i) dst[i] = src[p0 + i];
