@@ -50,6 +50,7 @@ constexpr int tall_tile_max_rows = 64;  // products with at most this many rows 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
 constexpr int in_place_depth = 64;  // products this shallow read A and B in place (see gemm_packed)
+constexpr index_t in_place_span = 32 * 1024;  // bytes: any region this size fits the L1 of every target
 constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
 
 // A logical matrix operand: element (r, c) is data[r*ld + c], or data[c*ld + r] when transposed.
@@ -231,9 +232,12 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
 
   // Shallow products (one K block of at most in_place_depth) read A stored (K,M) and B stored (K,N) in place as
   // well: their kc cache lines per tile stay in L1, and packing would cost about as much as the product (an
-  // attention head's blocks, K = 32).
-  const bool shallow = K <= in_place_depth;
-  const bool b_in_place = shallow && !B.transposed && !prepacked;
+  // attention head's blocks, K = 32). Only where the K rows span at most in_place_span bytes: rows a page apart
+  // would all fall in one L1 set and evict each other.
+  auto shallow = [&](const Operand& operand) {
+    return K <= in_place_depth && index_t(K) * operand.ld * index_t(sizeof(float)) <= in_place_span;
+  };
+  const bool b_in_place = !B.transposed && !prepacked && shallow(B);
   const float* block = prepacked;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
@@ -263,7 +267,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       using Packed = std::integral_constant<ALayout, ALayout::Packed>;
       using Rows = std::integral_constant<ALayout, ALayout::Rows>;
       using Columns = std::integral_constant<ALayout, ALayout::Columns>;
-      const bool pack_transposed_a = A.transposed && !shallow;
+      const bool pack_transposed_a = A.transposed && !shallow(A);
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
         // A stored (K,M) is packed a block at a time (a contiguous copy) unless the product is shallow; read in
