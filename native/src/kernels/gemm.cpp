@@ -51,6 +51,7 @@ constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (A
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
 constexpr int in_place_depth = 64;  // products this shallow read A and B in place (see gemm_packed)
 constexpr index_t in_place_span = 32 * 1024;  // bytes: any region this size fits the L1 of every target
+constexpr int l1_ways = 8;                     // the least associative L1 data cache of the targets
 constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
 
 // A logical matrix operand: element (r, c) is data[r*ld + c], or data[c*ld + r] when transposed.
@@ -268,6 +269,9 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       using Rows = std::integral_constant<ALayout, ALayout::Rows>;
       using Columns = std::integral_constant<ALayout, ALayout::Columns>;
       const bool pack_transposed_a = A.transposed && !shallow(A);
+      // A tile's MR rows, read in place, share one L1 set when they are a multiple of 4 KB apart: more of them than
+      // the set has ways (14 rows on AVX-512) would evict each other at every depth step.
+      const bool rows_in_place = A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways;
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
         // A stored (K,M) is packed a block at a time (a contiguous copy) unless the product is shallow; read in
@@ -279,7 +283,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
           float* c_row = C + index_t(i0 + ir) * ldc + j0;
           if (pack_transposed_a) {
             sweep(Packed{}, ap + index_t(ir) * kc, 0, rows, c_row);
-          } else if (rows < T::MR) {
+          } else if (rows < T::MR || !rows_in_place) {
             pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
             sweep(Packed{}, ap, 0, rows, c_row);
           } else if (A.transposed) {
