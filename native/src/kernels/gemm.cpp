@@ -268,22 +268,23 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       using Packed = std::integral_constant<ALayout, ALayout::Packed>;
       using Rows = std::integral_constant<ALayout, ALayout::Rows>;
       using Columns = std::integral_constant<ALayout, ALayout::Columns>;
-      const bool pack_transposed_a = A.transposed && !shallow(A);
-      // A tile's MR rows, read in place, share one L1 set when they are a multiple of 4 KB apart: more of them than
-      // the set has ways (14 rows on AVX-512) would evict each other at every depth step.
-      const bool rows_in_place = A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways;
+      // A is read in place unless it is stored (K,M) in a product that is not shallow (each depth step of a tile
+      // touches its own cache line, ld floats from the last): then it is packed a block at a time, a contiguous
+      // copy. Stored (M,K), a tile's rows share one L1 set when they are a multiple of 4 KB apart, and more of
+      // them than the set has ways (AVX-512's 14) would evict each other at every depth step: those tiles are
+      // packed one at a time, as is a partial last tile of rows (with zero rows, to a whole tile).
+      const bool a_in_place =
+          A.transposed ? shallow(A) : (A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways);
+      const bool pack_transposed_a = A.transposed && !a_in_place;
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
-        // A stored (K,M) is packed a block at a time (a contiguous copy) unless the product is shallow; read in
-        // place, each depth step of a tile touches its own cache line, ld floats from the last. A stored (M,K) is
-        // read in place. A partial last tile of rows is packed with zero rows to a whole tile.
         if (pack_transposed_a) pack_a<T>(ap, A, i0, mc, k0, kc);
         for (int ir = 0; ir < mc; ir += T::MR) {
           const int rows = std::min(T::MR, mc - ir);
           float* c_row = C + index_t(i0 + ir) * ldc + j0;
           if (pack_transposed_a) {
             sweep(Packed{}, ap + index_t(ir) * kc, 0, rows, c_row);
-          } else if (rows < T::MR || !rows_in_place) {
+          } else if (rows < T::MR || !a_in_place) {
             pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
             sweep(Packed{}, ap, 0, rows, c_row);
           } else if (A.transposed) {
