@@ -1,21 +1,18 @@
-// SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemv (contract in kernels.hpp).
+// SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemm_packed (contract in kernels.hpp; sgemv is in
+// gemv.cpp).
 //
 // Generic in the register width of this build (fbatch::size = 16 AVX-512, 8 AVX, 4 SSE/wasm):
 //  * sgemm (Goto/BLIS): B is copied block by block into panels laid out in the order the micro-kernel reads
 //    them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and B-vector
-//    pair. A stored (M,K) is read in place, MR rows at a time, and a transposed A is packed: either way the MR rows
-//    stay in L1, the packed B block (KC×NC) in L2. The three layouts differ only in how B is packed and A is read.
-//  * sgemv: rows of A against x, one vector accumulator per row, reduced once at the end (memory-bound, so no
-//    packing).
+//    pair. A tile of MR rows of A is read in place wherever it stays in L1 that way (packed elsewhere, see
+//    gemm_packed) while it sweeps the packed B block (KC×NC) in L2. The three layouts differ only in how B is
+//    packed and A is read.
 // Pack buffers are thread_local and only grow, so steady-state calls never allocate.
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
-#include "half.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
 
@@ -348,33 +345,6 @@ void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
   }
 }
 
-// ---- dot products (sgemv) ------------------------------------------------------------------------------
-// C tile (R, CC) = beta·C + A rows (R, K) · B rowsᵀ (CC, K); A and B contiguous along K.
-template <int R, int CC>
-void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int K, float beta) {
-  fbatch acc[R * CC];
-  unroll<R * CC>([&](auto t) { acc[t] = fbatch(0.0f); });
-  int k = 0;
-  for (; k + fwidth <= K; k += fwidth) {
-    fbatch a[R];
-    unroll<R>([&](auto r) { a[r] = load(A + index_t(r) * lda + k); });
-    unroll<CC>([&](auto c) {
-      const fbatch b = load(B + index_t(c) * ldb + k);
-      unroll<R>([&](auto r) { acc[r * CC + c] = xsimd::fma(a[r], b, acc[r * CC + c]); });
-    });
-  }
-  float sums[R * CC];  // (R, CC)
-  unroll<R * CC>([&](auto t) { sums[t] = simd::reduce_add(acc[t]); });
-  for (int r = 0; r < R; ++r) {
-    for (int c = 0; c < CC; ++c) {
-      float sum = sums[r * CC + c];
-      for (int kk = k; kk < K; ++kk) sum += A[index_t(r) * lda + kk] * B[index_t(c) * ldb + kk];
-      float& out = C[index_t(r) * ldc + c];
-      out = beta == 0.0f ? sum : beta * out + sum;
-    }
-  }
-}
-
 // C (M,N) = beta·C for an empty K (nothing to multiply); beta 0 clears garbage.
 void scale_only(float* C, int ldc, int M, int N, float beta) {
   for (int i = 0; i < M; ++i)
@@ -414,38 +384,6 @@ void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, i
   gemm_dispatch(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
 }
 
-// y (M) = beta·y + A (M,K) · x (K), A in half precision: R rows share each load of x; the tail of K is scalar.
-template <int R>
-void half_rows(float* y, const uint16_t* A, int lda, const float* x, int K, float beta) {
-  fbatch acc[R];
-  unroll<R>([&](auto r) { acc[r] = fbatch(0.0f); });
-  int k = 0;
-  for (; k + fwidth <= K; k += fwidth) {
-    const fbatch xk = load(x + k);
-    unroll<R>([&](auto r) { acc[r] = xsimd::fma(simd::load_half(A + index_t(r) * lda + k), xk, acc[r]); });
-  }
-  for (int r = 0; r < R; ++r) {
-    float sum = simd::reduce_add(acc[r]);
-    for (int kk = k; kk < K; ++kk) sum += half_to_float(A[index_t(r) * lda + kk]) * x[kk];
-    y[r] = beta == 0.0f ? sum : beta * y[r] + sum;
-  }
-}
-
-void sgemv_f16_simd(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 4;
-  int i = 0;
-  for (; i + rows <= M; i += rows) half_rows<rows>(y + i, A + index_t(i) * lda, lda, x, K, beta);
-  for (; i < M; ++i) half_rows<1>(y + i, A + index_t(i) * lda, lda, x, K, beta);
-}
-
-// y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
-void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 8;
-  int i = 0;
-  for (; i + rows <= M; i += rows) dot_tile<rows, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
-  for (; i < M; ++i) dot_tile<1, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
-}
-
 }  // namespace
 
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
@@ -457,28 +395,11 @@ void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
   simd::pick(ref::sgemm_tn, sgemm_tn_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
 }
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
-}
 
 const float* PackedMatrix::data() const {
   if (simd::force_scalar) return storage.data();
   const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
   return storage.data() + (((address + 63) & ~std::uintptr_t(63)) - address) / sizeof(float);
-}
-
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, A, lda, x, M, K, beta);
-}
-
-bool half_weights_are_fast() { return simd::hardware_half && !simd::force_scalar; }
-
-bool convert_to_half(uint16_t* out, const float* in, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!(std::abs(in[i]) <= 65504.0f)) return false;  // also rejects NaN
-    out[i] = float_to_half(in[i]);
-  }
-  return true;
 }
 
 // Pre-packed right-hand operands. With TINYLM_FORCE_SCALAR the "packed" form is a plain row-major copy of the
