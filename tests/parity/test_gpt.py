@@ -16,6 +16,7 @@ import math
 import os
 import subprocess
 import sys
+import zlib
 
 import torch
 from torch import nn
@@ -102,7 +103,7 @@ class GPT(nn.Module):
 
 # ---- one case -------------------------------------------------------------------------------------------------
 def check_case(runner, workdir, bias, gelu, steps):
-    torch.manual_seed(hash((bias, gelu, steps)) % 1000)
+    torch.manual_seed(zlib.crc32(repr((bias, gelu, steps)).encode()) % 1000)  # hash() of a str varies per run
     model = GPT(bias, gelu).double()
     with torch.no_grad():  # larger than nanoGPT's 0.02 so every path carries a visible gradient
         for name, parameter in model.named_parameters():

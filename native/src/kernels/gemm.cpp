@@ -1,21 +1,18 @@
-// SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemv (contract in kernels.hpp).
+// SIMD matrix kernels: sgemm_nn / sgemm_nt / sgemm_tn and sgemm_packed (contract in kernels.hpp; sgemv is in
+// gemv.cpp).
 //
 // Generic in the register width of this build (fbatch::size = 16 AVX-512, 8 AVX, 4 SSE/wasm):
-//  * sgemm (Goto/BLIS): A and B are copied block by block into panels laid out in the order the micro-kernel
-//    reads them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and
-//    B-vector pair. The packed A micro-panel (KC×MR) stays in L1, the packed B block (KC×NC) in L2. The three
-//    layouts differ only in how their panels are packed.
-//  * sgemv: rows of A against x, one vector accumulator per row, reduced once at the end (memory-bound, so no
-//    packing).
+//  * sgemm (Goto/BLIS): B is copied block by block into panels laid out in the order the micro-kernel reads
+//    them, and an MR×NR register tile of C accumulates over a K block with one FMA per A-broadcast and B-vector
+//    pair. A tile of MR rows of A is read in place wherever it stays in L1 that way (packed elsewhere, see
+//    gemm_packed) while it sweeps the packed B block (KC×NC) in L2. The three layouts differ only in how B is
+//    packed and A is read.
 // Pack buffers are thread_local and only grow, so steady-state calls never allocate.
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
-#include "half.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
 
@@ -41,14 +38,17 @@ struct Tile {
   static constexpr int MR = RowsPerTile;
   static constexpr int NV = RegistersPerRow;
   static constexpr int NR = RegistersPerRow * fwidth;
-  static constexpr int MC = RowsPerTile * 20;  // rows of A packed per block
+  static constexpr int MC = RowsPerTile * 20;  // rows of a transposed A packed per block
 };
 using WideTile = Tile<fwidth >= 16 ? 14 : 6, 2>;
 using TallTile = Tile<fwidth >= 16 ? 8 : 4, 3>;
-constexpr int tall_tile_max_rows = 64;  // products with at most this many rows use the tall tile
+constexpr int tall_tile_max_rows = 64;  // products with at most this many rows may use the tall tile
 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
+constexpr int in_place_depth = 64;  // products this shallow read A and B in place (see gemm_packed)
+constexpr index_t in_place_span = 32 * 1024;  // bytes: any region this size fits the L1 of every target
+constexpr int l1_ways = 8;                     // the least associative L1 data cache of the targets
 constexpr int prefetch_rows = 4;  // B panel rows fetched ahead in the micro-kernel: hides the L2 latency
 
 // A logical matrix operand: element (r, c) is data[r*ld + c], or data[c*ld + r] when transposed.
@@ -72,26 +72,42 @@ float* scratch(std::vector<float>& storage, std::size_t floats) {
 // Rows past mc are zero so the micro-kernel always runs a full tile.
 template <class T>
 void pack_a(float* ap, const Operand& A, int i0, int mc, int k0, int kc) {
+  if (A.transposed) {  // A stored (K, M): depth outer, so each source row is read once, contiguously, for all
+                       // panels (panel-outer re-read each row's cache lines once per panel, from L2)
+    // A panel row is copied as whole registers: the vectors·fwidth − T::MR floats past it land in the panel's next
+    // row, which the next depth step overwrites. The last depth step and the block's last panels copy exactly.
+    constexpr int vectors = (T::MR + fwidth - 1) / fwidth;
+    static_assert(vectors * fwidth - T::MR <= T::MR, "the overshoot stays inside the next panel row");
+    for (int k = 0; k < kc; ++k) {
+      const float* src = A.data + index_t(k0 + k) * A.ld + i0;
+      const bool overshoot_ok = k + 1 < kc;
+      for (int p0 = 0; p0 < mc; p0 += T::MR) {
+        const int rows = std::min(T::MR, mc - p0);
+        float* dst = ap + index_t(p0) * kc + index_t(k) * T::MR;
+        if (overshoot_ok && p0 + vectors * fwidth <= mc) {
+          unroll<vectors>([&](auto v) { store(dst + v * fwidth, load(src + p0 + v * fwidth)); });
+        } else if (rows == T::MR) {
+          unroll<T::MR>([&](auto i) { dst[i] = src[p0 + i]; });
+        } else {
+          for (int i = 0; i < rows; ++i) dst[i] = src[p0 + i];
+          for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
+        }
+      }
+    }
+    return;
+  }
   for (int p0 = 0; p0 < mc; p0 += T::MR) {
     const int rows = std::min(T::MR, mc - p0);
     float* panel = ap + index_t(p0) * kc;
-    if (A.transposed) {  // A stored (K, M): each k gives `rows` contiguous floats
-      for (int k = 0; k < kc; ++k) {
-        const float* src = A.data + index_t(k0 + k) * A.ld + i0 + p0;
-        float* dst = panel + index_t(k) * T::MR;
-        for (int i = 0; i < rows; ++i) dst[i] = src[i];
-        for (int i = rows; i < T::MR; ++i) dst[i] = 0.0f;
-      }
-    } else {  // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided
-              // writes land in the L1-resident panel)
-      const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
-      for (int i = 0; i < rows; ++i) {
-        const float* row = src + index_t(i) * A.ld;
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = row[k];
-      }
-      for (int i = rows; i < T::MR; ++i)
-        for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = 0.0f;
+    // A stored (M, K): a transposing copy; rows outer so the source streams contiguously (the strided writes
+    // land in the L1-resident panel)
+    const float* src = A.data + index_t(i0 + p0) * A.ld + k0;
+    for (int i = 0; i < rows; ++i) {
+      const float* row = src + index_t(i) * A.ld;
+      for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = row[k];
     }
+    for (int i = rows; i < T::MR; ++i)
+      for (int k = 0; k < kc; ++k) panel[index_t(k) * T::MR + i] = 0.0f;
   }
 }
 
@@ -127,21 +143,43 @@ void pack_b(float* bp, const Operand& B, int j0, int nc, int k0, int kc) {
 }
 
 // ---- micro-kernel ----------------------------------------------------------------------------------------
-// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + Ap (kc, T::MR) · Bp (kc, T::NR). beta 0 never reads C.
-template <class T>
-void micro_kernel(float* C, int ldc, const float* ap, const float* bp, int kc, int rows, int cols, float beta) {
+// Where the micro-kernel reads A's tile element (row i, depth k): a[i·row_step + k·depth_step]. A packed panel
+// (kc, T::MR) has both steps fixed at compile time. Rows reads a tile of A stored (M,K) in place (row_step = lda):
+// packing A costs as much as the product when N is small (a K = 128 layer with 128 outputs), and the MR rows of
+// one tile stay in L1 while the tile sweeps the B block either way. Columns reads A stored (K,M) in place
+// (depth_step = lda), for shallow products only: each depth step touches its own cache line.
+enum class ALayout { Packed, Rows, Columns };
+// B's panel row k: T::NR floats at b + k·T::NR (Packed, 64-byte aligned) or at b + k·ldb (Rows: B stored (K,N),
+// read in place by shallow products).
+enum class BLayout { Packed, Rows };
+
+// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · B panel (kc, T::NR). beta 0 never reads C.
+template <class T, ALayout LA, BLayout LB>
+void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b, index_t ldb, int kc, int rows,
+                  int cols, float beta) {
+  const index_t row_step = LA == ALayout::Rows ? lda : 1;
+  const index_t depth_step = LA == ALayout::Packed ? T::MR : LA == ALayout::Rows ? 1 : lda;
+  const index_t b_step = LB == BLayout::Packed ? T::NR : ldb;
+  constexpr int upper_half = T::MR / 2;
+  const float* a_upper = a + upper_half * row_step;
   fbatch acc[T::MR][T::NV];
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { acc[i][v] = fbatch(0.0f); }); });
   for (int k = 0; k < kc; ++k) {
-    fbatch b[T::NV];
-    unroll<T::NV>([&](auto v) { b[v] = fbatch::load_aligned(bp + v * fwidth); });
-    unroll<T::NV>([&](auto v) { __builtin_prefetch(bp + prefetch_rows * T::NR + v * fwidth); });
+    fbatch b_k[T::NV];
+    if constexpr (LB == BLayout::Packed) {
+      unroll<T::NV>([&](auto v) { b_k[v] = simd::load_to_register(b + v * fwidth); });
+      unroll<T::NV>([&](auto v) { __builtin_prefetch(b + prefetch_rows * T::NR + v * fwidth); });
+    } else {
+      unroll<T::NV>([&](auto v) { b_k[v] = simd::load_unaligned_to_register(b + v * fwidth); });
+    }
     unroll<T::MR>([&](auto i) {
-      const fbatch a(ap[i]);
-      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a, b[v], acc[i][v]); });
+      // Rows from two base pointers: half as many row offsets to keep in registers (14 rows on AVX-512).
+      const fbatch a_i(i < upper_half ? a[i * row_step] : a_upper[(i - upper_half) * row_step]);
+      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a_i, b_k[v], acc[i][v]); });
     });
-    ap += T::MR;
-    bp += T::NR;
+    a += depth_step;
+    a_upper += depth_step;
+    b += b_step;
   }
 
   if (rows == T::MR && cols == T::NR) {
@@ -175,7 +213,7 @@ template <class T>
 index_t padded_columns(int nc) { return index_t(nc + T::NR - 1) / T::NR * T::NR; }
 
 // C (M,N) = beta·C + A·B through packed blocks. Loop order: N blocks → K blocks (pack B, unless `prepacked`
-// holds it already) → M blocks (pack A) → T::MR panels → T::NR panels, so one A micro-panel stays in L1 while the B
+// holds it already) → M blocks → T::MR tiles of rows → T::NR panels, so one tile of A rows stays in L1 while the B
 // block streams from L2.
 template <class T>
 void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const float* prepacked, int M, int N, int K,
@@ -190,9 +228,18 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   float* bp = prepacked ? nullptr : scratch(b_storage, std::size_t(kc_max) * nc_max);
   float* ap = scratch(a_storage, std::size_t(kc_max) * mc_max);
 
+  // Shallow products (one K block of at most in_place_depth) read A stored (K,M) and B stored (K,N) in place as
+  // well: their kc cache lines per tile stay in L1, and packing would cost about as much as the product (an
+  // attention head's blocks, K = 32). Only where the K rows span at most in_place_span bytes: rows a page apart
+  // would all fall in one L1 set and evict each other.
+  auto shallow = [&](const Operand& operand) {
+    return K <= in_place_depth && index_t(K) * operand.ld * index_t(sizeof(float)) <= in_place_span;
+  };
+  const bool b_in_place = !B.transposed && !prepacked && shallow(B);
   const float* block = prepacked;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
+    const int full_columns = b_in_place ? nc / T::NR * T::NR : 0;  // panels read in place
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
@@ -200,17 +247,83 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       if (prepacked) {
         b_block = block;
         block += padded_columns<T>(nc) * kc;
-      } else {
-        pack_b<T>(bp, B, j0, nc, k0, kc);
+      } else if (full_columns < nc) {
+        pack_b<T>(bp + index_t(full_columns) * kc, B, j0 + full_columns, nc - full_columns, k0, kc);
       }
+      // One tile of rows against every panel of the B block.
+      auto sweep = [&](auto a_layout, const float* a, index_t lda, int rows, float* c_row) {
+        constexpr ALayout LA = decltype(a_layout)::value;
+        for (int jr = 0; jr < nc; jr += T::NR) {
+          if (jr < full_columns)
+            micro_kernel<T, LA, BLayout::Rows>(c_row + jr, ldc, a, lda, B.data + index_t(k0) * B.ld + j0 + jr, B.ld,
+                                               kc, rows, T::NR, block_beta);
+          else
+            micro_kernel<T, LA, BLayout::Packed>(c_row + jr, ldc, a, lda, b_block + index_t(jr) * kc, 0, kc, rows,
+                                                 std::min(T::NR, nc - jr), block_beta);
+        }
+      };
+      using Packed = std::integral_constant<ALayout, ALayout::Packed>;
+      using Rows = std::integral_constant<ALayout, ALayout::Rows>;
+      using Columns = std::integral_constant<ALayout, ALayout::Columns>;
+      // A is read in place unless it is stored (K,M) in a product that is not shallow (each depth step of a tile
+      // touches its own cache line, ld floats from the last): then it is packed a block at a time, a contiguous
+      // copy. Stored (M,K), a tile's rows share one L1 set when they are a multiple of 4 KB apart, and more of
+      // them than the set has ways (AVX-512's 14) would evict each other at every depth step: those tiles are
+      // packed one at a time, as is a partial last tile of rows (with zero rows, to a whole tile).
+      const bool a_in_place =
+          A.transposed ? shallow(A) : (A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways);
+      const bool pack_transposed_a = A.transposed && !a_in_place;
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
-        pack_a<T>(ap, A, i0, mc, k0, kc);
-        for (int ir = 0; ir < mc; ir += T::MR)
-          for (int jr = 0; jr < nc; jr += T::NR)
-            micro_kernel<T>(C + index_t(i0 + ir) * ldc + j0 + jr, ldc, ap + index_t(ir) * kc,
-                         b_block + index_t(jr) * kc, kc, std::min(T::MR, mc - ir), std::min(T::NR, nc - jr), block_beta);
+        if (pack_transposed_a) pack_a<T>(ap, A, i0, mc, k0, kc);
+        for (int ir = 0; ir < mc; ir += T::MR) {
+          const int rows = std::min(T::MR, mc - ir);
+          float* c_row = C + index_t(i0 + ir) * ldc + j0;
+          if (pack_transposed_a) {
+            sweep(Packed{}, ap + index_t(ir) * kc, 0, rows, c_row);
+          } else if (rows < T::MR || !a_in_place) {
+            pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
+            sweep(Packed{}, ap, 0, rows, c_row);
+          } else if (A.transposed) {
+            sweep(Columns{}, A.data + index_t(k0) * A.ld + i0 + ir, A.ld, rows, c_row);
+          } else {
+            sweep(Rows{}, A.data + index_t(i0 + ir) * A.ld + k0, A.ld, rows, c_row);
+          }
+        }
       }
+    }
+  }
+}
+
+// C (M,N) = beta·C + A (M,K) · B pre-packed (pack_b_all), for few rows: a recurrent step, M = batch. Panels
+// outer, tiles of rows inner, so each B panel comes from memory once and serves every tile of rows from L1; the
+// rows-outer order of gemm_packed would stream all of B (W_hh: up to 2 MB, more than an L2) once per tile of rows.
+template <class T>
+void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const float* packed, int M, int N, int K,
+                             float beta) {
+  thread_local std::vector<float> a_storage;
+  const int kc_max = PackedLayout::for_depth(K).kc_max;
+  const int full_rows = M / T::MR * T::MR;
+  float* partial = scratch(a_storage, std::size_t(kc_max) * T::MR);  // the last tile of rows, zero-padded
+  const float* block = packed;
+  for (int j0 = 0; j0 < N; j0 += NC) {
+    const int nc = std::min(NC, N - j0);
+    for (int k0 = 0; k0 < K; k0 += kc_max) {
+      const int kc = std::min(kc_max, K - k0);
+      const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
+      if (full_rows < M) pack_a<T>(partial, Operand{A, lda, false}, full_rows, M - full_rows, k0, kc);
+      for (int jr = 0; jr < nc; jr += T::NR) {
+        const int cols = std::min(T::NR, nc - jr);
+        const float* panel = block + index_t(jr) * kc;
+        float* c = C + j0 + jr;
+        for (int ir = 0; ir < full_rows; ir += T::MR)
+          micro_kernel<T, ALayout::Rows, BLayout::Packed>(c + index_t(ir) * ldc, ldc, A + index_t(ir) * lda + k0,
+                                                          lda, panel, 0, kc, T::MR, cols, block_beta);
+        if (full_rows < M)
+          micro_kernel<T, ALayout::Packed, BLayout::Packed>(c + index_t(full_rows) * ldc, ldc, partial, 0, panel, 0,
+                                                            kc, M - full_rows, cols, block_beta);
+      }
+      block += padded_columns<T>(nc) * kc;
     }
   }
 }
@@ -232,42 +345,21 @@ void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
   }
 }
 
-// ---- dot products (sgemv) ------------------------------------------------------------------------------
-// C tile (R, CC) = beta·C + A rows (R, K) · B rowsᵀ (CC, K); A and B contiguous along K.
-template <int R, int CC>
-void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int K, float beta) {
-  fbatch acc[R * CC];
-  unroll<R * CC>([&](auto t) { acc[t] = fbatch(0.0f); });
-  int k = 0;
-  for (; k + fwidth <= K; k += fwidth) {
-    fbatch a[R];
-    unroll<R>([&](auto r) { a[r] = load(A + index_t(r) * lda + k); });
-    unroll<CC>([&](auto c) {
-      const fbatch b = load(B + index_t(c) * ldb + k);
-      unroll<R>([&](auto r) { acc[r * CC + c] = xsimd::fma(a[r], b, acc[r * CC + c]); });
-    });
-  }
-  float sums[R * CC];  // (R, CC)
-  unroll<R * CC>([&](auto t) { sums[t] = simd::reduce_add(acc[t]); });
-  for (int r = 0; r < R; ++r) {
-    for (int c = 0; c < CC; ++c) {
-      float sum = sums[r * CC + c];
-      for (int kk = k; kk < K; ++kk) sum += A[index_t(r) * lda + kk] * B[index_t(c) * ldb + kk];
-      float& out = C[index_t(r) * ldc + c];
-      out = beta == 0.0f ? sum : beta * out + sum;
-    }
-  }
-}
-
 // C (M,N) = beta·C for an empty K (nothing to multiply); beta 0 clears garbage.
 void scale_only(float* C, int ldc, int M, int N, float beta) {
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) C[index_t(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * C[index_t(i) * ldc + j];
 }
 
-// C (M,N) = beta·C + A·B with the tile that suits M.
+// Multiply-adds a tile runs for C (M,N), padding included: partial tiles cost as much as whole ones.
+template <class T>
+index_t padded_work(int M, int N) { return index_t(M + T::MR - 1) / T::MR * T::MR * padded_columns<T>(N); }
+
+// C (M,N) = beta·C + A·B with the tile that suits the shape: the tall one for few rows, unless its wider panels
+// pad more (an attention head of D = 32 columns fills 32 of the tall tile's 48 on AVX2, 2 × 16 of the wide one).
 void gemm_dispatch(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
-  if (M <= tall_tile_max_rows) gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
+  if (M <= tall_tile_max_rows && padded_work<TallTile>(M, N) <= padded_work<WideTile>(M, N))
+    gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
   else gemm_packed<WideTile>(C, ldc, A, B, nullptr, M, N, K, beta);
 }
 
@@ -292,38 +384,6 @@ void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, i
   gemm_dispatch(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
 }
 
-// y (M) = beta·y + A (M,K) · x (K), A in half precision: R rows share each load of x; the tail of K is scalar.
-template <int R>
-void half_rows(float* y, const uint16_t* A, int lda, const float* x, int K, float beta) {
-  fbatch acc[R];
-  unroll<R>([&](auto r) { acc[r] = fbatch(0.0f); });
-  int k = 0;
-  for (; k + fwidth <= K; k += fwidth) {
-    const fbatch xk = load(x + k);
-    unroll<R>([&](auto r) { acc[r] = xsimd::fma(simd::load_half(A + index_t(r) * lda + k), xk, acc[r]); });
-  }
-  for (int r = 0; r < R; ++r) {
-    float sum = simd::reduce_add(acc[r]);
-    for (int kk = k; kk < K; ++kk) sum += half_to_float(A[index_t(r) * lda + kk]) * x[kk];
-    y[r] = beta == 0.0f ? sum : beta * y[r] + sum;
-  }
-}
-
-void sgemv_f16_simd(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 4;
-  int i = 0;
-  for (; i + rows <= M; i += rows) half_rows<rows>(y + i, A + index_t(i) * lda, lda, x, K, beta);
-  for (; i < M; ++i) half_rows<1>(y + i, A + index_t(i) * lda, lda, x, K, beta);
-}
-
-// y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
-void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 8;
-  int i = 0;
-  for (; i + rows <= M; i += rows) dot_tile<rows, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
-  for (; i < M; ++i) dot_tile<1, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
-}
-
 }  // namespace
 
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
@@ -335,28 +395,11 @@ void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
   simd::pick(ref::sgemm_tn, sgemm_tn_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
 }
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
-}
 
 const float* PackedMatrix::data() const {
   if (simd::force_scalar) return storage.data();
   const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
   return storage.data() + (((address + 63) & ~std::uintptr_t(63)) - address) / sizeof(float);
-}
-
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, A, lda, x, M, K, beta);
-}
-
-bool half_weights_are_fast() { return simd::hardware_half && !simd::force_scalar; }
-
-bool convert_to_half(uint16_t* out, const float* in, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!(std::abs(in[i]) <= 65504.0f)) return false;  // also rejects NaN
-    out[i] = float_to_half(in[i]);
-  }
-  return true;
 }
 
 // Pre-packed right-hand operands. With TINYLM_FORCE_SCALAR the "packed" form is a plain row-major copy of the
@@ -390,6 +433,7 @@ void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix
   if (M <= 0 || N <= 0) return;
   if (simd::force_scalar) return ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
   if (K <= 0) return scale_only(C, ldc, M, N, beta);
+  if (M <= tall_tile_max_rows) return gemm_prepacked_few_rows<TallTile>(C, ldc, A, lda, B.data(), M, N, K, beta);
   gemm_packed<TallTile>(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
 }
 

@@ -37,6 +37,19 @@ inline float reduce_max(const fbatch& v) {  // xsimd 8.1 has no horizontal max
   return max;
 }
 
+// load_to_register(p), load_unaligned_to_register(p): loads whose result must sit in a register. GCC otherwise re-reads a loaded vector
+// as a memory operand of each FMA when a register tile fills all 16 registers of AVX2, and those extra loads, not
+// the FMAs, then bound the loop. An empty asm that claims to modify the value pins it; other targets need no hint.
+inline fbatch in_register(fbatch batch) {
+  auto v = batch.data;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(v));
+#endif
+  return fbatch(v);
+}
+inline fbatch load_to_register(const float* p) { return in_register(fbatch::load_aligned(p)); }
+inline fbatch load_unaligned_to_register(const float* p) { return in_register(fbatch::load_unaligned(p)); }
+
 // load_as<T>/store for T = fbatch or float, so one formula written against T serves the vector body and the
 // scalar tail alike (see for_each_lane).
 template <typename T>

@@ -82,16 +82,21 @@ void Optimizer::step(Parameters& params, float learning_rate) {
       const float bias2_sqrt = std::sqrt(1 - std::pow(o.beta2, float(steps_)));
       const float step_size = learning_rate / bias1;
       const float inverse_bias2_sqrt = 1.0f / bias2_sqrt;
-      // Branch-free so the loop vectorises: AdamW scales masked values by `keep`, Adam adds `l2`·value to g.
+      // Branch-free so the loop vectorises: AdamW scales masked values by `keep`, Adam adds `l2`·value to g. The
+      // mask enters as arithmetic (a select on the byte kept GCC from vectorising): 1 − mask·(1 − keep) is exactly
+      // keep or 1, as 1 − keep is exact for keep in [0.5, 1]. The options are copied to locals: read through `o`
+      // they might alias the arrays.
       const float keep = decoupled ? 1 - learning_rate * decay : 1.0f;
+      const float shrink = 1.0f - keep;
       const float l2 = decoupled ? 0.0f : decay;
+      const float beta1 = o.beta1, beta2 = o.beta2, eps = o.eps;
       const uint8_t* decays = decay_mask_.data();
       for (size_t i = 0; i < count; ++i) {
         const float g = grads[i] + l2 * values[i];
-        values[i] *= decays[i] ? keep : 1.0f;
-        m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
-        v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
-        values[i] -= step_size * m[i] / (std::sqrt(v[i]) * inverse_bias2_sqrt + o.eps);
+        values[i] *= 1.0f - float(decays[i]) * shrink;
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        values[i] -= step_size * m[i] / (std::sqrt(v[i]) * inverse_bias2_sqrt + eps);
       }
       break;
     }
