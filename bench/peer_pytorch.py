@@ -22,7 +22,7 @@ Run with one thread on OpenBLAS (bench/native.sh sets LD_LIBRARY_PATH and OPENBL
 would pick. Prints one JSON object per line. Usage:
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode speed [--train-steps N] [--generate-tokens N]
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality [--steps N --eval-every N --lr X --warmup N
-                                         --cosine --clip X --seed N --save FILE]
+                                         --cosine --clip X --seed N --save FILE --init FILE --batches tinylm]
 """
 import argparse
 import json
@@ -169,6 +169,21 @@ def tinylm_tensors(model, config):
     return tensors
 
 
+def torch_state(tensors, config):
+    """A tinylm file's tensors under this file's module names (the inverse of tinylm_tensors)."""
+    if config != "C3":
+        return tensors
+    inverse = [(r"^transformer\.h\.(\d+)\.mlp\.c_proj\.", r"blocks.\1.mlp_proj."),
+               (r"^transformer\.h\.(\d+)\.(?:attn|mlp)\.", r"blocks.\1."),
+               (r"^transformer\.h\.(\d+)\.", r"blocks.\1."), (r"^transformer\.", "")]
+    state = {}
+    for name, tensor in tensors.items():
+        for pattern, replacement in inverse:
+            name = re.sub(pattern, replacement, name)
+        state[name] = tensor.float()
+    return state
+
+
 def tinylm_config(config, vocab):
     if config == "C3":
         return {"arch": "gpt", "bias": True, "context_size": GPT_CONTEXT, "dropout": 0.0, "embed_size": GPT_EMBED,
@@ -187,10 +202,42 @@ def save_tinylm(path, model, config, characters):
 
 
 def windows(data, batch, seq, generator):
-    starts = torch.randint(0, len(data) - seq, (batch,), generator=generator)
+    starts = generator.starts(len(data) - seq, batch) if isinstance(generator, TinylmRng) else \
+        torch.randint(0, len(data) - seq, (batch,), generator=generator)
     inputs = torch.stack([data[s:s + seq] for s in starts])
     targets = torch.stack([data[s + 1:s + seq + 1] for s in starts])
     return inputs, targets
+
+
+class TinylmRng:
+    """tinylm's Rng (xoshiro128++ seeded through splitmix64, include/tinylm/rng.hpp) and its Batcher's draw of
+    window starts, so --batches tinylm trains on exactly the windows `tinylm train --seed N` trains on."""
+    MASK32, MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+
+    def __init__(self, seed):
+        self.state = []
+        for _ in range(4):
+            seed = (seed + 0x9E3779B97F4A7C15) & self.MASK64
+            z = seed
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK64
+            self.state.append(((z ^ (z >> 31)) >> 32) & self.MASK32)
+
+    def next_u32(self):
+        s, mask = self.state, self.MASK32
+        rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & mask  # noqa: E731
+        result = (rotl((s[0] + s[3]) & mask, 7) + s[0]) & mask
+        t = (s[1] << 9) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+        return result
+
+    def starts(self, count, batch):  # Rng::below(count) per row, as Batcher::next draws them
+        return [(self.next_u32() * count) >> 32 for _ in range(batch)]
 
 
 def train_step(model, optimizer, inputs, targets, vocab, clip=0.0):
@@ -253,6 +300,11 @@ def main():
     parser.add_argument("--clip", type=float, default=0.0, help="quality: max gradient norm (0 = off)")
     parser.add_argument("--seed", type=int, default=1, help="initialisation and batch sampling seed")
     parser.add_argument("--save", help="quality: write the trained weights to this tinylm model file")
+    parser.add_argument("--init", help="quality: start from this tinylm model file's weights (e.g. the initial "
+                        "weights `tinylm train --steps 0 --out FILE` writes) instead of PyTorch's initialisation")
+    parser.add_argument("--batches", choices=["torch", "tinylm"], default="torch",
+                        help="quality: window starts from torch.randint, or from tinylm's Rng as tinylm train "
+                        "--seed draws them (with --init: the same run as tinylm's, step for step)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -272,6 +324,13 @@ def main():
         optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
         batch, seq = 32, 64
     generator = torch.Generator().manual_seed(args.seed)
+    if args.init:
+        loaded = model.load_state_dict(torch_state(tinylm_safetensors.load(args.init)[0], args.config), strict=False)
+        missing = [name for name in loaded.missing_keys if not name.endswith(".mask")]  # the GPT's causal masks
+        if missing or loaded.unexpected_keys:
+            parser.error(f"--init {args.init}: missing {missing}, unexpected {loaded.unexpected_keys}")
+    if args.batches == "tinylm":
+        generator = TinylmRng(args.seed)
 
     if args.mode == "quality":
         # The default recipe is the issues' reference protocol (constant rate, no clipping); --lr/--warmup/--cosine/
