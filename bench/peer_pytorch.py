@@ -210,11 +210,14 @@ def windows(data, batch, seq, generator):
 
 
 class TinylmRng:
-    """tinylm's Rng (xoshiro128++ seeded through splitmix64, include/tinylm/rng.hpp) and its Batcher's draw of
-    window starts, so --batches tinylm trains on exactly the windows `tinylm train --seed N` trains on."""
+    """tinylm's Rng (xoshiro128++ seeded through splitmix64, include/tinylm/rng.hpp) on the trainer's stream
+    (seed ^ kBatchStream, train/trainer.cpp) and its Batcher's draw of window starts, so --batches tinylm trains on
+    exactly the windows `tinylm train --seed N` trains on."""
     MASK32, MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+    BATCH_STREAM = 0xBA7C4E5
 
     def __init__(self, seed):
+        seed ^= self.BATCH_STREAM
         self.state = []
         for _ in range(4):
             seed = (seed + 0x9E3779B97F4A7C15) & self.MASK64
