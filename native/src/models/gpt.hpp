@@ -13,7 +13,8 @@
 // lm_head.weight IS transformer.wte.weight: it is stored once in the parameter block; saving writes both names
 // (as nanoGPT's state_dict has both); loading accepts a file with or without lm_head.weight, and requires it to
 // equal wte when present. nanoGPT's causal-mask buffers (transformer.h.{l}.attn.bias, (1,1,T_max,T_max)) are
-// ignored when present.
+// ignored when present. Every tensor may be stored F32, F16, or — matrices — I8 with per-row scales
+// (model_file.cpp); loading converts all to float.
 //
 // Generation keeps a KV cache per layer: step(token) appends one position and attends over the cached ones,
 // O(T_max·C) attention work plus the O(C²) projections per token. When the cache is full the window slides: the

@@ -8,6 +8,13 @@
 
 namespace tinylm {
 
+namespace {
+// Callers initialise the weights from Rng(seed) (tinylm train, the bindings). Drawing the windows from that same
+// stream made every batch's start positions a function of particular initial weights (u32 k set both weight k
+// and a window start); a stream of its own keeps data order and initialisation independent, as in PyTorch.
+constexpr uint64_t kBatchStream = 0xBA7C4E5ull;
+}  // namespace
+
 Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens,
                  const std::vector<int32_t>& validation_tokens, const TrainOptions& options)
     : model_(model),
@@ -15,7 +22,7 @@ Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens
       options_(options),
       batcher_(train_tokens, options.batch, options.seq, options.stateful),
       optimizer_(options.optimizer, model.parameters().table),
-      rng_(options.seed) {
+      rng_(options.seed ^ kBatchStream) {
   check(options.steps >= 0, "steps must be non-negative, got ", options.steps);
   check(options.clip >= 0, "clip must be non-negative, got ", options.clip);
   schedule_.base = options.optimizer.learning_rate;
