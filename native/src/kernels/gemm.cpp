@@ -46,6 +46,10 @@ constexpr int tall_tile_max_rows = 64;  // products with at most this many rows 
 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
 constexpr int NC = 1024;      // B block KC×NC×4 B = 1 MB, L2-resident
+// Reading operands in place takes five more micro-kernel variants. With 4-float registers (SSE, and the wasm
+// build, where every variant is shipped bytes) only the packed kernel is built: the variants grew the gzipped
+// .wasm by 6 KB, past the package's size budget, for gains measured on 8- and 16-float targets.
+constexpr bool in_place_kernels = fwidth >= 8;
 constexpr int in_place_depth = 64;  // products this shallow read A and B in place (see gemm_packed)
 constexpr index_t in_place_span = 32 * 1024;  // bytes: any region this size fits the L1 of every target
 constexpr int l1_ways = 8;                     // the least associative L1 data cache of the targets
@@ -235,7 +239,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   auto shallow = [&](const Operand& operand) {
     return K <= in_place_depth && index_t(K) * operand.ld * index_t(sizeof(float)) <= in_place_span;
   };
-  const bool b_in_place = !B.transposed && !prepacked && shallow(B);
+  const bool b_in_place = in_place_kernels && !B.transposed && !prepacked && shallow(B);
   const float* block = prepacked;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
@@ -254,12 +258,15 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       auto sweep = [&](auto a_layout, const float* a, index_t lda, int rows, float* c_row) {
         constexpr ALayout LA = decltype(a_layout)::value;
         for (int jr = 0; jr < nc; jr += T::NR) {
-          if (jr < full_columns)
-            micro_kernel<T, LA, BLayout::Rows>(c_row + jr, ldc, a, lda, B.data + index_t(k0) * B.ld + j0 + jr, B.ld,
-                                               kc, rows, T::NR, block_beta);
-          else
-            micro_kernel<T, LA, BLayout::Packed>(c_row + jr, ldc, a, lda, b_block + index_t(jr) * kc, 0, kc, rows,
-                                                 std::min(T::NR, nc - jr), block_beta);
+          if constexpr (in_place_kernels) {
+            if (jr < full_columns) {
+              micro_kernel<T, LA, BLayout::Rows>(c_row + jr, ldc, a, lda, B.data + index_t(k0) * B.ld + j0 + jr,
+                                                 B.ld, kc, rows, T::NR, block_beta);
+              continue;
+            }
+          }
+          micro_kernel<T, LA, BLayout::Packed>(c_row + jr, ldc, a, lda, b_block + index_t(jr) * kc, 0, kc, rows,
+                                               std::min(T::NR, nc - jr), block_beta);
         }
       };
       using Packed = std::integral_constant<ALayout, ALayout::Packed>;
@@ -270,8 +277,8 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
       // copy. Stored (M,K), a tile's rows share one L1 set when they are a multiple of 4 KB apart, and more of
       // them than the set has ways (AVX-512's 14) would evict each other at every depth step: those tiles are
       // packed one at a time, as is a partial last tile of rows (with zero rows, to a whole tile).
-      const bool a_in_place =
-          A.transposed ? shallow(A) : (A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways);
+      const bool a_in_place = in_place_kernels &&
+          (A.transposed ? shallow(A) : (A.ld % (4096 / index_t(sizeof(float))) != 0 || T::MR <= l1_ways));
       const bool pack_transposed_a = A.transposed && !a_in_place;
       for (int i0 = 0; i0 < M; i0 += T::MC) {
         const int mc = std::min(T::MC, M - i0);
@@ -284,10 +291,12 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
           } else if (rows < T::MR || !a_in_place) {
             pack_a<T>(ap, A, i0 + ir, rows, k0, kc);
             sweep(Packed{}, ap, 0, rows, c_row);
-          } else if (A.transposed) {
-            sweep(Columns{}, A.data + index_t(k0) * A.ld + i0 + ir, A.ld, rows, c_row);
-          } else {
-            sweep(Rows{}, A.data + index_t(i0 + ir) * A.ld + k0, A.ld, rows, c_row);
+          } else if constexpr (in_place_kernels) {
+            if (A.transposed) {
+              sweep(Columns{}, A.data + index_t(k0) * A.ld + i0 + ir, A.ld, rows, c_row);
+            } else {
+              sweep(Rows{}, A.data + index_t(i0 + ir) * A.ld + k0, A.ld, rows, c_row);
+            }
           }
         }
       }
@@ -303,25 +312,31 @@ void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const f
                              float beta) {
   thread_local std::vector<float> a_storage;
   const int kc_max = PackedLayout::for_depth(K).kc_max;
-  const int full_rows = M / T::MR * T::MR;
-  float* partial = scratch(a_storage, std::size_t(kc_max) * T::MR);  // the last tile of rows, zero-padded
+  // Whole tiles of rows are read in place where those kernels exist; the rest (a partial last tile, or every row
+  // on 4-float targets) is packed once per K block, zero-padded to whole tiles.
+  const int in_place_rows = in_place_kernels ? M / T::MR * T::MR : 0;
+  const int packed_tiles = (M - in_place_rows + T::MR - 1) / T::MR;
+  float* ap = scratch(a_storage, std::size_t(kc_max) * T::MR * std::max(packed_tiles, 1));
   const float* block = packed;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
-      if (full_rows < M) pack_a<T>(partial, Operand{A, lda, false}, full_rows, M - full_rows, k0, kc);
+      if (in_place_rows < M) pack_a<T>(ap, Operand{A, lda, false}, in_place_rows, M - in_place_rows, k0, kc);
       for (int jr = 0; jr < nc; jr += T::NR) {
         const int cols = std::min(T::NR, nc - jr);
         const float* panel = block + index_t(jr) * kc;
         float* c = C + j0 + jr;
-        for (int ir = 0; ir < full_rows; ir += T::MR)
-          micro_kernel<T, ALayout::Rows, BLayout::Packed>(c + index_t(ir) * ldc, ldc, A + index_t(ir) * lda + k0,
-                                                          lda, panel, 0, kc, T::MR, cols, block_beta);
-        if (full_rows < M)
-          micro_kernel<T, ALayout::Packed, BLayout::Packed>(c + index_t(full_rows) * ldc, ldc, partial, 0, panel, 0,
-                                                            kc, M - full_rows, cols, block_beta);
+        if constexpr (in_place_kernels) {
+          for (int ir = 0; ir < in_place_rows; ir += T::MR)
+            micro_kernel<T, ALayout::Rows, BLayout::Packed>(c + index_t(ir) * ldc, ldc, A + index_t(ir) * lda + k0,
+                                                            lda, panel, 0, kc, T::MR, cols, block_beta);
+        }
+        for (int ir = in_place_rows; ir < M; ir += T::MR)
+          micro_kernel<T, ALayout::Packed, BLayout::Packed>(c + index_t(ir) * ldc, ldc,
+                                                            ap + index_t(ir - in_place_rows) * kc, 0, panel, 0, kc,
+                                                            std::min(T::MR, M - ir), cols, block_beta);
       }
       block += padded_columns<T>(nc) * kc;
     }
