@@ -463,9 +463,6 @@ class EngineTrainer {
     check(int64_t(train_.size()) >= int64_t(options.seq_len) + 1, "the training text has ", train_.size(),
           " tokens after the validation split but one batch window of seqLen ", options.seq_len, " needs ",
           options.seq_len + 1, ": give more text or lower seqLen");
-    const int context = model.network().context_size();
-    check(context == 0 || options.seq_len <= context, "seqLen ", options.seq_len, " is longer than the model's context of ",
-          context, " tokens: use seqLen ≤ ", context);
     TrainOptions train_options;
     train_options.steps = options.steps;
     train_options.batch = options.batch_size;

@@ -25,6 +25,9 @@ Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens
       rng_(options.seed ^ kBatchStream) {
   check(options.steps >= 0, "steps must be non-negative, got ", options.steps);
   check(options.clip >= 0, "clip must be non-negative, got ", options.clip);
+  const int context = model.context_size();  // 0: unbounded (recurrent)
+  check(context == 0 || options.seq <= context, "seqLen ", options.seq, " is longer than the model's context of ",
+        context, " tokens: use seqLen ≤ ", context);
   schedule_.base = options.optimizer.learning_rate;
   schedule_.warmup_steps = options.warmup_steps;
   schedule_.cosine = options.cosine;
