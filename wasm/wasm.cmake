@@ -25,6 +25,8 @@
 #                            before loading it (TINYLM_MAXIMUM_MEMORY is exported to the bindings as well).
 #   MODULARIZE + EXPORT_ES6  one factory per engine instance, importable from a module worker and from Node
 #   FILESYSTEM=0             model bytes arrive as typed arrays; no virtual file system is needed
+#   INCOMING_MODULE_JS_API   the only Module overrides anyone passes (engine.ts, bench): the glue drops the code
+#                            that reads the rest
 #   --emit-symbol-map        keeps function names out of the shipped .wasm yet lets the SIMD test find kernels
 set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
@@ -58,6 +60,7 @@ target_link_options(tinylm_wasm PRIVATE
   -sALLOW_MEMORY_GROWTH=1
   -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
   -sFILESYSTEM=0
+  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]"
   --emit-symbol-map)
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------

@@ -36,7 +36,8 @@ const std::string& metadata_field(const SafetensorsFile& file, const std::string
 
 nlohmann::json metadata_json(const SafetensorsFile& file, const std::string& key) {
   const std::string& text = metadata_field(file, key);
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  // The (first, last) form shares one parser instantiation with the safetensors header's (smaller .wasm).
+  nlohmann::json json = nlohmann::json::parse(text.data(), text.data() + text.size(), nullptr, false);
   check(!json.is_discarded(), "model file: __metadata__ '", key, "' is not valid JSON");
   return json;
 }

@@ -44,7 +44,6 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr const char* kMetadataKey = "__metadata__";
 
 using Json = nlohmann::json;
-using OrderedJson = nlohmann::ordered_json;  // keeps tensors in the caller's order when writing
 
 // ---- dtype names -------------------------------------------------------------------------------------------
 
@@ -293,8 +292,22 @@ std::vector<int8_t> SafetensorsFile::read_i8(const SafetensorsEntry& entry) cons
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
                                            const std::map<std::string, std::string>& metadata) {
   check_little_endian_host();
-  OrderedJson header = OrderedJson::object();
-  if (!metadata.empty()) header[kMetadataKey] = metadata;  // first, as the reference implementation writes it
+  // The header is written as text, not built as a JSON object: objects sort their keys, and the tensors keep the
+  // caller's order (a state_dict's). Names and metadata still go through the JSON encoder for escaping.
+  std::string header_text = "{";
+  auto append_json = [&header_text](const Json& value) {
+    try {
+      header_text += value.dump();
+    } catch (const Json::exception& error) {
+      fail("serialize_safetensors: cannot encode the header (", error.what(),
+           ") — HINT: tensor names and metadata must be valid UTF-8");
+    }
+  };
+  if (!metadata.empty()) {  // first, as the reference implementation writes it
+    append_json(kMetadataKey);
+    header_text += ':';
+    append_json(metadata);
+  }
 
   std::set<std::string> names;
   uint64_t data_size = 0;
@@ -311,19 +324,17 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     check(bytes == 0 || (is_int8 ? tensor.int8_values != nullptr : tensor.values != nullptr),
           "serialize_safetensors: tensor '", tensor.name, "' has no ", is_int8 ? "int8_values" : "values",
           " pointer");
-    header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
-                           {"shape", tensor.shape},
-                           {"data_offsets", {data_size, data_size + bytes}}};
+    if (header_text.size() > 1) header_text += ',';
+    append_json(tensor.name);
+    header_text += ":{\"dtype\":\"" + std::string(dtype_name(tensor.dtype)) + "\",\"shape\":[";
+    for (size_t i = 0; i < tensor.shape.size(); ++i) {
+      header_text += (i ? "," : "") + std::to_string(tensor.shape[i]);
+    }
+    header_text += "],\"data_offsets\":[" + std::to_string(data_size) + "," + std::to_string(data_size + bytes) + "]}";
     data_size += bytes;
   }
+  header_text += '}';
 
-  std::string header_text;
-  try {
-    header_text = header.dump();
-  } catch (const OrderedJson::exception& error) {
-    fail("serialize_safetensors: cannot encode the header (", error.what(),
-         ") — HINT: tensor names and metadata must be valid UTF-8");
-  }
   header_text.append((8 - header_text.size() % 8) % 8, ' ');  // the spec pads the header to an 8-byte boundary
   check(data_size <= std::numeric_limits<size_t>::max() - 8 - header_text.size(),
         "serialize_safetensors: ", data_size, " bytes of tensor data do not fit in memory");
