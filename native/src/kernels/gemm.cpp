@@ -29,7 +29,8 @@ using index_t = std::ptrdiff_t;
 
 // ---- tile and block sizes --------------------------------------------------------------------------------
 // Two register tiles, both filling the register file with accumulators + B vectors + 1 broadcast:
-//  Wide: MR = 14 rows × NR = 2 registers (28 + 2 + 1 of 32 zmm on AVX-512; 6 × 2 of 16 on AVX2, SSE, wasm).
+//  Wide: MR = 14 rows × NR = 2 registers (28 + 2 + 1 of 32 zmm on AVX-512; 6 × 2 of 16 on AVX2 and SSE; wasm:
+//        below).
 //  Tall: MR = 8 rows × NR = 3 registers (24 + 3 + 1 of 32; 4 × 3 of 16) — for products with few rows, such as a
 //        recurrent step multiplying the B = 32 hidden states, where 14-row panels leave the last one mostly empty
 //        (14 + 14 + 4 rows) and every B panel is reused by few A panels.
@@ -40,8 +41,16 @@ struct Tile {
   static constexpr int NR = RegistersPerRow * fwidth;
   static constexpr int MC = RowsPerTile * 20;  // rows of a transposed A packed per block
 };
+#ifdef __EMSCRIPTEN__
+// Wasm has no FMA: each multiply-add is a mul into a temporary, then an add, and V8 hands out 15 of the 16 xmm
+// registers (it keeps one as scratch). 6 × 2's 12 accumulators + 2 B vectors + broadcast + temporary are one too
+// many and spill in the inner loop. Measured with bench_kernels_wasm at 512³: 4 × 2 31–36 GFLOP/s, 6 × 2 23–24.
+using WideTile = Tile<4, 2>;
+using TallTile = Tile<3, 3>;
+#else
 using WideTile = Tile<fwidth >= 16 ? 14 : 6, 2>;
 using TallTile = Tile<fwidth >= 16 ? 8 : 4, 3>;
+#endif
 constexpr int tall_tile_max_rows = 64;  // products with at most this many rows may use the tall tile
 
 constexpr int KC = 256;       // K block: A micro-panel KC×MR×4 B ≤ 14 KB (AVX-512), L1-resident
