@@ -24,10 +24,10 @@ SHIPPED_DTYPE_moby_char_lstm=int8
 
 train_moby_char_gpt() {  # $1 = float checkpoint to write
   ./build/tinylm train --arch gpt --layers 4 --heads 4 --embed 128 --context 128 --seq 128 --batch 16 \
-    --optimizer adamw --lr 3e-3 --cosine --warmup 100 --clip 1 --steps 1500 --seed 1 --eval-every 250 --quiet \
+    --optimizer adamw --lr 3e-3 --cosine --warmup 100 --clip 1 --steps 1500 --seed 3 --eval-every 250 --quiet \
     --out "$1"
 }
-SHIPPED_DTYPE_moby_char_gpt=f16  # int8 loads too; F16 is kept (see models/moby-char-gpt.md)
+SHIPPED_DTYPE_moby_char_gpt=f16  # seed 3: best of three on the held-out split (models/moby-char-gpt.md)
 
 train_moby_bpe_gpt() {  # $1 = float checkpoint to write
   ./build/tinylm train --arch gpt --tokenizer bpe --vocab 512 --layers 4 --heads 4 --embed 128 --context 128 \
