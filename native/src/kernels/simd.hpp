@@ -72,13 +72,15 @@ inline void for_each_lane(int n, F&& f) {
 }
 
 // unroll<N>(f) calls f(std::integral_constant<int, 0>{}) … f(std::integral_constant<int, N-1>{}): indices are
-// compile-time constants, so arrays of accumulators indexed by them stay in registers.
+// compile-time constants, so arrays of accumulators indexed by them stay in registers — provided it is inlined:
+// g++ 12 once kept the 8-row loop body of the AVX-512 tall GEMM tile out of line, its accumulators in memory
+// (the recurrent steps ran at a quarter of the speed), so inlining is forced rather than left to heuristics.
 template <typename F, int... I>
-inline void unroll_impl(F&& f, std::integer_sequence<int, I...>) {
+[[gnu::always_inline]] inline void unroll_impl(F&& f, std::integer_sequence<int, I...>) {
   (f(std::integral_constant<int, I>{}), ...);
 }
 template <int N, typename F>
-inline void unroll(F&& f) {
+[[gnu::always_inline]] inline void unroll(F&& f) {
   unroll_impl(std::forward<F>(f), std::make_integer_sequence<int, N>{});
 }
 
