@@ -14,6 +14,7 @@
 
 #include <doctest/doctest.h>
 
+#include "half.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/simd.hpp"
 #include "kernel_test_support.hpp"
@@ -449,23 +450,37 @@ TEST_CASE("kernels: sgemm_packed equals the reference for both packings") {
   }
 }
 
-TEST_CASE("kernels: sgemv_f16 equals the reference on half weights") {
+TEST_CASE("kernels: sgemv_f16 on half panels equals the float reference on the rounded weights") {
   tinylm::Rng rng(23);
-  for (int M : {1, 3, 4, 5, 17}) {
-    for (int K : {1, 7, 16, 33, 256, 259}) {
+  const int P = tinylm::half_panel_rows();
+  for (int M : {1, 3, 5, 17, P - 1, P, P + 1, 2 * P + 3}) {
+    for (int K : {1, 3, 7, 16, 33, 256, 259}) {
       CAPTURE(M);
       CAPTURE(K);
-      std::vector<float> weights(size_t(M) * K), x(K), y(M, 0.5f), reference(M, 0.5f);
+      std::vector<float> weights(size_t(M) * K), x(K), y(M, 0.5f), reference(M, 0.5f), scalar(M, 0.5f);
       for (float& w : weights) w = rng.uniform() - 0.5f;
       for (float& v : x) v = rng.uniform() - 0.5f;
-      std::vector<uint16_t> half(weights.size());
-      REQUIRE(tinylm::convert_to_half(half.data(), weights.data(), int64_t(weights.size())));
-      tinylm::sgemv_f16(y.data(), half.data(), K, x.data(), M, K, 1.0f);
-      tinylm::ref::sgemv_f16(reference.data(), half.data(), K, x.data(), M, K, 1.0f);
-      for (int i = 0; i < M; ++i) CHECK(std::abs(y[i] - reference[i]) <= (K * 0.25 + 1) * 1.2e-7 * 4);
+      std::vector<uint16_t> panels(size_t(tinylm::half_panels_size(M, K)), 0xFFFF);  // NaN: padding must be written
+      REQUIRE(panels.size() == size_t((M + P - 1) / P * P) * K);
+      REQUIRE(tinylm::convert_to_half_panels(panels.data(), weights.data(), M, K));
+      // The reference reads the rounded weights row-major, so a wrong panel layout cannot cancel out.
+      std::vector<float> rounded(weights.size());
+      for (size_t i = 0; i < weights.size(); ++i) rounded[i] = tinylm::half_to_float(tinylm::float_to_half(weights[i]));
+      tinylm::ref::sgemv(reference.data(), rounded.data(), K, x.data(), M, K, 1.0f);
+      tinylm::sgemv_f16(y.data(), panels.data(), x.data(), M, K, 1.0f);
+      tinylm::ref::sgemv_f16(scalar.data(), panels.data(), x.data(), M, K, 1.0f);
+      for (int i = 0; i < M; ++i) {
+        CHECK(std::abs(y[i] - reference[i]) <= (K * 0.25 + 1) * 1.2e-7 * 4);
+        CHECK(std::abs(scalar[i] - reference[i]) <= (K * 0.25 + 1) * 1.2e-7 * 4);
+      }
+      std::vector<float> overwritten(M, std::nanf(""));  // beta 0 never reads y
+      tinylm::sgemv_f16(overwritten.data(), panels.data(), x.data(), M, K, 0.0f);
+      for (int i = 0; i < M; ++i) CHECK(std::abs(overwritten[i] - (reference[i] - 0.5f)) <= (K * 0.25 + 1) * 1.2e-7 * 4);
     }
   }
   std::vector<float> too_large = {1.0f, 70000.0f};
-  std::vector<uint16_t> out(2);
-  CHECK_FALSE(tinylm::convert_to_half(out.data(), too_large.data(), 2));
+  std::vector<uint16_t> out(size_t(tinylm::half_panels_size(1, 2)));
+  CHECK_FALSE(tinylm::convert_to_half_panels(out.data(), too_large.data(), 1, 2));
+  std::vector<float> not_a_number = {std::nanf(""), 1.0f};
+  CHECK_FALSE(tinylm::convert_to_half_panels(out.data(), not_a_number.data(), 1, 2));
 }

@@ -40,10 +40,12 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
   }
 }
 
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+  const int P = half_panel_rows();
   for (int i = 0; i < M; ++i) {
+    const uint16_t* group = panels + (long)(i / P) * P * K;  // row i is lane i % P of its group
     double sum = 0.0;
-    for (int k = 0; k < K; ++k) sum += double(half_to_float(A[(long)i * lda + k])) * double(x[k]);
+    for (int k = 0; k < K; ++k) sum += double(half_to_float(group[(long)k * P + i % P])) * double(x[k]);
     y[i] = beta == 0.0f ? float(sum) : float(double(beta) * y[i] + sum);
   }
 }

@@ -1,6 +1,9 @@
-// SIMD matrix-vector kernels: sgemv and sgemv_f16 (contract in kernels.hpp; references in gemm_ref.cpp).
-// Batch-1 generation reads each weight once per token, so these are bound by memory traffic, not FMAs: no
-// packing; R rows of A share each load of x, one vector accumulator per row, reduced once at the end.
+// SIMD matrix-vector kernels: sgemv and sgemv_f16, and the half-precision panel copy sgemv_f16 reads (contract in
+// kernels.hpp; references in gemm_ref.cpp).
+// Batch-1 generation reads each weight once per token, so these are bound by memory traffic, not FMAs. Float rows
+// are read in place, R rows of A sharing each load of x, one vector accumulator per row, reduced once at the end;
+// the half copy is made once per model, so it is laid out for the product (panels, below).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +19,7 @@ namespace {
 using simd::fbatch;
 using simd::fwidth;
 using simd::load;
+using simd::store;
 using simd::unroll;
 using index_t = std::ptrdiff_t;
 
@@ -45,28 +49,38 @@ void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ld
   }
 }
 
-// y (M) = beta·y + A (M,K) · x (K), A in half precision: R rows share each load of x; the tail of K is scalar.
-template <int R>
-void half_rows(float* y, const uint16_t* A, int lda, const float* x, int K, float beta) {
-  fbatch acc[R];
-  unroll<R>([&](auto r) { acc[r] = fbatch(0.0f); });
-  int k = 0;
-  for (; k + fwidth <= K; k += fwidth) {
-    const fbatch xk = load(x + k);
-    unroll<R>([&](auto r) { acc[r] = xsimd::fma(simd::load_half(A + index_t(r) * lda + k), xk, acc[r]); });
-  }
-  for (int r = 0; r < R; ++r) {
-    float sum = simd::reduce_add(acc[r]);
-    for (int kk = k; kk < K; ++kk) sum += half_to_float(A[index_t(r) * lda + kk]) * x[kk];
-    y[r] = beta == 0.0f ? sum : beta * y[r] + sum;
-  }
-}
+// y (M) = beta·y + A (M,K) · x (K), A in half-precision row panels (layout in kernels.hpp). Per depth step: one
+// broadcast of x[k], one half load and FMA per register of the panel; depth_chains steps accumulate apart so FMA
+// latency hides. Measured on AVX-512 at (1024, 256): 13.1 µs for four rows at a time read in place (each row a
+// stream of its own, then a horizontal sum per row), 9.0 µs in panels.
+constexpr int panel_registers = 2;
+constexpr int depth_chains = 4;
+constexpr int panel_rows = panel_registers * fwidth;
 
-void sgemv_f16_simd(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 4;
-  int i = 0;
-  for (; i + rows <= M; i += rows) half_rows<rows>(y + i, A + index_t(i) * lda, lda, x, K, beta);
-  for (; i < M; ++i) half_rows<1>(y + i, A + index_t(i) * lda, lda, x, K, beta);
+void sgemv_f16_simd(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+  for (int g = 0; g < M; g += panel_rows) {
+    const uint16_t* a = panels + index_t(g) * K;
+    fbatch acc[depth_chains][panel_registers];
+    unroll<depth_chains>([&](auto s) { unroll<panel_registers>([&](auto p) { acc[s][p] = fbatch(0.0f); }); });
+    auto depth_step = [&](int k, auto chain) {
+      const fbatch xk(x[k]);
+      const uint16_t* row = a + index_t(k) * panel_rows;
+      unroll<panel_registers>([&](auto p) {
+        acc[chain][p] = xsimd::fma(simd::load_half(row + p * fwidth), xk, acc[chain][p]);
+      });
+    };
+    int k = 0;
+    for (; k + depth_chains <= K; k += depth_chains) unroll<depth_chains>([&](auto s) { depth_step(k + s, s); });
+    for (; k < K; ++k) depth_step(k, std::integral_constant<int, 0>{});
+    const int rows = std::min(panel_rows, M - g);
+    alignas(64) float sums[panel_rows];
+    unroll<panel_registers>([&](auto p) {
+      fbatch total = acc[0][p];
+      unroll<depth_chains - 1>([&](auto s) { total += acc[s + 1][p]; });
+      store(sums + p * fwidth, total);
+    });
+    for (int i = 0; i < rows; ++i) y[g + i] = beta == 0.0f ? sums[i] : beta * y[g + i] + sums[i];
+  }
 }
 
 // y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
@@ -83,16 +97,27 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
   simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
 }
 
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, A, lda, x, M, K, beta);
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, panels, x, M, K, beta);
 }
+
+int half_panel_rows() { return panel_rows; }
+
+int64_t half_panels_size(int M, int K) { return int64_t((M + panel_rows - 1) / panel_rows) * panel_rows * K; }
 
 bool half_weights_are_fast() { return simd::hardware_half && !simd::force_scalar; }
 
-bool convert_to_half(uint16_t* out, const float* in, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!(std::abs(in[i]) <= 65504.0f)) return false;  // also rejects NaN
-    out[i] = float_to_half(in[i]);
+bool convert_to_half_panels(uint16_t* panels, const float* A, int M, int K) {
+  for (int g = 0; g < M; g += panel_rows) {
+    uint16_t* group = panels + index_t(g) * K;
+    for (int i = 0; i < panel_rows; ++i) {  // rows outer: A is read contiguously, the group (≤ 32·K halves) is in L1
+      const float* row = g + i < M ? A + index_t(g + i) * K : nullptr;  // past M: zero padding
+      for (int k = 0; k < K; ++k) {
+        const float value = row ? row[k] : 0.0f;
+        if (!(std::abs(value) <= 65504.0f)) return false;  // also rejects NaN
+        group[index_t(k) * panel_rows + i] = float_to_half(value);
+      }
+    }
   }
   return true;
 }

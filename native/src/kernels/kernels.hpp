@@ -23,12 +23,18 @@ void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 
 // y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
-// The same with A stored as IEEE half precision (bits), converted in registers: half the memory traffic.
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta);
+// The same with A as IEEE half precision, converted in registers: half the memory traffic. A is a generation-time
+// copy in row panels (convert_to_half_panels): rows in groups of half_panel_rows(), each group stored depth by
+// depth (the group's values at k, then at k+1, …), the last group zero-padded. The product then reads one
+// contiguous stream and needs no per-row horizontal sums: the panel's rows are the register lanes.
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta);
+int half_panel_rows();
+int64_t half_panels_size(int M, int K);  // uint16_t elements of the panel copy of an (M,K) matrix
+// Rounds A (M,K), row-major, to half (nearest even) into panels; false if any value is outside half's finite
+// range (|x| > 65504).
+bool convert_to_half_panels(uint16_t* panels, const float* A, int M, int K);
 // True where the hardware converts halves in one instruction (F16C); elsewhere sgemv_f16 is slower than sgemv.
 bool half_weights_are_fast();
-// Rounds float to half (nearest even); false if any value is outside half's finite range (|x| > 65504).
-bool convert_to_half(uint16_t* out, const float* in, int64_t n);
 
 // The same with A stored as int8 with one scale per row (weight[i][k] ≈ scales[i]·A[i][k]):
 //   y (M) = beta*y + scales (M) ⊙ (A (M,K) · x (K)). A quarter of float's memory traffic.
@@ -55,7 +61,7 @@ void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
-void sgemv_f16(float* y, const uint16_t* A, int lda, const float* x, int M, int K, float beta);
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 }  // namespace ref
 

@@ -208,7 +208,7 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
 void matrix_vector_accumulate(float* y, const float* weight, const CompactMatrix& compact, const float* x, int rows,
                               int cols) {
   if (compact.int8) sgemv_q8(y, compact.int8, compact.scales, cols, x, rows, cols, 1.0f);
-  else if (compact.half) sgemv_f16(y, compact.half, cols, x, rows, cols, 1.0f);
+  else if (compact.half) sgemv_f16(y, compact.half, x, rows, cols, 1.0f);
   else sgemv(y, weight, cols, x, rows, cols, 1.0f);
 }
 

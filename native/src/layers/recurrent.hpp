@@ -72,7 +72,7 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
 // A compact copy of a weight matrix (rows, cols) that generation reads instead of the floats, for less memory
 // traffic per token: half precision, or int8 with per-row scales. All null = read the floats.
 struct CompactMatrix {
-  const uint16_t* half = nullptr;  // (rows, cols) half bits
+  const uint16_t* half = nullptr;  // (rows, cols) as half-precision panels (convert_to_half_panels)
   const int8_t* int8 = nullptr;    // (rows, cols), weight ≈ scales[row]·int8
   const float* scales = nullptr;   // (rows), with int8
 };

@@ -22,7 +22,7 @@ void project(float* out, const float* in, const float* weight, const uint16_t* h
              int I, int O) {
   if (N != 1 || half_weight == nullptr) return linear_forward_rows(out, in, weight, bias, N, I, O);
   if (bias) std::memcpy(out, bias, sizeof(float) * O);
-  sgemv_f16(out, half_weight, I, in, O, I, bias ? 1.0f : 0.0f);
+  sgemv_f16(out, half_weight, in, O, I, bias ? 1.0f : 0.0f);
 }
 
 }  // namespace
@@ -36,24 +36,30 @@ void GptLM::refresh_half_weights() {
   gen_half_offsets_.clear();
   if (step_precision_ != StepPrecision::Half) return;
   const int C = config_.embed_size;
-  std::vector<std::pair<size_t, size_t>> matrices;  // (offset in params, floats) in the order step() reads them
+  struct Matrix {
+    size_t offset;  // in params
+    int rows, cols;
+  };
+  std::vector<Matrix> matrices;  // in the order step() reads them
   for (const BlockOffsets& o : block_offsets_) {
-    matrices.push_back({o.attn_weight, size_t(3) * C * C});
-    matrices.push_back({o.attn_proj_weight, size_t(C) * C});
-    matrices.push_back({o.fc_weight, size_t(4) * C * C});
-    matrices.push_back({o.mlp_proj_weight, size_t(4) * C * C});
+    matrices.push_back({o.attn_weight, 3 * C, C});
+    matrices.push_back({o.attn_proj_weight, C, C});
+    matrices.push_back({o.fc_weight, 4 * C, C});
+    matrices.push_back({o.mlp_proj_weight, C, 4 * C});
   }
-  matrices.push_back({wte_offset_, size_t(config_.vocab_size) * C});
+  matrices.push_back({wte_offset_, config_.vocab_size, C});
   size_t total = 0;
-  for (const auto& matrix : matrices) total += matrix.second;
+  for (const Matrix& matrix : matrices) total += size_t(half_panels_size(matrix.rows, matrix.cols));
   gen_half_.resize(total);
   std::vector<size_t> offsets;
   size_t at = 0;
-  for (const auto& [offset, count] : matrices) {
+  for (const Matrix& matrix : matrices) {
     // A weight beyond half's range (|w| > 65504) cannot be stored: this model generates from floats instead.
-    if (!convert_to_half(gen_half_.data() + at, params_.values.data() + offset, int64_t(count))) return;
+    if (!convert_to_half_panels(gen_half_.data() + at, params_.values.data() + matrix.offset, matrix.rows,
+                                matrix.cols))
+      return;
     offsets.push_back(at);
-    at += count;
+    at += size_t(half_panels_size(matrix.rows, matrix.cols));
   }
   gen_half_offsets_ = std::move(offsets);
 }

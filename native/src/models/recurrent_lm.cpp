@@ -304,12 +304,16 @@ void RecurrentLM::refresh_compact_weights() {
     matrices.push_back({values + layer_offsets_[layer].weight_hh, GH, H});
   }
   matrices.push_back({values + head_weight_offset_, V, H});
+  const bool int8 = step_precision_ == StepPrecision::Int8;
+  // Elements of each matrix's copy: int8 rows as they are, half in panels (padded to whole panels of rows).
+  auto copy_size = [&](const Matrix& matrix) {
+    return int8 ? size_t(matrix.rows) * matrix.cols : size_t(half_panels_size(matrix.rows, matrix.cols));
+  };
   size_t total = 0, total_rows = 0;
   for (const Matrix& matrix : matrices) {
-    total += size_t(matrix.rows) * matrix.cols;
+    total += copy_size(matrix);
     total_rows += matrix.rows;
   }
-  const bool int8 = step_precision_ == StepPrecision::Int8;
   if (int8) {
     gen_int8_.resize(total);
     gen_scales_.resize(total_rows);
@@ -319,7 +323,6 @@ void RecurrentLM::refresh_compact_weights() {
   size_t offset = 0, row_offset = 0;
   std::vector<CompactMatrix> compact;
   for (const Matrix& matrix : matrices) {
-    const int64_t count = int64_t(matrix.rows) * matrix.cols;
     if (int8) {
       // A non-finite weight cannot be quantised: this model generates from floats instead.
       if (!quantize_rows_int8(gen_int8_.data() + offset, gen_scales_.data() + row_offset, matrix.start, matrix.rows,
@@ -328,10 +331,10 @@ void RecurrentLM::refresh_compact_weights() {
       compact.push_back({nullptr, gen_int8_.data() + offset, gen_scales_.data() + row_offset});
     } else {
       // A weight beyond half's range (|w| > 65504) cannot be stored: this model generates from floats instead.
-      if (!convert_to_half(gen_half_.data() + offset, matrix.start, count)) return;
+      if (!convert_to_half_panels(gen_half_.data() + offset, matrix.start, matrix.rows, matrix.cols)) return;
       compact.push_back({gen_half_.data() + offset, nullptr, nullptr});
     }
-    offset += size_t(count);
+    offset += copy_size(matrix);
     row_offset += size_t(matrix.rows);
   }
   gen_compact_ = std::move(compact);
