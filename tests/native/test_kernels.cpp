@@ -5,6 +5,7 @@
 //
 // Tolerances are derived from float rounding, never fixed: a K-term dot product is within
 // K·max|a|·max|b|·eps of the exact value; element-wise results within a few ulps of the reference.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -445,6 +446,12 @@ TEST_CASE("kernels: sgemm_packed equals the reference for both packings") {
         tinylm::sgemm_packed(C.data(), N, A.data(), K, packed, M, 0.0f);
         tinylm::ref::sgemm_nn(R.data(), N, A.data(), K, B.data(), N, M, N, K, 0.0f);
         for (size_t i = 0; i < C.size(); ++i) REQUIRE(std::abs(C[i] - R[i]) <= tolerance);
+        // With a bias on every row, added once however many K blocks there are (a GRU step's hidden side).
+        std::vector<float> bias(N);
+        for (float& x : bias) x = rng.uniform() - 0.5f;
+        tinylm::sgemm_packed(C.data(), N, A.data(), K, packed, M, 0.0f, bias.data());
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < N; ++j) REQUIRE(std::abs(C[size_t(i) * N + j] - R[size_t(i) * N + j] - bias[j]) <= tolerance);
       }
     }
   }
@@ -483,4 +490,29 @@ TEST_CASE("kernels: sgemv_f16 on half panels equals the float reference on the r
   CHECK_FALSE(tinylm::convert_to_half_panels(out.data(), too_large.data(), 1, 2));
   std::vector<float> not_a_number = {std::nanf(""), 1.0f};
   CHECK_FALSE(tinylm::convert_to_half_panels(out.data(), not_a_number.data(), 1, 2));
+}
+
+TEST_CASE("kernels: sgemm_nt_bias adds the bias to every row exactly once") {
+  tinylm::Rng rng(29);
+  // Shapes around both register tiles and past one K block (the bias must come with the first block only).
+  const int shapes[][3] = {{1, 1, 1},   {3, 5, 7},    {17, 33, 0},   {32, 1024, 64}, {37, 50, 300},
+                           {100, 48, 129}, {130, 100, 257}, {64, 17, 513}};
+  for (const auto& shape : shapes) {
+    const int M = shape[0], N = shape[1], K = shape[2];
+    CAPTURE(M);
+    CAPTURE(N);
+    CAPTURE(K);
+    std::vector<float> A(size_t(M) * std::max(K, 1)), B(size_t(N) * std::max(K, 1)), bias(N);
+    for (float& v : A) v = rng.uniform() - 0.5f;
+    for (float& v : B) v = rng.uniform() - 0.5f;
+    for (float& v : bias) v = 4.0f * (rng.uniform() - 0.5f);
+    const int ldc = N + 3;  // a padded C: columns past N stay untouched
+    std::vector<float> C(size_t(M) * ldc, std::nanf("")), R(size_t(M) * ldc, std::nanf(""));
+    tinylm::sgemm_nt_bias(C.data(), ldc, A.data(), std::max(K, 1), B.data(), std::max(K, 1), bias.data(), M, N, K);
+    tinylm::ref::sgemm_nt_bias(R.data(), ldc, A.data(), std::max(K, 1), B.data(), std::max(K, 1), bias.data(), M, N, K);
+    for (int i = 0; i < M; ++i) {
+      for (int j = 0; j < N; ++j) REQUIRE(std::abs(C[size_t(i) * ldc + j] - R[size_t(i) * ldc + j]) <= 1e-5f * (K + 4));
+      for (int j = N; j < ldc; ++j) REQUIRE(std::isnan(C[size_t(i) * ldc + j]));
+    }
+  }
 }

@@ -72,6 +72,17 @@ TEST_CASE("linear and embedding layers: backward matches finite differences") {
     bias_backward(twice.data(), r.data(), N, O);
     for (int o = 0; o < O; ++o) CHECK(twice[o] == doctest::Approx(2 * dbias[o]));
   }
+  SUBCASE("din_beta 0 overwrites the input gradient, 1 accumulates onto it") {
+    std::vector<float> overwritten(N * I, std::nanf("")), accumulated(N * I, 1.0f), scratch_w(O * I), scratch_b(O);
+    linear_backward(overwritten.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(), weight.data(), N,
+                    I, O, 0.0f);
+    linear_backward(accumulated.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(), weight.data(), N,
+                    I, O);
+    for (int i = 0; i < N * I; ++i) {
+      CHECK(overwritten[i] == doctest::Approx(dinput[i]));
+      CHECK(accumulated[i] == doctest::Approx(1.0f + dinput[i]));
+    }
+  }
 
   const std::vector<int32_t> ids = {3, 0, 3, 1, 2};
   std::vector<float> table = random_vector(V * I, rng), gathered(N * I), rr = random_vector(N * I, rng);

@@ -55,7 +55,7 @@ void gelu_tanh_backward_simd(float* dx, const float* dy, const float* x, int64_t
     const T t = simd::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
     const T inner_slope = T(kSqrt2OverPi) * (T(1.0f) + T(3.0f * kCubic) * v * v);
     const T derivative = T(0.5f) * (T(1.0f) + t) + T(0.5f) * v * (T(1.0f) - t * t) * inner_slope;
-    store(dx + i, load_as<T>(dx + i) + load_as<T>(dy + i) * derivative);
+    store(dx + i, load_as<T>(dy + i) * derivative);
   });
 }
 
@@ -65,7 +65,7 @@ void gelu_exact_backward_simd(float* dx, const float* dy, const float* x, int64_
     const T v = load_as<T>(x + i);
     const T cdf = T(0.5f) * (T(1.0f) + erf_of(v * T(kInvSqrt2)));
     const T pdf = simd::exp(T(-0.5f) * v * v) * T(kInvSqrt2Pi);
-    store(dx + i, load_as<T>(dx + i) + load_as<T>(dy + i) * (cdf + v * pdf));
+    store(dx + i, load_as<T>(dy + i) * (cdf + v * pdf));
   });
 }
 

@@ -32,7 +32,7 @@ void gelu_tanh_backward(float* dx, const float* dy, const float* x, int64_t n) {
     const double v = x[i];
     const double t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
     const double derivative = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * kSqrt2OverPi * (1.0 + 3.0 * kCubic * v * v);
-    dx[i] += float(dy[i] * derivative);
+    dx[i] = float(dy[i] * derivative);
   }
 }
 
@@ -40,7 +40,7 @@ void gelu_exact_backward(float* dx, const float* dy, const float* x, int64_t n) 
   for (int64_t i = 0; i < n; ++i) {
     const double v = x[i];
     const double derivative = 0.5 * (1.0 + std::erf(v * kInvSqrt2)) + v * std::exp(-0.5 * v * v) * kInvSqrt2Pi;
-    dx[i] += float(dy[i] * derivative);
+    dx[i] = float(dy[i] * derivative);
   }
 }
 

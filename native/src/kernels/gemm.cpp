@@ -166,10 +166,11 @@ enum class ALayout { Packed, Rows, Columns };
 // read in place by shallow products).
 enum class BLayout { Packed, Rows };
 
-// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · B panel (kc, T::NR). beta 0 never reads C.
+// C tile (rows ≤ T::MR, cols ≤ T::NR) = beta·C + A tile (T::MR, kc) · B panel (kc, T::NR) [+ bias (cols), added
+// to every row when not null: a Linear layer's bias costs no pass of its own]. beta 0 never reads C.
 template <class T, ALayout LA, BLayout LB>
 void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b, index_t ldb, int kc, int rows,
-                  int cols, float beta) {
+                  int cols, float beta, const float* bias) {
   const index_t row_step = LA == ALayout::Rows ? lda : 1;
   const index_t depth_step = LA == ALayout::Packed ? T::MR : LA == ALayout::Rows ? 1 : lda;
   const index_t b_step = LB == BLayout::Packed ? T::NR : ldb;
@@ -195,6 +196,12 @@ void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b
     b += b_step;
   }
 
+  if (bias && cols == T::NR) {
+    unroll<T::NV>([&](auto v) {
+      const fbatch bias_v = load(bias + v * fwidth);
+      unroll<T::MR>([&](auto i) { acc[i][v] += bias_v; });
+    });
+  }
   if (rows == T::MR && cols == T::NR) {
     unroll<T::MR>([&](auto i) {
       unroll<T::NV>([&](auto v) {
@@ -208,7 +215,10 @@ void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { store(tile + i * T::NR + v * fwidth, acc[i][v]); }); });
   for (int i = 0; i < rows; ++i) {
     float* c = C + index_t(i) * ldc;
-    for (int j = 0; j < cols; ++j) c[j] = beta == 0.0f ? tile[i * T::NR + j] : beta * c[j] + tile[i * T::NR + j];
+    for (int j = 0; j < cols; ++j) {
+      const float product = cols < T::NR && bias ? tile[i * T::NR + j] + bias[j] : tile[i * T::NR + j];
+      c[j] = beta == 0.0f ? product : beta * c[j] + product;
+    }
   }
 }
 
@@ -230,7 +240,7 @@ index_t padded_columns(int nc) { return index_t(nc + T::NR - 1) / T::NR * T::NR;
 // block streams from L2.
 template <class T>
 void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const float* prepacked, int M, int N, int K,
-                 float beta) {
+                 float beta, const float* bias = nullptr) {
   thread_local std::vector<float> a_storage, b_storage;
   const PackedLayout layout = PackedLayout::for_depth(K);
   const int kc_max = layout.kc_max;
@@ -256,6 +266,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
+      const float* block_bias = k0 == 0 && bias ? bias + j0 : nullptr;  // added once, with the first K block
       const float* b_block = bp;
       if (prepacked) {
         b_block = block;
@@ -270,12 +281,14 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
           if constexpr (in_place_kernels) {
             if (jr < full_columns) {
               micro_kernel<T, LA, BLayout::Rows>(c_row + jr, ldc, a, lda, B.data + index_t(k0) * B.ld + j0 + jr,
-                                                 B.ld, kc, rows, T::NR, block_beta);
+                                                 B.ld, kc, rows, T::NR, block_beta,
+                                                 block_bias ? block_bias + jr : nullptr);
               continue;
             }
           }
           micro_kernel<T, LA, BLayout::Packed>(c_row + jr, ldc, a, lda, b_block + index_t(jr) * kc, 0, kc, rows,
-                                               std::min(T::NR, nc - jr), block_beta);
+                                               std::min(T::NR, nc - jr), block_beta,
+                                               block_bias ? block_bias + jr : nullptr);
         }
       };
       using Packed = std::integral_constant<ALayout, ALayout::Packed>;
@@ -318,7 +331,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
 // rows-outer order of gemm_packed would stream all of B (W_hh: up to 2 MB, more than an L2) once per tile of rows.
 template <class T>
 void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const float* packed, int M, int N, int K,
-                             float beta) {
+                             float beta, const float* bias) {
   thread_local std::vector<float> a_storage;
   const int kc_max = PackedLayout::for_depth(K).kc_max;
   // Whole tiles of rows are read in place where those kernels exist; the rest (a partial last tile, or every row
@@ -332,6 +345,7 @@ void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const f
     for (int k0 = 0; k0 < K; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
       const float block_beta = k0 == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
+      const float* block_bias = k0 == 0 && bias ? bias + j0 : nullptr;  // added once, with the first K block
       if (in_place_rows < M) pack_a<T>(ap, Operand{A, lda, false}, in_place_rows, M - in_place_rows, k0, kc);
       for (int jr = 0; jr < nc; jr += T::NR) {
         const int cols = std::min(T::NR, nc - jr);
@@ -340,12 +354,14 @@ void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const f
         if constexpr (in_place_kernels) {
           for (int ir = 0; ir < in_place_rows; ir += T::MR)
             micro_kernel<T, ALayout::Rows, BLayout::Packed>(c + index_t(ir) * ldc, ldc, A + index_t(ir) * lda + k0,
-                                                            lda, panel, 0, kc, T::MR, cols, block_beta);
+                                                            lda, panel, 0, kc, T::MR, cols, block_beta,
+                                                            block_bias ? block_bias + jr : nullptr);
         }
         for (int ir = in_place_rows; ir < M; ir += T::MR)
           micro_kernel<T, ALayout::Packed, BLayout::Packed>(c + index_t(ir) * ldc, ldc,
                                                             ap + index_t(ir - in_place_rows) * kc, 0, panel, 0, kc,
-                                                            std::min(T::MR, M - ir), cols, block_beta);
+                                                            std::min(T::MR, M - ir), cols, block_beta,
+                                                            block_bias ? block_bias + jr : nullptr);
       }
       block += padded_columns<T>(nc) * kc;
     }
@@ -381,10 +397,11 @@ index_t padded_work(int M, int N) { return index_t(M + T::MR - 1) / T::MR * T::M
 
 // C (M,N) = beta·C + A·B with the tile that suits the shape: the tall one for few rows, unless its wider panels
 // pad more (an attention head of D = 32 columns fills 32 of the tall tile's 48 on AVX2, 2 × 16 of the wide one).
-void gemm_dispatch(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta) {
+void gemm_dispatch(float* C, int ldc, const Operand& A, const Operand& B, int M, int N, int K, float beta,
+                   const float* bias = nullptr) {
   if (M <= tall_tile_max_rows && padded_work<TallTile>(M, N) <= padded_work<WideTile>(M, N))
-    gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta);
-  else gemm_packed<WideTile>(C, ldc, A, B, nullptr, M, N, K, beta);
+    gemm_packed<TallTile>(C, ldc, A, B, nullptr, M, N, K, beta, bias);
+  else gemm_packed<WideTile>(C, ldc, A, B, nullptr, M, N, K, beta, bias);
 }
 
 void sgemm_nn_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K,
@@ -408,6 +425,16 @@ void sgemm_tn_simd(float* C, int ldc, const float* A, int lda, const float* B, i
   gemm_dispatch(C, ldc, Operand{A, lda, true}, Operand{B, ldb, false}, M, N, K, beta);
 }
 
+void sgemm_nt_bias_simd(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M,
+                        int N, int K) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int i = 0; i < M; ++i) std::copy(bias, bias + N, C + index_t(i) * ldc);
+    return;
+  }
+  gemm_dispatch(C, ldc, Operand{A, lda, false}, Operand{B, ldb, true}, M, N, K, 0.0f, bias);
+}
+
 }  // namespace
 
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
@@ -418,6 +445,10 @@ void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ld
 }
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta) {
   simd::pick(ref::sgemm_tn, sgemm_tn_simd)(C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M, int N,
+                   int K) {
+  simd::pick(ref::sgemm_nt_bias, sgemm_nt_bias_simd)(C, ldc, A, lda, B, ldb, bias, M, N, K);
 }
 
 const float* PackedMatrix::data() const {
@@ -452,13 +483,21 @@ void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) {
   pack_b_all<TallTile>(storage, Operand{B, ldb, false}, N, K);
 }
 
-void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta) {
+void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta,
+                  const float* bias) {
   const int N = B.columns, K = B.depth;
   if (M <= 0 || N <= 0) return;
-  if (simd::force_scalar) return ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
-  if (K <= 0) return scale_only(C, ldc, M, N, beta);
-  if (M <= tall_tile_max_rows) return gemm_prepacked_few_rows<TallTile>(C, ldc, A, lda, B.data(), M, N, K, beta);
-  gemm_packed<TallTile>(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta);
+  if (simd::force_scalar || K <= 0) {
+    if (K <= 0) scale_only(C, ldc, M, N, beta);
+    else ref::sgemm_nn(C, ldc, A, lda, B.data(), N, M, N, K, beta);
+    if (bias)
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) C[index_t(i) * ldc + j] += bias[j];
+    return;
+  }
+  if (M <= tall_tile_max_rows)
+    return gemm_prepacked_few_rows<TallTile>(C, ldc, A, lda, B.data(), M, N, K, beta, bias);
+  gemm_packed<TallTile>(C, ldc, Operand{A, lda, false}, Operand{nullptr, 0, false}, B.data(), M, N, K, beta, bias);
 }
 
 }  // namespace tinylm

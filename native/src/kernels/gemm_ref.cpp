@@ -32,6 +32,13 @@ void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ld
   gemm_strided(C, ldc, A, 1, lda, B, ldb, 1, M, N, K, beta);
 }
 
+void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M, int N,
+                   int K) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) C[(long)i * ldc + j] = bias[j];
+  sgemm_nt(C, ldc, A, lda, B, ldb, M, N, K, 1.0f);
+}
+
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
   for (int i = 0; i < M; ++i) {
     double sum = 0.0;

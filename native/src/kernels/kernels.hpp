@@ -20,6 +20,10 @@ namespace tinylm {
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+// C (M,N) = A (M,K) · Bᵀ + bias (N) on every row — a Linear layer's forward, the bias added as each tile of C is
+// stored rather than in a pass of its own.
+void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M, int N,
+                   int K);
 
 // y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
@@ -53,13 +57,17 @@ struct PackedMatrix {
   void pack_nt(const float* B, int ldb, int N, int K);  // from B (N,K), used as Bᵀ — W_hh in h·W_hhᵀ
   void pack_nn(const float* B, int ldb, int K, int N);  // from B (K,N) — W_hh in dgates·W_hh
 };
-// C (M,N) = beta·C + A (M,K) · packed (K,N); tuned for few rows (M up to ~64), as recurrent steps have
-void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta);
+// C (M,N) = beta·C + A (M,K) · packed (K,N) [+ bias (N) on every row, when not null]; tuned for few rows (M up to
+// ~64), as recurrent steps have
+void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta,
+                  const float* bias = nullptr);
 
 namespace ref {
 void sgemm_nn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
+void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M, int N,
+                   int K);
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta);
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
@@ -148,7 +156,8 @@ void layernorm_rows_backward(float* dx, float* dweight, float* dbias, const floa
                              const float* weight, const float* mean, const float* rstd, int N, int C);
 
 // GELU y = x·Φ(x). Exact: Φ through erf (PyTorch approximate='none'); tanh: 0.5·x·(1 + tanh(√(2/π)·(x +
-// 0.044715·x³))) (approximate='tanh'). forward: y may alias x. backward: dx += dy·gelu'(x), from the INPUT x.
+// 0.044715·x³))) (approximate='tanh'). forward: y may alias x. backward: dx = dy·gelu'(x), from the INPUT x; dx
+// may alias dy (the MLP scales its gradient in place instead of zeroing a second buffer to accumulate into).
 void gelu_tanh_forward(float* y, const float* x, int64_t n);
 void gelu_exact_forward(float* y, const float* x, int64_t n);
 void gelu_tanh_backward(float* dx, const float* dy, const float* x, int64_t n);

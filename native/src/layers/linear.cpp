@@ -16,10 +16,8 @@ void embedding_backward(float* dtable, const float* dout, const int32_t* ids, in
 }
 
 void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O) {
-  if (bias) {
-    for (int n = 0; n < N; ++n) std::copy(bias, bias + O, out + int64_t(n) * O);
-  }
-  sgemm_nt(out, O, in, I, weight, I, N, O, I, bias ? 1.0f : 0.0f);
+  if (bias) sgemm_nt_bias(out, O, in, I, weight, I, bias, N, O, I);
+  else sgemm_nt(out, O, in, I, weight, I, N, O, I, 0.0f);
 }
 
 void bias_backward(float* dbias, const float* dout, int N, int O) {
@@ -27,10 +25,10 @@ void bias_backward(float* dbias, const float* dout, int N, int O) {
 }
 
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
-                     const float* weight, int N, int I, int O) {
+                     const float* weight, int N, int I, int O, float din_beta) {
   sgemm_tn(dweight, I, dout, O, in, I, O, I, N, 1.0f);
   if (dbias) bias_backward(dbias, dout, N, O);
-  if (din) sgemm_nn(din, I, dout, O, weight, I, N, I, O, 1.0f);
+  if (din) sgemm_nn(din, I, dout, O, weight, I, N, I, O, din_beta);
 }
 
 }  // namespace tinylm

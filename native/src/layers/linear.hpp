@@ -1,5 +1,6 @@
 // Embedding lookup and fully connected layers: forward/backward pairs over N rows.
-// Backward functions ACCUMULATE into their gradient outputs (+=), as every backward in tinylm does.
+// Backward functions ACCUMULATE into their gradient outputs (+=), as every backward in tinylm does; the input
+// gradient of linear_backward may instead be overwritten (din_beta 0), for callers whose buffer is fresh.
 #pragma once
 #include <cstdint>
 
@@ -12,9 +13,11 @@ void embedding_backward(float* dtable, const float* dout, const int32_t* ids, in
 
 // out (N,O) = in (N,I) · weightᵀ (O,I) + bias (O); bias may be null.
 void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O);
-// dweight (O,I) += doutᵀ·in;  dbias (O) += Σ_n dout (dbias may be null);  din (N,I) += dout·weight (din may be null)
+// dweight (O,I) += doutᵀ·in;  dbias (O) += Σ_n dout (dbias may be null);
+// din (N,I) = din_beta·din + dout·weight (din may be null): a caller with a fresh buffer passes 0 rather than
+// zeroing it to accumulate into.
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
-                     const float* weight, int N, int I, int O);
+                     const float* weight, int N, int I, int O, float din_beta = 1.0f);
 
 // dbias (O) += column sums of dout (N,O)
 void bias_backward(float* dbias, const float* dout, int N, int O);

@@ -61,20 +61,18 @@ void mlp_forward(float* out, MlpCache& cache, const float* in, const MlpWeights&
 }
 
 void mlp_backward(float* din, const MlpGrads& grads, const float* dout, const float* in, MlpCache& cache,
-                  const MlpWeights& weights, GeluKind gelu, int N, int C) {
+                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta) {
   const int hidden = 4 * C;
   const int64_t count = int64_t(N) * hidden;
   grow(cache.dactivation, count);
-  grow(cache.dpre_activation, count);
   // c_proj: dactivation (N,4C) = dout·W_proj (overwrites), dW_proj += doutᵀ·activation.
   sgemm_nn(cache.dactivation.data(), hidden, dout, C, weights.proj_weight, hidden, N, hidden, C, 0.0f);
   sgemm_tn(grads.proj_weight, hidden, dout, C, cache.activation.data(), hidden, C, hidden, N, 1.0f);
   if (grads.proj_bias) bias_backward(grads.proj_bias, dout, N, C);
-  // GELU, then c_fc.
-  std::fill(cache.dpre_activation.begin(), cache.dpre_activation.begin() + count, 0.0f);
-  gelu_backward(cache.dpre_activation.data(), cache.dactivation.data(), cache.pre_activation.data(), count, gelu);
-  linear_backward(din, grads.fc_weight, grads.fc_bias, cache.dpre_activation.data(), in, weights.fc_weight, N, C,
-                  hidden);
+  // GELU in place (dactivation becomes d pre_activation), then c_fc.
+  gelu_backward(cache.dactivation.data(), cache.dactivation.data(), cache.pre_activation.data(), count, gelu);
+  linear_backward(din, grads.fc_weight, grads.fc_bias, cache.dactivation.data(), in, weights.fc_weight, N, C,
+                  hidden, din_beta);
 }
 
 }  // namespace tinylm

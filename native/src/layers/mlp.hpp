@@ -12,7 +12,7 @@ enum class GeluKind { Tanh, Exact };
 const char* gelu_kind_name(GeluKind kind);  // "tanh" | "exact"
 bool parse_gelu_kind(const std::string& name, GeluKind* kind);
 
-// y (n) = gelu(x); y may alias x.  dx (n) += dy · gelu'(x), from the input x.
+// y (n) = gelu(x); y may alias x.  dx (n) = dy · gelu'(x), from the input x; dx may alias dy.
 void gelu_forward(float* y, const float* x, int64_t n, GeluKind kind);
 void gelu_backward(float* dx, const float* dy, const float* x, int64_t n, GeluKind kind);
 
@@ -38,15 +38,15 @@ struct MlpGrads {
 struct MlpCache {
   std::vector<float> pre_activation;  // (N,4C) c_fc output, GELU's input
   std::vector<float> activation;      // (N,4C) GELU output, c_proj's input
-  std::vector<float> dactivation;     // (N,4C) backward scratch
-  std::vector<float> dpre_activation; // (N,4C) backward scratch
+  std::vector<float> dactivation;     // (N,4C) backward scratch: d activation, then d pre_activation in place
 };
 
 // out (N,C) = c_proj(gelu(c_fc(in (N,C)))). Fills cache.
 void mlp_forward(float* out, MlpCache& cache, const float* in, const MlpWeights& weights, GeluKind gelu, int N,
                  int C);
-// Accumulates into grads and din (N,C).
+// Accumulates into grads; din (N,C) = din_beta·din + d in, so a caller with a fresh buffer passes 0 instead of
+// zeroing it first.
 void mlp_backward(float* din, const MlpGrads& grads, const float* dout, const float* in, MlpCache& cache,
-                  const MlpWeights& weights, GeluKind gelu, int N, int C);
+                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta = 1.0f);
 
 }  // namespace tinylm

@@ -52,11 +52,6 @@ void grow(std::vector<float>& buffer, size_t size) {
   if (buffer.size() < size) buffer.resize(size);
 }
 
-// rows (N, width) = bias, broadcast
-void fill_rows(float* rows, const float* bias, int N, int width) {
-  for (int n = 0; n < N; ++n) std::memcpy(rows + int64_t(n) * width, bias, sizeof(float) * width);
-}
-
 }  // namespace
 
 void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
@@ -78,8 +73,7 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
   if (input_side == InputSide::Computed) {
     grow(cache.dbias, GH);  // free until backward: holds the bias row here
     input_side_bias(cache.dbias.data(), weights, kind, H);
-    fill_rows(gates, cache.dbias.data(), T * B, GH);
-    sgemm_nt(gates, GH, input, I, weights.weight_ih, I, T * B, GH, I, 1.0f);
+    sgemm_nt_bias(gates, GH, input, I, weights.weight_ih, I, cache.dbias.data(), T * B, GH, I);
   }
   PackedMatrix& weight_hh_t = cache.packed_weight_hh;
   weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
@@ -97,8 +91,7 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
       }
       case CellKind::Gru: {
         float* hgates_t = cache.hgates.data() + t * step_gates;
-        fill_rows(hgates_t, weights.bias_hh, B, GH);
-        sgemm_packed(hgates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
+        sgemm_packed(hgates_t, GH, h_prev, H, weight_hh_t, B, 0.0f, weights.bias_hh);
         gru_gates_forward(h, gates_t, hgates_t, h_prev, B, H);
         break;
       }

@@ -283,8 +283,8 @@ void GptLM::backward() {
   grow(dlogits_, N * V);
   softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
   // Tied head: its weight gradient lands in wte's, next to the embedding's scatter below.
-  dln_.assign(NC, 0.0f);
-  linear_backward(dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V);
+  grow(dln_, NC);
+  linear_backward(dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V, 0.0f);
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
   dx_.assign(NC, 0.0f);
   layernorm_backward(dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
@@ -297,20 +297,19 @@ void GptLM::backward() {
     const float* input = layer == 0 ? embedded_.data() : blocks_[layer - 1].output.data();
     // dx_ holds d output; the MLP branch and the identity both feed d middle.
     const float* dmlp = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, NC);
-    std::fill(dln_.begin(), dln_.end(), 0.0f);
-    mlp_backward(dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu, N, C);
+    mlp_backward(dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu, N, C,
+                 0.0f);
     layernorm_backward(dx_.data(), grad_at(o.ln_2_weight), grad_at(o.ln_2_bias), dln_.data(), a.middle.data(),
                        value_at(o.ln_2_weight), a.ln_2_stats, N, C);
     // dx_ holds d middle; the attention branch and the identity both feed d input.
     const float* dproj = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.attention_mask.data() : nullptr, NC);
-    dattention_.assign(NC, 0.0f);
+    grow(dattention_, NC);
     linear_backward(dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
-                    a.attention.data(), value_at(o.attn_proj_weight), N, C, C);
+                    a.attention.data(), value_at(o.attn_proj_weight), N, C, C, 0.0f);
     dqkv_.assign(3 * NC, 0.0f);
     attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
-    std::fill(dln_.begin(), dln_.end(), 0.0f);
     linear_backward(dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
-                    value_at(o.attn_weight), N, C, 3 * C);
+                    value_at(o.attn_weight), N, C, 3 * C, 0.0f);
     layernorm_backward(dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
                        value_at(o.ln_1_weight), a.ln_1_stats, N, C);
   }

@@ -158,10 +158,10 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
     // projection (V,G·H) = input_side_bias + embed·W_ih0ᵀ: every row the first layer's input side can take.
     embedding_projection_.resize(int64_t(V) * GH);
     float* projection = embedding_projection_.data();
-    input_side_bias(projection, layer_weights(0), config_.cell, H);
-    for (int v = 1; v < V; ++v) std::memcpy(projection + int64_t(v) * GH, projection, sizeof(float) * GH);
-    sgemm_nt(projection, GH, params_.values.data() + embed_offset_, E,
-             params_.values.data() + layer_offsets_[0].weight_ih, E, V, GH, E, 1.0f);
+    projection_bias_.resize(GH);
+    input_side_bias(projection_bias_.data(), layer_weights(0), config_.cell, H);
+    sgemm_nt_bias(projection, GH, params_.values.data() + embed_offset_, E,
+                  params_.values.data() + layer_offsets_[0].weight_ih, E, projection_bias_.data(), V, GH, E);
     std::vector<float>& gates = caches_[0].gates;
     if (gates.size() < size_t(N * GH)) gates.resize(N * GH);
     embedding_forward(gates.data(), inputs_time_major_.data(), embedding_projection_.data(), N, GH);
@@ -221,9 +221,9 @@ void RecurrentLM::backward() {
 
   dlogits_.resize(N * V);
   softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
-  dtop_.assign(N * H, 0.0f);
+  dtop_.resize(N * H);
   linear_backward(dtop_.data(), grads + head_weight_offset_, grads + head_bias_offset_, dlogits_.data(),
-                  top_batch_major_.data(), values + head_weight_offset_, N, H, V);
+                  top_batch_major_.data(), values + head_weight_offset_, N, H, V, 0.0f);
 
   dlayer_.resize(N * H);
   for (int t = 0; t < T; ++t)

@@ -93,7 +93,8 @@ class RecurrentLM : public TrainableModel {
   std::vector<int32_t> inputs_time_major_;        // (T,B)
   std::vector<int32_t> targets_;                  // (B,T)
   bool project_embeddings_ = false;               // layer 0's input side came from embedding_projection_
-  std::vector<float> embedding_projection_;       // (V,G·H) embed·W_ih0ᵀ
+  std::vector<float> embedding_projection_;       // (V,G·H) embed·W_ih0ᵀ + layer 0's input-side bias
+  std::vector<float> projection_bias_;            // (G·H) that bias
   std::vector<float> embedding_projection_grad_;  // (V,G·H) per-token sums of layer 0's input-side gate gradients
   std::vector<float> embedded_;                   // (T,B,E) when not projected
   std::vector<RecurrentCache> caches_;            // (L)
