@@ -69,13 +69,12 @@ void gru_gates_forward_simd(float* h, float* xgates, const float* hgates, const 
   }
 }
 
-void gru_gates_backward_simd(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+void gru_gates_backward_simd(float* dxgates, float* dhn, float* dh_prev, const float* dh, const float* xgates,
                              const float* hgates, const float* h_prev, int B, int H) {
   for (int b = 0; b < B; ++b) {
     const float* x = xgates + index_t(b) * 3 * H;
     const float* hg = hgates + index_t(b) * 3 * H;
     float* dx = dxgates + index_t(b) * 3 * H;
-    float* dhg = dhgates + index_t(b) * 3 * H;
     const index_t row = index_t(b) * H;
     for_each_lane(H, [&](int j, auto lane) {
       using T = decltype(lane);
@@ -86,7 +85,7 @@ void gru_gates_backward_simd(float* dxgates, float* dhgates, float* dh_prev, con
       const T dupdate_pre = grad_h * (load_as<T>(h_prev + row + j) - candidate) * update * (one - update);
       const T dreset_pre = dcandidate_pre * load_as<T>(hg + 2 * H + j) * reset * (one - reset);
       store(dx + j, dreset_pre), store(dx + H + j, dupdate_pre), store(dx + 2 * H + j, dcandidate_pre);
-      store(dhg + j, dreset_pre), store(dhg + H + j, dupdate_pre), store(dhg + 2 * H + j, dcandidate_pre * reset);
+      store(dhn + row + j, dcandidate_pre * reset);
       store(dh_prev + row + j, load_as<T>(dh_prev + row + j) + grad_h * update);
     });
   }
@@ -104,10 +103,10 @@ void lstm_gates_backward(float* dgates, float* dc_prev, const float* dh, const f
 void gru_gates_forward(float* h, float* xgates, const float* hgates, const float* h_prev, int B, int H) {
   simd::pick(ref::gru_gates_forward, gru_gates_forward_simd)(h, xgates, hgates, h_prev, B, H);
 }
-void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+void gru_gates_backward(float* dxgates, float* dhn, float* dh_prev, const float* dh, const float* xgates,
                         const float* hgates, const float* h_prev, int B, int H) {
-  simd::pick(ref::gru_gates_backward, gru_gates_backward_simd)(dxgates, dhgates, dh_prev, dh, xgates, hgates,
-                                                                h_prev, B, H);
+  simd::pick(ref::gru_gates_backward, gru_gates_backward_simd)(dxgates, dhn, dh_prev, dh, xgates, hgates, h_prev, B,
+                                                                H);
 }
 
 }  // namespace tinylm

@@ -60,13 +60,12 @@ void gru_gates_forward(float* h, float* xgates, const float* hgates, const float
   }
 }
 
-void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+void gru_gates_backward(float* dxgates, float* dhn, float* dh_prev, const float* dh, const float* xgates,
                         const float* hgates, const float* h_prev, int B, int H) {
   for (int b = 0; b < B; ++b) {
     const float* x = xgates + (long)b * 3 * H;
     const float* hg = hgates + (long)b * 3 * H;
     float* dx = dxgates + (long)b * 3 * H;
-    float* dhg = dhgates + (long)b * 3 * H;
     for (int j = 0; j < H; ++j) {
       const long bj = (long)b * H + j;
       const float reset = x[j], update = x[H + j], candidate = x[2 * H + j];
@@ -74,7 +73,7 @@ void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const fl
       const float dupdate_pre = dh[bj] * (h_prev[bj] - candidate) * update * (1.0f - update);
       const float dreset_pre = dcandidate_pre * hg[2 * H + j] * reset * (1.0f - reset);
       dx[j] = dreset_pre, dx[H + j] = dupdate_pre, dx[2 * H + j] = dcandidate_pre;
-      dhg[j] = dreset_pre, dhg[H + j] = dupdate_pre, dhg[2 * H + j] = dcandidate_pre * reset;
+      dhn[bj] = dcandidate_pre * reset;
       dh_prev[bj] += dh[bj] * update;
     }
   }

@@ -113,10 +113,11 @@ void lstm_gates_backward(float* dgates, float* dc_prev, const float* dh, const f
 //   h = (1−z)⊙n + z⊙h_prev, where x_* = x·W_ihᵀ + b_ih and h_* = h_prev·W_hhᵀ + b_hh (b_hn inside r⊙(·)).
 //   forward: xgates (B,3H) holds x_* on entry and activated r,z,n on return; hgates (B,3H) holds h_* (kept:
 //            backward needs h_n). Writes h (B,H).
-//   backward: given dh (B,H), writes dxgates (B,3H) (gradient w.r.t. x_*) and dhgates (B,3H) (w.r.t. h_*),
-//            both overwritten, and ACCUMULATES the direct path z⊙dh into dh_prev (B,H).
+//   backward: given dh (B,H), writes dxgates (B,3H) (gradient w.r.t. x_*) and dhn (B,H) (w.r.t. h_n), both
+//            overwritten, and ACCUMULATES the direct path z⊙dh into dh_prev (B,H). The gradient w.r.t. h_r and
+//            h_z equals the one w.r.t. x_r and x_z (they enter as sums), so it is not written twice.
 void gru_gates_forward(float* h, float* xgates, const float* hgates, const float* h_prev, int B, int H);
-void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+void gru_gates_backward(float* dxgates, float* dhn, float* dh_prev, const float* dh, const float* xgates,
                         const float* hgates, const float* h_prev, int B, int H);
 
 namespace ref {
@@ -124,7 +125,7 @@ void lstm_gates_forward(float* h, float* c, float* gates, const float* c_prev, i
 void lstm_gates_backward(float* dgates, float* dc_prev, const float* dh, const float* dc, const float* gates,
                          const float* c, const float* c_prev, int B, int H);
 void gru_gates_forward(float* h, float* xgates, const float* hgates, const float* h_prev, int B, int H);
-void gru_gates_backward(float* dxgates, float* dhgates, float* dh_prev, const float* dh, const float* xgates,
+void gru_gates_backward(float* dxgates, float* dhn, float* dh_prev, const float* dh, const float* xgates,
                         const float* hgates, const float* h_prev, int B, int H);
 }  // namespace ref
 

@@ -110,18 +110,20 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
                         int H, InputSide input_side) {
   const int G = gate_count(kind), GH = G * H;
   const int64_t step_gates = int64_t(B) * GH, step_state = int64_t(B) * H;
+  const bool gru = kind == CellKind::Gru;
   grow(cache.dgates, T * step_gates);
   grow(cache.dstate, step_state);
-  if (kind == CellKind::Gru) grow(cache.dhgates, T * step_gates);
+  if (gru) grow(cache.dhn, T * step_state);
   float* dgates = cache.dgates.data();
-  // LSTM, RNN: the hidden side sees the same pre-activation gradient as the input side.
-  float* dgates_hidden = kind == CellKind::Gru ? cache.dhgates.data() : dgates;
+  // LSTM, RNN: the hidden side sees the same pre-activation gradient as the input side. GRU: the same for r and z;
+  // only h_n's differs (dhn, (T,B,H)), so W_hh's product is split into its r,z rows and its n rows.
+  float* dhn = gru ? cache.dhn.data() : nullptr;
   float* dstate = cache.dstate.data();
   std::fill(dstate, dstate + step_state, 0.0f);
   // Where both sides share the gate gradient (LSTM, RNN) and the caller wants dinput, each step forms
   // [dh_prev | dinput_t] = dgates_t · [W_hh | W_ih] in one product with the gradient still in cache, instead of a
   // separate (T·B, I) product over all of dgates afterwards.
-  const bool fused_input = dinput && dgates_hidden == dgates && input_side == InputSide::Computed;
+  const bool fused_input = dinput && !gru && input_side == InputSide::Computed;
   const int out_width = fused_input ? H + I : H;  // columns of the per-step product
   PackedMatrix& packed = cache.packed_weight_hh;
   if (fused_input) {
@@ -133,6 +135,9 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
     }
     packed.pack_nn(combined, out_width, GH, out_width);
     grow(cache.step_product, size_t(B) * out_width);
+  } else if (gru) {
+    packed.pack_nn(weights.weight_hh, H, 2 * H, H);  // rows r, z
+    cache.packed_weight_hn.pack_nn(weights.weight_hh + int64_t(2) * H * H, H, H, H);
   } else {
     packed.pack_nn(weights.weight_hh, H, GH, H);
   }
@@ -142,7 +147,6 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
     const float* dh_t = dh + t * step_state;  // complete: the step above added its share already
     float* dh_prev = t ? dh + (t - 1) * step_state : nullptr;
     float* dgates_t = dgates + t * step_gates;
-    float* dgates_hidden_t = dgates_hidden + t * step_gates;
     switch (kind) {
       case CellKind::Lstm: {
         const float* c_prev = t ? cache.c.data() + (t - 1) * step_state : cache.c0.data();
@@ -152,7 +156,7 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
       }
       case CellKind::Gru:
         // The direct path z⊙dh goes straight into dh_prev (or into scratch at t = 0, where it is dropped).
-        gru_gates_backward(dgates_t, dgates_hidden_t, dh_prev ? dh_prev : dstate, dh_t,
+        gru_gates_backward(dgates_t, dhn + t * step_state, dh_prev ? dh_prev : dstate, dh_t,
                            cache.gates.data() + t * step_gates, cache.hgates.data() + t * step_gates, h_prev, B, H);
         break;
       case CellKind::RnnTanh:
@@ -172,27 +176,31 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
         if (dh_prev) axpy(dh_prev + int64_t(b) * H, 1.0f, row, H);
         axpy(dinput + (int64_t(t) * B + b) * I, 1.0f, row + H, I);
       }
+    } else if (dh_prev && gru) {
+      sgemm_packed(dh_prev, H, dgates_t, GH, packed, B, 1.0f);  // r, z columns: K = 2H
+      sgemm_packed(dh_prev, H, dhn + t * step_state, H, cache.packed_weight_hn, B, 1.0f);
     } else if (dh_prev) {
-      sgemm_packed(dh_prev, H, dgates_hidden_t, GH, packed, B, 1.0f);
+      sgemm_packed(dh_prev, H, dgates_t, GH, packed, B, 1.0f);
     }
   }
 
-  // Weight gradients over all steps: dW_hh += Σ_t dgates_hidden[t]ᵀ·h_prev[t], with h_prev[0] = h0.
-  sgemm_tn(grads.weight_hh, H, dgates_hidden, GH, cache.h0.data(), H, GH, H, B, 1.0f);
-  if (T > 1) {
-    sgemm_tn(grads.weight_hh, H, dgates_hidden + step_gates, GH, cache.h.data(), H, GH, H, (T - 1) * B, 1.0f);
-  }
-  // Bias gradients: column sums of the gate gradients (one pass when both sides share them).
+  // Weight gradients over all steps: dW_hh += Σ_t (hidden-side gate gradients)[t]ᵀ·h_prev[t], with h_prev[0] =
+  // h0; the first 2H rows of a GRU's from dgates' r, z columns, the last H from dhn.
+  const int shared_rows = gru ? 2 * H : GH;
+  auto add_weight_gradient = [&](float* dweight, const float* dside, int ld, int rows) {
+    sgemm_tn(dweight, H, dside, ld, cache.h0.data(), H, rows, H, B, 1.0f);
+    if (T > 1) sgemm_tn(dweight, H, dside + int64_t(B) * ld, ld, cache.h.data(), H, rows, H, (T - 1) * B, 1.0f);
+  };
+  add_weight_gradient(grads.weight_hh, dgates, GH, shared_rows);
+  if (gru) add_weight_gradient(grads.weight_hh + int64_t(2) * H * H, dhn, H, H);
+  // Bias gradients: column sums of the gate gradients, one pass for what both sides share.
   grow(cache.dbias, GH);
   float* column_sums = cache.dbias.data();
   std::fill(column_sums, column_sums + GH, 0.0f);
   bias_backward(column_sums, dgates, T * B, GH);
   axpy(grads.bias_ih, 1.0f, column_sums, GH);
-  if (dgates_hidden == dgates) {
-    axpy(grads.bias_hh, 1.0f, column_sums, GH);
-  } else {
-    bias_backward(grads.bias_hh, dgates_hidden, T * B, GH);
-  }
+  axpy(grads.bias_hh, 1.0f, column_sums, shared_rows);
+  if (gru) bias_backward(grads.bias_hh + 2 * H, dhn, T * B, H);
   if (input_side == InputSide::Caller) return;
   sgemm_tn(grads.weight_ih, I, dgates, GH, input, I, GH, I, T * B, 1.0f);
   if (dinput && !fused_input) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);

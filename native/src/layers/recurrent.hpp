@@ -41,9 +41,10 @@ struct RecurrentCache {
   std::vector<float> c;        // (T,B,H) LSTM cell state after each step
   std::vector<float> h0, c0;   // (B,H) state before the first step
   std::vector<float> dgates;   // (T,B,G·H) backward: gradient w.r.t. input-side pre-activations
-  std::vector<float> dhgates;  // (T,B,3H) backward, GRU: gradient w.r.t. hidden-side pre-activations
+  std::vector<float> dhn;      // (T,B,H) backward, GRU: gradient w.r.t. h_n (h_r's and h_z's are dgates')
   std::vector<float> dstate;   // (B,H) backward: dc carry (LSTM) or discarded dh0 (GRU)
   std::vector<float> dbias;    // (G·H) backward: column sums of the gate gradients
+  PackedMatrix packed_weight_hn;  // GRU backward: W_hh's n rows (packed_weight_hh then holds its r, z rows)
   PackedMatrix packed_weight_hh;  // W_hh packed once per forward (as W_hhᵀ) and once per backward (as W_hh, or
                                   // [W_hh | W_ih] when backward forms dinput step by step)
   std::vector<float> hidden_and_input;  // (G·H, H+I) backward: W_hh and W_ih side by side, before packing
