@@ -98,7 +98,10 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
 }
 
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, panels, x, M, K, beta);
+  // Without a hardware conversion (wasm, SSE-only builds) models generate from float weights
+  // (half_weights_are_fast), so the reference serves the rare caller and the build ships no second kernel.
+  if constexpr (simd::hardware_half) simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, panels, x, M, K, beta);
+  else ref::sgemv_f16(y, panels, x, M, K, beta);
 }
 
 int half_panel_rows() { return panel_rows; }
