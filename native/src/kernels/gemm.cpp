@@ -213,10 +213,11 @@ void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b
   }
   alignas(64) float tile[T::MR * T::NR];  // (T::MR, T::NR): the edge tile, of which rows×cols is written
   unroll<T::MR>([&](auto i) { unroll<T::NV>([&](auto v) { store(tile + i * T::NR + v * fwidth, acc[i][v]); }); });
+  const float* edge_bias = cols < T::NR ? bias : nullptr;  // full-width tiles took theirs in registers above
   for (int i = 0; i < rows; ++i) {
     float* c = C + index_t(i) * ldc;
     for (int j = 0; j < cols; ++j) {
-      const float product = cols < T::NR && bias ? tile[i * T::NR + j] + bias[j] : tile[i * T::NR + j];
+      const float product = edge_bias ? tile[i * T::NR + j] + edge_bias[j] : tile[i * T::NR + j];
       c[j] = beta == 0.0f ? product : beta * c[j] + product;
     }
   }
