@@ -2,8 +2,9 @@
 of DESIGN.md.
 
   speed:   training tokens/s (B·T per optimizer step, random windows) and batch-1 generation tokens/s (one token at
-           a time, carried state — for C3 a KV cache that slides as tinylm's does: when the 128 positions are full,
-           the last 64 tokens are re-encoded — sampling from the softmax).
+           a time, carried state — for C3 a KV cache that slides to the window tinylm's does: when the 128 positions are
+           full, the last 64 tokens continue at positions 0–63, re-encoded here in one batch — sampling from the
+           softmax).
   quality: validation loss at steps 500/1000/1500/2000 (C1/C2: Adam 2e-3, batch 32×64; C3: AdamW 1e-3 with weight
            decay 0.01 on matrices, batch 16×128; no clipping/dropout/schedule, random windows with zero initial
            state, first 90% / last 10% split, validation = mean loss over 50 random windows of the training shape
@@ -118,7 +119,7 @@ def gpt_optimizer(model):
 
 
 def gpt_generate(model, first_token, count):
-    """Batch-1 generation with a KV cache that slides like tinylm's: full at 128 → re-encode the last 64."""
+    """Batch-1 generation with a KV cache that slides to tinylm's window: full at 128 → re-encode the last 64."""
     D = GPT_EMBED // GPT_HEADS
     caches = [(torch.zeros(1, GPT_HEADS, GPT_CONTEXT, D), torch.zeros(1, GPT_HEADS, GPT_CONTEXT, D))
               for _ in model.blocks]

@@ -8,8 +8,7 @@ The graph takes T new tokens after P cached positions and returns their logits a
     inputs   tokens (1, T) int64 · past_keys, past_values (L, NH, P, D) float32    (P may be 0)
     outputs  logits (1, T, V) float32 · present_keys, present_values (L, NH, P+T, D) float32
 Positions are P … P+T−1 and the mask lets new position t see every cached position and new positions ≤ t, so one
-graph serves both the prompt (P = 0) and cached one-token steps (T = 1), as tinylm's step() and window re-encode
-do. The weights are the file's, converted to float32 (F16 storage is widened exactly); nanoGPT names and equations
+graph serves both the prompt or a slid window's re-encode (P = 0) and cached one-token steps (T = 1). The weights are the file's, converted to float32 (F16 storage is widened exactly); nanoGPT names and equations
 (pre-LN blocks, GELU exact or tanh as the config says, tied head). A check at the end compares the exported
 graph's math, run in PyTorch, with a full recomputation without the cache.
 """

@@ -1,8 +1,8 @@
 // The onnxruntime-web peer of `npm run bench:wasm` for C3 generation: the shipped char-GPT's weights exported to
 // ONNX with a KV cache (export_gpt_onnx.py), run by onnxruntime-web's wasm backend (SIMD, one thread), batch 1,
 // one token per run with the cache fed back, sampled in JS at temperature 1 — what tinylm_bench.mjs measures for
-// tinylm. When the 128 positions are full the window slides as tinylm's does: the last 64 tokens are re-encoded
-// in one run with an empty cache.
+// tinylm. When the 128 positions are full the window slides to the one tinylm's slides to, the last 64 tokens at
+// positions 0–63: here re-encoded in one run with an empty cache (tinylm computes them alongside, gpt.hpp).
 //
 //   benchOrt(ort, onnxBytes, shape, { generateTokens, repeats }) → [{ name: 'C3_generate', tokens_per_second, … }]
 //   shape: { layers, heads, headSize, vocab, context } as export_gpt_onnx.py prints them

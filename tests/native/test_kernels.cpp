@@ -137,6 +137,31 @@ TEST_CASE("kernels: sgemv matches the reference") {
   }
 }
 
+TEST_CASE("kernels: sgemv with several vectors equals one product per vector") {
+  // Two vectors share one pass over the matrix (a GPT step and its shadow window); a third runs on its own.
+  std::mt19937 rng(101);
+  for (int N : {2, 3}) {
+    for (int M : {1, 5, 8, 13, 384}) {
+      for (int K : {3, 128, 133}) {
+        CAPTURE(N);
+        CAPTURE(M);
+        CAPTURE(K);
+        const int lda = K + 3;
+        const auto A = random_vector(std::size_t(M) * lda, rng), x = random_vector(std::size_t(N) * K, rng);
+        std::vector<float> y = random_vector(std::size_t(N) * M + guard, rng);
+        for (int g = 0; g < guard; ++g) y[std::size_t(N) * M + g] = sentinel;
+        auto expected = y;
+        tinylm::sgemv(y.data(), A.data(), lda, x.data(), M, K, 0.5f, N);
+        for (int v = 0; v < N; ++v)
+          tinylm::ref::sgemv(expected.data() + v * M, A.data(), lda, x.data() + v * K, M, K, 0.5f);
+        const float tolerance = (float(K) * max_abs(A) * max_abs(x) + 2.0f) * eps;
+        for (int i = 0; i < N * M; ++i) CHECK(std::fabs(y[i] - expected[i]) <= tolerance);
+        for (int g = 0; g < guard; ++g) CHECK(y[std::size_t(N) * M + g] == sentinel);
+      }
+    }
+  }
+}
+
 // ---- element-wise ----------------------------------------------------------------------------------------
 using Unary = void (*)(float*, const float*, int64_t);
 using Backward = void (*)(float*, const float*, const float*, int64_t);
@@ -487,6 +512,23 @@ TEST_CASE("kernels: sgemv_f16 on half panels equals the float reference on the r
       tinylm::sgemv_f16(overwritten.data(), panels.data(), x.data(), M, K, 0.0f);
       for (int i = 0; i < M; ++i) CHECK(std::abs(overwritten[i] - (reference[i] - 0.5f)) <= (K * 0.25 + 1) * 1.2e-7 * 4);
     }
+  }
+  // Several vectors through one panel copy: each equals its own single-vector product.
+  for (int N : {2, 3}) {
+    const int M = 2 * P + 3, K = 131;
+    CAPTURE(N);
+    std::vector<float> weights(size_t(M) * K), x(size_t(N) * K), y(size_t(N) * M + 1, 0.25f);
+    for (float& w : weights) w = rng.uniform() - 0.5f;
+    for (float& v : x) v = rng.uniform() - 0.5f;
+    std::vector<uint16_t> panels(size_t(tinylm::half_panels_size(M, K)));
+    REQUIRE(tinylm::convert_to_half_panels(panels.data(), weights.data(), M, K));
+    y.back() = -7.0f;  // past the N rows of y: never written
+    std::vector<float> expected(y);
+    tinylm::sgemv_f16(y.data(), panels.data(), x.data(), M, K, 1.0f, N);
+    for (int v = 0; v < N; ++v)
+      tinylm::sgemv_f16(expected.data() + size_t(v) * M, panels.data(), x.data() + size_t(v) * K, M, K, 1.0f);
+    for (int i = 0; i < N * M; ++i) CHECK(std::abs(y[i] - expected[i]) <= (K * 0.25 + 1) * 1.2e-7 * 4);
+    CHECK(y.back() == -7.0f);
   }
   std::vector<float> too_large = {1.0f, 70000.0f};
   std::vector<uint16_t> out(size_t(tinylm::half_panels_size(1, 2)));

@@ -39,21 +39,27 @@ void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, i
   sgemm_nt(C, ldc, A, lda, B, ldb, M, N, K, 1.0f);
 }
 
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  for (int i = 0; i < M; ++i) {
-    double sum = 0.0;
-    for (int k = 0; k < K; ++k) sum += double(A[(long)i * lda + k]) * double(x[k]);
-    y[i] = beta == 0.0f ? float(sum) : float(double(beta) * y[i] + sum);
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
+  for (int v = 0; v < N; ++v) {
+    for (int i = 0; i < M; ++i) {
+      double sum = 0.0;
+      for (int k = 0; k < K; ++k) sum += double(A[(long)i * lda + k]) * double(x[(long)v * K + k]);
+      float& out = y[(long)v * M + i];
+      out = beta == 0.0f ? float(sum) : float(double(beta) * out + sum);
+    }
   }
 }
 
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
   const int P = half_panel_rows();
-  for (int i = 0; i < M; ++i) {
-    const uint16_t* group = panels + (long)(i / P) * P * K;  // row i is lane i % P of its group
-    double sum = 0.0;
-    for (int k = 0; k < K; ++k) sum += double(half_to_float(group[(long)k * P + i % P])) * double(x[k]);
-    y[i] = beta == 0.0f ? float(sum) : float(double(beta) * y[i] + sum);
+  for (int v = 0; v < N; ++v) {
+    for (int i = 0; i < M; ++i) {
+      const uint16_t* group = panels + (long)(i / P) * P * K;  // row i is lane i % P of its group
+      double sum = 0.0;
+      for (int k = 0; k < K; ++k) sum += double(half_to_float(group[(long)k * P + i % P])) * double(x[(long)v * K + k]);
+      float& out = y[(long)v * M + i];
+      out = beta == 0.0f ? float(sum) : float(double(beta) * out + sum);
+    }
   }
 }
 

@@ -49,59 +49,81 @@ void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ld
   }
 }
 
-// y (M) = beta·y + A (M,K) · x (K), A in half-precision row panels (layout in kernels.hpp). Per depth step: one
-// broadcast of x[k], one half load and FMA per register of the panel; depth_chains steps accumulate apart so FMA
-// latency hides. Measured on AVX-512 at (1024, 256): 13.1 µs for four rows at a time read in place (each row a
+// Y (V,M) = beta·Y + X (V,K) · Aᵀ, A in half-precision row panels (layout in kernels.hpp). Per depth step: one
+// half load and conversion per register of the panel, shared by the V vectors, and one broadcast of x[k] and FMA
+// per vector; the chains (V vectors × chains_per_vector depth steps) accumulate apart so FMA latency hides.
+// Measured on AVX-512 at (1024, 256), one vector: 13.1 µs for four rows at a time read in place (each row a
 // stream of its own, then a horizontal sum per row), 9.0 µs in panels.
 constexpr int panel_registers = 2;
-constexpr int depth_chains = 4;
 constexpr int panel_rows = panel_registers * fwidth;
 
+template <int V>
 void sgemv_f16_simd(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+  constexpr int chains = V == 1 ? 4 : 2;  // depth steps in flight per vector
   for (int g = 0; g < M; g += panel_rows) {
     const uint16_t* a = panels + index_t(g) * K;
-    fbatch acc[depth_chains][panel_registers];
-    unroll<depth_chains>([&](auto s) { unroll<panel_registers>([&](auto p) { acc[s][p] = fbatch(0.0f); }); });
+    fbatch acc[V][chains][panel_registers];
+    unroll<V * chains * panel_registers>([&](auto t) {
+      acc[t / (chains * panel_registers)][t / panel_registers % chains][t % panel_registers] = fbatch(0.0f);
+    });
     auto depth_step = [&](int k, auto chain) {
-      const fbatch xk(x[k]);
       const uint16_t* row = a + index_t(k) * panel_rows;
       unroll<panel_registers>([&](auto p) {
-        acc[chain][p] = xsimd::fma(simd::load_half(row + p * fwidth), xk, acc[chain][p]);
+        const fbatch w = simd::load_half(row + p * fwidth);
+        unroll<V>([&](auto v) { acc[v][chain][p] = xsimd::fma(w, fbatch(x[index_t(v) * K + k]), acc[v][chain][p]); });
       });
     };
     int k = 0;
-    for (; k + depth_chains <= K; k += depth_chains) unroll<depth_chains>([&](auto s) { depth_step(k + s, s); });
+    for (; k + chains <= K; k += chains) unroll<chains>([&](auto s) { depth_step(k + s, s); });
     for (; k < K; ++k) depth_step(k, std::integral_constant<int, 0>{});
     const int rows = std::min(panel_rows, M - g);
-    alignas(64) float sums[panel_rows];
-    unroll<panel_registers>([&](auto p) {
-      fbatch total = acc[0][p];
-      unroll<depth_chains - 1>([&](auto s) { total += acc[s + 1][p]; });
-      store(sums + p * fwidth, total);
+    unroll<V>([&](auto v) {
+      alignas(64) float sums[panel_rows];
+      unroll<panel_registers>([&](auto p) {
+        fbatch total = acc[v][0][p];
+        unroll<chains - 1>([&](auto s) { total += acc[v][s + 1][p]; });
+        store(sums + p * fwidth, total);
+      });
+      float* out = y + index_t(v) * M + g;
+      for (int i = 0; i < rows; ++i) out[i] = beta == 0.0f ? sums[i] : beta * out[i] + sums[i];
     });
-    for (int i = 0; i < rows; ++i) y[g + i] = beta == 0.0f ? sums[i] : beta * y[g + i] + sums[i];
   }
 }
 
-// y (M) = beta·y + A (M,K) · x (K): eight rows share each load of x.
+void sgemv_f16_vectors(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
+  int v = 0;
+  for (; v + 2 <= N; v += 2) sgemv_f16_simd<2>(y + index_t(v) * M, panels, x + index_t(v) * K, M, K, beta);
+  if (v < N) sgemv_f16_simd<1>(y + index_t(v) * M, panels, x + index_t(v) * K, M, K, beta);
+}
+
+// Y (V,M) = beta·Y + X (V,K) · Aᵀ: tiles of matrix rows share each load of x, and the V vectors share each load
+// of the matrix. One vector: eight rows. Two: eight rows where registers allow (AVX and wider), else four (SSE and
+// wasm, whose 16 registers would otherwise spill).
+template <int V>
 void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = 8;
+  constexpr int rows = V == 1 || fwidth >= 8 ? 8 : 4;
   int i = 0;
-  for (; i + rows <= M; i += rows) dot_tile<rows, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
-  for (; i < M; ++i) dot_tile<1, 1>(y + i, 1, A + index_t(i) * lda, lda, x, 0, K, beta);
+  for (; i + rows <= M; i += rows) dot_tile<V, rows>(y + i, M, x, K, A + index_t(i) * lda, lda, K, beta);
+  for (; i < M; ++i) dot_tile<V, 1>(y + i, M, x, K, A + index_t(i) * lda, lda, K, beta);
+}
+
+void sgemv_vectors(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
+  int v = 0;
+  for (; v + 2 <= N; v += 2) sgemv_simd<2>(y + index_t(v) * M, A, lda, x + index_t(v) * K, M, K, beta);
+  if (v < N) sgemv_simd<1>(y + index_t(v) * M, A, lda, x + index_t(v) * K, M, K, beta);
 }
 
 }  // namespace
 
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  simd::pick(ref::sgemv, sgemv_simd)(y, A, lda, x, M, K, beta);
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
+  simd::pick(ref::sgemv, sgemv_vectors)(y, A, lda, x, M, K, beta, N);
 }
 
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
   // Without a hardware conversion (wasm, SSE-only builds) models generate from float weights
   // (half_weights_are_fast), so the reference serves the rare caller and the build ships no second kernel.
-  if constexpr (simd::hardware_half) simd::pick(ref::sgemv_f16, sgemv_f16_simd)(y, panels, x, M, K, beta);
-  else ref::sgemv_f16(y, panels, x, M, K, beta);
+  if constexpr (simd::hardware_half) simd::pick(ref::sgemv_f16, sgemv_f16_vectors)(y, panels, x, M, K, beta, N);
+  else ref::sgemv_f16(y, panels, x, M, K, beta, N);
 }
 
 int half_panel_rows() { return panel_rows; }

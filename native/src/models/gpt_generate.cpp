@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "kernels/kernels.hpp"
-#include "layers/linear.hpp"
 #include "models/gpt.hpp"
 #include "tinylm/error.hpp"
 
@@ -16,13 +15,16 @@ namespace tinylm {
 
 namespace {
 
-// out (N,O) = in (N,I) · weightᵀ + bias: one row from the half copy when there is one, else float (sgemv for one
-// row, a GEMM for several).
+// out (N,O) = in (N,I) · weightᵀ + bias for the N ≤ 2 rows of a step, from the half copy when there is one, else
+// from float: matrix-vector products that read the weights once for both rows.
 void project(float* out, const float* in, const float* weight, const uint16_t* half_weight, const float* bias, int N,
              int I, int O) {
-  if (N != 1 || half_weight == nullptr) return linear_forward_rows(out, in, weight, bias, N, I, O);
-  if (bias) std::memcpy(out, bias, sizeof(float) * O);
-  sgemv_f16(out, half_weight, in, O, I, bias ? 1.0f : 0.0f);
+  if (bias) {
+    for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
+  }
+  const float beta = bias ? 1.0f : 0.0f;
+  if (half_weight) sgemv_f16(out, half_weight, in, O, I, beta, N);
+  else sgemv(out, weight, I, in, O, I, beta, N);
 }
 
 }  // namespace
@@ -66,13 +68,14 @@ void GptLM::refresh_half_weights() {
 
 void GptLM::reset_state() {
   const int T_max = config_.context_size, C = config_.embed_size, L = config_.num_layers, NH = config_.num_heads;
-  const int64_t rows = T_max;  // a slide re-encodes up to T_max/2 positions in one batch; one step encodes one
-  key_cache_.assign(int64_t(L) * T_max * C, 0.0f);
-  value_cache_.assign(int64_t(L) * T_max * C, 0.0f);
+  constexpr int rows = 2;  // the visible window and its shadow
+  for (auto* cache : {&key_cache_, &value_cache_, &shadow_keys_, &shadow_values_}) {
+    cache->assign(int64_t(L) * T_max * C, 0.0f);
+  }
   window_tokens_.clear();
   window_tokens_.reserve(T_max);
-  slide_tokens_.assign(T_max, 0);
   cached_ = 0;
+  shadow_cached_ = 0;
   gen_x_.assign(rows * C, 0.0f);
   gen_ln_.assign(rows * C, 0.0f);
   gen_qkv_.assign(rows * 3 * C, 0.0f);
@@ -82,6 +85,7 @@ void GptLM::reset_state() {
   gen_stats_.rstd.assign(rows, 0.0f);
   gen_hidden_.assign(rows * 4 * C, 0.0f);
   gen_probs_.assign(int64_t(L) * NH * T_max, 0.0f);
+  shadow_probs_.assign(int64_t(NH) * T_max, 0.0f);
   gen_logits_.assign(config_.vocab_size, 0.0f);
   refresh_half_weights();
 }
@@ -92,71 +96,71 @@ const float* GptLM::last_step_attention(int layer) const {
 }
 
 const float* GptLM::step(int32_t token) {
-  const int V = config_.vocab_size, T_max = config_.context_size;
+  const int V = config_.vocab_size, T_max = config_.context_size, keep = T_max / 2;
   check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
-  if (cached_ == T_max) {  // full: slide the window (policy in gpt.hpp)
-    const int keep = T_max / 2;
-    std::copy(window_tokens_.end() - keep, window_tokens_.end(), slide_tokens_.begin());
-    window_tokens_.clear();
-    cached_ = 0;
-    if (keep > 0) advance(slide_tokens_.data(), keep, false);
+  if (cached_ == T_max) {  // full: the shadow, holding the last `keep` tokens at positions 0 … keep−1, takes over
+    std::swap(key_cache_, shadow_keys_);
+    std::swap(value_cache_, shadow_values_);
+    window_tokens_.erase(window_tokens_.begin(), window_tokens_.end() - keep);
+    cached_ = shadow_cached_;
+    shadow_cached_ = 0;
   }
-  advance(&token, 1, true);
+  advance(token, keep > 0 && cached_ >= T_max - keep);
   return gen_logits_.data();
 }
 
-void GptLM::advance(const int32_t* tokens, int count, bool want_logits) {
+void GptLM::advance(int32_t token, bool shadowed) {
   const int C = config_.embed_size, NH = config_.num_heads, D = C / NH, T_max = config_.context_size;
-  const int V = config_.vocab_size, first = cached_;
+  const int V = config_.vocab_size, rows = shadowed ? 2 : 1;
   const int64_t head_stride = int64_t(T_max) * D;  // one head's cache
+  const int positions[2] = {cached_, shadow_cached_};
   const float* wte = value_at(wte_offset_);
   const float* wpe = value_at(wpe_offset_);
-  float* x = gen_x_.data();  // (count, C) residual stream
-  for (int i = 0; i < count; ++i) {
-    const float* token = wte + int64_t(tokens[i]) * C;
-    const float* position = wpe + int64_t(first + i) * C;
-    for (int c = 0; c < C; ++c) x[int64_t(i) * C + c] = token[c] + position[c];
+  float* x = gen_x_.data();  // (rows, C) residual stream
+  for (int row = 0; row < rows; ++row) {
+    const float* embedding = wte + int64_t(token) * C;
+    const float* position = wpe + int64_t(positions[row]) * C;
+    for (int c = 0; c < C; ++c) x[int64_t(row) * C + c] = embedding[c] + position[c];
   }
-  const int64_t NC = int64_t(count) * C;
+  const int64_t NC = int64_t(rows) * C;
   const bool half = !gen_half_offsets_.empty();
   auto half_matrix = [&](size_t index) { return half ? gen_half_.data() + gen_half_offsets_[index] : nullptr; };
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const BlockOffsets& o = block_offsets_[layer];
-    float* keys = key_cache_.data() + int64_t(layer) * NH * head_stride;      // (NH, T_max, D)
-    float* values = value_cache_.data() + int64_t(layer) * NH * head_stride;  // (NH, T_max, D)
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), count, C);
+    const int64_t layer_offset = int64_t(layer) * NH * head_stride;
+    float* const keys[2] = {key_cache_.data() + layer_offset, shadow_keys_.data() + layer_offset};  // (NH, T_max, D)
+    float* const values[2] = {value_cache_.data() + layer_offset, shadow_values_.data() + layer_offset};
+    float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
+    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows, C);
     project(gen_qkv_.data(), gen_ln_.data(), value_at(o.attn_weight), half_matrix(4 * layer), value_at(o.attn_bias),
-            count, C, 3 * C);
-    for (int i = 0; i < count; ++i) {
-      const float* row = gen_qkv_.data() + int64_t(i) * 3 * C;  // q, k, v of position first + i
+            rows, C, 3 * C);
+    for (int row = 0; row < rows; ++row) {
+      const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;  // q, k, v of this row's position
       for (int h = 0; h < NH; ++h) {
-        const int64_t at = h * head_stride + int64_t(first + i) * D;
-        std::memcpy(keys + at, row + C + h * D, sizeof(float) * D);
-        std::memcpy(values + at, row + 2 * C + h * D, sizeof(float) * D);
+        const int64_t at = h * head_stride + int64_t(positions[row]) * D;
+        std::memcpy(keys[row] + at, qkv + C + h * D, sizeof(float) * D);
+        std::memcpy(values[row] + at, qkv + 2 * C + h * D, sizeof(float) * D);
       }
-      attention_cached_forward(gen_attention_.data() + int64_t(i) * C,
-                               gen_probs_.data() + int64_t(layer) * NH * T_max, row, keys, values, first + i + 1,
-                               T_max, C, NH);
+      attention_cached_forward(gen_attention_.data() + int64_t(row) * C, probs[row], qkv, keys[row], values[row],
+                               positions[row] + 1, T_max, C, NH);
     }
     project(gen_branch_.data(), gen_attention_.data(), value_at(o.attn_proj_weight), half_matrix(4 * layer + 1),
-            value_at(o.attn_proj_bias), count, C, C);
+            value_at(o.attn_proj_bias), rows, C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), count, C);
+    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), rows, C);
     // The MLP (layers/mlp.hpp), with each projection from float or half weights.
-    float* hidden = gen_hidden_.data();  // (count, 4C)
-    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), count, C,
+    float* hidden = gen_hidden_.data();  // (rows, 4C)
+    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), rows, C,
             4 * C);
     gelu_forward(hidden, hidden, NC * 4, config_.gelu);
     project(gen_branch_.data(), hidden, value_at(o.mlp_proj_weight), half_matrix(4 * layer + 3),
-            value_at(o.mlp_proj_bias), count, 4 * C, C);
+            value_at(o.mlp_proj_bias), rows, 4 * C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
   }
-  window_tokens_.insert(window_tokens_.end(), tokens, tokens + count);  // capacity T_max: no allocation
-  cached_ += count;
-  if (!want_logits) return;
-  const float* last = x + int64_t(count - 1) * C;
-  layernorm_forward(gen_ln_.data(), gen_stats_, last, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1,
-                    C);
+  window_tokens_.push_back(token);  // capacity T_max: no allocation
+  ++cached_;
+  if (shadowed) ++shadow_cached_;
+  layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1, C);
   project(gen_logits_.data(), gen_ln_.data(), wte, half_matrix(4 * config_.num_layers), nullptr, 1, C, V);
 }
 
