@@ -57,7 +57,10 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
   std::iota(order_.begin(), order_.end(), 0);
   const int keep_k = options_.top_k > 0 ? std::min(options_.top_k, V) : V;
   auto better = [&](int32_t a, int32_t b) { return scores_[a] > scores_[b] || (scores_[a] == scores_[b] && a < b); };
-  std::partial_sort(order_.begin(), order_.begin() + keep_k, order_.end(), better);
+  // All V candidates: a full sort, same order, cheaper than partial_sort's heap (bench_models C3 generation,
+  // V = 84: 12.5k → 13.1k tokens/s).
+  if (keep_k == V) std::sort(order_.begin(), order_.end(), better);
+  else std::partial_sort(order_.begin(), order_.begin() + keep_k, order_.end(), better);
   const float max_score = scores_[order_[0]];
   double total = 0;
   std::fill(probabilities_.begin(), probabilities_.end(), 0.0f);
