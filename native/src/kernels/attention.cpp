@@ -1,8 +1,7 @@
 // SIMD attention kernels (contract in kernels.hpp): the q·k dot products over a causal prefix, the
 // probability-weighted sum of values, and the causal softmax with its backward.
-//  * attention_scores: four keys at a time share each load of q, so four independent FMA chains hide the
-//    latency; one horizontal add per key at the end.
-//  * attention_weighted_sum: registers run along D (the head size) and four accumulators along the keys.
+//  * attention_scores: fwidth keys at a time share each load of q; one parallel horizontal add per tile.
+//  * attention_weighted_sum: registers run along D (the head size), rows in several streams.
 //  * causal softmax: per row max, exp(scale·(x − max)) with its sum, one scale — never overflows — and zeros
 //    after the prefix so the block GEMMs that follow may read the whole block.
 #include <cmath>
@@ -23,52 +22,77 @@ using simd::store;
 using simd::unroll;
 using index_t = std::ptrdiff_t;
 
+// Keys in tiles of fwidth: per step along D one load of q serves the tile's keys (fwidth independent FMA chains),
+// and one parallel horizontal add turns the tile's accumulators into its fwidth scores, a register stored at once. The tail of D
+// and the keys after the last tile are scalar or one key at a time.
 void attention_scores_simd(float* scores, const float* q, const float* keys, int ld, int n, int D, float scale) {
-  constexpr int keys_per_tile = 4;
+  constexpr int tile = fwidth;
+  const int D_vector = D - D % fwidth;
   int j = 0;
-  for (; j + keys_per_tile <= n; j += keys_per_tile) {
-    const float* tile = keys + index_t(j) * ld;
-    fbatch acc[keys_per_tile];
-    unroll<keys_per_tile>([&](auto k) { acc[k] = fbatch(0.0f); });
-    int d = 0;
-    for (; d + fwidth <= D; d += fwidth) {
+  for (; j + tile <= n; j += tile) {
+    const float* rows = keys + index_t(j) * ld;
+    fbatch acc[tile];
+    unroll<tile>([&](auto k) { acc[k] = fbatch(0.0f); });
+    for (int d = 0; d < D_vector; d += fwidth) {
       const fbatch query = load(q + d);
-      unroll<keys_per_tile>([&](auto k) { acc[k] = xsimd::fma(query, load(tile + index_t(k) * ld + d), acc[k]); });
+      unroll<tile>([&](auto k) { acc[k] = xsimd::fma(query, load(rows + index_t(k) * ld + d), acc[k]); });
     }
-    unroll<keys_per_tile>([&](auto k) {
-      float dot = simd::reduce_add(acc[k]);
-      for (int dd = d; dd < D; ++dd) dot += q[dd] * tile[index_t(k) * ld + dd];
-      scores[j + k] = scale * dot;
-    });
+    fbatch dots = simd::reduce_add_rows(acc);
+    if (D_vector < D) {
+      alignas(64) float tails[tile];
+      for (int k = 0; k < tile; ++k) {
+        float tail = 0.0f;
+        for (int d = D_vector; d < D; ++d) tail += q[d] * rows[index_t(k) * ld + d];
+        tails[k] = tail;
+      }
+      dots += fbatch::load_aligned(tails);
+    }
+    store(scores + j, fbatch(scale) * dots);
   }
   for (; j < n; ++j) {
     const float* key = keys + index_t(j) * ld;
     fbatch acc(0.0f);
-    int d = 0;
-    for (; d + fwidth <= D; d += fwidth) acc = xsimd::fma(load(q + d), load(key + d), acc);
+    for (int d = 0; d < D_vector; d += fwidth) acc = xsimd::fma(load(q + d), load(key + d), acc);
     float dot = simd::reduce_add(acc);
-    for (; d < D; ++d) dot += q[d] * key[d];
+    for (int d = D_vector; d < D; ++d) dot += q[d] * key[d];
     scores[j] = scale * dot;
   }
 }
 
+// Values row by row into R accumulators along D, so each probability is broadcast once per slice of R·fwidth
+// floats; S rows at a time into separate accumulators, so R·S ≥ 8 independent FMA chains hide the latency.
+template <int R>
+void weighted_rows(float* out, const float* probs, const float* values, int ld, int n, float beta) {
+  constexpr int S = R >= 8 ? 1 : 8 / R;
+  fbatch acc[S][R];
+  unroll<S * R>([&](auto t) { acc[t / R][t % R] = fbatch(0.0f); });
+  auto add_row = [&](int j, auto s) {
+    const fbatch p(probs[j]);
+    const float* row = values + index_t(j) * ld;
+    unroll<R>([&](auto r) { acc[s][r] = xsimd::fma(p, load(row + r * fwidth), acc[s][r]); });
+  };
+  int j = 0;
+  for (; j + S <= n; j += S) unroll<S>([&](auto s) { add_row(j + s, s); });
+  for (; j < n; ++j) add_row(j, std::integral_constant<int, 0>{});
+  unroll<R>([&](auto r) {
+    fbatch sum = acc[0][r];
+    unroll<S - 1>([&](auto s) { sum += acc[s + 1][r]; });
+    store(out + r * fwidth, beta == 0.0f ? sum : load(out + r * fwidth) + sum);
+  });
+}
+
+// Slices of D: 8 registers (all of a 32-float head in wasm), then 2, then 1, then a scalar tail.
 void attention_weighted_sum_simd(float* out, const float* probs, const float* values, int ld, int n, int D,
                                  float beta) {
-  simd::for_each_lane(D, [&](int d, auto lane) {
-    using T = decltype(lane);
-    T acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);  // four chains along the keys
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const float* rows = values + index_t(j) * ld + d;
-      acc0 = xsimd::fma(T(probs[j]), load_as<T>(rows), acc0);
-      acc1 = xsimd::fma(T(probs[j + 1]), load_as<T>(rows + ld), acc1);
-      acc2 = xsimd::fma(T(probs[j + 2]), load_as<T>(rows + 2 * index_t(ld)), acc2);
-      acc3 = xsimd::fma(T(probs[j + 3]), load_as<T>(rows + 3 * index_t(ld)), acc3);
-    }
-    for (; j < n; ++j) acc0 = xsimd::fma(T(probs[j]), load_as<T>(values + index_t(j) * ld + d), acc0);
-    const T sum = (acc0 + acc1) + (acc2 + acc3);
-    store(out + d, beta == 0.0f ? sum : load_as<T>(out + d) + sum);
-  });
+  int d = 0;
+  for (; d + 8 * fwidth <= D; d += 8 * fwidth) weighted_rows<8>(out + d, probs, values + d, ld, n, beta);
+  for (; d + 2 * fwidth <= D; d += 2 * fwidth) weighted_rows<2>(out + d, probs, values + d, ld, n, beta);
+  for (; d + fwidth <= D; d += fwidth) weighted_rows<1>(out + d, probs, values + d, ld, n, beta);
+  for (; d < D; ++d) {
+    float sum = 0.0f;
+    for (int j = 0; j < n; ++j) sum += probs[j] * values[index_t(j) * ld + d];
+    out[d] = beta == 0.0f ? sum : out[d] + sum;
+  }
 }
 
 // Zeros out[from, to).

@@ -44,6 +44,25 @@ inline constexpr int fwidth = static_cast<int>(fbatch::size);  // floats per reg
 inline fbatch load(const float* p) { return fbatch::load_unaligned(p); }
 inline void store(float* p, const fbatch& v) { v.store_unaligned(p); }
 inline float reduce_add(const fbatch& v) { return xsimd::hadd(v); }
+// Lane r of the result = the sum of rows[r]'s lanes, for the fwidth registers rows[0 … fwidth). xsimd 8.1's
+// AVX-512 haddp swaps lanes 2–3 with 4–5 and 10–11 with 12–13, so there each row is folded to 256 bits and the
+// (correct) AVX version runs on each half of the rows.
+inline fbatch reduce_add_rows(const fbatch* rows) {
+#if defined(__AVX512F__)
+  using half_batch = xsimd::batch<float, xsimd::avx2>;
+  half_batch folded[2][8];
+  for (int r = 0; r < 16; ++r) {
+    const __m512 v = rows[r];
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    folded[r / 8][r % 8] = half_batch(_mm256_add_ps(_mm512_castps512_ps256(v), high));
+  }
+  const __m256 low_sums = xsimd::haddp(folded[0]), high_sums = xsimd::haddp(folded[1]);
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low_sums)),
+                                             _mm256_castps_pd(high_sums), 1));
+#else
+  return xsimd::haddp(rows);
+#endif
+}
 inline float reduce_max(const fbatch& v) {  // xsimd 8.1 has no horizontal max
   alignas(64) float lanes[fwidth];
   v.store_aligned(lanes);
