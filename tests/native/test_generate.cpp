@@ -93,6 +93,34 @@ TEST_CASE("sampler filters") {
     CHECK(p[2] == 0.0f);
     CHECK(p[1] + p[4] == doctest::Approx(1.0));
   }
+  SUBCASE("top-k ranks negative, signed-zero and infinite scores, ties by id") {
+    const std::vector<float> mixed = {-1.0f, 0.0f, -0.0f, -INFINITY, 2.0f, 2.0f, -3.5f, -0.5f};
+    auto kept_for = [&](int k) {
+      SamplingOptions options;
+      options.top_k = k;
+      Sampler sampler(options, 8);
+      sampler.sample(mixed.data(), {});
+      std::vector<int> kept;
+      for (int v = 0; v < 8; ++v)
+        if (sampler.last_probabilities()[v] > 0) kept.push_back(v);
+      return kept;
+    };
+    CHECK(kept_for(1) == std::vector<int>{4});        // 2 and 2 tie: the lower id
+    CHECK(kept_for(3) == std::vector<int>{1, 4, 5});  // then +0 before −0, which tie
+    CHECK(kept_for(4) == std::vector<int>{1, 2, 4, 5});
+    CHECK(kept_for(6) == std::vector<int>{0, 1, 2, 4, 5, 7});
+    CHECK(kept_for(7) == std::vector<int>{0, 1, 2, 4, 5, 6, 7});  // −inf last (and weightless)
+  }
+  SUBCASE("top-p takes candidates best first when every score is negative") {
+    SamplingOptions options;
+    options.top_p = 0.6f;
+    Sampler sampler(options, 4);
+    const std::vector<float> negative = {-3.0f, -0.2f, -4.0f, -1.0f};  // p ≈ 0.05, 0.62, 0.02, 0.28
+    sampler.sample(negative.data(), {});
+    const std::vector<float>& p = sampler.last_probabilities();
+    CHECK(p[1] == 1.0f);
+    CHECK(p[0] + p[2] + p[3] == 0.0f);
+  }
   SUBCASE("repetition penalty demotes tokens already seen") {
     SamplingOptions options;
     options.temperature = 0;

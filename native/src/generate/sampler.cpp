@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <cstring>
 
 #include "tinylm/error.hpp"
 
@@ -24,6 +24,7 @@ Sampler::Sampler(const SamplingOptions& options, int vocab_size)
   scores_.resize(vocab_size);
   probabilities_.resize(vocab_size);
   order_.resize(vocab_size);
+  keys_.resize(vocab_size);
   seen_.resize(vocab_size);
 }
 
@@ -53,14 +54,21 @@ int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history
     return best;
   }
 
-  // Softmax at temperature over candidates sorted best first (ties by id, for determinism).
-  std::iota(order_.begin(), order_.end(), 0);
+  // Softmax at temperature over candidates sorted best first (ties by id, for determinism). Each candidate is one
+  // 64-bit key, its score's bits mapped so that unsigned order is best first, above its id: sorting plain integers
+  // is cheaper than partial_sort's heap through a comparator (bench_models C3 generation, V = 84: 12.5k →
+  // 13.1–13.5k tokens/s), and the wasm build already holds std::sort for them.
   const int keep_k = options_.top_k > 0 ? std::min(options_.top_k, V) : V;
-  auto better = [&](int32_t a, int32_t b) { return scores_[a] > scores_[b] || (scores_[a] == scores_[b] && a < b); };
-  // All V candidates: a full sort, same order, cheaper than partial_sort's heap (bench_models C3 generation,
-  // V = 84: 12.5k → 13.1k tokens/s).
-  if (keep_k == V) std::sort(order_.begin(), order_.end(), better);
-  else std::partial_sort(order_.begin(), order_.begin() + keep_k, order_.end(), better);
+  for (int v = 0; v < V; ++v) {
+    uint32_t bits;
+    const float score = scores_[v] + 0.0f;  // −0 → +0: equal scores tie by id
+    std::memcpy(&bits, &score, sizeof bits);
+    const uint32_t ascending = bits & 0x80000000u ? ~bits : bits | 0x80000000u;
+    keys_[v] = uint64_t(~ascending) << 32 | uint32_t(v);
+  }
+  if (keep_k < V) std::nth_element(keys_.begin(), keys_.begin() + (keep_k - 1), keys_.end());
+  std::sort(keys_.begin(), keys_.begin() + keep_k);
+  for (int i = 0; i < keep_k; ++i) order_[i] = int32_t(keys_[i] & 0xFFFFFFFFu);
   const float max_score = scores_[order_[0]];
   double total = 0;
   std::fill(probabilities_.begin(), probabilities_.end(), 0.0f);

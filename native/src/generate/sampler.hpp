@@ -34,7 +34,8 @@ class Sampler {
   Rng rng_;
   std::vector<float> scores_;         // (V) adjusted logits
   std::vector<float> probabilities_;  // (V)
-  std::vector<int32_t> order_;        // (V) token ids sorted by score, best first
+  std::vector<int32_t> order_;        // (V) token ids sorted by score, best first (the first top-k of them)
+  std::vector<uint64_t> keys_;        // (V) sort keys: score order above token id
   std::vector<uint8_t> seen_;         // (V) token appears in the penalised history
 };
 

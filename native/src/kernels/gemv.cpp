@@ -97,14 +97,17 @@ void sgemv_f16_vectors(float* y, const uint16_t* panels, const float* x, int M, 
 }
 
 // Y (V,M) = beta·Y + X (V,K) · Aᵀ: tiles of matrix rows share each load of x, and the V vectors share each load
-// of the matrix. One vector: eight rows. Two: eight rows where registers allow (AVX and wider), else four (SSE and
-// wasm, whose 16 registers would otherwise spill).
+// of the matrix. Eight rows where registers allow (AVX and wider), else four (SSE and wasm, whose 16 registers
+// two vectors' eight accumulators each would spill). The last M % rows rows run one row and one vector at a time.
 template <int V>
 void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int rows = V == 1 || fwidth >= 8 ? 8 : 4;
+  constexpr int rows = fwidth >= 8 ? 8 : 4;
   int i = 0;
   for (; i + rows <= M; i += rows) dot_tile<V, rows>(y + i, M, x, K, A + index_t(i) * lda, lda, K, beta);
-  for (; i < M; ++i) dot_tile<V, 1>(y + i, M, x, K, A + index_t(i) * lda, lda, K, beta);
+  for (; i < M; ++i) {
+    for (int v = 0; v < V; ++v)
+      dot_tile<1, 1>(y + index_t(v) * M + i, M, x + index_t(v) * K, K, A + index_t(i) * lda, lda, K, beta);
+  }
 }
 
 void sgemv_vectors(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
