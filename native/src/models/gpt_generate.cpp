@@ -122,7 +122,6 @@ void GptLM::advance(int32_t token, bool shadowed) {
     const float* position = wpe + int64_t(positions[row]) * C;
     for (int c = 0; c < C; ++c) x[int64_t(row) * C + c] = embedding[c] + position[c];
   }
-  const int64_t NC = int64_t(rows) * C;
   const bool half = !gen_half_offsets_.empty();
   auto half_matrix = [&](size_t index) { return half ? gen_half_.data() + gen_half_offsets_[index] : nullptr; };
   for (int layer = 0; layer < config_.num_layers; ++layer) {
@@ -135,26 +134,32 @@ void GptLM::advance(int32_t token, bool shadowed) {
     project(gen_qkv_.data(), gen_ln_.data(), value_at(o.attn_weight), half_matrix(4 * layer), value_at(o.attn_bias),
             rows, C, 3 * C);
     for (int row = 0; row < rows; ++row) {
-      const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;  // q, k, v of this row's position
+      const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;
       for (int h = 0; h < NH; ++h) {
         const int64_t at = h * head_stride + int64_t(positions[row]) * D;
         std::memcpy(keys[row] + at, qkv + C + h * D, sizeof(float) * D);
         std::memcpy(values[row] + at, qkv + 2 * C + h * D, sizeof(float) * D);
       }
-      attention_cached_forward(gen_attention_.data() + int64_t(row) * C, probs[row], qkv, keys[row], values[row],
-                               positions[row] + 1, T_max, C, NH);
+    }
+    // The shadow needs keys and values only: after the last layer's, nothing of its row is read.
+    const int live = layer + 1 < config_.num_layers ? rows : 1;
+    const int64_t NC = int64_t(live) * C;
+    for (int row = 0; row < live; ++row) {
+      attention_cached_forward(gen_attention_.data() + int64_t(row) * C, probs[row],
+                               gen_qkv_.data() + int64_t(row) * 3 * C, keys[row], values[row], positions[row] + 1,
+                               T_max, C, NH);
     }
     project(gen_branch_.data(), gen_attention_.data(), value_at(o.attn_proj_weight), half_matrix(4 * layer + 1),
-            value_at(o.attn_proj_bias), rows, C, C);
+            value_at(o.attn_proj_bias), live, C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), rows, C);
+    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live, C);
     // The MLP (layers/mlp.hpp), with each projection from float or half weights.
-    float* hidden = gen_hidden_.data();  // (rows, 4C)
-    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), rows, C,
+    float* hidden = gen_hidden_.data();  // (live, 4C)
+    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), live, C,
             4 * C);
     gelu_forward(hidden, hidden, NC * 4, config_.gelu);
     project(gen_branch_.data(), hidden, value_at(o.mlp_proj_weight), half_matrix(4 * layer + 3),
-            value_at(o.mlp_proj_bias), rows, 4 * C, C);
+            value_at(o.mlp_proj_bias), live, 4 * C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
   }
   window_tokens_.push_back(token);  // capacity T_max: no allocation
