@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -94,7 +95,8 @@ const GeluPair gelu_pairs[] = {
     {"gelu_exact", tinylm::gelu_exact_forward, tinylm::ref::gelu_exact_forward, tinylm::gelu_exact_backward,
      tinylm::ref::gelu_exact_backward},
 };
-// tanh/erf/exp on batches are within a few ulps; GELU composes one of them with a handful of products.
+// tanh/exp on batches and gelu.cpp's Φ are within a few ulps; GELU composes one of them with a handful of
+// products.
 constexpr float gelu_ulps = 16.0f;
 }  // namespace
 
@@ -135,6 +137,65 @@ TEST_CASE("transformer kernels: gelu forward and backward match the reference") 
       kernel.backward(scaled.data(), scaled.data(), x.data(), n);
       for (int i = 0; i < n; ++i) CHECK(scaled[i] == dx[i]);
     }
+  }
+}
+
+// The exact GELU's Φ is gelu.cpp's own approximation (no erf), so besides the random inputs above it is swept
+// densely: every 1009th float of either sign, tiny, subnormal and huge ones included, and a 2⁻¹² grid over
+// [−8, 8], which crosses the approximation's pieces (|x| = 1 and 5.5). Against Φ in double, within kernels.hpp's
+// bound on Φ: y = x·Φ(x) up to |x|·(bound + the product's rounding) plus one subnormal step; the dy = 1 slope
+// Φ(x) + x·φ(x) up to the bound plus a few ulps of the exp in φ and the sum's rounding. A 1% error in any
+// coefficient, and most 0.01% ones, break this. Infinities, NaN and ±FLT_MAX must come out as the reference's,
+// through the vector body (first in the sweep) and the scalar tail (one at a time).
+TEST_CASE("transformer kernels: gelu_exact follows the normal CDF over a dense sweep of floats") {
+  constexpr double cdf_bound = 1e-7;  // kernels.hpp
+  const double inv_sqrt_2pi = 1.0 / std::sqrt(2.0 * M_PI);
+  const std::vector<float> special = {INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 0.0f, -0.0f};
+  std::vector<float> x = special;
+  for (uint32_t bits = 0; bits < 0x7f800000u; bits += 1009) {
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (int k = -8 * 4096; k <= 8 * 4096; ++k) x.push_back(float(k) / 4096.0f);
+
+  const int n = int(x.size());
+  std::vector<float> y(n), dx(n), y_ref(n), dx_ref(n);
+  const std::vector<float> ones(n, 1.0f);
+  tinylm::gelu_exact_forward(y.data(), x.data(), n);
+  tinylm::gelu_exact_backward(dx.data(), ones.data(), x.data(), n);
+  tinylm::ref::gelu_exact_forward(y_ref.data(), x.data(), n);
+  tinylm::ref::gelu_exact_backward(dx_ref.data(), ones.data(), x.data(), n);
+  auto same = [](float a, float b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  int failures = 0;
+  for (int i = 0; i < n; ++i) {
+    const double v = x[i];
+    if (!std::isfinite(v) || std::fabs(v) == FLT_MAX) {
+      if ((!same(y[i], y_ref[i]) || !same(dx[i], dx_ref[i])) && ++failures <= 10)
+        FAIL_CHECK("x=", x[i], ": gelu ", y[i], " and slope ", dx[i], ", the reference ", y_ref[i], " and ", dx_ref[i]);
+      continue;
+    }
+    const double cdf = 0.5 * std::erfc(-v / std::sqrt(2.0));
+    const double x_pdf = v * std::exp(-0.5 * v * v) * inv_sqrt_2pi;
+    const double y_error = y[i] - v * cdf, slope_error = dx[i] - (cdf + x_pdf);
+    if ((std::fabs(y_error) > std::fabs(v) * (cdf_bound + 0.5 * eps) + FLT_TRUE_MIN ||
+         std::fabs(slope_error) > cdf_bound + eps * (4.0 * std::fabs(x_pdf) + std::fabs(cdf + x_pdf))) &&
+        ++failures <= 10)
+      FAIL_CHECK("x=", x[i], ": gelu off by ", y_error, ", slope off by ", slope_error);
+  }
+  CHECK(failures == 0);
+
+  for (float v : special) {
+    CAPTURE(v);
+    float y1, y1_ref, dx1, dx1_ref;
+    const float one = 1.0f;
+    tinylm::gelu_exact_forward(&y1, &v, 1);
+    tinylm::ref::gelu_exact_forward(&y1_ref, &v, 1);
+    tinylm::gelu_exact_backward(&dx1, &one, &v, 1);
+    tinylm::ref::gelu_exact_backward(&dx1_ref, &one, &v, 1);
+    CHECK(same(y1, y1_ref));
+    CHECK(same(dx1, dx1_ref));
   }
 }
 

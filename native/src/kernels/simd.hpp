@@ -105,6 +105,34 @@ inline void for_each_lane(int n, F&& f) {
   for (; j < n; ++j) f(j, 0.0f);
 }
 
+// multiply_add, select, any and horner for either lane type, so that formulas written against T round alike in the
+// vector body and the scalar tail: multiply_add is fused where the build has FMA and a multiply then an add where
+// it has not (SSE, and WASM SIMD, where xsimd::fma is that pair).
+inline fbatch multiply_add(const fbatch& a, const fbatch& b, const fbatch& c) { return xsimd::fma(a, b, c); }
+inline float multiply_add(float a, float b, float c) {
+#if defined(__FMA__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+inline fbatch select(const xsimd::batch_bool<float>& mask, const fbatch& if_true, const fbatch& if_false) {
+  return xsimd::select(mask, if_true, if_false);
+}
+inline float select(bool mask, float if_true, float if_false) { return mask ? if_true : if_false; }
+inline bool any(const xsimd::batch_bool<float>& mask) { return xsimd::any(mask); }
+inline bool any(bool mask) { return mask; }
+
+// horner(x, c0, c1, …, cn) = c0 + c1·x + … + cn·xⁿ, by Horner's rule.
+template <typename T>
+inline T horner(const T&, float c0) {
+  return T(c0);
+}
+template <typename T, typename... Higher>
+inline T horner(const T& x, float c0, Higher... higher) {
+  return multiply_add(horner(x, higher...), x, T(c0));
+}
+
 // unroll<N>(f) calls f(std::integral_constant<int, 0>{}) … f(std::integral_constant<int, N-1>{}): indices are
 // compile-time constants, so arrays of accumulators indexed by them stay in registers — provided it is inlined:
 // g++ 12 once kept the 8-row loop body of the AVX-512 tall GEMM tile out of line, its accumulators in memory
