@@ -23,8 +23,8 @@ using simd::unroll;
 using index_t = std::ptrdiff_t;
 
 // Keys in tiles of fwidth: per step along D one load of q serves the tile's keys (fwidth independent FMA chains),
-// and one parallel horizontal add turns the tile's accumulators into its fwidth scores, a register stored at once. The tail of D
-// and the keys after the last tile are scalar or one key at a time.
+// and one parallel horizontal add turns the tile's accumulators into its fwidth scores, stored as one register.
+// The tail of D is scalar; the keys after the last tile run one at a time.
 void attention_scores_simd(float* scores, const float* q, const float* keys, int ld, int n, int D, float scale) {
   constexpr int tile = fwidth;
   const int D_vector = D - D % fwidth;

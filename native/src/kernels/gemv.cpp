@@ -51,7 +51,7 @@ void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ld
 
 // Y (V,M) = beta·Y + X (V,K) · Aᵀ, A in half-precision row panels (layout in kernels.hpp). Per depth step: one
 // half load and conversion per register of the panel, shared by the V vectors, and one broadcast of x[k] and FMA
-// per vector; the chains (V vectors × chains_per_vector depth steps) accumulate apart so FMA latency hides.
+// per vector; V·chains accumulators (V vectors × `chains` depth steps) run apart so FMA latency hides.
 // Measured on AVX-512 at (1024, 256), one vector: 13.1 µs for four rows at a time read in place (each row a
 // stream of its own, then a horizontal sum per row), 9.0 µs in panels.
 constexpr int panel_registers = 2;
