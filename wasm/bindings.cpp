@@ -11,7 +11,7 @@
 //     or Generator refers to its Model: delete it before the Model.
 //   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
 //
-// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize() · model.info() ·
+// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize(dtype) · model.info() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
@@ -37,6 +37,7 @@
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "tinylm/tokenizer.hpp"
+#include "tokenizer/utf8.hpp"
 #include "train/batcher.hpp"
 #include "train/trainer.hpp"
 
@@ -89,6 +90,14 @@ val guarded(Body&& body) {
     message = "the tinylm engine failed with an unknown error";
   }
   return js_error(message, code);
+}
+
+// Embind passes a std::string to JS through Emscripten 3.1.6's UTF8ToString, whose short-string path turns invalid
+// UTF-8 into lone surrogates (and its TextDecoder path into U+FFFD): every text that crosses is made well-formed
+// here first, each invalid sequence one U+FFFD as TextDecoder would, so JS only ever sees well-formed UTF-16.
+std::string well_formed(std::string text) {
+  if (utf8::is_valid(text)) return text;
+  return utf8::encode(utf8::decode(text));
 }
 
 // ---- typed-array transfer: one bulk copy each way -----------------------------------------------------------
@@ -318,9 +327,14 @@ class EngineModel {
     });
   }
 
-  val serialize() const {
+  // dtype: "f32" | "f16" | "int8", how the weight matrices are stored.
+  val serialize(const std::string& dtype) const {
     return guarded([&] {
-      const std::vector<uint8_t> bytes = serialize_model(model_);
+      WeightStorage storage = WeightStorage::F32;
+      if (dtype == "f16") storage = WeightStorage::F16;
+      else if (dtype == "int8") storage = WeightStorage::Int8;
+      else check(dtype == "f32", "dtype must be 'f32', 'f16' or 'int8', got '", dtype, "'");
+      const std::vector<uint8_t> bytes = serialize_model(model_, storage);
       return copy_to_js(bytes.data(), bytes.size());
     });
   }
@@ -349,7 +363,7 @@ class EngineModel {
   }
 
   val decode(const val& ids) const {
-    return guarded([&] { return model_.tokenizer->decode(copy_from_js<int32_t>(ids)); });
+    return guarded([&] { return well_formed(model_.tokenizer->decode(copy_from_js<int32_t>(ids))); });
   }
 
   val evaluate(const std::string& text) {
@@ -514,6 +528,7 @@ class EngineGenerator {
       GenerateStep result;
       const size_t before = generator_.history().size();
       result.done = !generator_.next(&result.piece);
+      result.piece = well_formed(std::move(result.piece));
       if (generator_.history().size() > before) result.token = generator_.last_token();
       result.stop_reason = generator_.stop_reason();
       return result;
@@ -535,7 +550,7 @@ class EngineGenerator {
       for (size_t i = 0; i < count && probabilities[order[i]] > 0; ++i) {
         val entry = val::object();
         entry.set("token", order[i]);
-        entry.set("piece", tokenizer_.token_bytes(order[i]));
+        entry.set("piece", well_formed(tokenizer_.token_bytes(order[i])));
         entry.set("probability", probabilities[order[i]]);
         result.call<void>("push", entry);
       }

@@ -1,4 +1,4 @@
-// The package in a real browser: headless Chromium loads dist/index.js from a local server; the engine runs in a
+// The package in a real browser: headless Chromium loads dist/browser.js (the package's browser entry) from a local server; the engine runs in a
 // module Web Worker that fetches the .wasm itself, saves to IndexedDB, and honours an AbortSignal. (The Node
 // tests cover behaviour in depth; this one proves the browser-only paths: Worker, locateFile, IndexedDB.)
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { root, temporaryDirectory } from './helpers.mjs';
 const chromium = '/usr/bin/chromium';
 
 const page = `<!doctype html><script type="module">
-import { TinyLM } from '/dist/index.js';
+import { TinyLM } from '/dist/browser.js';
 const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
 try {
   const text = 'It is a way I have of driving off the spleen and regulating the circulation. '.repeat(30);

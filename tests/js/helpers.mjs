@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
-export const distIndex = join(root, 'dist', 'index.js');
+export const distIndex = join(root, 'dist', 'node.js');
 export const nativeCli = join(root, 'build', 'tinylm');
 
 if (!existsSync(distIndex)) throw new Error(`${distIndex} is missing: run npm run build:wasm && npm run build:lib`);
@@ -21,7 +21,7 @@ export const heldOut = readFileSync(join(chapters, 'chapter_3.txt'), 'utf8').sli
 
 export function temporaryDirectory(t, prefix = 'tinylm-js-') {
   const directory = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(directory, { recursive: true, force: true }));
+  t.after(() => rmSync(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
   return directory;
 }
 

@@ -2,42 +2,20 @@
 // each event to the request it names, turns 'error' events into TinyLMError/AbortError, and forwards AbortSignals
 // as 'cancel' requests. One EngineClient (one worker, one wasm heap) serves every model of a page or process.
 //
-// Browsers: a module Web Worker, created with the literal `new Worker(new URL('./worker.js', import.meta.url),
-// { type: 'module' })` that bundlers (Vite, webpack) recognise. Node: a worker_threads Worker, unref'd while no
-// request is pending so an idle engine never keeps the process alive.
+// The worker itself is started by the platform (platform_browser.ts / platform_node.ts).
+//
+// Cancellation is never lost: a signal already aborted, or aborted before the worker is connected, rejects the
+// request with an AbortError before it is ever posted; once posted, an abort sends a 'cancel' the worker honours
+// within one step (queued requests never start).
 import { AbortError, TinyLMError, fromWireError } from './errors.js';
+import { platform, type WorkerLike } from './platform.js';
 import type { OperationType, Operations, WorkerEvent } from './protocol.js';
-
-interface WorkerLike {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  terminate(): unknown;
-  ref?(): void;    // Node only
-  unref?(): void;  // Node only
-}
 
 interface Pending {
   type: OperationType;
   onEvent?: (event: WorkerEvent) => void;
   resolve(result: unknown): void;
   reject(error: TinyLMError): void;
-}
-
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-async function startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string) => void): Promise<WorkerLike> {
-  if (isNode) {
-    const workerThreads = 'node:worker_threads';
-    const { Worker: NodeWorker } = (await import(/* @vite-ignore */ workerThreads)) as typeof import('node:worker_threads');
-    const worker = new NodeWorker(new URL('./worker.js', import.meta.url));
-    worker.on('message', onEvent);
-    worker.on('error', (error) => onFailure(error.message));
-    worker.on('exit', (code) => onFailure(`the engine worker exited (code ${code})`));
-    return worker as unknown as WorkerLike;
-  }
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  worker.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
-  worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
-  return worker;
 }
 
 export class EngineClient {
@@ -49,12 +27,18 @@ export class EngineClient {
   private connect(): Promise<WorkerLike> {
     if (!this.worker) {
       const epoch = this.workerEpoch;
-      this.worker = startWorker(
-        (event) => this.route(event),
-        (message) => {
-          if (epoch === this.workerEpoch) this.fail(message);  // not a late exit of a replaced worker
-        },
-      );
+      // Started in a microtask, so a failure to construct it (a bad assetBase) rejects like any other.
+      this.worker = Promise.resolve().then(() =>
+        platform().startWorker(
+          (event) => this.route(event),
+          (message) => {
+            if (epoch === this.workerEpoch) this.fail(message);  // not a late exit of a replaced worker
+          },
+        ),
+      ).catch((error: unknown) => {
+        this.worker = undefined;
+        throw new TinyLMError('WORKER_FAILED', `the engine worker could not start: ${(error as Error)?.message ?? String(error)}`);
+      });
     }
     return this.worker;
   }
@@ -67,7 +51,17 @@ export class EngineClient {
   ): Promise<Operations[K]['result']> {
     const { signal, transfer = [], onEvent } = options;
     if (signal?.aborted) throw new AbortError('the operation was cancelled before it started');
-    const worker = await this.connect();
+    // Listen from this tick on: an abort while the worker connects must not be lost.
+    let abortedEarly = false;
+    const onEarlyAbort = () => (abortedEarly = true);
+    signal?.addEventListener('abort', onEarlyAbort, { once: true });
+    let worker: WorkerLike;
+    try {
+      worker = await this.connect();
+    } finally {
+      signal?.removeEventListener('abort', onEarlyAbort);
+    }
+    if (abortedEarly || signal?.aborted) throw new AbortError('the operation was cancelled before it started');
     const id = this.nextId++;
     const onAbort = () => this.cancel(id);
     return new Promise<Operations[K]['result']>((resolve, reject) => {

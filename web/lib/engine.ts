@@ -1,10 +1,6 @@
-// Loading the wasm engine (dist/wasm/tinylm_wasm.{js,wasm}, built by wasm/wasm.cmake) and the types of what its
-// Embind bindings (wasm/bindings.cpp) expose. Only the worker imports this file: the engine never runs on the
-// main thread.
-//
-// Emscripten 3.1.6's ES-module glue needs, under Node, `require` and `__dirname` as globals before it is imported,
-// and the wasm bytes passed in (Node's fetch cannot read file:// URLs). In browsers it fetches the .wasm itself,
-// from the URL locateFile gives.
+// The types of what the wasm engine's Embind bindings (wasm/bindings.cpp) expose. Only the workers import this
+// file (worker_browser.ts and worker_node.ts start the engine from its glue, dist/wasm/tinylm_wasm.js): the
+// engine never runs on the main thread.
 
 export interface EngineModelInfo {
   arch: string;
@@ -53,7 +49,7 @@ interface Handle {
 }
 
 export interface EngineModel extends Handle {
-  serialize(): Result<Uint8Array>;
+  serialize(dtype: string): Result<Uint8Array>;  // 'f32' | 'f16' | 'int8'
   info(): Result<EngineModelInfo>;
   encode(text: string): Result<Int32Array>;
   decode(ids: Int32Array): Result<string>;
@@ -151,30 +147,5 @@ export function engineErrorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-// Module names in variables keep browser bundlers from trying to resolve Node built-ins.
-async function nodeImport<T>(name: string): Promise<T> {
-  return (await import(/* @vite-ignore */ name)) as T;
-}
-
-export async function loadEngine(): Promise<Engine> {
-  const glueUrl = new URL('./wasm/tinylm_wasm.js', import.meta.url);
-  const wasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
-  let overrides: Record<string, unknown>;
-  if (isNode) {
-    const { createRequire } = await nodeImport<typeof import('node:module')>('node:module');
-    const { readFile } = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
-    const { fileURLToPath } = await nodeImport<typeof import('node:url')>('node:url');
-    const globals = globalThis as Record<string, unknown>;
-    globals.require ??= createRequire(glueUrl);
-    globals.__dirname ??= fileURLToPath(new URL('.', glueUrl));
-    overrides = { wasmBinary: await readFile(wasmUrl) };
-  } else {
-    overrides = { locateFile: () => wasmUrl.href };
-  }
-  const glue = (await import(/* @vite-ignore */ glueUrl.href)) as {
-    default: (overrides: Record<string, unknown>) => Promise<Engine>;
-  };
-  return glue.default(overrides);
-}
+// The glue's default export (wasm/tinylm_wasm.d.ts): a factory taking Module overrides.
+export type EngineFactory = (overrides: Record<string, unknown>) => Promise<Engine>;

@@ -1,9 +1,8 @@
-// tinylm — load a small language model, stream text from it, fine-tune it on the user's own text, in the tab.
+// tinylm-js — load a small language model, stream text from it, fine-tune it on the user's own text, in the tab.
 //
-//   import { TinyLM } from 'tinylm';
+//   import { TinyLM } from 'tinylm-js';
 //   const lm = await TinyLM.load();     // the shipped default model; or a URL, path, Uint8Array, Blob or stored name
 //   for await (const piece of lm.generate('Call me', { maxTokens: 40, seed: 1 })) process.stdout.write(piece);
-//   //  → " Ishmael. Some years ago—never mind how long precisely—having lit"   (depends on the model)
 //   const report = await lm.fineTune(myText, { steps: 50, onProgress: (p) => console.log(p.step, p.loss) });
 //   //  → { steps: 50, loss: 1.52, validationLoss: 1.61, initialValidationLoss: 1.94, tokensPerSecond: 21000, … }
 //   await lm.evaluate(otherText);       // → { loss: 1.63, perplexity: 5.1, accuracy: 0.52, tokens: 4095 }
@@ -14,34 +13,62 @@
 // Every engine call runs in one shared worker (a module Web Worker, or worker_threads in Node), so the main thread
 // never blocks. Calls on one model are queued and run one at a time, first come first served; calls on different
 // models may interleave. Failures are TinyLMError with a `code`; cancellation through an AbortSignal is an
-// AbortError that arrives within one training step or one token and leaves the model usable.
+// AbortError that arrives within one training step or one generation slice and leaves the model as it was.
+//
+// This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
+import { setAssetBase } from './assets.js';
 import { EngineClient } from './client.js';
 import { AbortError, TinyLMError } from './errors.js';
+import {
+  checkOptionNames,
+  createConfig,
+  dtypes,
+  fineTuneWire,
+  generateWire,
+  resolvedChoice,
+  resolvedNumber,
+  type AbortSignalLike,
+  type ConfigureOptions,
+  type CreateOptions,
+  type ExportOptions,
+  type FineTuneOptions,
+  type GenerateOptions,
+  type LoadOptions,
+  type SaveOptions,
+} from './options.js';
+import { platform } from './platform.js';
 import type {
-  CreateConfig,
   EngineMemory,
   EvaluationReport,
-  FineTuneProgress,
   FineTuneReport,
   GeneratedToken,
   Inspection,
   ModelInfo,
   OperationType,
   Operations,
-  WireFineTuneOptions,
-  WireGenerateOptions,
   WorkerEvent,
 } from './protocol.js';
 import { readSource, type ModelSource } from './sources.js';
-import { defaultStore, isStoredModelName, type ModelStore } from './storage.js';
-import { resolvedNumber } from './options.js';
+import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
-export { directoryStore, indexedDbStore, type ModelStore } from './storage.js';
+export { indexedDbStore, type ModelStore } from './storage.js';
+export type {
+  AbortSignalLike,
+  ConfigureOptions,
+  CreateOptions,
+  ExportOptions,
+  FineTuneOptions,
+  GenerateOptions,
+  LoadOptions,
+  SaveOptions,
+} from './options.js';
 export type {
   Alternative,
+  Arch,
   AttentionInspection,
   CreateConfig,
+  Dtype,
   EngineMemory,
   ErrorCode,
   EvaluationReport,
@@ -52,56 +79,14 @@ export type {
   Inspection,
   ModelInfo,
   RecurrentArch,
+  TrainableArch,
 } from './protocol.js';
+export type { BlobLike, ModelSource, URLLike } from './sources.js';
 
-export type { ModelSource } from './sources.js';
-
-export interface LoadOptions {
-  store?: ModelStore;  // where stored names are looked up (default: IndexedDB / $TINYLM_MODEL_DIR)
+// Node: a store in `directory` (one <name>.safetensors file per model). Browsers: not available (IndexedDB).
+export function directoryStore(directory: string): ModelStore {
+  return platform().directoryStore(directory);
 }
-
-export interface GenerateOptions {
-  maxTokens?: number;          // default 200
-  temperature?: number;        // default 0.8; 0 = greedy
-  topK?: number;               // default 0 = off
-  topP?: number;               // default 1 = off
-  repetitionPenalty?: number;  // default 1 = off
-  repetitionWindow?: number;   // default 0 = the whole history
-  seed?: number;               // default: a fresh random seed per call; fix it to repeat a sample
-  stop?: string | string[];    // generation ends before the first occurrence
-  stopAtEos?: boolean;         // end at the tokenizer's <eos> (default false)
-  alternatives?: number;       // generateSteps(): top alternatives per token (default 5)
-  truncatePrompt?: boolean;    // a prompt longer than a GPT's context: false (default) fails with PROMPT_TOO_LONG,
-                               // true lets the window slide so the model sees only the prompt's end
-  signal?: AbortSignal;
-}
-
-export interface FineTuneOptions {
-  steps?: number;            // default 100
-  learningRate?: number;     // default 1e-3
-  batchSize?: number;        // default 16
-  seqLen?: number;           // default 64
-  validationSplit?: number;  // default 0.1: the text's last 10% is held out (0 = no validation)
-  evalEvery?: number;        // default ceil(steps / 5)
-  evalBatches?: number;      // default 8
-  optimizer?: 'adam' | 'adamw' | 'rmsprop' | 'sgd';  // default 'adam'
-  weightDecay?: number;      // default 0
-  clip?: number;             // default 1 (max gradient norm; 0 = off)
-  warmupSteps?: number;      // default 0
-  cosine?: boolean;          // default false
-  seed?: number;             // default 1
-  keepPartial?: boolean;     // default false: a cancelled or failed run restores the weights from before it
-  onProgress?: (progress: FineTuneProgress) => void;
-  signal?: AbortSignal;
-}
-
-export type CreateOptions = Partial<CreateConfig>;
-
-// Defaults per family: DESIGN.md's C1 shape for recurrent models, C3 for GPT.
-const createDefaults = {
-  recurrent: { layers: 2, embed: 64 },
-  gpt: { layers: 4, embed: 128 },
-};
 
 let sharedClient: EngineClient | undefined;
 const engineClient = () => (sharedClient ??= new EngineClient());
@@ -120,10 +105,25 @@ export class TinyLM {
 
   // ---- making models -------------------------------------------------------------------------------------------
 
-  // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB).
+  // Where the package's files are, for setups that copy them instead of letting a bundler emit them (see README):
+  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call. Applies to engines started afterwards.
+  static configure(options: ConfigureOptions): void {
+    checkOptionNames('configure', options, 'TinyLM.configure()');
+    const base = options.assetBase;
+    if (base !== undefined && typeof base !== 'string' && typeof base?.href !== 'string') {
+      throw new TinyLMError('INVALID_ARGUMENT', 'option assetBase must be a URL or a string');
+    }
+    setAssetBase(base === undefined ? undefined : typeof base === 'string' ? base : base.href);
+  }
+
+  // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB), fetched once
+  // per page or process however often it is loaded. Bytes are copied (exactly the view's range); the caller's
+  // buffer is neither read past its view nor detached.
   static async load(source?: ModelSource, options: LoadOptions = {}): Promise<TinyLM> {
+    checkOptionNames('load', options, 'TinyLM.load()');
     const bytes = await readSource(source, options.store);
-    const buffer = bytes.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const buffer = owned.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
     const client = engineClient();
     const handle = await client.request('load', { bytes: buffer }, { transfer: [buffer] });
     return new TinyLM(handle, client.epoch);
@@ -131,22 +131,8 @@ export class TinyLM {
 
   // A new, untrained model whose tokenizer is fitted on `text` (train it with fineTune).
   static async create(config: CreateOptions, text: string): Promise<TinyLM> {
+    const full = createConfig(config ?? {});
     requireText(text, 'TinyLM.create (the tokenizer is fitted on it)');
-    const arch = config.arch ?? 'lstm';
-    const defaults = arch === 'gpt' ? createDefaults.gpt : createDefaults.recurrent;
-    const full: CreateConfig = {
-      arch,
-      layers: resolvedNumber('layers', config.layers, defaults.layers, { min: 1, max: 64, integer: true }),
-      hidden: resolvedNumber('hidden', config.hidden, 256, { min: 1, max: 16384, integer: true }),
-      embed: resolvedNumber('embed', config.embed, defaults.embed, { min: 1, max: 16384, integer: true }),
-      heads: resolvedNumber('heads', config.heads, 4, { min: 1, max: 256, integer: true }),
-      context: resolvedNumber('context', config.context, 128, { min: 1, max: 65536, integer: true }),
-      dropout: resolvedNumber('dropout', config.dropout, 0, { min: 0, max: 0.99 }),
-      seed: resolvedNumber('seed', config.seed, 1, { min: 0, integer: true }),
-      tokenizer: config.tokenizer ?? 'char',
-      lowercase: config.lowercase ?? false,
-      maxVocab: resolvedNumber('maxVocab', config.maxVocab, 0, { min: 0, integer: true }),
-    };
     const client = engineClient();
     return new TinyLM(await client.request('create', { config: full, text }), client.epoch);
   }
@@ -162,45 +148,29 @@ export class TinyLM {
   }
 
   static async storedModels(store?: ModelStore): Promise<string[]> {
-    return (store ?? (await defaultStore())).list();
+    return (store ?? (await platform().defaultStore())).list();
   }
 
   static async removeStored(name: string, store?: ModelStore): Promise<void> {
-    await (store ?? (await defaultStore())).remove(name);
+    await (store ?? (await platform().defaultStore())).remove(name);
   }
 
   // ---- using a model -------------------------------------------------------------------------------------------
 
   // Streams text pieces; a piece never splits a character or shows part of a stop sequence.
   async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
-    for await (const step of this.stream(prompt, options, 0)) yield step.piece;
+    for await (const step of this.stream(prompt, options, 'generate()')) yield step.piece;
   }
 
   // Like generate(), with each token's id and the most probable alternatives it was drawn against.
   generateSteps(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, void, undefined> {
-    return this.stream(prompt, options, resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true }));
+    return this.stream(prompt, options, 'generateSteps()');
   }
 
   async fineTune(text: string, options: FineTuneOptions = {}): Promise<FineTuneReport> {
     this.checkUsable();
+    const wire = fineTuneWire(options);
     requireText(text, 'fineTune');
-    const steps = resolvedNumber('steps', options.steps, 100, { min: 1, integer: true });
-    const wire: WireFineTuneOptions = {
-      steps,
-      learningRate: resolvedNumber('learningRate', options.learningRate, 1e-3, { min: 0, exclusiveMin: true }),
-      batchSize: resolvedNumber('batchSize', options.batchSize, 16, { min: 1, max: 4096, integer: true }),
-      seqLen: resolvedNumber('seqLen', options.seqLen, 64, { min: 1, max: 65536, integer: true }),
-      validationSplit: resolvedNumber('validationSplit', options.validationSplit, 0.1, { min: 0, max: 0.9 }),
-      evalEvery: resolvedNumber('evalEvery', options.evalEvery, Math.ceil(steps / 5), { min: 1, integer: true }),
-      evalBatches: resolvedNumber('evalBatches', options.evalBatches, 8, { min: 1, integer: true }),
-      optimizer: options.optimizer ?? 'adam',
-      weightDecay: resolvedNumber('weightDecay', options.weightDecay, 0, { min: 0 }),
-      clip: resolvedNumber('clip', options.clip, 1, { min: 0 }),
-      warmupSteps: resolvedNumber('warmupSteps', options.warmupSteps, 0, { min: 0, integer: true }),
-      cosine: options.cosine ?? false,
-      seed: resolvedNumber('seed', options.seed, 1, { min: 0, integer: true }),
-      keepPartial: options.keepPartial ?? false,
-    };
     const onProgress = options.onProgress;
     return this.request(
       'fineTune',
@@ -218,19 +188,25 @@ export class TinyLM {
     return this.request('evaluate', { modelId: this.modelId, text });
   }
 
-  // The model as safetensors bytes (config and tokenizer in the metadata).
-  async export(): Promise<Uint8Array> {
+  // The model as safetensors bytes (config and tokenizer in the metadata), its matrices stored as `dtype`:
+  // 'f32', 'f16' or 'int8' (per-row scales); by default the precision it was loaded with (info.dtype).
+  async export(options: ExportOptions = {}): Promise<Uint8Array> {
     this.checkUsable();
-    return new Uint8Array((await this.request('export', { modelId: this.modelId })).bytes);
+    checkOptionNames('export', options);
+    const dtype = options.dtype === undefined ? undefined : resolvedChoice('dtype', options.dtype, 'f32', dtypes);
+    return new Uint8Array((await this.request('export', { modelId: this.modelId, dtype })).bytes);
   }
 
-  async save(name: string, options: LoadOptions = {}): Promise<void> {
+  // Saves under `name`: Node writes $TINYLM_MODEL_DIR/<name>.safetensors (default ~/.cache/tinylm/models/),
+  // browsers an IndexedDB record (database 'tinylm'); options.store picks another place.
+  async save(name: string, options: SaveOptions = {}): Promise<void> {
     this.checkUsable();
+    checkOptionNames('save', options);
     if (!isStoredModelName(name)) {
       throw new TinyLMError('INVALID_ARGUMENT', `'${name}' is not a valid model name: use letters, digits, '.', '_' or '-'`);
     }
-    const bytes = await this.export();
-    await (options.store ?? (await defaultStore())).write(name, bytes);
+    const bytes = await this.export({ dtype: options.dtype });
+    await (options.store ?? (await platform().defaultStore())).write(name, bytes);
   }
 
   // For visualisations: gate activations and hidden states per token (recurrent models, kind 'gates'), or every
@@ -255,8 +231,8 @@ export class TinyLM {
     return this.disposed;
   }
 
-  // Frees the model's engine memory after the operations already queued on it end (they are cancelled). Later
-  // calls fail with code 'DISPOSED'. Calling it twice is harmless.
+  // Frees the model's engine memory after the operations already queued on it end (they are cancelled, even those
+  // called in the same tick). Later calls fail with code 'DISPOSED'. Calling it twice is harmless.
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -281,12 +257,12 @@ export class TinyLM {
   private async request<K extends OperationType>(
     type: K,
     payload: Operations[K]['payload'],
-    options: { signal?: AbortSignal; onEvent?: (event: WorkerEvent) => void } = {},
+    options: { signal?: AbortSignalLike; onEvent?: (event: WorkerEvent) => void } = {},
   ): Promise<Operations[K]['result']> {
     this.checkUsable();
+    if (options.signal?.aborted) throw new AbortError('the operation was cancelled before it started');
     const controller = new AbortController();
     const forward = () => controller.abort();
-    if (options.signal?.aborted) throw new AbortError('the operation was cancelled before it started');
     options.signal?.addEventListener('abort', forward, { once: true });
     this.running.add(controller);
     try {
@@ -302,32 +278,21 @@ export class TinyLM {
     }
   }
 
-  private async *stream(prompt: string, options: GenerateOptions, alternatives: number): AsyncGenerator<GeneratedToken, void, undefined> {
+  // Checks run when iteration starts, so a mistake rejects the first next() like any other failure.
+  private async *stream(prompt: string, options: GenerateOptions, call: 'generate()' | 'generateSteps()'): AsyncGenerator<GeneratedToken, void, undefined> {
     this.checkUsable();
-    const stop = options.stop === undefined ? [] : Array.isArray(options.stop) ? options.stop : [options.stop];
-    if (stop.some((sequence) => typeof sequence !== 'string' || sequence.length === 0)) {
-      throw new TinyLMError('INVALID_ARGUMENT', 'stop sequences must be non-empty strings');
-    }
-    const wire: WireGenerateOptions = {
-      maxTokens: resolvedNumber('maxTokens', options.maxTokens, 200, { min: 0, integer: true }),
-      temperature: resolvedNumber('temperature', options.temperature, 0.8, { min: 0 }),
-      topK: resolvedNumber('topK', options.topK, 0, { min: 0, integer: true }),
-      topP: resolvedNumber('topP', options.topP, 1, { min: 0, max: 1, exclusiveMin: true }),
-      repetitionPenalty: resolvedNumber('repetitionPenalty', options.repetitionPenalty, 1, { min: 0, exclusiveMin: true }),
-      repetitionWindow: resolvedNumber('repetitionWindow', options.repetitionWindow, 0, { min: 0, integer: true }),
-      seed: resolvedNumber('seed', options.seed, Math.floor(Math.random() * 2 ** 32), { min: 0, integer: true }),
-      stop,
-      stopAtEos: options.stopAtEos ?? false,
-      alternatives,
-      truncatePrompt: options.truncatePrompt ?? false,
-    };
+    checkOptionNames('generate', options, call);
+    const alternatives = call === 'generate()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
+    const wire = generateWire(options, alternatives);
     // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
     const controller = new AbortController();
     const forward = () => controller.abort();
     options.signal?.addEventListener('abort', forward, { once: true });
     if (options.signal?.aborted) controller.abort();
 
+    // The worker posts the tokens of each slice together; they are handed out one per iteration.
     const buffered: GeneratedToken[] = [];
+    let next = 0;
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: unknown;
@@ -337,8 +302,8 @@ export class TinyLM {
       {
         signal: controller.signal,
         onEvent: (event) => {
-          if (event.type !== 'token') return;
-          buffered.push(event.payload);
+          if (event.type !== 'tokens') return;
+          for (const token of event.payload) buffered.push(token);
           wake?.();
         },
       },
@@ -356,9 +321,11 @@ export class TinyLM {
     try {
       for (;;) {
         if (options.signal?.aborted) throw new AbortError('generation was cancelled');
-        const next = buffered.shift();
-        if (next) {
-          yield next;
+        if (next < buffered.length) {
+          const token = buffered[next];
+          next += 1;
+          if (next === buffered.length) buffered.length = next = 0;
+          yield token;
           continue;
         }
         if (finished) {

@@ -8,13 +8,13 @@
 //
 // Events (worker → main):     { id, type, payload }
 //   progress  0..n per fine-tune step               (FineTuneProgress)
-//   token     0..n per generated token              (GeneratedToken)
+//   tokens    0..n per generation slice             (GeneratedToken[]: the tokens of a few milliseconds)
 //   result    exactly one terminal success          (the operation's result)
 //   error     exactly one terminal failure          (WireError: name, code, message)
 // After `result` or `error` an id is finished: no further events carry it.
 //
 // Cancellation: { id: fresh, type: 'cancel', payload: { target } } asks the worker to stop request `target`. The
-// worker checks between training steps and between generated tokens, so it stops within one of them and answers
+// worker checks between training steps and between generation slices, so it stops within one of them and answers
 // `target` with an `error` whose name is 'AbortError'. A request cancelled while still queued never starts.
 // Cancelling a finished or unknown id does nothing. The cancel request itself gets no answer.
 //
@@ -24,10 +24,14 @@
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
 export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
-export type Arch = RecurrentArch | 'gpt';
+export type TrainableArch = RecurrentArch | 'gpt';       // what TinyLM.create makes
+export type Arch = TrainableArch | 'ngram';              // what a loaded model may be
+
+// How a model file stores its weight matrices: float32, float16, or int8 with one float32 scale per row.
+export type Dtype = 'f32' | 'f16' | 'int8';
 
 export interface CreateConfig {
-  arch: Arch;
+  arch: TrainableArch;
   layers: number;        // L: recurrent layers or Transformer blocks
   hidden: number;        // H (recurrent)
   embed: number;         // E (recurrent embedding) or C (GPT model width)
@@ -41,12 +45,14 @@ export interface CreateConfig {
 }
 
 export interface ModelInfo {
-  arch: string;            // 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'gpt' | 'ngram'
+  arch: Arch;
   vocabSize: number;       // V
   contextSize: number;     // tokens attended to; 0 = unbounded (recurrent)
   parameterCount: number;  // 0 for models without trainable parameters
   trainable: boolean;
   tokenizerKind: string;   // 'char' | 'word' | 'bpe'
+  dtype: Dtype;            // how the weights were stored in the file it was loaded from ('f32' when created);
+                           // export() and save() keep it unless given another
   config: Record<string, unknown>;  // the model file's config
 }
 
@@ -115,6 +121,7 @@ export interface FineTuneReport {
   loss: number;                           // mean training loss over the last ≤10 steps
   validationLoss: number | null;          // after fine-tuning; null without a validation split
   initialValidationLoss: number | null;   // before fine-tuning, on the same windows
+  validationSkipped: string | null;       // why there was no validation ('validationSplit is 0', 'text too short: …')
   tokensPerSecond: number;
   seconds: number;
   trainTokens: number;
@@ -170,7 +177,7 @@ export interface Operations {
   create: { payload: { config: CreateConfig; text: string }; event: never; result: ModelHandle };
   generate: {
     payload: { modelId: number; prompt: string; options: WireGenerateOptions };
-    event: { type: 'token'; payload: GeneratedToken };
+    event: { type: 'tokens'; payload: GeneratedToken[] };
     result: GenerateSummary;
   };
   fineTune: {
@@ -179,7 +186,7 @@ export interface Operations {
     result: FineTuneReport;
   };
   evaluate: { payload: { modelId: number; text: string }; event: never; result: EvaluationReport };
-  export: { payload: { modelId: number }; event: never; result: { bytes: ArrayBuffer } };
+  export: { payload: { modelId: number; dtype?: Dtype }; event: never; result: { bytes: ArrayBuffer } };
   inspect: { payload: { modelId: number; text: string }; event: never; result: Inspection };
   encode: { payload: { modelId: number; text: string }; event: never; result: { tokens: Int32Array } };
   decode: { payload: { modelId: number; tokens: Int32Array }; event: never; result: { text: string } };
@@ -214,7 +221,7 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'     // an option or argument is out of range
   | 'NOT_FOUND'            // no stored model by that name, or the URL/file does not exist
   | 'NOT_TRAINABLE'        // the model has no trainable parameters
-  | 'TRAINING_DIVERGED'    // the loss or gradient became non-finite
+  | 'TRAINING_DIVERGED'    // the loss became non-finite or stayed far above its start (see FineTuneOptions)
   | 'ABORTED'              // cancelled through an AbortSignal (error name 'AbortError')
   | 'WORKER_FAILED'        // the engine worker could not start or crashed
   | 'ENGINE_ERROR';        // any other error the engine reported
@@ -227,6 +234,6 @@ export interface WireError {
 
 export type WorkerEvent =
   | { id: number; type: 'progress'; payload: FineTuneProgress }
-  | { id: number; type: 'token'; payload: GeneratedToken }
+  | { id: number; type: 'tokens'; payload: GeneratedToken[] }
   | { id: number; type: 'result'; payload: Operations[OperationType]['result'] }
   | { id: number; type: 'error'; payload: WireError };

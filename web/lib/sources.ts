@@ -1,31 +1,42 @@
-// Where TinyLM.load() gets a model's bytes: nothing (the shipped default model), a Uint8Array/ArrayBuffer (copied, so transferring it to the worker
-// detaches nothing of the caller's), a Blob or File, a URL (fetch; file: URLs and plain paths read from disk in
+// Where TinyLM.load() gets a model's bytes: nothing (the shipped default model), bytes (a Uint8Array or any other
+// ArrayBuffer view, or an ArrayBuffer), a Blob or File, a URL (fetch; file: URLs and plain paths read from disk in
 // Node), or the name of a model saved with lm.save(name). A string with a scheme is a URL; a valid model name
 // without '/' or '.safetensors' is a stored name; anything else is a path (Node) or a URL relative to the page.
+//
+// The result is always a fresh copy holding exactly the source's bytes: a view reads only its own byteOffset …
+// byteOffset + byteLength (a Node Buffer is usually a view on a larger shared pool), and the copy, not the
+// caller's memory, is what moves to the worker.
 import { TinyLMError } from './errors.js';
-import { defaultStore, isStoredModelName, type ModelStore } from './storage.js';
+import { platform } from './platform.js';
+import { isStoredModelName, type ModelStore } from './storage.js';
 
-export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob;
+// The structural types the API accepts, so the declarations need neither the DOM library nor @types/node.
+export interface BlobLike {
+  arrayBuffer(): Promise<ArrayBuffer>;
+  readonly size: number;
+  readonly type: string;
+}
+export interface URLLike {
+  readonly href: string;
+  readonly protocol: string;
+}
+export type ModelSource = string | URLLike | ArrayBufferView | ArrayBuffer | BlobLike;
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-// The default model (models/index.json's "default") ships inside the package at dist/models/. Written as
-// `new URL(literal, import.meta.url)` so bundlers (Vite, webpack, esbuild) see it and ship the file as an asset.
-export const defaultModelUrl = new URL('./models/moby-char-lstm.safetensors', import.meta.url);
+let defaultModelBytes: Promise<ArrayBuffer> | undefined;  // fetched once per page or process
 
 export async function readSource(source: ModelSource | undefined, store: ModelStore | undefined): Promise<Uint8Array> {
-  if (source === undefined) return readUrl(defaultModelUrl);
-  if (source instanceof Uint8Array) return source.slice();
-  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
-  if (source instanceof URL) return readUrl(source);
+  if (source === undefined) return copyOf(await defaultModel());
+  if (ArrayBuffer.isView(source)) return copyOf(source);
+  if (source instanceof ArrayBuffer) return copyOf(source);
+  if (isBlob(source)) return new Uint8Array(await source.arrayBuffer());
+  if (isUrl(source)) return readUrl(new URL(source.href));
   if (typeof source !== 'string' || source.length === 0) {
     throw new TinyLMError('INVALID_ARGUMENT', 'TinyLM.load needs a URL, a path, a Uint8Array, a Blob or a stored model name');
   }
   const hasScheme = /^[a-z][a-z0-9+.-]*:/i.test(source) && !/^[a-z]:[\\/]/i.test(source);  // not a Windows drive
   if (hasScheme) return readUrl(new URL(source));
   if (isStoredModelName(source) && !source.endsWith('.safetensors')) {
-    const bytes = await (store ?? (await defaultStore())).read(source);
+    const bytes = await (store ?? (await platform().defaultStore())).read(source);
     if (!bytes) {
       throw new TinyLMError(
         'NOT_FOUND',
@@ -34,24 +45,37 @@ export async function readSource(source: ModelSource | undefined, store: ModelSt
     }
     return bytes;
   }
-  if (isNode) {
-    const { pathToFileURL } = (await import(/* @vite-ignore */ 'node:url' as string)) as typeof import('node:url');
-    return readUrl(pathToFileURL(source));
-  }
-  return readUrl(new URL(source, globalThis.location?.href));
+  const readLocalFile = platform().readLocalFile;
+  if (readLocalFile) return readLocalFile(source);
+  return readUrl(new URL(source, (globalThis as { location?: { href: string } }).location?.href));
+}
+
+function defaultModel(): Promise<ArrayBuffer> {
+  defaultModelBytes ??= readUrl(platform().defaultModelUrl()).then((bytes) => bytes.buffer as ArrayBuffer);
+  defaultModelBytes.catch(() => (defaultModelBytes = undefined));  // a failed fetch is tried again next time
+  return defaultModelBytes;
+}
+
+function copyOf(source: ArrayBufferView | ArrayBuffer): Uint8Array {
+  const view = ArrayBuffer.isView(source)
+    ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+    : new Uint8Array(source);
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(view);
+  return copy;
+}
+
+function isBlob(source: unknown): source is BlobLike {
+  return typeof Blob !== 'undefined' && source instanceof Blob;
+}
+
+function isUrl(source: unknown): source is URLLike {
+  return source instanceof URL;
 }
 
 async function readUrl(url: URL): Promise<Uint8Array> {
-  if (url.protocol === 'file:' && isNode) {
-    const { readFile } = (await import(/* @vite-ignore */ 'node:fs/promises' as string)) as typeof import('node:fs/promises');
-    const { fileURLToPath } = (await import(/* @vite-ignore */ 'node:url' as string)) as typeof import('node:url');
-    try {
-      return new Uint8Array(await readFile(fileURLToPath(url)));
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      throw new TinyLMError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot read ${url.href}: ${(error as Error).message}`);
-    }
-  }
+  const readLocalFile = platform().readLocalFile;
+  if (url.protocol === 'file:' && readLocalFile) return readLocalFile(url);
   let response: Response;
   try {
     response = await fetch(url);

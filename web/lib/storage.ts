@@ -1,5 +1,5 @@
-// Where `lm.save(name)` puts models and `TinyLM.load(name)` finds them: IndexedDB in browsers, a directory in
-// Node. Both writes are atomic — a reader sees the old model or the new one, never half of one:
+// Where `lm.save(name)` puts models and `TinyLM.load(name)` finds them: IndexedDB in browsers (here), a directory
+// in Node (storage_node.ts). Both writes are atomic — a reader sees the old model or the new one, never half of one:
 //   Node:       the bytes go to a temporary file in the same directory, which is then renamed over the old one
 //               (rename within a directory is atomic).
 //   IndexedDB:  one readwrite transaction puts the whole record; a transaction commits entirely or not at all,
@@ -28,62 +28,6 @@ export function checkStoredModelName(name: string): void {
       `'${name}' is not a valid model name: use 1–100 letters, digits, '.', '_' or '-', not starting with '.'`,
     );
   }
-}
-
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-async function nodeImport<T>(name: string): Promise<T> {
-  return (await import(/* @vite-ignore */ name)) as T;
-}
-
-// ---- Node: one file per model in a directory ----------------------------------------------------------------
-
-export function directoryStore(directory: string): ModelStore {
-  const fs = () => nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
-  const path = () => nodeImport<typeof import('node:path')>('node:path');
-  const fileOf = async (name: string) => {
-    checkStoredModelName(name);
-    return (await path()).join(directory, `${name}.safetensors`);
-  };
-  return {
-    async read(name) {
-      try {
-        return new Uint8Array(await (await fs()).readFile(await fileOf(name)));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') return undefined;
-        throw error;
-      }
-    },
-    async write(name, bytes) {
-      const { mkdir, writeFile, rename, rm } = await fs();
-      const file = await fileOf(name);
-      await mkdir(directory, { recursive: true });
-      const temporary = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
-      try {
-        await writeFile(temporary, bytes, { flush: true });
-        await rename(temporary, file);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-    },
-    async remove(name) {
-      await (await fs()).rm(await fileOf(name), { force: true });
-    },
-    async list() {
-      try {
-        const entries = await (await fs()).readdir(directory);
-        return entries
-          .filter((entry) => entry.endsWith('.safetensors'))
-          .map((entry) => entry.slice(0, -'.safetensors'.length))
-          .filter(isStoredModelName)
-          .sort();
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') return [];
-        throw error;
-      }
-    },
-  };
 }
 
 // ---- browsers: one IndexedDB record per model ---------------------------------------------------------------
@@ -134,14 +78,4 @@ export function indexedDbStore(databaseName = 'tinylm'): ModelStore {
       return keys.map(String).sort();
     },
   };
-}
-
-// ---- the default ---------------------------------------------------------------------------------------------
-
-// Node: $TINYLM_MODEL_DIR, else ~/.cache/tinylm/models. Browsers: the IndexedDB database 'tinylm'.
-export async function defaultStore(): Promise<ModelStore> {
-  if (!isNode) return indexedDbStore();
-  const { homedir } = await nodeImport<typeof import('node:os')>('node:os');
-  const { join } = await nodeImport<typeof import('node:path')>('node:path');
-  return directoryStore(process.env.TINYLM_MODEL_DIR ?? join(homedir(), '.cache', 'tinylm', 'models'));
 }

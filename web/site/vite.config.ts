@@ -1,6 +1,6 @@
 // The demo and documentation site: web/site/*.html → dist-site/ (`npm run build:site`), a static folder that works
 // from any host and any sub-path (relative base). The site imports the built package (dist/, `npm run build:lib`)
-// as 'tinylm', so Vite bundles the engine worker and its .wasm exactly as it would in a user's app.
+// as 'tinylm-js', so Vite bundles the engine worker and its .wasm exactly as it would in a user's app.
 //
 // Shipped models: models/index.json and the models/*.safetensors files it lists are served at ./models/ in dev and
 // copied to dist-site/models/ by the build. TINYLM_SITE_MODELS=<dir> points at another directory with the same
@@ -47,7 +47,7 @@ export default defineConfig({
   root: siteRoot,
   base: './',
   publicDir: false,
-  resolve: { alias: { tinylm: join(repoRoot, 'dist/index.js') } },
+  resolve: { alias: { 'tinylm-js': join(repoRoot, 'dist/browser.js') } },
   worker: { format: 'es' },
   build: {
     outDir: join(repoRoot, 'dist-site'),

@@ -3,7 +3,7 @@
 // (tools/precompute-lessons.mjs), then replaces it with live results from the model once it has loaded.
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
-import { TinyLM } from 'tinylm';
+import { TinyLM } from 'tinylm-js';
 import { drawHeatmap } from '../shared/heatmap.js';
 import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';

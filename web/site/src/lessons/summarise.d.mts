@@ -1,4 +1,4 @@
-import type { GateInspection } from 'tinylm';
+import type { GateInspection } from 'tinylm-js';
 
 export interface LessonInspection {
   pieces: string[];

@@ -1,6 +1,6 @@
 // API docs by example: each snippet is the code shown, run in this page against the real package when the reader
 // presses Run, with its output printed beneath (STYLE rule 18). The expected output is shown before running.
-import * as tinylm from 'tinylm';
+import * as tinylm from 'tinylm-js';
 import { pageFrame } from '../shared/layout.js';
 import { defaultShippedModel, shippedUrl } from '../shared/models.js';
 import { button, element, errorText } from '../shared/ui.js';
@@ -95,7 +95,7 @@ const main = pageFrame('API', 'The tinylm package by example. Every snippet runs
   '`modelUrl` is the site’s default model and `log` prints below the snippet.');
 main.append(element('pre', { class: 'code' }, `npm install tinylm
 
-import { TinyLM } from 'tinylm';`));
+import { TinyLM } from 'tinylm-js';`));
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<void>;
 const modelUrl = defaultShippedModel().then(shippedUrl);

@@ -1,7 +1,7 @@
 // Chat: a persona (name, interests, style) and the conversation become the model's context in a plain turn format;
 // turns that no longer fit the context budget are shown dimmed. "Learn from this conversation" fine-tunes the model
 // on the user's own turns, in the worker.
-import type { TinyLM } from 'tinylm';
+import type { TinyLM } from 'tinylm-js';
 import { pageFrame } from '../shared/layout.js';
 import { describe, loadChoice, modelPicker } from '../shared/models.js';
 import { button, element, errorText, labelled, slider, statusLine } from '../shared/ui.js';

@@ -1,6 +1,6 @@
 // Fine-tune: the user's text trains the chosen model in the worker, with progress, ETA, live training and
 // validation loss, cancel, a before/after sample with the same seed, and save / download / load back.
-import { TinyLM, type FineTuneProgress } from 'tinylm';
+import { TinyLM, type FineTuneProgress } from 'tinylm-js';
 import { lossChart } from '../shared/chart.js';
 import { pageFrame } from '../shared/layout.js';
 import { describe, loadChoice, modelPicker } from '../shared/models.js';

@@ -1,6 +1,6 @@
 // Learn: training — cross-entropy loss, perplexity, backpropagation through time and gradient clipping, with a
 // tiny LSTM trained live in the worker (its loss and gradient norm drawn as it learns).
-import { TinyLM } from 'tinylm';
+import { TinyLM } from 'tinylm-js';
 import { lessonCorpus } from '../lessons/corpus.js';
 import { renderMath } from '../lessons/recurrent.js';
 import { lossChart } from '../shared/chart.js';

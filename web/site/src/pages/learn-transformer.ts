@@ -1,7 +1,7 @@
 // Learn: the Transformer — scaled dot-product attention worked through on four hand-made vectors, then the real
 // thing: every head's attention in the shipped character-level GPT, computed in the tab on the text the reader
 // types (TinyLM.inspect).
-import { TinyLM } from 'tinylm';
+import { TinyLM } from 'tinylm-js';
 import { lessonCorpus } from '../lessons/corpus.js';
 import { renderMath } from '../lessons/recurrent.js';
 import { drawAttention } from '../shared/attention_map.js';

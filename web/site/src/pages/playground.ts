@@ -1,6 +1,6 @@
 // Playground: pick a model, write a prompt, stream a sample with the sampler's knobs; hover or focus a generated
 // token to see the five most probable tokens it was drawn against.
-import { TinyLM, type GeneratedToken } from 'tinylm';
+import { TinyLM, type GeneratedToken } from 'tinylm-js';
 import { pageFrame } from '../shared/layout.js';
 import { describe, loadChoice, modelPicker } from '../shared/models.js';
 import { button, element, errorText, labelled, slider, statusLine, visiblePiece } from '../shared/ui.js';

@@ -1,7 +1,7 @@
 // The learn pages' live views: inspect the reader's text with the model now and again 200 ms after each
 // keystroke. An answer that arrives after a newer request was made is dropped, so a slow inspection never
 // overwrites the view of newer text.
-import type { Inspection, TinyLM } from 'tinylm';
+import type { Inspection, TinyLM } from 'tinylm-js';
 import { errorText } from './ui.js';
 
 export async function inspectAsTyped(lm: TinyLM, input: HTMLInputElement, show: (inspection: Inspection) => void,

@@ -1,7 +1,7 @@
 // Which models a page can use: the shipped ones listed in models/index.json (copied next to the pages by the
 // build) and the ones the user saved in this browser (IndexedDB, through TinyLM.save). A <select> offers both;
 // the shipped entry with "default": true is chosen first.
-import { TinyLM } from 'tinylm';
+import { TinyLM } from 'tinylm-js';
 import { element } from './ui.js';
 
 export interface ShippedModel {

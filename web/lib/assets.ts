@@ -1,0 +1,69 @@
+// Where the package finds its own files at run time. Every file is written as a literal
+// `new URL('./file', import.meta.url)` next to the code that uses it, the one pattern every bundler (Vite,
+// webpack, Parcel, Rollup and esbuild plugins) and every browser understands: a bundler copies the file into the
+// app's output and rewrites the URL; without a bundler the URL resolves beside the module itself.
+//
+//   file                                  used by            located in
+//   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker()
+//   wasm/tinylm_wasm.js (Emscripten glue) the worker         worker_browser.ts: a static import (bundled with it)
+//   wasm/tinylm_wasm.wasm                 the glue           worker_browser.ts: engineWasmUrl (locateFile)
+//   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
+//   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
+//
+// A further engine build adds its files the same way, in the same folder: e.g. a pthreads build's
+// wasm/tinylm_wasm_mt.{js,wasm} plus Emscripten's pthread worker wasm/tinylm_wasm_mt.worker.js, each as a literal
+// `new URL('./wasm/…', import.meta.url)` in worker_browser.ts (the pthread worker and the glue it imports are
+// located with locateFile / mainScriptUrlOrBlob), so bundlers emit them and assetBase finds them under the same
+// relative paths.
+//
+// Two cases the literal URLs cannot cover:
+//   - Setups that copy the package's files themselves (esbuild, Rollup without an asset plugin, a CDN):
+//     TinyLM.configure({ assetBase }) names the folder that holds a copy of dist/ (same relative paths), and every
+//     URL above is resolved against it instead.
+//   - Vite 5 and 6 development servers serve a dependency from one pre-bundled file in node_modules/.vite/deps/,
+//     which moves import.meta.url away from the package's files without rebasing the literal URLs (Vite 8
+//     rebases them). Detected by the default model's URL pointing into that folder; the files are then taken
+//     from node_modules/tinylm-js/dist/, two folders up. (A different cacheDir or layout: use assetBase.)
+import { TinyLMError } from './errors.js';
+
+let assetBase: URL | undefined;
+
+// Relative strings resolve against the page (browsers) or, in Node, must be a file: URL or an absolute URL.
+export function setAssetBase(base: string | URL | undefined): void {
+  if (base === undefined) {
+    assetBase = undefined;
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(String(base), (globalThis as { location?: { href: string } }).location?.href);
+  } catch {
+    throw new TinyLMError('INVALID_ARGUMENT', `assetBase '${String(base)}' is not a URL: give the URL of the folder that holds a copy of the package's dist/ files`);
+  }
+  assetBase = new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
+}
+
+export function configuredAssetBase(): URL | undefined {
+  return assetBase;
+}
+
+// ---- browsers ----------------------------------------------------------------------------------------------------
+
+function viteDevBase(): URL | undefined {
+  const literal = new URL('./models/moby-char-lstm.safetensors', import.meta.url);
+  // Resolved against the model's URL, not import.meta.url: bundlers treat `new URL(literal, import.meta.url)` as
+  // an asset to emit, and this folder is not one.
+  return literal.pathname.includes('/node_modules/.vite/deps/') ? new URL('../../../tinylm-js/dist/', literal) : undefined;
+}
+
+export function defaultModelUrl(): URL {
+  const base = assetBase ?? viteDevBase();
+  if (base) return new URL('models/moby-char-lstm.safetensors', base);
+  return new URL('./models/moby-char-lstm.safetensors', import.meta.url);
+}
+
+export function startBrowserWorker(): Worker {
+  const base = assetBase ?? viteDevBase();
+  if (base) return new Worker(new URL('worker_browser.js', base), { type: 'module' });
+  return new Worker(new URL('./worker_browser.js', import.meta.url), { type: 'module' });
+}

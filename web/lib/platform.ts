@@ -1,0 +1,37 @@
+// What differs between the two runtimes the package runs in, behind one interface: how the engine worker starts,
+// where the default model and local files come from, and where saved models go. The package's entry points
+// install one implementation each before anything else runs:
+//   browser.ts → platform_browser.ts   (module Web Worker, fetch, IndexedDB)
+//   node.ts    → platform_node.ts      (worker_threads, node:fs, a directory)
+// so no browser bundle ever contains a `node:` import (package.json's `exports` conditions pick the entry).
+import type { WorkerEvent } from './protocol.js';
+import type { ModelStore } from './storage.js';
+
+export interface WorkerLike {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  terminate(): unknown;
+  ref?(): void;    // Node only: keep the process alive while requests are pending
+  unref?(): void;  // Node only
+}
+
+export interface Platform {
+  startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string) => void): WorkerLike;
+  defaultModelUrl(): URL;
+  // Node: the bytes of a path or file: URL; undefined where there is no file system (browsers fetch instead).
+  readLocalFile?(source: string | URL): Promise<Uint8Array>;
+  defaultStore(): Promise<ModelStore>;
+  directoryStore(directory: string): ModelStore;
+}
+
+let installed: Platform | undefined;
+
+export function installPlatform(platform: Platform): void {
+  installed = platform;
+}
+
+export function platform(): Platform {
+  if (!installed) {
+    throw new Error("tinylm-js: import the package by its name ('tinylm-js'), not one of its internal files");
+  }
+  return installed;
+}

@@ -1,0 +1,21 @@
+// The browser side of platform.ts: the engine in a module Web Worker (located by assets.ts), models fetched
+// over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
+import { defaultModelUrl, startBrowserWorker } from './assets.js';
+import { TinyLMError } from './errors.js';
+import type { Platform } from './platform.js';
+import type { WorkerEvent } from './protocol.js';
+import { indexedDbStore } from './storage.js';
+
+export const browserPlatform: Platform = {
+  startWorker(onEvent, onFailure) {
+    const worker = startBrowserWorker();
+    worker.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
+    worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
+    return worker;
+  },
+  defaultModelUrl,
+  defaultStore: async () => indexedDbStore(),
+  directoryStore() {
+    throw new TinyLMError('INVALID_ARGUMENT', 'directoryStore() saves to a directory and needs Node; browsers save to IndexedDB (indexedDbStore())');
+  },
+};

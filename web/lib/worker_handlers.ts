@@ -1,0 +1,147 @@
+// The worker's operations, one handler each: payload in, result out (protocol.ts's Operations). generate and
+// fineTune, the long ones, live in their own files.
+import { ok } from './engine.js';
+import type { EngineModel } from './engine.js';
+import { TinyLMError } from './errors.js';
+import type { Dtype, OperationType, Operations } from './protocol.js';
+import { fineTune } from './worker_fine_tune.js';
+import { generate } from './worker_generate.js';
+import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
+
+export type Handler<K extends OperationType> = (
+  payload: Operations[K]['payload'],
+  context: Context,
+) => Promise<Operations[K]['result']>;
+
+// From a safetensors file's header, without touching the data: the F32 bytes its tensors need once loaded (F16
+// and I8 widen to F32) and how its matrices are stored (any I8 → 'int8', else any F16 → 'f16', else 'f32').
+// undefined when the header is unreadable (the engine then explains what is wrong).
+function readHeader(bytes: Uint8Array): { parameterBytes: number; dtype: Dtype } | undefined {
+  if (bytes.byteLength < 8) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength <= 0 || headerLength > bytes.byteLength - 8 || headerLength > 100 << 20) return undefined;
+  try {
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<
+      string,
+      { shape?: number[]; dtype?: string }
+    >;
+    let parameterBytes = 0;
+    const dtypes = new Set<string>();
+    for (const [name, tensor] of Object.entries(header)) {
+      if (name === '__metadata__' || !Array.isArray(tensor?.shape)) continue;
+      parameterBytes += tensor.shape.reduce((product, dim) => product * Number(dim), 1) * 4;
+      dtypes.add(String(tensor.dtype));
+    }
+    return { parameterBytes, dtype: dtypes.has('I8') ? 'int8' : dtypes.has('F16') ? 'f16' : 'f32' };
+  } catch {
+    return undefined;
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+export const handlers: { [K in OperationType]: Handler<K> } = {
+  async load({ bytes }) {
+    const wasm = await engine();
+    const data = new Uint8Array(bytes);
+    const header = readHeader(data);
+    if (header) {
+      const { parameterBytes } = header;
+      // Values and gradients, plus the file itself while it is parsed.
+      const needed = 2 * parameterBytes + data.byteLength;
+      const { maximum, inUse } = wasm.engineMemory();
+      if (needed > maximum - inUse) {
+        throw new TinyLMError(
+          'MODEL_TOO_LARGE',
+          `the model needs about ${megabytes(needed)} (parameters, gradients and the file) but the engine's memory ` +
+            `is capped at ${megabytes(maximum)}, ${megabytes(inUse)} of it in use` +
+            (models.size > 0 ? ` by ${models.size} loaded model(s): dispose() those you no longer need` : '') +
+            '; use a smaller model',
+        );
+      }
+    }
+    let engineModel: EngineModel;
+    try {
+      engineModel = ok(wasm.Model.load(data));
+    } catch (error) {
+      relabel(error, 'INVALID_MODEL_FILE', 'not a usable tinylm model file: ', 'MODEL_TOO_LARGE');
+    }
+    return adopt(engineModel, header?.dtype ?? 'f32');
+  },
+
+  async create({ config, text }) {
+    const wasm = await engine();
+    requireText(text, 'fitting the tokenizer');
+    try {
+      return adopt(ok(wasm.Model.create(config, text)), 'f32');
+    } catch (error) {
+      relabel(error, 'INVALID_ARGUMENT', '', 'MODEL_TOO_LARGE');
+    }
+  },
+
+  generate,
+  fineTune,
+
+  async evaluate({ modelId, text }) {
+    await engine();
+    const model = modelOf(modelId);
+    requireText(text, 'evaluation');
+    try {
+      return ok(model.evaluate(text));
+    } catch (error) {
+      relabel(error, 'INVALID_ARGUMENT');
+    }
+  },
+
+  async export({ modelId, dtype }) {
+    await engine();
+    const model = loadedModel(modelId);
+    const bytes = ok(model.engineModel.serialize(dtype ?? model.dtype));
+    return { bytes: bytes.buffer as ArrayBuffer };
+  },
+
+  async inspect({ modelId, text }) {
+    await engine();
+    const model = modelOf(modelId);
+    requireText(text, 'inspection');
+    let inspection;
+    try {
+      inspection = ok(model.inspect(text));
+    } catch (error) {
+      relabel(error, 'INVALID_ARGUMENT');
+    }
+    const pieces = Array.from(inspection.tokens, (token) => ok(model.decode(Int32Array.of(token))));
+    if (inspection.kind === 'attention') return { ...inspection, pieces };
+    return { ...inspection, pieces, gateNames: inspection.gateNames.split(',') };
+  },
+
+  async encode({ modelId, text }) {
+    await engine();
+    return { tokens: ok(modelOf(modelId).encode(text)) };
+  },
+
+  async decode({ modelId, tokens }) {
+    await engine();
+    try {
+      return { text: ok(modelOf(modelId).decode(tokens)) };
+    } catch (error) {
+      relabel(error, 'INVALID_ARGUMENT');
+    }
+  },
+
+  async dispose({ modelId }) {
+    const model = models.get(modelId);
+    if (model) {
+      models.delete(modelId);
+      model.engineModel.delete();
+    }
+    return null;
+  },
+
+  async memory() {
+    return (await engine()).engineMemory();
+  },
+};
