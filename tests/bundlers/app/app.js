@@ -1,0 +1,19 @@
+// What every fixture app does, the README's browser quick-start: load the default model, stream a sample into the
+// page, and leave the result on window.tinylmResult for the test to read.
+import { TinyLM } from 'tinylm-js';
+
+export async function run() {
+  const output = document.querySelector('#output');
+  try {
+    const lm = await TinyLM.load();
+    const pieces = [];
+    for await (const piece of lm.generate('Call me', { maxTokens: 40, temperature: 0.8, seed: 1 })) {
+      pieces.push(piece);
+      output.textContent += piece;
+    }
+    window.tinylmResult = { text: pieces.join(''), pieces: pieces.length, arch: lm.info.arch };
+    lm.dispose();
+  } catch (error) {
+    window.tinylmResult = { error: `${error.name} ${error.code}: ${error.message}` };
+  }
+}
