@@ -3,15 +3,17 @@
 // generator.next() per token, trainer.step() per step), alternated back to back, best of `repeats` windows each.
 // Shared by node.mjs and page.html (Chromium). The bar: API / raw ≥ 0.8 for every shipped model.
 //
-//   benchStream({ engine, TinyLM, models: [{ name, bytes }], text, tokens, steps, repeats }) → rows
+//   benchStream({ engine, TinyLM, models: [{ name, bytes }], text, tokens, steps, repeats, clock }) → rows
 //   rows: [{ model, what: 'generate' | 'fineTune', raw, api, ratio }]   (tokens per second)
+// `clock` (seconds) is wall time by default; node.mjs --cpu-clock passes the process's CPU time (every thread:
+// the API's worker and main side together), which a busy machine disturbs far less.
 
 function ok(result) {
   if (result instanceof Error) throw result;
   return result;
 }
 
-const now = () => performance.now() / 1000;
+let now = () => performance.now() / 1000;
 const generatorOptions = { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1, repetitionWindow: 0, stopAtEos: false };
 
 function rawGenerate(engine, bytes, tokens, seed) {
@@ -60,7 +62,8 @@ async function apiFineTune(lm, text, steps) {
   return (steps * trainShape.batchSize * trainShape.seqLen) / (now() - start);
 }
 
-export async function benchStream({ engine, TinyLM, models, text, tokens = 4000, steps = 20, repeats = 3, log = () => {} }) {
+export async function benchStream({ engine, TinyLM, models, text, tokens = 4000, steps = 20, repeats = 3, clock, log = () => {} }) {
+  if (clock) now = clock;
   const rows = [];
   for (const { name, bytes } of models) {
     const lm = await TinyLM.load(bytes);
