@@ -129,6 +129,8 @@ export async function checkPage(browser, url, timeoutMs = 90_000) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = [];
+  let modelFetches = 0;
+  context.on('request', (request) => /\.safetensors(\?|$)/.test(request.url()) && (modelFetches += 1));
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   context.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
@@ -138,9 +140,9 @@ export async function checkPage(browser, url, timeoutMs = 90_000) {
     const handle = await page.waitForFunction(() => window.tinylmResult, null, { timeout: timeoutMs, polling: 100 });
     const result = await handle.jsonValue();
     await new Promise((resolve) => setTimeout(resolve, 200));  // late console errors
-    return { result, problems };
+    return { result, problems, modelFetches };
   } catch (error) {
-    return { result: { error: `${error.message}` }, problems };
+    return { result: { error: `${error.message}` }, problems, modelFetches };
   } finally {
     await context.close();
   }
@@ -162,4 +164,10 @@ export function nodeImportsIn(directory) {
   };
   walk(directory);
   return found;
+}
+
+// The files under `directory`, as paths relative to it.
+export function filesIn(directory, prefix = '') {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesIn(join(directory, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]);
 }

@@ -9,7 +9,7 @@ import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  assembleApp, bin, checkPage, freePort, nodeImportsIn, packPackage, root, run, serveDirectory, startProcess,
+  assembleApp, bin, checkPage, filesIn, freePort, nodeImportsIn, packPackage, root, run, serveDirectory, startProcess,
   versionOf, waitForHttp, work,
 } from './harness.mjs';
 
@@ -31,20 +31,23 @@ const builds = {
     build: (app) => run(node, [viteBins.vite, 'build'], { cwd: app }) },
   'webpack-build': { label: `webpack ${versionOf('webpack')} production build`, kind: 'webpack', entry: { from: 'main.js', to: 'index.js' }, out: 'dist',
     build: async (app) => {
-      await run(node, [bin('webpack-cli', 'bin/cli.js'), '--mode', 'production'], { cwd: app });
+      const output = await run(node, [bin('webpack-cli', 'bin/cli.js'), '--mode', 'production'], { cwd: app });
       cpSync(join(app, 'public', 'index.html'), join(app, 'dist', 'index.html'));
+      return output;
     } },
   'esbuild': { label: `esbuild ${versionOf('esbuild')} (README recipe)`, kind: 'esbuild', entry: copiedAssetsEntry, out: 'dist', bundle: 'app.bundle.js',
     build: async (app) => {
-      await run(bin('esbuild', 'bin/esbuild'), ['src/main.js', '--bundle', '--format=esm', '--outfile=dist/app.bundle.js'], { cwd: app });
+      const output = await run(bin('esbuild', 'bin/esbuild'), ['src/main.js', '--bundle', '--format=esm', '--outfile=dist/app.bundle.js'], { cwd: app });
       copyRecipe(app);
       cpSync(join(app, 'index.html'), join(app, 'dist', 'index.html'));
+      return output;
     } },
   'rollup': { label: `Rollup ${versionOf('rollup')} + node-resolve ${versionOf('@rollup/plugin-node-resolve')} (README recipe)`, kind: 'rollup', entry: copiedAssetsEntry, out: 'dist', bundle: 'app.bundle.js',
     build: async (app) => {
-      await run(node, [bin('rollup', 'dist/bin/rollup'), '-c'], { cwd: app });
+      const output = await run(node, [bin('rollup', 'dist/bin/rollup'), '-c'], { cwd: app });
       copyRecipe(app);
       cpSync(join(app, 'index.html'), join(app, 'dist', 'index.html'));
+      return output;
     } },
   'parcel': { label: `Parcel ${versionOf('parcel')} build`, kind: 'parcel', entry: defaultEntry, out: 'dist',
     build: (app) => run(node, [bin('parcel', 'lib/bin.js'), 'build', 'index.html', '--dist-dir', 'dist', '--no-autoinstall',
@@ -86,7 +89,7 @@ before(async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [name, fixture] = next;
       const started = performance.now();
-      built[name] = fixture.build(fixture.app).then(() => (performance.now() - started) / 1000);
+      built[name] = fixture.build(fixture.app).then((output) => ({ seconds: (performance.now() - started) / 1000, output: output ?? '' }));
       await built[name].catch(() => {});
     }
   };
@@ -99,19 +102,24 @@ after(async () => {
   await browser?.close();
 });
 
-function assertStreamed({ result, problems }) {
+function assertStreamed({ result, problems, modelFetches }) {
   assert.equal(result.error, undefined, `the app failed: ${result.error}\n${problems.join('\n')}`);
   assert.deepEqual(problems, [], 'no console errors, failed requests or HTTP errors');
   assert.equal(result.arch, 'lstm');
   assert.ok(result.pieces >= 1 && result.text.length >= 20, `streamed ${result.pieces} pieces: ${JSON.stringify(result.text)}`);
+  assert.equal(result.sameModel, true);
+  assert.equal(modelFetches, 1, 'two TinyLM.load() calls fetch the default model once');
 }
 
 for (const [name, fixture] of Object.entries(builds)) {
   test(fixture.label, { skip, timeout: 300_000 }, async (t) => {
     while (!built[name]) await new Promise((resolve) => setTimeout(resolve, 100));
-    const seconds = await built[name];
+    const { seconds, output } = await built[name];
+    assert.doesNotMatch(output, /externalized for browser compatibility|Module not found|Can't resolve/i, 'the build warns of nothing it could not place');
     const out = join(fixture.app, fixture.out);
     if (fixture.out !== '.') {
+      const workers = filesIn(out).filter((file) => /worker_browser[^/]*\.js$/.test(file) && !file.startsWith('tinylm-js/'));
+      assert.ok(workers.length <= 1, `one engine worker emitted, not an unused copy: ${workers.join(', ')}`);
       const scanned = fixture.bundle ? join(out, fixture.bundle) : out;
       assert.deepEqual(fixture.bundle ? nodeImportsIn(out).filter((hit) => hit.startsWith(fixture.bundle)) : nodeImportsIn(scanned), [],
         'no node: import in the browser bundle');

@@ -57,12 +57,16 @@ test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromiu
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  let browser;
+  t.after(async () => {  // registered first, so Chromium is gone before its profile directory is removed
+    if (!browser || browser.exitCode !== null) return;
+    const exited = new Promise((resolve) => browser.on('exit', resolve));
+    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+    await exited;
+  });
+  browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
     `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
   { stdio: 'ignore', detached: true });
-  t.after(() => {
-    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
-  });
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 60 s')), 60_000).unref());
   const outcome = await Promise.race([result, timeout]);
   assert.deepEqual(outcome, { steps: 5, sampleLength: 12, sameLoss: true, aborted: 'AbortError', stored: ['browser-model'] });

@@ -1,5 +1,5 @@
 // What every fixture app does, the README's browser quick-start: load the default model, stream a sample into the
-// page, and leave the result on window.tinylmResult for the test to read.
+// page, load it once more, and leave the result on window.tinylmResult for the test to read.
 import { TinyLM } from 'tinylm-js';
 
 export async function run() {
@@ -11,8 +11,10 @@ export async function run() {
       pieces.push(piece);
       output.textContent += piece;
     }
-    window.tinylmResult = { text: pieces.join(''), pieces: pieces.length, arch: lm.info.arch };
+    const again = await TinyLM.load();  // the default model's bytes are fetched once per page
+    window.tinylmResult = { text: pieces.join(''), pieces: pieces.length, arch: lm.info.arch, sameModel: again.info.parameterCount === lm.info.parameterCount };
     lm.dispose();
+    again.dispose();
   } catch (error) {
     window.tinylmResult = { error: `${error.name} ${error.code}: ${error.message}` };
   }

@@ -60,14 +60,15 @@ log(inspection.pieces.join(' '), '|', inspection.gateNames.join(','), '|', inspe
     expected: 'H e l l o | i,f,g,o | 2 layers × 256 units',
   },
   {
-    title: 'lm.save(name), TinyLM.load(name), lm.export()',
-    about: 'Save to IndexedDB under a name, load it back by name, or export safetensors bytes (loadable by the CLI and PyTorch tooling).',
+    title: 'lm.save(name), TinyLM.load(name), lm.export({ dtype })',
+    about: 'Save to IndexedDB under a name, load it back by name, or export safetensors bytes (loadable by the CLI and PyTorch tooling). Both keep the precision the model was loaded with (info.dtype: the default model is int8) unless given dtype: \'f32\', \'f16\' or \'int8\'.',
     code: `const lm = await TinyLM.load(modelUrl);
 await lm.save('api-example');
 const copy = await TinyLM.load('api-example');
-log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, (await lm.export()).length, 'bytes');
+log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, copy.info.dtype, (await lm.export()).length, 'bytes');
+log('as f32:', (await lm.export({ dtype: 'f32' })).length, 'bytes');
 await TinyLM.removeStored('api-example');`,
-    expected: 'true lstm 3532… bytes',
+    expected: 'true lstm int8 914800 bytes (then) as f32: 3533808 bytes',
   },
   {
     title: 'TinyLM.load()',
@@ -93,7 +94,7 @@ log(view.kind, view.layers, 'layers ×', view.heads, 'heads over', view.pieces.l
 
 const main = pageFrame('API', 'The tinylm package by example. Every snippet runs here, against the real engine in a worker; ' +
   '`modelUrl` is the site’s default model and `log` prints below the snippet.');
-main.append(element('pre', { class: 'code' }, `npm install tinylm
+main.append(element('pre', { class: 'code' }, `npm install tinylm-js
 
 import { TinyLM } from 'tinylm-js';`));
 
