@@ -44,7 +44,8 @@ endforeach()
 
 add_executable(tinylm_wasm wasm/bindings.cpp)
 target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
-target_compile_definitions(tinylm_wasm PRIVATE TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+# The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
+target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")

@@ -77,6 +77,10 @@ class TrainableModel : public LanguageModel {
   virtual float forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) = 0;
   // Gradient of the last forward's mean loss, ACCUMULATED into parameters().grads.
   virtual void backward() = 0;
+  // Bytes forward() and backward() hold for B windows of T tokens (activations, caches, scratch), computed in
+  // saturating 64-bit arithmetic (memory_limits.hpp): never less than any one buffer they size, so a count that
+  // passes a check against the memory cap cannot wrap a 32-bit size_t. forward() refuses what exceeds the cap.
+  virtual uint64_t forward_bytes(int B, int T) const = 0;
   virtual void reset_train_state() = 0;
   // The carried training state (recurrent hidden/cell states), so evaluation can run between training steps
   // without disturbing stateful BPTT. Empty for stateless models.

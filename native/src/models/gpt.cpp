@@ -10,6 +10,7 @@
 #include "io/safetensors.hpp"
 #include "kernels/kernels.hpp"
 #include "layers/linear.hpp"
+#include "memory_limits.hpp"
 #include "models/model_common.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/rng.hpp"
@@ -83,7 +84,9 @@ GptConfig GptConfig::from_json(const nlohmann::json& json) {
 
 // ---- parameters -----------------------------------------------------------------------------------------
 
-GptLM::GptLM(const GptConfig& config)
+GptLM::GptLM(const GptConfig& config) : GptLM(config, Allocation::Now) {}
+
+GptLM::GptLM(const GptConfig& config, Allocation allocation)
     : config_(config), step_precision_(half_weights_are_fast() ? StepPrecision::Half : StepPrecision::Float) {
   config_.validate();
   const int V = config_.vocab_size, C = config_.embed_size, T_max = config_.context_size;
@@ -113,6 +116,16 @@ GptLM::GptLM(const GptConfig& config)
   }
   ln_f_weight_offset_ = table.add("transformer.ln_f.weight", {C}, false);
   ln_f_bias_offset_ = bias_tensor("transformer.ln_f.bias", C);
+  // Weights and gradients (4 + 4 bytes each), step()'s half copy (2), the four KV caches (L, T_max, C) and the
+  // attention rows (L, NH, T_max) generation keeps.
+  const uint64_t cache_floats = saturating_product(config_.num_layers, T_max, 4 * int64_t(C) + config_.num_heads);
+  const uint64_t resident = saturating_add(saturating_mul(table.size(), 10), saturating_mul(cache_floats, 4));
+  check_memory(resident, memory_cap(), LimitKind::ModelTooLarge, "this GPT (with its KV cache)",
+               "use fewer layers, a smaller embed_size or a shorter context_size");
+  if (allocation == Allocation::Now) allocate();
+}
+
+void GptLM::allocate() {
   params_.allocate();
   blocks_.resize(config_.num_layers);
   reset_state();
@@ -140,43 +153,41 @@ void GptLM::initialize(Rng& rng) {
 }
 
 std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
-  auto model = std::make_unique<GptLM>(GptConfig::from_json(config_json));
+  std::unique_ptr<GptLM> model(new GptLM(GptConfig::from_json(config_json), Allocation::Deferred));
   const GptConfig& config = model->config_;
   Parameters& params = model->params_;
+  // Every tensor is checked against the config before the model allocates for it.
   std::set<std::string> known;
   for (const TensorSpec& spec : params.table.tensors()) {
-    known.insert(spec.name);
     const SafetensorsEntry* entry = file.find(spec.name);
     check(entry != nullptr, "model file is missing tensor '", spec.name, "' (expected shape ",
           shape_string(spec.shape), ")",
           config.bias ? "; a nanoGPT model trained with bias=False needs \"bias\": false in the config" : "");
-    check(entry->shape == spec.shape, "tensor '", spec.name, "' has shape ", shape_string(entry->shape),
-          " but the config implies ", shape_string(spec.shape));
-    if (entry->dtype == DType::I8) known.insert(spec.name + ".scale");  // read (and checked) with its matrix
-    const std::vector<float> values = read_tensor_as_float(file, *entry);
-    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
+    check_stored_tensor(file, *entry, spec.shape, &known);
   }
   const SafetensorsEntry* head_entry = file.find("lm_head.weight");
-  if (head_entry != nullptr && head_entry->dtype == DType::I8) known.insert("lm_head.weight.scale");
-  const Shape head_shape = {config.vocab_size, config.embed_size};
+  if (head_entry != nullptr) check_stored_tensor(file, *head_entry, {config.vocab_size, config.embed_size}, &known);
   const Shape mask_shape = {1, 1, config.context_size, config.context_size};
   for (const SafetensorsEntry& entry : file.tensors) {
-    if (known.count(entry.name)) continue;
-    if (entry.name == "lm_head.weight") {
-      check(entry.shape == head_shape, "tensor 'lm_head.weight' has shape ", shape_string(entry.shape),
-            " but the config implies ", shape_string(head_shape));
-      // Stored like wte (an int8 file quantises both with the same per-row rule), so the two read back equal.
-      const std::vector<float> head = read_tensor_as_float(file, entry);
-      check(std::equal(head.begin(), head.end(), params.values.begin() + model->wte_offset_),
-            "tensor 'lm_head.weight' differs from 'transformer.wte.weight': tinylm's GPT ties the LM head to the "
-            "token embedding (as nanoGPT does), so it cannot load an untied head");
-      continue;
-    }
+    // nanoGPT's causal-mask buffers: constants, not weights.
     const bool mask_buffer = entry.name.size() > 10 && entry.name.compare(0, 14, "transformer.h.") == 0 &&
                              entry.name.compare(entry.name.size() - 10, 10, ".attn.bias") == 0;
-    if (mask_buffer && entry.shape == mask_shape) continue;  // nanoGPT's causal mask: a constant, not a weight
-    fail("model file has tensor '", entry.name, "' that this GPT config does not use",
-         config.bias ? "" : " (the config says \"bias\": false; is the file from a model with biases?)");
+    if (mask_buffer && entry.shape == mask_shape) known.insert(entry.name);
+    check(known.count(entry.name) > 0, "model file has tensor '", entry.name, "' that this GPT config does not use",
+          config.bias ? "" : " (the config says \"bias\": false; is the file from a model with biases?)");
+  }
+
+  model->allocate();
+  for (const TensorSpec& spec : params.table.tensors()) {
+    const std::vector<float> values = read_tensor_as_float(file, *file.find(spec.name));
+    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
+  }
+  if (head_entry != nullptr) {
+    // Stored like wte (an int8 file quantises both with the same per-row rule), so the two read back equal.
+    const std::vector<float> head = read_tensor_as_float(file, *head_entry);
+    check(std::equal(head.begin(), head.end(), params.values.begin() + model->wte_offset_),
+          "tensor 'lm_head.weight' differs from 'transformer.wte.weight': tinylm's GPT ties the LM head to the "
+          "token embedding (as nanoGPT does), so it cannot load an untied head");
   }
   model->reset_state();  // generation starts from the loaded weights
   return model;
@@ -201,10 +212,25 @@ MlpGrads GptLM::mlp_grads(int layer) {
 
 // ---- training forward / backward ------------------------------------------------------------------------
 
+uint64_t GptLM::forward_bytes(int B, int T) const {
+  const uint64_t V = config_.vocab_size, C = config_.embed_size, L = config_.num_layers, NH = config_.num_heads;
+  const uint64_t N = saturating_product(B, T);
+  // Per row of each block: ln_1, qkv (3C), attention, its dropout mask, middle, ln_2, the MLP's three (4C)
+  // buffers, its mask, output, and the norms' statistics (22·C + 4). Per row above the blocks: the embedding and
+  // its mask, ln_f, six gradients (C, C, C, C, 3C … 8·C), logits, probabilities and their gradient, losses, ids.
+  const uint64_t rows = saturating_add(saturating_mul(L, 22 * C + 4), 11 * C + 3 * V + 3);
+  // Attention probabilities, their dropout mask and dropped copy, (B, NH, T, T) per block, and one (T, T) scratch.
+  const uint64_t attention = saturating_add(saturating_product(3, L, B, NH, T, T), saturating_product(T, T));
+  return saturating_mul(saturating_add(saturating_mul(N, rows), attention), sizeof(float));
+}
+
 float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) {
   check(B > 0 && T > 0, "forward: batch and sequence length must be positive, got B=", B, " T=", T);
   check(T <= config_.context_size, "forward: sequence length ", T, " exceeds the model's context_size ",
         config_.context_size);
+  check_memory(forward_bytes(B, T), memory_cap(), LimitKind::OutOfMemory,
+               "a forward pass over " + std::to_string(B) + " × " + std::to_string(T) + " tokens",
+               "use a smaller batch or sequence length");
   const int V = config_.vocab_size, C = config_.embed_size, NH = config_.num_heads;
   const int64_t N = int64_t(B) * T, NC = N * C;
   check_token_ids(inputs, N, V, "input");

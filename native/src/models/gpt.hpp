@@ -83,6 +83,7 @@ class GptLM : public TrainableModel {
   Parameters& parameters() override { return params_; }
   float forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) override;
   void backward() override;
+  uint64_t forward_bytes(int B, int T) const override;
   void reset_train_state() override {}
   const float* logits() const override { return logits_.data(); }
 
@@ -94,6 +95,10 @@ class GptLM : public TrainableModel {
   const std::vector<int32_t>& window_tokens() const { return window_tokens_; }
 
  private:
+  // Deferred: the parameter table only, so from_file can check the file against it before anything is allocated.
+  enum class Allocation { Now, Deferred };
+  GptLM(const GptConfig& config, Allocation allocation);
+  void allocate();
   static constexpr size_t kNoTensor = size_t(-1);  // offset of a bias the config leaves out
   struct BlockOffsets {
     size_t ln_1_weight, ln_1_bias, attn_weight, attn_bias, attn_proj_weight, attn_proj_bias;

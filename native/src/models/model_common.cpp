@@ -72,8 +72,8 @@ void check_token_ids(const int32_t* ids, int64_t count, int vocab_size, const ch
 namespace {
 constexpr const char* kScaleSuffix = ".scale";
 
-// Dequantises the I8 tensor `entry` (rows, cols) with its scales into `out`; Error names what is missing or wrong.
-void read_int8_tensor(float* out, const SafetensorsEntry& entry, const SafetensorsFile& file) {
+// The structure of an I8 tensor `entry` (rows, cols): 2-D, with an F32 "<name>.scale" of shape (rows).
+void check_int8_structure(const SafetensorsEntry& entry, const SafetensorsFile& file) {
   const std::string scale_name = entry.name + kScaleSuffix;
   check(entry.shape.size() == 2, "tensor '", entry.name, "' is I8 with shape ", shape_string(entry.shape),
         ": only 2-D matrices (rows, cols) may be stored as int8");
@@ -85,8 +85,14 @@ void read_int8_tensor(float* out, const SafetensorsEntry& entry, const Safetenso
   check(scale_entry->shape == Shape{entry.shape[0]}, "tensor '", scale_name, "' has shape ",
         shape_string(scale_entry->shape), " but '", entry.name, "' has ", entry.shape[0], " rows: expected [",
         entry.shape[0], "]");
+}
+
+// Dequantises the I8 tensor `entry` (rows, cols) with its scales into `out`; Error names what is missing or wrong.
+void read_int8_tensor(float* out, const SafetensorsEntry& entry, const SafetensorsFile& file) {
+  check_int8_structure(entry, file);
   const std::vector<int8_t> quantised = file.read_i8(entry);
-  const std::vector<float> scales = file.read_f32(*scale_entry);
+  const std::vector<float> scales = file.read_f32(*file.find(entry.name + kScaleSuffix));
+  const std::string scale_name = entry.name + kScaleSuffix;
   const int64_t cols = entry.shape[1];
   for (size_t row = 0; row < scales.size(); ++row) {
     check(std::isfinite(scales[row]) && scales[row] >= 0.0f, "tensor '", scale_name, "' row ", row,
@@ -95,7 +101,31 @@ void read_int8_tensor(float* out, const SafetensorsEntry& entry, const Safetenso
       out[row * cols + col] = scales[row] * float(quantised[row * cols + col]);
   }
 }
+
+bool is_scale_name(const std::string& name) {
+  const size_t suffix_length = std::char_traits<char>::length(kScaleSuffix);
+  return name.size() > suffix_length && name.compare(name.size() - suffix_length, suffix_length, kScaleSuffix) == 0;
+}
 }  // namespace
+
+void check_stored_tensor(const SafetensorsFile& file, const SafetensorsEntry& entry, const Shape& shape,
+                         std::set<std::string>* known) {
+  check(entry.shape == shape, "tensor '", entry.name, "' has shape ", shape_string(entry.shape),
+        " but the config implies ", shape_string(shape));
+  known->insert(entry.name);
+  if (entry.dtype != DType::I8) return;
+  check_int8_structure(entry, file);
+  known->insert(entry.name + kScaleSuffix);
+}
+
+void check_no_unknown_tensors(const SafetensorsFile& file, const std::set<std::string>& known) {
+  for (const SafetensorsEntry& entry : file.tensors) {
+    check(known.count(entry.name) > 0, "model file has tensor '", entry.name, "' that this architecture ",
+          is_scale_name(entry.name) ? "does not use (a '.scale' tensor belongs to an I8 tensor of the same name, "
+                                      "which is not I8 or not in this file)"
+                                    : "does not use (wrong arch in the config?)");
+  }
+}
 
 std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry) {
   if (entry.dtype != DType::I8) return file.read_f32(entry);
@@ -104,29 +134,26 @@ std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const Safet
   return values;
 }
 
-std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
-  std::set<std::string> expected;
-  std::map<std::string, DType> stored;
-  for (const TensorSpec& spec : params.table.tensors()) {
-    expected.insert(spec.name);
+void check_parameters_in_file(const ParameterTable& table, const SafetensorsFile& file) {
+  std::set<std::string> known;
+  for (const TensorSpec& spec : table.tensors()) {
     const SafetensorsEntry* entry = file.find(spec.name);
     check(entry != nullptr, "model file is missing tensor '", spec.name, "' (expected shape ",
           shape_string(spec.shape), ")");
-    check(entry->shape == spec.shape, "tensor '", spec.name, "' has shape ", shape_string(entry->shape),
-          " but the config implies ", shape_string(spec.shape));
-    stored[spec.name] = entry->dtype;
-    if (entry->dtype == DType::I8) expected.insert(spec.name + kScaleSuffix);
-    const std::vector<float> values = read_tensor_as_float(file, *entry);
-    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
+    check_stored_tensor(file, *entry, spec.shape, &known);
   }
-  for (const SafetensorsEntry& entry : file.tensors) {
-    const size_t suffix_length = std::char_traits<char>::length(kScaleSuffix);
-    const bool is_scale = entry.name.size() > suffix_length &&
-                          entry.name.compare(entry.name.size() - suffix_length, suffix_length, kScaleSuffix) == 0;
-    check(expected.count(entry.name) > 0, "model file has tensor '", entry.name, "' that this architecture ",
-          is_scale ? "does not use (a '.scale' tensor belongs to an I8 tensor of the same name, which is not I8 "
-                     "or not in this file)"
-                   : "does not use (wrong arch in the config?)");
+  check_no_unknown_tensors(file, known);
+}
+
+std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
+  check_parameters_in_file(params.table, file);
+  check(params.values.size() == params.table.size(), "load_parameters: the parameter block is not allocated");
+  std::map<std::string, DType> stored;
+  for (const TensorSpec& spec : params.table.tensors()) {
+    const SafetensorsEntry& entry = *file.find(spec.name);
+    stored[spec.name] = entry.dtype;
+    const std::vector<float> values = read_tensor_as_float(file, entry);
+    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
   }
   return stored;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,17 @@ bool json_bool_field(const nlohmann::json& json, const char* field);
 
 // Every id in [0, V) (targets may also be negative = ignored); Error names the role, position and value.
 void check_token_ids(const int32_t* ids, int64_t count, int vocab_size, const char* role);
+
+// Model files are checked whole before the model allocates: every tensor's presence, shape and dtype against the
+// table the config implies (ParameterTable holds names and shapes only), and no tensor the model does not know.
+// The safetensors parse already checked each byte range against the file, so after these checks a model's
+// allocation is bounded by the file's size.
+void check_parameters_in_file(const ParameterTable& table, const SafetensorsFile& file);
+// One stored tensor against the shape the config implies; an I8 one also needs its F32 "<name>.scale" (rows).
+// Adds the tensor's name (and its scale's) to *known, for check_no_unknown_tensors.
+void check_stored_tensor(const SafetensorsFile& file, const SafetensorsEntry& entry, const Shape& shape,
+                         std::set<std::string>* known);
+void check_no_unknown_tensors(const SafetensorsFile& file, const std::set<std::string>& known);
 
 // Copies every tensor of the table from the file, after checking that each is present with the table's shape
 // and that the file holds no tensor the model does not know. F32 and F16 tensors are read as they are; a 2-D I8

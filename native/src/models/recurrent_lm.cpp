@@ -8,6 +8,7 @@
 #include "io/safetensors.hpp"
 #include "kernels/kernels.hpp"
 #include "layers/linear.hpp"
+#include "memory_limits.hpp"
 #include "models/model_common.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/rng.hpp"
@@ -44,7 +45,9 @@ RecurrentConfig RecurrentConfig::from_json(const nlohmann::json& json) {
 
 // ---- parameters -----------------------------------------------------------------------------------------
 
-RecurrentLM::RecurrentLM(const RecurrentConfig& config)
+RecurrentLM::RecurrentLM(const RecurrentConfig& config) : RecurrentLM(config, Allocation::Now) {}
+
+RecurrentLM::RecurrentLM(const RecurrentConfig& config, Allocation allocation)
     : config_(config), step_precision_(half_weights_are_fast() ? StepPrecision::Half : StepPrecision::Float) {
   config_.validate();
   const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
@@ -63,6 +66,15 @@ RecurrentLM::RecurrentLM(const RecurrentConfig& config)
   }
   head_weight_offset_ = table.add("head.weight", {V, H}, true);
   head_bias_offset_ = table.add("head.bias", {V}, false);
+  // Weights and gradients (4 + 4 bytes each), step()'s compact copy (≤ 2 bytes each), the generation state.
+  const uint64_t resident = saturating_add(saturating_mul(table.size(), 10),
+                                           saturating_product(4, config_.num_layers, 2 * GH + 3 * H));
+  check_memory(resident, memory_cap(), LimitKind::ModelTooLarge, std::string("this ") + cell_kind_name(config_.cell) + " model",
+               "use fewer layers or a smaller hidden_size");
+  if (allocation == Allocation::Now) allocate();
+}
+
+void RecurrentLM::allocate() {
   params_.allocate();
   caches_.resize(config_.num_layers);
   dropped_.resize(config_.num_layers);
@@ -86,7 +98,9 @@ void RecurrentLM::initialize(Rng& rng) {
 }
 
 std::unique_ptr<RecurrentLM> RecurrentLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
-  auto model = std::make_unique<RecurrentLM>(RecurrentConfig::from_json(config_json));
+  std::unique_ptr<RecurrentLM> model(new RecurrentLM(RecurrentConfig::from_json(config_json), Allocation::Deferred));
+  check_parameters_in_file(model->params_.table, file);  // before a byte is allocated for the config's sizes
+  model->allocate();
   const std::map<std::string, DType> stored = load_parameters(model->params_, file);
   // Weights shipped as int8 generate from int8: the same numbers the file holds, at a quarter of the traffic.
   if (stored.at("head.weight") == DType::I8) model->set_step_precision(StepPrecision::Int8);
@@ -131,8 +145,29 @@ void RecurrentLM::restore_carried_state(std::vector<float> state) {
   carried_c_.assign(state.begin() + half, state.end());
 }
 
+uint64_t RecurrentLM::forward_bytes(int B, int T) const {
+  const uint64_t V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size, L = config_.num_layers;
+  const uint64_t GH = gate_count(config_.cell) * H, widest_input = std::max(E, H);
+  const uint64_t N = saturating_product(B, T);
+  // Per row (t, b) of each layer: gates and their gradient (2·G·H); h, c, GRU's h-side gates and d h_n, the
+  // dropout mask and output (8·H). Per row above the layers: embedded and its gradient, the head's input and three
+  // (N,H) gradients, logits, probabilities and their gradient, losses, ids.
+  const uint64_t layer_rows = saturating_mul(L, 2 * GH + 8 * H);
+  const uint64_t top_rows = 2 * E + 4 * H + 3 * V + 3;
+  // Per layer: W_hh and W_ih side by side and their packed copies (3·G·H·(H+I)), one step's [dh | dinput] rows.
+  const uint64_t per_layer = saturating_add(saturating_product(3, GH, H + widest_input),
+                                            saturating_product(B, 2 * (H + widest_input)));
+  const uint64_t floats = saturating_add(
+      saturating_add(saturating_mul(N, saturating_add(layer_rows, top_rows)), saturating_mul(L, per_layer)),
+      saturating_add(saturating_product(2, V + 1, GH), saturating_product(2, L, B, H)));  // projection; carried state
+  return saturating_mul(floats, sizeof(float));
+}
+
 float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) {
   check(B > 0 && T > 0, "forward: batch and sequence length must be positive, got B=", B, " T=", T);
+  check_memory(forward_bytes(B, T), memory_cap(), LimitKind::OutOfMemory,
+               "a forward pass over " + std::to_string(B) + " × " + std::to_string(T) + " tokens",
+               "use a smaller batch or sequence length");
   const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size, L = config_.num_layers;
   const int64_t N = int64_t(B) * T, state_size = int64_t(L) * B * H;
   check_token_ids(inputs, N, V, "input");

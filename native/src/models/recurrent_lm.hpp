@@ -61,6 +61,7 @@ class RecurrentLM : public TrainableModel {
   Parameters& parameters() override { return params_; }
   float forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) override;
   void backward() override;
+  uint64_t forward_bytes(int B, int T) const override;
   void reset_train_state() override;
   std::vector<float> carried_state() const override;
   void restore_carried_state(std::vector<float> state) override;
@@ -72,6 +73,11 @@ class RecurrentLM : public TrainableModel {
   const float* state_h(int layer) const { return gen_h_.data() + int64_t(layer) * config_.hidden_size; }
 
  private:
+  // Deferred: the parameter table only (names, shapes, offsets), so from_file can check the file against it
+  // before anything is allocated; allocate() then sizes the blocks and the generation state.
+  enum class Allocation { Now, Deferred };
+  RecurrentLM(const RecurrentConfig& config, Allocation allocation);
+  void allocate();
   RecurrentWeights layer_weights(int layer) const;
   RecurrentGrads layer_grads(int layer);
   const float* layer_output(int layer) const;  // (T,B,H), after dropout when active

@@ -15,6 +15,16 @@ namespace {
 constexpr uint64_t kBatchStream = 0xBA7C4E5ull;
 }  // namespace
 
+uint64_t training_step_bytes(const TrainableModel& model, const TrainOptions& options) {
+  const uint64_t P = const_cast<TrainableModel&>(model).parameters().table.size();
+  const bool two_moments = options.optimizer.kind != OptimizerKind::Sgd;
+  // Per parameter: value, gradient, last good value, one or two moments (4 bytes each), the decay mask (1 byte).
+  const uint64_t per_parameter = 4 * (3 + (two_moments ? 2 : 1)) + 1;
+  const uint64_t batch = saturating_product(2, options.batch, options.seq, sizeof(int32_t));  // inputs, targets
+  return saturating_add(saturating_add(saturating_mul(P, per_parameter), batch),
+                        model.forward_bytes(options.batch, options.seq));
+}
+
 Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens,
                  const std::vector<int32_t>& validation_tokens, const TrainOptions& options)
     : model_(model),
@@ -23,6 +33,10 @@ Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens
       batcher_(train_tokens, options.batch, options.seq, options.stateful),
       optimizer_(options.optimizer, model.parameters().table),
       rng_(options.seed ^ kBatchStream) {
+  // Before any buffer is sized from the batch (the batcher and optimizer size theirs from the tokens and P).
+  check_memory(training_step_bytes(model, options), options.memory_cap, LimitKind::OutOfMemory,
+               "training with batch " + std::to_string(options.batch) + " × seqLen " + std::to_string(options.seq),
+               "use a smaller batch or sequence length, or a smaller model");
   check(options.steps >= 0, "steps must be non-negative, got ", options.steps);
   check(options.clip >= 0, "clip must be non-negative, got ", options.clip);
   const int context = model.context_size();  // 0: unbounded (recurrent)
@@ -47,13 +61,22 @@ StepReport Trainer::step() {
 
   params.zero_grad();
   const float loss = model_.forward(inputs_.data(), targets_.data(), options_.batch, options_.seq, true, &rng_);
-  check(std::isfinite(loss), "training loss became ", loss, " at step ", steps_done_ + 1,
-        "; the parameters keep their values from before this step. Lower the learning rate or set --clip");
+  if (!std::isfinite(loss)) {
+    // The weights the last update produced give a non-finite loss: back to the ones it started from, whose loss
+    // (that step's) was finite.
+    const bool restored = !before_last_update_.empty();
+    if (restored) params.values = before_last_update_;
+    fail("training loss became ", loss, " at step ", steps_done_ + 1, "; the parameters are ",
+         restored ? "restored to those before step " + std::to_string(steps_done_) + "'s update, the last whose loss was finite"
+                  : std::string("unchanged (the initial ones)"),
+         ". Lower the learning rate or set --clip");
+  }
   model_.backward();
   const float grad_norm = clip_grad_norm(params.grads, options_.clip);
   check(std::isfinite(grad_norm), "gradient norm became ", grad_norm, " at step ", steps_done_ + 1,
         "; the parameters keep their values from before this step. Lower the learning rate or set --clip");
   const float learning_rate = schedule_.at(steps_done_);
+  before_last_update_ = params.values;  // same size every step: a copy, no allocation after the first
   optimizer_.step(params, learning_rate);
   ++steps_done_;
 

@@ -1,7 +1,12 @@
 // Trainer: one optimizer step per call, so the CLI, the wasm bindings and the worker each own their loop and can
 // report progress or stop between steps (STYLE rule 5).
 //   step():      batch → forward → backward → clip → schedule → update. A non-finite loss or gradient throws
-//                Error before the update, so the parameters always hold the last good values.
+//                Error before the update. An update can itself blow the weights up (finite gradient, too large a
+//                step) so that the NEXT forward is not finite: the trainer keeps the weights from before the last
+//                update and, when a loss turns non-finite, restores them — the parameters then hold the last
+//                weights whose loss was finite, never ones that produce NaN logits.
+//   memory:      the constructor refuses (LimitError, OutOfMemory) a run whose training_step_bytes exceed
+//                options.memory_cap, before any buffer is sized from the batch.
 //   validate():  mean loss / perplexity / accuracy over a fixed set of random windows of the held-out tokens
 //                (the same windows every call, zero initial state), without disturbing a carried training state.
 //   early stopping: after `patience` validations without improvement, should_stop() turns true.
@@ -9,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "memory_limits.hpp"
 #include "tinylm/model.hpp"
 #include "tinylm/rng.hpp"
 #include "train/batcher.hpp"
@@ -29,7 +35,12 @@ struct TrainOptions {
   int patience = 0;             // validations without improvement before stopping; 0 = never stop early
   bool stateful = false;        // sequential windows with carried state (recurrent models)
   uint64_t seed = 1;
+  uint64_t memory_cap = tinylm::memory_cap();  // bytes a run may hold (the wasm heap cap; natively physical memory)
 };
+
+// Bytes a run of `model` with these options holds: parameters, gradients, optimizer moments, the trainer's copy of
+// the last good weights, the batch, and forward_bytes(B, T); saturating 64-bit arithmetic (memory_limits.hpp).
+uint64_t training_step_bytes(const TrainableModel& model, const TrainOptions& options);
 
 struct StepReport {
   int step = 0;            // steps completed, this one included
@@ -67,6 +78,7 @@ class Trainer {
   double best_validation_loss_ = 1e300;
   int validations_since_best_ = 0;
   std::vector<int32_t> inputs_, targets_;              // (B,T)
+  std::vector<float> before_last_update_;              // (P) the weights the last update started from
 };
 
 }  // namespace tinylm
