@@ -1,7 +1,9 @@
 #include "args.hpp"
 
 #include <cstdint>
+#include <cmath>
 #include <cstdlib>
+#include <cstdio>
 
 namespace tinylm::cli {
 
@@ -49,6 +51,29 @@ double Args::number(const std::string& name, double fallback) const {
   const double parsed = std::strtod(value.c_str(), &end);
   if (value.empty() || *end != '\0') throw UsageError("--" + name + " expects a number, got '" + value + "'");
   return parsed;
+}
+
+int Args::integer_in(const std::string& name, int fallback, int min, int max) const {
+  const int value = integer(name, fallback);
+  if (value < min || value > max) {
+    throw UsageError("--" + name + " must be " +
+                     (max == INT32_MAX ? "at least " + std::to_string(min)
+                                       : "between " + std::to_string(min) + " and " + std::to_string(max)) +
+                     ", got " + std::to_string(value));
+  }
+  return value;
+}
+
+double Args::number_in(const std::string& name, double fallback, double min, double max, bool below_max) const {
+  const double value = number(name, fallback);
+  const bool in_range = std::isfinite(value) && value >= min && (below_max ? value < max : value <= max);
+  if (!in_range) {
+    char range[96];
+    if (std::isinf(max)) std::snprintf(range, sizeof range, "a finite number ≥ %g", min);
+    else std::snprintf(range, sizeof range, "in [%g, %g%s", min, max, below_max ? ")" : "]");
+    throw UsageError("--" + name + " must be " + range + ", got " + text(name, ""));
+  }
+  return value;
 }
 
 }  // namespace tinylm::cli

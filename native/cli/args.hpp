@@ -23,6 +23,10 @@ class Args {
   std::vector<std::string> all(const std::string& name) const;  // every value of a repeatable option
   int integer(const std::string& name, int fallback) const;
   double number(const std::string& name, double fallback) const;
+  // The same, range-checked: a value outside [min, max] is a UsageError naming the flag, the range and the value.
+  // number_in also refuses NaN and infinities; below_max makes the upper bound exclusive ([min, max)).
+  int integer_in(const std::string& name, int fallback, int min, int max) const;
+  double number_in(const std::string& name, double fallback, double min, double max, bool below_max = false) const;
   bool flag(const std::string& name) const { return has(name); }
 
  private:

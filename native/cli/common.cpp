@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/safetensors.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm::cli {
@@ -33,13 +34,9 @@ std::string default_corpus_path() {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  check(file.good(), "cannot read '", path, "': no such file or not readable");
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  std::string text = contents.str();
-  check(!text.empty(), "'", path, "' is empty: there is nothing to learn from or score");
-  return text;
+  const std::vector<uint8_t> bytes = read_file_bytes(path);  // names a directory or a device as such
+  check(!bytes.empty(), "'", path, "' is empty: there is nothing to learn from or score");
+  return std::string(bytes.begin(), bytes.end());
 }
 
 std::string format_duration(double seconds) {

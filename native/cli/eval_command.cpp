@@ -1,5 +1,6 @@
 // tinylm eval: score a model on a text file (default: the held-out last 10% of the default corpus) and print one
 // JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
+#include <cmath>
 #include <iostream>
 
 #include "args.hpp"
@@ -20,10 +21,13 @@ int eval_command(int argc, char** argv) {
   } else {
     std::vector<int32_t> train;
     split_tokens(model.tokenizer->encode(read_text_file(default_corpus_path())),
-                 float(args.number("val-fraction", 0.1)), &train, &tokens);
+                 float(args.number_in("val-fraction", 0.1, 0, 1, true)), &train, &tokens);
   }
   check(tokens.size() >= 2, "the text has ", tokens.size(), " token(s): at least 2 are needed to score one prediction");
   const EvalStats stats = model.network->evaluate(tokens);
+  check(std::isfinite(stats.loss), "the loss of '", args.text("model", ""), "' on this text is not finite (",
+        stats.loss, "): its weights hold NaN or infinite values, or produce them — HINT: use an earlier checkpoint, "
+        "or retrain with a lower learning rate or --clip");
   std::cout << nlohmann::json{{"loss", stats.loss}, {"perplexity", stats.perplexity}, {"accuracy", stats.accuracy},
                               {"tokens", stats.tokens}}.dump()
             << std::endl;

@@ -1,4 +1,6 @@
 // tinylm generate: stream text from a model file to stdout, optionally blended with a second model (--fuse).
+#include <climits>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -45,19 +47,19 @@ int generate_command(int argc, char** argv) {
                    "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE is required");
-  Model model = load_model(args.text("model", ""));
-  if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
-
   GenerateOptions options;
-  options.max_tokens = args.integer("max-tokens", 200);
-  options.sampling.temperature = float(args.number("temperature", 1.0));
-  options.sampling.top_k = args.integer("top-k", 0);
-  options.sampling.top_p = float(args.number("top-p", 1.0));
-  options.sampling.repetition_penalty = float(args.number("repetition-penalty", 1.0));
-  options.sampling.repetition_window = args.integer("repetition-window", 0);
-  options.sampling.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  options.max_tokens = args.integer_in("max-tokens", 200, 0, INT32_MAX);
+  options.sampling.temperature = float(args.number_in("temperature", 1.0, 0, INFINITY));
+  options.sampling.top_k = args.integer_in("top-k", 0, 0, INT32_MAX);
+  options.sampling.top_p = float(args.number_in("top-p", 1.0, 0, 1));
+  options.sampling.repetition_penalty = float(args.number_in("repetition-penalty", 1.0, 0, INFINITY));
+  options.sampling.repetition_window = args.integer_in("repetition-window", 0, 0, INT32_MAX);
+  options.sampling.seed = static_cast<uint64_t>(args.integer_in("seed", 0, 0, INT32_MAX));
   options.stop = args.all("stop");
   options.stop_at_eos = args.flag("stop-at-eos");
+  const float fuse_weight = float(args.number_in("fuse-weight", 0.5, 0, 1));
+  Model model = load_model(args.text("model", ""));
+  if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
 
   LanguageModel* network = model.network.get();
   Model fused_with;
@@ -66,7 +68,7 @@ int generate_command(int argc, char** argv) {
     fused_with = load_model(args.text("fuse", ""));
     check(fused_with.tokenizer->to_json() == model.tokenizer->to_json(),
           "--fuse: the two models were trained with different tokenizers; fusion needs the same one");
-    fusion = std::make_unique<FusedModel>(*model.network, *fused_with.network, float(args.number("fuse-weight", 0.5)));
+    fusion = std::make_unique<FusedModel>(*model.network, *fused_with.network, fuse_weight);
     network = fusion.get();
   }
 

@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
+#include <stdexcept>
 
 #include "args.hpp"
 #include "common.hpp"
@@ -53,6 +55,13 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "tinylm: error: out of memory (try a smaller model, batch or text)\n");
+    return 1;
+  } catch (const std::length_error&) {  // a container asked for more than it can address
+    std::fprintf(stderr, "tinylm: error: out of memory: a buffer larger than this machine can address was "
+                         "requested (try a smaller model, batch or text)\n");
+    return 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tinylm: error: %s\n", error.what());
     return 1;
   }
 }

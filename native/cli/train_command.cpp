@@ -2,7 +2,10 @@
 // tail, keep the best checkpoint (atomic writes), and stop on the step budget, the time limit, early stopping,
 // or a non-finite loss (the checkpoint on disk stays the last good one).
 #include <chrono>
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,18 +29,18 @@ std::unique_ptr<Tokenizer> fit_tokenizer(const Args& args, const std::string& te
   if (kind == "char") {
     CharTokenizerOptions options;
     options.lowercase = args.flag("lowercase");
-    options.max_vocab = args.integer("vocab", 0);
+    options.max_vocab = args.integer_in("vocab", 0, 0, INT32_MAX);
     return fit_char_tokenizer(text, options);
   }
   if (kind == "word") {
     WordTokenizerOptions options;
     options.lowercase = !args.flag("keep-case");
-    options.max_vocab = args.integer("vocab", 0);
+    options.max_vocab = args.integer_in("vocab", 0, 0, INT32_MAX);
     return fit_word_tokenizer(text, options);
   }
   if (kind == "bpe") {
     BpeTokenizerOptions options;
-    options.vocab_size = args.integer("vocab", options.vocab_size);
+    options.vocab_size = args.integer_in("vocab", options.vocab_size, 1, INT32_MAX);
     return fit_bpe_tokenizer(text, options);
   }
   throw UsageError("--tokenizer must be char, word or bpe, got '" + kind + "'");
@@ -45,26 +48,24 @@ std::unique_ptr<Tokenizer> fit_tokenizer(const Args& args, const std::string& te
 
 TrainOptions train_options(const Args& args) {
   TrainOptions options;
-  options.steps = args.integer("steps", 1000);
-  options.batch = args.integer("batch", 32);
-  options.seq = args.integer("seq", 64);
+  options.steps = args.integer_in("steps", 1000, 1, INT32_MAX);
+  options.batch = args.integer_in("batch", 32, 1, INT32_MAX);
+  options.seq = args.integer_in("seq", 64, 1, INT32_MAX);
   const std::string optimizer = args.text("optimizer", "adam");
   if (!parse_optimizer_kind(optimizer, &options.optimizer.kind))
     throw UsageError("--optimizer must be adam, adamw, rmsprop or sgd, got '" + optimizer + "'");
-  options.optimizer.learning_rate = float(args.number("lr", 2e-3));
-  options.optimizer.momentum = float(args.number("momentum", 0));
+  options.optimizer.learning_rate = float(args.number_in("lr", 2e-3, 0, INFINITY));
+  options.optimizer.momentum = float(args.number_in("momentum", 0, 0, 1, true));
   options.optimizer.nesterov = args.flag("nesterov");
   options.optimizer.weight_decay =
-      float(args.number("weight-decay", options.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0.0));
-  options.clip = float(args.number("clip", 0));
-  options.warmup_steps = args.integer("warmup", 0);
+      float(args.number_in("weight-decay", options.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0.0, 0, INFINITY));
+  options.clip = float(args.number_in("clip", 0, 0, INFINITY));
+  options.warmup_steps = args.integer_in("warmup", 0, 0, INT32_MAX);
   options.cosine = args.flag("cosine");
-  options.eval_batches = args.integer("eval-batches", 50);
-  options.patience = args.integer("patience", 0);
+  options.eval_batches = args.integer_in("eval-batches", 50, 1, INT32_MAX);
+  options.patience = args.integer_in("patience", 0, 0, INT32_MAX);
   options.stateful = args.flag("stateful");
-  options.seed = static_cast<uint64_t>(args.integer("seed", 1));
-  if (options.steps < 0 || options.batch <= 0 || options.seq <= 0)
-    throw UsageError("--steps must be ≥ 0 and --batch, --seq positive");
+  options.seed = static_cast<uint64_t>(args.integer_in("seed", 1, 0, INT32_MAX));
   return options;
 }
 
@@ -85,7 +86,7 @@ void print_samples(LanguageModel& network, const Tokenizer& tokenizer, int count
 
 int train_ngram(const Args& args, Model& model, const std::vector<int32_t>& train,
                 const std::vector<int32_t>& validation) {
-  const int order = args.integer("order", 5);
+  const int order = args.integer_in("order", 5, 1, NgramModel::kMaxOrder);
   const auto started = std::chrono::steady_clock::now();
   auto ngram = NgramModel::fit(train, model.tokenizer->vocab_size(), order);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -100,7 +101,7 @@ int train_ngram(const Args& args, Model& model, const std::vector<int32_t>& trai
   std::cout << report.dump() << std::endl;
   model.network = std::move(ngram);
   if (args.has("out")) save_model(model, args.text("out", ""));
-  print_samples(*model.network, *model.tokenizer, args.integer("samples", 0), 200);
+  print_samples(*model.network, *model.tokenizer, args.integer_in("samples", 0, 0, INT32_MAX), 200);
   return 0;
 }
 
@@ -118,7 +119,7 @@ std::unique_ptr<TrainableModel> build_network(const Args& args, const std::strin
     config.embed_size = args.integer("embed", 128);
     config.context_size = args.integer("context", 128);
     config.bias = !args.flag("no-bias");
-    config.dropout = float(args.number("dropout", 0));
+    config.dropout = float(args.number_in("dropout", 0, 0, 1, true));
     const std::string gelu = args.text("gelu", "exact");
     if (!parse_gelu_kind(gelu, &config.gelu)) throw UsageError("--gelu must be tanh or exact, got '" + gelu + "'");
     const int seq = args.integer("seq", 64);
@@ -138,7 +139,7 @@ std::unique_ptr<TrainableModel> build_network(const Args& args, const std::strin
   config.embed_size = args.integer("embed", 64);
   config.hidden_size = args.integer("hidden", 256);
   config.num_layers = args.integer("layers", 2);
-  config.dropout = float(args.number("dropout", 0));
+  config.dropout = float(args.number_in("dropout", 0, 0, 1, true));
   auto network = std::make_unique<RecurrentLM>(config);
   network->initialize(init_rng);
   *shape = std::to_string(config.num_layers) + "×" + std::to_string(config.hidden_size);
@@ -154,6 +155,13 @@ int train_command(int argc, char** argv) {
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
                    "heads", "context", "gelu"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
+  // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
+  const TrainOptions options = train_options(args);
+  const int eval_every = args.integer_in("eval-every", 200, 1, INT32_MAX);
+  const double time_limit = args.number_in("time-limit", 0, 0, INFINITY);
+  const float val_fraction = float(args.number_in("val-fraction", 0.1, 0, 1, true));
+  const int samples = args.integer_in("samples", 0, 0, INT32_MAX);
+  args.integer_in("order", 5, 1, NgramModel::kMaxOrder);
   const std::string data_path = args.has("data") ? args.text("data", "") : default_corpus_path();
   const std::string text = read_text_file(data_path);
 
@@ -161,7 +169,7 @@ int train_command(int argc, char** argv) {
   model.tokenizer = fit_tokenizer(args, text);
   const std::vector<int32_t> tokens = model.tokenizer->encode(text);
   std::vector<int32_t> train, validation;
-  split_tokens(tokens, float(args.number("val-fraction", 0.1)), &train, &validation);
+  split_tokens(tokens, val_fraction, &train, &validation);
 
   const std::string arch = args.text("arch", "lstm");
   if (arch == "ngram") return train_ngram(args, model, train, validation);
@@ -169,13 +177,13 @@ int train_command(int argc, char** argv) {
   std::string shape;
   std::unique_ptr<TrainableModel> network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
 
-  const TrainOptions options = train_options(args);
   Trainer trainer(*network, train, validation, options);
-  const int eval_every = args.integer("eval-every", 200);
-  const double time_limit = args.number("time-limit", 0);
   const std::string out = args.text("out", "");
   std::ofstream log;
-  if (args.has("log")) log.open(args.text("log", ""));
+  if (args.has("log")) {
+    log.open(args.text("log", ""));
+    check(log.is_open(), "cannot open the --log file '", args.text("log", ""), "' for writing: ", std::strerror(errno));
+  }
 
   std::fprintf(stderr, "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
                arch.c_str(), shape.c_str(), network->parameters().values.size(), network->vocab_size(), train.size(),
@@ -247,7 +255,7 @@ int train_command(int argc, char** argv) {
   if (!stop_note.empty()) summary["note"] = stop_note;
   if (!out.empty()) summary["checkpoint"] = {{"path", out}, {"step", checkpoint_step}};
   std::cout << summary.dump() << std::endl;
-  print_samples(*model.network, *model.tokenizer, args.integer("samples", 0), 300);
+  print_samples(*model.network, *model.tokenizer, samples, 300);
   return 0;
 }
 

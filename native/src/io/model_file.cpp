@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "io/safetensors.hpp"
+#include "memory_limits.hpp"
 #include "models/model_common.hpp"
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
@@ -53,10 +54,7 @@ std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, c
   fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, gpt, ngram)");
 }
 
-}  // namespace
-
-Model load_model_bytes(const uint8_t* bytes, size_t size) {
-  const SafetensorsFile file = parse_safetensors(bytes, size);
+Model model_from_file(const SafetensorsFile& file) {
   const std::string& format = metadata_field(file, "format");
   check(format == kFormat, "not a tinylm model file: format is '", format, "', expected '", kFormat, "'");
   const std::string& version = metadata_field(file, "format_version");
@@ -70,10 +68,15 @@ Model load_model_bytes(const uint8_t* bytes, size_t size) {
   return model;
 }
 
+}  // namespace
+
+Model load_model_bytes(const uint8_t* bytes, size_t size) { return model_from_file(parse_safetensors(bytes, size)); }
+
 Model load_model(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
   try {
-    return load_model_bytes(bytes.data(), bytes.size());
+    return model_from_file(read_safetensors_file(path));  // header first: see read_safetensors_file
+  } catch (const LimitError& error) {  // keeps its kind and figures for the caller
+    throw LimitError(error.kind, error.bytes_needed, error.cap, "cannot load '" + path + "': " + error.what());
   } catch (const Error& error) {
     throw Error("cannot load '" + path + "': " + error.what());
   }

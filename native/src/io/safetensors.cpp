@@ -10,14 +10,14 @@
 // converted here (its per-row scales live in a companion tensor: see model_file.cpp).
 #include "io/safetensors.hpp"
 
-#include <unistd.h>  // getpid, fsync (POSIX; Emscripten provides both for its in-memory file system)
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -136,7 +136,7 @@ std::map<std::string, std::string> parse_metadata(const Json& metadata) {
 }
 
 // Validates one header entry against the data section size and returns it; nothing is read from the data.
-SafetensorsEntry parse_entry(const std::string& name, const Json& entry, size_t data_size) {
+SafetensorsEntry parse_entry(const std::string& name, const Json& entry, uint64_t data_size) {
   check(entry.is_object(), "tensor '", name, "': header entry must be an object, got ", json_type(entry));
   for (const char* field : {"dtype", "shape", "data_offsets"}) {
     check(entry.contains(field), "tensor '", name, "': missing '", field, "' in header entry");
@@ -194,7 +194,7 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& entry, size_t 
 
 // Entries sorted by offset must tile the data section exactly: no overlaps (two tensors sharing bytes), no gaps
 // and no trailing bytes (both mean the header and the data disagree).
-void check_tiling(const std::vector<SafetensorsEntry>& sorted_entries, size_t data_size) {
+void check_tiling(const std::vector<SafetensorsEntry>& sorted_entries, uint64_t data_size) {
   size_t covered_until = 0;
   const SafetensorsEntry* previous = nullptr;
   for (const SafetensorsEntry& entry : sorted_entries) {
@@ -213,22 +213,25 @@ void check_tiling(const std::vector<SafetensorsEntry>& sorted_entries, size_t da
 
 }  // namespace
 
-SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size) {
-  check_little_endian_host();
-  check(size >= 8, "file too short for safetensors: ", size,
+uint64_t safetensors_header_length(const uint8_t* first_bytes, uint64_t file_size) {
+  check(file_size >= 8, "file too short for safetensors: ", file_size,
         " bytes, but the 8-byte header length alone needs 8 — HINT: the file is empty or truncated");
-  const uint64_t header_length = read_u64_le(bytes);
+  const uint64_t header_length = read_u64_le(first_bytes);
   check(header_length <= kMaxHeaderBytes, "safetensors header length ", header_length, " bytes is absurd (limit ",
         kMaxHeaderBytes, ") — HINT: this is not a safetensors file, or its first 8 bytes are corrupt");
-  check(header_length <= size - 8, "safetensors header length ", header_length, " is larger than the file (",
-        size - 8, " bytes after the 8-byte length) — HINT: the file is truncated or not a safetensors file");
+  check(header_length <= file_size - 8, "safetensors header length ", header_length, " is larger than the file (",
+        file_size - 8, " bytes after the 8-byte length) — HINT: the file is truncated or not a safetensors file");
+  return header_length;
+}
 
+SafetensorsFile parse_safetensors_header(const uint8_t* bytes, uint64_t file_size) {
+  check_little_endian_host();
+  const uint64_t header_length = safetensors_header_length(bytes, file_size);
   const char* header_text = reinterpret_cast<const char*>(bytes + 8);
   const Json header = parse_header_json(header_text, static_cast<size_t>(header_length));
   check(header.is_object(), "safetensors header must be a JSON object, got ", json_type(header));
 
-  const size_t data_offset = 8 + static_cast<size_t>(header_length);
-  const size_t data_size = size - data_offset;
+  const uint64_t data_size = file_size - 8 - header_length;
   SafetensorsFile file;
   for (const auto& [name, entry] : header.items()) {
     if (name == kMetadataKey) {
@@ -241,9 +244,17 @@ SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   check_tiling(file.tensors, data_size);
-
-  file.data.assign(bytes + data_offset, bytes + size);
   return file;
+}
+
+SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size) {
+  SafetensorsFile file = parse_safetensors_header(bytes, size);
+  file.data.assign(bytes + (size - data_section_size(file)), bytes + size);
+  return file;
+}
+
+uint64_t data_section_size(const SafetensorsFile& file) {
+  return file.tensors.empty() ? 0 : file.tensors.back().end;
 }
 
 const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
@@ -360,51 +371,6 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     }
   }
   return file;
-}
-
-// ---- files -------------------------------------------------------------------------------------------------
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::FILE* stream = std::fopen(path.c_str(), "rb");
-  if (!stream) fail("cannot open '", path, "' for reading: ", std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t got;
-  errno = 0;
-  while ((got = std::fread(chunk, 1, sizeof chunk, stream)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  const int read_errno = errno;
-  const bool failed = std::ferror(stream) != 0;
-  std::fclose(stream);
-  if (failed) fail("cannot read '", path, "': ", std::strerror(read_errno));
-  return bytes;
-}
-
-void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  // Same directory as `path`, so the final rename never crosses file systems (which would not be atomic).
-  const std::string temp_path = path + ".tmp-" + std::to_string(static_cast<long>(getpid()));
-  auto fail_and_clean_up = [&](const char* step, int error_number) {
-    std::remove(temp_path.c_str());
-    fail("cannot write '", path, "': ", step, " '", temp_path, "' failed: ", std::strerror(error_number),
-         " — the previous contents of '", path, "', if any, are unchanged");
-  };
-
-  std::FILE* stream = std::fopen(temp_path.c_str(), "wb");
-  if (!stream) fail_and_clean_up("creating", errno);
-  const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), stream) == bytes.size();
-  if (!written) {
-    const int write_errno = errno;
-    std::fclose(stream);
-    fail_and_clean_up("writing", write_errno);
-  }
-  // fsync before rename: otherwise a crash after the rename can leave `path` naming a file whose data never
-  // reached the disk.
-  if (std::fflush(stream) != 0 || fsync(fileno(stream)) != 0) {
-    const int flush_errno = errno;
-    std::fclose(stream);
-    fail_and_clean_up("flushing", flush_errno);
-  }
-  if (std::fclose(stream) != 0) fail_and_clean_up("closing", errno);
-  if (std::rename(temp_path.c_str(), path.c_str()) != 0) fail_and_clean_up("renaming", errno);
 }
 
 }  // namespace tinylm

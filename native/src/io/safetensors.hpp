@@ -42,6 +42,17 @@ struct SafetensorsFile {
 };
 
 SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size);
+// The header alone, for readers that check it before reading the data: safetensors_header_length checks the length
+// the first 8 bytes declare against the limit and file_size; parse_safetensors_header takes the first 8 + that many
+// bytes and checks every tensor's range against the data section file_size implies (the result's data is empty).
+uint64_t safetensors_header_length(const uint8_t* first_bytes, uint64_t file_size);
+SafetensorsFile parse_safetensors_header(const uint8_t* bytes, uint64_t file_size);
+// Bytes the tensors cover (the data section of a file parse_safetensors accepted).
+uint64_t data_section_size(const SafetensorsFile& file);
+// Reads a safetensors file header first: the 8-byte length, then the header, whose tensors are checked against the
+// file's size (fstat) before a data byte is read or allocated for. A 2 GiB file with a bad header, or /dev/zero
+// (not a regular file), is refused after reading at most the header. Error names the path and the problem.
+SafetensorsFile read_safetensors_file(const std::string& path);
 
 struct TensorToWrite {
   std::string name;
@@ -56,9 +67,12 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
 
 // File helpers. write_file_atomic writes `path.tmp-<pid>`, flushes and fsyncs, then renames over `path`: a crash
 // leaves either the old file or the new one, never half of one. On failure it removes the temp file and throws Error
-// naming the path and the errno text. read_file_bytes throws Error naming the path if it is missing or unreadable.
+// naming the path and the errno text. Before writing it removes the `path.tmp-<pid>` files of processes that no
+// longer exist (a writer killed mid-write). read_file_bytes throws Error naming the path if it is missing,
+// unreadable, or not a regular file (a directory, a device).
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+void remove_stale_temp_files(const std::string& path);
 
 
 }  // namespace tinylm
