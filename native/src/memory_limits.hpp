@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "tinylm/error.hpp"
 
@@ -24,11 +25,19 @@ constexpr uint64_t saturating_mul(uint64_t a, uint64_t b) {
   return a != 0 && b > kSaturated / a ? kSaturated : a * b;
 }
 constexpr uint64_t saturating_add(uint64_t a, uint64_t b) { return b > kSaturated - a ? kSaturated : a + b; }
-// Product of non-negative factors; a negative one (a corrupt value) saturates, so it fails every check too.
+// An integer as a factor: a negative one (a corrupt value) saturates, so it fails every check too.
+template <typename Integer>
+constexpr uint64_t as_factor(Integer value) {
+  if constexpr (std::is_signed_v<Integer>) {
+    if (value < 0) return kSaturated;
+  }
+  return static_cast<uint64_t>(value);
+}
+// Product of integer factors in saturating arithmetic.
 template <typename... Factors>
 constexpr uint64_t saturating_product(Factors... factors) {
   uint64_t product = 1;
-  ((product = factors < 0 ? kSaturated : saturating_mul(product, static_cast<uint64_t>(factors))), ...);
+  ((product = saturating_mul(product, as_factor(factors))), ...);
   return product;
 }
 

@@ -48,6 +48,19 @@ class EvalTally {
   int64_t correct_ = 0, count_ = 0;
 };
 
+// Teacher-forced scoring in chunks, so a caller (the wasm worker) can check for cancellation and serve other models
+// between them. While an Evaluation is alive it owns its model's scoring state: use the model for nothing else
+// until advance() returns false or the Evaluation is destroyed (an unfinished one restores what it saved).
+class Evaluation {
+ public:
+  virtual ~Evaluation() = default;
+  // Scores the next chunk: about `predictions` predictions, rounded to the model's batches (at least one batch).
+  // Returns false once every prediction is scored.
+  virtual bool advance(int64_t predictions) = 0;
+  virtual EvalStats stats() const = 0;  // over the predictions scored so far
+  virtual double progress() const = 0;  // fraction of the predictions scored, in [0, 1]
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -62,6 +75,9 @@ class LanguageModel {
 
   // Teacher-forced scoring of tokens[1..n) given their prefixes, from a fresh state.
   virtual EvalStats evaluate(const std::vector<int32_t>& tokens) = 0;
+  // The same scores in chunks (see Evaluation); evaluate(tokens) equals running it to the end. Recurrent models
+  // and GPT score in batches; the default scores everything in its first advance().
+  virtual std::unique_ptr<Evaluation> start_evaluation(std::vector<int32_t> tokens);
 
   // Tensors to save (PyTorch names and layouts), pointing into the model's own storage.
   virtual std::vector<TensorToWrite> tensors_to_save() const = 0;

@@ -1,6 +1,7 @@
 #include "generate/generator.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "tinylm/error.hpp"
 
@@ -27,6 +28,19 @@ Generator::Generator(LanguageModel& model, const Tokenizer& tokenizer, const Gen
 }
 
 void Generator::start(const std::string& prompt) {
+  begin(prompt);
+  prefill(INT32_MAX);
+}
+
+bool Generator::prefill(int max_tokens) {
+  check(started_, "generator: call begin() before prefill()");
+  check(max_tokens > 0, "generator: prefill needs a positive token count, got ", max_tokens);
+  const size_t end = std::min(prompt_size_, fed_ + size_t(max_tokens));
+  for (; fed_ < end; ++fed_) logits_ = model_.step(history_[fed_]);
+  return fed_ == prompt_size_;
+}
+
+void Generator::begin(const std::string& prompt) {
   model_.reset_state();
   history_ = tokenizer_.encode(prompt);
   if (history_.empty()) {
@@ -34,7 +48,9 @@ void Generator::start(const std::string& prompt) {
     history_ = eos >= 0 ? std::vector<int32_t>{eos} : tokenizer_.encode("\n");
     if (history_.empty()) history_ = {tokenizer_.unk_id()};
   }
-  for (int32_t token : history_) logits_ = model_.step(token);
+  prompt_size_ = history_.size();
+  fed_ = 0;
+  logits_ = nullptr;
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
@@ -43,6 +59,7 @@ void Generator::start(const std::string& prompt) {
 
 bool Generator::next(std::string* piece) {
   check(started_, "generator: call start() before next()");
+  check(fed_ == prompt_size_, "generator: the prompt is not fed yet: call prefill() until it returns true");
   piece->clear();
   if (!stop_reason_.empty()) return false;
   if (generated_ >= options_.max_tokens) {

@@ -30,6 +30,13 @@ class Generator {
   Generator(LanguageModel& model, const Tokenizer& tokenizer, const GenerateOptions& options);
   // Resets the model's state and feeds the prompt (an empty prompt starts from <eos>, or a newline).
   void start(const std::string& prompt);
+  // start() in steps, so a caller can stop (or serve other work) during a long prompt: begin() resets and encodes,
+  // each prefill() feeds at most max_tokens of the prompt and returns true once all of it is fed. next() needs a
+  // finished prefill.
+  void begin(const std::string& prompt);
+  bool prefill(int max_tokens);
+  size_t prompt_tokens() const { return prompt_size_; }
+  size_t prompt_tokens_fed() const { return fed_; }
   // Generates one token. *piece receives the text that became safe to show (possibly empty). Returns false when
   // generation has ended (see stop_reason()); the text of that last call is in *piece as well.
   bool next(std::string* piece);
@@ -53,6 +60,7 @@ class Generator {
   std::string stop_reason_;
   int generated_ = 0;
   bool started_ = false;
+  size_t prompt_size_ = 0, fed_ = 0;  // prompt tokens in history_, and how many of them the model has seen
 };
 
 // Length of the longest suffix of `text` that is an incomplete UTF-8 sequence (0 if text ends complete).

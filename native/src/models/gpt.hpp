@@ -77,6 +77,7 @@ class GptLM : public TrainableModel {
   void reset_state() override;
   const float* step(int32_t token) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
+  std::unique_ptr<Evaluation> start_evaluation(std::vector<int32_t> tokens) override;
   std::vector<TensorToWrite> tensors_to_save() const override;
 
   // TrainableModel. Windows are independent (no carried state); T ≤ context_size.
@@ -95,6 +96,7 @@ class GptLM : public TrainableModel {
   const std::vector<int32_t>& window_tokens() const { return window_tokens_; }
 
  private:
+  friend class GptEvaluation;
   // Deferred: the parameter table only, so from_file can check the file against it before anything is allocated.
   enum class Allocation { Now, Deferred };
   GptLM(const GptConfig& config, Allocation allocation);

@@ -2,6 +2,7 @@
 // evaluate() below). Every buffer is sized in reset_state(), so step() never allocates. One step's projections
 // are matrix-vector products, from float weights or from their half-precision copies (StepPrecision in gpt.hpp).
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
@@ -171,42 +172,76 @@ void GptLM::advance(int32_t token, bool shadowed) {
 
 // ---- evaluation -----------------------------------------------------------------------------------------
 
-EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
-  // Windows of W = min(T_max, n−1) inputs, starting every S = ⌈W/2⌉ tokens (the last one moved back to end at
-  // the stream's end). The first window scores all its predictions; every later window scores only those the
-  // previous window did not reach, which sit at offsets ≥ W − S in it. So each of the n−1 predictions is scored
-  // exactly once, and every one after the first window sees at least ⌊W/2⌋ tokens of context. Up to 16 windows
-  // run side by side in one batched forward.
-  const int64_t predictions = int64_t(tokens.size()) - 1;
-  if (predictions <= 0) return EvalTally().stats();
-  const int W = int(std::min<int64_t>(config_.context_size, predictions));
-  const int stride = (W + 1) / 2;
-  std::vector<int64_t> starts;
-  for (int64_t start = 0;; start = std::min<int64_t>(start + stride, predictions - W)) {
-    starts.push_back(start);
-    if (start + W >= predictions) break;
+// Windows of W = min(T_max, n−1) inputs, starting every S = ⌈W/2⌉ tokens (the last one moved back to end at the
+// stream's end). The first window scores all its predictions; every later window scores only those the previous
+// window did not reach, which sit at offsets ≥ W − S in it. So each of the n−1 predictions is scored exactly once,
+// and every one after the first window sees at least ⌊W/2⌋ tokens of context. Up to 16 windows run side by side
+// in one batched forward; one advance() runs such batches until its budget of predictions is spent.
+class GptEvaluation : public Evaluation {
+ public:
+  GptEvaluation(GptLM& model, std::vector<int32_t> tokens)
+      : model_(model), tokens_(std::move(tokens)), predictions_(int64_t(tokens_.size()) - 1) {
+    if (predictions_ <= 0) return;
+    window_ = int(std::min<int64_t>(model_.config_.context_size, predictions_));
+    const int stride = (window_ + 1) / 2;
+    for (int64_t start = 0;; start = std::min<int64_t>(start + stride, predictions_ - window_)) {
+      starts_.push_back(start);
+      if (start + window_ >= predictions_) break;
+    }
+    inputs_.resize(int64_t(kWindowsPerBatch) * window_);
+    targets_.resize(inputs_.size());
   }
-  constexpr int kWindowsPerBatch = 16;
-  const int V = config_.vocab_size;
-  std::vector<int32_t> inputs(int64_t(kWindowsPerBatch) * W), targets(inputs.size());
-  EvalTally tally;
-  int64_t scored_until = 0;  // predictions [0, scored_until) are counted
-  for (size_t batch_start = 0; batch_start < starts.size(); batch_start += kWindowsPerBatch) {
-    const int windows = int(std::min<size_t>(kWindowsPerBatch, starts.size() - batch_start));
-    for (int w = 0; w < windows; ++w) {
-      const int64_t start = starts[batch_start + w];
-      for (int t = 0; t < W; ++t) {
-        inputs[int64_t(w) * W + t] = tokens[start + t];
-        targets[int64_t(w) * W + t] = start + t >= scored_until ? tokens[start + t + 1] : -1;
+
+  bool advance(int64_t budget) override {
+    const int V = model_.config_.vocab_size;
+    int64_t scored = 0;
+    while (next_window_ < starts_.size() && (scored == 0 || scored < budget)) {
+      const int windows = int(std::min<size_t>(kWindowsPerBatch, starts_.size() - next_window_));
+      for (int w = 0; w < windows; ++w) {
+        const int64_t start = starts_[next_window_ + w];
+        for (int t = 0; t < window_; ++t) {
+          inputs_[int64_t(w) * window_ + t] = tokens_[start + t];
+          targets_[int64_t(w) * window_ + t] = start + t >= scored_until_ ? tokens_[start + t + 1] : -1;
+        }
+        scored_until_ = start + window_;
       }
-      scored_until = start + W;
+      model_.forward(inputs_.data(), targets_.data(), windows, window_, false, nullptr);
+      for (int64_t row = 0; row < int64_t(windows) * window_; ++row) {
+        if (targets_[row] < 0) continue;
+        tally_.add(model_.losses_[row], model_.logits_.data() + row * V, V, targets_[row]);
+        ++scored;
+      }
+      next_window_ += size_t(windows);
     }
-    forward(inputs.data(), targets.data(), windows, W, false, nullptr);
-    for (int64_t row = 0; row < int64_t(windows) * W; ++row) {
-      if (targets[row] >= 0) tally.add(losses_[row], logits_.data() + row * V, V, targets[row]);
-    }
+    return next_window_ < starts_.size();
   }
-  return tally.stats();
+  EvalStats stats() const override { return tally_.stats(); }
+  double progress() const override {
+    return predictions_ <= 0 ? 1.0 : double(tally_.stats().tokens) / double(predictions_);
+  }
+
+ private:
+  static constexpr int kWindowsPerBatch = 16;
+  GptLM& model_;
+  std::vector<int32_t> tokens_;
+  int64_t predictions_;
+  int window_ = 0;
+  std::vector<int64_t> starts_;  // first input of each window
+  size_t next_window_ = 0;
+  int64_t scored_until_ = 0;     // predictions [0, scored_until_) are counted
+  std::vector<int32_t> inputs_, targets_;  // (kWindowsPerBatch, window_)
+  EvalTally tally_;
+};
+
+std::unique_ptr<Evaluation> GptLM::start_evaluation(std::vector<int32_t> tokens) {
+  return std::make_unique<GptEvaluation>(*this, std::move(tokens));
+}
+
+EvalStats GptLM::evaluate(const std::vector<int32_t>& tokens) {
+  std::unique_ptr<Evaluation> evaluation = start_evaluation(tokens);
+  while (evaluation->advance(INT64_MAX)) {
+  }
+  return evaluation->stats();
 }
 
 }  // namespace tinylm

@@ -21,6 +21,31 @@ EvalStats EvalTally::stats() const {
   return stats;
 }
 
+namespace {
+// The default Evaluation: the model's own evaluate(), in one chunk.
+class WholeEvaluation : public Evaluation {
+ public:
+  WholeEvaluation(LanguageModel& model, std::vector<int32_t> tokens) : model_(model), tokens_(std::move(tokens)) {}
+  bool advance(int64_t) override {
+    if (!done_) stats_ = model_.evaluate(tokens_);
+    done_ = true;
+    return false;
+  }
+  EvalStats stats() const override { return stats_; }
+  double progress() const override { return done_ ? 1.0 : 0.0; }
+
+ private:
+  LanguageModel& model_;
+  std::vector<int32_t> tokens_;
+  EvalStats stats_ = EvalTally().stats();
+  bool done_ = false;
+};
+}  // namespace
+
+std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t> tokens) {
+  return std::make_unique<WholeEvaluation>(*this, std::move(tokens));
+}
+
 void check_dimension(const char* field, int64_t value, int64_t limit) {
   check(value >= 1 && value <= limit, "config: ", field, " must be between 1 and ", limit, ", got ", value);
 }

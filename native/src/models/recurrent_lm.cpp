@@ -1,6 +1,7 @@
 #include "models/recurrent_lm.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -403,37 +404,13 @@ const float* RecurrentLM::step(int32_t token) {
   return gen_logits_.data();
 }
 
-// ---- evaluation -----------------------------------------------------------------------------------------
+// ---- evaluation (chunked: recurrent_evaluation.cpp) --------------------------------------------------------
 
 EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
-  // Long streams are cut into up to 32 contiguous sub-streams scored side by side (each from a zero state), in
-  // windows of 64 steps with the state carried between windows: batched GEMMs instead of one token at a time.
-  const int64_t predictions = int64_t(tokens.size()) - 1;
-  if (predictions <= 0) return EvalTally().stats();
-  const std::vector<float> saved_state = carried_state();
-  const int streams = static_cast<int>(std::clamp<int64_t>(predictions / 512, 1, 32));
-  const int64_t stream_length = (predictions + streams - 1) / streams;
-  const int window = static_cast<int>(std::min<int64_t>(64, stream_length));
-  const int V = config_.vocab_size;
-  std::vector<int32_t> inputs(int64_t(streams) * window), targets(inputs.size());
-  EvalTally tally;
-  carried_h_.clear();  // forward() re-creates a zero state for this batch size
-  for (int64_t start = 0; start < stream_length; start += window) {
-    for (int s = 0; s < streams; ++s) {
-      for (int t = 0; t < window; ++t) {
-        const int64_t position = s * stream_length + start + t;
-        const bool inside = start + t < stream_length && position < predictions;
-        inputs[int64_t(s) * window + t] = inside ? tokens[position] : 0;
-        targets[int64_t(s) * window + t] = inside ? tokens[position + 1] : -1;
-      }
-    }
-    forward(inputs.data(), targets.data(), streams, window, false, nullptr);
-    for (size_t row = 0; row < targets.size(); ++row) {
-      if (targets[row] >= 0) tally.add(losses_[row], logits_.data() + row * V, V, targets[row]);
-    }
+  std::unique_ptr<Evaluation> evaluation = start_evaluation(tokens);
+  while (evaluation->advance(INT64_MAX)) {
   }
-  restore_carried_state(saved_state);
-  return tally.stats();
+  return evaluation->stats();
 }
 
 }  // namespace tinylm

@@ -55,6 +55,7 @@ class RecurrentLM : public TrainableModel {
   void reset_state() override;
   const float* step(int32_t token) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
+  std::unique_ptr<Evaluation> start_evaluation(std::vector<int32_t> tokens) override;  // recurrent_evaluation.cpp
   std::vector<TensorToWrite> tensors_to_save() const override;
 
   // TrainableModel
@@ -73,6 +74,7 @@ class RecurrentLM : public TrainableModel {
   const float* state_h(int layer) const { return gen_h_.data() + int64_t(layer) * config_.hidden_size; }
 
  private:
+  friend class RecurrentEvaluation;
   // Deferred: the parameter table only (names, shapes, offsets), so from_file can check the file against it
   // before anything is allocated; allocate() then sizes the blocks and the generation state.
   enum class Allocation { Now, Deferred };
