@@ -13,6 +13,15 @@ namespace {
 // stream made every batch's start positions a function of particular initial weights (u32 k set both weight k
 // and a window start); a stream of its own keeps data order and initialisation independent, as in PyTorch.
 constexpr uint64_t kBatchStream = 0xBA7C4E5ull;
+// The model, once its run is known to fit options.memory_cap: checked in the member initialisers, before the
+// optimizer allocates its moments and the batcher its windows.
+TrainableModel& fitting_in_memory(TrainableModel& model, const TrainOptions& options) {
+  check_memory(training_step_bytes(model, options), options.memory_cap, LimitKind::OutOfMemory,
+               "training with batch " + std::to_string(options.batch) + " × seqLen " + std::to_string(options.seq),
+               "use a smaller batch or sequence length, or a smaller model");
+  return model;
+}
+
 }  // namespace
 
 uint64_t training_step_bytes(const TrainableModel& model, const TrainOptions& options) {
@@ -27,16 +36,12 @@ uint64_t training_step_bytes(const TrainableModel& model, const TrainOptions& op
 
 Trainer::Trainer(TrainableModel& model, const std::vector<int32_t>& train_tokens,
                  const std::vector<int32_t>& validation_tokens, const TrainOptions& options)
-    : model_(model),
+    : model_(fitting_in_memory(model, options)),
       validation_tokens_(validation_tokens),
       options_(options),
       batcher_(train_tokens, options.batch, options.seq, options.stateful),
       optimizer_(options.optimizer, model.parameters().table),
       rng_(options.seed ^ kBatchStream) {
-  // Before any buffer is sized from the batch (the batcher and optimizer size theirs from the tokens and P).
-  check_memory(training_step_bytes(model, options), options.memory_cap, LimitKind::OutOfMemory,
-               "training with batch " + std::to_string(options.batch) + " × seqLen " + std::to_string(options.seq),
-               "use a smaller batch or sequence length, or a smaller model");
   check(options.steps >= 0, "steps must be non-negative, got ", options.steps);
   check(options.clip >= 0, "clip must be non-negative, got ", options.clip);
   const int context = model.context_size();  // 0: unbounded (recurrent)
