@@ -2,7 +2,8 @@
 //
 // Contract:
 //   - Every entry point runs inside guarded(): any C++ exception (tinylm::Error, std::bad_alloc, anything else)
-//     becomes a JS Error carrying the core's message and a `code` ("ENGINE_ERROR" or "OUT_OF_MEMORY"), which the
+//     becomes a JS Error carrying the core's message and a `code` ("ENGINE_ERROR", "OUT_OF_MEMORY" or
+//     "MODEL_TOO_LARGE": sizes are checked before allocation, see memory_limits.hpp), which the
 //     entry point returns in place of its result (see "the seam" below). Nothing aborts the module, so the worker
 //     keeps running after a failed call.
 //   - Options and results cross as value_objects; bulk data (model bytes, token ids, gate activations) crosses as
@@ -13,9 +14,10 @@
 //
 // Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize(dtype) · model.info() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
-//   model.stepLogits(token) · new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
+//   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
+//   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
-//   new Generator(model, options, stops) · generator.start(prompt) · generator.next() · generator.alternatives(k) ·
+//   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
 //   engineMemory()
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
@@ -25,12 +27,14 @@
 #include <algorithm>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <numeric>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tensor.hpp"
@@ -80,9 +84,16 @@ val guarded(Body&& body) {
     } else {
       return as_val(body());
     }
+  } catch (const LimitError& error) {  // sized before any buffer: the message names the bytes and the cap
+    message = error.what();
+    code = error.kind == LimitKind::ModelTooLarge ? "MODEL_TOO_LARGE" : "OUT_OF_MEMORY";
   } catch (const std::bad_alloc&) {
     message = "out of memory: the engine's heap is capped at " + std::to_string(TINYLM_MAXIMUM_MEMORY >> 20) +
-              " MiB; use a smaller model, batch or sequence length";
+              " MiB and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
+    code = "OUT_OF_MEMORY";
+  } catch (const std::length_error&) {  // libc++'s bare "vector": a size no container can hold
+    message = "out of memory: a buffer larger than the engine can address was requested; use a smaller model, "
+              "batch or text";
     code = "OUT_OF_MEMORY";
   } catch (const std::exception& error) {
     message = error.what();
@@ -245,6 +256,8 @@ val inspect_gates(RecurrentLM& recurrent, const std::vector<int32_t>& tokens) {
   const RecurrentConfig& config = recurrent.config();
   const int L = config.num_layers, H = config.hidden_size, G = gate_count(config.cell);
   const size_t N = tokens.size();
+  check_memory(saturating_product(N, L, G * H + H, sizeof(float)), memory_cap(), LimitKind::OutOfMemory,
+               "inspecting " + std::to_string(N) + " tokens", "inspect a shorter text");
   std::vector<float> gates(N * L * G * H), hidden(N * L * H);
   recurrent.reset_state();
   for (size_t n = 0; n < N; ++n) {
@@ -279,6 +292,8 @@ val inspect_attention(GptLM& gpt, const std::vector<int32_t>& tokens) {
   check(N <= size_t(config.context_size), "the text has ", N, " tokens but the model attends over at most ",
         config.context_size, ": inspect a shorter text");
   const int L = config.num_layers, NH = config.num_heads;
+  check_memory(saturating_product(L, NH, N, N, sizeof(float)), memory_cap(), LimitKind::OutOfMemory,
+               "the attention maps of " + std::to_string(N) + " tokens", "inspect a shorter text");
   std::vector<float> attention(size_t(L) * NH * N * N, 0.0f);
   gpt.reset_state();
   for (size_t q = 0; q < N; ++q) {
@@ -375,6 +390,9 @@ class EngineModel {
       return EvalResult{stats.loss, stats.perplexity, stats.accuracy, double(stats.tokens)};
     });
   }
+
+  // Evaluation in chunks (worker.ts advances it between cancellation checks): an EngineEvaluation handle.
+  val start_evaluation(const std::string& text);
 
   val reset_state() {
     return guarded([&] { model_.network->reset_state(); });
@@ -498,6 +516,36 @@ class EngineTrainer {
   std::unique_ptr<Trainer> trainer_;
 };
 
+// ---- Evaluation --------------------------------------------------------------------------------------------------
+
+// One evaluation in progress: advance(predictions) scores about that many more and returns whether any remain;
+// stats() is an EvalResult of what is scored so far. Delete it before its Model.
+class EngineEvaluation {
+ public:
+  explicit EngineEvaluation(std::unique_ptr<Evaluation> evaluation) : evaluation_(std::move(evaluation)) {}
+  val advance(double predictions) {
+    return guarded([&] { return evaluation_->advance(int64_t(std::max(1.0, predictions))); });
+  }
+  val stats() const {
+    return guarded([&] {
+      const EvalStats stats = evaluation_->stats();
+      return EvalResult{stats.loss, stats.perplexity, stats.accuracy, double(stats.tokens)};
+    });
+  }
+  double progress() const { return evaluation_->progress(); }
+
+ private:
+  std::unique_ptr<Evaluation> evaluation_;
+};
+
+val EngineModel::start_evaluation(const std::string& text) {
+  return guarded([&] {
+    std::vector<int32_t> tokens = encode_checked(*model_.tokenizer, text, "evaluation");
+    check(tokens.size() >= 2, "the text has ", tokens.size(), " token(s): at least 2 are needed to score one prediction");
+    return new EngineEvaluation(model_.network->start_evaluation(std::move(tokens)));
+  });
+}
+
 // ---- Generator -----------------------------------------------------------------------------------------------
 
 class EngineGenerator {
@@ -521,6 +569,14 @@ class EngineGenerator {
 
   val start(const std::string& prompt) {
     return guarded([&] { generator_.start(prompt); });
+  }
+  // start() in steps: begin(prompt), then prefill(maxTokens) until it returns true (worker.ts checks for
+  // cancellation between the calls, so a long prompt can be stopped).
+  val begin(const std::string& prompt) {
+    return guarded([&] { generator_.begin(prompt); });
+  }
+  val prefill(int max_tokens) {
+    return guarded([&] { return generator_.prefill(max_tokens); });
   }
 
   val next() {
@@ -652,6 +708,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("encode", &EngineModel::encode)
       .function("decode", &EngineModel::decode)
       .function("evaluate", &EngineModel::evaluate)
+      .function("startEvaluation", &EngineModel::start_evaluation)
       .function("resetState", &EngineModel::reset_state)
       .function("stepLogits", &EngineModel::step_logits)
       .function("inspect", &EngineModel::inspect);
@@ -666,9 +723,15 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("hasValidation", &EngineTrainer::has_validation)
       .function("trainTokens", &EngineTrainer::train_tokens)
       .function("validationTokens", &EngineTrainer::validation_tokens);
+  class_<EngineEvaluation>("Evaluation")
+      .function("advance", &EngineEvaluation::advance)
+      .function("stats", &EngineEvaluation::stats)
+      .function("progress", &EngineEvaluation::progress);
   class_<EngineGenerator>("Generator")
       .class_function("create", &EngineGenerator::create)
       .function("start", &EngineGenerator::start)
+      .function("begin", &EngineGenerator::begin)
+      .function("prefill", &EngineGenerator::prefill)
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);
   function("engineMemory", &engine_memory);

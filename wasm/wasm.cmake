@@ -28,6 +28,9 @@
 #   INCOMING_MODULE_JS_API   the only Module overrides anyone passes (engine.ts, bench): the glue drops the code
 #                            that reads the rest
 #   --emit-symbol-map        keeps function names out of the shipped .wasm yet lets the SIMD test find kernels
+#   DYNAMIC_EXECUTION=0      no eval or new Function in the glue (Embind's invokers become plain closures), so a
+#                            page with a strict Content-Security-Policy (no 'unsafe-eval') can run the engine;
+#                            tests/js/csp.test.mjs checks the glue and runs it with code generation disallowed
 set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
@@ -62,6 +65,7 @@ target_link_options(tinylm_wasm PRIVATE
   -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
   -sFILESYSTEM=0
   "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]"
+  -sDYNAMIC_EXECUTION=0
   --emit-symbol-map)
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------

@@ -30,10 +30,10 @@ test('a model larger than the memory cap: MODEL_TOO_LARGE, before anything is al
   assert.equal((await TinyLM.memory()).heapSize, before.heapSize, 'the heap did not grow');
 });
 
-test('a created model too large for the cap: MODEL_TOO_LARGE from the engine\'s allocation failure', async () => {
+test('a created model too large for the cap: MODEL_TOO_LARGE, sized before the engine allocates', async () => {
   await assert.rejects(
     TinyLM.create({ arch: 'lstm', layers: 2, hidden: 6000 }, corpus),
-    tinylmError('MODEL_TOO_LARGE', 'out of memory'),
+    tinylmError('MODEL_TOO_LARGE', 'more than the 1.0 GiB this engine may use'),
   );
   assert.ok((await lm.evaluate(heldOut)).loss > 0, 'the engine still works');
 });

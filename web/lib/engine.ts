@@ -54,6 +54,7 @@ export interface EngineModel extends Handle {
   encode(text: string): Result<Int32Array>;
   decode(ids: Int32Array): Result<string>;
   evaluate(text: string): Result<EngineEvalResult>;
+  startEvaluation(text: string): Result<EngineEvaluation>;
   resetState(): Result<undefined>;
   stepLogits(token: number): Result<Float32Array>;
   inspect(text: string): Result<
@@ -79,8 +80,17 @@ export interface EngineTrainer extends Handle {
   validationTokens(): number;
 }
 
+// An evaluation in progress: advance() scores about `predictions` more and says whether any remain.
+export interface EngineEvaluation extends Handle {
+  advance(predictions: number): Result<boolean>;
+  stats(): Result<EngineEvalResult>;
+  progress(): number;
+}
+
 export interface EngineGenerator extends Handle {
   start(prompt: string): Result<undefined>;
+  begin(prompt: string): Result<undefined>;
+  prefill(maxTokens: number): Result<boolean>;
   next(): Result<EngineGenerateStep>;
   alternatives(count: number): Result<Array<{ token: number; piece: string; probability: number }>>;
 }

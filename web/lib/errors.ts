@@ -25,8 +25,9 @@ export function toWireError(error: unknown): WireError {
     return { name: error instanceof AbortError ? 'AbortError' : 'TinyLMError', code: error.code, message: error.message };
   }
   const message = error instanceof Error ? error.message : String(error);
-  const outOfMemory = (error as { code?: unknown } | null)?.code === 'OUT_OF_MEMORY';
-  return { name: 'TinyLMError', code: outOfMemory ? 'OUT_OF_MEMORY' : 'ENGINE_ERROR', message };
+  const engineCode = (error as { code?: unknown } | null)?.code;
+  const code = engineCode === 'OUT_OF_MEMORY' || engineCode === 'MODEL_TOO_LARGE' ? engineCode : 'ENGINE_ERROR';
+  return { name: 'TinyLMError', code, message };
 }
 
 export function fromWireError(wire: WireError): TinyLMError {

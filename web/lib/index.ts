@@ -182,10 +182,11 @@ export class TinyLM {
     );
   }
 
-  async evaluate(text: string): Promise<EvaluationReport> {
+  // Scores the text in chunks: an AbortSignal stops it between chunks (an AbortError).
+  async evaluate(text: string, options: { signal?: AbortSignalLike } = {}): Promise<EvaluationReport> {
     this.checkUsable();
     requireText(text, 'evaluate');
-    return this.request('evaluate', { modelId: this.modelId, text });
+    return this.request('evaluate', { modelId: this.modelId, text }, { signal: options.signal });
   }
 
   // The model as safetensors bytes (config and tokenizer in the metadata), its matrices stored as `dtype`:

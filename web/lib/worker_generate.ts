@@ -9,6 +9,10 @@ import type { GenerateSummary, GeneratedToken, WireGenerateOptions } from './pro
 import { yieldToEventLoop } from './worker_port.js';
 import { engine, modelOf, relabel, type Context } from './worker_state.js';
 
+// Prompt tokens per engine call: between calls a cancel is seen and other models' requests run (about 50–100 ms
+// of prefill each for the shipped models in wasm).
+const PREFILL_CHUNK_TOKENS = 128;
+
 export const GENERATE_SLICE_MS = 8;
 
 export async function generate(
@@ -36,7 +40,13 @@ export async function generate(
     relabel(error, 'INVALID_ARGUMENT');
   }
   try {
-    ok(generator.start(prompt));
+    // The prompt goes in chunks: a long one (a 100k-character paste) can be cancelled, and other models' requests
+    // run in between, instead of waiting for the whole prompt.
+    ok(generator.begin(prompt));
+    while (!ok(generator.prefill(PREFILL_CHUNK_TOKENS))) {
+      await yieldToEventLoop();
+      context.throwIfCancelled('generation was cancelled while the prompt was read');
+    }
     let tokens = 0;
     for (let firstSlice = true; ; firstSlice = false) {
       context.throwIfCancelled(`generation was cancelled after ${tokens} token(s)`);

@@ -1,12 +1,16 @@
 // The worker's operations, one handler each: payload in, result out (protocol.ts's Operations). generate and
 // fineTune, the long ones, live in their own files.
 import { ok } from './engine.js';
-import type { EngineModel } from './engine.js';
+import type { EngineEvaluation, EngineModel } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { Dtype, OperationType, Operations } from './protocol.js';
 import { fineTune } from './worker_fine_tune.js';
 import { generate } from './worker_generate.js';
+import { yieldToEventLoop } from './worker_port.js';
 import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
+
+// Predictions scored per engine call in evaluate(): between calls a cancel is seen and other requests run.
+const EVALUATION_CHUNK_PREDICTIONS = 2048;
 
 export type Handler<K extends OperationType> = (
   payload: Operations[K]['payload'],
@@ -85,14 +89,25 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
   generate,
   fineTune,
 
-  async evaluate({ modelId, text }) {
+  async evaluate({ modelId, text }, context) {
     await engine();
     const model = modelOf(modelId);
     requireText(text, 'evaluation');
+    let evaluation: EngineEvaluation;
     try {
-      return ok(model.evaluate(text));
+      evaluation = ok(model.startEvaluation(text));
     } catch (error) {
       relabel(error, 'INVALID_ARGUMENT');
+    }
+    try {
+      // In chunks of one recurrent batch (32 × 64): cancellable, and other models are served between chunks.
+      while (ok(evaluation.advance(EVALUATION_CHUNK_PREDICTIONS))) {
+        await yieldToEventLoop();
+        context.throwIfCancelled(`evaluation was cancelled after ${Math.round(100 * evaluation.progress())}% of the text`);
+      }
+      return ok(evaluation.stats());
+    } finally {
+      evaluation.delete();
     }
   },
 

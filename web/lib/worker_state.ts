@@ -78,11 +78,13 @@ export function inApiNames(message: string): string {
   return apiNames.reduce((text, [pattern, name]) => text.replace(pattern, name), message);
 }
 
-// Re-labels an engine error with the code that fits where it happened (the engine only knows ENGINE_ERROR and
-// OUT_OF_MEMORY). Running out of memory while making a model means the model is too large for the cap.
+// Re-labels an engine error with the code that fits where it happened (the engine knows ENGINE_ERROR,
+// OUT_OF_MEMORY and MODEL_TOO_LARGE, the last two from sizes checked before allocation). Running out of memory
+// while making a model means the model is too large for the cap.
 export function relabel(error: unknown, code: TinyLMError['code'], prefix = '', outOfMemoryCode: TinyLMError['code'] = 'OUT_OF_MEMORY'): never {
   if (error instanceof TinyLMError) throw error;
   const message = inApiNames(error instanceof Error ? error.message : String(error));
   if (engineErrorCode(error) === 'OUT_OF_MEMORY') throw new TinyLMError(outOfMemoryCode, message);
+  if (engineErrorCode(error) === 'MODEL_TOO_LARGE') throw new TinyLMError('MODEL_TOO_LARGE', message);
   throw new TinyLMError(code, prefix + message);
 }
