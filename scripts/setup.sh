@@ -9,6 +9,8 @@ packages=(
   g++ cmake make            # native build
   libxsimd-dev              # SIMD kernels
   doctest-dev               # native tests
+  clang libclang-rt-14-dev  # sanitizer build and libFuzzer targets (tests/sanitize.sh, tests/fuzz/)
+  g++-multilib              # the 32-bit fuzz build of the loader (size_t as narrow as wasm's)
   nlohmann-json3-dev        # model metadata, tokenizer JSON
   python3-torch python3-numpy libopenblas0-pthread   # PyTorch parity oracle and benchmark peer
   emscripten binaryen       # WebAssembly build, wasm-dis for kernel checks

@@ -83,7 +83,9 @@ TEST_CASE("ngram order 2 matches a hand-computed interpolated modified Kneser-Ne
         {5, unigram},  // unseen context: the unigram distribution
         {3, unigram},
     };
-    for (const auto& [context, probabilities] : expected) {
+    for (const auto& entry : expected) {  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+      const int32_t context = entry.first;
+      const std::vector<double>& probabilities = entry.second;
       CAPTURE(context);
       model->reset_state();
       const float* logits = model->step(context);
