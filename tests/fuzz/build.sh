@@ -13,6 +13,8 @@ configure() {  # build dir, extra cmake args...
   if [[ ! -f $dir/CMakeCache.txt ]]; then
     CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
       -DTINYLM_SANITIZE=ON "$@" > /dev/null
+  else
+    cmake -S . -B "$dir" > /dev/null  # regenerates after a CMakeLists change (a new target is unknown until then)
   fi
 }
 if ((${#native[@]})); then

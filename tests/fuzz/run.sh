@@ -50,7 +50,7 @@ for target in "${targets[@]}"; do
          -print_final_stats=1)
   if [[ $mode == regression ]]; then
     scratch=$(mktemp -d)
-    flags+=(-runs="$runs" -artifact_prefix="$scratch/" "$scratch" "$seeds")
+    flags+=(-seed=1 -runs="$runs" -artifact_prefix="$scratch/" "$scratch" "$seeds")  # the same mutations every run
   else
     mkdir -p "build-sanitize/fuzz-corpus/$target" build-sanitize/fuzz-artifacts
     [[ -n $runs ]] && flags+=(-runs="$runs")
