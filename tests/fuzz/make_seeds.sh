@@ -52,6 +52,25 @@ length = struct.unpack('<Q', blob[:8])[0]
 (corpus / 'model_file' / 'mutant_cut_header').write_bytes(blob[:8 + length // 2])
 (corpus / 'model_file' / 'mutant_cut_data').write_bytes(blob[:-5])
 (corpus / 'model_file' / 'mutant_long_header').write_bytes(struct.pack('<Q', length + 1) + blob[8:])
+# Configs whose sizes pass the limits with one small tensor: 40 layers of RNN(7372) (2^32 + 55e6 parameters, the
+# count that wrapped the wasm build's 32-bit size_t) and a GPT whose KV cache exceeds the 1 GiB cap.
+def crafted(config, alphabet):
+    tokenizer = {"eos": False, "kind": "char", "lowercase": False, "tokens": ["<unk>", *alphabet], "version": 1}
+    config = dict(config, vocab_size=len(tokenizer["tokens"]))
+    header = {"__metadata__": {"format": "tinylm", "format_version": "1",
+                               "config": json.dumps(config, separators=(',', ':')),
+                               "tokenizer": json.dumps(tokenizer, separators=(',', ':'))},
+              "head.bias": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}
+    text = json.dumps(header, separators=(',', ':'))
+    text += ' ' * ((8 - len(text) % 8) % 8)
+    return struct.pack('<Q', len(text)) + text.encode() + bytes(16)
+for name, config in [
+    ('wrap_rnn_tanh_40x7372', {"arch": "rnn_tanh", "embed_size": 112, "hidden_size": 7372, "num_layers": 40,
+                               "dropout": 0}),
+    ('huge_gpt_context', {"arch": "gpt", "context_size": 65536, "embed_size": 4096, "num_layers": 8,
+                          "num_heads": 8, "bias": True, "dropout": 0, "gelu": "exact"})]:
+    for kind in ('model_file', 'safetensors_header'):
+        (corpus / kind / name).write_bytes(crafted(config, 'abc'))
 # The shipped models' tokenizers (their weights are too large to be useful seeds).
 for path in sorted(pathlib.Path('models').glob('*.safetensors')):
     (corpus / 'tokenizer_json' / ('shipped_' + path.stem)).write_text(header(path.read_bytes())['__metadata__']['tokenizer'])
