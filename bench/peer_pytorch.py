@@ -23,7 +23,8 @@ Run with one thread on OpenBLAS (bench/native.sh sets LD_LIBRARY_PATH and OPENBL
 would pick. Prints one JSON object per line. Usage:
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode speed [--train-steps N] [--generate-tokens N]
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality [--steps N --eval-every N --lr X --warmup N
-                                         --cosine --clip X --seed N --save FILE --init FILE --batches tinylm]
+                                         --cosine --clip X --seed N --save FILE --init FILE --batches tinylm
+                                         --charset ascii+typographic]
 """
 import argparse
 import json
@@ -134,10 +135,18 @@ def gpt_generate(model, first_token, count):
         logits, _ = model(torch.tensor([[token]]), caches, len(window) - 1)
 
 
-def load_corpus():
-    """(train ids, validation ids, characters): id 0 is <unk> and id i+1 characters[i], as tinylm's char tokenizer."""
+# tinylm's named character set "ascii+typographic" (native/src/tokenizer/char_tokenizer.cpp, named_character_set):
+# characters in the vocabulary even when the corpus lacks them (`tinylm train --charset`).
+ASCII_TYPOGRAPHIC = ("\t\n" + "".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, range(0xA0, 0x100))) +
+                     "\u0152\u0153\u2010\u2011\u2013\u2014\u2018\u2019\u201A\u201C\u201D\u201E"
+                     "\u2020\u2021\u2022\u2026\u2030\u2032\u2033\u2039\u203A\u20AC\u2122")
+
+
+def load_corpus(charset=""):
+    """(train ids, validation ids, characters): id 0 is <unk> and id i+1 characters[i], as tinylm's char tokenizer
+    (with --charset, the named set joins the corpus's characters, as `tinylm train --charset` does)."""
     text = open(CORPUS, encoding="utf-8").read()
-    characters = sorted(set(text))
+    characters = sorted(set(text) | set(ASCII_TYPOGRAPHIC if charset == "ascii+typographic" else ""))
     index = {c: i + 1 for i, c in enumerate(characters)}
     ids = torch.tensor([index[c] for c in text], dtype=torch.long)
     split = len(ids) - len(ids) // 10
@@ -303,6 +312,8 @@ def main():
     parser.add_argument("--cosine", action="store_true", help="quality: cosine decay to 10%% at --steps")
     parser.add_argument("--clip", type=float, default=0.0, help="quality: max gradient norm (0 = off)")
     parser.add_argument("--seed", type=int, default=1, help="initialisation and batch sampling seed")
+    parser.add_argument("--charset", choices=["", "ascii+typographic"], default="",
+                        help="characters always in the vocabulary, as tinylm train --charset")
     parser.add_argument("--save", help="quality: write the trained weights to this tinylm model file")
     parser.add_argument("--init", help="quality: start from this tinylm model file's weights (e.g. the initial "
                         "weights `tinylm train --steps 0 --out FILE` writes) instead of PyTorch's initialisation")
@@ -317,7 +328,7 @@ def main():
         return
     if args.config is None:
         parser.error("--config is required for speed and quality")
-    train, validation, characters = load_corpus()
+    train, validation, characters = load_corpus(args.charset)
     vocab = len(characters) + 1
     if args.config == "C3":
         model = GptModel(vocab)

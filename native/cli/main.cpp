@@ -14,7 +14,8 @@ namespace {
 const char* kUsage = R"(usage:
   tinylm train    [--arch lstm|gru|rnn|rnn_tanh|rnn_relu|gpt|ngram] [--layers N] [--hidden H] [--embed E]
                   [--heads NH --context T [--no-bias] [--gelu tanh|exact] (gpt; --seq ≤ --context)]
-                  [--data FILE] [--tokenizer char|word|bpe] [--vocab N] [--steps N] [--batch B] [--seq T]
+                  [--data FILE] [--tokenizer char|word|bpe] [--vocab N] [--charset ascii+typographic (char)]
+                  [--steps N] [--batch B] [--seq T]
                   [--optimizer adam|adamw|rmsprop|sgd] [--lr X] [--momentum X] [--nesterov] [--weight-decay X]
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
                   [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]

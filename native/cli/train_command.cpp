@@ -30,6 +30,7 @@ std::unique_ptr<Tokenizer> fit_tokenizer(const Args& args, const std::string& te
     CharTokenizerOptions options;
     options.lowercase = args.flag("lowercase");
     options.max_vocab = args.integer_in("vocab", 0, 0, INT32_MAX);
+    options.always_include = named_character_set(args.text("charset", ""));
     return fit_char_tokenizer(text, options);
   }
   if (kind == "word") {
@@ -153,7 +154,7 @@ int train_command(int argc, char** argv) {
                   {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
-                   "heads", "context", "gelu"},
+                   "heads", "context", "gelu", "charset"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
   const TrainOptions options = train_options(args);

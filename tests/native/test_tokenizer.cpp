@@ -88,7 +88,7 @@ TEST_CASE("char tokenizer vocabulary, encoding and decoding") {
     const auto tokenizer = tinylm::fit_char_tokenizer(
         "ba\xF0\x9F\x90\x8B"
         "a\xE9\xAF\xA8",
-        {false, 0, true});
+        {false, 0, true, {}});
     CHECK(tokenizer->kind() == "char");
     CHECK(tokenizer->vocab_size() == 6);
     CHECK(tokenizer->unk_id() == 0);
@@ -127,22 +127,65 @@ TEST_CASE("char tokenizer vocabulary, encoding and decoding") {
   }
   SUBCASE("max_vocab keeps the most frequent characters, ties to the lower code point, then orders by code point") {
     // Frequencies: c 4, a 3, d 3, b 2, e 1. Room for 3 characters after <unk>: c, then a over d by code point.
-    const auto tokenizer = tinylm::fit_char_tokenizer("ccccaaadddbbe", {false, 4, false});
+    const auto tokenizer = tinylm::fit_char_tokenizer("ccccaaadddbbe", {false, 4, false, {}});
     CHECK(tokenizer->vocab_size() == 4);
     CHECK(tokenizer->decode({1, 2, 3}) == "acd");
     CHECK(tokenizer->encode("abcde") == std::vector<int32_t>{1, 0, 2, 3, 0});
-    CHECK_THROWS_AS(tinylm::fit_char_tokenizer("abc", {false, 1, true}), Error);
+    CHECK_THROWS_AS(tinylm::fit_char_tokenizer("abc", {false, 1, true, {}}), Error);
   }
   SUBCASE("lowercase folds ASCII and other scripts at fit and at encode") {
-    const auto tokenizer = tinylm::fit_char_tokenizer("AbÉΣ", {true, 0, false});
+    const auto tokenizer = tinylm::fit_char_tokenizer("AbÉΣ", {true, 0, false, {}});
     CHECK(tokenizer->decode({1, 2, 3, 4}) == "abéσ");
     CHECK(tokenizer->encode("aBéσ") == tokenizer->encode("AbÉΣ"));
   }
   SUBCASE("empty text gives only the special tokens; encoding empty text gives no ids") {
-    const auto tokenizer = tinylm::fit_char_tokenizer("", {false, 0, true});
+    const auto tokenizer = tinylm::fit_char_tokenizer("", {false, 0, true, {}});
     CHECK(tokenizer->vocab_size() == 2);
     CHECK(tokenizer->encode("").empty());
     CHECK(tokenizer->encode("x") == std::vector<int32_t>{0});
+  }
+}
+
+TEST_CASE("char tokenizer: characters always in the vocabulary") {
+  SUBCASE("always_include adds unseen characters; encode maps them to their own ids") {
+    tinylm::CharTokenizerOptions options;
+    options.always_include = U"\"'\u00E9";
+    const auto tokenizer = tinylm::fit_char_tokenizer("ab", options);
+    CHECK(tokenizer->vocab_size() == 6);  // <unk> " ' a b é
+    CHECK(tokenizer->decode({1, 2, 3, 4, 5}) == "\"'ab\u00E9");
+    CHECK(tokenizer->decode(tokenizer->encode("a\u00E9'\"")) == "a\u00E9'\"");
+  }
+  SUBCASE("max_vocab keeps the whole set and fills the rest with the most frequent characters") {
+    tinylm::CharTokenizerOptions options;
+    options.max_vocab = 4;
+    options.always_include = U"zz";  // duplicates count once
+    const auto tokenizer = tinylm::fit_char_tokenizer("cccaab", options);
+    CHECK(tokenizer->vocab_size() == 4);
+    CHECK(tokenizer->decode({1, 2, 3}) == "acz");
+    options.max_vocab = 1;
+    CHECK_THROWS_AS(tinylm::fit_char_tokenizer("abc", options), Error);
+  }
+  SUBCASE("lowercase folds the set too") {
+    tinylm::CharTokenizerOptions options;
+    options.lowercase = true;
+    options.always_include = U"AB";
+    CHECK(tinylm::fit_char_tokenizer("", options)->decode({1, 2}) == "ab");
+  }
+  SUBCASE("ascii+typographic: tab, newline, printable ASCII, Latin-1 and English typography; 216 characters") {
+    const std::u32string set = tinylm::named_character_set("ascii+typographic");
+    CHECK(set.size() == 216);
+    for (char32_t c : std::u32string(U"\t\n \"'#%+/<=>@\\^_`{|}~\u00E9\u00C9\u00E7\u00F1\u00AB\u00BB\u00A3"
+                                     U"\u2018\u2019\u201C\u201D\u2013\u2014\u2026\u20AC")) {
+      CHECK(set.find(c) != std::u32string::npos);
+    }
+    tinylm::CharTokenizerOptions options;
+    options.always_include = set;
+    const auto tokenizer = tinylm::fit_char_tokenizer("", options);
+    const std::string typed =
+        "I don\u2019t know what \u201Cit\u201D is \u2014 na\u00EFve caf\u00E9, \"it's\" 5% off #1 <tag>.";
+    CHECK(tokenizer->decode(tokenizer->encode(typed)) == typed);
+    CHECK(tinylm::named_character_set("").empty());
+    CHECK_THROWS_WITH_AS(tinylm::named_character_set("latin"), doctest::Contains("'latin'"), Error);
   }
 }
 
@@ -199,7 +242,7 @@ TEST_CASE("tokenizer JSON round trip") {
   tinylm::Rng rng(3);
   const std::string text = random_utf8_text(rng, 2000) + " the cat\nsat on the mat";
   SUBCASE("char: same kind, vocabulary and encodings") {
-    const auto original = tinylm::fit_char_tokenizer(text, {true, 50, true});
+    const auto original = tinylm::fit_char_tokenizer(text, {true, 50, true, {}});
     const nlohmann::json json = nlohmann::json::parse(original->to_json().dump());
     CHECK(json["kind"] == "char");
     CHECK(json["version"] == 1);
@@ -222,7 +265,7 @@ TEST_CASE("tokenizer JSON round trip") {
 }
 
 TEST_CASE("tokenizer JSON validation names the field") {
-  const nlohmann::json char_json = tinylm::fit_char_tokenizer("abc", {false, 0, true})->to_json();
+  const nlohmann::json char_json = tinylm::fit_char_tokenizer("abc", {false, 0, true, {}})->to_json();
   const nlohmann::json word_json = tinylm::fit_word_tokenizer("the cat")->to_json();
   auto without = [](nlohmann::json json, const char* field) {
     json.erase(field);

@@ -36,9 +36,16 @@ struct CharTokenizerOptions {
   bool lowercase = false;
   int max_vocab = 0;         // 0 = keep every character seen; else the most frequent ones (ties by code point)
   bool add_eos = false;
+  std::u32string always_include;  // in the vocabulary even when the text lacks them; max_vocab never cuts them
 };
 // Fits the vocabulary on `text` (code points; ids ordered by code point after the special tokens).
 std::unique_ptr<Tokenizer> fit_char_tokenizer(std::string_view text, const CharTokenizerOptions& options = {});
+
+// A named character set for CharTokenizerOptions::always_include, so a model can encode what people type even
+// when its corpus lacks it. "ascii+typographic": tab, newline, printable ASCII (U+0020–U+007E), Latin-1
+// (U+00A0–U+00FF: accented letters, « », £, °, ©, no-break space), Œ œ, and the typographic punctuation of
+// English text: ‐ ‑ – — ‘ ’ ‚ “ ” „ † ‡ • … ‰ ′ ″ ‹ › € ™. "" is the empty set. Any other name throws Error.
+std::u32string named_character_set(std::string_view name);
 
 struct WordTokenizerOptions {
   bool lowercase = true;

@@ -1,8 +1,9 @@
 // Character tokenizer: one token per Unicode code point, so "é", "鯨" and "🐋" are one token each.
 //
-// Vocabulary: <unk> (id 0), <eos> (id 1, when add_eos), then the characters seen by fit, ordered by code point.
-// max_vocab bounds vocab_size() including the special tokens; when it cuts, the most frequent characters stay
-// (ties broken by the lower code point) and are then ordered by code point like the rest. Characters not in the
+// Vocabulary: <unk> (id 0), <eos> (id 1, when add_eos), then the characters seen by fit and those of
+// always_include, ordered by code point. max_vocab bounds vocab_size() including the special tokens; when it cuts,
+// always_include stays whole and the most frequent other characters fill the rest (ties broken by the lower code
+// point), all ordered by code point. Characters not in the
 // vocabulary — and bytes that are not valid UTF-8, which decode to U+FFFD — encode as <unk>.
 // token_bytes(<unk>) is U+FFFD in UTF-8 and token_bytes(<eos>) is "", so decode(encode(text)) == text whenever
 // every character of text is in the vocabulary (and lowercase is off).
@@ -78,10 +79,33 @@ class CharTokenizer : public Tokenizer {
 
 }  // namespace
 
+std::u32string named_character_set(std::string_view name) {
+  if (name.empty()) return {};
+  check(name == "ascii+typographic", "char tokenizer: unknown character set '", name,
+        "': the named sets are 'ascii+typographic' (or '' for none)");
+  std::u32string characters = U"\t\n";
+  for (char32_t code_point = 0x20; code_point <= 0x7E; ++code_point) characters.push_back(code_point);
+  for (char32_t code_point = 0xA0; code_point <= 0xFF; ++code_point) characters.push_back(code_point);
+  characters += U"\u0152\u0153"                                    // Œ œ
+                U"\u2010\u2011\u2013\u2014"                        // ‐ ‑ – —
+                U"\u2018\u2019\u201A\u201C\u201D\u201E"            // ‘ ’ ‚ “ ” „
+                U"\u2020\u2021\u2022\u2026\u2030\u2032\u2033\u2039\u203A"  // † ‡ • … ‰ ′ ″ ‹ ›
+                U"\u20AC\u2122";                                  // € ™
+  return characters;
+}
+
 std::unique_ptr<Tokenizer> fit_char_tokenizer(std::string_view text, const CharTokenizerOptions& options) {
   const int special_count = options.add_eos ? 2 : 1;
-  check(options.max_vocab == 0 || options.max_vocab >= special_count, "char tokenizer: max_vocab ", options.max_vocab,
-        " is smaller than the ", special_count, " special tokens (0 means unlimited)");
+  std::vector<char32_t> always;
+  for (char32_t character : options.always_include) {
+    always.push_back(options.lowercase ? utf8::to_lower(character) : character);
+  }
+  std::sort(always.begin(), always.end());
+  always.erase(std::unique(always.begin(), always.end()), always.end());
+  const int required = special_count + static_cast<int>(always.size());
+  check(options.max_vocab == 0 || options.max_vocab >= required, "char tokenizer: max_vocab ", options.max_vocab,
+        " is smaller than the ", special_count, " special tokens and ", always.size(),
+        " characters always included (0 means unlimited)");
 
   std::unordered_map<char32_t, int64_t> frequency;
   for (size_t position = 0; position < text.size();) {
@@ -89,16 +113,17 @@ std::unique_ptr<Tokenizer> fit_char_tokenizer(std::string_view text, const CharT
     if (options.lowercase) character = utf8::to_lower(character);
     ++frequency[character];
   }
+  for (char32_t character : always) frequency.erase(character);
 
   std::vector<std::pair<char32_t, int64_t>> by_frequency(frequency.begin(), frequency.end());
-  if (options.max_vocab > 0 && by_frequency.size() > static_cast<size_t>(options.max_vocab - special_count)) {
+  if (options.max_vocab > 0 && by_frequency.size() > static_cast<size_t>(options.max_vocab - required)) {
     std::sort(by_frequency.begin(), by_frequency.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
-    by_frequency.resize(static_cast<size_t>(options.max_vocab - special_count));
+    by_frequency.resize(static_cast<size_t>(options.max_vocab - required));
   }
-  std::vector<char32_t> characters;
-  characters.reserve(by_frequency.size());
+  std::vector<char32_t> characters = always;
+  characters.reserve(always.size() + by_frequency.size());
   for (const auto& entry : by_frequency) characters.push_back(entry.first);
   std::sort(characters.begin(), characters.end());
   return std::make_unique<CharTokenizer>(std::move(characters), options.lowercase, options.add_eos);
