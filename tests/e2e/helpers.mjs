@@ -1,7 +1,8 @@
 // Shared by the end-to-end tests and bench/site/measure.mjs: a static server over the built site (dist-site/,
-// `npm run build:site`) that gzips text and wasm responses like a real static host, and headless Chromium driven
-// by playwright-core. Each page's console errors and uncaught exceptions are collected so a test can assert none.
-import { existsSync } from 'node:fs';
+// `npm run build:site`; TINYLM_SITE_DIR=<dir> serves another build) that gzips text and wasm responses like a real
+// static host, and headless Chromium driven by playwright-core. Each page's console errors and uncaught exceptions
+// are collected so a test can assert none; axe() runs axe-core's accessibility rules on a page.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -11,7 +12,7 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const siteDir = join(root, 'dist-site');
+export const siteDir = process.env.TINYLM_SITE_DIR ?? join(root, 'dist-site');
 export const artifacts = join(root, 'test-artifacts');
 export const chromiumPath = '/usr/bin/chromium';
 export const haveSite = existsSync(join(siteDir, 'index.html')) && existsSync(chromiumPath);
@@ -80,8 +81,25 @@ export function siteSession() {
     await browser?.close();
     await server?.close();
   });
-  const visit = async (name) => openPage(await browser.newContext(), `${server.url}${name}.html`);
-  return { skip, visit };
+  // options: a Playwright context's (viewport, colorScheme, …).
+  const visit = async (name, options = {}) => openPage(await browser.newContext(options), `${server.url}${name}.html`);
+  return { skip, visit, browser: () => browser, url: () => server.url };
+}
+
+export const desktop = { viewport: { width: 1280, height: 800 } };
+export const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+let axeSource;
+
+// axe-core's violations on the page (WCAG 2.x A and AA rules and axe's best practices), each as
+// "rule (impact): target — summary" so a failing assertion says what to fix.
+export async function axe(page) {
+  axeSource ??= readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map((violation) => violation.nodes.map((node) => `${violation.id} (${violation.impact}): ${node.target.join(' ')} — ${node.failureSummary.split('\n').slice(0, 2).join(' ')}`))
+    .flat());
+  return violations;
 }
 
 export const screenshot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

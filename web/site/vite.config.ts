@@ -3,12 +3,24 @@
 // as 'tinylm-js', so Vite bundles the engine worker and its .wasm exactly as it would in a user's app.
 //
 // Shipped models: models/index.json and the models/*.safetensors files it lists are served at ./models/ in dev and
-// copied to dist-site/models/ by the build. TINYLM_SITE_MODELS=<dir> points at another directory with the same
-// layout (used while models/ is being produced).
+// copied to dist-site/models/ by the build; the index itself is also built into the pages ('virtual:tinylm-models')
+// so a page starts its model download without first asking for the list. TINYLM_SITE_MODELS=<dir> points at
+// another directory with the same layout (used while models/ is being produced).
+//
+// Code samples are highlighted here, at build time: `import samples, { other } from './x.mjs?highlight'` gives x.mjs's
+// exports with an `html` field (highlight.js markup) beside every `code`, so pages ship no highlighter.
+// Every page's <head> gets the theme script (no flash of the wrong theme) and the logo as its icon.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import typescript from 'highlight.js/lib/languages/typescript';
 import { defineConfig, type Plugin } from 'vite';
+import { logoDataUrl } from './src/shared/icons.js';
+import { themeBootScript } from './src/shared/theme.js';
 
 const siteRoot = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(siteRoot, '../..');
@@ -22,8 +34,19 @@ function shippedModels(): Plugin {
     return ['index.json', ...readdirSync(modelsDir).filter((file) => file.endsWith('.safetensors'))];
   };
   let outDir = '';
+  const virtualId = 'virtual:tinylm-models';
   return {
     name: 'tinylm-shipped-models',
+    resolveId: (id) => (id === virtualId ? `\0${virtualId}` : undefined),
+    load(id) {
+      if (id !== `\0${virtualId}`) return undefined;
+      const index = join(modelsDir, 'index.json');
+      this.addWatchFile(index);
+      const entries = JSON.parse(readFileSync(index, 'utf8')) as Array<{ name: string; file: string }>;
+      const present = entries.filter((entry) => existsSync(join(modelsDir, entry.file)));
+      for (const entry of entries) if (!present.includes(entry)) this.warn(`models/index.json lists ${entry.file}, which is not in ${modelsDir}: left out`);
+      return `export default ${JSON.stringify(present)};`;
+    },
     configResolved(config) {
       outDir = config.build.outDir;
     },
@@ -43,6 +66,51 @@ function shippedModels(): Plugin {
   };
 }
 
+hljs.registerLanguage('bash', bash);
+hljs.registerLanguage('javascript', javascript);
+hljs.registerLanguage('json', json);
+hljs.registerLanguage('typescript', typescript);
+
+// Adds `html` to every object with a string `code` (and optional `language`, default javascript) in a value.
+function highlightAll(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(highlightAll);
+  if (!value || typeof value !== 'object') return value;
+  const entries = Object.entries(value).map(([key, item]) => [key, highlightAll(item)]);
+  const object = Object.fromEntries(entries) as Record<string, unknown>;
+  if (typeof object.code === 'string') {
+    object.language ??= 'javascript';
+    object.html = hljs.highlight(object.code, { language: String(object.language) }).value;
+  }
+  return object;
+}
+
+function highlightedCode(): Plugin {
+  return {
+    name: 'tinylm-highlighted-code',
+    async load(id) {
+      if (!id.endsWith('?highlight')) return undefined;
+      const file = id.slice(0, -'?highlight'.length);
+      this.addWatchFile(file);
+      const module = await import(`${pathToFileURL(file).href}?t=${Date.now()}`);
+      return Object.entries(module).map(([name, value]) => {
+        const json = JSON.stringify(highlightAll(value));
+        return name === 'default' ? `export default ${json};` : `export const ${name} = ${json};`;
+      }).join('\n');
+    },
+  };
+}
+
+function pageHead(): Plugin {
+  return {
+    name: 'tinylm-page-head',
+    transformIndexHtml: () => [
+      { tag: 'script', children: themeBootScript, injectTo: 'head-prepend' },
+      { tag: 'link', attrs: { rel: 'icon', type: 'image/svg+xml', href: logoDataUrl }, injectTo: 'head' },
+      { tag: 'meta', attrs: { name: 'color-scheme', content: 'light dark' }, injectTo: 'head' },
+    ],
+  };
+}
+
 export default defineConfig({
   root: siteRoot,
   base: './',
@@ -58,5 +126,5 @@ export default defineConfig({
   },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
-  plugins: [shippedModels()],
+  plugins: [shippedModels(), highlightedCode(), pageHead()],
 });

@@ -4,10 +4,14 @@
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
 import { TinyLM } from 'tinylm-js';
+import { asciiTypographic } from '../shared/charset.mjs';
+import { scrollingFigure } from '../shared/figures.js';
 import { drawHeatmap } from '../shared/heatmap.js';
 import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
-import { loadChoice, shippedModels } from '../shared/models.js';
+import { loadingIndicator, type LoadingIndicator } from '../shared/loading.js';
+import { archName, loadChoice, shippedModels } from '../shared/models.js';
+import { onThemeChange } from '../shared/theme.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
 import { summarise, type LessonInspection } from './summarise.mjs';
 
@@ -28,44 +32,55 @@ export interface RecurrentLesson {
   training: string;                  // text for training a small model in the tab when no shipped one fits
 }
 
+let equations = 0;
+
+// A display equation; on a narrow screen it scrolls sideways, with the scroll cue (figures.ts).
 export function renderMath(tex: string): HTMLElement {
   const node = element('div', { class: 'math' });
   node.innerHTML = katex.renderToString(tex, { displayMode: true, throwOnError: false, output: 'htmlAndMathml' });
-  return node;
+  return scrollingFigure(node, `Equation ${++equations}`);
 }
 
-// The model the live view uses: a shipped one of this architecture, or a small one trained here and now.
-async function lessonModel(lesson: RecurrentLesson, report: (text: string) => void): Promise<{ lm: TinyLM; source: string }> {
-  const shipped = await shippedModels().catch(() => []);
-  const match = shipped.find((model) => model.arch === lesson.arch) ?? shipped.find((model) => model.isDefault && model.arch === undefined);
+// The model the live view uses: the shipped one of this architecture, or (without one) a small one trained here
+// and now, its alphabet the full typing set so any character the reader types is its own token.
+async function lessonModel(lesson: RecurrentLesson, report: (text: string) => void, loading: LoadingIndicator): Promise<{ lm: TinyLM; source: string }> {
+  const match = shippedModels.find((model) => model.arch === lesson.arch);
   if (match) {
-    const lm = await loadChoice(`shipped:${match.file}`);
-    if (lm.info.arch === lesson.arch) return { lm, source: `the shipped model “${match.title}”` };
-    await lm.dispose();
+    loading.start(match.title);
+    try {
+      return { lm: await loadChoice(`shipped:${match.file}`, loading.update), source: `the shipped model “${match.title}”` };
+    } finally {
+      loading.done();
+    }
   }
-  report(`No shipped ${lesson.arch.toUpperCase()} model: training a small one in this tab (a few seconds)…`);
-  const lm = await TinyLM.create({ arch: lesson.arch, layers: 1, hidden: 64, embed: 16 }, lesson.training);
+  const name = archName(lesson.arch);
+  report(`No shipped ${name} model: training a small one in this tab (a few seconds)…`);
+  const lm = await TinyLM.create({ arch: lesson.arch, layers: 1, hidden: 64, embed: 16 }, lesson.training + asciiTypographic);
   await lm.fineTune(lesson.training, { steps: 150, batchSize: 8, seqLen: 32, learningRate: 5e-3, validationSplit: 0,
-    onProgress: (p) => p.step % 10 === 0 && report(`Training a small ${lesson.arch.toUpperCase()} in this tab: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(2)}`) });
-  return { lm, source: `a 1×64 ${lesson.arch.toUpperCase()} trained in this tab for 150 steps on this page's text` };
+    onProgress: (p) => p.step % 10 === 0 && report(`Training a small ${name} in this tab: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(2)}`) });
+  return { lm, source: `a 1×64 ${name} trained in this tab for 150 steps on this page's text` };
 }
 
 export async function renderRecurrentLesson(lesson: RecurrentLesson): Promise<void> {
   const main = pageFrame(lesson.title, lesson.lead);
-  const maths = element('section', { 'aria-label': 'Equations' }, element('h2', { text: 'The equations' }));
-  for (const { tex, text } of lesson.equations) maths.append(renderMath(tex), element('p', { class: 'note', text }));
+  const maths = element('section', { class: 'prose', 'aria-labelledby': 'equations-title' }, element('h2', { id: 'equations-title', text: 'The equations', style: 'margin-top:0' }));
+  for (const { tex, text } of lesson.equations) maths.append(renderMath(tex), element('p', { text }));
 
   const input = labelled('Text to run through the model (up to 80 characters)', element('input', { type: 'text', maxlength: '80', value: lesson.example.text }));
   const layer = labelled('Layer', element('select', {}));
   const quantity = labelled('Show', element('select', {}));
   const badge = element('span', { class: 'badge', 'data-live': 'false', 'data-testid': 'heatmap-source' });
-  const status = statusLine('Loading the model…');
+  const status = statusLine('Loading the model…', 'busy');
+  const loading = loadingIndicator();
   const canvas = element('canvas', { 'data-testid': 'heatmap' });
-  const about = element('p', { class: 'note' });
-  const view = element('section', { 'aria-label': 'Live view' }, element('h2', { text: 'Inside the model' }), input.element,
-    element('div', { class: 'buttons' }, layer.element, quantity.element), badge, status.element, element('div', { class: 'heatmap' }, canvas), about,
-    element('p', { class: 'note', text: 'Rows are the 16 units whose hidden state varies most over your text (unit numbers on the left); columns are your characters.' }));
+  const about = element('span');
+  const view = element('section', { class: 'live card stack', 'aria-labelledby': 'live-title' },
+    element('h2', { id: 'live-title', text: 'Inside the model', style: 'margin:0' }), input.element,
+    element('div', { class: 'row' }, layer.element, quantity.element), element('div', {}, badge), status.element, loading.element,
+    element('figure', {}, element('div', { class: 'figure' }, scrollingFigure(canvas, 'Heatmap')), element('figcaption', {}, about,
+      ' Rows are the 16 units whose hidden state varies most over your text (unit numbers on the left); columns are your characters.')));
   main.append(element('div', { class: 'lesson' }, maths, view));
+  onThemeChange(() => draw());
 
   let shown: LessonInspection = lesson.example;
   const options = (data: LessonInspection) => [['h', lesson.hidden.label], ...data.gateNames.map((g) => [`g:${g}`, lesson.gates[g]?.label ?? g])];
@@ -95,7 +110,7 @@ export async function renderRecurrentLesson(lesson: RecurrentLesson): Promise<vo
   draw();
 
   try {
-    const { lm, source } = await lessonModel(lesson, (text) => status.set(text));
+    const { lm, source } = await lessonModel(lesson, (text) => status.set(text, 'busy'), loading);
     await inspectAsTyped(lm, input.control, (inspection) => {
       if (inspection.kind !== 'gates') return;
       shown = summarise(inspection);

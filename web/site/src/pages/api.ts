@@ -1,108 +1,25 @@
-// API docs by example: each snippet is the code shown, run in this page against the real package when the reader
-// presses Run, with its output printed beneath (STYLE rule 18). The expected output is shown before running.
+// API docs by example: each snippet is the code shown (highlighted at build time), run in this page against the
+// real package when the reader presses Run, with its output printed beneath (STYLE rule 18). The expected output
+// is shown before running.
 import * as tinylm from 'tinylm-js';
+import snippets, { install } from './api_snippets.mjs?highlight';
+import { codeBlock } from '../shared/code_block.js';
+import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { defaultShippedModel, shippedUrl } from '../shared/models.js';
 import { button, element, errorText } from '../shared/ui.js';
 
-interface Snippet { title: string; about: string; code: string; expected: string }
-
-const snippets: Snippet[] = [
-  {
-    title: 'TinyLM.load(source)',
-    about: 'Loads a model from a URL, a Blob/File, bytes, or the name of a model saved in this browser. The engine starts in a Web Worker on first use.',
-    code: `const lm = await TinyLM.load(modelUrl);
-log(lm.info.arch, lm.info.vocabSize, lm.info.parameterCount);`,
-    expected: 'lstm 84 883028   (for a 2×256 character LSTM)',
-  },
-  {
-    title: 'lm.generate(prompt, options)',
-    about: 'An AsyncIterable of text pieces; a fixed seed repeats the sample. Options: maxTokens, temperature, topK, topP, repetitionPenalty, seed, stop, signal.',
-    code: `const lm = await TinyLM.load(modelUrl);
-let text = '';
-for await (const piece of lm.generate('Call me ', { maxTokens: 60, temperature: 0.7, seed: 1 })) text += piece;
-log(text);`,
-    expected: '60 characters in the style of the training text',
-  },
-  {
-    title: 'lm.generateSteps(prompt, options)',
-    about: 'Each token with its id and the top alternatives it was drawn against, with probabilities.',
-    code: `const lm = await TinyLM.load(modelUrl);
-for await (const step of lm.generateSteps('The whale', { maxTokens: 1, seed: 1 })) {
-  log(step.alternatives.map((a) => JSON.stringify(a.piece) + ' ' + a.probability.toFixed(3)).join('\\n'));
-}`,
-    expected: 'five lines: a character and its probability, most likely first',
-  },
-  {
-    title: 'lm.fineTune(text, options)',
-    about: 'Trains in the worker; onProgress reports every step; an AbortSignal cancels within one step and restores the weights.',
-    code: `const lm = await TinyLM.load(modelUrl);
-const text = 'To be, or not to be, that is the question. '.repeat(40);
-const report = await lm.fineTune(text, { steps: 20, batchSize: 8, seqLen: 32,
-  onProgress: (p) => p.step % 5 === 0 && log('step', p.step, 'loss', p.loss.toFixed(3)) });
-log('validation loss', report.initialValidationLoss.toFixed(3), '→', report.validationLoss.toFixed(3));`,
-    expected: 'step 5 … step 20 with falling loss, then the validation loss before → after',
-  },
-  {
-    title: 'lm.evaluate(text)',
-    about: 'Loss (nats per token), perplexity and next-token accuracy on a text.',
-    code: `const lm = await TinyLM.load(modelUrl);
-const report = await lm.evaluate('Call me Ishmael. Some years ago, never mind how long precisely.');
-log(JSON.stringify(report, (key, value) => typeof value === 'number' ? +value.toFixed(3) : value));`,
-    expected: '{"loss":…,"perplexity":…,"accuracy":…,"tokens":62}',
-  },
-  {
-    title: 'lm.inspect(text)',
-    about: 'Per-token gate activations and hidden states of a recurrent model (kind "gates"), or every head’s attention for a GPT (kind "attention") — what the learn pages draw.',
-    code: `const lm = await TinyLM.load(modelUrl);
-const inspection = await lm.inspect('Hello');
-log(inspection.pieces.join(' '), '|', inspection.gateNames.join(','), '|', inspection.layers, 'layers ×', inspection.hiddenSize, 'units');`,
-    expected: 'H e l l o | i,f,g,o | 2 layers × 256 units',
-  },
-  {
-    title: 'lm.save(name), TinyLM.load(name), lm.export({ dtype })',
-    about: 'Save to IndexedDB under a name, load it back by name, or export safetensors bytes (loadable by the CLI and PyTorch tooling). Both keep the precision the model was loaded with (info.dtype: the default model is int8) unless given dtype: \'f32\', \'f16\' or \'int8\'.',
-    code: `const lm = await TinyLM.load(modelUrl);
-await lm.save('api-example');
-const copy = await TinyLM.load('api-example');
-log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, copy.info.dtype, (await lm.export()).length, 'bytes');
-log('as f32:', (await lm.export({ dtype: 'f32' })).length, 'bytes');
-await TinyLM.removeStored('api-example');`,
-    expected: 'true lstm int8 914800 bytes (then) as f32: 3533808 bytes',
-  },
-  {
-    title: 'TinyLM.load()',
-    about: 'With no source: the default model that ships inside the package (a character-level LSTM trained on Moby Dick), no URL or configuration needed.',
-    code: `const lm = await TinyLM.load();
-let text = '';
-for await (const piece of lm.generate('The sea ', { maxTokens: 40, seed: 3 })) text += piece;
-log(lm.info.arch, lm.info.tokenizerKind, '|', text);`,
-    expected: 'lstm char | 40 characters of sea-going prose',
-  },
-  {
-    title: 'TinyLM.create(config, text)',
-    about: 'A new model trained from scratch in the tab: recurrent (arch lstm, gru, rnn_tanh, rnn_relu; layers, hidden, embed) or GPT (layers, heads, embed, context), with a char, word or byte-level BPE tokenizer fitted on the text. For a GPT, inspect() gives every head’s attention.',
-    code: `const text = 'The whale swam on, and the ship followed the whale. '.repeat(60);
-const lm = await TinyLM.create({ arch: 'gpt', layers: 2, heads: 2, embed: 32, context: 64 }, text);
-const report = await lm.fineTune(text, { steps: 40, batchSize: 8, seqLen: 64, learningRate: 3e-3 });
-log('validation loss', report.initialValidationLoss.toFixed(2), '→', report.validationLoss.toFixed(2));
-const view = await lm.inspect('the whale');
-log(view.kind, view.layers, 'layers ×', view.heads, 'heads over', view.pieces.length, 'characters');`,
-    expected: 'validation loss 3.… → 1.… (then) attention 2 layers × 2 heads over 9 characters',
-  },
-];
-
-const main = pageFrame('API', 'The tinylm package by example. Every snippet runs here, against the real engine in a worker; ' +
-  '`modelUrl` is the site’s default model and `log` prints below the snippet.');
-main.append(element('pre', { class: 'code' }, `npm install tinylm-js
-
-import { TinyLM } from 'tinylm-js';`));
+const main = pageFrame('API', 'The tinylm-js package by example. Every snippet below runs here, against the real engine in a worker.');
+main.append(
+  element('p', { class: 'note' }, 'In the snippets, ', element('code', { text: 'modelUrl' }), ' is the site’s default model and ',
+    element('code', { text: 'log' }), ' prints below the snippet.'),
+  element('div', { class: 'split' }, codeBlock(install[0], 'Install'), codeBlock(install[1], 'Import')));
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<void>;
-const modelUrl = defaultShippedModel().then(shippedUrl);
+const modelUrl = shippedUrl(defaultShippedModel());
 
 for (const [index, snippet] of snippets.entries()) {
-  const result = element('pre', { class: 'result', 'aria-live': 'polite', 'data-testid': `result-${index}`, text: `Expected: ${snippet.expected}` });
+  const result = element('pre', { class: 'result', 'aria-live': 'polite', 'data-testid': `result-${index}`, 'data-state': 'expected', text: `Expected: ${snippet.expected}` });
   const run = button('Run', async () => {
     run.disabled = true;
     const lines: string[] = [];
@@ -111,6 +28,7 @@ for (const [index, snippet] of snippets.entries()) {
       result.textContent = lines.join('\n');
     };
     result.textContent = 'Running…';
+    result.dataset.state = 'running';
     const models: tinylm.TinyLM[] = [];
     // The snippet's own TinyLM, which remembers what it loaded or created so the page can dispose of it afterwards.
     const TinyLM = new Proxy(tinylm.TinyLM, {
@@ -125,16 +43,18 @@ for (const [index, snippet] of snippets.entries()) {
       },
     });
     try {
-      await new AsyncFunction('TinyLM', 'modelUrl', 'log', snippet.code)(TinyLM, await modelUrl, log);
+      await new AsyncFunction('TinyLM', 'modelUrl', 'log', snippet.code)(TinyLM, modelUrl, log);
       if (lines.length === 0) result.textContent = '(no output)';
+      result.dataset.state = 'done';
     } catch (error) {
       result.textContent = `Error: ${errorText(error)}`;
+      result.dataset.state = 'error';
     } finally {
       for (const lm of models) await lm.dispose();
       run.disabled = false;
     }
-  }, { 'aria-label': `Run: ${snippet.title}` });
-  main.append(element('section', { 'aria-label': snippet.title },
-    element('h2', {}, element('code', { text: snippet.title })), element('p', { text: snippet.about }),
-    element('pre', { class: 'code' }, element('code', { text: snippet.code })), element('div', { class: 'buttons' }, run), result));
+  }, { 'aria-label': `Run: ${snippet.title}` }, icons.play);
+  const heading = element('h2', { id: `snippet-${index}` }, element('code', { text: snippet.title }));
+  main.append(element('section', { class: 'snippet', 'aria-labelledby': heading.id },
+    heading, element('p', { text: snippet.about }), codeBlock(snippet, snippet.title), element('div', { class: 'buttons' }, run), result));
 }

@@ -1,153 +1,259 @@
-// Chat: a persona (name, interests, style) and the conversation become the model's context in a plain turn format;
-// turns that no longer fit the context budget are shown dimmed. "Learn from this conversation" fine-tunes the model
-// on the user's own turns, in the worker.
+// Chat: a conversation with a small model, in the turn format of chat/format.ts, honest about what the chosen
+// model can do. The context follows the model (its window, in its own units) and is shown exactly; the user's
+// message always reaches it; replies end at a turn boundary and never just repeat the user; profile, settings,
+// conversation and the model learned from the user persist in this browser and can be cleared.
 import type { TinyLM } from 'tinylm-js';
+import { echoesUser, finishReply, planContext, type ContextPlan, type Measure, type Turn } from '../chat/format.js';
+import { learnFromConversation } from '../chat/learning.js';
+import { logView } from '../chat/log_view.js';
+import { defaultState, forgetLearnedModel, learnedModelName, loadState, saveState } from '../chat/store.js';
+import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
-import { describe, loadChoice, modelPicker } from '../shared/models.js';
+import { loadingIndicator } from '../shared/loading.js';
+import { choiceTitle, describe, loadChoice, modelPicker, shippedModels } from '../shared/models.js';
 import { button, element, errorText, labelled, slider, statusLine } from '../shared/ui.js';
+import '../chat/chat.css';
 
-const main = pageFrame('Chat', 'A conversation with a tiny character-level model. Be clear about what it is: a model of ' +
-  'under a million parameters that learned spelling, rhythm and common words from one novel. It does not understand ' +
-  'you, remember facts or reason; it continues text in the style it has seen. Your profile and the recent turns are ' +
-  'simply written in front of its reply, and fine-tuning on your turns makes it sound a little more like you.');
+const main = pageFrame('Chat', 'Talk with a small model that runs in this tab. The default was trained on the dialogue of ' +
+  'Jane Austen’s novels: it answers in turns, in her manner, but it has no knowledge, memory or reasoning beyond the few ' +
+  'hundred characters it reads — it continues the conversation the way her characters might.');
 
-const picker = await modelPicker();
-const name = labelled('Your name', element('input', { type: 'text', value: 'Ada', autocomplete: 'given-name' }));
-const interests = labelled('Interests', element('input', { type: 'text', value: 'the sea, whales, old ships' }));
-const style = labelled('Style', element('input', { type: 'text', value: 'short, plain sentences' }));
-const budget = slider('Context budget (characters)', { min: 200, max: 3000, step: 100, value: 800 });
-const temperature = slider('Temperature', { min: 0.1, max: 1.5, step: 0.05, value: 0.6, format: (v) => v.toFixed(2) });
-const log = element('div', { class: 'chat-log', role: 'log', 'aria-label': 'Conversation', 'aria-live': 'polite' });
-const message = labelled('Message', element('input', { type: 'text', value: 'Tell me about the sea.' }));
-const sendButton = button('Send', () => void send());
+const state = loadState();
+const chatDefault = shippedModels.find((model) => model.isChat) ?? shippedModels[0];
+const picker = modelPicker('Model', { preferred: state.model || `shipped:${chatDefault.file}` });
+const modelNote = element('p', { class: 'note', 'data-testid': 'model-note' });
+const modelInfo = element('p', { class: 'note' });
+const name = labelled('Your name', element('input', { type: 'text', autocomplete: 'given-name' }));
+const opening = labelled('An opening line about you', element('textarea', { rows: '2' }), 'The model reads it first, when it fits.');
+const budget = slider('Context budget', { min: 32, max: 2000, step: 1, value: 600 });
+const temperature = slider('Temperature', { min: 0.1, max: 1.5, step: 0.05, value: state.temperature, format: (v) => v.toFixed(2) });
+const message = labelled('Message', element('textarea', { rows: '2', placeholder: 'Write to the model…' }));
+const sendButton = element('button', { type: 'submit', disabled: '' }, 'Send');
+sendButton.insertAdjacentHTML('afterbegin', icons.send);
 const learnButton = button('Learn from this conversation', () => void learn(), { class: 'secondary' });
-const status = statusLine('Loading the model…');
-const trimNote = element('p', { class: 'note', 'aria-live': 'polite' });
-const contextView = element('pre', { class: 'output', 'aria-label': 'The exact text the model sees' });
-const form = element('form', { class: 'buttons' }, message.element, sendButton);
+const forgetButton = button('Forget what it learned', () => void forget(), { class: 'secondary' });
+const clearButton = button('Clear the conversation', () => clearConversation(), { class: 'ghost' }, icons.trash);
+const status = statusLine('Loading the model…', 'busy');
+const loading = loadingIndicator();
+const meterText = element('span', { 'data-testid': 'context-usage' });
+const meter = element('meter', { min: '0', max: '1', value: '0', 'aria-label': 'Context used' });
+const trimNote = element('p', { class: 'note', 'data-testid': 'trim-note' });
+const contextView = element('pre', { class: 'output context', 'data-testid': 'context', tabindex: '0', 'aria-label': 'The exact text the model reads' });
+const log = logView((text) => {
+  message.control.value = text;
+  void send();
+});
+const form = element('form', { class: 'composer' }, message.element, sendButton);
 
-main.append(element('div', { class: 'columns' },
-  element('section', { 'aria-label': 'Conversation' }, log, trimNote, form, element('div', { class: 'buttons' }, learnButton), status.element,
-    element('details', {}, element('summary', { text: 'The context the model sees' }), contextView)),
-  element('section', { class: 'controls', 'aria-label': 'Profile and settings' }, picker.element, name.element, interests.element,
-    style.element, budget.element, temperature.element)));
+name.control.value = state.name;
+opening.control.value = state.opening;
+main.append(element('div', { class: 'workbench' },
+  element('section', { class: 'stack', 'aria-label': 'Conversation' },
+    element('div', { class: 'card chat' }, log.element, form), status.element, loading.element,
+    element('div', { class: 'context-usage' }, meterText, meter), trimNote,
+    element('details', { class: 'panel' }, element('summary', { text: 'The exact text the model reads' }), contextView)),
+  element('aside', { class: 'controls', 'aria-label': 'Settings' },
+    element('div', { class: 'panel controls' }, element('h2', { text: 'Model' }), picker.element, modelNote, modelInfo, budget.element, temperature.element),
+    element('div', { class: 'panel controls' }, element('h2', { text: 'You' }), name.element, opening.element),
+    element('div', { class: 'panel controls' }, element('h2', { text: 'Learning and memory' }),
+      element('p', { class: 'note', text: 'Everything here stays in this browser. Learning fine-tunes the model on this conversation, in the tab, and keeps the result for your next visit.' }),
+      element('div', { class: 'buttons' }, learnButton, forgetButton, clearButton)))));
 
-interface Turn { speaker: 'user' | 'model'; text: string; node: HTMLElement }
-const turns: Turn[] = [];
 let lm: TinyLM | undefined;
-const modelName = 'TinyLM';
+let busy = false;
+let measure: Measure = async (text) => [...text].length;
+let units = 'characters';
+const modelName = 'Model';
 
-// The turn format: a profile header, then one line per turn, "Name: text", ending with "TinyLM:" for the reply.
-function profile(): string {
-  return `A conversation between ${name.control.value} and ${modelName}.\n${name.control.value} likes ${interests.control.value}. ` +
-    `${name.control.value} writes in ${style.control.value}.\n\n`;
-}
-const line = (turn: Pick<Turn, 'speaker' | 'text'>) => `${turn.speaker === 'user' ? name.control.value : modelName}: ${turn.text}\n`;
+const persist = () => saveState({ ...state, name: name.control.value, opening: opening.control.value, temperature: temperature.value(),
+  budget: budget.value(), model: picker.select.value });
 
-// The newest turns that fit the budget after the profile; older ones are marked as outside the context.
-function buildContext(): string {
-  let room = budget.value() - profile().length - `${modelName}:`.length;
-  let first = turns.length;
-  while (first > 0 && line(turns[first - 1]).length <= room) room -= line(turns[--first]).length;
-  turns.forEach((turn, index) => {
-    turn.node.classList.toggle('trimmed', index < first);
-    turn.node.title = index < first ? 'No longer in the model\'s context window' : '';
-  });
-  const trimmed = first > 0 ? `${first} older turn${first === 1 ? '' : 's'} no longer fit the context and are dimmed.` : '';
-  trimNote.textContent = trimmed;
-  const context = profile() + turns.slice(first).map(line).join('') + `${modelName}:`;
-  contextView.textContent = context;
-  return context;
+function renderLog(): void {
+  log.render(state.turns, { user: name.control.value || 'You', model: modelName });
+  void refreshContext();
 }
 
-function addTurn(speaker: Turn['speaker'], text: string): Turn {
-  const node = element('div', { class: `turn ${speaker}` }, element('span', { class: 'who', text: speaker === 'user' ? name.control.value : modelName }), text);
-  log.append(node);
-  log.scrollTop = log.scrollHeight;
-  const turn = { speaker, text, node };
-  turns.push(turn);
+// The context the model would read now (with the message being written as the newest turn), shown exactly.
+async function refreshContext(pending?: Turn): Promise<ContextPlan | undefined> {
+  const turns = pending ? [...state.turns, pending] : state.turns;
+  if (turns.length === 0 || turns[turns.length - 1].speaker !== 'user') {
+    contextView.textContent = opening.control.value ? `${opening.control.value.trim()}\n` : '';
+    meterText.textContent = `Context budget: ${budget.value()} ${units}`;
+    trimNote.textContent = '';
+    return undefined;
+  }
+  const plan = await planContext(turns, opening.control.value, budget.value(), measure);
+  contextView.textContent = plan.text;
+  meter.value = Math.min(1, plan.used / budget.value());
+  meterText.textContent = `Context: ${plan.used} of ${budget.value()} ${units}`;
+  const trimmed = plan.firstTurn;
+  log.markTrimmed(trimmed);
+  trimNote.textContent = [
+    trimmed > 0 ? `${trimmed} older turn${trimmed === 1 ? '' : 's'} no longer fit and ${trimmed === 1 ? 'is' : 'are'} dimmed.` : '',
+    opening.control.value.trim() && !plan.openingIncluded ? 'Your opening line does not fit beside your message.' : '',
+    plan.messageCut ? 'Your message is longer than the budget: the model reads its end.' : '',
+  ].filter(Boolean).join(' ');
+  return plan;
+}
+
+// One reply: up to three samples, refusing an empty one or one that only repeats the user; cut to a turn.
+async function reply(plan: ContextPlan): Promise<Turn> {
+  const view = log.startReply(modelName);
+  const userLines = state.turns.filter((turn) => turn.speaker === 'user').map((turn) => turn.text);
+  const maxTokens = 300;
+  let refused: 'empty' | 'echo' = 'empty';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let raw = '';
+    let sampled = 0;
+    for await (const step of lm!.generateSteps(plan.text, {
+      maxTokens, temperature: temperature.value(), stop: ['\n'], repetitionPenalty: 1.1, truncatePrompt: true,
+      seed: Math.floor(Math.random() * 2 ** 31), alternatives: 0,
+    })) {
+      if (step.token >= 0) sampled++;
+      raw += step.piece;
+      view.show(raw);
+    }
+    const text = finishReply(raw, sampled < maxTokens);
+    if (text === '') refused = 'empty';
+    else if (echoesUser(text, userLines)) refused = 'echo';
+    else {
+      const turn: Turn = { speaker: 'model', text, ended: sampled < maxTokens ? 'turn' : 'cut' };
+      view.finish(turn);
+      return turn;
+    }
+    view.show(attempt < 2 ? '' : raw);
+  }
+  const turn: Turn = { speaker: 'model', text: refused === 'echo' ? '(no reply: it could only repeat your words; try again)' : '', empty: true };
+  view.finish(turn);
   return turn;
 }
 
 async function send(): Promise<void> {
-  const text = message.control.value.trim();
-  if (!lm || !text) return;
-  message.control.value = '';
+  const text = message.control.value.replace(/\s+/g, ' ').trim();
+  if (!lm || !text || busy) return;
+  busy = true;
   sendButton.disabled = true;
-  addTurn('user', text);
-  const context = buildContext();
-  const reply = addTurn('model', '');
+  message.control.value = '';
+  state.turns.push({ speaker: 'user', text });
+  log.render(state.turns, { user: name.control.value || 'You', model: modelName });
   try {
-    // truncatePrompt: a GPT's window is shorter than the budget may be; it then reads the newest part.
-    for await (const piece of lm.generate(context, { maxTokens: 160, temperature: temperature.value(), stop: ['\n'], repetitionPenalty: 1.1, truncatePrompt: true })) {
-      reply.text += piece;
-      reply.node.lastChild!.textContent = reply.text;
-    }
-    reply.text = reply.text.trim() || '…';
-    reply.node.lastChild!.textContent = reply.text;
-    buildContext();
+    const plan = (await refreshContext())!;
+    status.set('Writing a reply…', 'busy');
+    state.turns.push(await reply(plan));
+    status.set('Your turn.', 'ok');
   } catch (error) {
     status.set(`The model could not answer: ${errorText(error)}`, 'error');
   } finally {
+    persist();
+    await refreshContext();
+    busy = false;
     sendButton.disabled = false;
     message.control.focus();
   }
 }
 
+// The budget follows the model: a GPT's window (less room to start its reply), in its own units; a recurrent
+// model reads any length but remembers the last few hundred characters best.
+function fitBudget(model: TinyLM, saved: number | null): void {
+  const { contextSize, tokenizerKind } = model.info;
+  units = tokenizerKind === 'char' ? 'characters' : 'tokens';
+  measure = tokenizerKind === 'char' ? async (text) => [...text].length : async (text) => (await model.encode(text)).length;
+  const window = contextSize > 0 ? contextSize - 16 : 2000;
+  budget.input.min = String(Math.min(32, window));
+  budget.input.max = String(window);
+  budget.set(Math.min(window, saved ?? (contextSize > 0 ? window : 600)));
+  budget.element.querySelector('label')!.textContent = `Context budget (${units})`;
+}
+
+async function selectModel(savedBudget: number | null = null): Promise<void> {
+  sendButton.disabled = true;
+  status.set('Loading the model…', 'busy');
+  const previous = lm;
+  lm = undefined;
+  await previous?.dispose();
+  const choice = picker.select.value;
+  const shipped = shippedModels.find((model) => `shipped:${model.file}` === choice);
+  modelNote.textContent = choice === `stored:${learnedModelName}`
+    ? 'The chat model after learning from your conversations in this browser.'
+    : shipped?.description ?? 'A model saved in this browser.';
+  try {
+    loading.start(choiceTitle(choice));
+    lm = await loadChoice(choice, loading.update);
+    modelInfo.textContent = describe(lm);
+    fitBudget(lm, savedBudget);
+    status.set(shipped && !shipped.chatFormat && !choice.startsWith('stored:')
+      ? 'Ready. This model was trained on prose, not conversation: expect a line of its book rather than a reply.' : 'Ready: your turn.',
+    shipped && !shipped.chatFormat ? 'warn' : 'ok');
+    sendButton.disabled = false;
+    persist();
+    await refreshContext();
+  } catch (error) {
+    status.set(`Could not load the model: ${errorText(error)}`, 'error');
+  } finally {
+    loading.done();
+  }
+}
+
 async function learn(): Promise<void> {
-  const own = turns.filter((turn) => turn.speaker === 'user').map(line).join('');
-  if (!lm || own.length < 20) {
-    status.set('Write a few messages first: the model learns from your turns.', 'error');
+  if (!lm || busy) return;
+  if (state.turns.filter((turn) => turn.speaker === 'user').length < 2) {
+    status.set('Write a few messages first: the model learns from the conversation.', 'error');
     return;
   }
+  busy = true;
   learnButton.disabled = true;
-  // A chat is short: the turns are repeated to fill a few training batches (the model sees the same lines again).
-  const corpus = own.repeat(Math.ceil(2000 / own.length));
   try {
-    const report = await lm.fineTune(corpus, {
-      steps: 40, batchSize: 8, seqLen: 32, learningRate: 2e-3, validationSplit: 0, keepPartial: true,
-      onProgress: (p) => status.set(`Learning from your ${turns.filter((t) => t.speaker === 'user').length} turns: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}`),
-    });
-    status.set(`Learned from your turns: ${report.steps} steps, loss ${report.loss.toFixed(3)}. Replies now lean towards your wording.`, 'ok');
+    const report = await learnFromConversation(lm, state.turns, (step, steps, loss) =>
+      status.set(`Learning from this conversation: step ${step} of ${steps}, loss ${loss.toFixed(3)}`, 'busy'));
+    await lm.save(learnedModelName);
+    if (!picker.select.value.startsWith(`stored:${learnedModelName}`)) state.learnedFrom = picker.select.value;
+    await picker.refresh(`stored:${learnedModelName}`);
+    persist();
+    status.set(`Learned from your ${report.turns} messages (${report.steps} steps, loss ${report.loss.toFixed(3)}) and saved it in this browser.`, 'ok');
   } catch (error) {
     status.set(`Could not learn: ${errorText(error)}`, 'error');
   } finally {
+    busy = false;
     learnButton.disabled = false;
   }
 }
 
-// A character-level GPT reads at most contextSize characters: the budget cannot usefully exceed that, and the
-// dimming must show what the model really sees. (Recurrent models have no such limit; a BPE GPT's window is
-// counted in tokens, so its prompt slides instead — truncatePrompt above.)
-function fitBudgetToModel(model: TinyLM): void {
-  const { contextSize, tokenizerKind } = model.info;
-  const limit = contextSize > 0 && tokenizerKind === 'char' ? contextSize : 3000;
-  budget.input.min = String(Math.min(200, limit));
-  budget.input.max = String(limit);
-  if (budget.value() > limit) budget.set(limit);
-  buildContext();
+async function forget(): Promise<void> {
+  const wasLearned = picker.select.value === `stored:${learnedModelName}`;
+  await forgetLearnedModel();
+  await picker.refresh(wasLearned ? state.learnedFrom ?? `shipped:${chatDefault.file}` : undefined);
+  state.learnedFrom = null;
+  if (wasLearned) await selectModel(budget.value());
+  persist();
+  status.set('Forgotten: the learned model is removed from this browser.', 'ok');
 }
 
-async function selectModel(): Promise<void> {
-  sendButton.disabled = true;
-  const previous = lm;
-  lm = undefined;
-  await previous?.dispose();
-  try {
-    lm = await loadChoice(picker.select.value);
-    fitBudgetToModel(lm);
-    status.set(`Ready: ${describe(lm)}.`, 'ok');
-    sendButton.disabled = false;
-  } catch (error) {
-    status.set(`Could not load the model: ${errorText(error)}`, 'error');
-  }
+function clearConversation(): void {
+  state.turns = [];
+  persist();
+  renderLog();
+  status.set('Conversation cleared.', 'ok');
 }
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   void send();
 });
+message.control.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey) {  // Enter sends, Shift+Enter starts a new line
+    event.preventDefault();
+    void send();
+  }
+});
 picker.select.addEventListener('change', () => void selectModel());
-for (const field of [name.control, interests.control, style.control, budget.input]) field.addEventListener('input', () => buildContext());
-buildContext();
-await selectModel();
+for (const field of [name.control, opening.control, budget.input, temperature.input]) {
+  field.addEventListener('input', () => {
+    persist();
+    if (field === name.control) renderLog();
+    else void refreshContext();
+  });
+}
+
+renderLog();
+await picker.refresh(state.model || undefined);
+await selectModel(state.budget ?? defaultState.budget);

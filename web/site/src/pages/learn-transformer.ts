@@ -4,10 +4,14 @@
 import { TinyLM } from 'tinylm-js';
 import { lessonCorpus } from '../lessons/corpus.js';
 import { renderMath } from '../lessons/recurrent.js';
-import { drawAttention } from '../shared/attention_map.js';
+import { asciiTypographic } from '../shared/charset.mjs';
+import { attentionView } from '../shared/attention_map.js';
+import { scrollingFigure } from '../shared/figures.js';
 import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
+import { loadingIndicator } from '../shared/loading.js';
 import { loadChoice, shippedModels } from '../shared/models.js';
+import { onThemeChange } from '../shared/theme.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
 
 const main = pageFrame('The Transformer', 'A Transformer reads all positions at once. Each position asks a question (query), ' +
@@ -29,26 +33,27 @@ const weights = queries.map((query, i) => {
 });
 const outputs = weights.map((row) => [0, 1].map((d) => row.reduce((sum, weight, j) => sum + weight * values[j][d], 0)));
 
-const cellStyle = (weight: number) => `background: rgba(11, 92, 173, ${weight.toFixed(3)}); color: ${weight > 0.5 ? '#ffffff' : '#1b1f24'}`;
+// The weight as a tint of the figure's blue, at most half strength so the number on it keeps its contrast.
+const cellStyle = (weight: number) => `background: color-mix(in srgb, var(--fig-positive) ${(weight * 50).toFixed(0)}%, var(--fig-bg))`;
 const grid = element('table', { 'data-testid': 'attention' },
   element('caption', { text: 'Attention weights: row = the token asking, column = the token attended to (causal: no looking ahead)' }),
-  element('thead', {}, element('tr', {}, element('th', { text: '' }), ...tokens.map((token) => element('th', { scope: 'col', text: token })))),
+  element('thead', {}, element('tr', {}, element('th', {}, element('span', { class: 'visually-hidden', text: 'asking ↓, attended to →' })), ...tokens.map((token) => element('th', { scope: 'col', text: token })))),
   element('tbody', {}, ...weights.map((row, i) => element('tr', {}, element('th', { scope: 'row', text: tokens[i] }),
     ...row.map((weight, j) => element('td', { style: j <= i ? cellStyle(weight) : '', text: j <= i ? weight.toFixed(2) : '—' }))))));
 const vectors = (rows: number[][]) => rows.map((row) => `(${row.map((v) => v.toFixed(2)).join(', ')})`).join('  ');
 
 main.append(element('div', { class: 'lesson' },
-  element('section', { 'aria-label': 'Equations' },
+  element('section', { class: 'prose', 'aria-label': 'Equations' },
     renderMath(String.raw`Q = XW_Q,\quad K = XW_K,\quad V = XW_V`),
     element('p', { class: 'note', text: 'Each position’s vector x is projected three ways.' }),
     renderMath(String.raw`\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right) V`),
     element('p', { class: 'note', text: 'Scores are dot products scaled by √d_k so the softmax does not saturate; the mask M is −∞ above the diagonal, so a position never sees the future.' }),
     renderMath(String.raw`\text{block}(x) = x + \operatorname{MLP}(\operatorname{LN}(x + \operatorname{MHA}(\operatorname{LN}(x))))`),
     element('p', { class: 'note', text: 'A pre-LN Transformer block (as in GPT-2): multi-head attention and an MLP, each with a residual connection. tinylm’s GPT uses this block with learned positions and tied embeddings.' })),
-  element('section', { 'aria-label': 'Worked example' },
-    element('h2', { text: 'A worked example' }),
+  element('section', { class: 'card stack', 'aria-labelledby': 'worked-title' },
+    element('h2', { id: 'worked-title', text: 'A worked example', style: 'margin:0' }),
     element('p', { class: 'note', text: `Four tokens with two-dimensional vectors chosen by hand — queries ${vectors(queries)}; keys ${vectors(keys)}; values ${vectors(values)}. The table is computed from them in this page with the formula on the left.` }),
-    element('div', { class: 'alternatives' }, grid),
+    scrollingFigure(grid, 'Worked example: attention weights'),
     element('p', { class: 'note', text: `Outputs (weighted sums of values): ${vectors(outputs)}. “it” attends most to “whale”: its query points the way the whale's key does.` }))));
 
 // ---- the live view: the real model's attention on the reader's text ------------------------------------------
@@ -57,24 +62,31 @@ const input = labelled('Text to run through the model (up to 48 characters)', el
 const layer = labelled('Layer', element('select', {}));
 const head = labelled('Head', element('select', {}));
 const badge = element('span', { class: 'badge', 'data-live': 'false', 'data-testid': 'attention-source' });
-const status = statusLine('Loading the model…');
-const canvas = element('canvas', { 'data-testid': 'attention-map' });
-const hover = element('p', { class: 'note', 'aria-live': 'polite', text: 'Point at a cell to read its weight.' });
-main.append(element('section', { 'aria-label': 'Live attention' },
-  element('h2', { text: 'Inside a real model' }),
+const status = statusLine('Loading the model…', 'busy');
+const loading = loadingIndicator();
+const map = attentionView();
+main.append(element('section', { class: 'card stack', 'aria-labelledby': 'live-title', style: 'margin-top:var(--space-6)' },
+  element('h2', { id: 'live-title', text: 'Inside a real model', style: 'margin:0' }),
   element('p', { class: 'note', text: 'The same computation in a trained character-level GPT: each row is a character of your text, ' +
     'each blue cell how much that character’s query matched an earlier character’s key in one head. Heads of trained ' +
-    'models tend to specialise (the previous character, the start of the word, a space): pick one to see what it does here.' }),
-  input.element, element('div', { class: 'buttons' }, layer.element, head.element), badge, status.element,
-  element('div', { class: 'heatmap' }, canvas), hover));
+    'models tend to specialise (the previous character, the start of the word, a space): pick one to see what it does here. ' +
+    'Move through the cells with the arrow keys, or point at or tap one.' }),
+  input.element, element('div', { class: 'row' }, layer.element, head.element), element('div', {}, badge), status.element, loading.element,
+  element('div', { class: 'figure' }, scrollingFigure(map.element, 'Attention map'))));
 
 // The shipped character-level GPT, or (without one) a small GPT trained here on a paragraph.
 async function attentionModel(): Promise<{ lm: TinyLM; source: string }> {
-  const shipped = await shippedModels().catch(() => []);
-  const match = shipped.find((model) => model.arch === 'gpt' && model.tokenizer === 'char') ?? shipped.find((model) => model.arch === 'gpt');
-  if (match) return { lm: await loadChoice(`shipped:${match.file}`), source: `the shipped model “${match.title}”` };
-  status.set('No shipped GPT: training a small one in this tab (a few seconds)…');
-  const lm = await TinyLM.create({ arch: 'gpt', layers: 2, heads: 4, embed: 32, context: 64 }, lessonCorpus);
+  const match = shippedModels.find((model) => model.arch === 'gpt' && model.tokenizer === 'char') ?? shippedModels.find((model) => model.arch === 'gpt');
+  if (match) {
+    loading.start(match.title);
+    try {
+      return { lm: await loadChoice(`shipped:${match.file}`, loading.update), source: `the shipped model “${match.title}”` };
+    } finally {
+      loading.done();
+    }
+  }
+  status.set('No shipped GPT: training a small one in this tab (a few seconds)…', 'busy');
+  const lm = await TinyLM.create({ arch: 'gpt', layers: 2, heads: 4, embed: 32, context: 64 }, lessonCorpus + asciiTypographic);
   await lm.fineTune(lessonCorpus, { steps: 150, batchSize: 8, seqLen: 64, learningRate: 3e-3, validationSplit: 0,
     onProgress: (p) => p.step % 10 === 0 && status.set(`Training a small GPT in this tab: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(2)}`) });
   return { lm, source: 'a 2-layer GPT trained in this tab for 150 steps on a paragraph of Moby Dick' };
@@ -105,11 +117,11 @@ function draw(): void {
     weights = matrix(Number(chosen));
   }
   const which = chosen === 'mean' ? `the mean of ${heads} heads` : `head ${Number(chosen) + 1}`;
-  drawAttention(canvas, { pieces, weights }, `Attention in layer ${l + 1}, ${which}, over “${pieces.map(visiblePiece).join('')}”`,
-    (q, k, weight) => (hover.textContent = `“${visiblePiece(pieces[q])}” (position ${q + 1}) gives ${(weight * 100).toFixed(1)}% of its attention to “${visiblePiece(pieces[k])}” (position ${k + 1}).`));
+  map.draw({ pieces, weights }, `Attention in layer ${l + 1}, ${which}, over “${pieces.map(visiblePiece).join('')}”`);
 }
 layer.control.addEventListener('change', draw);
 head.control.addEventListener('change', draw);
+onThemeChange(draw);
 
 try {
   const { lm, source } = await attentionModel();

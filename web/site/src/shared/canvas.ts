@@ -1,5 +1,8 @@
-// A canvas sized in CSS pixels and drawn at the screen's pixel density, cleared to white: the 2-D context to draw on.
-export function sharpCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D {
+// A canvas sized in CSS pixels and drawn at the screen's pixel density, cleared to the figure background: the 2-D
+// context to draw on.
+import { css, type Rgb } from './figures.js';
+
+export function sharpCanvas(canvas: HTMLCanvasElement, width: number, height: number, background: Rgb): CanvasRenderingContext2D {
   const ratio = window.devicePixelRatio || 1;
   canvas.width = width * ratio;
   canvas.height = height * ratio;
@@ -7,7 +10,7 @@ export function sharpCanvas(canvas: HTMLCanvasElement, width: number, height: nu
   canvas.style.height = `${height}px`;
   const context = canvas.getContext('2d')!;
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.fillStyle = '#ffffff';
+  context.fillStyle = css(background);
   context.fillRect(0, 0, width, height);
   return context;
 }

@@ -24,7 +24,7 @@ export interface Slider {
 }
 
 // A range input with its label and the current value shown next to it (an <output> tied to the input).
-export function slider(label: string, options: { min: number; max: number; step: number; value: number; format?: (v: number) => string }): Slider {
+export function slider(label: string, options: { min: number; max: number; step: number; value: number; format?: (v: number) => string; hint?: string }): Slider {
   const id = `control-${++controlCount}`;
   const format = options.format ?? String;
   const input = element('input', {
@@ -32,7 +32,12 @@ export function slider(label: string, options: { min: number; max: number; step:
   });
   const output = element('output', { for: id, text: format(options.value) });
   input.addEventListener('input', () => (output.textContent = format(Number(input.value))));
-  const wrapper = element('div', { class: 'slider' }, element('label', { for: id, text: label }), input, output);
+  const wrapper = element('div', { class: 'slider' }, element('label', { for: id, text: label }), output, input);
+  if (options.hint) {
+    const hint = element('span', { class: 'hint', id: `${id}-hint`, text: options.hint });
+    input.setAttribute('aria-describedby', hint.id);
+    wrapper.append(hint);
+  }
   return {
     element: wrapper,
     input,
@@ -44,20 +49,29 @@ export function slider(label: string, options: { min: number; max: number; step:
   };
 }
 
-export function labelled<T extends HTMLElement>(label: string, control: T): { element: HTMLElement; control: T } {
+export function labelled<T extends HTMLElement>(label: string, control: T, hint?: string): { element: HTMLElement; control: T } {
   control.id ||= `control-${++controlCount}`;
-  return { element: element('div', { class: 'field' }, element('label', { for: control.id, text: label }), control), control };
+  const wrapper = element('div', { class: 'field' }, element('label', { for: control.id, text: label }), control);
+  if (hint) {
+    const note = element('span', { class: 'hint', id: `${control.id}-hint`, text: hint });
+    control.setAttribute('aria-describedby', note.id);
+    wrapper.append(note);
+  }
+  return { element: wrapper, control };
 }
 
-export function button(text: string, onClick: () => void, attributes: Record<string, string> = {}): HTMLButtonElement {
+export function button(text: string, onClick: () => void, attributes: Record<string, string> = {}, icon?: string): HTMLButtonElement {
   const node = element('button', { type: 'button', ...attributes, text });
+  if (icon) node.insertAdjacentHTML('afterbegin', icon);
   node.addEventListener('click', onClick);
   return node;
 }
 
-// A polite live region: status changes are announced without moving focus.
-export function statusLine(initial = ''): { element: HTMLElement; set(text: string, kind?: 'error' | 'ok' | ''): void } {
-  const node = element('p', { class: 'status', role: 'status', 'aria-live': 'polite', text: initial });
+export type StatusKind = 'error' | 'ok' | 'warn' | 'busy' | '';
+
+// A polite live region: status changes are announced without moving focus. `kind` colours its dot.
+export function statusLine(initial = '', initialKind: StatusKind = ''): { element: HTMLElement; set(text: string, kind?: StatusKind): void } {
+  const node = element('p', { class: 'status', role: 'status', 'aria-live': 'polite', text: initial, 'data-kind': initialKind });
   return {
     element: node,
     set(text, kind = '') {
@@ -85,6 +99,14 @@ export function formatSeconds(seconds: number): string {
 
 export function formatBytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// A designed empty state: an illustration, what will appear here, and how to make it appear.
+export function emptyState(title: string, text: string, illustration = ''): HTMLElement {
+  const node = element('div', { class: 'empty' });
+  node.innerHTML = illustration;
+  node.append(element('strong', { text: title }), element('span', { text }));
+  return node;
 }
 
 // Shows control characters of generated text as visible symbols (a token that is a newline or a space).
