@@ -7,9 +7,10 @@ import { screenshot, siteSession } from './helpers.mjs';
 
 const { skip, visit } = siteSession();
 
-test('a chat turn answers', { skip, timeout: 60_000 }, async () => {
+test('a chat turn answers with the offline chat model', { skip, timeout: 60_000 }, async () => {
   const { page, problems } = await visit('chat');
   await page.getByRole('status').filter({ hasText: 'Ready' }).first().waitFor();
+  assert.match(await page.getByLabel('Model', { exact: true }).locator('option:checked').innerText(), /chat/);
   await page.getByLabel('Message').fill('Good morning! How do you do?');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('status').filter({ hasText: 'Your turn.' }).first().waitFor();

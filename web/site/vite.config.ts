@@ -100,13 +100,20 @@ function highlightedCode(): Plugin {
   };
 }
 
+// The playground's default model starts downloading while the page's script is still loading: its fetch() then
+// takes the preloaded response (same URL, mode and credentials).
 function pageHead(): Plugin {
+  const defaultModel = () => (JSON.parse(readFileSync(join(modelsDir, 'index.json'), 'utf8')) as Array<{ file: string; default?: boolean }>)
+    .find((entry) => entry.default)?.file;
   return {
     name: 'tinylm-page-head',
-    transformIndexHtml: () => [
+    transformIndexHtml: (_html, context) => [
       { tag: 'script', children: themeBootScript, injectTo: 'head-prepend' },
       { tag: 'link', attrs: { rel: 'icon', type: 'image/svg+xml', href: logoDataUrl }, injectTo: 'head' },
       { tag: 'meta', attrs: { name: 'color-scheme', content: 'light dark' }, injectTo: 'head' },
+      ...(basename(context.filename) === 'index.html' && defaultModel()
+        ? [{ tag: 'link', attrs: { rel: 'preload', as: 'fetch', crossorigin: 'anonymous', href: `./models/${defaultModel()}` }, injectTo: 'head' as const }]
+        : []),
     ],
   };
 }

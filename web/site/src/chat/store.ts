@@ -20,7 +20,7 @@ export interface ChatState {
 export const defaultState: ChatState = {
   name: 'Ada',
   opening: 'My name is Ada. I am fond of long walks and of the sea.',
-  temperature: 0.7,
+  temperature: 0.6,
   budget: null,
   model: '',
   turns: [],

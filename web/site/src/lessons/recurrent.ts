@@ -10,7 +10,7 @@ import { drawHeatmap } from '../shared/heatmap.js';
 import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator, type LoadingIndicator } from '../shared/loading.js';
-import { archName, loadChoice, shippedModels } from '../shared/models.js';
+import { archName, loadChoice, shippedModels, startEngine } from '../shared/models.js';
 import { onThemeChange } from '../shared/theme.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
 import { summarise, type LessonInspection } from './summarise.mjs';
@@ -62,6 +62,7 @@ async function lessonModel(lesson: RecurrentLesson, report: (text: string) => vo
 }
 
 export async function renderRecurrentLesson(lesson: RecurrentLesson): Promise<void> {
+  startEngine();
   const main = pageFrame(lesson.title, lesson.lead);
   const maths = element('section', { class: 'prose', 'aria-labelledby': 'equations-title' }, element('h2', { id: 'equations-title', text: 'The equations', style: 'margin-top:0' }));
   for (const { tex, text } of lesson.equations) maths.append(renderMath(tex), element('p', { text }));

@@ -6,10 +6,15 @@ import snippets, { install } from './api_snippets.mjs?highlight';
 import { codeBlock } from '../shared/code_block.js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
-import { defaultShippedModel, shippedUrl } from '../shared/models.js';
+import { defaultShippedModel, shippedUrl, startEngine } from '../shared/models.js';
 import { button, element, errorText } from '../shared/ui.js';
 
-const main = pageFrame('API', 'The tinylm-js package by example. Every snippet below runs here, against the real engine in a worker.');
+startEngine();
+const page = pageFrame('API', 'The tinylm-js package by example. Every snippet below runs here, against the real engine in a worker.');
+const main = element('div', { class: 'docs-content' });
+const contents = element('nav', { class: 'docs-toc', 'aria-label': 'On this page' }, element('p', { class: 'eyebrow', text: 'On this page' }),
+  element('ul', {}, ...snippets.map((snippet, index) => element('li', {}, element('a', { href: `#snippet-${index}`, text: snippet.title })))));
+page.append(element('div', { class: 'docs' }, contents, main));
 main.append(
   element('p', { class: 'note' }, 'In the snippets, ', element('code', { text: 'modelUrl' }), ' is the site’s default model and ',
     element('code', { text: 'log' }), ' prints below the snippet.'),

@@ -10,10 +10,11 @@ import { defaultState, forgetLearnedModel, learnedModelName, loadState, saveStat
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
-import { choiceTitle, describe, loadChoice, modelPicker, shippedModels } from '../shared/models.js';
+import { choiceTitle, describe, loadChoice, modelPicker, shippedModels, startEngine } from '../shared/models.js';
 import { button, element, errorText, labelled, slider, statusLine } from '../shared/ui.js';
 import '../chat/chat.css';
 
+startEngine();
 const main = pageFrame('Chat', 'Talk with a small model that runs in this tab. The default was trained on the dialogue of ' +
   'Jane Austen’s novels: it answers in turns, in her manner, but it has no knowledge, memory or reasoning beyond the few ' +
   'hundred characters it reads — it continues the conversation the way her characters might.');
@@ -73,16 +74,19 @@ function renderLog(): void {
   void refreshContext();
 }
 
-// The context the model would read now (with the message being written as the newest turn), shown exactly.
-async function refreshContext(pending?: Turn): Promise<ContextPlan | undefined> {
-  const turns = pending ? [...state.turns, pending] : state.turns;
-  if (turns.length === 0 || turns[turns.length - 1].speaker !== 'user') {
-    contextView.textContent = opening.control.value ? `${opening.control.value.trim()}\n` : '';
+// The exact text the model read for its latest reply (with a message being sent, the text it is about to read):
+// the plan for the conversation up to the newest user turn.
+async function refreshContext(): Promise<ContextPlan | undefined> {
+  let lastUser = state.turns.length - 1;
+  while (lastUser >= 0 && state.turns[lastUser].speaker !== 'user') lastUser--;
+  if (lastUser < 0) {
+    contextView.textContent = opening.control.value.trim() ? `${opening.control.value.trim()}\n` : '';
     meterText.textContent = `Context budget: ${budget.value()} ${units}`;
+    meter.value = 0;
     trimNote.textContent = '';
     return undefined;
   }
-  const plan = await planContext(turns, opening.control.value, budget.value(), measure);
+  const plan = await planContext(state.turns.slice(0, lastUser + 1), opening.control.value, budget.value(), measure);
   contextView.textContent = plan.text;
   meter.value = Math.min(1, plan.used / budget.value());
   meterText.textContent = `Context: ${plan.used} of ${budget.value()} ${units}`;

@@ -10,9 +10,10 @@ import { lossChart, type LossChart } from '../shared/chart.js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
-import { choiceTitle, describe, loadChoice, modelPicker, shippedModels } from '../shared/models.js';
+import { choiceTitle, describe, loadChoice, modelPicker, shippedModels, startEngine } from '../shared/models.js';
 import { button, element, emptyState, errorText, formatBytes, formatNumber, formatSeconds, labelled, statusLine } from '../shared/ui.js';
 
+startEngine();
 const main = pageFrame('Fine-tune', 'Teach the model your own writing. Training runs in a Web Worker in this tab: nothing is ' +
   'uploaded. The settings follow the size of your text, the best checkpoint on held-out text is kept, and the result can be ' +
   'saved in this browser or downloaded.');

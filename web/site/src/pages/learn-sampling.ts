@@ -6,11 +6,12 @@ import { renderMath } from '../lessons/recurrent.js';
 import { pageFrame } from '../shared/layout.js';
 import { scrollingFigure } from '../shared/figures.js';
 import { loadingIndicator } from '../shared/loading.js';
-import { defaultShippedModel, loadChoice } from '../shared/models.js';
+import { defaultShippedModel, loadChoice, startEngine } from '../shared/models.js';
 import { element, errorText, labelled, slider, statusLine, visiblePiece } from '../shared/ui.js';
 
 interface Entry { piece: string; probability: number }
 
+startEngine();
 const main = pageFrame('Sampling', 'The model does not write text; it gives a probability to every possible next character. ' +
   'The sampler draws one. Its settings decide how adventurous the draw is.');
 const maths = element('section', { class: 'prose', 'aria-label': 'Equations' },

@@ -7,8 +7,10 @@ import { asciiTypographic } from '../shared/charset.mjs';
 import { lossChart, type LossChart } from '../shared/chart.js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
+import { startEngine } from '../shared/models.js';
 import { button, element, emptyState, errorText, statusLine } from '../shared/ui.js';
 
+startEngine();
 const main = pageFrame('Training', 'Training nudges every weight a little in the direction that makes the text more likely. ' +
   'Press the button to train a small LSTM from scratch, here, on one paragraph.');
 const lossBox = element('div', { class: 'chart', role: 'img', 'aria-label': 'Training loss and perplexity by step', 'data-testid': 'training-loss' },

@@ -10,10 +10,11 @@ import { scrollingFigure } from '../shared/figures.js';
 import { inspectAsTyped } from '../shared/live_inspection.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
-import { loadChoice, shippedModels } from '../shared/models.js';
+import { loadChoice, shippedModels, startEngine } from '../shared/models.js';
 import { onThemeChange } from '../shared/theme.js';
 import { element, errorText, labelled, statusLine, visiblePiece } from '../shared/ui.js';
 
+startEngine();
 const main = pageFrame('The Transformer', 'A Transformer reads all positions at once. Each position asks a question (query), ' +
   'every earlier position offers a label (key) and content (value), and attention mixes the contents by how well the labels answer the question.');
 

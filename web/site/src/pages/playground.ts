@@ -4,10 +4,11 @@ import type { GeneratedToken, TinyLM } from 'tinylm-js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
-import { choiceTitle, describe, loadChoice, modelPicker } from '../shared/models.js';
+import { choiceTitle, describe, loadChoice, modelPicker, startEngine } from '../shared/models.js';
 import { tokenList } from '../shared/token_list.js';
 import { button, element, emptyState, errorText, labelled, slider, statusLine, visiblePiece } from '../shared/ui.js';
 
+startEngine();
 const main = pageFrame('Playground', 'A small language model running in this tab, in WebAssembly inside a Web Worker. ' +
   'It writes one character at a time: select any character it wrote to see what else it considered.');
 

@@ -37,6 +37,7 @@ export function codeBlock(source: HighlightedCode, label = 'Code'): HTMLElement 
     copy.innerHTML = `${icons.check}<span>Copied</span>`;
     setTimeout(idle, 1800);
   });
-  return element('div', { class: 'code-block' }, pre,
-    element('span', { class: 'language', 'aria-hidden': 'true', text: languageNames[source.language] ?? source.language }), copy);
+  return element('div', { class: 'code-block' },
+    element('div', { class: 'code-head' }, element('span', { class: 'language', 'aria-hidden': 'true', text: languageNames[source.language] ?? source.language }), copy),
+    pre);
 }

@@ -24,6 +24,15 @@ const modelsBase = () => new URL('models/', location.href);
 const archNames: Record<string, string> = { lstm: 'LSTM', gru: 'GRU', rnn_tanh: 'RNN (tanh)', rnn_relu: 'RNN (ReLU)', gpt: 'GPT', ngram: 'n-gram' };
 export const archName = (arch: string) => archNames[arch] ?? arch;
 
+// Starts the engine (the worker and its WebAssembly) without waiting, so it gets ready while the model downloads
+// instead of after: a page calls it first thing. Any failure shows up again, with its message, on the first load.
+let engineStarted = false;
+export function startEngine(): void {
+  if (engineStarted) return;
+  engineStarted = true;
+  TinyLM.memory().catch(() => {});
+}
+
 export const shippedModels: ShippedModel[] = (shippedIndex as Array<Record<string, unknown>>).map((entry) => ({
   file: String(entry.file),
   title: String(entry.title ?? entry.name),
