@@ -102,4 +102,8 @@ export async function axe(page) {
   return violations;
 }
 
-export const screenshot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+// A full-page picture from the top (so a sticky header sits where a reader sees it, not mid-page).
+export async function screenshot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}

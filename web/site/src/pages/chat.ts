@@ -55,10 +55,17 @@ main.append(element('div', { class: 'workbench' },
     element('details', { class: 'panel' }, element('summary', { text: 'The exact text the model reads' }), contextView)),
   element('aside', { class: 'controls', 'aria-label': 'Settings' },
     element('div', { class: 'panel controls' }, element('h2', { text: 'Model' }), picker.element, modelNote, modelInfo, budget.element, temperature.element),
-    element('div', { class: 'panel controls' }, element('h2', { text: 'You' }), name.element, opening.element),
-    element('div', { class: 'panel controls' }, element('h2', { text: 'Learning and memory' }),
+    foldable('You', name.element, opening.element),
+    foldable('Learning and memory',
       element('p', { class: 'note', text: 'Everything here stays in this browser. Learning fine-tunes the model on this conversation, in the tab, and keeps the result for your next visit.' }),
       element('div', { class: 'buttons' }, learnButton, forgetButton, clearButton)))));
+
+// A settings panel that is open on wide screens and folded on phones, so the conversation comes right after the model.
+function foldable(title: string, ...content: HTMLElement[]): HTMLElement {
+  const panel = element('details', { class: 'panel settings' }, element('summary', { text: title }), element('div', { class: 'controls' }, ...content));
+  if (!matchMedia('(max-width: 760px)').matches) panel.setAttribute('open', '');
+  return panel;
+}
 
 let lm: TinyLM | undefined;
 let busy = false;
