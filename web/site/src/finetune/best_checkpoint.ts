@@ -21,7 +21,8 @@ export interface BestRun {
 export async function fineTuneKeepingBest(lm: TinyLM, text: string, settings: Settings, onProgress: (progress: FineTuneProgress) => void,
   onReplay: (step: number) => void, signal: AbortSignal): Promise<BestRun> {
   const started = performance.now();
-  const before = await lm.export();
+  // The weights exactly as they are, in full precision (export() alone keeps the precision the model was loaded in).
+  const before = await (lm.export as (options?: { dtype?: 'f32' }) => Promise<Uint8Array>).call(lm, { dtype: 'f32' });
   const options = {
     steps: settings.steps, learningRate: settings.learningRate, batchSize: settings.batchSize, seqLen: settings.seqLen,
     evalEvery: settings.evalEvery, seed: 1,

@@ -7,7 +7,7 @@ export default [
     about: 'Loads a model from a URL, a Blob/File, bytes, or the name of a model saved in this browser. The engine starts in a Web Worker on first use.',
     code: `const lm = await TinyLM.load(modelUrl);
 log(lm.info.arch, lm.info.vocabSize, lm.info.parameterCount);`,
-    expected: 'lstm 84 883028   (for a 2×256 character LSTM)',
+    expected: 'lstm 217 925721   (a 2×256 character LSTM over 217 characters)',
   },
   {
     language: 'javascript',
