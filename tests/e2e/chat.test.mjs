@@ -147,7 +147,7 @@ test('profile, conversation and the learned model persist across reloads and can
   assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), 'stored:chat-learned', 'the learned model is back');
 
   await page.getByRole('button', { name: 'Forget what it learned' }).click();
-  await ready(page);
+  await page.getByRole('status').filter({ hasText: 'Forgotten' }).first().waitFor({ timeout: 45_000 });
   await page.getByRole('button', { name: 'Clear the conversation' }).click();
   await page.reload();
   await ready(page);
