@@ -68,8 +68,8 @@ test('learn-transformer and the API page', { skip, timeout: 90_000 }, async () =
   await page.getByRole('button', { name: 'Run: lm.inspect(text)' }).click();
   await page.getByTestId('result-5').filter({ hasText: 'H e l l o' }).waitFor();
   await page.getByRole('button', { name: 'Run: lm.save(name), TinyLM.load(name), lm.export({ dtype })' }).click();
-  await page.getByTestId('result-6').filter({ hasText: 'true lstm int8 914800 bytes' }).waitFor();
-  await page.getByTestId('result-6').filter({ hasText: 'as f32: 3533808 bytes' }).waitFor();
+  await page.getByTestId('result-6').filter({ hasText: 'true lstm int8 959900 bytes' }).waitFor();
+  await page.getByTestId('result-6').filter({ hasText: 'as f32: 3705524 bytes' }).waitFor();
   await page.getByRole('button', { name: 'Run: TinyLM.load()', exact: true }).click();
   await page.getByTestId('result-7').filter({ hasText: /^lstm char \| / }).waitFor();
   await page.getByRole('button', { name: 'Run: TinyLM.create(config, text)' }).click();

@@ -68,7 +68,7 @@ const copy = await TinyLM.load('api-example');
 log((await TinyLM.storedModels()).includes('api-example'), copy.info.arch, copy.info.dtype, (await lm.export()).length, 'bytes');
 log('as f32:', (await lm.export({ dtype: 'f32' })).length, 'bytes');
 await TinyLM.removeStored('api-example');`,
-    expected: 'true lstm int8 9599… bytes (then) as f32: 3705… bytes',
+    expected: 'true lstm int8 959900 bytes (then) as f32: 3705524 bytes',
   },
   {
     language: 'javascript',
