@@ -94,6 +94,7 @@ for (const [name, { ready, interact }] of Object.entries(pages)) {
       await screenshot(page, `${name}-${width}-after`);
       if (width === '1280') {
         await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+        await page.waitForFunction(() => !('themeSwitching' in document.documentElement.dataset));
         assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
         assert.deepEqual(await axe(page), [], `${name}, dark theme`);
         await screenshot(page, `${name}-1280-dark`);

@@ -17,7 +17,11 @@ export function currentTheme(): 'light' | 'dark' {
 }
 
 export function setTheme(theme: 'light' | 'dark'): void {
-  document.documentElement.dataset.theme = theme;
+  // Colours switch at once: transitions are held off until the new theme has painted (no half-faded buttons).
+  const root = document.documentElement;
+  root.dataset.themeSwitching = '';
+  requestAnimationFrame(() => requestAnimationFrame(() => delete root.dataset.themeSwitching));
+  root.dataset.theme = theme;
   try {
     localStorage.setItem(storageKey, theme);
   } catch {
