@@ -25,6 +25,7 @@ export function lossChart(container: HTMLElement, series: Array<{ label: string;
       width: width(),
       height: 240,
       scales: { x: { time: false } },
+      legend: { live: false },  // series names only: no '--' values before the pointer is on the chart
       axes: [axis('step'), axis(yLabel)],
       series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: colour(s.colour), width: 2, spanGaps: true, points: { show: false } }))],
     },
