@@ -1,6 +1,7 @@
-// Tokenizers: text ⇄ token ids. One interface; kinds "char" (Unicode code points), "word" (Keras-like), and
-// "bpe" (byte-level, trainable). Every kind serialises to JSON (stored in the model file's metadata) and maps
-// anything it has not seen to <unk> instead of failing (byte-level BPE has seen every byte: it never needs <unk>).
+// Tokenizers: text ⇄ token ids. One interface; kinds "char" (Unicode code points), "word" (Keras-like), "bpe"
+// (byte-level, trainable), and "hf" (a Hugging Face tokenizer.json, read by tokenizer/hf_tokenizer.hpp). Every
+// kind serialises to JSON (stored in the model file's metadata) and maps anything it has not seen to <unk> instead
+// of failing (byte-level BPE has seen every byte: it never needs <unk>).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -15,7 +16,7 @@ namespace tinylm {
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  virtual std::string kind() const = 0;  // "char" | "word" | "bpe"
+  virtual std::string kind() const = 0;  // "char" | "word" | "bpe" | "hf"
   virtual int vocab_size() const = 0;
   virtual std::vector<int32_t> encode(std::string_view text) const = 0;
   // The UTF-8 bytes a token stands for ("e", "whale", or a raw byte run for BPE); <unk> gives U+FFFD, <eos> "".
@@ -24,7 +25,7 @@ class Tokenizer {
   // Put between consecutive tokens when decoding: "" for char and bpe, " " for word.
   virtual std::string separator() const { return ""; }
   virtual std::string decode(const std::vector<int32_t>& ids) const;
-  virtual int unk_id() const = 0;  // always present
+  virtual int unk_id() const = 0;  // present in the trainable kinds; −1 for an "hf" tokenizer without unk_token
   virtual int eos_id() const = 0;  // −1 when the tokenizer has no <eos>
   virtual nlohmann::json to_json() const = 0;
 };

@@ -46,7 +46,11 @@ void Generator::begin(const std::string& prompt) {
   if (history_.empty()) {
     const int eos = tokenizer_.eos_id();
     history_ = eos >= 0 ? std::vector<int32_t>{eos} : tokenizer_.encode("\n");
-    if (history_.empty()) history_ = {tokenizer_.unk_id()};
+    if (history_.empty()) {
+      check(tokenizer_.unk_id() >= 0, "generator: the prompt encodes to no tokens and the tokenizer has no <eos>, "
+            "no token for \"\\n\" and no <unk> to start from: give a non-empty prompt");
+      history_ = {tokenizer_.unk_id()};
+    }
   }
   prompt_size_ = history_.size();
   fed_ = 0;

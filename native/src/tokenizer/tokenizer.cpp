@@ -45,7 +45,8 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& json) {
   if (name == "char") return char_tokenizer_from_json(json);
   if (name == "word") return word_tokenizer_from_json(json);
   if (name == "bpe") return bpe_tokenizer_from_json(json);
-  fail("tokenizer JSON: unknown kind ", json_for_message(*kind), " (known: \"char\", \"word\", \"bpe\")");
+  if (name == "hf") return hf_tokenizer_from_json(json);
+  fail("tokenizer JSON: unknown kind ", json_for_message(*kind), " (known: \"char\", \"word\", \"bpe\", \"hf\")");
 }
 
 void check_tokenizer_json_fields(const nlohmann::json& json, const std::string& kind,

@@ -14,6 +14,7 @@ namespace tinylm {
 std::unique_ptr<Tokenizer> char_tokenizer_from_json(const nlohmann::json& json);
 std::unique_ptr<Tokenizer> word_tokenizer_from_json(const nlohmann::json& json);
 std::unique_ptr<Tokenizer> bpe_tokenizer_from_json(const nlohmann::json& json);
+std::unique_ptr<Tokenizer> hf_tokenizer_from_json(const nlohmann::json& json);  // hf_tokenizer_config.cpp
 
 // The special tokens: char and word put <unk> at id 0, then <eos> when enabled; bpe puts them after its merges.
 inline constexpr const char* kUnkToken = "<unk>";
