@@ -10,6 +10,8 @@ namespace tinylm::hf {
 
 namespace {
 
+constexpr const char* kWordMarker = "\xE2\x96\x81";  // "▁" U+2581, SentencePiece's space (3 bytes)
+
 std::string byte_token(unsigned byte) {
   static const char kHex[] = "0123456789ABCDEF";
   return std::string("<0x") + kHex[byte >> 4] + kHex[byte & 15] + ">";
@@ -64,7 +66,26 @@ BpeModel BpeModel::from_json(const Field& field) {
     check(model.unk_id_ >= 0, unk.path, " is ", describe(unk.value), ", which is not in ", vocab.path);
   }
   model.read_merges(field.at("merges"));
+
+  // Cut points are safe when no token joins another character to a following "▁".
+  bool safe = !model.ignore_merges_ && model.token_id(kWordMarker) >= 0 && model.continuing_subword_prefix_.empty() &&
+              model.end_of_word_suffix_.empty();
+  for (size_t id = 0; safe && id < model.tokens_.size(); ++id) {
+    const std::string& token = model.tokens_[id];
+    for (size_t at = token.find(kWordMarker, 1); safe && at != std::string::npos; at = token.find(kWordMarker, at + 1)) {
+      safe = at >= 3 && token.compare(at - 3, 3, kWordMarker) == 0;
+    }
+  }
+  model.cut_before_marker_ = safe;
   return model;
+}
+
+size_t BpeModel::part_end(const std::string& piece, size_t start) const {
+  if (!cut_before_marker_) return piece.size();
+  for (size_t at = piece.find(kWordMarker, start + 1); at != std::string::npos; at = piece.find(kWordMarker, at + 1)) {
+    if (at < 3 || piece.compare(at - 3, 3, kWordMarker) != 0) return at;
+  }
+  return piece.size();
 }
 
 void BpeModel::read_merges(const Field& list) {

@@ -9,6 +9,12 @@
 //   3. ignore_merges: a piece that is itself in the vocabulary is that one token.
 // "merges" may be ["a b", ...] (older files) or [["a", "b"], ...]; "dropout" must be null or 0 (encoding is
 // deterministic here).
+//
+// Speed: Llama 2's legacy layout has no pre-tokenizer, so a whole text is one piece and one merge heap. When no
+// vocabulary token holds "▁" right after another character than "▁" (true of SentencePiece vocabularies), no token
+// and so no merge can span such a point, and the piece is cut there into words that encode independently (and are
+// cached) with the same result; part_end() gives the cuts. Not with ignore_merges, whose whole-piece lookup would
+// then apply to each word.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,6 +31,9 @@ class BpeModel {
 
   // Appends the ids of one piece (non-empty, valid UTF-8).
   void encode_piece(const std::string& piece, std::vector<int32_t>& ids) const;
+  // The end of the independent part of piece that starts at byte `start` (< piece.size()): piece.size() unless
+  // the vocabulary allows cutting before word markers (see above).
+  size_t part_end(const std::string& piece, size_t start) const;
 
   int32_t token_id(const std::string& token) const;  // −1 when absent
   // The vocabulary's string for id, or nullptr when no token has that id.
@@ -49,6 +58,7 @@ class BpeModel {
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
   int32_t unk_id_ = -1;
   std::string continuing_subword_prefix_, end_of_word_suffix_;
+  bool cut_before_marker_ = false;  // pieces may be cut before each "▁" that follows another character
 };
 
 }  // namespace tinylm::hf

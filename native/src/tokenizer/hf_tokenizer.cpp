@@ -120,17 +120,21 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view input, bool add_specia
     pieces.push_back({std::move(stretch), at_text_start});
     pre_tokenizer_.apply(pieces);
     for (hf::Piece& piece : pieces) {
-      auto [found, inserted] = encoded.try_emplace(std::move(piece.text), ids.size(), 0);
-      if (!inserted) {
-        const auto [offset, count] = found->second;
-        for (size_t index = 0; index < count; ++index) {
-          const int32_t id = ids[offset + index];  // copied first: push_back may reallocate ids
-          ids.push_back(id);
+      for (size_t start = 0; start < piece.text.size();) {
+        const size_t end = model_.part_end(piece.text, start);
+        auto [found, inserted] = encoded.try_emplace(piece.text.substr(start, end - start), ids.size(), 0);
+        start = end;
+        if (!inserted) {
+          const auto [offset, count] = found->second;
+          for (size_t index = 0; index < count; ++index) {
+            const int32_t id = ids[offset + index];  // copied first: push_back may reallocate ids
+            ids.push_back(id);
+          }
+          continue;
         }
-        continue;
+        model_.encode_piece(found->first, ids);
+        found->second.second = ids.size() - found->second.first;
       }
-      model_.encode_piece(found->first, ids);
-      found->second.second = ids.size() - found->second.first;
     }
   };
 
