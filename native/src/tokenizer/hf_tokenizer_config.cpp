@@ -100,9 +100,9 @@ void HfTokenizer::read_config(const nlohmann::json& config) {
   if (chat_template.value.is_array()) {  // [{"name": "default", "template": "..."}, {"name": "tool_use", ...}]
     for (size_t index = 0; index < chat_template.array().size(); ++index) {
       const hf::Field entry = chat_template.at(index);
-      if (chat_template_.empty() || entry.at("name").string() == "default") {
-        chat_template_ = entry.at("template").string();
-      }
+      const std::string name = entry.at("name").string();
+      const std::string text = entry.at("template").string();
+      if (index == 0 || name == "default") chat_template_ = text;
     }
   } else {
     chat_template_ = chat_template.string_or("");
