@@ -15,10 +15,10 @@ void AddedTokenMatcher::add(const std::string& pattern, const AddedToken* token)
   std::vector<uint32_t>& bucket = by_first_byte_[static_cast<uint8_t>(pattern[0])];
   // Longest first, so the first pattern that matches at a position is the longest there; equal patterns keep the
   // one added last (a later added token with the same content replaces the earlier in tokenizers' map).
-  auto before = std::find_if(bucket.begin(), bucket.end(), [&](uint32_t other) {
-    return patterns_[other].text.size() <= pattern.size();
-  });
-  bucket.insert(before, index);
+  bucket.push_back(index);
+  for (size_t at = bucket.size() - 1; at > 0 && patterns_[bucket[at - 1]].text.size() <= pattern.size(); --at) {
+    std::swap(bucket[at - 1], bucket[at]);
+  }
 }
 
 namespace {

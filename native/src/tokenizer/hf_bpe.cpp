@@ -48,15 +48,11 @@ BpeModel BpeModel::from_json(const Field& field) {
     model.vocab_.emplace(token, static_cast<int32_t>(id));
     largest = std::max(largest, id);
   }
-  model.tokens_.assign(static_cast<size_t>(largest + 1), std::string());
-  model.has_token_.assign(static_cast<size_t>(largest + 1), false);
+  model.tokens_.assign(static_cast<size_t>(largest + 1), nullptr);
   for (const auto& [token, id] : model.vocab_) {
-    if (model.has_token_[static_cast<size_t>(id)]) {
-      fail(vocab.path, " gives id ", id, " to both ", describe(model.tokens_[static_cast<size_t>(id)]), " and ",
-           describe(token));
-    }
-    model.tokens_[static_cast<size_t>(id)] = token;
-    model.has_token_[static_cast<size_t>(id)] = true;
+    const std::string*& slot = model.tokens_[static_cast<size_t>(id)];
+    if (slot != nullptr) fail(vocab.path, " gives id ", id, " to both ", describe(*slot), " and ", describe(token));
+    slot = &token;
   }
   for (unsigned byte = 0; byte < 256; ++byte) model.byte_fallback_ids_[byte] = model.token_id(byte_token(byte));
 
@@ -71,7 +67,8 @@ BpeModel BpeModel::from_json(const Field& field) {
   bool safe = !model.ignore_merges_ && model.token_id(kWordMarker) >= 0 && model.continuing_subword_prefix_.empty() &&
               model.end_of_word_suffix_.empty();
   for (size_t id = 0; safe && id < model.tokens_.size(); ++id) {
-    const std::string& token = model.tokens_[id];
+    if (model.tokens_[id] == nullptr) continue;
+    const std::string& token = *model.tokens_[id];
     for (size_t at = token.find(kWordMarker, 1); safe && at != std::string::npos; at = token.find(kWordMarker, at + 1)) {
       safe = at >= 3 && token.compare(at - 3, 3, kWordMarker) == 0;
     }
@@ -121,7 +118,7 @@ void BpeModel::read_merges(const Field& list) {
            left_id < 0 ? describe(left) : right_id < 0 ? describe(right) : describe(left + right), ")");
     }
     // A repeated pair takes its last rank, as a map built from the list does in tokenizers.
-    merges_[pair_key(left_id, right_id)] = {static_cast<int32_t>(rank), new_id};
+    merges_[pair_key(left_id, right_id)] = (static_cast<int64_t>(rank) << 32) | new_id;
   }
 }
 
@@ -131,8 +128,7 @@ int32_t BpeModel::token_id(const std::string& token) const {
 }
 
 const std::string* BpeModel::token(int32_t id) const {
-  if (id < 0 || id >= id_limit() || !has_token_[static_cast<size_t>(id)]) return nullptr;
-  return &tokens_[static_cast<size_t>(id)];
+  return id < 0 || id >= id_limit() ? nullptr : tokens_[static_cast<size_t>(id)];
 }
 
 void BpeModel::encode_piece(const std::string& piece, std::vector<int32_t>& ids) const {
@@ -204,7 +200,7 @@ void BpeModel::encode_piece(const std::string& piece, std::vector<int32_t>& ids)
     if (left.next < 0) return;
     auto found = merges_.find(pair_key(left.id, symbols[static_cast<size_t>(left.next)].id));
     if (found == merges_.end()) return;
-    heap.push_back({found->second.rank, position, found->second.new_id});
+    heap.push_back({merge_rank(found->second), position, merge_new_id(found->second)});
     std::push_heap(heap.begin(), heap.end(), later);
   };
   for (int32_t position = 0; position + 1 < static_cast<int32_t>(symbols.size()); ++position) push(position);
@@ -216,7 +212,7 @@ void BpeModel::encode_piece(const std::string& piece, std::vector<int32_t>& ids)
     if (left.length == 0 || left.next < 0) continue;
     Symbol& right = symbols[static_cast<size_t>(left.next)];
     auto found = merges_.find(pair_key(left.id, right.id));
-    if (found == merges_.end() || found->second.new_id != top.new_id) continue;  // stale
+    if (found == merges_.end() || merge_new_id(found->second) != top.new_id) continue;  // stale
     left.id = top.new_id;
     left.length += right.length;
     left.next = right.next;

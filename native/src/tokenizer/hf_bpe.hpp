@@ -42,18 +42,17 @@ class BpeModel {
   int32_t unk_id() const { return unk_id_; }                                  // −1 without unk_token
 
  private:
-  struct MergeResult {
-    int32_t rank, new_id;
-  };
   static uint64_t pair_key(int32_t left, int32_t right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
   }
+  // A merge's rank and the id it makes, packed as rank << 32 | new_id (both < 2^31).
+  static int32_t merge_rank(int64_t merge) { return static_cast<int32_t>(merge >> 32); }
+  static int32_t merge_new_id(int64_t merge) { return static_cast<int32_t>(merge & 0xFFFFFFFF); }
   void read_merges(const Field& list);
 
   std::unordered_map<std::string, int32_t> vocab_;
-  std::vector<std::string> tokens_;      // id → token ("" for an id no token has)
-  std::vector<bool> has_token_;          // id → whether a token has it
-  std::unordered_map<uint64_t, MergeResult> merges_;  // (left id, right id) → rank and merged id
+  std::vector<const std::string*> tokens_;  // id → its key in vocab_ (nodes never move), nullptr for an unused id
+  std::unordered_map<uint64_t, int64_t> merges_;  // pair_key(left id, right id) → rank << 32 | merged id
   int32_t byte_fallback_ids_[256];       // <0xNN> ids when byte_fallback, −1 when absent
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
   int32_t unk_id_ = -1;

@@ -27,9 +27,11 @@
 // TextDecoder and Rust's from_utf8_lossy do), so encode(bytes) == encode(TextDecoder().decode(bytes)). A piece
 // seen before in the same call reuses its ids.
 //
-// Streaming: token_bytes(id) is the text a token adds mid-stream (hf_decoder.hpp: raw bytes for byte-level and
-// <0xNN> tokens, "▁" as " ", no text-start rules); special tokens give their content. decode() applies the
-// decoder to the whole sequence, so it can differ at the start (Llama's decoder drops the text's first space).
+// Decoding: decode() applies the decoder to the whole sequence, special tokens included (their content) unless
+// skip_special_tokens. token_bytes(id) is the text a token adds mid-stream (hf_decoder.hpp: raw bytes for byte-level
+// and <0xNN> tokens, "▁" as " ", no text-start rules), so the two can differ at the start (Llama's decoder drops
+// the text's first space). Ids outside [0, vocab_size()) throw Error; an id inside that no token has decodes to
+// nothing, as tokenizers skips it.
 //
 // tokenizer_config.json: bos_token / eos_token (strings or {"content": ...}); when absent, the special added token
 // "<s>" or "<|endoftext|>" (bos) and "</s>" or "<|endoftext|>" (eos), the defaults of transformers' Llama and GPT-2

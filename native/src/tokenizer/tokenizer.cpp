@@ -2,8 +2,9 @@
 // tokenizer_from_json (dispatch on "kind"), and the JSON field checks the kinds' readers share.
 //
 // Every kind's JSON is an object {"kind": "<kind>", "version": 1, "tokens": [...], ...options}: "tokens" lists
-// every token by id, special tokens included (<unk> first, then <eos> when "eos" is true). The exception is
-// "bpe", whose tokens are raw bytes (not JSON strings): it lists its "merges" and rebuilds the tokens. The kinds
+// every token by id, special tokens included (<unk> first, then <eos> when "eos" is true). The exceptions are
+// "bpe", whose tokens are raw bytes (not JSON strings): it lists its "merges" and rebuilds the tokens; and "hf",
+// which holds the text of a Hugging Face tokenizer.json and tokenizer_config.json (tokenizer/hf_tokenizer.hpp). The kinds
 // document their own options at the top of their .cpp. Readers reject missing fields, unknown fields (a misspelt option
 // must not be silently ignored), wrong types, other versions and duplicate tokens, naming the field.
 #include "tinylm/tokenizer.hpp"
