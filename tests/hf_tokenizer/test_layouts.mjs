@@ -11,8 +11,9 @@
 //   - its ByteFallback decoder drops a U+FEFF at the start of a byte run (TextDecoder's BOM rule).
 // Random text for the byte-level layout also leaves out code points whose class changed after tinylm's Unicode
 // version. The Llama layouts use no character classes: their random text draws from every code point. The corpus
-// is one text for SmolLM2; for Llama it is encoded paragraph by paragraph, because tokenizers.js merges a piece in
-// quadratic time and Llama's legacy layout makes a whole text one piece.
+// is one text for SmolLM2; for Llama its first 300 kB are encoded paragraph by paragraph, because tokenizers.js
+// merges a piece in quadratic time and Llama's legacy layout makes a whole text one piece (the whole corpus takes
+// it minutes).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -45,7 +46,8 @@ const comparableByteLevel = (codePoint) => TINYLM_CLASS[tinylmClasses[codePoint]
                                            (jsClass(codePoint) !== 'N' || (codePoint >= 0x30 && codePoint <= 0x39));
 const accept = (name) => (name === 'smollm2' ? comparableByteLevel : () => true);
 const acceptForDecode = (name) => (name === 'smollm2' ? comparableByteLevel : (codePoint) => codePoint !== 0xfeff);
-const corpusTexts = (name) => (name === 'smollm2' ? [corpus()] : corpus().toString('utf8').split('\n\n'));
+const corpusTexts = (name) => (name === 'smollm2' ? [corpus()]
+                                                   : corpus().subarray(0, 300000).toString('utf8').split('\n\n'));
 
 // Encodes texts (JS strings or Buffers) with both and asserts equal ids; returns the number of tokens compared.
 function compareEncodings(layout, texts, label) {
@@ -70,7 +72,7 @@ for (const name of Object.keys(layouts)) {
                                      () => invalidUtf8(rng, 1 + rng.below(30), accept(name))), 'invalid');
     console.log(`# ${name}: corpus ${corpusTokens} tokens, random Unicode ${random.tokens}, invalid UTF-8 ` +
                 `${invalid.tokens}: 0 mismatches`);
-    assert.ok(corpusTokens > 300000);
+    assert.ok(corpusTokens > 80000);
   });
 
   test(`${name}: decode and the streamed token bytes`, () => {
