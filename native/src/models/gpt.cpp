@@ -19,10 +19,6 @@ namespace tinylm {
 
 namespace {
 
-void grow(std::vector<float>& buffer, int64_t floats) {
-  if (buffer.size() < size_t(floats)) buffer.resize(floats);
-}
-
 // out (n) = in + branch, or in + branch⊙mask with a fresh dropout mask (0 or 1/(1−p)) when mask is not null.
 void residual_add(float* out, float* mask, const float* in, const float* branch, int64_t n, float dropout, Rng* rng) {
   if (!mask) {
