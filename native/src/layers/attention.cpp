@@ -23,7 +23,13 @@ void grow(std::vector<float>& buffer, int64_t floats) {
 
 void attention_forward(float* out, AttentionCache& cache, const float* qkv, float dropout, Rng* rng, int B, int T,
                        int C, int NH) {
-  const int D = C / NH, ld_qkv = 3 * C;
+  attention_forward(out, cache, qkv, AttentionHeads{NH, NH, C / NH}, dropout, rng, B, T);
+}
+
+void attention_forward(float* out, AttentionCache& cache, const float* qkv, const AttentionHeads& heads, float dropout,
+                       Rng* rng, int B, int T) {
+  const int NH = heads.NH, D = heads.D, group = NH / heads.KVH;
+  const int C = NH * D, ld_qkv = (NH + 2 * heads.KVH) * D;  // C: the output row's width
   const float scale = 1.0f / std::sqrt(float(D));
   const int64_t block_floats = int64_t(T) * T;  // one (batch row, head)
   grow(cache.probs, int64_t(B) * NH * block_floats);
@@ -36,8 +42,8 @@ void attention_forward(float* out, AttentionCache& cache, const float* qkv, floa
   for (int b = 0; b < B; ++b) {
     for (int h = 0; h < NH; ++h) {
       const float* q = qkv + int64_t(b) * T * ld_qkv + h * D;  // (T, D) rows ld_qkv apart
-      const float* k = q + C;
-      const float* v = q + 2 * C;
+      const float* k = qkv + int64_t(b) * T * ld_qkv + (NH + h / group) * D;
+      const float* v = k + heads.KVH * D;
       const int64_t block_offset = (int64_t(b) * NH + h) * block_floats;
       float* probs = cache.probs.data() + block_offset;  // (T,T)
       float* y = out + int64_t(b) * T * C + h * D;        // (T, D) rows C apart
@@ -67,16 +73,22 @@ void attention_forward(float* out, AttentionCache& cache, const float* qkv, floa
 
 void attention_backward(float* dqkv, const float* dout, const float* qkv, AttentionCache& cache, int B, int T, int C,
                         int NH) {
-  const int D = C / NH, ld_qkv = 3 * C;
+  attention_backward(dqkv, dout, qkv, cache, AttentionHeads{NH, NH, C / NH}, B, T);
+}
+
+void attention_backward(float* dqkv, const float* dout, const float* qkv, AttentionCache& cache,
+                        const AttentionHeads& heads, int B, int T) {
+  const int NH = heads.NH, D = heads.D, group = NH / heads.KVH;
+  const int C = NH * D, ld_qkv = (NH + 2 * heads.KVH) * D;  // C: dout's row width
   const float scale = 1.0f / std::sqrt(float(D));
   const int64_t block_floats = int64_t(T) * T;
   grow(cache.dprobs, block_floats);
   float* dprobs = cache.dprobs.data();
   for (int b = 0; b < B; ++b) {
     for (int h = 0; h < NH; ++h) {
-      const int64_t row_offset = int64_t(b) * T * ld_qkv + h * D;
-      const float *q = qkv + row_offset, *k = q + C, *v = q + 2 * C;
-      float *dq = dqkv + row_offset, *dk = dq + C, *dv = dq + 2 * C;
+      const int64_t row_offset = int64_t(b) * T * ld_qkv, key_column = (NH + h / group) * D;
+      const float *q = qkv + row_offset + h * D, *k = qkv + row_offset + key_column, *v = k + heads.KVH * D;
+      float *dq = dqkv + row_offset + h * D, *dk = dqkv + row_offset + key_column, *dv = dk + heads.KVH * D;
       const float* dy = dout + int64_t(b) * T * C + h * D;  // (T, D) rows C apart
       const int64_t block_offset = (int64_t(b) * NH + h) * block_floats;
       const float* probs = cache.probs.data() + block_offset;
@@ -104,11 +116,16 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, Attent
 
 void attention_cached_forward(float* out, float* probs, const float* q, const float* keys, const float* values, int n,
                               int ld_head, int C, int NH) {
-  const int D = C / NH;
+  attention_cached_forward(out, probs, q, keys, values, n, ld_head, AttentionHeads{NH, NH, C / NH});
+}
+
+void attention_cached_forward(float* out, float* probs, const float* q, const float* keys, const float* values, int n,
+                              int ld_head, const AttentionHeads& heads) {
+  const int NH = heads.NH, D = heads.D, group = NH / heads.KVH;
   const float scale = 1.0f / std::sqrt(float(D));
   for (int h = 0; h < NH; ++h) {
     float* head_probs = probs + int64_t(h) * n;
-    const int64_t head_offset = int64_t(h) * ld_head * D;
+    const int64_t head_offset = int64_t(h / group) * ld_head * D;
     attention_scores(head_probs, q + h * D, keys + head_offset, D, n, D, scale);
     softmax_inplace(head_probs, n);
     attention_weighted_sum(out + h * D, head_probs, values + head_offset, D, n, D, 0.0f);
