@@ -57,6 +57,27 @@ uint64_t data_section_size(const SafetensorsFile& file);
 // (not a regular file), is refused after reading at most the header. Error names the path and the problem.
 SafetensorsFile read_safetensors_file(const std::string& path);
 
+// A safetensors file on disk read tensor by tensor: the header is read and checked against the file's size when
+// the reader opens, and each tensor's bytes are read only when asked for, so a loader holds one tensor at a time
+// beside the model it fills. Error names the path and the tensor.
+class SafetensorsFileReader {
+ public:
+  explicit SafetensorsFileReader(const std::string& path);
+  ~SafetensorsFileReader();
+  SafetensorsFileReader(const SafetensorsFileReader&) = delete;
+  SafetensorsFileReader& operator=(const SafetensorsFileReader&) = delete;
+  const std::string& path() const { return path_; }
+  const SafetensorsFile& header() const { return header_; }  // every entry checked; data empty
+  // The entry's values as float32 (F32, F16, BF16; as SafetensorsFile::read_f32).
+  std::vector<float> read_f32(const SafetensorsEntry& entry);
+
+ private:
+  std::string path_;
+  void* stream_ = nullptr;  // std::FILE*
+  uint64_t data_start_ = 0;  // file offset of the data section
+  SafetensorsFile header_;
+};
+
 struct TensorToWrite {
   std::string name;
   Shape shape;

@@ -53,6 +53,11 @@ struct GptConfig {
 class GptLM : public TrainableModel {
  public:
   explicit GptLM(const GptConfig& config);  // parameters zeroed: call initialize() or load
+  // Deferred: the parameter table only, so a loader can check a file against it before anything is allocated;
+  // allocate() once before any other use.
+  enum class Allocation { Now, Deferred };
+  GptLM(const GptConfig& config, Allocation allocation);
+  void allocate();
   void initialize(Rng& rng);                  // nanoGPT's initialisation
   static std::unique_ptr<GptLM> from_file(const nlohmann::json& config, const SafetensorsFile& file);
 
@@ -94,10 +99,6 @@ class GptLM : public TrainableModel {
   const std::vector<int32_t>& window_tokens() const { return cache_.window_tokens(); }
 
  private:
-  // Deferred: the parameter table only, so from_file can check the file against it before anything is allocated.
-  enum class Allocation { Now, Deferred };
-  GptLM(const GptConfig& config, Allocation allocation);
-  void allocate();
   static constexpr size_t kNoTensor = size_t(-1);  // offset of a bias the config leaves out
   struct BlockOffsets {
     size_t ln_1_weight, ln_1_bias, attn_weight, attn_bias, attn_proj_weight, attn_proj_bias;

@@ -64,6 +64,11 @@ struct LlamaConfig {
 class LlamaLM : public TrainableModel {
  public:
   explicit LlamaLM(const LlamaConfig& config);  // parameters zeroed: call initialize() or load
+  // Deferred: the parameter table only, so a loader can check a file against it before anything is allocated;
+  // allocate() once before any other use.
+  enum class Allocation { Now, Deferred };
+  LlamaLM(const LlamaConfig& config, Allocation allocation);
+  void allocate();
   void initialize(Rng& rng);                      // Hugging Face's: N(0, 0.02) matrices, unit RMSNorm gains
   // From a tinylm model file (the config and tensors as model_file.cpp stores them).
   static std::unique_ptr<LlamaLM> from_file(const nlohmann::json& config, const SafetensorsFile& file);
@@ -100,10 +105,6 @@ class LlamaLM : public TrainableModel {
   const std::vector<int32_t>& window_tokens() const { return cache_.window_tokens(); }
 
  private:
-  // Deferred: the parameter table only, so from_file can check the file against it before anything is allocated.
-  enum class Allocation { Now, Deferred };
-  LlamaLM(const LlamaConfig& config, Allocation allocation);
-  void allocate();
   static constexpr size_t kNoTensor = size_t(-1);  // offset of a bias the config leaves out
   struct BlockOffsets {
     size_t input_norm, qkv_weight, qkv_bias, o_weight, o_bias, post_norm, gate_up_weight, gate_up_bias, down_weight,
