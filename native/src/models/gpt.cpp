@@ -124,7 +124,7 @@ GptLM::GptLM(const GptConfig& config, Allocation allocation)
 void GptLM::allocate() {
   params_.allocate();
   blocks_.resize(config_.num_layers);
-  reset_state();
+  // Generation buffers and half copies wait for reset_state() or the first step(): the weights are still zero.
 }
 
 void GptLM::initialize(Rng& rng) {

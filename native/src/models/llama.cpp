@@ -69,7 +69,7 @@ void LlamaLM::allocate() {
   params_.allocate();
   blocks_.resize(config_.num_layers);
   rotary_.build(config_.rope, config_.head_size, config_.context_size);
-  reset_state();
+  // Generation buffers and half copies wait for reset_state() or the first step(): the weights are still zero.
 }
 
 void LlamaLM::initialize(Rng& rng) {

@@ -48,12 +48,14 @@ void LlamaLM::reset_state() {
 
 const float* LlamaLM::last_step_attention(int layer) const {
   check(layer >= 0 && layer < config_.num_layers, "layer ", layer, " out of range [0, ", config_.num_layers, ")");
+  check(!gen_probs_.empty(), "last_step_attention: no step has run");
   return gen_probs_.data() + int64_t(layer) * config_.num_heads * config_.context_size;
 }
 
 const float* LlamaLM::step(int32_t token) {
   const int V = config_.vocab_size;
   check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
+  if (gen_logits_.empty()) reset_state();  // the first step of a model built without one
   advance(token, cache_.begin_step());
   return gen_logits_.data();
 }
