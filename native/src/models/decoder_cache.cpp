@@ -11,11 +11,13 @@ void DecoderCache::reset(int layers, int kv_heads, int context, int head_size) {
   context_ = context;
   head_size_ = head_size;
   keep_ = context / 2;
+  // Every position is written before it is read, so a cache of the right size is kept as it is: refilling
+  // SmolLM2's 8192 positions (566 MB with the shadow) would cost each new generation a pass over memory.
   const int64_t per_position = int64_t(layers) * kv_heads * head_size;
-  keys_.assign(per_position * context, 0.0f);
-  values_.assign(per_position * context, 0.0f);
-  shadow_keys_.assign(per_position * keep_, 0.0f);
-  shadow_values_.assign(per_position * keep_, 0.0f);
+  for (auto [cache, positions] : {std::pair{&keys_, context}, {&values_, context}, {&shadow_keys_, keep_},
+                                  {&shadow_values_, keep_}}) {
+    if (cache->size() != size_t(per_position * positions)) cache->assign(size_t(per_position * positions), 0.0f);
+  }
   window_tokens_.clear();
   window_tokens_.reserve(context);
   cached_ = 0;
