@@ -1,10 +1,11 @@
-// tinylm eval: score a model on a text file (default: the held-out last 10% of the default corpus) and print one
-// JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
+// tinylm eval: score a model (a model file or a Hugging Face checkpoint folder) on a text file (default: the
+// held-out last 10% of the default corpus) and print one JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
 #include <cmath>
 #include <iostream>
 
 #include "args.hpp"
 #include "common.hpp"
+#include "io/hf_checkpoint.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/batcher.hpp"
@@ -13,8 +14,8 @@ namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction"}, {});
-  if (!args.has("model")) throw UsageError("--model FILE is required");
-  Model model = load_model(args.text("model", ""));
+  if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
+  Model model = load_model_or_checkpoint(args.text("model", ""));
   std::vector<int32_t> tokens;
   if (args.has("data")) {
     tokens = model.tokenizer->encode(read_text_file(args.text("data", "")));

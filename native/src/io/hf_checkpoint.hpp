@@ -45,4 +45,11 @@ struct HfLoadOptions {
 // The network the folder describes, its weights loaded.
 std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, const HfLoadOptions& options = {});
 
+// The network and its tokenizer (tokenizer.json, with tokenizer_config.json when the folder has one): a Model as a
+// tinylm model file holds one, ready to generate, evaluate, fine-tune or save (`tinylm convert`). The tokenizer's
+// vocabulary must be the network's.
+Model load_hf_model(const std::string& dir, const HfLoadOptions& options = {});
+// A tinylm model file, or a Hugging Face checkpoint folder: what the CLI's --model takes.
+Model load_model_or_checkpoint(const std::string& path);
+
 }  // namespace tinylm
