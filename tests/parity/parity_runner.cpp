@@ -8,12 +8,17 @@
 // does — it runs forward, records loss and logits, zeroes the gradients and runs backward. It then writes OUT:
 //   "loss" (W), "logits.<w>" (B,T,V), "grad.<name>" (gradients of the LAST window), "adam.<name>" (parameters
 //   after one Adam step, lr 1e-2, on those gradients), "step_logits" (T,V): step() over row 0 of window 0.
+// ADAPTER (optional): a LoRA adapter file (lora/adapter_file.hpp) trained on the frozen model instead: the loss,
+//   logits and steps include it, "grad.<name>" and "adam.<name>" are the adapter's tensors (PEFT names), and with
+//   ADAPTER_OUT the adapter after the Adam step is saved there as tinylm saves adapters.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "io/hf_checkpoint.hpp"
 #include "io/safetensors.hpp"
+#include "lora/adapter_file.hpp"
+#include "lora/lora_model.hpp"
 #include "models/gpt.hpp"
 #include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
@@ -45,40 +50,47 @@ std::vector<int32_t> ids(const SafetensorsFile& file, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: tinylm_parity_runner MODEL BATCH OUT\n");
+  if (argc < 4 || argc > 6) {
+    std::fprintf(stderr, "usage: tinylm_parity_runner MODEL BATCH OUT [ADAPTER [ADAPTER_OUT]]\n");
     return 2;
   }
   try {
     const std::vector<uint8_t> batch_bytes = read_file_bytes(argv[2]);
     const SafetensorsFile batch_file = parse_safetensors(batch_bytes.data(), batch_bytes.size());
-    std::unique_ptr<TrainableModel> model = build(argv[1]);
+    std::unique_ptr<TrainableModel> base = build(argv[1]);
+    std::unique_ptr<LoraAdapter> adapter;
+    std::unique_ptr<TrainableModel> model;
+    if (argc >= 5) {
+      adapter = load_adapter_file(argv[4], base->linear_modules());
+      model = std::make_unique<LoraModel>(*base, *adapter);
+    }
+    TrainableModel* network = model ? model.get() : base.get();
     const Shape batch_shape = batch_file.find("inputs")->shape;  // (W,B,T)
     const int W = int(batch_shape[0]), B = int(batch_shape[1]), T = int(batch_shape[2]);
-    const int V = model->vocab_size();
+    const int V = network->vocab_size();
     const std::vector<int32_t> inputs = ids(batch_file, "inputs"), targets = ids(batch_file, "targets");
 
     std::vector<float> losses(W);
     std::vector<std::vector<float>> logits(W);
-    Parameters& params = model->parameters();
-    model->reset_train_state();
+    Parameters& params = network->parameters();
+    network->reset_train_state();
     for (int w = 0; w < W; ++w) {
       const int64_t offset = int64_t(w) * B * T;
-      losses[w] = model->forward(&inputs[offset], &targets[offset], B, T, false, nullptr);
-      logits[w].assign(model->logits(), model->logits() + int64_t(B) * T * V);
+      losses[w] = network->forward(&inputs[offset], &targets[offset], B, T, false, nullptr);
+      logits[w].assign(network->logits(), network->logits() + int64_t(B) * T * V);
       params.zero_grad();
-      model->backward();
+      network->backward();
     }
     std::vector<float> grads = params.grads;
 
     std::vector<float> step_logits;
-    if (auto* recurrent = dynamic_cast<RecurrentLM*>(model.get()))  // the exact path; Half is checked natively
+    if (auto* recurrent = dynamic_cast<RecurrentLM*>(base.get()))  // the exact path; Half is checked natively
       recurrent->set_step_precision(RecurrentLM::StepPrecision::Float);
-    if (auto* gpt = dynamic_cast<GptLM*>(model.get())) gpt->set_step_precision(GptLM::StepPrecision::Float);
-    if (auto* llama = dynamic_cast<LlamaLM*>(model.get())) llama->set_step_precision(LlamaLM::StepPrecision::Float);
-    model->reset_state();
+    if (auto* gpt = dynamic_cast<GptLM*>(base.get())) gpt->set_step_precision(GptLM::StepPrecision::Float);
+    if (auto* llama = dynamic_cast<LlamaLM*>(base.get())) llama->set_step_precision(LlamaLM::StepPrecision::Float);
+    network->reset_state();
     for (int t = 0; t < T; ++t) {
-      const float* row = model->step(inputs[t]);
+      const float* row = network->step(inputs[t]);
       step_logits.insert(step_logits.end(), row, row + V);
     }
 
@@ -97,6 +109,7 @@ int main(int argc, char** argv) {
       out.push_back({"adam." + spec.name, spec.shape, params.values.data() + spec.offset});
     }
     write_file_atomic(argv[3], serialize_safetensors(out, {}));
+    if (argc == 6) save_adapter(argv[5], *adapter, base->arch());
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "tinylm_parity_runner: %s\n", error.what());

@@ -20,6 +20,7 @@ namespace tinylm {
 
 struct Parameters;
 struct SafetensorsFile;
+class LinearAdapter;
 struct TensorToWrite;
 class Rng;
 
@@ -83,6 +84,13 @@ class LanguageModel {
   virtual std::vector<TensorToWrite> tensors_to_save() const = 0;
 };
 
+// A linear layer a LoRA adapter can sit beside: its Hugging Face module path ("transformer.h.0.attn.c_attn",
+// "model.layers.0.self_attn.q_proj") — its weight is the parameter "<path>.weight", (out, in) — and its sizes.
+struct LinearModule {
+  std::string path;
+  int in = 0, out = 0;
+};
+
 class TrainableModel : public LanguageModel {
  public:
   virtual Parameters& parameters() = 0;
@@ -104,6 +112,16 @@ class TrainableModel : public LanguageModel {
   virtual void restore_carried_state(std::vector<float> state) {}
   // Logits (B,T,V) of the last forward.
   virtual const float* logits() const = 0;
+
+  // Adapters (layers/linear_adapter.hpp, lora/). The linears an adapter can sit beside, in the order of their adapter
+  // index; empty for models that take none.
+  virtual std::vector<LinearModule> linear_modules() const { return {}; }
+  // Attaches an adapter to every linear (null detaches): forward, backward and step() then include its terms.
+  virtual void set_linear_adapter(LinearAdapter* adapter);
+  // Frozen, backward() computes no gradient for the model's own parameters (parameters().grads is released) and
+  // only input gradients flow, to an attached adapter. Thawing allocates zeroed gradients again.
+  void set_frozen(bool frozen);
+  bool frozen() const;
 };
 
 // A model file's contents: the network and the tokenizer it was trained with.

@@ -16,7 +16,11 @@ void layernorm_forward(float* out, LayerNormCache& cache, const float* x, const 
 }
 
 void layernorm_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
-                        const float* weight, const LayerNormCache& cache, int N, int C) {
+                        const float* weight, LayerNormCache& cache, int N, int C) {
+  if (!dweight) {  // frozen: the kernel always accumulates a weight gradient, so it lands in a discarded sink
+    cache.frozen_weight_grad.assign(C, 0.0f);
+    dweight = cache.frozen_weight_grad.data();
+  }
   layernorm_rows_backward(dx, dweight, dbias, dout, x, weight, cache.mean.data(), cache.rstd.data(), N, C);
 }
 

@@ -10,13 +10,15 @@ namespace tinylm {
 struct LayerNormCache {
   std::vector<float> mean;  // (N)
   std::vector<float> rstd;  // (N) 1/√(var + eps)
+  std::vector<float> frozen_weight_grad;  // (C) where a frozen weight's gradient goes, discarded
 };
 
 // out (N,C) = LayerNorm(x (N,C)) · weight (C) + bias (C); bias may be null. Fills cache.
 void layernorm_forward(float* out, LayerNormCache& cache, const float* x, const float* weight, const float* bias,
                        int N, int C);
-// dx (N,C) += …; dweight (C) += …; dbias (C) += … (null when the layer has no bias).
+// dx (N,C) += …; dweight (C) += …; dbias (C) += … (null when the layer has no bias). dweight and dbias are both null
+// when the layer is frozen (a LoRA fine-tune): only dx is computed.
 void layernorm_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
-                        const float* weight, const LayerNormCache& cache, int N, int C);
+                        const float* weight, LayerNormCache& cache, int N, int C);
 
 }  // namespace tinylm

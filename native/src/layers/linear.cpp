@@ -12,6 +12,7 @@ void embedding_forward(float* out, const int32_t* ids, const float* table, int N
 }
 
 void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int N, int C) {
+  if (!dtable) return;
   for (int n = 0; n < N; ++n) axpy(dtable + int64_t(ids[n]) * C, 1.0f, dout + int64_t(n) * C, C);
 }
 
@@ -26,7 +27,7 @@ void bias_backward(float* dbias, const float* dout, int N, int O) {
 
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, int N, int I, int O, float din_beta) {
-  sgemm_tn(dweight, I, dout, O, in, I, O, I, N, 1.0f);
+  if (dweight) sgemm_tn(dweight, I, dout, O, in, I, O, I, N, 1.0f);
   if (dbias) bias_backward(dbias, dout, N, O);
   if (din) sgemm_nn(din, I, dout, O, weight, I, N, I, O, din_beta);
 }

@@ -8,14 +8,14 @@ namespace tinylm {
 
 // out (N,C) = table[ids[n]] — ids must already be validated against V.
 void embedding_forward(float* out, const int32_t* ids, const float* table, int N, int C);
-// dtable (V,C) += scatter of dout (N,C) by ids
+// dtable (V,C) += scatter of dout (N,C) by ids; nothing when dtable is null (a frozen table)
 void embedding_backward(float* dtable, const float* dout, const int32_t* ids, int N, int C);
 
 // out (N,O) = in (N,I) · weightᵀ (O,I) + bias (O); bias may be null.
 void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N, int I, int O);
 // dweight (O,I) += doutᵀ·in;  dbias (O) += Σ_n dout (dbias may be null);
 // din (N,I) = din_beta·din + dout·weight (din may be null): a caller with a fresh buffer passes 0 rather than
-// zeroing it to accumulate into.
+// zeroing it to accumulate into. dweight is null when the weight is frozen (a LoRA fine-tune).
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, int N, int I, int O, float din_beta = 1.0f);
 

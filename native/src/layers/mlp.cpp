@@ -50,29 +50,35 @@ void grow(std::vector<float>& buffer, int64_t floats) {
 }  // namespace
 
 void mlp_forward(float* out, MlpCache& cache, const float* in, const MlpWeights& weights, GeluKind gelu, int N,
-                 int C) {
+                 int C, const MlpAdapters& adapters) {
   const int hidden = 4 * C;
   const int64_t count = int64_t(N) * hidden;
   grow(cache.pre_activation, count);
   grow(cache.activation, count);
   linear_forward_rows(cache.pre_activation.data(), in, weights.fc_weight, weights.fc_bias, N, C, hidden);
+  adapters.fc.forward(cache.pre_activation.data(), hidden, in, N);
   gelu_forward(cache.activation.data(), cache.pre_activation.data(), count, gelu);
   linear_forward_rows(out, cache.activation.data(), weights.proj_weight, weights.proj_bias, N, hidden, C);
+  adapters.proj.forward(out, C, cache.activation.data(), N);
 }
 
 void mlp_backward(float* din, const MlpGrads& grads, const float* dout, const float* in, MlpCache& cache,
-                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta) {
+                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta,
+                  const MlpAdapters& adapters) {
   const int hidden = 4 * C;
   const int64_t count = int64_t(N) * hidden;
   grow(cache.dactivation, count);
   // c_proj: dactivation (N,4C) = dout·W_proj (overwrites), dW_proj += doutᵀ·activation.
   sgemm_nn(cache.dactivation.data(), hidden, dout, C, weights.proj_weight, hidden, N, hidden, C, 0.0f);
-  sgemm_tn(grads.proj_weight, hidden, dout, C, cache.activation.data(), hidden, C, hidden, N, 1.0f);
+  if (grads.proj_weight)
+    sgemm_tn(grads.proj_weight, hidden, dout, C, cache.activation.data(), hidden, C, hidden, N, 1.0f);
   if (grads.proj_bias) bias_backward(grads.proj_bias, dout, N, C);
+  adapters.proj.backward(cache.dactivation.data(), dout, C, cache.activation.data(), N);
   // GELU in place (dactivation becomes d pre_activation), then c_fc.
   gelu_backward(cache.dactivation.data(), cache.dactivation.data(), cache.pre_activation.data(), count, gelu);
   linear_backward(din, grads.fc_weight, grads.fc_bias, cache.dactivation.data(), in, weights.fc_weight, N, C,
                   hidden, din_beta);
+  adapters.fc.backward(din, cache.dactivation.data(), hidden, in, N);
 }
 
 }  // namespace tinylm

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "layers/linear_adapter.hpp"
+
 namespace tinylm {
 
 enum class GeluKind { Tanh, Exact };
@@ -27,7 +29,12 @@ struct MlpWeights {
   const float* proj_bias;    // (C) or null
 };
 
-struct MlpGrads {
+// Terms added beside c_fc and c_proj (layers/linear_adapter.hpp, LoRA); empty slots add nothing.
+struct MlpAdapters {
+  AdapterSlot fc, proj;
+};
+
+struct MlpGrads {  // weight and bias gradients are null when frozen
   float* fc_weight;    // (4C, C)
   float* fc_bias;      // (4C) or null
   float* proj_weight;  // (C, 4C)
@@ -43,10 +50,11 @@ struct MlpCache {
 
 // out (N,C) = c_proj(gelu(c_fc(in (N,C)))). Fills cache.
 void mlp_forward(float* out, MlpCache& cache, const float* in, const MlpWeights& weights, GeluKind gelu, int N,
-                 int C);
+                 int C, const MlpAdapters& adapters = {});
 // Accumulates into grads; din (N,C) = din_beta·din + d in, so a caller with a fresh buffer passes 0 instead of
 // zeroing it first.
 void mlp_backward(float* din, const MlpGrads& grads, const float* dout, const float* in, MlpCache& cache,
-                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta = 1.0f);
+                  const MlpWeights& weights, GeluKind gelu, int N, int C, float din_beta = 1.0f,
+                  const MlpAdapters& adapters = {});
 
 }  // namespace tinylm

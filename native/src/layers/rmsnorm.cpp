@@ -12,7 +12,11 @@ void rmsnorm_forward(float* out, RmsNormCache& cache, const float* x, const floa
 }
 
 void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float* x, const float* weight,
-                      const RmsNormCache& cache, int N, int C) {
+                      RmsNormCache& cache, int N, int C) {
+  if (!dweight) {  // frozen: the kernel always accumulates a weight gradient, so it lands in a discarded sink
+    cache.frozen_weight_grad.assign(C, 0.0f);
+    dweight = cache.frozen_weight_grad.data();
+  }
   rmsnorm_rows_backward(dx, dweight, dout, x, weight, cache.rstd.data(), N, C);
 }
 

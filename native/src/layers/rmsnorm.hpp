@@ -8,12 +8,13 @@ namespace tinylm {
 
 struct RmsNormCache {
   std::vector<float> rstd;  // (N) 1/√(mean(x²) + eps)
+  std::vector<float> frozen_weight_grad;  // (C) where a frozen weight's gradient goes, discarded
 };
 
 // out (N,C) = RMSNorm(x (N,C)) ⊙ weight (C). Fills cache.
 void rmsnorm_forward(float* out, RmsNormCache& cache, const float* x, const float* weight, float eps, int N, int C);
-// dx (N,C) += …; dweight (C) += …
+// dx (N,C) += …; dweight (C) += … (null when the layer is frozen, a LoRA fine-tune: only dx is computed).
 void rmsnorm_backward(float* dx, float* dweight, const float* dout, const float* x, const float* weight,
-                      const RmsNormCache& cache, int N, int C);
+                      RmsNormCache& cache, int N, int C);
 
 }  // namespace tinylm

@@ -20,21 +20,26 @@ void swiglu_rows_forward(float* out, const float* gate_up, int N, int H) {
 }
 
 void swiglu_mlp_forward(float* out, SwigluCache& cache, const float* in, const SwigluWeights& weights, int N, int C,
-                        int H) {
+                        int H, const SwigluAdapters& adapters) {
   grow(cache.gate_up, int64_t(N) * 2 * H);
   grow(cache.activation, int64_t(N) * H);
   linear_forward(cache.gate_up.data(), in, weights.gate_up_weight, weights.gate_up_bias, N, C, 2 * H);
+  adapters.gate.forward(cache.gate_up.data(), 2 * H, in, N);
+  adapters.up.forward(cache.gate_up.data() + H, 2 * H, in, N);
   swiglu_rows_forward(cache.activation.data(), cache.gate_up.data(), N, H);
   linear_forward(out, cache.activation.data(), weights.down_weight, weights.down_bias, N, H, C);
+  adapters.down.forward(out, C, cache.activation.data(), N);
 }
 
 void swiglu_mlp_backward(float* din, const SwigluGrads& grads, const float* dout, const float* in, SwigluCache& cache,
-                         const SwigluWeights& weights, int N, int C, int H, float din_beta) {
+                         const SwigluWeights& weights, int N, int C, int H, float din_beta,
+                         const SwigluAdapters& adapters) {
   grow(cache.dactivation, int64_t(N) * H);
   grow(cache.dgate_up, int64_t(N) * 2 * H);
   // down_proj: dactivation (N,H) = dout·W_down (overwrites), dW_down += doutᵀ·activation.
   linear_backward(cache.dactivation.data(), grads.down_weight, grads.down_bias, dout, cache.activation.data(),
                   weights.down_weight, N, H, C, 0.0f);
+  adapters.down.backward(cache.dactivation.data(), dout, C, cache.activation.data(), N);
   for (int64_t n = 0; n < N; ++n) {
     const float* gate = cache.gate_up.data() + n * 2 * H;
     float* dgate = cache.dgate_up.data() + n * 2 * H;
@@ -42,6 +47,8 @@ void swiglu_mlp_backward(float* din, const SwigluGrads& grads, const float* dout
   }
   linear_backward(din, grads.gate_up_weight, grads.gate_up_bias, cache.dgate_up.data(), in, weights.gate_up_weight, N,
                   C, 2 * H, din_beta);
+  adapters.gate.backward(din, cache.dgate_up.data(), 2 * H, in, N);
+  adapters.up.backward(din, cache.dgate_up.data() + H, 2 * H, in, N);
 }
 
 }  // namespace tinylm

@@ -5,6 +5,8 @@
 #pragma once
 #include <vector>
 
+#include "layers/linear_adapter.hpp"
+
 namespace tinylm {
 
 struct SwigluWeights {
@@ -14,7 +16,12 @@ struct SwigluWeights {
   const float* down_bias;       // (C) or null
 };
 
-struct SwigluGrads {
+// Terms added beside gate_proj, up_proj and down_proj (layers/linear_adapter.hpp, LoRA); empty slots add nothing.
+struct SwigluAdapters {
+  AdapterSlot gate, up, down;
+};
+
+struct SwigluGrads {  // weight and bias gradients are null when frozen
   float* gate_up_weight;  // (2H, C)
   float* gate_up_bias;    // (2H) or null
   float* down_weight;     // (C, H)
@@ -31,10 +38,11 @@ struct SwigluCache {
 
 // out (N,C) = down_proj(silu(gate_proj(in)) ⊙ up_proj(in)), in (N,C). Fills cache.
 void swiglu_mlp_forward(float* out, SwigluCache& cache, const float* in, const SwigluWeights& weights, int N, int C,
-                        int H);
+                        int H, const SwigluAdapters& adapters = {});
 // Accumulates into grads; din (N,C) = din_beta·din + d in (0 for a fresh buffer).
 void swiglu_mlp_backward(float* din, const SwigluGrads& grads, const float* dout, const float* in, SwigluCache& cache,
-                         const SwigluWeights& weights, int N, int C, int H, float din_beta = 1.0f);
+                         const SwigluWeights& weights, int N, int C, int H, float din_beta = 1.0f,
+                         const SwigluAdapters& adapters = {});
 
 // SwiGLU over N rows of a fused (N,2H) projection: out (N,H) row n = silu(gate_up[n, :H]) ⊙ gate_up[n, H:].
 void swiglu_rows_forward(float* out, const float* gate_up, int N, int H);

@@ -201,6 +201,19 @@ MlpWeights GptLM::mlp_weights(int layer) const {
   return {value_at(o.fc_weight), value_at(o.fc_bias), value_at(o.mlp_proj_weight), value_at(o.mlp_proj_bias)};
 }
 
+std::vector<LinearModule> GptLM::linear_modules() const {
+  const int C = config_.embed_size;
+  std::vector<LinearModule> modules;
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const std::string prefix = "transformer.h." + std::to_string(layer) + ".";
+    modules.push_back({prefix + "attn.c_attn", C, 3 * C});
+    modules.push_back({prefix + "attn.c_proj", C, C});
+    modules.push_back({prefix + "mlp.c_fc", C, 4 * C});
+    modules.push_back({prefix + "mlp.c_proj", 4 * C, C});
+  }
+  return modules;
+}
+
 MlpGrads GptLM::mlp_grads(int layer) {
   const BlockOffsets& o = block_offsets_[layer];
   return {grad_at(o.fc_weight), grad_at(o.fc_bias), grad_at(o.mlp_proj_weight), grad_at(o.mlp_proj_bias)};
@@ -271,14 +284,16 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
     }
     layernorm_forward(a.ln_1.data(), a.ln_1_stats, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), N, C);
     linear_forward(a.qkv.data(), a.ln_1.data(), value_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
+    adapter_slot(layer, 0).forward(a.qkv.data(), 3 * C, a.ln_1.data(), int(N));
     attention_forward(a.attention.data(), a.attention_cache, a.qkv.data(), dropout, rng, B, T, C, NH);
     linear_forward(branch_.data(), a.attention.data(), value_at(o.attn_proj_weight), value_at(o.attn_proj_bias), N,
                    C, C);
+    adapter_slot(layer, 1).forward(branch_.data(), C, a.attention.data(), int(N));
     residual_add(a.middle.data(), dropout_active_ ? a.attention_mask.data() : nullptr, x, branch_.data(), NC,
                  dropout, rng);
     layernorm_forward(a.ln_2.data(), a.ln_2_stats, a.middle.data(), value_at(o.ln_2_weight), value_at(o.ln_2_bias),
                       N, C);
-    mlp_forward(branch_.data(), a.mlp, a.ln_2.data(), mlp_weights(layer), config_.gelu, N, C);
+    mlp_forward(branch_.data(), a.mlp, a.ln_2.data(), mlp_weights(layer), config_.gelu, N, C, mlp_adapters(layer));
     residual_add(a.output.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, a.middle.data(), branch_.data(), NC,
                  dropout, rng);
     x = a.output.data();
@@ -320,7 +335,7 @@ void GptLM::backward() {
     // dx_ holds d output; the MLP branch and the identity both feed d middle.
     const float* dmlp = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, NC);
     mlp_backward(dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu, N, C,
-                 0.0f);
+                 0.0f, mlp_adapters(layer));
     layernorm_backward(dx_.data(), grad_at(o.ln_2_weight), grad_at(o.ln_2_bias), dln_.data(), a.middle.data(),
                        value_at(o.ln_2_weight), a.ln_2_stats, N, C);
     // dx_ holds d middle; the attention branch and the identity both feed d input.
@@ -328,10 +343,12 @@ void GptLM::backward() {
     grow(dattention_, NC);
     linear_backward(dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
                     a.attention.data(), value_at(o.attn_proj_weight), N, C, C, 0.0f);
+    adapter_slot(layer, 1).backward(dattention_.data(), dproj, C, a.attention.data(), int(N));
     dqkv_.assign(3 * NC, 0.0f);
     attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
     linear_backward(dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
                     value_at(o.attn_weight), N, C, 3 * C, 0.0f);
+    adapter_slot(layer, 0).backward(dln_.data(), dqkv_.data(), 3 * C, a.ln_1.data(), int(N));
     layernorm_backward(dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
                        value_at(o.ln_1_weight), a.ln_1_stats, N, C);
   }
@@ -341,7 +358,8 @@ void GptLM::backward() {
     for (int64_t i = 0; i < NC; ++i) dx_[i] *= embed_mask_[i];
   embedding_backward(grad_at(wte_offset_), dx_.data(), inputs_.data(), N, C);
   float* dwpe = grad_at(wpe_offset_);
-  for (int64_t row = 0; row < N; ++row) axpy(dwpe + (row % T) * C, 1.0f, dx_.data() + row * C, C);
+  if (dwpe)
+    for (int64_t row = 0; row < N; ++row) axpy(dwpe + (row % T) * C, 1.0f, dx_.data() + row * C, C);
 }
 
 }  // namespace tinylm

@@ -27,6 +27,7 @@
 
 #include "layers/attention.hpp"
 #include "layers/layernorm.hpp"
+#include "layers/linear_adapter.hpp"
 #include "layers/mlp.hpp"
 #include "models/decoder_cache.hpp"
 #include "models/decoder_common.hpp"
@@ -90,6 +91,9 @@ class GptLM : public TrainableModel {
   uint64_t forward_bytes(int B, int T) const override;
   void reset_train_state() override {}
   const float* logits() const override { return logits_.data(); }
+  // Per layer c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj: adapter index 4·layer + k.
+  std::vector<LinearModule> linear_modules() const override;
+  void set_linear_adapter(LinearAdapter* adapter) override { adapter_ = adapter; }
 
   // Attention weights (NH, n) of the last step() in layer `layer`, n = cached_positions(): row h is head h's
   // distribution over the visible window. Read by the docs site's live views.
@@ -107,7 +111,12 @@ class GptLM : public TrainableModel {
   const float* value_at(size_t offset) const {
     return offset == kNoTensor ? nullptr : params_.values.data() + offset;
   }
-  float* grad_at(size_t offset) { return offset == kNoTensor ? nullptr : params_.grads.data() + offset; }
+  // Null for a tensor the config leaves out, and for every tensor while the model is frozen.
+  float* grad_at(size_t offset) {
+    return offset == kNoTensor || params_.grads.empty() ? nullptr : params_.grads.data() + offset;
+  }
+  AdapterSlot adapter_slot(int layer, int linear) const { return {adapter_, 4 * layer + linear}; }
+  MlpAdapters mlp_adapters(int layer) const { return {adapter_slot(layer, 2), adapter_slot(layer, 3)}; }
   MlpWeights mlp_weights(int layer) const;
   MlpGrads mlp_grads(int layer);
   // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), appending its keys and values to
@@ -117,6 +126,7 @@ class GptLM : public TrainableModel {
   GptConfig config_;
   StepPrecision step_precision_;
   Parameters params_;
+  LinearAdapter* adapter_ = nullptr;  // terms added beside the block linears (LoRA), or none
   size_t wte_offset_ = 0, wpe_offset_ = 0, ln_f_weight_offset_ = 0, ln_f_bias_offset_ = kNoTensor;
   std::vector<BlockOffsets> block_offsets_;  // (L)
 

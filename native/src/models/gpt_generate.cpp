@@ -76,6 +76,7 @@ void GptLM::advance(int32_t token, int rows) {
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
     layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows, C);
     step_matrices_.project(gen_qkv_.data(), gen_ln_.data(), 4 * layer, value_at(o.attn_bias), rows);
+    adapter_slot(layer, 0).forward(gen_qkv_.data(), 3 * C, gen_ln_.data(), rows);
     for (int row = 0; row < rows; ++row) {
       const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;
       cache_.store(row, layer, qkv + C, qkv + 2 * C);
@@ -89,13 +90,16 @@ void GptLM::advance(int32_t token, int rows) {
                                cache_.values(row, layer), cache_.position(row) + 1, cache_.ld_head(row), C, NH);
     }
     step_matrices_.project(gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.attn_proj_bias), live);
+    adapter_slot(layer, 1).forward(gen_branch_.data(), C, gen_attention_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), NC);
     layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live, C);
     // The MLP (layers/mlp.hpp), with each projection from float or half weights.
     float* hidden = gen_hidden_.data();  // (live, 4C)
     step_matrices_.project(hidden, gen_ln_.data(), 4 * layer + 2, value_at(o.fc_bias), live);
+    adapter_slot(layer, 2).forward(hidden, 4 * C, gen_ln_.data(), live);
     gelu_forward(hidden, hidden, NC * 4, config_.gelu);
     step_matrices_.project(gen_branch_.data(), hidden, 4 * layer + 3, value_at(o.mlp_proj_bias), live);
+    adapter_slot(layer, 3).forward(gen_branch_.data(), C, hidden, live);
     axpy(x, 1.0f, gen_branch_.data(), NC);
   }
   cache_.end_step(token, rows);

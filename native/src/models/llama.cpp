@@ -104,6 +104,39 @@ SwigluWeights LlamaLM::mlp_weights(int layer) const {
   return {value_at(o.gate_up_weight), value_at(o.gate_up_bias), value_at(o.down_weight), value_at(o.down_bias)};
 }
 
+std::vector<LinearModule> LlamaLM::linear_modules() const {
+  const int C = config_.hidden_size, H = config_.intermediate_size;
+  const int QD = config_.num_heads * config_.head_size, KD = config_.num_kv_heads * config_.head_size;
+  std::vector<LinearModule> modules;
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    modules.push_back({prefix + "self_attn.q_proj", C, QD});
+    modules.push_back({prefix + "self_attn.k_proj", C, KD});
+    modules.push_back({prefix + "self_attn.v_proj", C, KD});
+    modules.push_back({prefix + "self_attn.o_proj", QD, C});
+    modules.push_back({prefix + "mlp.gate_proj", C, H});
+    modules.push_back({prefix + "mlp.up_proj", C, H});
+    modules.push_back({prefix + "mlp.down_proj", H, C});
+  }
+  return modules;
+}
+
+void LlamaLM::qkv_adapters_forward(float* qkv, const float* in, int layer, int N) const {
+  const int QKV = config_.qkv_size(), QD = config_.num_heads * config_.head_size;
+  const int KD = config_.num_kv_heads * config_.head_size;
+  adapter_slot(layer, 0).forward(qkv, QKV, in, N);
+  adapter_slot(layer, 1).forward(qkv + QD, QKV, in, N);
+  adapter_slot(layer, 2).forward(qkv + QD + KD, QKV, in, N);
+}
+
+void LlamaLM::qkv_adapters_backward(float* din, const float* dqkv, const float* in, int layer, int N) const {
+  const int QKV = config_.qkv_size(), QD = config_.num_heads * config_.head_size;
+  const int KD = config_.num_kv_heads * config_.head_size;
+  adapter_slot(layer, 0).backward(din, dqkv, QKV, in, N);
+  adapter_slot(layer, 1).backward(din, dqkv + QD, QKV, in, N);
+  adapter_slot(layer, 2).backward(din, dqkv + QD + KD, QKV, in, N);
+}
+
 SwigluGrads LlamaLM::mlp_grads(int layer) {
   const BlockOffsets& o = block_offsets_[layer];
   return {grad_at(o.gate_up_weight), grad_at(o.gate_up_bias), grad_at(o.down_weight), grad_at(o.down_bias)};
@@ -158,15 +191,18 @@ float LlamaLM::forward(const int32_t* inputs, const int32_t* targets, int B, int
     grow(a.attention, N * QD);
     rmsnorm_forward(a.input_norm.data(), a.input_stats, x, value_at(o.input_norm), eps, int(N), C);
     linear_forward(a.qkv.data(), a.input_norm.data(), value_at(o.qkv_weight), value_at(o.qkv_bias), int(N), C, QKV);
+    qkv_adapters_forward(a.qkv.data(), a.input_norm.data(), layer, int(N));
     // Queries and keys — the first NH + KVH heads of each row — turn by their position.
     rotary_rows_forward(a.qkv.data(), QKV, rotary_, config_.num_heads + config_.num_kv_heads, config_.head_size, B,
                         T);
     attention_forward(a.attention.data(), a.attention_cache, a.qkv.data(), heads(),
                       dropout_active ? config_.attention_dropout : 0.0f, rng, B, T);
     linear_forward(branch_.data(), a.attention.data(), value_at(o.o_weight), value_at(o.o_bias), int(N), QD, C);
+    adapter_slot(layer, 3).forward(branch_.data(), C, a.attention.data(), int(N));
     for (int64_t i = 0; i < NC; ++i) a.middle[i] = x[i] + branch_[i];
     rmsnorm_forward(a.post_norm.data(), a.post_stats, a.middle.data(), value_at(o.post_norm), eps, int(N), C);
-    swiglu_mlp_forward(branch_.data(), a.mlp, a.post_norm.data(), mlp_weights(layer), int(N), C, H);
+    swiglu_mlp_forward(branch_.data(), a.mlp, a.post_norm.data(), mlp_weights(layer), int(N), C, H,
+                       mlp_adapters(layer));
     for (int64_t i = 0; i < NC; ++i) a.output[i] = a.middle[i] + branch_[i];
     x = a.output.data();
   }
@@ -206,13 +242,14 @@ void LlamaLM::backward() {
     const float* input = layer == 0 ? embedded_.data() : blocks_[layer - 1].output.data();
     // dx_ holds d output; the MLP branch and the identity both feed d middle.
     swiglu_mlp_backward(dnorm_.data(), mlp_grads(layer), dx_.data(), a.post_norm.data(), a.mlp, mlp_weights(layer),
-                        int(N), C, H, 0.0f);
+                        int(N), C, H, 0.0f, mlp_adapters(layer));
     rmsnorm_backward(dx_.data(), grad_at(o.post_norm), dnorm_.data(), a.middle.data(), value_at(o.post_norm),
                      a.post_stats, int(N), C);
     // dx_ holds d middle; the attention branch and the identity both feed d input.
     grow(dattention_, N * QD);
     linear_backward(dattention_.data(), grad_at(o.o_weight), grad_at(o.o_bias), dx_.data(), a.attention.data(),
                     value_at(o.o_weight), int(N), QD, C, 0.0f);
+    adapter_slot(layer, 3).backward(dattention_.data(), dx_.data(), C, a.attention.data(), int(N));
     dqkv_.assign(N * QKV, 0.0f);
     attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, heads(), B, T);
     // Back through the rotation: the gradient of q and k before they turned.
@@ -220,6 +257,7 @@ void LlamaLM::backward() {
                          T);
     linear_backward(dnorm_.data(), grad_at(o.qkv_weight), grad_at(o.qkv_bias), dqkv_.data(), a.input_norm.data(),
                     value_at(o.qkv_weight), int(N), C, QKV, 0.0f);
+    qkv_adapters_backward(dnorm_.data(), dqkv_.data(), a.input_norm.data(), layer, int(N));
     rmsnorm_backward(dx_.data(), grad_at(o.input_norm), dnorm_.data(), input, value_at(o.input_norm), a.input_stats,
                      int(N), C);
   }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "layers/attention.hpp"
+#include "layers/linear_adapter.hpp"
 #include "layers/rmsnorm.hpp"
 #include "layers/rotary.hpp"
 #include "layers/swiglu_mlp.hpp"
@@ -98,6 +99,9 @@ class LlamaLM : public TrainableModel {
   uint64_t forward_bytes(int B, int T) const override;
   void reset_train_state() override {}
   const float* logits() const override { return logits_.data(); }
+  // Per layer q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj: adapter index 7·layer + k.
+  std::vector<LinearModule> linear_modules() const override;
+  void set_linear_adapter(LinearAdapter* adapter) override { adapter_ = adapter; }
 
   // Attention weights (NH, n) of the last step() in `layer`, n = cached_positions().
   const float* last_step_attention(int layer) const;
@@ -113,7 +117,17 @@ class LlamaLM : public TrainableModel {
   const float* value_at(size_t offset) const {
     return offset == kNoTensor ? nullptr : params_.values.data() + offset;
   }
-  float* grad_at(size_t offset) { return offset == kNoTensor ? nullptr : params_.grads.data() + offset; }
+  // Null for a tensor the config leaves out, and for every tensor while the model is frozen.
+  float* grad_at(size_t offset) {
+    return offset == kNoTensor || params_.grads.empty() ? nullptr : params_.grads.data() + offset;
+  }
+  AdapterSlot adapter_slot(int layer, int linear) const { return {adapter_, 7 * layer + linear}; }
+  SwigluAdapters mlp_adapters(int layer) const {
+    return {adapter_slot(layer, 4), adapter_slot(layer, 5), adapter_slot(layer, 6)};
+  }
+  // q, k and v_proj's terms, into their column ranges of a (N, QKV) row block (and back).
+  void qkv_adapters_forward(float* qkv, const float* in, int layer, int N) const;
+  void qkv_adapters_backward(float* din, const float* dqkv, const float* in, int layer, int N) const;
   SwigluWeights mlp_weights(int layer) const;
   SwigluGrads mlp_grads(int layer);
   AttentionHeads heads() const { return {config_.num_heads, config_.num_kv_heads, config_.head_size}; }
@@ -123,6 +137,7 @@ class LlamaLM : public TrainableModel {
   LlamaConfig config_;
   StepPrecision step_precision_;
   Parameters params_;
+  LinearAdapter* adapter_ = nullptr;  // terms added beside the block linears (LoRA), or none
   size_t embed_offset_ = 0, norm_offset_ = 0, head_offset_ = 0;  // head_offset_ = embed_offset_ when tied
   std::vector<BlockOffsets> block_offsets_;  // (L)
   RotaryTable rotary_;                       // (T_max, D/2) cos and sin

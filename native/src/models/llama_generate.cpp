@@ -72,6 +72,7 @@ void LlamaLM::advance(int32_t token, int rows) {
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
     rmsnorm_forward(gen_norm_.data(), gen_stats_, x, value_at(o.input_norm), eps, rows, C);
     step_matrices_.project(gen_qkv_.data(), gen_norm_.data(), 4 * layer, value_at(o.qkv_bias), rows);
+    qkv_adapters_forward(gen_qkv_.data(), gen_norm_.data(), layer, rows);
     for (int row = 0; row < rows; ++row) {
       float* qkv = gen_qkv_.data() + int64_t(row) * QKV;  // q (NH·D), k (KVH·D), v (KVH·D)
       const int position = cache_.position(row);
@@ -86,11 +87,15 @@ void LlamaLM::advance(int32_t token, int rows) {
                                cache_.values(row, layer), cache_.position(row) + 1, cache_.ld_head(row), heads());
     }
     step_matrices_.project(gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.o_bias), live);
+    adapter_slot(layer, 3).forward(gen_branch_.data(), C, gen_attention_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), int64_t(live) * C);
     rmsnorm_forward(gen_norm_.data(), gen_stats_, x, value_at(o.post_norm), eps, live, C);
     step_matrices_.project(gen_gate_up_.data(), gen_norm_.data(), 4 * layer + 2, value_at(o.gate_up_bias), live);
+    adapter_slot(layer, 4).forward(gen_gate_up_.data(), 2 * H, gen_norm_.data(), live);
+    adapter_slot(layer, 5).forward(gen_gate_up_.data() + H, 2 * H, gen_norm_.data(), live);
     swiglu_rows_forward(gen_hidden_.data(), gen_gate_up_.data(), live, H);
     step_matrices_.project(gen_branch_.data(), gen_hidden_.data(), 4 * layer + 3, value_at(o.down_bias), live);
+    adapter_slot(layer, 6).forward(gen_branch_.data(), C, gen_hidden_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), int64_t(live) * C);
   }
   cache_.end_step(token, rows);

@@ -42,6 +42,25 @@ class WholeEvaluation : public Evaluation {
 };
 }  // namespace
 
+void TrainableModel::set_linear_adapter(LinearAdapter* adapter) {
+  check(adapter == nullptr, "a '", arch(), "' model takes no adapters: LoRA applies to GPT and Llama models");
+}
+
+void TrainableModel::set_frozen(bool frozen) {
+  Parameters& params = parameters();
+  if (frozen) {
+    check(!linear_modules().empty(), "a '", arch(), "' model cannot be frozen: only GPT and Llama models train adapters");
+    std::vector<float>().swap(params.grads);  // released, not just emptied
+  } else if (params.grads.size() != params.values.size()) {
+    params.grads.assign(params.values.size(), 0.0f);
+  }
+}
+
+bool TrainableModel::frozen() const {
+  const Parameters& params = const_cast<TrainableModel*>(this)->parameters();
+  return params.grads.size() != params.values.size();
+}
+
 std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t> tokens) {
   return std::make_unique<WholeEvaluation>(*this, std::move(tokens));
 }
