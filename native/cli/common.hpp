@@ -33,5 +33,6 @@ int generate_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
+int merge_command(int argc, char** argv);
 
 }  // namespace tinylm::cli

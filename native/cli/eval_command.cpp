@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "common.hpp"
+#include "lora_options.hpp"
 #include "io/hf_checkpoint.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
@@ -13,9 +14,12 @@
 namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
-  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction"}, {});
+  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction", "adapter"},
+                  {});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   Model model = load_model_or_checkpoint(args.text("model", ""));
+  std::unique_ptr<LoraAdapter> adapter;
+  if (args.has("adapter")) adapter = attach_adapter(model, args.text("adapter", ""));
   std::vector<int32_t> tokens;
   if (args.has("data")) {
     tokens = model.tokenizer->encode(read_text_file(args.text("data", "")));

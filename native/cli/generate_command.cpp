@@ -7,6 +7,7 @@
 
 #include "args.hpp"
 #include "common.hpp"
+#include "lora_options.hpp"
 #include "generate/fusion.hpp"
 #include "generate/generator.hpp"
 #include "io/hf_checkpoint.hpp"
@@ -53,7 +54,7 @@ void set_step_precision(LanguageModel& network, const std::string& precision) {
 int generate_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
-                   "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision"},
+                   "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "adapter"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   GenerateOptions options;
@@ -69,6 +70,8 @@ int generate_command(int argc, char** argv) {
   const float fuse_weight = float(args.number_in("fuse-weight", 0.5, 0, 1));
   Model model = load_model_or_checkpoint(args.text("model", ""));
   if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
+  std::unique_ptr<LoraAdapter> adapter;
+  if (args.has("adapter")) adapter = attach_adapter(model, args.text("adapter", ""));
 
   LanguageModel* network = model.network.get();
   Model fused_with;

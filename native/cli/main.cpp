@@ -22,14 +22,18 @@ const char* kUsage = R"(usage:
                   [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE]
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8]
-  tinylm eval     --model FILE|DIR [--data FILE]
+                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--adapter FILE]
+  tinylm eval     --model FILE|DIR [--data FILE] [--adapter FILE]
   tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE]   (re-save compact; reports the
                   validation loss before and after)
   tinylm convert  DIR --out FILE [--dtype f32|f16|int8]   (a Hugging Face checkpoint folder — GPT-2 or Llama —
                   as one tinylm model file)
   tinylm train    --model FILE|DIR [--data FILE] [--steps N] …   (fine-tune a model file or checkpoint folder
                   with its own tokenizer)
+                  [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets q_proj,v_proj]]
+                  (LoRA: the model stays frozen and --out saves a PEFT-compatible adapter.safetensors)
+  tinylm merge    --model FILE|DIR --adapter FILE --out FILE [--dtype f32|f16|int8]   (fold a LoRA adapter into
+                  its base model, saved as one tinylm model file)
 DIR is a Hugging Face checkpoint folder as published: config.json, model.safetensors (or shards and
 model.safetensors.index.json), tokenizer.json. GPT2LMHeadModel and LlamaForCausalLM (SmolLM2, TinyStories).
 Without --data, train, eval and quantize use the default corpus (Moby Dick; eval and quantize score its held-out
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "eval")) return eval_command(argc, argv);
     if (!std::strcmp(argv[1], "quantize")) return quantize_command(argc, argv);
     if (!std::strcmp(argv[1], "convert")) return convert_command(argc, argv);
+    if (!std::strcmp(argv[1], "merge")) return merge_command(argc, argv);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
       std::fputs(kUsage, stdout);
       return 0;

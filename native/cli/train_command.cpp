@@ -1,7 +1,8 @@
 // tinylm train: fit a tokenizer on the text, train a model with a live progress line, validate on the held-out
 // tail, keep the best checkpoint (atomic writes), and stop on the step budget, the time limit, early stopping,
 // or a non-finite loss (the checkpoint on disk stays the last good one). With --model (a model file or a Hugging
-// Face checkpoint folder), fine-tune that model with its own tokenizer instead.
+// Face checkpoint folder), fine-tune that model with its own tokenizer instead; with --lora-rank too, train a LoRA
+// adapter beside the frozen model (lora/) and save the adapter as --out.
 #include <chrono>
 #include <cerrno>
 #include <climits>
@@ -15,6 +16,9 @@
 #include "common.hpp"
 #include "generate/generator.hpp"
 #include "io/hf_checkpoint.hpp"
+#include "lora/adapter_file.hpp"
+#include "lora/lora_model.hpp"
+#include "lora_options.hpp"
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
@@ -172,7 +176,8 @@ int train_command(int argc, char** argv) {
                   {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
-                   "heads", "context", "gelu", "charset", "model"},
+                   "heads", "context", "gelu", "charset", "model", "lora-rank", "lora-alpha", "lora-dropout",
+                   "lora-targets"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
   const TrainOptions options = train_options(args);
@@ -181,6 +186,11 @@ int train_command(int argc, char** argv) {
   const float val_fraction = float(args.number_in("val-fraction", 0.1, 0, 1, true));
   const int samples = args.integer_in("samples", 0, 0, INT32_MAX);
   args.integer_in("order", 5, 1, NgramModel::kMaxOrder);
+  const bool lora = args.has("lora-rank");
+  for (const char* flag : kLoraFlags)
+    if (args.has(flag) && !args.has("model"))
+      throw UsageError(std::string("--") + flag + " trains an adapter for an existing model: give --model FILE|DIR");
+  if (args.has("model")) lora_config_from_args(args, "llama");  // range checks before anything is loaded
   const std::string data_path = args.has("data") ? args.text("data", "") : default_corpus_path();
   const std::string text = read_text_file(data_path);
 
@@ -197,7 +207,22 @@ int train_command(int argc, char** argv) {
   if (arch == "ngram") return train_ngram(args, model, train, validation);
   if (!network) network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
 
-  Trainer trainer(*network, train, validation, options);
+  // LoRA: the trainer sees the adapter's parameters only; the network stays frozen as loaded.
+  std::unique_ptr<LoraAdapter> adapter;
+  std::unique_ptr<LoraModel> lora_model;
+  if (lora) {
+    LoraConfig config = lora_config_from_args(args, arch);
+    config.base_model = args.text("model", "");
+    const std::vector<LinearModule> modules = network->linear_modules();
+    check(!modules.empty(), "--lora-rank: a '", arch, "' model takes no LoRA adapters (GPT and Llama models do)");
+    adapter = std::make_unique<LoraAdapter>(config, modules, LoraAdapter::targeted_modules(config, modules));
+    Rng init_rng(options.seed);
+    adapter->initialize(init_rng);
+    lora_model = std::make_unique<LoraModel>(*network, *adapter);
+    shape += ", LoRA r=" + std::to_string(config.rank) + " on " + std::to_string(adapter->terms().size()) + " linears";
+  }
+  TrainableModel& trained = lora_model ? static_cast<TrainableModel&>(*lora_model) : *network;
+  Trainer trainer(trained, train, validation, options);
   const std::string out = args.text("out", "");
   std::ofstream log;
   if (args.has("log")) {
@@ -206,19 +231,23 @@ int train_command(int argc, char** argv) {
   }
 
   std::fprintf(stderr, "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
-               arch.c_str(), shape.c_str(), network->parameters().values.size(), network->vocab_size(), train.size(),
+               arch.c_str(), shape.c_str(), trained.parameters().values.size(), network->vocab_size(), train.size(),
                validation.size());
   ProgressLine progress(args.flag("quiet"));
   const auto started = std::chrono::steady_clock::now();
   double val_loss = NAN;
   int checkpoint_step = 0;
-  model.network = std::move(network);
+  model.network = std::move(network);  // the same object: `trained` still refers to it (or to its adapter)
+  auto save_out = [&]() {
+    if (adapter) save_adapter(out, *adapter, arch);
+    else save_model(model, out);
+  };
   auto validate_and_checkpoint = [&](double elapsed) {
     const EvalStats stats = trainer.validate();
     val_loss = stats.loss;
     const bool best = trainer.record_validation(stats.loss);
     if (best && !out.empty()) {
-      save_model(model, out);
+      save_out();
       checkpoint_step = trainer.steps_done();
     }
     if (log.is_open()) {
@@ -265,7 +294,7 @@ int train_command(int argc, char** argv) {
   if (stop_note.empty() && trainer.steps_done() < options.steps)
     stop_note = "early stopping: no validation improvement in " + std::to_string(options.patience) + " validations";
   if (!out.empty() && checkpoint_step == 0) {  // no validation ran: keep the final weights
-    save_model(model, out);
+    save_out();
     checkpoint_step = trainer.steps_done();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
