@@ -20,6 +20,8 @@ const char* kUsage = R"(usage:
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
                   [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]
                   [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE]
+                  [--checkpoint-every N --checkpoint FILE] [--resume FILE]   (exact resume: the same flags and
+                  text continue a checkpointed run bit for bit)
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
                   [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--adapter FILE]

@@ -2,7 +2,9 @@
 // tail, keep the best checkpoint (atomic writes), and stop on the step budget, the time limit, early stopping,
 // or a non-finite loss (the checkpoint on disk stays the last good one). With --model (a model file or a Hugging
 // Face checkpoint folder), fine-tune that model with its own tokenizer instead; with --lora-rank too, train a LoRA
-// adapter beside the frozen model (lora/) and save the adapter as --out.
+// adapter beside the frozen model (lora/) and save the adapter as --out. --checkpoint-every N writes a training
+// checkpoint (train/checkpoint.hpp) to --checkpoint FILE every N steps and when the time limit stops the run;
+// --resume FILE continues such a run exactly, given the same flags and text.
 #include <chrono>
 #include <cerrno>
 #include <climits>
@@ -24,6 +26,7 @@
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
+#include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
 namespace tinylm::cli {
@@ -177,12 +180,16 @@ int train_command(int argc, char** argv) {
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
                    "heads", "context", "gelu", "charset", "model", "lora-rank", "lora-alpha", "lora-dropout",
-                   "lora-targets"},
+                   "lora-targets", "resume", "checkpoint", "checkpoint-every"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
   const TrainOptions options = train_options(args);
   const int eval_every = args.integer_in("eval-every", 200, 1, INT32_MAX);
   const double time_limit = args.number_in("time-limit", 0, 0, INFINITY);
+  const int checkpoint_every = args.has("checkpoint-every") ? args.integer_in("checkpoint-every", 1, 1, INT32_MAX) : 0;
+  const std::string checkpoint_path = args.text("checkpoint", args.text("resume", ""));
+  if (args.has("checkpoint-every") && checkpoint_path.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint FILE (or --resume FILE) to write to");
   const float val_fraction = float(args.number_in("val-fraction", 0.1, 0, 1, true));
   const int samples = args.integer_in("samples", 0, 0, INT32_MAX);
   args.integer_in("order", 5, 1, NgramModel::kMaxOrder);
@@ -223,6 +230,10 @@ int train_command(int argc, char** argv) {
   }
   TrainableModel& trained = lora_model ? static_cast<TrainableModel&>(*lora_model) : *network;
   Trainer trainer(trained, train, validation, options);
+  if (args.has("resume")) {
+    load_checkpoint(args.text("resume", ""), trainer);
+    std::fprintf(stderr, "resuming from step %d of %s\n", trainer.steps_done(), args.text("resume", "").c_str());
+  }
   const std::string out = args.text("out", "");
   std::ofstream log;
   if (args.has("log")) {
@@ -268,6 +279,7 @@ int train_command(int argc, char** argv) {
       const bool validate_now = trainer.has_validation() &&
                                 (report.step % eval_every == 0 || report.step == options.steps);
       if (validate_now) validate_and_checkpoint(elapsed);
+      if (checkpoint_every > 0 && report.step % checkpoint_every == 0) save_checkpoint(checkpoint_path, trainer);
       const double rate = tokens_seen / std::max(elapsed, 1e-9);
       const double eta = (options.steps - report.step) * double(report.tokens) / std::max(rate, 1e-9);
       char line[256];
@@ -278,6 +290,7 @@ int train_command(int argc, char** argv) {
       progress.update(line, validate_now);
       if (time_limit > 0 && elapsed >= time_limit) {
         stop_note = "time limit reached";
+        if (!checkpoint_path.empty() && args.has("checkpoint-every")) save_checkpoint(checkpoint_path, trainer);
         if (!validate_now && trainer.has_validation()) validate_and_checkpoint(elapsed);
         break;
       }

@@ -8,6 +8,9 @@
             --adapter` prints (within 1e-4 relative);
   generate  the same seed gives the same text with the adapter, and a different text from the bare model's;
   merge     the merged model file scores as the model with its adapter (within 1e-4 relative);
+  resume    a run stopped by its time limit after one step, with --checkpoint-every, and resumed with --resume
+            writes the same bytes as an uninterrupted run: a LoRA run with dropout (GPT-2) and a full AdamW fine-tune
+            (Llama);
   errors    out-of-range flags, LoRA without --model, targets matching nothing, an adapter for another model.
 
 Usage: /usr/bin/python3 tests/parity/test_lora_cli.py --tinylm build/tinylm
@@ -91,6 +94,34 @@ def check_family(tinylm, workdir, name, folder, model, ids):
     return failures
 
 
+def check_resume(tinylm, workdir):
+    failures = []
+    data = os.path.join(workdir, "text.txt")
+    runs = {"gpt2 LoRA": ("--model", os.path.join(workdir, "gpt2"), "--lora-rank", "4", "--lora-dropout", "0.1"),
+            "llama full": ("--model", os.path.join(workdir, "llama"), "--optimizer", "adamw", "--cosine",
+                           "--warmup", "3")}
+    for label, flags in runs.items():
+        common = ("train", *flags, "--data", data, "--steps", "12", "--batch", "4", "--seq", "32", "--lr", "1e-2",
+                  "--val-fraction", "0", "--quiet", "--seed", "4")
+        straight, resumed = (os.path.join(workdir, f"{label}-{kind}.safetensors".replace(" ", "_"))
+                             for kind in ("straight", "resumed"))
+        checkpoint = os.path.join(workdir, "run.checkpoint")
+        cli.run(tinylm, *common, "--out", straight)
+        cli.run(tinylm, *common, "--out", resumed, "--checkpoint", checkpoint, "--checkpoint-every", "5",
+                "--time-limit", "1e-9")
+        summary = json.loads(cli.run(tinylm, *common, "--out", resumed, "--resume", checkpoint))
+        same = open(straight, "rb").read() == open(resumed, "rb").read()
+        print(f"     {label}: resumed from step 1 to step {summary['steps']}, "
+              f"{'identical to' if same else 'DIFFERENT from'} the uninterrupted run")
+        if not same or summary["steps"] != 12:
+            failures.append(f"{label}: the resumed run's weights differ from the uninterrupted run's")
+        stderr = cli.run(tinylm, *common, "--batch", "2", "--out", resumed, "--resume", checkpoint,
+                         expect_failure=True)
+        if "trained with batch = 4, this run has 2" not in stderr:
+            failures.append(f"{label}: resuming with another batch: {stderr.strip()}")
+    return failures
+
+
 def check_errors(tinylm, workdir, folder, gpt2_adapter):
     failures = []
     data = os.path.join(workdir, "text.txt")
@@ -124,6 +155,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         checks = [("gpt2 folder", lambda: check_family(args.tinylm, workdir, "gpt2", *cli.gpt2_folder(workdir))),
                   ("llama folder", lambda: check_family(args.tinylm, workdir, "llama", *cli.llama_folder(workdir))),
+                  ("resume", lambda: check_resume(args.tinylm, workdir)),
                   ("errors", lambda: check_errors(args.tinylm, workdir, os.path.join(workdir, "llama"),
                                                   os.path.join(workdir, "gpt2-adapter.safetensors")))]
         for label, check in checks:

@@ -31,6 +31,13 @@ class Rng {
   float uniform() { return (next_u32() >> 8) * (1.0f / 16777216.0f); }  // [0, 1)
   uint32_t below(uint32_t n) { return static_cast<uint32_t>((static_cast<uint64_t>(next_u32()) * n) >> 32); }
   float normal();  // standard normal (Box-Muller), for initialisation
+  // The generator's whole state, for checkpoints that resume a run exactly (train/checkpoint.hpp).
+  void get_state(uint32_t out[4]) const {
+    for (int i = 0; i < 4; ++i) out[i] = state_[i];
+  }
+  void set_state(const uint32_t in[4]) {
+    for (int i = 0; i < 4; ++i) state_[i] = in[i];
+  }
 
  private:
   static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }

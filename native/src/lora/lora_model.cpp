@@ -16,6 +16,14 @@ LoraModel::LoraModel(TrainableModel& base, LoraAdapter& adapter) : base_(base), 
 
 LoraModel::~LoraModel() { base_.set_linear_adapter(nullptr); }
 
+nlohmann::json LoraModel::config_json() const {
+  nlohmann::json config = base_.config_json();
+  const LoraConfig& lora = adapter_.config();
+  config["lora"] = {{"r", lora.rank}, {"lora_alpha", lora.alpha}, {"lora_dropout", lora.dropout},
+                    {"target_modules", lora.targets}};
+  return config;
+}
+
 std::vector<TensorToWrite> LoraModel::tensors_to_save() const { return parameters_to_write(adapter_.parameters()); }
 
 float LoraModel::forward(const int32_t* inputs, const int32_t* targets, int B, int T, bool training, Rng* rng) {

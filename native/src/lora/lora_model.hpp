@@ -24,7 +24,8 @@ class LoraModel : public TrainableModel {
   std::string arch() const override { return base_.arch(); }
   int vocab_size() const override { return base_.vocab_size(); }
   int context_size() const override { return base_.context_size(); }
-  nlohmann::json config_json() const override { return base_.config_json(); }
+  // The base's config with the adapter's under "lora" (so a training checkpoint tells LoRA runs apart).
+  nlohmann::json config_json() const override;
   void reset_state() override { base_.reset_state(); }
   const float* step(int32_t token) override { return base_.step(token); }
   EvalStats evaluate(const std::vector<int32_t>& tokens) override { return base_.evaluate(tokens); }

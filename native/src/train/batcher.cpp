@@ -26,6 +26,13 @@ Batcher::Batcher(const std::vector<int32_t>& tokens, int B, int T, bool sequenti
   lane_length_ = (int64_t(tokens.size()) - 1) / B;
 }
 
+void Batcher::set_cursor(int64_t cursor) {
+  check(cursor >= 0 && cursor <= (sequential_ ? lane_length_ : 0), "batcher cursor ", cursor,
+        " is outside this text's lanes (0 … ", sequential_ ? lane_length_ : 0, "): was the checkpoint made on "
+        "another text?");
+  cursor_ = cursor;
+}
+
 bool Batcher::next(int32_t* inputs, int32_t* targets, Rng& rng) {
   const int64_t T = steps_;
   if (!sequential_) {

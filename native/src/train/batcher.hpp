@@ -23,6 +23,9 @@ class Batcher {
   bool next(int32_t* inputs, int32_t* targets, Rng& rng);
   int batch() const { return batch_; }
   int steps() const { return steps_; }
+  // The sequential lanes' read position (0 when random), for checkpoints; set_cursor checks it is in range.
+  int64_t cursor() const { return cursor_; }
+  void set_cursor(int64_t cursor);
 
  private:
   const std::vector<int32_t>& tokens_;

@@ -45,6 +45,16 @@ Optimizer::Optimizer(const OptimizerOptions& options, const ParameterTable& tabl
   }
 }
 
+void Optimizer::restore(const std::vector<float>& first, const std::vector<float>& second, int64_t steps) {
+  check(first.size() == first_moment_.size() && second.size() == second_moment_.size(), "optimizer state holds ",
+        first.size(), " + ", second.size(), " moments; this ", optimizer_kind_name(options_.kind), " optimizer keeps ",
+        first_moment_.size(), " + ", second_moment_.size());
+  check(steps >= 0, "optimizer step count must be non-negative, got ", steps);
+  first_moment_ = first;
+  second_moment_ = second;
+  steps_ = steps;
+}
+
 void Optimizer::step(Parameters& params, float learning_rate) {
   check(params.values.size() == first_moment_.size(), "optimizer: parameter block has ", params.values.size(),
         " floats, the optimizer was built for ", first_moment_.size());

@@ -31,6 +31,10 @@ class Optimizer {
   // One update of params.values from params.grads at the given learning rate (the schedule's value).
   void step(Parameters& params, float learning_rate);
   int64_t steps_taken() const { return steps_; }
+  // The moments (empty when the optimizer keeps none) and step count, for checkpoints; restore() checks the sizes.
+  const std::vector<float>& first_moment() const { return first_moment_; }
+  const std::vector<float>& second_moment() const { return second_moment_; }
+  void restore(const std::vector<float>& first, const std::vector<float>& second, int64_t steps);
   const OptimizerOptions& options() const { return options_; }
 
  private:

@@ -123,6 +123,32 @@ EvalStats Trainer::validate() {
   return stats;
 }
 
+Trainer::Progress Trainer::progress() const {
+  Progress progress;
+  progress.first_moment = optimizer_.first_moment();
+  progress.second_moment = optimizer_.second_moment();
+  progress.carried_state = model_.carried_state();
+  progress.optimizer_steps = optimizer_.steps_taken();
+  progress.batcher_cursor = batcher_.cursor();
+  progress.steps_done = steps_done_;
+  progress.validations_since_best = validations_since_best_;
+  progress.best_validation_loss = best_validation_loss_;
+  rng_.get_state(progress.rng_state);
+  return progress;
+}
+
+void Trainer::restore(const Progress& progress) {
+  check(progress.steps_done >= 0 && progress.validations_since_best >= 0, "training progress has negative counts");
+  optimizer_.restore(progress.first_moment, progress.second_moment, progress.optimizer_steps);
+  batcher_.set_cursor(progress.batcher_cursor);
+  model_.restore_carried_state(progress.carried_state);
+  steps_done_ = progress.steps_done;
+  validations_since_best_ = progress.validations_since_best;
+  best_validation_loss_ = progress.best_validation_loss;
+  rng_.set_state(progress.rng_state);
+  before_last_update_.clear();  // the weights the restored step started from are not kept
+}
+
 bool Trainer::record_validation(double loss) {
   if (loss < best_validation_loss_) {
     best_validation_loss_ = loss;

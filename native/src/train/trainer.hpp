@@ -64,6 +64,22 @@ class Trainer {
   bool should_stop() const;
   int steps_done() const { return steps_done_; }
   double best_validation_loss() const { return best_validation_loss_; }
+  const TrainOptions& options() const { return options_; }
+  TrainableModel& model() { return model_; }
+
+  // Everything the next step() depends on besides the model's parameters and the token streams: the optimizer's
+  // moments and count, the step, early stopping's record, the RNG (batches, dropout), the data cursor and a
+  // recurrent model's carried state. train/checkpoint.hpp saves it with the parameters; restore() continues a run
+  // bit for bit.
+  struct Progress {
+    std::vector<float> first_moment, second_moment, carried_state;
+    int64_t optimizer_steps = 0, batcher_cursor = 0;
+    int steps_done = 0, validations_since_best = 0;
+    double best_validation_loss = 1e300;
+    uint32_t rng_state[4] = {0, 0, 0, 0};
+  };
+  Progress progress() const;
+  void restore(const Progress& progress);
 
  private:
   TrainableModel& model_;
