@@ -16,7 +16,7 @@ fast_cases=(
   # readers of untrusted bytes: safetensors, model files, tokenizer JSON, UTF-8
   "safetensors:*" "model files round-trip" "F16 model files*" "bad model files*" "saving is atomic*"
   "quantized: broken*" "quantized: I8 tensors*" "quantized: model files*" "tokenizer JSON*" "bpe JSON*"
-  "bpe round trip*" "utf8*" "char tokenizer*" "word tokenizer*"
+  "bpe round trip*" "utf8*" "char tokenizer*" "word tokenizer*" "lora files*" "checkpoint: a run with other*"
   # Hugging Face checkpoint folders: configs, shard indexes, headers read before the model allocates
   "hf checkpoint:*"
   # sizes and limits, the CLI on bad input, atomic writes, chunked evaluation
@@ -25,8 +25,8 @@ fast_cases=(
   # kernels at every tile edge
   "kernels:*" "quantized: sgemv_q8*" "transformer kernels: layernorm*" "transformer kernels: attention*"
   "transformer kernels: causal*"
-  # one training step of every architecture
-  "one training step*"
+  # one training step of every architecture; LoRA's hooks through both decoders, resume across all of them
+  "one training step*" "lora: step()*" "checkpoint: an interrupted*"
 )
 
 fuzz_targets=(fuzz_model_file fuzz_tokenizer_json fuzz_safetensors_header)

@@ -255,7 +255,9 @@ TEST_CASE("lora: step() with an adapter reproduces the batched forward (GPT and 
       llama, lora_config({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}), 2);
   std::vector<std::pair<TrainableModel*, LoraAdapter*>> cases = {{&gpt, gpt_adapter.get()},
                                                                  {&llama, llama_adapter.get()}};
-  for (auto [base, adapter] : cases) {
+  for (const auto& entry : cases) {
+    TrainableModel* base = entry.first;
+    LoraAdapter* adapter = entry.second;
     CAPTURE(base->arch());
     LoraModel model(*base, *adapter);
     const int T = 7, V = model.vocab_size();
