@@ -22,6 +22,7 @@ struct Parameters;
 struct SafetensorsFile;
 struct TensorToWrite;
 class Rng;
+class ThreadPool;
 
 struct EvalStats {
   double loss = 0;        // mean negative log-likelihood, nats per token
@@ -81,6 +82,15 @@ class LanguageModel {
 
   // Tensors to save (PyTorch names and layouts), pointing into the model's own storage.
   virtual std::vector<TensorToWrite> tensors_to_save() const = 0;
+
+  // The pool that forward, backward, step and evaluate (and a Trainer driving this model) split their work over
+  // (parallel/thread_pool.hpp); null, the default, runs everything on the calling thread. Results are the same,
+  // bit for bit, whatever the pool's size. The pool must outlive its use by the model.
+  void set_thread_pool(ThreadPool* pool) { pool_ = pool; }
+  ThreadPool* thread_pool() const { return pool_; }
+
+ protected:
+  ThreadPool* pool_ = nullptr;
 };
 
 class TrainableModel : public LanguageModel {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "models/gpt.hpp"
 #include "tinylm/error.hpp"
 
@@ -17,15 +17,16 @@ namespace tinylm {
 namespace {
 
 // out (N,O) = in (N,I) · weightᵀ + bias for the N ≤ 2 rows of a step, from the half copy when there is one, else
-// from float: matrix-vector products that read the weights once for both rows.
-void project(float* out, const float* in, const float* weight, const uint16_t* half_weight, const float* bias, int N,
-             int I, int O) {
+// from float: matrix-vector products that read the weights once for both rows, their output rows split over the
+// pool when the matrix is large enough to gain.
+void project(ThreadPool* pool, float* out, const float* in, const float* weight, const uint16_t* half_weight,
+             const float* bias, int N, int I, int O) {
   if (bias) {
     for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
   }
   const float beta = bias ? 1.0f : 0.0f;
-  if (half_weight) sgemv_f16(out, half_weight, in, O, I, beta, N);
-  else sgemv(out, weight, I, in, O, I, beta, N);
+  if (half_weight) sgemv_f16(pool, out, half_weight, in, O, I, beta, N);
+  else sgemv(pool, out, weight, I, in, O, I, beta, N);
 }
 
 }  // namespace
@@ -131,9 +132,10 @@ void GptLM::advance(int32_t token, bool shadowed) {
     float* const keys[2] = {key_cache_.data() + layer_offset, shadow_keys_.data() + layer_offset};  // (NH, T_max, D)
     float* const values[2] = {value_cache_.data() + layer_offset, shadow_values_.data() + layer_offset};
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows, C);
-    project(gen_qkv_.data(), gen_ln_.data(), value_at(o.attn_weight), half_matrix(4 * layer), value_at(o.attn_bias),
-            rows, C, 3 * C);
+    layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows,
+                      C);
+    project(pool_, gen_qkv_.data(), gen_ln_.data(), value_at(o.attn_weight), half_matrix(4 * layer),
+            value_at(o.attn_bias), rows, C, 3 * C);
     for (int row = 0; row < rows; ++row) {
       const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;
       for (int h = 0; h < NH; ++h) {
@@ -146,28 +148,30 @@ void GptLM::advance(int32_t token, bool shadowed) {
     const int live = layer + 1 < config_.num_layers ? rows : 1;
     const int64_t NC = int64_t(live) * C;
     for (int row = 0; row < live; ++row) {
-      attention_cached_forward(gen_attention_.data() + int64_t(row) * C, probs[row],
+      attention_cached_forward(pool_, gen_attention_.data() + int64_t(row) * C, probs[row],
                                gen_qkv_.data() + int64_t(row) * 3 * C, keys[row], values[row], positions[row] + 1,
                                T_max, C, NH);
     }
-    project(gen_branch_.data(), gen_attention_.data(), value_at(o.attn_proj_weight), half_matrix(4 * layer + 1),
+    project(pool_, gen_branch_.data(), gen_attention_.data(), value_at(o.attn_proj_weight), half_matrix(4 * layer + 1),
             value_at(o.attn_proj_bias), live, C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live, C);
+    layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live,
+                      C);
     // The MLP (layers/mlp.hpp), with each projection from float or half weights.
     float* hidden = gen_hidden_.data();  // (live, 4C)
-    project(hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias), live, C,
-            4 * C);
-    gelu_forward(hidden, hidden, NC * 4, config_.gelu);
-    project(gen_branch_.data(), hidden, value_at(o.mlp_proj_weight), half_matrix(4 * layer + 3),
+    project(pool_, hidden, gen_ln_.data(), value_at(o.fc_weight), half_matrix(4 * layer + 2), value_at(o.fc_bias),
+            live, C, 4 * C);
+    gelu_forward(pool_, hidden, hidden, NC * 4, config_.gelu);
+    project(pool_, gen_branch_.data(), hidden, value_at(o.mlp_proj_weight), half_matrix(4 * layer + 3),
             value_at(o.mlp_proj_bias), live, 4 * C, C);
     axpy(x, 1.0f, gen_branch_.data(), NC);
   }
   window_tokens_.push_back(token);  // capacity T_max: no allocation
   ++cached_;
   if (shadowed) ++shadow_cached_;
-  layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1, C);
-  project(gen_logits_.data(), gen_ln_.data(), wte, half_matrix(4 * config_.num_layers), nullptr, 1, C, V);
+  layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_),
+                    1, C);
+  project(pool_, gen_logits_.data(), gen_ln_.data(), wte, half_matrix(4 * config_.num_layers), nullptr, 1, C, V);
 }
 
 // ---- evaluation -----------------------------------------------------------------------------------------
