@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "common.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/batcher.hpp"
@@ -12,9 +13,11 @@
 namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
-  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction"}, {});
+  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction", "threads"}, {});
   if (!args.has("model")) throw UsageError("--model FILE is required");
+  ThreadPool pool(thread_count(args));
   Model model = load_model(args.text("model", ""));
+  model.network->set_thread_pool(&pool);
   std::vector<int32_t> tokens;
   if (args.has("data")) {
     tokens = model.tokenizer->encode(read_text_file(args.text("data", "")));

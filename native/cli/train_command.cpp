@@ -16,6 +16,7 @@
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/trainer.hpp"
@@ -154,9 +155,10 @@ int train_command(int argc, char** argv) {
                   {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
-                   "heads", "context", "gelu", "charset"},
+                   "heads", "context", "gelu", "charset", "threads"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
+  ThreadPool pool(thread_count(args));
   const TrainOptions options = train_options(args);
   const int eval_every = args.integer_in("eval-every", 200, 1, INT32_MAX);
   const double time_limit = args.number_in("time-limit", 0, 0, INFINITY);
@@ -177,6 +179,7 @@ int train_command(int argc, char** argv) {
 
   std::string shape;
   std::unique_ptr<TrainableModel> network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
+  network->set_thread_pool(&pool);
 
   Trainer trainer(*network, train, validation, options);
   const std::string out = args.text("out", "");
@@ -186,9 +189,10 @@ int train_command(int argc, char** argv) {
     check(log.is_open(), "cannot open the --log file '", args.text("log", ""), "' for writing: ", std::strerror(errno));
   }
 
-  std::fprintf(stderr, "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
+  std::fprintf(stderr,
+               "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens, %d thread%s\n",
                arch.c_str(), shape.c_str(), network->parameters().values.size(), network->vocab_size(), train.size(),
-               validation.size());
+               validation.size(), pool.size(), pool.size() == 1 ? "" : "s");
   ProgressLine progress(args.flag("quiet"));
   const auto started = std::chrono::steady_clock::now();
   double val_loss = NAN;
