@@ -18,7 +18,7 @@
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
 //   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
-//   engineMemory()
+//   engineMemory() · setThreadCount(n) (threaded engine only)
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
@@ -37,6 +37,7 @@
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tensor.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
@@ -316,9 +317,36 @@ val inspect_attention(GptLM& gpt, const std::vector<int32_t>& tokens) {
   return result;
 }
 
+// ---- threads ----------------------------------------------------------------------------------------------------
+//
+// The threaded engine (tinylm_wasm_threads, built with Emscripten pthreads) computes every model on one pool,
+// 1 thread until setThreadCount(n). Each further thread runs on one of the pthread Workers the module started with:
+// createTinyLMEngine({ tinylmThreads: n }) starts n − 1 of them (wasm/wasm.cmake), and a count beyond what started
+// gives what there is. Results are the same, bit for bit, at every count and in the single-thread engine, which
+// has no pool (and no setThreadCount).
+#if TINYLM_THREADS_AVAILABLE
+ThreadPool& engine_pool() {
+  static ThreadPool pool(1);
+  return pool;
+}
+
+// Resizes the engine's pool (1 … 256; never while a call runs, which a worker's one call at a time guarantees);
+// returns the thread count the engine computes with from now on.
+val set_thread_count(int threads) {
+  return guarded([&] {
+    engine_pool().resize(threads);
+    return engine_pool().size();
+  });
+}
+#endif
+
 class EngineModel {
  public:
-  explicit EngineModel(Model model) : model_(std::move(model)) {}
+  explicit EngineModel(Model model) : model_(std::move(model)) {
+#if TINYLM_THREADS_AVAILABLE
+    model_.network->set_thread_pool(&engine_pool());
+#endif
+  }
 
   static val load(const val& bytes) {
     return guarded([&] {
@@ -735,4 +763,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);
   function("engineMemory", &engine_memory);
+#if TINYLM_THREADS_AVAILABLE
+  function("setThreadCount", &set_thread_count);
+#endif
 }
