@@ -50,6 +50,10 @@
 #                            forever; the thread pool then runs with the threads that did start (thread_pool.hpp)
 #   mainScriptUrlOrBlob      (Module override) where each pthread Worker imports the glue from; without it, the
 #                            glue next to the worker script
+#   USE_ES6_IMPORT_META=0    the glue names no file by `new URL(…, import.meta.url)`: every loader passes
+#                            locateFile, and a bundler would otherwise try to emit Emscripten's pthread script, which
+#                            browsers never run (the package's own worker_pthread.ts runs each thread there)
+#   --extern-pre-js          wasm/threads_prelude.js: keeps webpack from breaking the glue's `__filename` test
 set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
@@ -120,6 +124,8 @@ file(WRITE "${CMAKE_BINARY_DIR}/wasm/threads/package.json" "{ \"type\": \"common
 target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pthread
   "-sPTHREAD_POOL_SIZE=Math.max(1,(Module.tinylmThreads|0)-1)"
   -sPTHREAD_POOL_SIZE_STRICT=2
+  -sUSE_ES6_IMPORT_META=0
+  "--extern-pre-js=${CMAKE_SOURCE_DIR}/wasm/threads_prelude.js"
   "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,mainScriptUrlOrBlob,instantiateWasm,tinylmThreads]")
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------

@@ -87,7 +87,7 @@ onmessage = async ({ data: { text } }) => {
     const { default: createSingle } = await import('/build-wasm/wasm/tinylm_wasm.js');
     results.runs.single = runScenario(await createSingle({}), text);
     const { default: createThreaded } = await import('/build-wasm/wasm/threads/tinylm_wasm_threads.mjs');
-    const engine = await createThreaded({ tinylmThreads: 4 });
+    const engine = await createThreaded({ tinylmThreads: 4, locateFile: (file) => '/build-wasm/wasm/threads/' + file });
     for (const threads of [1, 2, 4]) {
       results.runs[threads] = { threads: engine.setThreadCount(threads), results: runScenario(engine, text) };
     }

@@ -17,6 +17,7 @@
 //
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
 import { setAssetBase } from './assets.js';
+import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
 import { EngineClient } from './client.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
@@ -53,6 +54,7 @@ import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
 export { indexedDbStore, type ModelStore } from './storage.js';
+export type { Capabilities, EngineBuild } from './threads.js';
 export type {
   AbortSignalLike,
   ConfigureOptions,
@@ -106,14 +108,24 @@ export class TinyLM {
   // ---- making models -------------------------------------------------------------------------------------------
 
   // Where the package's files are, for setups that copy them instead of letting a bundler emit them (see README):
-  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call. Applies to engines started afterwards.
+  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call; and how many threads the engine computes
+  // with: TinyLM.configure({ threads: 4 }). Both apply to engines started afterwards (the first call starts one;
+  // TinyLM.shutdown() ends it). A key left out keeps its setting; threads: undefined restores the default.
   static configure(options: ConfigureOptions): void {
     checkOptionNames('configure', options, 'TinyLM.configure()');
+    if ('threads' in options) setRequestedThreads(options.threads);
+    if (!('assetBase' in options)) return;
     const base = options.assetBase;
     if (base !== undefined && typeof base !== 'string' && typeof base?.href !== 'string') {
       throw new TinyLMError('INVALID_ARGUMENT', 'option assetBase must be a URL or a string');
     }
     setAssetBase(base === undefined ? undefined : typeof base === 'string' ? base : base.href);
+  }
+
+  // What the engine runs on: { threads, maxThreads, simd, crossOriginIsolated, build: 'threads' | 'single' }
+  // (threads.ts). Before the first call, what the next engine will run on.
+  static capabilities(): Capabilities {
+    return capabilities(platform().threadEnvironment());
   }
 
   // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB), fetched once

@@ -31,6 +31,9 @@ export interface SaveOptions extends LoadOptions, ExportOptions {}
 
 export interface ConfigureOptions {
   assetBase?: string | { readonly href: string };  // a folder holding a copy of the package's dist/ (see README)
+  // Threads the engine computes with, 1 … 16 (default: the machine's cores, at most 4; Node: $TINYLM_THREADS if
+  // set). More than 1 needs shared memory: a cross-origin isolated page, or Node (see threads.ts).
+  threads?: number;
 }
 
 export interface GenerateOptions {
@@ -80,7 +83,7 @@ const names = {
   load: ['store'],
   save: ['store', 'dtype'],
   export: ['dtype'],
-  configure: ['assetBase'],
+  configure: ['assetBase', 'threads'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'signal'],

@@ -6,6 +6,7 @@
 // so no browser bundle ever contains a `node:` import (package.json's `exports` conditions pick the entry).
 import type { WorkerEvent } from './protocol.js';
 import type { ModelStore } from './storage.js';
+import type { ThreadEnvironment } from './threads.js';
 
 export interface WorkerLike {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -15,7 +16,9 @@ export interface WorkerLike {
 }
 
 export interface Platform {
+  // Starts the engine build, on the thread count, that threads.ts chooses for threadEnvironment().
   startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string) => void): WorkerLike;
+  threadEnvironment(): ThreadEnvironment;
   defaultModelUrl(): URL;
   // Node: the bytes of a path or file: URL; undefined where there is no file system (browsers fetch instead).
   readLocalFile?(source: string | URL): Promise<Uint8Array>;

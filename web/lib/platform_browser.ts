@@ -4,15 +4,17 @@ import { defaultModelUrl, startBrowserWorker } from './assets.js';
 import { TinyLMError } from './errors.js';
 import type { Platform } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
+import { chooseEngine } from './threads.js';
 import { indexedDbStore } from './storage.js';
 
 export const browserPlatform: Platform = {
   startWorker(onEvent, onFailure) {
-    const worker = startBrowserWorker();
+    const worker = startBrowserWorker(chooseEngine(browserPlatform.threadEnvironment()));
     worker.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
     worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
     return worker;
   },
+  threadEnvironment: () => ({ hardwareThreads: (typeof navigator === 'object' && navigator.hardwareConcurrency) || 1 }),
   defaultModelUrl,
   defaultStore: async () => indexedDbStore(),
   directoryStore() {
