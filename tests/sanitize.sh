@@ -17,6 +17,8 @@ fast_cases=(
   "safetensors:*" "model files round-trip" "F16 model files*" "bad model files*" "saving is atomic*"
   "quantized: broken*" "quantized: I8 tensors*" "quantized: model files*" "tokenizer JSON*" "bpe JSON*"
   "bpe round trip*" "utf8*" "char tokenizer*" "word tokenizer*"
+  # Hugging Face checkpoint folders: configs, shard indexes, headers read before the model allocates
+  "hf checkpoint:*"
   # sizes and limits, the CLI on bad input, atomic writes, chunked evaluation
   "saturating*" "a parameter table*" "a file whose config*" "tensors are checked*" "training refuses*"
   "after divergence*" "atomic writes*" "cli:*" "an evaluation advanced*" "an unfinished*" "a prompt fed*"

@@ -38,5 +38,6 @@ int train_command(int argc, char** argv);
 int generate_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
+int convert_command(int argc, char** argv);
 
 }  // namespace tinylm::cli

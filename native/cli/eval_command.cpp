@@ -1,10 +1,11 @@
-// tinylm eval: score a model on a text file (default: the held-out last 10% of the default corpus) and print one
-// JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
+// tinylm eval: score a model (a model file or a Hugging Face checkpoint folder) on a text file (default: the
+// held-out last 10% of the default corpus) and print one JSON object: {"loss", "perplexity", "accuracy", "tokens"}.
 #include <cmath>
 #include <iostream>
 
 #include "args.hpp"
 #include "common.hpp"
+#include "io/hf_checkpoint.hpp"
 #include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
@@ -14,9 +15,9 @@ namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction", "threads"}, {});
-  if (!args.has("model")) throw UsageError("--model FILE is required");
+  if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   ThreadPool pool(thread_count(args));
-  Model model = load_model(args.text("model", ""));
+  Model model = load_model_or_checkpoint(args.text("model", ""));
   model.network->set_thread_pool(&pool);
   std::vector<int32_t> tokens;
   if (args.has("data")) {

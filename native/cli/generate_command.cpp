@@ -1,4 +1,5 @@
-// tinylm generate: stream text from a model file to stdout, optionally blended with a second model (--fuse).
+// tinylm generate: stream text from a model file or a Hugging Face checkpoint folder to stdout, optionally blended
+// with a second model (--fuse).
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -8,7 +9,9 @@
 #include "common.hpp"
 #include "generate/fusion.hpp"
 #include "generate/generator.hpp"
+#include "io/hf_checkpoint.hpp"
 #include "models/gpt.hpp"
+#include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
 #include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
@@ -19,9 +22,9 @@ namespace tinylm::cli {
 namespace {
 
 // --step-precision float|half|int8: which copy of the weights step() reads (the default depends on the CPU and on
-// the file's dtype; see RecurrentLM::StepPrecision and GptLM::StepPrecision; int8 is recurrent-only). Pinning it
-// makes output comparable across machines and with the wasm build, which generates from float weights (or, for a
-// recurrent int8 file, int8 ones).
+// the file's dtype; see RecurrentLM::StepPrecision, GptLM::StepPrecision and LlamaLM's; int8 is recurrent-only).
+// Pinning it makes output comparable across machines and with the wasm build, which generates from float weights
+// (or, for a recurrent int8 file, int8 ones).
 void set_step_precision(LanguageModel& network, const std::string& precision) {
   if (precision != "float" && precision != "half" && precision != "int8")
     throw UsageError("--step-precision must be float, half or int8, got '" + precision + "'");
@@ -37,7 +40,13 @@ void set_step_precision(LanguageModel& network, const std::string& precision) {
     gpt->set_step_precision(precision == "float" ? GptLM::StepPrecision::Float : GptLM::StepPrecision::Half);
     return;
   }
-  throw UsageError("--step-precision applies to recurrent and gpt models, not " + network.arch());
+  if (auto* llama = dynamic_cast<LlamaLM*>(&network)) {
+    if (precision == "int8")
+      throw UsageError("--step-precision int8 applies to recurrent models; llama takes float or half");
+    llama->set_step_precision(precision == "float" ? LlamaLM::StepPrecision::Float : LlamaLM::StepPrecision::Half);
+    return;
+  }
+  throw UsageError("--step-precision applies to recurrent, gpt and llama models, not " + network.arch());
 }
 
 }  // namespace
@@ -47,7 +56,7 @@ int generate_command(int argc, char** argv) {
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
                    "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "threads"},
                   {"stop-at-eos"});
-  if (!args.has("model")) throw UsageError("--model FILE is required");
+  if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   ThreadPool pool(thread_count(args));
   GenerateOptions options;
   options.max_tokens = args.integer_in("max-tokens", 200, 0, INT32_MAX);
@@ -60,7 +69,7 @@ int generate_command(int argc, char** argv) {
   options.stop = args.all("stop");
   options.stop_at_eos = args.flag("stop-at-eos");
   const float fuse_weight = float(args.number_in("fuse-weight", 0.5, 0, 1));
-  Model model = load_model(args.text("model", ""));
+  Model model = load_model_or_checkpoint(args.text("model", ""));
   model.network->set_thread_pool(&pool);
   if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
 
@@ -68,7 +77,7 @@ int generate_command(int argc, char** argv) {
   Model fused_with;
   std::unique_ptr<FusedModel> fusion;
   if (args.has("fuse")) {
-    fused_with = load_model(args.text("fuse", ""));
+    fused_with = load_model_or_checkpoint(args.text("fuse", ""));
     fused_with.network->set_thread_pool(&pool);
     check(fused_with.tokenizer->to_json() == model.tokenizer->to_json(),
           "--fuse: the two models were trained with different tokenizers; fusion needs the same one");

@@ -20,12 +20,18 @@ const char* kUsage = R"(usage:
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
                   [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]
                   [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE] [--threads N]
-  tinylm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
+  tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
                   [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--threads N]
-  tinylm eval     --model FILE [--data FILE] [--threads N]
+  tinylm eval     --model FILE|DIR [--data FILE] [--threads N]
   tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE] [--threads N]   (re-save compact;
                   reports the validation loss before and after)
+  tinylm convert  DIR --out FILE [--dtype f32|f16|int8]   (a Hugging Face checkpoint folder — GPT-2 or Llama —
+                  as one tinylm model file)
+  tinylm train    --model FILE|DIR [--data FILE] [--steps N] …   (fine-tune a model file or checkpoint folder
+                  with its own tokenizer)
+DIR is a Hugging Face checkpoint folder as published: config.json, model.safetensors (or shards and
+model.safetensors.index.json), tokenizer.json. GPT2LMHeadModel and LlamaForCausalLM (SmolLM2, TinyStories).
 Without --data, train, eval and quantize use the default corpus (Moby Dick; eval and quantize score its held-out
 last 10%). --threads N (default: $TINYLM_THREADS, else every hardware thread) sets the threads each command
 computes with; results are the same, bit for bit, whatever N is.
@@ -44,6 +50,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "generate")) return generate_command(argc, argv);
     if (!std::strcmp(argv[1], "eval")) return eval_command(argc, argv);
     if (!std::strcmp(argv[1], "quantize")) return quantize_command(argc, argv);
+    if (!std::strcmp(argv[1], "convert")) return convert_command(argc, argv);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
       std::fputs(kUsage, stdout);
       return 0;

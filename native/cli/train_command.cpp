@@ -1,6 +1,7 @@
 // tinylm train: fit a tokenizer on the text, train a model with a live progress line, validate on the held-out
 // tail, keep the best checkpoint (atomic writes), and stop on the step budget, the time limit, early stopping,
-// or a non-finite loss (the checkpoint on disk stays the last good one).
+// or a non-finite loss (the checkpoint on disk stays the last good one). With --model (a model file or a Hugging
+// Face checkpoint folder), fine-tune that model with its own tokenizer instead.
 #include <chrono>
 #include <cerrno>
 #include <climits>
@@ -13,6 +14,7 @@
 #include "args.hpp"
 #include "common.hpp"
 #include "generate/generator.hpp"
+#include "io/hf_checkpoint.hpp"
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
@@ -148,6 +150,22 @@ std::unique_ptr<TrainableModel> build_network(const Args& args, const std::strin
   return network;
 }
 
+// --model: the loaded network, to fine-tune; its shape and tokenizer are the file's, so flags describing a new
+// model are refused rather than ignored.
+std::unique_ptr<TrainableModel> loaded_network(const Args& args, Model& model, std::string* shape) {
+  for (const char* flag : {"arch", "layers", "hidden", "embed", "heads", "context", "gelu", "no-bias", "tokenizer",
+                           "vocab", "charset", "lowercase", "keep-case", "order"}) {
+    if (args.has(flag))
+      throw UsageError(std::string("--") + flag + " describes a new model; --model fine-tunes the one it loads");
+  }
+  model = load_model_or_checkpoint(args.text("model", ""));
+  auto* trainable = dynamic_cast<TrainableModel*>(model.network.get());
+  if (!trainable) throw UsageError("--model: a " + model.network->arch() + " model has no weights to fine-tune");
+  model.network.release();
+  *shape = "fine-tuning " + args.text("model", "") + ", context " + std::to_string(trainable->context_size());
+  return std::unique_ptr<TrainableModel>(trainable);
+}
+
 }  // namespace
 
 int train_command(int argc, char** argv) {
@@ -155,7 +173,7 @@ int train_command(int argc, char** argv) {
                   {"arch", "layers", "hidden", "embed", "data", "steps", "batch", "seq", "optimizer", "lr", "clip",
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
-                   "heads", "context", "gelu", "charset", "threads"},
+                   "heads", "context", "gelu", "charset", "model", "threads"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
   ThreadPool pool(thread_count(args));
@@ -169,16 +187,17 @@ int train_command(int argc, char** argv) {
   const std::string text = read_text_file(data_path);
 
   Model model;
-  model.tokenizer = fit_tokenizer(args, text);
+  std::string shape;
+  std::unique_ptr<TrainableModel> network;
+  if (args.has("model")) network = loaded_network(args, model, &shape);
+  else model.tokenizer = fit_tokenizer(args, text);
   const std::vector<int32_t> tokens = model.tokenizer->encode(text);
   std::vector<int32_t> train, validation;
   split_tokens(tokens, val_fraction, &train, &validation);
 
-  const std::string arch = args.text("arch", "lstm");
+  const std::string arch = network ? network->arch() : args.text("arch", "lstm");
   if (arch == "ngram") return train_ngram(args, model, train, validation);
-
-  std::string shape;
-  std::unique_ptr<TrainableModel> network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
+  if (!network) network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
   network->set_thread_pool(&pool);
 
   Trainer trainer(*network, train, validation, options);

@@ -1,4 +1,5 @@
-// IEEE 754 binary16 <-> binary32, exactly (round to nearest even; subnormals, infinities and NaN kept).
+// IEEE 754 binary16 <-> binary32, and bfloat16 <-> binary32, exactly (round to nearest even; subnormals,
+// infinities and NaN kept).
 #include "half.hpp"
 
 #include <cmath>
@@ -57,6 +58,21 @@ float half_to_float(uint16_t bits) {
   } else {
     float_bits = sign | ((exponent - 15 + 127) << 23) | (mantissa << 13);
   }
+  float value;
+  std::memcpy(&value, &float_bits, sizeof value);
+  return value;
+}
+
+uint16_t float_to_bfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN, kept quiet
+  const uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);  // ties to even; a carry may reach infinity, correctly
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+float bfloat16_to_float(uint16_t bits) {
+  const uint32_t float_bits = static_cast<uint32_t>(bits) << 16;
   float value;
   std::memcpy(&value, &float_bits, sizeof value);
   return value;

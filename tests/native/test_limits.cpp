@@ -13,6 +13,7 @@
 #include "load_error.hpp"
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
+#include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
@@ -136,6 +137,68 @@ TEST_CASE("training refuses a batch that does not fit, before touching a buffer"
   GptLM gpt(gpt_config);
   options.batch = 64;
   CHECK(training_step_bytes(gpt, options) >= 2 * uint64_t(64) * 4 * 512 * 512 * sizeof(float));
+}
+
+TEST_CASE("a Llama's forward counts every activation buffer and refuses a batch past the cap before any") {
+  LlamaConfig config;
+  config.vocab_size = 7;
+  config.context_size = 16;
+  config.hidden_size = 12;
+  config.intermediate_size = 20;
+  config.num_layers = 2;
+  config.num_heads = 4;
+  config.num_kv_heads = 2;
+  config.head_size = 4;
+  LlamaLM model(config);
+  // Counted by hand from the buffers forward() and backward() size, for B = 3, T = 5 (N = 15), QKV = (4 + 2·2)·4
+  // = 32, NH·D = 16: per block row 4·12 + 32 + 16 + 6·20 + 2 = 218; per row above the blocks 5·12 + 16 + 32 +
+  // 3·7 + 4 = 133; attention probabilities, dropout mask and dropped copy 3·L·B·NH·T² = 3·2·3·4·25, and a T² scratch.
+  const uint64_t rows = 15 * (2 * 218 + 133);
+  const uint64_t attention = 3 * 2 * 3 * 4 * 25 + 25;
+  CHECK(model.forward_bytes(3, 5) == (rows + attention) * sizeof(float));
+  // The attention term grows with B·NH·T² as GPT's does.
+  TrainOptions options;
+  options.batch = 64;
+  options.seq = 16;
+  CHECK(training_step_bytes(model, options) >= 2 * uint64_t(64) * 4 * 16 * 16 * sizeof(float));
+  // 2^28 × 16 rows need terabytes: refused as OutOfMemory before a buffer (or the 4-token inputs) is read.
+  const std::vector<int32_t> tokens(4, 1);
+  CHECK(limit_kind_of([&] { model.forward(tokens.data(), tokens.data(), 1 << 28, 16, false, nullptr); }) ==
+        LimitKind::OutOfMemory);
+  CHECK(model.forward_bytes(1 << 30, 1 << 16) == kSaturated);
+  // The model stays usable.
+  const std::vector<int32_t> window = {1, 2, 3, 4}, next = {2, 3, 4, 5};
+  CHECK(std::isfinite(model.forward(window.data(), next.data(), 1, 4, false, nullptr)));
+}
+
+TEST_CASE("a file whose config declares a huge Llama is refused before the model allocates") {
+  LlamaConfig config;
+  config.vocab_size = 4;
+  config.context_size = 65536;
+  config.hidden_size = 16384;
+  config.intermediate_size = 16384;
+  config.num_layers = 64;
+  config.num_heads = 16;
+  config.num_kv_heads = 16;
+  config.head_size = 1024;
+  const std::string message = load_error(file_declaring(config.to_json(), "abcd"));
+  INFO(message);
+  CHECK(message.find("needs") != std::string::npos);
+
+  // Under the cap natively: only the order of the checks keeps this from allocating 1.3 GB of weights and
+  // gradients before it names the first missing tensor.
+  config.context_size = 64;
+  config.hidden_size = 2048;  // 168M parameters: 4 layers of qkv 6144×2048, o 2048², gate/up/down 3 × 4096×2048
+  config.intermediate_size = 4096;
+  config.num_layers = 4;
+  config.num_heads = 8;
+  config.num_kv_heads = 8;
+  config.head_size = 256;
+  const long peak_before_kb = peak_resident_kb();
+  const std::string missing = load_error(file_declaring(config.to_json(), "abcd"));
+  INFO(missing);
+  CHECK(missing.find("missing tensor 'model.embed_tokens.weight'") != std::string::npos);
+  CHECK(peak_resident_kb() - peak_before_kb < 256 * 1024);
 }
 
 TEST_CASE("after divergence the parameters are the last ones whose loss was finite") {

@@ -13,6 +13,7 @@
 
 #include "generate/sampler.hpp"
 #include "models/gpt.hpp"
+#include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
 #include "parallel/thread_pool.hpp"
 #include "tensor.hpp"
@@ -153,6 +154,26 @@ std::unique_ptr<GptLM> gpt_model(int embed, int heads, int layers, int context, 
   return model;
 }
 
+// Grouped-query attention (8 query heads reading 2 key/value heads): the backward pass's split by key/value head
+// is what keeps each group's sum in head order.
+std::unique_ptr<LlamaLM> llama_model(int hidden, int layers, int context) {
+  LlamaConfig config;
+  config.vocab_size = kVocab;
+  config.context_size = context;
+  config.hidden_size = hidden;
+  config.intermediate_size = 3 * hidden;
+  config.num_layers = layers;
+  config.num_heads = 8;
+  config.num_kv_heads = 2;
+  config.head_size = hidden / 8;
+  config.rms_norm_eps = 1e-5f;
+  auto model = std::make_unique<LlamaLM>(config);
+  Rng rng(6);
+  model->initialize(rng);
+  model->reset_state();
+  return model;
+}
+
 TrainOptions training_options(int batch, int seq, OptimizerKind optimizer) {
   TrainOptions options;
   options.steps = 3;
@@ -219,4 +240,10 @@ TEST_CASE("thread count independence: GPT generation, through the shadow window 
     model->set_step_precision(precision);
     check_generation(*model, random_tokens(150, 8), 20);
   }
+}
+
+TEST_CASE("thread count independence: Llama (grouped-query) training, validation, evaluation and generation") {
+  check_training([] { return llama_model(64, 2, 64); }, training_options(8, 64, OptimizerKind::AdamW));
+  auto model = llama_model(256, 2, 160);
+  check_generation(*model, random_tokens(150, 8), 20);
 }

@@ -22,8 +22,18 @@ def verdict(errors):
     return failed, worst, errors[worst]
 
 
+def by_kind(errors):
+    """The worst error of each kind of tensor ("logits.0" and "logits.1" are both logits), as one printable line."""
+    worst = {}
+    for name, error in errors.items():
+        kind = {"grad": "gradients", "step_logits": "KV-cache steps"}.get(name.split(".")[0], name.split(".")[0])
+        worst[kind] = max(worst.get(kind, 0.0), error)
+    return " · ".join(f"{kind} {error:.1e}" for kind, error in worst.items())
+
+
 def run_cases(description, cases, check_case):
-    """Parses --runner/--tinylm, runs check_case(runner, workdir, *case) for each (label, case) and exits."""
+    """Parses --runner/--tinylm, runs check_case(runner, workdir, *case) for each (label, case) and exits.
+    check_case returns verdict(errors), optionally followed by a line of details printed under the case's."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--runner", required=True)
     parser.add_argument("--tinylm")
@@ -31,8 +41,10 @@ def run_cases(description, cases, check_case):
     passed = failed = 0
     with tempfile.TemporaryDirectory() as workdir:
         for label, case in cases:
-            problems, worst, worst_error = check_case(args.runner, workdir, *case)
+            problems, worst, worst_error, *details = check_case(args.runner, workdir, *case)
             print(f"{'ok' if not problems else 'FAIL':4} {label}: worst relative error {worst_error:.2e} ({worst})")
+            for line in details:
+                print(f"     {line}")
             for problem in problems:
                 print(f"     {problem}")
             passed += not problems

@@ -1,7 +1,8 @@
 // tinylm_parity_runner MODEL BATCH OUT — the C++ half of the PyTorch parity tests (tests/parity/test_*.py).
 //
 // MODEL: a safetensors file with a model config in __metadata__["config"] (no tokenizer needed); the config's
-//        arch picks the model ("gpt", or a recurrent cell).
+//        arch picks the model ("gpt", "llama", or a recurrent cell). Or a Hugging Face checkpoint folder
+//        (io/hf_checkpoint.hpp: GPT-2 or Llama, one file or shards, F32/F16/BF16).
 // BATCH: a safetensors file with "inputs" and "targets" (W,B,T) as F32-encoded integer ids.
 // For each of the W windows in turn — carrying recurrent state from one to the next, as stateful truncated BPTT
 // does — it runs forward, records loss and logits, zeroes the gradients and runs backward. It then writes OUT:
@@ -11,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "io/hf_checkpoint.hpp"
 #include "io/safetensors.hpp"
 #include "models/gpt.hpp"
+#include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
 #include "train/optimizer.hpp"
@@ -21,9 +24,13 @@ using namespace tinylm;
 
 namespace {
 
-std::unique_ptr<TrainableModel> build(const SafetensorsFile& file) {
+std::unique_ptr<TrainableModel> build(const std::string& path) {
+  if (is_hf_checkpoint(path)) return load_hf_network(read_hf_checkpoint(path));
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
   const auto config = nlohmann::json::parse(file.metadata.at("config"));
   if (config.value("arch", "") == "gpt") return GptLM::from_file(config, file);
+  if (config.value("arch", "") == "llama") return LlamaLM::from_file(config, file);
   return RecurrentLM::from_file(config, file);
 }
 
@@ -43,11 +50,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const std::vector<uint8_t> model_bytes = read_file_bytes(argv[1]);
-    const SafetensorsFile model_file = parse_safetensors(model_bytes.data(), model_bytes.size());
     const std::vector<uint8_t> batch_bytes = read_file_bytes(argv[2]);
     const SafetensorsFile batch_file = parse_safetensors(batch_bytes.data(), batch_bytes.size());
-    std::unique_ptr<TrainableModel> model = build(model_file);
+    std::unique_ptr<TrainableModel> model = build(argv[1]);
     const Shape batch_shape = batch_file.find("inputs")->shape;  // (W,B,T)
     const int W = int(batch_shape[0]), B = int(batch_shape[1]), T = int(batch_shape[2]);
     const int V = model->vocab_size();
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
     if (auto* recurrent = dynamic_cast<RecurrentLM*>(model.get()))  // the exact path; Half is checked natively
       recurrent->set_step_precision(RecurrentLM::StepPrecision::Float);
     if (auto* gpt = dynamic_cast<GptLM*>(model.get())) gpt->set_step_precision(GptLM::StepPrecision::Float);
+    if (auto* llama = dynamic_cast<LlamaLM*>(model.get())) llama->set_step_precision(LlamaLM::StepPrecision::Float);
     model->reset_state();
     for (int t = 0; t < T; ++t) {
       const float* row = model->step(inputs[t]);

@@ -2,14 +2,15 @@
 
 The format (the same as native/src/io/safetensors.hpp and huggingface/safetensors):
   8 bytes   little-endian uint64 N, the header length
-  N bytes   JSON: {"__metadata__": {str: str}, "<name>": {"dtype": "F32"|"F16", "shape": [...],
+  N bytes   JSON: {"__metadata__": {str: str}, "<name>": {"dtype": "F32"|"F16"|"BF16"|"U8"|"BOOL", "shape": [...],
             "data_offsets": [begin, end]}, ...}, padded with spaces so N is a multiple of 8
   the rest  raw little-endian tensor data; offsets are relative to its start, and the tensors tile it exactly
 
 `dumps` writes the header as the C++ writer does (compact JSON, metadata first with sorted keys, tensors in the
 given order, UTF-8 unescaped), so a file saved here and one saved by the tinylm CLI from the same tensors are
 byte-identical; parity tests can compare bytes as well as values. `loads` validates the header the way the C++ reader does and raises
-SafetensorsError naming the problem. Only F32 and F16 are supported (tinylm's I8 needs per-row scales).
+SafetensorsError naming the problem. F32, F16 and BF16 are supported, and U8 and BOOL for the integer buffers some
+checkpoints carry (tinylm's I8 needs per-row scales).
 """
 
 import json
@@ -18,7 +19,7 @@ import sys
 
 import torch
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16}
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "U8": torch.uint8, "BOOL": torch.bool}
 DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 MAX_HEADER_BYTES = 100_000_000  # the reference implementation's limit; real headers are kilobytes
 METADATA_KEY = "__metadata__"
@@ -35,7 +36,10 @@ def _tensor_bytes(name, tensor):
     if tensor.dtype not in DTYPE_NAMES:
         raise SafetensorsError(f"tensor '{name}': dtype {tensor.dtype} is not supported "
                                f"(supported: {', '.join(DTYPES)}); convert with .float() or .half()")
-    return tensor.detach().cpu().contiguous().numpy().tobytes()
+    tensor = tensor.detach().cpu().contiguous()
+    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: its bytes are those of an int16 view
+        tensor = tensor.view(torch.int16)
+    return tensor.numpy().tobytes()
 
 
 def dumps(tensors, metadata=None):
@@ -149,7 +153,7 @@ def loads(data):
 
 
 def save(path, tensors, metadata=None):
-    """Write {name: tensor} and {str: str} metadata to `path` (F32/F16 tensors, in dict order)."""
+    """Write {name: tensor} and {str: str} metadata to `path` (F32/F16/BF16 tensors, in dict order)."""
     with open(path, "wb") as stream:
         stream.write(dumps(tensors, metadata))
 

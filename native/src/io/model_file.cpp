@@ -16,6 +16,7 @@
 #include "memory_limits.hpp"
 #include "models/model_common.hpp"
 #include "models/gpt.hpp"
+#include "models/llama.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
@@ -49,9 +50,10 @@ std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, c
   const std::string arch = config["arch"].get<std::string>();
   if (arch == "ngram") return NgramModel::from_file(config, file);
   if (arch == "gpt") return GptLM::from_file(config, file);
+  if (arch == "llama") return LlamaLM::from_file(config, file);
   CellKind cell;
   if (parse_cell_kind(arch, &cell)) return RecurrentLM::from_file(config, file);
-  fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, gpt, ngram)");
+  fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, gpt, llama, ngram)");
 }
 
 Model model_from_file(const SafetensorsFile& file) {

@@ -6,8 +6,9 @@
 // implementation (huggingface/safetensors) writes: compact JSON, tensors contiguous in the given order, header
 // padded with spaces to a multiple of 8. Tensor bytes are little-endian; this file assumes a little-endian host
 // (x86, ARM, WebAssembly) and refuses to run on anything else rather than silently writing byte-swapped files.
-// It is not a general safetensors library: only F32, F16 and I8 exist, and I8 is copied as raw bytes, never
-// converted here (its per-row scales live in a companion tensor: see model_file.cpp).
+// It is not a general safetensors library: only F32, F16, BF16 (published checkpoints' dtype) and I8 exist as
+// weights, and I8 is copied as raw bytes, never converted here (its per-row scales live in a companion tensor: see
+// model_file.cpp); U8 and BOOL tensors are parsed so that files carrying such buffers load, and never read.
 #include "io/safetensors.hpp"
 
 #include <algorithm>
@@ -48,7 +49,7 @@ using Json = nlohmann::json;
 // ---- dtype names -------------------------------------------------------------------------------------------
 
 bool parse_dtype(const std::string& name, DType* dtype) {
-  for (DType candidate : {DType::F32, DType::F16, DType::I8}) {
+  for (DType candidate : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::U8, DType::BOOL}) {
     if (name == dtype_name(candidate)) {
       *dtype = candidate;
       return true;
@@ -64,6 +65,9 @@ const char* dtype_name(DType dtype) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
     case DType::I8: return "I8";
+    case DType::BF16: return "BF16";
+    case DType::U8: return "U8";
+    case DType::BOOL: return "BOOL";
   }
   fail("dtype_name: invalid DType value ", static_cast<int>(dtype));
 }
@@ -73,6 +77,9 @@ size_t dtype_size(DType dtype) {
     case DType::F32: return 4;
     case DType::F16: return 2;
     case DType::I8: return 1;
+    case DType::BF16: return 2;
+    case DType::U8:
+    case DType::BOOL: return 1;
   }
   fail("dtype_size: invalid DType value ", static_cast<int>(dtype));
 }
@@ -150,7 +157,8 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& entry, uint64_
   result.name = name;
   const std::string& dtype_text = dtype_json.get_ref<const std::string&>();
   check(parse_dtype(dtype_text, &result.dtype), "tensor '", name, "': unknown dtype '", dtype_text,
-        "' (supported: F32, F16, I8) — HINT: convert in PyTorch with tensor.float() or tensor.half() before saving");
+        "' (supported: F32, F16, BF16, I8, U8, BOOL) — HINT: convert in PyTorch with tensor.float() or tensor.half() ",
+        "before saving");
 
   check(shape_json.is_array(), "tensor '", name, "': 'shape' must be an array of integers, got ",
         json_type(shape_json));
@@ -267,6 +275,8 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
 std::vector<float> SafetensorsFile::read_f32(const SafetensorsEntry& entry) const {
   check(entry.dtype != DType::I8, "tensor '", entry.name,
         "' is I8 (quantised): it needs its per-row scales, so read_f32 cannot convert it");
+  check(entry.dtype != DType::U8 && entry.dtype != DType::BOOL, "tensor '", entry.name, "' is ",
+        dtype_name(entry.dtype), ": integer and boolean tensors are not weights tinylm reads");
   const size_t count = static_cast<size_t>(shape_numel(entry.shape));
   // Entries from parse_safetensors always pass this; a hand-made entry must not read out of bounds.
   const bool in_bounds = entry.begin <= entry.end && entry.end <= data.size() &&
@@ -278,10 +288,11 @@ std::vector<float> SafetensorsFile::read_f32(const SafetensorsEntry& entry) cons
   if (entry.dtype == DType::F32) {
     if (count) std::memcpy(values.data(), source, count * sizeof(float));
   } else {
+    const bool bfloat = entry.dtype == DType::BF16;
     for (size_t i = 0; i < count; ++i) {
-      uint16_t half_bits;
-      std::memcpy(&half_bits, source + 2 * i, sizeof half_bits);
-      values[i] = half_to_float(half_bits);
+      uint16_t bits;
+      std::memcpy(&bits, source + 2 * i, sizeof bits);
+      values[i] = bfloat ? bfloat16_to_float(bits) : half_to_float(bits);
     }
   }
   return values;
@@ -326,7 +337,7 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     check(!tensor.name.empty(), "serialize_safetensors: a tensor has an empty name");
     check(tensor.name != kMetadataKey, "serialize_safetensors: '", kMetadataKey, "' is reserved, not a tensor name");
     check(names.insert(tensor.name).second, "serialize_safetensors: duplicate tensor name '", tensor.name, "'");
-    const bool is_int8 = tensor.dtype == DType::I8;
+    const bool is_int8 = tensor.dtype == DType::I8 || tensor.dtype == DType::U8 || tensor.dtype == DType::BOOL;
     for (int64_t dim : tensor.shape) {
       check(dim >= 0, "serialize_safetensors: tensor '", tensor.name, "' has negative dimension ", dim, " in shape ",
             shape_string(tensor.shape));
@@ -360,13 +371,14 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& ten
     if (tensor.dtype == DType::F32) {
       if (count) std::memcpy(out, tensor.values, count * sizeof(float));
       out += count * sizeof(float);
-    } else if (tensor.dtype == DType::I8) {
+    } else if (dtype_size(tensor.dtype) == 1) {  // I8, U8, BOOL: bytes as they are
       if (count) std::memcpy(out, tensor.int8_values, count);
       out += count;
     } else {
+      const bool bfloat = tensor.dtype == DType::BF16;
       for (size_t i = 0; i < count; ++i, out += 2) {
-        const uint16_t half_bits = float_to_half(tensor.values[i]);
-        std::memcpy(out, &half_bits, sizeof half_bits);
+        const uint16_t bits = bfloat ? float_to_bfloat16(tensor.values[i]) : float_to_half(tensor.values[i]);
+        std::memcpy(out, &bits, sizeof bits);
       }
     }
   }

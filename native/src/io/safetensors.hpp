@@ -1,5 +1,5 @@
 // safetensors: 8-byte little-endian header length N, N bytes of JSON header, then raw tensor data.
-//   header: { "<name>": {"dtype": "F32"|"F16"|"I8", "shape": [..], "data_offsets": [begin, end]}, ...,
+//   header: { "<name>": {"dtype": "F32"|"F16"|"BF16"|"I8"|"U8"|"BOOL", "shape": [..], "data_offsets": [b, e]}, ...,
 //             "__metadata__": { "<key>": "<string>", ... } }
 // Offsets are relative to the start of the data section. parse_safetensors validates everything — header length,
 // JSON, dtypes, shapes vs byte sizes, offsets in range, no overlaps, no gaps, no trailing bytes, no duplicate keys,
@@ -17,7 +17,9 @@
 
 namespace tinylm {
 
-enum class DType { F32, F16, I8 };
+// U8 and BOOL are parsed (so a checkpoint's integer buffers, such as GPT-2's causal masks, do not stop the file from
+// loading) but never read as weights.
+enum class DType { F32, F16, I8, BF16, U8, BOOL };
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
@@ -35,7 +37,8 @@ struct SafetensorsFile {
   std::vector<uint8_t> data;              // the data section
 
   const SafetensorsEntry* find(const std::string& name) const;
-  // Copies a tensor out as float32 (F16 converted; I8 rejected here — quantised tensors need their scales).
+  // Copies a tensor out as float32 (F16 and BF16 converted; I8 rejected here — quantised tensors need their
+  // scales — and so are U8 and BOOL).
   std::vector<float> read_f32(const SafetensorsEntry& entry) const;
   // Copies an I8 tensor out as raw int8 values (Error for any other dtype).
   std::vector<int8_t> read_i8(const SafetensorsEntry& entry) const;
@@ -54,12 +57,33 @@ uint64_t data_section_size(const SafetensorsFile& file);
 // (not a regular file), is refused after reading at most the header. Error names the path and the problem.
 SafetensorsFile read_safetensors_file(const std::string& path);
 
+// A safetensors file on disk read tensor by tensor: the header is read and checked against the file's size when
+// the reader opens, and each tensor's bytes are read only when asked for, so a loader holds one tensor at a time
+// beside the model it fills. Error names the path and the tensor.
+class SafetensorsFileReader {
+ public:
+  explicit SafetensorsFileReader(const std::string& path);
+  ~SafetensorsFileReader();
+  SafetensorsFileReader(const SafetensorsFileReader&) = delete;
+  SafetensorsFileReader& operator=(const SafetensorsFileReader&) = delete;
+  const std::string& path() const { return path_; }
+  const SafetensorsFile& header() const { return header_; }  // every entry checked; data empty
+  // The entry's values as float32 (F32, F16, BF16; as SafetensorsFile::read_f32).
+  std::vector<float> read_f32(const SafetensorsEntry& entry);
+
+ private:
+  std::string path_;
+  void* stream_ = nullptr;  // std::FILE*
+  uint64_t data_start_ = 0;  // file offset of the data section
+  SafetensorsFile header_;
+};
+
 struct TensorToWrite {
   std::string name;
   Shape shape;
-  const float* values;  // shape_numel(shape) floats (F32, F16)
-  DType dtype = DType::F32;  // F32 or F16 (values converted on write, round-to-nearest-even), or I8
-  const int8_t* int8_values = nullptr;  // shape_numel(shape) bytes written as they are (I8 only; values unused)
+  const float* values;  // shape_numel(shape) floats (F32, F16, BF16)
+  DType dtype = DType::F32;  // F32, F16 or BF16 (values converted on write, round-to-nearest-even), or I8
+  const int8_t* int8_values = nullptr;  // shape_numel(shape) bytes written as they are (I8, U8, BOOL; values unused)
 };
 // Tensors are laid out in the given order; the header is padded with spaces to an 8-byte boundary.
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,

@@ -40,4 +40,27 @@ void attention_backward(ThreadPool* pool, float* dqkv, const float* dout, const 
 void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const float* q, const float* keys,
                               const float* values, int n, int ld_head, int C, int NH);
 
+// ---- grouped-query attention (Llama's num_key_value_heads) ---------------------------------------------------
+// NH query heads share KVH key/value heads (NH a multiple of KVH): query head h reads key/value head h/(NH/KVH).
+// KVH = NH is the multi-head attention above (which is this with D = C/NH), KVH = 1 multi-query attention. A row of
+// the fused projection qkv holds NH query heads, then KVH key heads, then KVH value heads, D floats each:
+// (NH + 2·KVH)·D floats. The output row holds the NH heads' results: NH·D floats.
+struct AttentionHeads {
+  int NH;   // query heads
+  int KVH;  // key/value heads
+  int D;    // head size
+};
+// out (B,T,NH·D) from qkv (B,T,(NH+2·KVH)·D); dropout as attention_forward.
+void attention_forward(ThreadPool* pool, float* out, AttentionCache& cache, const float* qkv,
+                       const AttentionHeads& heads, float dropout, Rng* rng, int B, int T);
+// dqkv (B,T,(NH+2·KVH)·D) += gradient of the last forward, given dout (B,T,NH·D); a key/value head's gradient sums
+// over the query heads that read it, in head order (threads split the (batch row, key/value head) pairs, so the
+// sum's order does not depend on the pool).
+void attention_backward(ThreadPool* pool, float* dqkv, const float* dout, const float* qkv, AttentionCache& cache,
+                        const AttentionHeads& heads, int B, int T);
+// One query row q (NH·D) at position n−1 against a KV cache: keys and values (KVH, ld_head, D). Writes out (NH·D)
+// and probs (NH, n).
+void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const float* q, const float* keys,
+                              const float* values, int n, int ld_head, const AttentionHeads& heads);
+
 }  // namespace tinylm

@@ -19,10 +19,6 @@ namespace tinylm {
 
 namespace {
 
-void grow(std::vector<float>& buffer, int64_t floats) {
-  if (buffer.size() < size_t(floats)) buffer.resize(floats);
-}
-
 // out (n) = in + branch, or in + branch⊙mask with a fresh dropout mask (0 or 1/(1−p)) when mask is not null. The
 // mask is drawn on the calling thread, in order; without one, the sum splits over the pool.
 void residual_add(ThreadPool* pool, float* out, float* mask, const float* in, const float* branch, int64_t n,
@@ -135,7 +131,7 @@ GptLM::GptLM(const GptConfig& config, Allocation allocation)
 void GptLM::allocate() {
   params_.allocate();
   blocks_.resize(config_.num_layers);
-  reset_state();
+  // Generation buffers and half copies wait for reset_state() or the first step(): the weights are still zero.
 }
 
 void GptLM::initialize(Rng& rng) {

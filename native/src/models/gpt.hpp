@@ -16,15 +16,11 @@
 // ignored when present. Every tensor may be stored F32, F16, or — matrices — I8 with per-row scales
 // (model_file.cpp); loading converts all to float.
 //
-// Generation keeps a KV cache per layer: step(token) appends one position and attends over the cached ones,
-// O(T_max·C) attention work plus the O(C²) projections per token. When the cache is full the window slides: the
-// last T_max/2 tokens continue at positions 0 … T_max/2−1 (learned absolute positions cannot be shifted in place)
-// and the new token follows them. Once the window has filled, step() sees between T_max/2 + 1 and T_max tokens.
-// The slid window is not re-encoded when it is needed: from position T_max/2 on, each step also runs its token
-// through a shadow cache at its future position (position − T_max/2), in the same matrix-vector products as the
-// visible step, which read every weight once for both. A full cache then swaps with its shadow. Same keys and
-// values as re-encoding the last T_max/2 tokens in one batch, without its pause every T_max/2 tokens: in wasm,
-// C3's 99th-percentile step went from 5.0 ms to 0.31 ms and its mean from 243 to 229 µs (natively, even).
+// Generation keeps a KV cache per layer (decoder_cache.hpp): step(token) appends one position and attends over the
+// cached ones, O(T_max·C) attention work plus the O(C²) projections per token. When the cache is full the window
+// slides: the last T_max/2 tokens continue at positions 0 … T_max/2−1 (learned absolute positions cannot be shifted
+// in place) and the new token follows them, their keys and values computed ahead in a shadow cache. Once the window
+// has filled, step() sees between T_max/2 + 1 and T_max tokens.
 #pragma once
 #include <memory>
 #include <vector>
@@ -32,6 +28,8 @@
 #include "layers/attention.hpp"
 #include "layers/layernorm.hpp"
 #include "layers/mlp.hpp"
+#include "models/decoder_cache.hpp"
+#include "models/decoder_common.hpp"
 #include "tensor.hpp"
 #include "tinylm/model.hpp"
 
@@ -55,6 +53,11 @@ struct GptConfig {
 class GptLM : public TrainableModel {
  public:
   explicit GptLM(const GptConfig& config);  // parameters zeroed: call initialize() or load
+  // Deferred: the parameter table only, so a loader can check a file against it before anything is allocated;
+  // allocate() once before any other use.
+  enum class Allocation { Now, Deferred };
+  GptLM(const GptConfig& config, Allocation allocation);
+  void allocate();
   void initialize(Rng& rng);                  // nanoGPT's initialisation
   static std::unique_ptr<GptLM> from_file(const nlohmann::json& config, const SafetensorsFile& file);
 
@@ -91,16 +94,11 @@ class GptLM : public TrainableModel {
   // Attention weights (NH, n) of the last step() in layer `layer`, n = cached_positions(): row h is head h's
   // distribution over the visible window. Read by the docs site's live views.
   const float* last_step_attention(int layer) const;
-  int cached_positions() const { return cached_; }
+  int cached_positions() const { return cache_.cached(); }
   // The tokens whose keys and values are cached, oldest first (the window step() currently sees).
-  const std::vector<int32_t>& window_tokens() const { return window_tokens_; }
+  const std::vector<int32_t>& window_tokens() const { return cache_.window_tokens(); }
 
  private:
-  friend class GptEvaluation;
-  // Deferred: the parameter table only, so from_file can check the file against it before anything is allocated.
-  enum class Allocation { Now, Deferred };
-  GptLM(const GptConfig& config, Allocation allocation);
-  void allocate();
   static constexpr size_t kNoTensor = size_t(-1);  // offset of a bias the config leaves out
   struct BlockOffsets {
     size_t ln_1_weight, ln_1_bias, attn_weight, attn_bias, attn_proj_weight, attn_proj_bias;
@@ -111,11 +109,10 @@ class GptLM : public TrainableModel {
   }
   float* grad_at(size_t offset) { return offset == kNoTensor ? nullptr : params_.grads.data() + offset; }
   MlpWeights mlp_weights(int layer) const;
-  void refresh_half_weights();  // rebuilds gen_half_ from the current weights (Half precision)
   MlpGrads mlp_grads(int layer);
-  // Generation: runs `token` at position cached_ through every layer, appending its keys and values to the cache
-  // and leaving its logits in gen_logits_; with `shadowed`, also at position shadow_cached_ of the shadow cache.
-  void advance(int32_t token, bool shadowed);
+  // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), appending its keys and values to
+  // the cache and leaving its logits in gen_logits_.
+  void advance(int32_t token, int rows);
 
   GptConfig config_;
   StepPrecision step_precision_;
@@ -150,11 +147,10 @@ class GptLM : public TrainableModel {
   std::vector<float> branch_;                   // (N,C) forward scratch: a branch's output before the residual add
   std::vector<float> dlogits_, dx_, dln_, dbranch_, dattention_, dqkv_;  // backward scratch
 
-  // Generation state (one sequence). Caches are (L, NH, T_max, D): each head's keys contiguous. The shadow cache
-  // holds the next window (class comment); its tokens are the last shadow_cached_ of window_tokens_.
-  std::vector<float> key_cache_, value_cache_, shadow_keys_, shadow_values_;
-  std::vector<int32_t> window_tokens_;  // (≤ T_max)
-  int cached_ = 0, shadow_cached_ = 0;
+  // Generation state (one sequence): the KV cache, (L, NH, T_max, D), and the matrices a step reads, per layer
+  // c_attn, attn.c_proj, c_fc, mlp.c_proj, then wte (the head): 4L + 1.
+  DecoderCache cache_;
+  StepMatrices step_matrices_;
   // Rows of one step: row 0 the visible window, row 1 the shadow window.
   std::vector<float> gen_x_, gen_ln_, gen_qkv_, gen_attention_, gen_branch_;  // (2, C or 3C)
   LayerNormCache gen_stats_;
@@ -162,10 +158,6 @@ class GptLM : public TrainableModel {
   std::vector<float> gen_probs_;   // (L, NH, T_max): the last position's attention weights, (NH, n) per layer
   std::vector<float> shadow_probs_;  // (NH, T_max) the shadow row's attention weights, not kept
   std::vector<float> gen_logits_;  // (V)
-  // Half copies for Half precision, per layer c_attn, attn.c_proj, c_fc, mlp.c_proj, then wte (the head):
-  // (4L + 1) starts in gen_half_; empty when step() reads floats.
-  std::vector<uint16_t> gen_half_;
-  std::vector<size_t> gen_half_offsets_;
 };
 
 }  // namespace tinylm

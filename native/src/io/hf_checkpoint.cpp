@@ -1,0 +1,188 @@
+// Hugging Face checkpoint folders (hf_checkpoint.hpp): the folder's files, the shard index, and copying every
+// tensor into the model the architecture builds (hf_architectures.hpp), checked against its parameter table.
+#include "io/hf_checkpoint.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "io/hf_architectures.hpp"
+#include "io/safetensors.hpp"
+#include "tensor.hpp"
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+namespace {
+
+constexpr const char* kConfigFile = "config.json";
+constexpr const char* kSingleFile = "model.safetensors";
+constexpr const char* kIndexFile = "model.safetensors.index.json";
+constexpr const char* kGenerationFile = "generation_config.json";
+
+bool is_file(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  nlohmann::json json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  check(!json.is_discarded(), "'", path, "' is not valid JSON");
+  check(json.is_object(), "'", path, "' must hold a JSON object, got ", json.type_name());
+  return json;
+}
+
+std::string architecture_of(const nlohmann::json& config) {
+  std::string name;
+  if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty() &&
+      config["architectures"][0].is_string()) {
+    name = config["architectures"][0].get<std::string>();
+  } else if (config.contains("model_type") && config["model_type"].is_string()) {
+    const std::string type = config["model_type"].get<std::string>();
+    name = type == "gpt2" ? "GPT2LMHeadModel" : type == "llama" ? "LlamaForCausalLM" : "model_type '" + type + "'";
+  }
+  if (name == "GPT2Model") name = "GPT2LMHeadModel";  // the same weights: GPT-2's head is the tied embedding
+  check(name == "GPT2LMHeadModel" || name == "LlamaForCausalLM", "config.json: architecture ",
+        name.empty() ? std::string("(none: no 'architectures' or 'model_type')") : "'" + name + "'",
+        " is not supported — tinylm reads GPT2LMHeadModel and LlamaForCausalLM (SmolLM/SmolLM2, TinyLlama, the ",
+        "TinyStories Llamas, Llama 2 and 3)");
+  return name;
+}
+
+// The index's weight_map, checked: every value a plain file name in the folder.
+std::map<std::string, std::string> read_weight_map(const std::string& index_path, const std::string& dir) {
+  const nlohmann::json index = read_json(index_path);
+  check(index.contains("weight_map") && index["weight_map"].is_object(), "'", index_path,
+        "' has no \"weight_map\" object");
+  std::map<std::string, std::string> weight_map;
+  for (const auto& [tensor, shard] : index["weight_map"].items()) {
+    check(shard.is_string(), "'", index_path, "': the shard of tensor '", tensor, "' must be a file name, got ",
+          shard.dump());
+    const std::string file = shard.get<std::string>();
+    check(!file.empty() && file.find('/') == std::string::npos && file.find('\\') == std::string::npos &&
+              file != "." && file != "..",
+          "'", index_path, "': shard '", file, "' of tensor '", tensor, "' must be a file name inside the folder");
+    weight_map[tensor] = file;
+  }
+  check(!weight_map.empty(), "'", index_path, "': the weight_map is empty");
+  std::set<std::string> files;
+  for (const auto& entry : weight_map) files.insert(entry.second);
+  for (const std::string& file : files) {
+    check(is_file(join(dir, file)), "'", index_path, "' names shard '", file, "', which is not in '", dir,
+          "' (an incomplete download?)");
+  }
+  return weight_map;
+}
+
+}  // namespace
+
+bool is_hf_checkpoint(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && is_file(join(path, kConfigFile));
+}
+
+HfCheckpoint read_hf_checkpoint(const std::string& dir) {
+  HfCheckpoint checkpoint;
+  checkpoint.dir = dir;
+  const std::string config_path = join(dir, kConfigFile);
+  check(is_file(config_path), "'", dir, "' is not a Hugging Face checkpoint folder: it has no ", kConfigFile);
+  checkpoint.config = read_json(config_path);
+  checkpoint.architecture = architecture_of(checkpoint.config);
+  if (is_file(join(dir, kGenerationFile))) checkpoint.generation_config = read_json(join(dir, kGenerationFile));
+  if (is_file(join(dir, kSingleFile))) {
+    checkpoint.shards.push_back(join(dir, kSingleFile));
+  } else if (is_file(join(dir, kIndexFile))) {
+    checkpoint.weight_map = read_weight_map(join(dir, kIndexFile), dir);
+    std::set<std::string> files;
+    for (const auto& entry : checkpoint.weight_map) files.insert(entry.second);
+    for (const std::string& file : files) checkpoint.shards.push_back(join(dir, file));
+  } else {
+    fail("'", dir, "' has neither ", kSingleFile, " nor ", kIndexFile,
+         " — tinylm reads safetensors weights only (a pytorch_model.bin converts with save_pretrained's ",
+         "safe_serialization)");
+  }
+  return checkpoint;
+}
+
+std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, const HfLoadOptions& options) {
+  HfArchitecture architecture = checkpoint.architecture == "GPT2LMHeadModel"
+                                    ? gpt2_architecture(checkpoint.config, options)
+                                    : llama_architecture(checkpoint.config, options);
+  Parameters& params = architecture.model->parameters();
+  // Pass 1, headers only: every shard's tensors checked against the index, the architecture's names, the config's
+  // shapes and the float dtypes before the model allocates (a config declaring a huge model with a small file is
+  // refused without allocating for it).
+  std::vector<std::unique_ptr<SafetensorsFileReader>> readers;
+  std::set<std::string> loaded, seen;
+  for (const std::string& shard : checkpoint.shards) {
+    readers.push_back(std::make_unique<SafetensorsFileReader>(shard));
+    const std::string shard_name = shard.substr(shard.find_last_of('/') + 1);
+    for (const SafetensorsEntry& entry : readers.back()->header().tensors) {
+      check(seen.insert(entry.name).second, "tensor '", entry.name, "' appears in more than one shard (again in '",
+            shard, "')");
+      if (!checkpoint.weight_map.empty()) {
+        auto listed = checkpoint.weight_map.find(entry.name);
+        const bool unlisted = listed == checkpoint.weight_map.end();
+        check(!unlisted && listed->second == shard_name, "'", shard, "' holds tensor '", entry.name,
+              "', which the index ", unlisted ? std::string("does not list") : "places in '" + listed->second + "'");
+      }
+      const std::optional<HfTensorPlace> place = architecture.place(entry.name);
+      check(place.has_value(), "'", shard, "' has tensor '", entry.name, "' that this ", checkpoint.architecture,
+            " config has no place for (a config.json from another model, or a variant tinylm does not implement?)");
+      if (place->kind == HfTensorPlace::Kind::Ignored) continue;
+      const TensorSpec& spec = params.table.find(place->name);
+      const Shape expected = place->transpose ? Shape(spec.shape.rbegin(), spec.shape.rend()) : spec.shape;
+      check(entry.shape == expected, "tensor '", entry.name, "' in '", shard, "' has shape ",
+            shape_string(entry.shape), " but config.json implies ", shape_string(expected));
+      check(entry.dtype == DType::F32 || entry.dtype == DType::F16 || entry.dtype == DType::BF16, "tensor '",
+            entry.name, "' in '", shard, "' is ", dtype_name(entry.dtype),
+            ": Hugging Face weights are read as F32, F16 or BF16 (a quantised checkpoint needs converting first)");
+      if (place->kind == HfTensorPlace::Kind::Parameter) loaded.insert(spec.name);
+    }
+  }
+  for (const auto& [name, weights] : checkpoint.weight_map)
+    check(seen.count(name), "the index lists tensor '", name, "' in '", weights, "', which does not hold it");
+  for (const TensorSpec& spec : params.table.tensors())
+    check(loaded.count(spec.name), "'", checkpoint.dir, "' has no tensor for '", spec.name, "' (expected shape ",
+          shape_string(spec.shape), ")");
+
+  // Pass 2: tensor by tensor into place, so peak memory is the model plus one tensor (and a tied head's copy).
+  architecture.allocate();
+  std::vector<std::pair<std::string, std::vector<float>>> tied_heads;  // checked once the embedding is in
+  for (const std::unique_ptr<SafetensorsFileReader>& reader : readers) {
+    for (const SafetensorsEntry& entry : reader->header().tensors) {
+      const HfTensorPlace place = *architecture.place(entry.name);
+      if (place.kind == HfTensorPlace::Kind::Ignored) continue;
+      std::vector<float> values = reader->read_f32(entry);
+      if (place.kind == HfTensorPlace::Kind::TiedHead) {
+        tied_heads.emplace_back(entry.name, std::move(values));
+        continue;
+      }
+      const TensorSpec& spec = params.table.find(place.name);
+      float* out = params.values.data() + spec.offset;
+      if (place.transpose) {  // stored (in, out) = (cols, rows) of the parameter's (rows, cols)
+        const int64_t rows = spec.shape[0], cols = spec.shape[1];
+        for (int64_t c = 0; c < cols; ++c)
+          for (int64_t r = 0; r < rows; ++r) out[r * cols + c] = values[c * rows + r];
+      } else {
+        std::copy(values.begin(), values.end(), out);
+      }
+    }
+  }
+  for (const auto& [name, head] : tied_heads) {
+    const TensorSpec& embedding = params.table.find(architecture.place(name)->name);
+    check(std::equal(head.begin(), head.end(), params.values.begin() + embedding.offset), "tensor '", name,
+          "' differs from '", embedding.name, "', yet config.json ties the LM head to the embedding ",
+          "(tie_word_embeddings): the file contradicts its config");
+  }
+  architecture.model->reset_state();  // generation starts from the loaded weights
+  return std::move(architecture.model);
+}
+
+}  // namespace tinylm

@@ -1,0 +1,100 @@
+#include "models/decoder_common.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
+
+namespace tinylm {
+
+// ---- the matrices of a generation step --------------------------------------------------------------------
+
+void StepMatrices::build(std::vector<Matrix> matrices, bool half) {
+  matrices_ = std::move(matrices);
+  half_offsets_.clear();
+  if (!half) {
+    half_.clear();
+    return;
+  }
+  size_t total = 0;
+  for (const Matrix& matrix : matrices_) total += size_t(half_panels_size(matrix.rows, matrix.cols));
+  half_.resize(total);
+  std::vector<size_t> offsets;
+  size_t at = 0;
+  for (const Matrix& matrix : matrices_) {
+    if (!convert_to_half_panels(half_.data() + at, matrix.weights, matrix.rows, matrix.cols)) return;
+    offsets.push_back(at);
+    at += size_t(half_panels_size(matrix.rows, matrix.cols));
+  }
+  half_offsets_ = std::move(offsets);
+}
+
+void StepMatrices::project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const {
+  const Matrix& matrix = matrices_[index];
+  const int O = matrix.rows, I = matrix.cols;
+  if (bias) {
+    for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
+  }
+  const float beta = bias ? 1.0f : 0.0f;
+  if (half()) sgemv_f16(pool, out, half_.data() + half_offsets_[index], in, O, I, beta, N);
+  else sgemv(pool, out, matrix.weights, I, in, O, I, beta, N);
+}
+
+// ---- evaluation in windows --------------------------------------------------------------------------------
+
+EvalBatching eval_batching(int context, const std::function<uint64_t(int B, int T)>& forward_bytes) {
+  constexpr int kMaxWindow = 512, kMaxWindowsPerBatch = 16;
+  constexpr uint64_t kBudget = uint64_t(256) << 20;
+  const int window = std::min(context, kMaxWindow);
+  int windows = kMaxWindowsPerBatch;
+  while (windows > 1 && forward_bytes(windows, window) > kBudget) windows /= 2;
+  return {window, windows};
+}
+
+WindowedEvaluation::WindowedEvaluation(std::vector<int32_t> tokens, EvalBatching batching, int vocab_size,
+                                       WindowForward forward)
+    : tokens_(std::move(tokens)),
+      predictions_(int64_t(tokens_.size()) - 1),
+      windows_per_batch_(batching.windows_per_batch),
+      vocab_size_(vocab_size),
+      forward_(std::move(forward)) {
+  if (predictions_ <= 0) return;
+  window_ = int(std::min<int64_t>(batching.window, predictions_));
+  const int stride = (window_ + 1) / 2;
+  for (int64_t start = 0;; start = std::min<int64_t>(start + stride, predictions_ - window_)) {
+    starts_.push_back(start);
+    if (start + window_ >= predictions_) break;
+  }
+  inputs_.resize(size_t(windows_per_batch_) * window_);
+  targets_.resize(inputs_.size());
+}
+
+bool WindowedEvaluation::advance(int64_t budget) {
+  int64_t scored = 0;
+  while (next_window_ < starts_.size() && (scored == 0 || scored < budget)) {
+    const int windows = int(std::min<size_t>(windows_per_batch_, starts_.size() - next_window_));
+    for (int w = 0; w < windows; ++w) {
+      const int64_t start = starts_[next_window_ + w];
+      for (int t = 0; t < window_; ++t) {
+        inputs_[int64_t(w) * window_ + t] = tokens_[start + t];
+        targets_[int64_t(w) * window_ + t] = start + t >= scored_until_ ? tokens_[start + t + 1] : -1;
+      }
+      scored_until_ = start + window_;
+    }
+    const WindowScores scores = forward_(inputs_.data(), targets_.data(), windows, window_);
+    for (int64_t row = 0; row < int64_t(windows) * window_; ++row) {
+      if (targets_[row] < 0) continue;
+      tally_.add(scores.losses[row], scores.logits + row * vocab_size_, vocab_size_, targets_[row]);
+      ++scored;
+    }
+    next_window_ += size_t(windows);
+  }
+  return next_window_ < starts_.size();
+}
+
+double WindowedEvaluation::progress() const {
+  return predictions_ <= 0 ? 1.0 : double(tally_.stats().tokens) / double(predictions_);
+}
+
+}  // namespace tinylm

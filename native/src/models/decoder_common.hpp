@@ -1,0 +1,86 @@
+// What GptLM and LlamaLM share besides their KV cache (decoder_cache.hpp): the weight matrices a generation step
+// reads, and evaluation in overlapping windows (an Evaluation, advanced in chunks).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "tinylm/model.hpp"
+
+namespace tinylm {
+
+class ThreadPool;
+
+// buffer.size() ≥ floats; grow-only, so steady-state steps allocate nothing.
+inline void grow(std::vector<float>& buffer, int64_t floats) {
+  if (buffer.size() < size_t(floats)) buffer.resize(size_t(floats));
+}
+
+// ---- the matrices of a generation step --------------------------------------------------------------------
+// Batch-1 generation reads every weight matrix once per token, so it runs at memory speed. A step reads each matrix
+// through project(), from float weights (views into the parameter block) or from half-precision panel copies
+// (kernels.hpp: sgemv_f16), which halve the traffic. A model that holds frozen weights only in a compact form (F16,
+// int8) changes what this class stores, not the step that calls it.
+class StepMatrices {
+ public:
+  struct Matrix {
+    const float* weights;  // (rows, cols) row-major: PyTorch's Linear layout (out, in)
+    int rows, cols;
+  };
+  // The matrices, indexed in the order given; with `half`, their panel copies are made now (again after the weights
+  // change). A weight beyond half's range (|w| > 65504) cannot be stored: then every matrix is read as float.
+  void build(std::vector<Matrix> matrices, bool half);
+  bool half() const { return !half_offsets_.empty(); }
+  // out (N,rows) = in (N,cols) · matrix(index)ᵀ + bias (rows, may be null), for N ≤ 2 rows that share each weight load;
+  // the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
+  void project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const;
+
+ private:
+  std::vector<Matrix> matrices_;
+  std::vector<uint16_t> half_;        // every matrix's panels, back to back
+  std::vector<size_t> half_offsets_;  // (matrices) start of each in half_; empty when reading floats
+};
+
+// ---- evaluation in windows --------------------------------------------------------------------------------
+// Teacher-forced scoring of tokens[1..n) by a decoder that sees at most `window` tokens: windows of
+// W = min(window, n−1) inputs, starting every S = ⌈W/2⌉ tokens (the last one moved back to end at the stream's end).
+// The first window scores all its predictions; every later window scores only those the previous window did not
+// reach, which sit at offsets ≥ W − S in it. So each of the n−1 predictions is scored exactly once, and every one
+// after the first window sees at least ⌊W/2⌋ tokens of context. Up to windows_per_batch windows run side by side in
+// one batched forward — forward(inputs, targets, windows, W) (targets −1 where not scored) returns the per-row
+// losses (windows·W) and logits (windows·W, V) —, and one advance() runs such batches until its budget of
+// predictions is spent.
+struct WindowScores {
+  const float* losses;
+  const float* logits;
+};
+using WindowForward = std::function<WindowScores(const int32_t* inputs, const int32_t* targets, int windows, int W)>;
+
+// The window and batch a model of context T_max evaluates with: W ≤ 512 — a training forward keeps every layer's
+// (W, W) attention weights, which at GPT-2's 1024 or SmolLM2's 8192 positions would need gigabytes —, and as many
+// windows (1 … 16) as keep forward_bytes(windows, W) within 256 MiB.
+struct EvalBatching {
+  int window, windows_per_batch;
+};
+EvalBatching eval_batching(int context, const std::function<uint64_t(int B, int T)>& forward_bytes);
+
+class WindowedEvaluation : public Evaluation {
+ public:
+  WindowedEvaluation(std::vector<int32_t> tokens, EvalBatching batching, int vocab_size, WindowForward forward);
+  bool advance(int64_t budget) override;
+  EvalStats stats() const override { return tally_.stats(); }
+  double progress() const override;
+
+ private:
+  std::vector<int32_t> tokens_;
+  int64_t predictions_;
+  int window_ = 0, windows_per_batch_, vocab_size_;
+  WindowForward forward_;
+  std::vector<int64_t> starts_;            // first input of each window
+  size_t next_window_ = 0;
+  int64_t scored_until_ = 0;               // predictions [0, scored_until_) are counted
+  std::vector<int32_t> inputs_, targets_;  // (windows_per_batch, window_)
+  EvalTally tally_;
+};
+
+}  // namespace tinylm
