@@ -6,6 +6,7 @@
 // name the problem (the engine stays usable), cancellation during a download, and chat().
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -18,7 +19,7 @@ let made, hub, broken;
 before(async () => {
   made = checkpoints();
   // Broken copies of the GPT-2 folder: each lacks something or says something tinylm cannot read.
-  broken = mkdtempSync(join(made.dir, 'broken-'));
+  broken = mkdtempSync(join(tmpdir(), 'tinylm-hf-broken-'));
   const copy = (name, change) => {
     const folder = join(broken, name);
     cpSync(made.folders.gpt2, folder, { recursive: true });
@@ -41,6 +42,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (broken) rmSync(broken, { recursive: true, force: true });
   await hub?.close();
   await TinyLM.shutdown();
 });
