@@ -11,17 +11,16 @@ import { adopt, engine, models, relabel } from './worker_state.js';
 
 interface WeightsSummary {
   parameterBytes: number;  // the float32 bytes of every tensor
-  largestFile: number;     // bytes of the largest weight file (the loader holds one at a time)
+  largestTensor: number;   // float32 bytes of the largest tensor (the loader holds one at a time)
   dtype: CheckpointInfo['dtype'];
 }
 
 // From the headers only; files whose header is unreadable are left to the engine to explain.
 function summarize(files: Record<string, Uint8Array>): WeightsSummary {
-  const summary: WeightsSummary = { parameterBytes: 0, largestFile: 0, dtype: 'f32' };
+  const summary: WeightsSummary = { parameterBytes: 0, largestTensor: 0, dtype: 'f32' };
   const dtypes = new Set<string>();
   for (const [name, bytes] of Object.entries(files)) {
     if (!name.endsWith('.safetensors') || bytes.byteLength < 8) continue;
-    summary.largestFile = Math.max(summary.largestFile, bytes.byteLength);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const headerLength = Number(view.getBigUint64(0, true));
     if (headerLength <= 0 || headerLength > bytes.byteLength - 8 || headerLength > 100 << 20) continue;
@@ -30,7 +29,9 @@ function summarize(files: Record<string, Uint8Array>): WeightsSummary {
       for (const [tensor, entry] of Object.entries(header)) {
         if (tensor === '__metadata__' || !Array.isArray(entry?.shape)) continue;
         if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16') continue;  // mask buffers (U8, BOOL)
-        summary.parameterBytes += entry.shape.reduce((product: number, dim) => product * Number(dim), 1) * 4;
+        const tensorBytes = entry.shape.reduce((product: number, dim) => product * Number(dim), 1) * 4;
+        summary.parameterBytes += tensorBytes;
+        summary.largestTensor = Math.max(summary.largestTensor, tensorBytes);
         dtypes.add(entry.dtype);
       }
     } catch {
@@ -64,13 +65,13 @@ export async function loadCheckpoint({ files, label, maxContext }: {
   const wasm = await engine();
   const views = Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, new Uint8Array(buffer)]));
   const summary = summarize(views);
-  // Values and gradients, plus the largest weight file and its parsed copy while it is read.
-  const needed = 2 * summary.parameterBytes + 2 * summary.largestFile;
+  // At least values and gradients, plus the tensor being read (the engine checks its exact needs again).
+  const needed = 2 * summary.parameterBytes + summary.largestTensor;
   const { maximum, inUse } = wasm.engineMemory();
   if (needed > maximum - inUse) {
     throw new TinyLMError(
       'MODEL_TOO_LARGE',
-      `${label} needs about ${megabytes(needed)} (float32 parameters, gradients and its largest weight file) but the ` +
+      `${label} needs at least ${megabytes(needed)} (float32 parameters and gradients) but the ` +
         `engine's memory is capped at ${megabytes(maximum)}, ${megabytes(inUse)} of it in use` +
         (models.size > 0 ? ` by ${models.size} loaded model(s): dispose() those you no longer need` : '') +
         '; use a smaller model',
