@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { checkpoints, TEXT } from './hf/checkpoints.mjs';
@@ -113,7 +114,7 @@ test("SmolLM2 from 'hf:owner/name' at a configured hub host: BF16 single file an
   }
 });
 
-test('a bytes map and a File list load the same model as the URL', async () => {
+test('a bytes map, a File list and a file: URL load the same model as the hub', async () => {
   const folder = made.folders['smollm2-sharded'];
   const names = readdirSync(folder);
   const map = Object.fromEntries(names.map((name) => [name, new Uint8Array(readFileSync(join(folder, name)))]));
@@ -121,9 +122,12 @@ test('a bytes map and a File list load the same model as the URL', async () => {
   const files = names.map((name) => new File([readFileSync(join(folder, name))], name));
   const events = [];
   const fromFiles = await TinyLM.load(files, { onProgress: (event) => events.push(event) });
+  const fromDisk = await TinyLM.load({ baseUrl: pathToFileURL(`${folder}/`) });
   try {
     assert.ok(relativeError((await fromMap.evaluate(TEXT)).loss, made.expected.smollm2) < 1e-5);
     assert.equal((await fromFiles.evaluate(TEXT)).loss, (await fromMap.evaluate(TEXT)).loss);
+    assert.equal((await fromDisk.evaluate(TEXT)).loss, (await fromMap.evaluate(TEXT)).loss);
+    assert.equal(fromDisk.info.source.location, pathToFileURL(`${folder}/`).href);
     assert.equal(fromFiles.info.source.location, 'the files given');
     const total = names.reduce((sum, name) => sum + readFileSync(join(folder, name)).byteLength, 0);
     assert.deepEqual(events.at(-1), { loaded: total, total, file: events.at(-1).file });
@@ -131,6 +135,7 @@ test('a bytes map and a File list load the same model as the URL', async () => {
   } finally {
     await fromMap.dispose();
     await fromFiles.dispose();
+    await fromDisk.dispose();
   }
 });
 
