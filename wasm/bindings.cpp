@@ -12,7 +12,7 @@
 //     or Generator refers to its Model: delete it before the Model.
 //   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
 //
-// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize(dtype) · model.info() ·
+// Exposed (JS names): Model.load(bytes) · Model.loadHf(files, label, maxContext) · Model.create(options, text) · model.serialize(dtype) · model.info() · model.checkpointInfo() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
@@ -34,6 +34,8 @@
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "io/hf_checkpoint.hpp"
+#include "js_files.hpp"
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
@@ -42,6 +44,7 @@
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "tinylm/tokenizer.hpp"
+#include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/utf8.hpp"
 #include "train/batcher.hpp"
 #include "train/trainer.hpp"
@@ -355,6 +358,26 @@ class EngineModel {
     });
   }
 
+  // A Hugging Face checkpoint folder (io/hf_checkpoint.hpp) from the files JS holds (js_files.hpp); `label` names
+  // it in messages (a URL or "hf:owner/name"), `max_context` caps a Llama's positions (HfLoadOptions).
+  static val load_hf(const val& files, const std::string& label, int max_context) {
+    return guarded([&] {
+      const HfCheckpoint checkpoint = read_hf_checkpoint(std::make_shared<JsFiles>(files, label));
+      HfLoadOptions options;
+      check(max_context > 0, "maxContext must be a positive number of positions, got ", max_context);
+      options.max_context = max_context;
+      auto engine_model = std::make_unique<EngineModel>(load_hf_model(checkpoint, options));
+      engine_model->checkpoint_ = describe_checkpoint(checkpoint, engine_model->tokenizer());
+      return engine_model.release();
+    });
+  }
+
+  // What a chat needs from a Hugging Face checkpoint, or null for a tinylm model file:
+  //   { architecture, chatTemplate, bosToken, eosToken, endTokens: string[] }
+  // endTokens: the texts of the tokens that end a turn — the tokenizer's eos_token and generation_config.json's
+  // eos_token_id (one id or a list), each once.
+  val checkpoint_info() const { return checkpoint_; }
+
   static val create(const CreateOptions& options, const std::string& text) {
     return guarded([&] {
       check(!text.empty(), "the training text is empty: a model's vocabulary is fitted on it");
@@ -462,7 +485,39 @@ class EngineModel {
   const Tokenizer& tokenizer() const { return *model_.tokenizer; }
 
  private:
+  static val describe_checkpoint(const HfCheckpoint& checkpoint, const Tokenizer& tokenizer) {
+    const auto* hf = dynamic_cast<const HfTokenizer*>(&tokenizer);
+    check(hf != nullptr, "a Hugging Face checkpoint loaded without its tokenizer.json");
+    std::vector<std::string> end_tokens;
+    const auto add_end = [&](const std::string& text) {
+      if (!text.empty() && std::find(end_tokens.begin(), end_tokens.end(), text) == end_tokens.end())
+        end_tokens.push_back(text);
+    };
+    add_end(hf->eos_token());
+    const nlohmann::json& generation = checkpoint.generation_config;
+    if (generation.is_object() && generation.contains("eos_token_id")) {
+      nlohmann::json ids = generation["eos_token_id"];
+      if (!ids.is_array()) ids = nlohmann::json::array({ids});
+      for (const nlohmann::json& id : ids) {
+        check(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < hf->vocab_size(),
+              "generation_config.json: eos_token_id ", id.dump(), " is not a token id of the vocabulary [0, ",
+              hf->vocab_size(), ")");
+        add_end(hf->decode({int32_t(id.get<int64_t>())}, false));
+      }
+    }
+    val info = val::object();
+    info.set("architecture", checkpoint.architecture);
+    info.set("chatTemplate", well_formed(hf->chat_template()));
+    info.set("bosToken", well_formed(hf->bos_token()));
+    info.set("eosToken", well_formed(hf->eos_token()));
+    val ends = val::array();
+    for (const std::string& text : end_tokens) ends.call<void>("push", well_formed(text));
+    info.set("endTokens", ends);
+    return info;
+  }
+
   Model model_;
+  val checkpoint_ = val::null();  // checkpoint_info()
 };
 
 // The parameter values at one moment, so a cancelled or failed fine-tune can put the weights back.
@@ -731,6 +786,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
   class_<EngineModel>("Model")
       .class_function("load", &EngineModel::load)
       .class_function("create", &EngineModel::create)
+      .class_function("loadHf", &EngineModel::load_hf)
+      .function("checkpointInfo", &EngineModel::checkpoint_info)
       .function("serialize", &EngineModel::serialize)
       .function("info", &EngineModel::info)
       .function("encode", &EngineModel::encode)

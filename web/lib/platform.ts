@@ -4,6 +4,7 @@
 //   browser.ts → platform_browser.ts   (module Web Worker, fetch, IndexedDB)
 //   node.ts    → platform_node.ts      (worker_threads, node:fs, a directory)
 // so no browser bundle ever contains a `node:` import (package.json's `exports` conditions pick the entry).
+import type { FileCache } from './hf/cache.js';
 import type { WorkerEvent } from './protocol.js';
 import type { ModelStore } from './storage.js';
 import type { ThreadEnvironment } from './threads.js';
@@ -24,6 +25,8 @@ export interface Platform {
   readLocalFile?(source: string | URL): Promise<Uint8Array>;
   defaultStore(): Promise<ModelStore>;
   directoryStore(directory: string): ModelStore;
+  // Where downloaded checkpoint files are kept (hf/cache.ts): browsers the Cache API, Node `directory` if given.
+  fileCache(directory?: string): FileCache | undefined;
 }
 
 let installed: Platform | undefined;

@@ -2,6 +2,7 @@
 // over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
 import { defaultModelUrl, startBrowserWorker } from './assets.js';
 import { TinyLMError } from './errors.js';
+import { browserFileCache } from './hf/cache.js';
 import type { Platform } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
 import { chooseEngine } from './threads.js';
@@ -20,4 +21,5 @@ export const browserPlatform: Platform = {
   directoryStore() {
     throw new TinyLMError('INVALID_ARGUMENT', 'directoryStore() saves to a directory and needs Node; browsers save to IndexedDB (indexedDbStore())');
   },
+  fileCache: () => browserFileCache(),
 };

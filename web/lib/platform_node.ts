@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { configuredAssetBase } from './assets.js';
 import { TinyLMError } from './errors.js';
+import { directoryFileCache } from './hf/cache_node.js';
 import type { Platform, WorkerLike } from './platform.js';
 import { directoryStore } from './storage_node.js';
 import { chooseEngine } from './threads.js';
@@ -45,4 +46,5 @@ export const nodePlatform: Platform = {
   },
   defaultStore: async () => directoryStore(process.env.TINYLM_MODEL_DIR ?? join(homedir(), '.cache', 'tinylm', 'models')),
   directoryStore,
+  fileCache: (directory) => (directory === undefined ? undefined : directoryFileCache(directory)),
 };
