@@ -124,13 +124,13 @@ export class TinyLM {
   static configure(options: ConfigureOptions): void {
     checkOptionNames('configure', options, 'TinyLM.configure()');
     if ('threads' in options) setRequestedThreads(options.threads);
+    setHubDefaults(options.hubHost, options.revision);
     if (!('assetBase' in options)) return;
     const base = options.assetBase;
     if (base !== undefined && typeof base !== 'string' && typeof base?.href !== 'string') {
       throw new TinyLMError('INVALID_ARGUMENT', 'option assetBase must be a URL or a string');
     }
     setAssetBase(base === undefined ? undefined : typeof base === 'string' ? base : base.href);
-    setHubDefaults(options.hubHost, options.revision);
   }
 
   // What the engine runs on: { threads, maxThreads, simd, crossOriginIsolated, build: 'threads' | 'single' }
