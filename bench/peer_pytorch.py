@@ -19,9 +19,10 @@ state_dict names for C1/C2, nanoGPT's for C3), the char tokenizer of the same co
 `tinylm eval --model FILE` scores the peer's weights with the same evaluator, on the whole held-out split, as it
 scores tinylm's own models, so the two figures differ only by training.
 
-Run with one thread on OpenBLAS (bench/native.sh sets LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS), the peer a user
-would pick. Prints one JSON object per line. Usage:
-  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode speed [--train-steps N] [--generate-tokens N]
+Run on OpenBLAS (bench/native.sh and bench/threads.sh set LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS), the peer a
+user would pick, with one thread unless --threads says otherwise (bench/threads.sh: 2, OPENBLAS_NUM_THREADS to match).
+Prints one JSON object per line. Usage:
+  /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode speed [--train-steps N] [--generate-tokens N] [--threads N]
   /usr/bin/python3 bench/peer_pytorch.py --config C1 --mode quality [--steps N --eval-every N --lr X --warmup N
                                          --cosine --clip X --seed N --save FILE --init FILE --batches tinylm
                                          --charset ascii+typographic]
@@ -317,11 +318,12 @@ def main():
     parser.add_argument("--save", help="quality: write the trained weights to this tinylm model file")
     parser.add_argument("--init", help="quality: start from this tinylm model file's weights (e.g. the initial "
                         "weights `tinylm train --steps 0 --out FILE` writes) instead of PyTorch's initialisation")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (intra-op threads)")
     parser.add_argument("--batches", choices=["torch", "tinylm"], default="torch",
                         help="quality: window starts from torch.randint, or from tinylm's Rng as tinylm train "
                         "--seed draws them (with --init: the same run as tinylm's, step for step)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     if args.mode == "sgemm":
         sgemm()
@@ -377,15 +379,16 @@ def main():
     for _ in range(args.train_steps):
         train_step(model, optimizer, *windows(train, batch, seq, generator), vocab)
     seconds = time.perf_counter() - started
-    print(json.dumps({"name": f"{args.config}_train", "tokens_per_second": args.train_steps * batch * seq / seconds}),
-          flush=True)
+    print(json.dumps({"name": f"{args.config}_train", "tokens_per_second": args.train_steps * batch * seq / seconds,
+                      "threads": args.threads}), flush=True)
 
     if args.config == "C3":
         with torch.no_grad():
             started = time.perf_counter()
             gpt_generate(model, train[0].item(), args.generate_tokens)
             seconds = time.perf_counter() - started
-        print(json.dumps({"name": "C3_generate", "tokens_per_second": args.generate_tokens / seconds}), flush=True)
+        print(json.dumps({"name": "C3_generate", "tokens_per_second": args.generate_tokens / seconds,
+                          "threads": args.threads}), flush=True)
         return
 
     with torch.no_grad():
@@ -396,8 +399,8 @@ def main():
             logits, state = model(token, state)
             token = torch.multinomial(torch.softmax(logits[0, -1], dim=-1), 1).reshape(1, 1)
         seconds = time.perf_counter() - started
-    print(json.dumps({"name": f"{args.config}_generate", "tokens_per_second": args.generate_tokens / seconds}),
-          flush=True)
+    print(json.dumps({"name": f"{args.config}_generate", "tokens_per_second": args.generate_tokens / seconds,
+                      "threads": args.threads}), flush=True)
 
 
 if __name__ == "__main__":

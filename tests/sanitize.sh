@@ -29,7 +29,7 @@ fast_cases=(
   "one training step*" "lora: step()*" "checkpoint: an interrupted*"
 )
 
-fuzz_targets=(fuzz_model_file fuzz_tokenizer_json fuzz_safetensors_header)
+fuzz_targets=(fuzz_model_file fuzz_tokenizer_json fuzz_hf_tokenizer fuzz_safetensors_header)
 if ((full)); then
   fuzz_targets+=(fuzz_model_file_32)  # a second tree (-m32): the campaign's, and --full's
   bash tests/fuzz/build.sh tinylm_tests tinylm "${fuzz_targets[@]}"

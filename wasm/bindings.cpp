@@ -12,13 +12,13 @@
 //     or Generator refers to its Model: delete it before the Model.
 //   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
 //
-// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize(dtype) · model.info() ·
+// Exposed (JS names): Model.load(bytes) · Model.loadHf(files, label, maxContext) · Model.create(options, text) · model.serialize(dtype) · model.info() · model.checkpointInfo() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
 //   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
-//   engineMemory()
+//   engineMemory() · setThreadCount(n) (threaded engine only)
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
@@ -34,13 +34,17 @@
 #include <vector>
 
 #include "generate/generator.hpp"
+#include "io/hf_checkpoint.hpp"
+#include "js_files.hpp"
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tensor.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "tinylm/tokenizer.hpp"
+#include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/utf8.hpp"
 #include "train/batcher.hpp"
 #include "train/trainer.hpp"
@@ -316,9 +320,36 @@ val inspect_attention(GptLM& gpt, const std::vector<int32_t>& tokens) {
   return result;
 }
 
+// ---- threads ----------------------------------------------------------------------------------------------------
+//
+// The threaded engine (tinylm_wasm_threads, built with Emscripten pthreads) computes every model on one pool,
+// 1 thread until setThreadCount(n). Each further thread runs on one of the pthread Workers the module started with:
+// createTinyLMEngine({ tinylmThreads: n }) starts n − 1 of them (wasm/wasm.cmake), and a count beyond what started
+// gives what there is. Results are the same, bit for bit, at every count and in the single-thread engine, which
+// has no pool (and no setThreadCount).
+#if TINYLM_THREADS_AVAILABLE
+ThreadPool& engine_pool() {
+  static ThreadPool pool(1);
+  return pool;
+}
+
+// Resizes the engine's pool (1 … 256; never while a call runs, which a worker's one call at a time guarantees);
+// returns the thread count the engine computes with from now on.
+val set_thread_count(int threads) {
+  return guarded([&] {
+    engine_pool().resize(threads);
+    return engine_pool().size();
+  });
+}
+#endif
+
 class EngineModel {
  public:
-  explicit EngineModel(Model model) : model_(std::move(model)) {}
+  explicit EngineModel(Model model) : model_(std::move(model)) {
+#if TINYLM_THREADS_AVAILABLE
+    model_.network->set_thread_pool(&engine_pool());
+#endif
+  }
 
   static val load(const val& bytes) {
     return guarded([&] {
@@ -326,6 +357,26 @@ class EngineModel {
       return new EngineModel(load_model_bytes(data.data(), data.size()));
     });
   }
+
+  // A Hugging Face checkpoint folder (io/hf_checkpoint.hpp) from the files JS holds (js_files.hpp); `label` names
+  // it in messages (a URL or "hf:owner/name"), `max_context` caps a Llama's positions (HfLoadOptions).
+  static val load_hf(const val& files, const std::string& label, int max_context) {
+    return guarded([&] {
+      const HfCheckpoint checkpoint = read_hf_checkpoint(std::make_shared<JsFiles>(files, label));
+      HfLoadOptions options;
+      check(max_context > 0, "maxContext must be a positive number of positions, got ", max_context);
+      options.max_context = max_context;
+      auto engine_model = std::make_unique<EngineModel>(load_hf_model(checkpoint, options));
+      engine_model->checkpoint_ = describe_checkpoint(checkpoint, engine_model->tokenizer());
+      return engine_model.release();
+    });
+  }
+
+  // What a chat needs from a Hugging Face checkpoint, or null for a tinylm model file:
+  //   { architecture, chatTemplate, bosToken, eosToken, endTokens: string[] }
+  // endTokens: the texts of the tokens that end a turn — the tokenizer's eos_token and generation_config.json's
+  // eos_token_id (one id or a list), each once.
+  val checkpoint_info() const { return checkpoint_; }
 
   static val create(const CreateOptions& options, const std::string& text) {
     return guarded([&] {
@@ -434,7 +485,39 @@ class EngineModel {
   const Tokenizer& tokenizer() const { return *model_.tokenizer; }
 
  private:
+  static val describe_checkpoint(const HfCheckpoint& checkpoint, const Tokenizer& tokenizer) {
+    const auto* hf = dynamic_cast<const HfTokenizer*>(&tokenizer);
+    check(hf != nullptr, "a Hugging Face checkpoint loaded without its tokenizer.json");
+    std::vector<std::string> end_tokens;
+    const auto add_end = [&](const std::string& text) {
+      if (!text.empty() && std::find(end_tokens.begin(), end_tokens.end(), text) == end_tokens.end())
+        end_tokens.push_back(text);
+    };
+    add_end(hf->eos_token());
+    const nlohmann::json& generation = checkpoint.generation_config;
+    if (generation.is_object() && generation.contains("eos_token_id")) {
+      nlohmann::json ids = generation["eos_token_id"];
+      if (!ids.is_array()) ids = nlohmann::json::array({ids});
+      for (const nlohmann::json& id : ids) {
+        check(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < hf->vocab_size(),
+              "generation_config.json: eos_token_id ", id.dump(), " is not a token id of the vocabulary [0, ",
+              hf->vocab_size(), ")");
+        add_end(hf->decode({int32_t(id.get<int64_t>())}, false));
+      }
+    }
+    val info = val::object();
+    info.set("architecture", checkpoint.architecture);
+    info.set("chatTemplate", well_formed(hf->chat_template()));
+    info.set("bosToken", well_formed(hf->bos_token()));
+    info.set("eosToken", well_formed(hf->eos_token()));
+    val ends = val::array();
+    for (const std::string& text : end_tokens) ends.call<void>("push", well_formed(text));
+    info.set("endTokens", ends);
+    return info;
+  }
+
   Model model_;
+  val checkpoint_ = val::null();  // checkpoint_info()
 };
 
 // The parameter values at one moment, so a cancelled or failed fine-tune can put the weights back.
@@ -703,6 +786,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
   class_<EngineModel>("Model")
       .class_function("load", &EngineModel::load)
       .class_function("create", &EngineModel::create)
+      .class_function("loadHf", &EngineModel::load_hf)
+      .function("checkpointInfo", &EngineModel::checkpoint_info)
       .function("serialize", &EngineModel::serialize)
       .function("info", &EngineModel::info)
       .function("encode", &EngineModel::encode)
@@ -735,4 +820,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);
   function("engineMemory", &engine_memory);
+#if TINYLM_THREADS_AVAILABLE
+  function("setThreadCount", &set_thread_count);
+#endif
 }

@@ -1,9 +1,14 @@
-# The WebAssembly engine: the same core sources as the native build plus wasm/bindings.cpp (Embind), linked into
-# one ES module factory and its .wasm:
+# The WebAssembly engines: the same core sources as the native build plus wasm/bindings.cpp (Embind), linked into
+# one ES module factory and its .wasm each, twice:
 #
 #   build-wasm/wasm/tinylm_wasm.js     glue: `export default createTinyLMEngine(moduleOverrides) → Promise<module>`
-#   build-wasm/wasm/tinylm_wasm.wasm   the engine (SIMD128)
+#   build-wasm/wasm/tinylm_wasm.wasm   the engine (SIMD128), one thread: runs on every page
 #   build-wasm/wasm/tinylm_wasm.js.symbols   function index → name, for tests/js/wasm_simd.test.mjs only
+#
+#   build-wasm/wasm/threads/tinylm_wasm_threads.mjs        the same factory for the threaded engine (pthreads)
+#   build-wasm/wasm/threads/tinylm_wasm_threads.wasm       the engine over a shared memory: needs SharedArrayBuffer,
+#                                                          i.e. a cross-origin isolated page, a worker of one, or Node
+#   build-wasm/wasm/threads/tinylm_wasm_threads.worker.js  the script each pthread Worker runs (a classic script)
 #
 # `npm run build:lib` copies the .js and .wasm into dist/wasm/, next to the package's worker that loads them.
 #
@@ -31,10 +36,30 @@
 #   DYNAMIC_EXECUTION=0      no eval or new Function in the glue (Embind's invokers become plain closures), so a
 #                            page with a strict Content-Security-Policy (no 'unsafe-eval') can run the engine;
 #                            tests/js/csp.test.mjs checks the glue and runs it with code generation disallowed
+#
+# The threaded engine adds:
+#   -pthread                 atomics and a shared memory; std::thread is an Emscripten pthread on a Web Worker
+#                            (Node: a worker_threads Worker) running tinylm_wasm_threads.worker.js
+#   PTHREAD_POOL_SIZE        the pthread Workers started, and loaded, before the factory's promise resolves:
+#                            createTinyLMEngine({ tinylmThreads: n }) starts n − 1, at least 1 (with none,
+#                            Emscripten 3.1.6's loader waits forever for a Worker to report in). A pthread can only
+#                            start on a Worker loaded beforehand (starting one later needs the caller to return to
+#                            the event loop, which a blocking engine call never does), so these are the most
+#                            setThreadCount() can use.
+#   PTHREAD_POOL_SIZE_STRICT=2  a thread asked for beyond those Workers fails to start (EAGAIN) instead of waiting
+#                            forever; the thread pool then runs with the threads that did start (thread_pool.hpp)
+#   mainScriptUrlOrBlob      (Module override) where each pthread Worker imports the glue from; without it, the
+#                            glue next to the worker script
+#   USE_ES6_IMPORT_META=0    the glue names no file by `new URL(…, import.meta.url)`: every loader passes
+#                            locateFile, and a bundler would otherwise try to emit Emscripten's pthread script, which
+#                            browsers never run (the package's own worker_pthread.ts runs each thread there)
+#   --extern-pre-js          wasm/threads_prelude.js: keeps webpack from breaking the glue's `__filename` test
 set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
 target_compile_options(tinylm_core PUBLIC -fwasm-exceptions)
+tinylm_add_core(tinylm_core_threads)
+target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
 
 # Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
 # -O3; code that runs once per call or per file (model files and JSON, tokenizers, the Embind seam) is compiled
@@ -45,14 +70,7 @@ foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp)
   endif()
 endforeach()
 
-add_executable(tinylm_wasm wasm/bindings.cpp)
-target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
-# The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
-target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
-set_target_properties(tinylm_wasm PROPERTIES
-  SUFFIX ".js"
-  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
-target_link_options(tinylm_wasm PRIVATE
+set(TINYLM_WASM_LINK_OPTIONS
   -O3
   -msimd128
   -fwasm-exceptions
@@ -64,9 +82,51 @@ target_link_options(tinylm_wasm PRIVATE
   -sALLOW_MEMORY_GROWTH=1
   -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
   -sFILESYSTEM=0
-  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]"
   -sDYNAMIC_EXECUTION=0
   --emit-symbol-map)
+
+# The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
+target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+target_compile_definitions(tinylm_core_threads PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+
+add_executable(tinylm_wasm wasm/bindings.cpp)
+target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
+set_target_properties(tinylm_wasm PROPERTIES
+  SUFFIX ".js"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
+target_link_options(tinylm_wasm PRIVATE ${TINYLM_WASM_LINK_OPTIONS} "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]")
+
+# Wasm exceptions under pthreads: clang 14's landing pads address __wasm_lpad_context, the record through which
+# they and the personality function agree on which catch clause matched, as a plain global, while Emscripten
+# 3.1.6's threaded libunwind defines it thread_local (clang learned to match in LLVM 15). The two then read and
+# write different memory, and every typed catch (the bindings' seam, the model-file readers) misses: errors reach
+# JS as "unknown". So the threaded engine links its own build of Emscripten's Unwind-wasm.c, compiled in place from
+# the toolchain with thread_local removed; the library's copy is then never pulled in. One context for all threads
+# is safe here: catch (...) pads (the thread pool's) never touch it, and typed catches run on the calling thread only.
+enable_language(C)
+set(TINYLM_UNWIND_SOURCE "${EMSCRIPTEN_ROOT_PATH}/system/lib/libunwind/src/Unwind-wasm.c")
+add_library(tinylm_unwind_threads OBJECT "${TINYLM_UNWIND_SOURCE}")
+target_include_directories(tinylm_unwind_threads PRIVATE "${EMSCRIPTEN_ROOT_PATH}/system/lib/libunwind/include")
+target_compile_definitions(tinylm_unwind_threads PRIVATE _Thread_local= __USING_WASM_EXCEPTIONS__ NDEBUG
+                           _LIBUNWIND_DISABLE_VISIBILITY_ANNOTATIONS)
+target_compile_options(tinylm_unwind_threads PRIVATE -Oz -fwasm-exceptions -pthread)
+
+add_executable(tinylm_wasm_threads wasm/bindings.cpp $<TARGET_OBJECTS:tinylm_unwind_threads>)
+target_link_libraries(tinylm_wasm_threads PRIVATE tinylm_core_threads)
+target_compile_options(tinylm_wasm_threads PRIVATE -pthread)
+set_target_properties(tinylm_wasm_threads PROPERTIES
+  SUFFIX ".mjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm/threads")
+# The pthread worker script is CommonJS under Node (it calls require), and Node reads a .js file by the nearest
+# package.json, which for this repository says "type": "module": a folder of its own says "commonjs", and the glue,
+# an ES module either way, is .mjs. No loader then needs to rename or locate anything.
+file(WRITE "${CMAKE_BINARY_DIR}/wasm/threads/package.json" "{ \"type\": \"commonjs\" }\n")
+target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pthread
+  "-sPTHREAD_POOL_SIZE=Math.max(1,(Module.tinylmThreads|0)-1)"
+  -sPTHREAD_POOL_SIZE_STRICT=2
+  -sUSE_ES6_IMPORT_META=0
+  "--extern-pre-js=${CMAKE_SOURCE_DIR}/wasm/threads_prelude.js"
+  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,mainScriptUrlOrBlob,instantiateWasm,tinylmThreads]")
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------
 # build-*/wasm/bench_kernels_wasm.cjs (CommonJS: package.json says "type": "module") prints the same rows as the

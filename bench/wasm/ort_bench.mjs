@@ -4,13 +4,14 @@
 // tinylm. When the 128 positions are full the window slides to the one tinylm's slides to, the last 64 tokens at
 // positions 0–63: here re-encoded in one run with an empty cache (tinylm computes them alongside, gpt.hpp).
 //
-//   benchOrt(ort, onnxBytes, shape, { generateTokens, repeats }) → [{ name: 'C3_generate', tokens_per_second, … }]
+//   benchOrt(ort, onnxBytes, shape, { generateTokens, repeats, threads }) → [{ name: 'C3_generate', tokens_per_second, … }]
+//   threads: onnxruntime-web's numThreads (default 1; more needs SharedArrayBuffer: Node, or an isolated page)
 //   shape: { layers, heads, headSize, vocab, context } as export_gpt_onnx.py prints them
 
 const now = () => performance.now() / 1000;
 
-export async function benchOrt(ort, onnxBytes, shape, { generateTokens = 500, repeats = 3 } = {}) {
-  ort.env.wasm.numThreads = 1;
+export async function benchOrt(ort, onnxBytes, shape, { generateTokens = 500, repeats = 3, threads = 1 } = {}) {
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.simd = true;
   const session = await ort.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const { layers: L, heads: NH, headSize: D, vocab: V, context } = shape;

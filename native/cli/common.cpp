@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "args.hpp"
 #include "io/safetensors.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm::cli {
@@ -37,6 +39,20 @@ std::string read_text_file(const std::string& path) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);  // names a directory or a device as such
   check(!bytes.empty(), "'", path, "' is empty: there is nothing to learn from or score");
   return std::string(bytes.begin(), bytes.end());
+}
+
+int thread_count(const Args& args) {
+  auto parse = [](const std::string& value, const std::string& source) {
+    char* end = nullptr;
+    const long threads = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || threads < 1 || threads > ThreadPool::kMaxThreads)
+      throw UsageError(source + " must be a whole number of threads from 1 to " +
+                       std::to_string(ThreadPool::kMaxThreads) + ", got '" + value + "'");
+    return int(threads);
+  };
+  if (args.has("threads")) return parse(args.text("threads", ""), "--threads");
+  if (const char* from_env = std::getenv("TINYLM_THREADS")) return parse(from_env, "TINYLM_THREADS");
+  return ThreadPool::hardware_threads();
 }
 
 std::string format_duration(double seconds) {

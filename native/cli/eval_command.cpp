@@ -7,6 +7,7 @@
 #include "common.hpp"
 #include "lora_options.hpp"
 #include "io/hf_checkpoint.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/batcher.hpp"
@@ -14,10 +15,12 @@
 namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
-  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction", "adapter"},
-                  {});
+  const Args args(std::vector<std::string>(argv + 2, argv + argc),
+                  {"model", "data", "val-fraction", "adapter", "threads"}, {});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
+  ThreadPool pool(thread_count(args));
   Model model = load_model_or_checkpoint(args.text("model", ""));
+  model.network->set_thread_pool(&pool);
   std::unique_ptr<LoraAdapter> adapter;
   if (args.has("adapter")) adapter = attach_adapter(model, args.text("adapter", ""));
   std::vector<int32_t> tokens;

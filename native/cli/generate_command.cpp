@@ -14,6 +14,7 @@
 #include "models/gpt.hpp"
 #include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 
@@ -54,9 +55,11 @@ void set_step_precision(LanguageModel& network, const std::string& precision) {
 int generate_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
-                   "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "adapter"},
+                   "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "adapter",
+                   "threads"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
+  ThreadPool pool(thread_count(args));
   GenerateOptions options;
   options.max_tokens = args.integer_in("max-tokens", 200, 0, INT32_MAX);
   options.sampling.temperature = float(args.number_in("temperature", 1.0, 0, INFINITY));
@@ -69,6 +72,7 @@ int generate_command(int argc, char** argv) {
   options.stop_at_eos = args.flag("stop-at-eos");
   const float fuse_weight = float(args.number_in("fuse-weight", 0.5, 0, 1));
   Model model = load_model_or_checkpoint(args.text("model", ""));
+  model.network->set_thread_pool(&pool);
   if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
   std::unique_ptr<LoraAdapter> adapter;
   if (args.has("adapter")) adapter = attach_adapter(model, args.text("adapter", ""));
@@ -78,6 +82,7 @@ int generate_command(int argc, char** argv) {
   std::unique_ptr<FusedModel> fusion;
   if (args.has("fuse")) {
     fused_with = load_model_or_checkpoint(args.text("fuse", ""));
+    fused_with.network->set_thread_pool(&pool);
     check(fused_with.tokenizer->to_json() == model.tokenizer->to_json(),
           "--fuse: the two models were trained with different tokenizers; fusion needs the same one");
     fusion = std::make_unique<FusedModel>(*model.network, *fused_with.network, fuse_weight);

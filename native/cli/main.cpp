@@ -19,15 +19,15 @@ const char* kUsage = R"(usage:
                   [--optimizer adam|adamw|rmsprop|sgd] [--lr X] [--momentum X] [--nesterov] [--weight-decay X]
                   [--clip X] [--warmup N] [--cosine] [--dropout X] [--stateful] [--seed S]
                   [--eval-every N] [--eval-batches N] [--patience N] [--val-fraction X] [--time-limit SECONDS]
-                  [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE]
+                  [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE] [--threads N]
                   [--checkpoint-every N --checkpoint FILE] [--resume FILE]   (exact resume: the same flags and
                   text continue a checkpointed run bit for bit)
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--adapter FILE]
-  tinylm eval     --model FILE|DIR [--data FILE] [--adapter FILE]
-  tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE]   (re-save compact; reports the
-                  validation loss before and after)
+                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--adapter FILE] [--threads N]
+  tinylm eval     --model FILE|DIR [--data FILE] [--adapter FILE] [--threads N]
+  tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE] [--threads N]   (re-save compact;
+                  reports the validation loss before and after)
   tinylm convert  DIR --out FILE [--dtype f32|f16|int8]   (a Hugging Face checkpoint folder — GPT-2 or Llama —
                   as one tinylm model file)
   tinylm train    --model FILE|DIR [--data FILE] [--steps N] …   (fine-tune a model file or checkpoint folder
@@ -39,7 +39,8 @@ const char* kUsage = R"(usage:
 DIR is a Hugging Face checkpoint folder as published: config.json, model.safetensors (or shards and
 model.safetensors.index.json), tokenizer.json. GPT2LMHeadModel and LlamaForCausalLM (SmolLM2, TinyStories).
 Without --data, train, eval and quantize use the default corpus (Moby Dick; eval and quantize score its held-out
-last 10%).
+last 10%). --threads N (default: $TINYLM_THREADS, else every hardware thread) sets the threads each command
+computes with; results are the same, bit for bit, whatever N is.
 )";
 
 }  // namespace

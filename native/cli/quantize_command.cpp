@@ -14,6 +14,7 @@
 #include "args.hpp"
 #include "common.hpp"
 #include "io/safetensors.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/batcher.hpp"
@@ -48,8 +49,8 @@ bool same_file(const std::string& a, const std::string& b) {
 }  // namespace
 
 int quantize_command(int argc, char** argv) {
-  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "out", "dtype", "data", "val-fraction"},
-                  {});
+  const Args args(std::vector<std::string>(argv + 2, argv + argc),
+                  {"model", "out", "dtype", "data", "val-fraction", "threads"}, {});
   if (!args.has("model") || !args.has("out") || !args.has("dtype"))
     throw UsageError("--model IN, --out OUT and --dtype f32|f16|int8 are required");
   const WeightStorage storage = parse_weight_storage(args.text("dtype", ""));
@@ -59,7 +60,9 @@ int quantize_command(int argc, char** argv) {
 
   struct stat in_status {};
   check(stat(in_path.c_str(), &in_status) == 0, "cannot read '", in_path, "': ", std::strerror(errno));
+  ThreadPool pool(thread_count(args));
   Model model = load_model(in_path);
+  model.network->set_thread_pool(&pool);
   check(model.network->arch() != "ngram", "'", in_path, "' is an ngram model: it stores n-gram counts, not weight ",
         "matrices, so there is nothing to quantize (f16 or int8 would round its counts)");
   const std::vector<int32_t> tokens = scoring_tokens(args, *model.tokenizer);
@@ -68,6 +71,7 @@ int quantize_command(int argc, char** argv) {
 
   const std::vector<uint8_t> out_bytes = serialize_model(model, storage);
   Model reloaded = load_model_bytes(out_bytes.data(), out_bytes.size());  // scored as a user would load it
+  reloaded.network->set_thread_pool(&pool);
   const EvalStats after = reloaded.network->evaluate(tokens);
   check(std::isfinite(after.loss), "the ", args.text("dtype", ""), " model's loss is not finite (", after.loss,
         "): nothing was written");

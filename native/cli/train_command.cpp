@@ -24,6 +24,7 @@
 #include "models/gpt.hpp"
 #include "models/ngram.hpp"
 #include "models/recurrent_lm.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/model.hpp"
 #include "train/checkpoint.hpp"
@@ -180,9 +181,10 @@ int train_command(int argc, char** argv) {
                    "dropout", "seed", "out", "tokenizer", "vocab", "momentum", "weight-decay", "warmup",
                    "eval-every", "eval-batches", "patience", "val-fraction", "time-limit", "order", "samples", "log",
                    "heads", "context", "gelu", "charset", "model", "lora-rank", "lora-alpha", "lora-dropout",
-                   "lora-targets", "resume", "checkpoint", "checkpoint-every"},
+                   "lora-targets", "resume", "checkpoint", "checkpoint-every", "threads"},
                   {"lowercase", "keep-case", "nesterov", "cosine", "stateful", "quiet", "no-bias"});
   // Every numeric flag is checked before the text is read or a model built: a usage error costs nothing.
+  ThreadPool pool(thread_count(args));
   const TrainOptions options = train_options(args);
   const int eval_every = args.integer_in("eval-every", 200, 1, INT32_MAX);
   const double time_limit = args.number_in("time-limit", 0, 0, INFINITY);
@@ -213,6 +215,7 @@ int train_command(int argc, char** argv) {
   const std::string arch = network ? network->arch() : args.text("arch", "lstm");
   if (arch == "ngram") return train_ngram(args, model, train, validation);
   if (!network) network = build_network(args, arch, model.tokenizer->vocab_size(), &shape);
+  network->set_thread_pool(&pool);
 
   // LoRA: the trainer sees the adapter's parameters only; the network stays frozen as loaded.
   std::unique_ptr<LoraAdapter> adapter;
@@ -241,9 +244,10 @@ int train_command(int argc, char** argv) {
     check(log.is_open(), "cannot open the --log file '", args.text("log", ""), "' for writing: ", std::strerror(errno));
   }
 
-  std::fprintf(stderr, "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens\n",
+  std::fprintf(stderr,
+               "training %s: %s, %zu parameters, vocab %d, %zu train / %zu validation tokens, %d thread%s\n",
                arch.c_str(), shape.c_str(), trained.parameters().values.size(), network->vocab_size(), train.size(),
-               validation.size());
+               validation.size(), pool.size(), pool.size() == 1 ? "" : "s");
   ProgressLine progress(args.flag("quiet"));
   const auto started = std::chrono::steady_clock::now();
   double val_loss = NAN;

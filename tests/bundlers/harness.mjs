@@ -106,17 +106,18 @@ const types = {
   '.json': 'application/json', '.wasm': 'application/wasm', '.map': 'application/json',
 };
 
-// A plain static server over `directory`, as any host would serve a built app.
-export async function serveDirectory(directory) {
+// A plain static server over `directory`, as any host would serve a built app; `headers` on every response (the
+// cross-origin isolation headers, for the threaded engine).
+export async function serveDirectory(directory, headers = {}) {
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     let file = join(directory, path);
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     try {
       const body = await readFile(file);
-      response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+      response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', ...headers }).end(body);
     } catch {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      response.writeHead(404, { 'content-type': 'text/plain', ...headers }).end('not found');
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,11 +1,12 @@
 // The package in real web apps: `npm pack`'s tarball installed into one fixture app per bundler, each built (and,
 // where the tool has one, served by its development server) with zero configuration — except esbuild and Rollup,
 // which emit no assets and run the README's copy recipe — then loaded in headless Chromium, where it must stream
-// text from the default model with no console error, no failed request and no HTTP error. No built bundle may hold
-// a `node:` import. Then the README's Node quick-start runs under every Node version `engines` allows.
+// text from the default model with no console error, no failed request and no HTTP error. Each build is also served
+// cross-origin isolated (COOP/COEP), where the threaded engine (its own worker, pthread workers and .wasm) must
+// run and stream the same text. No built bundle may hold a `node:` import. Then the README's Node quick-start runs under every Node version `engines` allows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
@@ -74,6 +75,7 @@ const nodeVersions = {
 };
 
 const skip = !existsSync(chromiumPath) && 'no Chromium';
+const isolationHeaders = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 let browser;
 const built = {};
 
@@ -118,19 +120,35 @@ for (const [name, fixture] of Object.entries(builds)) {
     assert.doesNotMatch(output, /externalized for browser compatibility|Module not found|Can't resolve/i, 'the build warns of nothing it could not place');
     const out = join(fixture.app, fixture.out);
     if (fixture.out !== '.') {
-      const workers = filesIn(out).filter((file) => /worker_browser[^/]*\.js$/.test(file) && !file.startsWith('tinylm-js/'));
-      assert.ok(workers.length <= 1, `one engine worker emitted, not an unused copy: ${workers.join(', ')}`);
+      // A bundle holding an engine (tens of KB); bundlers also name small chunks shared between workers after one.
+      const emitted = filesIn(out).filter((file) => !file.startsWith('tinylm-js/') && statSync(join(out, file)).size > 8192);
+      for (const [name, pattern] of [['engine worker', /worker_browser(?!_threads)[^/]*\.js$/],
+        ['threaded engine worker', /worker_browser_threads[^/]*\.js$/], ['pthread worker', /worker_pthread[^/]*\.js$/]]) {
+        const copies = emitted.filter((file) => pattern.test(file));
+        assert.ok(copies.length <= 1, `one ${name} emitted, not an unused copy: ${copies.join(', ')}`);
+      }
       const scanned = fixture.bundle ? join(out, fixture.bundle) : out;
       assert.deepEqual(fixture.bundle ? nodeImportsIn(out).filter((hit) => hit.startsWith(fixture.bundle)) : nodeImportsIn(scanned), [],
         'no node: import in the browser bundle');
     }
     const server = await serveDirectory(out);
+    let single;
     try {
-      const outcome = await checkPage(browser, server.url);
-      t.diagnostic(`${fixture.label}: built in ${seconds.toFixed(1)} s; streamed ${JSON.stringify(outcome.result.text)}`);
-      assertStreamed(outcome);
+      single = await checkPage(browser, server.url);
+      t.diagnostic(`${fixture.label}: built in ${seconds.toFixed(1)} s; streamed ${JSON.stringify(single.result.text)}`);
+      assertStreamed(single);
+      assert.equal(single.result.build, 'single', 'a page without isolation runs the single-thread engine');
     } finally {
       await server.close();
+    }
+    const isolatedServer = await serveDirectory(out, isolationHeaders);
+    try {
+      const threaded = await checkPage(browser, isolatedServer.url);
+      assertStreamed(threaded);
+      assert.equal(threaded.result.build, 'threads', 'a cross-origin isolated page runs the threaded engine');
+      assert.equal(threaded.result.text, single.result.text, 'the threaded engine streams the same text');
+    } finally {
+      await isolatedServer.close();
     }
   });
 }

@@ -23,7 +23,10 @@ const types = {
 };
 const compressible = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.safetensors']);
 
-export async function serveSite() {
+// isolated: send COOP/COEP as `npm start` does (the threaded engine runs); false: a host that sets no headers,
+// where the site's coi-serviceworker isolates the page unless service workers are blocked.
+export async function serveSite({ isolated = true } = {}) {
+  const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const cache = new Map();
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
@@ -37,6 +40,7 @@ export async function serveSite() {
         'content-type': types[extension] ?? 'application/octet-stream',
         ...(gzip ? { 'content-encoding': 'gzip' } : {}),
         'cache-control': 'no-cache',
+        ...isolation,
       });
       response.end(cache.get(key));
     } catch {

@@ -4,6 +4,8 @@
 #                       F16 and int8 storage, and a few truncated or header-edited mutants of them
 #   safetensors_header/ the same containers (the parser sees them without the model layer)
 #   tokenizer_json/     the tokenizers of those models and of the shipped models (models/*.safetensors)
+#   hf_tokenizer/       tokenizer.json files in GPT-2's, SmolLM2's and Llama 2's layouts with small vocabularies
+#                       (tests/hf_tokenizer/layouts.mjs), alone and followed by "\0\0" and tokenizer_config.json
 # Needs the native build (npm run build:native) and /usr/bin/python3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +14,7 @@ corpus=tests/fuzz/corpus
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$corpus"
-mkdir -p "$corpus/model_file" "$corpus/safetensors_header" "$corpus/tokenizer_json"
+mkdir -p "$corpus/model_file" "$corpus/safetensors_header" "$corpus/tokenizer_json" "$corpus/hf_tokenizer"
 
 printf 'Call me Ishmael. Some years ago - never mind how long precisely - having little or no money.\n' > "$work/text"
 for i in 1 2 3; do cat "$work/text" "$work/text" > "$work/more" && mv "$work/more" "$work/text"; done
@@ -75,4 +77,31 @@ for name, config in [
 for path in sorted(pathlib.Path('models').glob('*.safetensors')):
     (corpus / 'tokenizer_json' / ('shipped_' + path.stem)).write_text(header(path.read_bytes())['__metadata__']['tokenizer'])
 PY
+
+node --input-type=module - "$PWD" "$corpus/hf_tokenizer" <<'JS'
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const [root, out] = process.argv.slice(2);
+const layouts = await import(pathToFileURL(join(root, 'tests/hf_tokenizer/layouts.mjs')).href);
+const { gpt2TokenizerJson } = await import(pathToFileURL(join(root, 'tests/hf_tokenizer/gpt2_tokenizer_json.mjs')).href);
+// GPT-2 cut to its byte alphabet, 40 merges and <|endoftext|> (ids renumbered densely).
+const gpt2 = gpt2TokenizerJson();
+const merges = gpt2.model.merges.slice(0, 40);
+const vocab = {};
+for (const [token, id] of Object.entries(gpt2.model.vocab)) if (id < 256) vocab[token] = id;
+for (const merge of merges) vocab[merge.replace(' ', '')] ??= Object.keys(vocab).length;
+gpt2.model = { ...gpt2.model, vocab, merges };
+gpt2.added_tokens[0].id = Object.keys(vocab).length;
+const seeds = {
+  gpt2: [gpt2],
+  smollm2: [layouts.smollm2TokenizerJson(40), layouts.smollm2TokenizerConfig()],
+  llama_legacy: [layouts.llamaTokenizerJson({ mergeCount: 60 }), layouts.llamaTokenizerConfig()],
+  llama_metaspace: [layouts.llamaTokenizerJson({ legacy: false, mergeCount: 60 }), layouts.llamaTokenizerConfig()],
+};
+for (const [name, [tokenizer, config]] of Object.entries(seeds)) {
+  writeFileSync(join(out, name), JSON.stringify(tokenizer));
+  if (config) writeFileSync(join(out, `${name}_config`), `${JSON.stringify(tokenizer)}\0\0${JSON.stringify(config)}`);
+}
+JS
 du -sh "$corpus"/*

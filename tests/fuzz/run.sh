@@ -3,6 +3,7 @@
 #   fuzz_model_file        bytes → model, native 64-bit sizes
 #   fuzz_model_file_32     the same, built -m32 with the wasm build's 1 GiB cap: size_t has wasm's 32 bits
 #   fuzz_tokenizer_json    the tokenizer JSON readers
+#   fuzz_hf_tokenizer      Hugging Face tokenizer.json (+ tokenizer_config.json after "\0\0")
 #   fuzz_safetensors_header  the safetensors container parser
 #
 #   tests/fuzz/run.sh --regression [--runs N]   each target runs its committed seeds (tests/fuzz/corpus/<name>/)
@@ -32,7 +33,7 @@ if [[ $mode == campaign && -z $runs && -z $seconds ]]; then
   exit 2
 fi
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_model_file fuzz_model_file_32 fuzz_tokenizer_json fuzz_safetensors_header)
+  targets=(fuzz_model_file fuzz_model_file_32 fuzz_tokenizer_json fuzz_hf_tokenizer fuzz_safetensors_header)
 fi
 
 bash tests/fuzz/build.sh "${targets[@]}"

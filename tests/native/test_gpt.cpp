@@ -47,10 +47,10 @@ TEST_CASE("gpt layers: layernorm backward matches finite differences") {
     LayerNormCache cache;
     auto forward = [&](std::vector<float>& out) {
       out.assign(N * C, 0.0f);
-      layernorm_forward(out.data(), cache, x.data(), weight.data(), bias ? beta.data() : nullptr, N, C);
+      layernorm_forward(nullptr, out.data(), cache, x.data(), weight.data(), bias ? beta.data() : nullptr, N, C);
     };
     auto backward = [&](const std::vector<float>& dout) {
-      layernorm_backward(dx.data(), dweight.data(), bias ? dbeta.data() : nullptr, dout.data(), x.data(),
+      layernorm_backward(nullptr, dx.data(), dweight.data(), bias ? dbeta.data() : nullptr, dout.data(), x.data(),
                          weight.data(), cache, N, C);
     };
     std::vector<LayerInput> inputs = {{"x", &x, &dx}, {"weight", &weight, &dweight}};
@@ -67,10 +67,10 @@ TEST_CASE("gpt layers: gelu backward matches finite differences") {
     std::vector<float> x = random_values(41, rng, 2.0f), dx(x.size());
     auto forward = [&](std::vector<float>& out) {
       out.resize(x.size());
-      gelu_forward(out.data(), x.data(), int64_t(x.size()), kind);
+      gelu_forward(nullptr, out.data(), x.data(), int64_t(x.size()), kind);
     };
     auto backward = [&](const std::vector<float>& dout) {
-      gelu_backward(dx.data(), dout.data(), x.data(), int64_t(x.size()), kind);
+      gelu_backward(nullptr, dx.data(), dout.data(), x.data(), int64_t(x.size()), kind);
     };
     check_layer_gradients(forward, backward, {{"x", &x, &dx}}, 1e-3f);
   }
@@ -87,10 +87,10 @@ TEST_CASE("gpt layers: attention backward matches finite differences") {
     auto forward = [&](std::vector<float>& out) {
       out.assign(int64_t(B) * T * C, 0.0f);
       Rng mask_rng(99);
-      attention_forward(out.data(), cache, qkv.data(), dropout, &mask_rng, B, T, C, NH);
+      attention_forward(nullptr, out.data(), cache, qkv.data(), dropout, &mask_rng, B, T, C, NH);
     };
     auto backward = [&](const std::vector<float>& dout) {
-      attention_backward(dqkv.data(), dout.data(), qkv.data(), cache, B, T, C, NH);
+      attention_backward(nullptr, dqkv.data(), dout.data(), qkv.data(), cache, B, T, C, NH);
     };
     check_layer_gradients(forward, backward, {{"qkv", &qkv, &dqkv}});
   }
@@ -102,7 +102,7 @@ TEST_CASE("gpt layers: causal attention equals a direct evaluation") {
   const std::vector<float> qkv = random_values(int64_t(B) * T * 3 * C, rng);
   std::vector<float> out(int64_t(T) * C);
   AttentionCache cache;
-  attention_forward(out.data(), cache, qkv.data(), 0.0f, nullptr, B, T, C, NH);
+  attention_forward(nullptr, out.data(), cache, qkv.data(), 0.0f, nullptr, B, T, C, NH);
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < NH; ++h) {
       std::vector<double> weights(t + 1);
@@ -143,10 +143,10 @@ TEST_CASE("gpt layers: mlp backward matches finite differences") {
                               bias ? dproj_bias.data() : nullptr};
       auto forward = [&](std::vector<float>& out) {
         out.assign(N * C, 0.0f);
-        mlp_forward(out.data(), cache, in.data(), weights, kind, N, C);
+        mlp_forward(nullptr, out.data(), cache, in.data(), weights, kind, N, C);
       };
       auto backward = [&](const std::vector<float>& dout) {
-        mlp_backward(din.data(), grads, dout.data(), in.data(), cache, weights, kind, N, C);
+        mlp_backward(nullptr, din.data(), grads, dout.data(), in.data(), cache, weights, kind, N, C);
       };
       std::vector<LayerInput> inputs = {
           {"in", &in, &din}, {"c_fc.weight", &fc_weight, &dfc_weight}, {"c_proj.weight", &proj_weight, &dproj_weight}};

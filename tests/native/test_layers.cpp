@@ -57,27 +57,28 @@ TEST_CASE("linear and embedding layers: backward matches finite differences") {
                      bias = random_vector(O, rng), r = random_vector(N * O, rng);
   std::vector<float> out(N * O);
   auto loss = [&]() {
-    linear_forward(out.data(), input.data(), weight.data(), bias.data(), N, I, O);
+    linear_forward(nullptr, out.data(), input.data(), weight.data(), bias.data(), N, I, O);
     return project(out.data(), r);
   };
   std::vector<float> dinput(N * I, 0.0f), dweight(O * I, 0.0f), dbias(O, 0.0f);
-  linear_backward(dinput.data(), dweight.data(), dbias.data(), r.data(), input.data(), weight.data(), N, I, O);
+  linear_backward(nullptr, dinput.data(), dweight.data(), dbias.data(), r.data(), input.data(), weight.data(), N, I,
+                  O);
   check_against_finite_differences("linear input", input, dinput, loss);
   check_against_finite_differences("linear weight", weight, dweight, loss);
   check_against_finite_differences("linear bias", bias, dbias, loss);
 
   SUBCASE("backward accumulates") {
     std::vector<float> twice(O, 0.0f);
-    bias_backward(twice.data(), r.data(), N, O);
-    bias_backward(twice.data(), r.data(), N, O);
+    bias_backward(nullptr, twice.data(), r.data(), N, O);
+    bias_backward(nullptr, twice.data(), r.data(), N, O);
     for (int o = 0; o < O; ++o) CHECK(twice[o] == doctest::Approx(2 * dbias[o]));
   }
   SUBCASE("din_beta 0 overwrites the input gradient, 1 accumulates onto it") {
     std::vector<float> overwritten(N * I, std::nanf("")), accumulated(N * I, 1.0f), scratch_w(O * I), scratch_b(O);
-    linear_backward(overwritten.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(), weight.data(), N,
-                    I, O, 0.0f);
-    linear_backward(accumulated.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(), weight.data(), N,
-                    I, O);
+    linear_backward(nullptr, overwritten.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(),
+                    weight.data(), N, I, O, 0.0f);
+    linear_backward(nullptr, accumulated.data(), scratch_w.data(), scratch_b.data(), r.data(), input.data(),
+                    weight.data(), N, I, O);
     for (int i = 0; i < N * I; ++i) {
       CHECK(overwritten[i] == doctest::Approx(dinput[i]));
       CHECK(accumulated[i] == doctest::Approx(1.0f + dinput[i]));
@@ -87,9 +88,9 @@ TEST_CASE("linear and embedding layers: backward matches finite differences") {
   const std::vector<int32_t> ids = {3, 0, 3, 1, 2};
   std::vector<float> table = random_vector(V * I, rng), gathered(N * I), rr = random_vector(N * I, rng);
   std::vector<float> dtable(V * I, 0.0f);
-  embedding_backward(dtable.data(), rr.data(), ids.data(), N, I);
+  embedding_backward(nullptr, dtable.data(), rr.data(), ids.data(), N, I);
   check_against_finite_differences("embedding", table, dtable, [&]() {
-    embedding_forward(gathered.data(), ids.data(), table.data(), N, I);
+    embedding_forward(nullptr, gathered.data(), ids.data(), table.data(), N, I);
     return project(gathered.data(), rr);
   });
 }
@@ -111,14 +112,15 @@ TEST_CASE("recurrent layers: backward matches finite differences") {
       return RecurrentWeights{weight_ih.data(), weight_hh.data(), bias_ih.data(), bias_hh.data()};
     };
     auto loss = [&]() {
-      recurrent_forward(cache, input.data(), h0.data(), c0.data(), weights(), kind, T, B, I, H);
+      recurrent_forward(nullptr, cache, input.data(), h0.data(), c0.data(), weights(), kind, T, B, I, H);
       return project(cache.h.data(), r);
     };
     loss();
     std::vector<float> dinput(T * B * I, 0.0f), dweight_ih(GH * I, 0.0f), dweight_hh(GH * H, 0.0f),
                        dbias_ih(GH, 0.0f), dbias_hh(GH, 0.0f), dh = r;
-    recurrent_backward(dinput.data(), {dweight_ih.data(), dweight_hh.data(), dbias_ih.data(), dbias_hh.data()},
-                       dh.data(), input.data(), cache, weights(), kind, T, B, I, H);
+    recurrent_backward(nullptr, dinput.data(),
+                       {dweight_ih.data(), dweight_hh.data(), dbias_ih.data(), dbias_hh.data()}, dh.data(),
+                       input.data(), cache, weights(), kind, T, B, I, H);
     check_against_finite_differences("input", input, dinput, loss, epsilon);
     check_against_finite_differences("weight_ih", weight_ih, dweight_ih, loss, epsilon);
     check_against_finite_differences("weight_hh", weight_hh, dweight_hh, loss, epsilon);

@@ -181,10 +181,10 @@ TEST_CASE("llama layers: swiglu mlp backward matches finite differences, with an
                                bias ? ddown_bias.data() : nullptr};
     auto forward = [&](std::vector<float>& out) {
       out.assign(N * C, 0.0f);
-      swiglu_mlp_forward(out.data(), cache, in.data(), weights, N, C, H);
+      swiglu_mlp_forward(nullptr, out.data(), cache, in.data(), weights, N, C, H);
     };
     auto backward = [&](const std::vector<float>& dout) {
-      swiglu_mlp_backward(din.data(), grads, dout.data(), in.data(), cache, weights, N, C, H);
+      swiglu_mlp_backward(nullptr, din.data(), grads, dout.data(), in.data(), cache, weights, N, C, H);
     };
     std::vector<LayerInput> inputs = {{"in", &in, &din}, {"gate_up", &gate_up, &dgate_up}, {"down", &down, &ddown}};
     if (bias) {
@@ -210,10 +210,10 @@ TEST_CASE("llama layers: grouped-query attention backward matches finite differe
       auto forward = [&](std::vector<float>& out) {
         out.assign(int64_t(B) * T * NH * D, 0.0f);
         Rng mask_rng(99);
-        attention_forward(out.data(), cache, qkv.data(), heads, dropout, &mask_rng, B, T);
+        attention_forward(nullptr, out.data(), cache, qkv.data(), heads, dropout, &mask_rng, B, T);
       };
       auto backward = [&](const std::vector<float>& dout) {
-        attention_backward(dqkv.data(), dout.data(), qkv.data(), cache, heads, B, T);
+        attention_backward(nullptr, dqkv.data(), dout.data(), qkv.data(), cache, heads, B, T);
       };
       check_layer_gradients(forward, backward, {{"qkv", &qkv, &dqkv}});
     }
@@ -239,8 +239,8 @@ TEST_CASE("llama layers: grouped-query attention equals multi-head attention ove
   }
   std::vector<float> out_grouped(int64_t(B) * T * NH * D), out_repeated(out_grouped.size());
   AttentionCache cache;
-  attention_forward(out_grouped.data(), cache, grouped.data(), AttentionHeads{NH, KVH, D}, 0.0f, nullptr, B, T);
-  attention_forward(out_repeated.data(), cache, repeated.data(), 0.0f, nullptr, B, T, NH * D, NH);
+  attention_forward(nullptr, out_grouped.data(), cache, grouped.data(), AttentionHeads{NH, KVH, D}, 0.0f, nullptr, B, T);
+  attention_forward(nullptr, out_repeated.data(), cache, repeated.data(), 0.0f, nullptr, B, T, NH * D, NH);
   CHECK(out_grouped == out_repeated);
 
   // The cached (generation) path over the same keys: the last position of batch row 1.
@@ -256,7 +256,7 @@ TEST_CASE("llama layers: grouped-query attention equals multi-head attention ove
   }
   std::vector<float> out_cached(NH * D), probs(NH * T);
   const float* last_query = grouped.data() + (2 * int64_t(T) - 1) * (NH + 2 * KVH) * D;
-  attention_cached_forward(out_cached.data(), probs.data(), last_query, keys.data(), values.data(), T, T,
+  attention_cached_forward(nullptr, out_cached.data(), probs.data(), last_query, keys.data(), values.data(), T, T,
                            AttentionHeads{NH, KVH, D});
   CHECK(relative_error(out_cached.data(), out_grouped.data() + (2 * int64_t(T) - 1) * NH * D, NH * D) <= 1e-5);
 }

@@ -110,10 +110,12 @@ TEST_CASE("lora term: backward matches finite differences, alone and as a column
     auto forward = [&](std::vector<float>& out) {
       out = base;
       Rng mask_rng(99);  // the same dropout mask at every evaluation
-      lora_forward(out.data() + column, ldo, cache, in.data(), weights(), N, dropout, dropout > 0 ? &mask_rng : nullptr);
+      lora_forward(nullptr, out.data() + column, ldo, cache, in.data(), weights(), N, dropout,
+                   dropout > 0 ? &mask_rng : nullptr);
     };
     auto backward = [&](const std::vector<float>& dout) {
-      lora_backward(din.data(), {dA.data(), dB.data()}, dout.data() + column, ldo, in.data(), cache, weights(), N);
+      lora_backward(nullptr, din.data(), {dA.data(), dB.data()}, dout.data() + column, ldo, in.data(), cache,
+                    weights(), N);
     };
     check_layer_gradients(forward, backward, {{"in", &in, &din}, {"A", &A, &dA}, {"B", &B, &dB}}, 1e-2f);
 
@@ -130,7 +132,7 @@ TEST_CASE("lora term: dropout keeps about 1−p of the inputs, scaled by 1/(1−
   std::vector<float> in(size_t(N) * I, 1.0f), A(I, 1.0f), B(1, 1.0f), out(N, 0.0f);
   LoraCache cache;
   Rng rng(5);
-  lora_forward(out.data(), 1, cache, in.data(), {A.data(), B.data(), r, I, O, 1.0f}, N, 0.25f, &rng);
+  lora_forward(nullptr, out.data(), 1, cache, in.data(), {A.data(), B.data(), r, I, O, 1.0f}, N, 0.25f, &rng);
   // Each row's output is Σ_i kept_i / 0.75: its mean over rows is I within sampling noise.
   double total = 0;
   for (float v : out) total += v;

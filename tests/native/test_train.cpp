@@ -35,9 +35,9 @@ TEST_CASE("optimizers follow PyTorch's update rules") {
     o.nesterov = true;
     Optimizer optimizer(o, p.table);
     p.grads = {0.5f, 0.5f, 0.5f};
-    optimizer.step(p, 0.1f);  // buf = g = 0.5; update g + 0.9·buf = 0.95
+    optimizer.step(nullptr, p, 0.1f);  // buf = g = 0.5; update g + 0.9·buf = 0.95
     CHECK(p.values[0] == doctest::Approx(1.0 - 0.1 * 0.95));
-    optimizer.step(p, 0.1f);  // buf = 0.9·0.5 + 0.5 = 0.95; update 0.5 + 0.9·0.95 = 1.355
+    optimizer.step(nullptr, p, 0.1f);  // buf = 0.9·0.5 + 0.5 = 0.95; update 0.5 + 0.9·0.95 = 1.355
     CHECK(p.values[0] == doctest::Approx(1.0 - 0.095 - 0.1355));
   }
   SUBCASE("rmsprop") {
@@ -46,7 +46,7 @@ TEST_CASE("optimizers follow PyTorch's update rules") {
     o.kind = OptimizerKind::Rmsprop;
     Optimizer optimizer(o, p.table);
     p.grads = {2.0f, 0.0f, 0.0f};
-    optimizer.step(p, 0.01f);  // v = 0.01·4 = 0.04 → step 0.01·2/0.2 = 0.1
+    optimizer.step(nullptr, p, 0.01f);  // v = 0.01·4 = 0.04 → step 0.01·2/0.2 = 0.1
     CHECK(p.values[0] == doctest::Approx(0.9).epsilon(1e-5));
     CHECK(p.values[1] == -2.0f);
   }
@@ -55,7 +55,7 @@ TEST_CASE("optimizers follow PyTorch's update rules") {
     OptimizerOptions o;
     Optimizer optimizer(o, p.table);
     p.grads = {3.0f, -0.25f, 1e-3f};
-    optimizer.step(p, 0.1f);
+    optimizer.step(nullptr, p, 0.1f);
     CHECK(p.values[0] == doctest::Approx(0.9).epsilon(1e-5));
     CHECK(p.values[1] == doctest::Approx(-1.9).epsilon(1e-5));
     CHECK(p.values[2] == doctest::Approx(0.4).epsilon(1e-4));
@@ -67,7 +67,7 @@ TEST_CASE("optimizers follow PyTorch's update rules") {
     o.weight_decay = 0.5f;
     Optimizer optimizer(o, p.table);
     p.grads = {0.0f, 0.0f, 0.0f};
-    optimizer.step(p, 0.1f);
+    optimizer.step(nullptr, p, 0.1f);
     CHECK(p.values[0] == doctest::Approx(0.95));
     CHECK(p.values[1] == doctest::Approx(-1.9));
     CHECK(p.values[2] == 0.5f);  // bias: not decayed
@@ -86,11 +86,11 @@ TEST_CASE("optimizers follow PyTorch's update rules") {
 
 TEST_CASE("gradient clipping scales to the global norm") {
   std::vector<float> grads = {3.0f, 4.0f};
-  CHECK(clip_grad_norm(grads, 1.0f) == doctest::Approx(5.0f));
+  CHECK(clip_grad_norm(nullptr, grads, 1.0f) == doctest::Approx(5.0f));
   CHECK(grads[0] == doctest::Approx(0.6f).epsilon(1e-5));
   CHECK(grads[1] == doctest::Approx(0.8f).epsilon(1e-5));
   std::vector<float> small = {0.3f, 0.4f};
-  clip_grad_norm(small, 1.0f);
+  clip_grad_norm(nullptr, small, 1.0f);
   CHECK(small[0] == 0.3f);  // under the limit: untouched
 }
 

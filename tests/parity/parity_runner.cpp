@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     adam.kind = OptimizerKind::Adam;
     adam.learning_rate = 1e-2f;
     Optimizer optimizer(adam, params.table);
-    optimizer.step(params, adam.learning_rate);
+    optimizer.step(nullptr, params, adam.learning_rate);
 
     std::vector<TensorToWrite> out;
     out.push_back({"loss", {W}, losses.data()});

@@ -10,11 +10,12 @@
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //
-// A further engine build adds its files the same way, in the same folder: e.g. a pthreads build's
-// wasm/tinylm_wasm_mt.{js,wasm} plus Emscripten's pthread worker wasm/tinylm_wasm_mt.worker.js, each as a literal
-// `new URL('./wasm/…', import.meta.url)` in worker_browser.ts (the pthread worker and the glue it imports are
-// located with locateFile / mainScriptUrlOrBlob), so bundlers emit them and assetBase finds them under the same
-// relative paths.
+//   worker_browser_threads.js (+ glue) main thread        assets.ts: startBrowserWorker() (the threaded build)
+//   worker_pthread.js (+ the same glue) threaded worker    worker_browser_threads.ts: one per extra thread
+//   wasm/tinylm_wasm_threads.wasm       threaded worker    worker_browser_threads.ts: engineWasmUrl
+//   wasm/tinylm_wasm_threads.{mjs,wasm,worker.cjs} (Node) worker_node.ts
+//
+// Each build has its own engine worker, so a page downloads one build's glue and .wasm only.
 //
 // Two cases the literal URLs cannot cover:
 //   - Setups that copy the package's files themselves (esbuild, Rollup without an asset plugin, a CDN):
@@ -25,6 +26,7 @@
 //     rebases them). Detected by the default model's URL pointing into that folder; the files are then taken
 //     from node_modules/tinylm-js/dist/, two folders up. (A different cacheDir or layout: use assetBase.)
 import { TinyLMError } from './errors.js';
+import { threadCountMessage, type EngineChoice } from './threads.js';
 
 let assetBase: URL | undefined;
 
@@ -62,8 +64,19 @@ export function defaultModelUrl(): URL {
   return new URL('./models/moby-char-lstm.safetensors', import.meta.url);
 }
 
-export function startBrowserWorker(): Worker {
+// One engine worker per build, each a literal URL, so a bundler emits both and a page fetches only the one it
+// starts (the threaded one only on a cross-origin isolated page asking for more than one thread: threads.ts).
+// (Worker options stay literal too: Vite refuses any it cannot read statically.) The threaded worker is told its
+// thread count by its first message (threads.ts).
+export function startBrowserWorker(choice: EngineChoice): Worker {
   const base = assetBase ?? viteDevBase();
+  if (choice.build === 'threads') {
+    const worker = base
+      ? new Worker(new URL('worker_browser_threads.js', base), { type: 'module' })
+      : new Worker(new URL('./worker_browser_threads.js', import.meta.url), { type: 'module' });
+    worker.postMessage(threadCountMessage(choice.threads));
+    return worker;
+  }
   if (base) return new Worker(new URL('worker_browser.js', base), { type: 'module' });
   return new Worker(new URL('./worker_browser.js', import.meta.url), { type: 'module' });
 }

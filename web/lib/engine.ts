@@ -48,7 +48,17 @@ interface Handle {
   delete(): void;
 }
 
+// A Hugging Face checkpoint's chat facts (wasm/bindings.cpp: checkpointInfo), null for tinylm model files.
+export interface EngineCheckpointInfo {
+  architecture: string;
+  chatTemplate: string;
+  bosToken: string;
+  eosToken: string;
+  endTokens: string[];
+}
+
 export interface EngineModel extends Handle {
+  checkpointInfo(): EngineCheckpointInfo | null;
   serialize(dtype: string): Result<Uint8Array>;  // 'f32' | 'f16' | 'int8'
   info(): Result<EngineModelInfo>;
   encode(text: string): Result<Int32Array>;
@@ -129,6 +139,7 @@ export interface GeneratorOptions {
 export interface Engine {
   Model: {
     load(bytes: Uint8Array): Result<EngineModel>;
+    loadHf(files: Record<string, Uint8Array>, label: string, maxContext: number): Result<EngineModel>;
     create(
       options: {
         arch: string;

@@ -2,6 +2,8 @@
 //
 //   import { TinyLM } from 'tinylm-js';
 //   const lm = await TinyLM.load();     // the shipped default model; or a URL, path, Uint8Array, Blob or stored name
+//   const smol = await TinyLM.load('hf:HuggingFaceTB/SmolLM2-135M-Instruct', { onProgress: (p) => show(p.loaded / p.total) });
+//   for await (const piece of smol.chat([{ role: 'user', content: 'Hi!' }])) process.stdout.write(piece);
 //   for await (const piece of lm.generate('Call me', { maxTokens: 40, seed: 1 })) process.stdout.write(piece);
 //   const report = await lm.fineTune(myText, { steps: 50, onProgress: (p) => console.log(p.step, p.loss) });
 //   //  → { steps: 50, loss: 1.52, validationLoss: 1.61, initialValidationLoss: 1.94, tokensPerSecond: 21000, … }
@@ -17,6 +19,8 @@
 //
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
 import { setAssetBase } from './assets.js';
+import { checkMessages, renderChatPrompt, type ChatMessage } from './chat.js';
+import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
 import { EngineClient } from './client.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
@@ -36,6 +40,8 @@ import {
   type LoadOptions,
   type SaveOptions,
 } from './options.js';
+import { isCheckpointSource, readCheckpoint, type CheckpointSource } from './hf/load.js';
+import { setHubDefaults } from './hf/resolve.js';
 import { platform } from './platform.js';
 import type {
   EngineMemory,
@@ -52,7 +58,12 @@ import { readSource, type ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
+export type { ChatMessage } from './chat.js';
+export type { DownloadProgress } from './hf/fetch_files.js';
+export type { CheckpointSource } from './hf/load.js';
+export type { FileMap, FileMapValue, NamedBlob } from './hf/local_files.js';
 export { indexedDbStore, type ModelStore } from './storage.js';
+export type { Capabilities, EngineBuild } from './threads.js';
 export type {
   AbortSignalLike,
   ConfigureOptions,
@@ -67,6 +78,7 @@ export type {
   Alternative,
   Arch,
   AttentionInspection,
+  CheckpointInfo,
   CreateConfig,
   Dtype,
   EngineMemory,
@@ -106,9 +118,14 @@ export class TinyLM {
   // ---- making models -------------------------------------------------------------------------------------------
 
   // Where the package's files are, for setups that copy them instead of letting a bundler emit them (see README):
-  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call. Applies to engines started afterwards.
+  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call; and how many threads the engine computes
+  // with: TinyLM.configure({ threads: 4 }). Both apply to engines started afterwards (the first call starts one;
+  // TinyLM.shutdown() ends it). A key left out keeps its setting; threads: undefined restores the default.
   static configure(options: ConfigureOptions): void {
     checkOptionNames('configure', options, 'TinyLM.configure()');
+    if ('threads' in options) setRequestedThreads(options.threads);
+    setHubDefaults(options.hubHost, options.revision);
+    if (!('assetBase' in options)) return;
     const base = options.assetBase;
     if (base !== undefined && typeof base !== 'string' && typeof base?.href !== 'string') {
       throw new TinyLMError('INVALID_ARGUMENT', 'option assetBase must be a URL or a string');
@@ -116,16 +133,47 @@ export class TinyLM {
     setAssetBase(base === undefined ? undefined : typeof base === 'string' ? base : base.href);
   }
 
+  // What the engine runs on: { threads, maxThreads, simd, crossOriginIsolated, build: 'threads' | 'single' }
+  // (threads.ts). Before the first call, what the next engine will run on.
+  static capabilities(): Capabilities {
+    return capabilities(platform().threadEnvironment());
+  }
+
   // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB), fetched once
   // per page or process however often it is loaded. Bytes are copied (exactly the view's range); the caller's
   // buffer is neither read past its view nor detached.
-  static async load(source?: ModelSource, options: LoadOptions = {}): Promise<TinyLM> {
+  //
+  // A Hugging Face checkpoint folder (config.json, model.safetensors or its shards, tokenizer.json, …; GPT-2 and
+  // Llama-family models) loads from 'hf:owner/name[@revision]' (the Hub, or options.hubHost), { baseUrl } (any
+  // folder URL), a FileList or File[] (a dropped folder), or { files: { 'config.json': bytes, … } }. Downloads are
+  // cached (browsers: Cache API; Node: options.cacheDirectory), report onProgress({ loaded, total, file }) and stop
+  // at options.signal.
+  static async load(source?: ModelSource | CheckpointSource, options: LoadOptions = {}): Promise<TinyLM> {
     checkOptionNames('load', options, 'TinyLM.load()');
+    if (isCheckpointSource(source)) return TinyLM.loadCheckpoint(source, options);
     const bytes = await readSource(source, options.store);
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     const buffer = owned.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
     const client = engineClient();
     const handle = await client.request('load', { bytes: buffer }, { transfer: [buffer] });
+    return new TinyLM(handle, client.epoch);
+  }
+
+  private static async loadCheckpoint(source: CheckpointSource, options: LoadOptions): Promise<TinyLM> {
+    const maxContext = resolvedNumber('maxContext', options.maxContext, 2048, { min: 1, max: 1 << 20, integer: true });
+    const { files, label } = await readCheckpoint(source, options);
+    const buffers: Record<string, ArrayBuffer> = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      // Each file's bytes are private (downloaded or copied), so they move to the worker instead of being copied.
+      buffers[name] = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? (bytes.buffer as ArrayBuffer)
+        : (bytes.slice().buffer as ArrayBuffer);
+    }
+    const client = engineClient();
+    const handle = await client.request('loadCheckpoint', { files: buffers, label, maxContext }, {
+      transfer: [...new Set(Object.values(buffers))],
+      signal: options.signal as AbortSignal | undefined,
+    });
     return new TinyLM(handle, client.epoch);
   }
 
@@ -160,6 +208,24 @@ export class TinyLM {
   // Streams text pieces; a piece never splits a character or shows part of a stop sequence.
   async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     for await (const step of this.stream(prompt, options, 'generate()')) yield step.piece;
+  }
+
+  // A reply to a conversation, streamed: the messages are rendered by the checkpoint's chat template (see chat.ts)
+  // and generation stops at the end of the assistant's turn (info.source.endTokens, e.g. <|im_end|>). Takes
+  // generate()'s options; `stop` adds to the end-of-turn tokens. Needs a checkpoint with a chat_template.
+  async *chat(messages: ChatMessage[], options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+    const prompt = await this.chatPrompt(messages);
+    const stop = options.stop === undefined ? [] : Array.isArray(options.stop) ? options.stop : [options.stop];
+    const endTokens = this.info.source?.endTokens ?? [];
+    const chatOptions = { ...options, stop: [...endTokens, ...stop], stopAtEos: options.stopAtEos ?? true };
+    for await (const step of this.stream(prompt, chatOptions, 'chat()')) yield step.piece;
+  }
+
+  // The text chat() feeds the model for these messages: the chat template rendered with add_generation_prompt.
+  async chatPrompt(messages: ChatMessage[]): Promise<string> {
+    this.checkUsable();
+    checkMessages(messages);
+    return renderChatPrompt(this.info.source, messages);
   }
 
   // Like generate(), with each token's id and the most probable alternatives it was drawn against.
@@ -280,10 +346,10 @@ export class TinyLM {
   }
 
   // Checks run when iteration starts, so a mistake rejects the first next() like any other failure.
-  private async *stream(prompt: string, options: GenerateOptions, call: 'generate()' | 'generateSteps()'): AsyncGenerator<GeneratedToken, void, undefined> {
+  private async *stream(prompt: string, options: GenerateOptions, call: 'generate()' | 'generateSteps()' | 'chat()'): AsyncGenerator<GeneratedToken, void, undefined> {
     this.checkUsable();
     checkOptionNames('generate', options, call);
-    const alternatives = call === 'generate()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
+    const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
     const wire = generateWire(options, alternatives);
     // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
     const controller = new AbortController();

@@ -10,6 +10,7 @@ import type {
   WireFineTuneOptions,
   WireGenerateOptions,
 } from './protocol.js';
+import type { DownloadProgress } from './hf/fetch_files.js';
 import type { ModelStore } from './storage.js';
 
 // An AbortSignal, structurally (the declarations need neither the DOM library nor @types/node).
@@ -21,6 +22,14 @@ export interface AbortSignalLike {
 
 export interface LoadOptions {
   store?: ModelStore;  // where stored names are looked up (default: IndexedDB / $TINYLM_MODEL_DIR)
+  // Hugging Face checkpoint folders only ('hf:owner/name', { baseUrl }, files; see hf/load.ts):
+  hubHost?: string;         // default https://huggingface.co (or TinyLM.configure's)
+  revision?: string;        // default 'main' (or TinyLM.configure's)
+  cache?: boolean;          // browsers: keep downloaded files in the Cache API (default true)
+  cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
+  maxContext?: number;      // the most positions a Llama attends over (default 2048; the KV cache grows with it)
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignalLike;
 }
 
 export interface ExportOptions {
@@ -31,6 +40,11 @@ export interface SaveOptions extends LoadOptions, ExportOptions {}
 
 export interface ConfigureOptions {
   assetBase?: string | { readonly href: string };  // a folder holding a copy of the package's dist/ (see README)
+  // Threads the engine computes with, 1 … 16 (default: the machine's cores, at most 4; Node: $TINYLM_THREADS if
+  // set). More than 1 needs shared memory: a cross-origin isolated page, or Node (see threads.ts).
+  threads?: number;
+  hubHost?: string;   // where 'hf:owner/name' resolves (default https://huggingface.co): a mirror or local server
+  revision?: string;  // the default revision of 'hf:' ids (default 'main')
 }
 
 export interface GenerateOptions {
@@ -77,10 +91,10 @@ export type CreateOptions = Partial<CreateConfig>;
 // ---- option names -------------------------------------------------------------------------------------------------
 
 const names = {
-  load: ['store'],
+  load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'onProgress', 'signal'],
   save: ['store', 'dtype'],
   export: ['dtype'],
-  configure: ['assetBase'],
+  configure: ['assetBase', 'threads', 'hubHost', 'revision'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'signal'],

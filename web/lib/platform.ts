@@ -4,8 +4,10 @@
 //   browser.ts → platform_browser.ts   (module Web Worker, fetch, IndexedDB)
 //   node.ts    → platform_node.ts      (worker_threads, node:fs, a directory)
 // so no browser bundle ever contains a `node:` import (package.json's `exports` conditions pick the entry).
+import type { FileCache } from './hf/cache.js';
 import type { WorkerEvent } from './protocol.js';
 import type { ModelStore } from './storage.js';
+import type { ThreadEnvironment } from './threads.js';
 
 export interface WorkerLike {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -15,12 +17,16 @@ export interface WorkerLike {
 }
 
 export interface Platform {
+  // Starts the engine build, on the thread count, that threads.ts chooses for threadEnvironment().
   startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string) => void): WorkerLike;
+  threadEnvironment(): ThreadEnvironment;
   defaultModelUrl(): URL;
   // Node: the bytes of a path or file: URL; undefined where there is no file system (browsers fetch instead).
   readLocalFile?(source: string | URL): Promise<Uint8Array>;
   defaultStore(): Promise<ModelStore>;
   directoryStore(directory: string): ModelStore;
+  // Where downloaded checkpoint files are kept (hf/cache.ts): browsers the Cache API, Node `directory` if given.
+  fileCache(directory?: string): FileCache | undefined;
 }
 
 let installed: Platform | undefined;

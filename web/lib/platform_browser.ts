@@ -2,20 +2,24 @@
 // over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
 import { defaultModelUrl, startBrowserWorker } from './assets.js';
 import { TinyLMError } from './errors.js';
+import { browserFileCache } from './hf/cache.js';
 import type { Platform } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
+import { chooseEngine } from './threads.js';
 import { indexedDbStore } from './storage.js';
 
 export const browserPlatform: Platform = {
   startWorker(onEvent, onFailure) {
-    const worker = startBrowserWorker();
+    const worker = startBrowserWorker(chooseEngine(browserPlatform.threadEnvironment()));
     worker.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
     worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
     return worker;
   },
+  threadEnvironment: () => ({ hardwareThreads: (typeof navigator === 'object' && navigator.hardwareConcurrency) || 1 }),
   defaultModelUrl,
   defaultStore: async () => indexedDbStore(),
   directoryStore() {
     throw new TinyLMError('INVALID_ARGUMENT', 'directoryStore() saves to a directory and needs Node; browsers save to IndexedDB (indexedDbStore())');
   },
+  fileCache: () => browserFileCache(),
 };

@@ -25,7 +25,7 @@
 
 export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
 export type TrainableArch = RecurrentArch | 'gpt';       // what TinyLM.create makes
-export type Arch = TrainableArch | 'ngram';              // what a loaded model may be
+export type Arch = TrainableArch | 'llama' | 'ngram';    // what a loaded model may be
 
 // How a model file stores its weight matrices: float32, float16, or int8 with one float32 scale per row.
 export type Dtype = 'f32' | 'f16' | 'int8';
@@ -54,6 +54,20 @@ export interface ModelInfo {
   dtype: Dtype;            // how the weights were stored in the file it was loaded from ('f32' when created);
                            // export() and save() keep it unless given another
   config: Record<string, unknown>;  // the model file's config
+  source?: CheckpointInfo;  // a Hugging Face checkpoint's; absent for tinylm model files
+}
+
+// Where a model loaded from a Hugging Face checkpoint folder came from, and what its tokenizer files say about chat.
+export interface CheckpointInfo {
+  format: 'huggingface';
+  location: string;                // 'hf:owner/name@revision', the folder's URL, or 'the files given'
+  architecture: string;            // config.json's: 'GPT2LMHeadModel' | 'LlamaForCausalLM'
+  dtype: 'f32' | 'f16' | 'bf16';   // how the checkpoint stores its weights (the engine holds them as float32)
+  bytes: number;                   // the folder's size: every file read
+  chatTemplate: string;            // tokenizer_config.json's chat_template (Jinja), '' when it has none
+  bosToken: string;
+  eosToken: string;
+  endTokens: string[];             // the texts of the tokens that end a turn: eos_token and generation_config's eos_token_id
 }
 
 export interface WireGenerateOptions {
@@ -174,6 +188,11 @@ export interface ModelHandle {
 
 export interface Operations {
   load: { payload: { bytes: ArrayBuffer }; event: never; result: ModelHandle };
+  loadCheckpoint: {
+    payload: { files: Record<string, ArrayBuffer>; label: string; maxContext: number };
+    event: never;
+    result: ModelHandle;
+  };
   create: { payload: { config: CreateConfig; text: string }; event: never; result: ModelHandle };
   generate: {
     payload: { modelId: number; prompt: string; options: WireGenerateOptions };
@@ -211,7 +230,8 @@ export type Request = OperationRequest | CancelRequest;
 // ---- errors on the wire ---------------------------------------------------------------------------------------
 
 export type ErrorCode =
-  | 'INVALID_MODEL_FILE'   // not a tinylm safetensors model, or a corrupt one
+  | 'INVALID_MODEL_FILE'   // not a tinylm safetensors model, or a corrupt one (or a checkpoint folder's bad file)
+  | 'UNSUPPORTED_MODEL'    // a checkpoint of an architecture tinylm does not implement
   | 'MODEL_TOO_LARGE'      // the model does not fit under the engine's memory cap
   | 'OUT_OF_MEMORY'        // an operation needed more memory than the cap allows
   | 'EMPTY_TEXT'           // a text argument was empty

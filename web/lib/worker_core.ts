@@ -4,7 +4,7 @@
 // serve() its message port and the way to start the engine.
 //
 // Protocol (types in protocol.ts):
-//   main → worker  { id, type, payload }  type ∈ load | create | generate | fineTune | evaluate | export | inspect |
+//   main → worker  { id, type, payload }  type ∈ load | loadCheckpoint | create | generate | fineTune | evaluate | export | inspect |
 //                                          encode | decode | dispose | memory | cancel
 //   worker → main  { id, type: 'progress' | 'tokens', payload }  zero or more, then exactly one of
 //                  { id, type: 'result', payload } | { id, type: 'error', payload: { name, code, message } }
@@ -40,7 +40,9 @@ function transferablesOf(result: unknown): ArrayBuffer[] {
 
 function modelIdOf(request: OperationRequest): number | undefined {
   const payload = request.payload as { modelId?: number };
-  return request.type === 'load' || request.type === 'create' || request.type === 'memory' ? undefined : payload.modelId;
+  return request.type === 'load' || request.type === 'loadCheckpoint' || request.type === 'create' || request.type === 'memory'
+    ? undefined
+    : payload.modelId;
 }
 
 export function serve(port: Port, loadEngine: () => Promise<Engine>): void {

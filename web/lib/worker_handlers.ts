@@ -5,6 +5,7 @@ import type { EngineEvaluation, EngineModel } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { Dtype, OperationType, Operations } from './protocol.js';
 import { fineTune } from './worker_fine_tune.js';
+import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
 import { yieldToEventLoop } from './worker_port.js';
 import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
@@ -75,6 +76,8 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
     }
     return adopt(engineModel, header?.dtype ?? 'f32');
   },
+
+  loadCheckpoint,
 
   async create({ config, text }) {
     const wasm = await engine();

@@ -1,29 +1,51 @@
-// The engine worker in Node (a worker_threads Worker started by platform_node.ts). Emscripten 3.1.6's ES-module
-// glue expects, under Node, `require` and `__dirname` as globals when its factory runs, and gets the .wasm bytes
-// passed in (Node's fetch cannot read file: URLs).
+// The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build and
+// thread count (threads.ts): the single-thread engine, or the threaded one, whose further threads run on
+// Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs, CommonJS as it must be under Node).
+// Emscripten 3.1.6's ES-module glue expects, under Node, `require` and `__dirname` as globals when its factory
+// runs, and gets the .wasm bytes passed in (Node's fetch cannot read file: URLs).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parentPort } from 'node:worker_threads';
-import type { Engine } from './engine.js';
-import createTinyLMEngine from './wasm/tinylm_wasm.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ok, type Engine, type EngineFactory } from './engine.js';
+import type { EngineChoice } from './threads.js';
 import { serve } from './worker_core.js';
 
-const glueUrl = new URL('./wasm/tinylm_wasm.js', import.meta.url);
-const engineWasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
+const builds = {
+  single: { glue: new URL('./wasm/tinylm_wasm.js', import.meta.url), wasm: new URL('./wasm/tinylm_wasm.wasm', import.meta.url) },
+  threads: {
+    glue: new URL('./wasm/tinylm_wasm_threads.mjs', import.meta.url),
+    wasm: new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url),
+    pthread: new URL('./wasm/tinylm_wasm_threads.worker.cjs', import.meta.url),
+  },
+};
 
 if (!parentPort) throw new Error('tinylm-js worker_node.js must run inside a worker thread');
 const port = parentPort;
+const choice: EngineChoice = (workerData as EngineChoice | undefined) ?? { build: 'single', threads: 1 };
+
+async function startEngine(): Promise<Engine> {
+  const globals = globalThis as Record<string, unknown>;
+  const { glue, wasm } = builds[choice.build];
+  globals.require ??= createRequire(glue);
+  globals.__dirname ??= fileURLToPath(new URL('.', glue));
+  const { default: create } = (await import(glue.href)) as { default: EngineFactory };
+  const wasmBinary = await readFile(wasm);
+  if (choice.build === 'single') return create({ wasmBinary });
+  const engine = (await create({
+    wasmBinary,
+    tinylmThreads: choice.threads,
+    mainScriptUrlOrBlob: glue.href,
+    locateFile: (file: string) => (file.endsWith('.worker.js') ? fileURLToPath(builds.threads.pthread) : fileURLToPath(new URL(file, glue))),
+  })) as Engine & { setThreadCount(threads: number): number | Error };
+  ok(engine.setThreadCount(choice.threads));
+  return engine;
+}
 
 serve(
   {
     post: (event, transfer) => port.postMessage(event, transfer),
     listen: (handler) => port.on('message', handler),
   },
-  async () => {
-    const globals = globalThis as Record<string, unknown>;
-    globals.require ??= createRequire(glueUrl);
-    globals.__dirname ??= fileURLToPath(new URL('.', glueUrl));
-    return (await createTinyLMEngine({ wasmBinary: await readFile(engineWasmUrl) })) as Engine;
-  },
+  startEngine,
 );

@@ -4,7 +4,7 @@
 import type { Engine, EngineModel } from './engine.js';
 import { engineErrorCode, ok } from './engine.js';
 import { TinyLMError, toWireError } from './errors.js';
-import type { Dtype, ModelHandle, ModelInfo, WorkerEvent } from './protocol.js';
+import type { CheckpointInfo, Dtype, ModelHandle, ModelInfo, WorkerEvent } from './protocol.js';
 
 export interface LoadedModel {
   engineModel: EngineModel;
@@ -35,15 +35,17 @@ export interface Context {
   throwIfCancelled(what: string): void;
 }
 
-export function describe(engineModel: EngineModel, dtype: Dtype): ModelInfo {
+export function describe(engineModel: EngineModel, dtype: Dtype, source?: CheckpointInfo): ModelInfo {
   const { configJson, arch, ...info } = ok(engineModel.info());
-  return { ...info, arch: arch as ModelInfo['arch'], dtype, config: JSON.parse(configJson) as Record<string, unknown> };
+  const described: ModelInfo = { ...info, arch: arch as ModelInfo['arch'], dtype, config: JSON.parse(configJson) as Record<string, unknown> };
+  if (source) described.source = source;
+  return described;
 }
 
-export function adopt(engineModel: EngineModel, dtype: Dtype): ModelHandle {
+export function adopt(engineModel: EngineModel, dtype: Dtype, source?: CheckpointInfo): ModelHandle {
   const modelId = nextModelId++;
   models.set(modelId, { engineModel, dtype, queue: Promise.resolve() });
-  return { modelId, info: describe(engineModel, dtype) };
+  return { modelId, info: describe(engineModel, dtype, source) };
 }
 
 export function loadedModel(modelId: number): LoadedModel {

@@ -10,6 +10,11 @@
 // Code samples are highlighted here, at build time: `import samples, { other } from './x.mjs?highlight'` gives x.mjs's
 // exports with an `html` field (highlight.js markup) beside every `code`, so pages ship no highlighter.
 // Every page's <head> gets the theme script (no flash of the wrong theme) and the logo as its icon.
+//
+// Threads: the engine's threaded build needs a cross-origin isolated page. The dev server and `vite preview`
+// (`npm start`) send COOP/COEP themselves; the built site, for hosts that cannot set headers, registers
+// coi-serviceworker (npm), a service worker that adds them (COEP credentialless) and reloads the page once. Where
+// neither applies, pages run on one thread, and the footer and a console warning say so (src/shared/runtime.ts).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -118,6 +123,29 @@ function pageHead(): Plugin {
   };
 }
 
+const isolationHeaders = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+// The built pages load coi-serviceworker.js (copied beside them) before anything else; on an isolated page it does
+// nothing. Its settings: COEP credentialless (cross-origin images without CORP headers still load), no logging.
+function crossOriginIsolation(): Plugin {
+  const workerFile = join(repoRoot, 'node_modules/coi-serviceworker/coi-serviceworker.min.js');
+  let outDir = '';
+  return {
+    name: 'tinylm-cross-origin-isolation',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    transformIndexHtml: () => [
+      { tag: 'script', children: 'window.coi = { coepCredentialless: () => true, quiet: true };', injectTo: 'head-prepend' },
+      { tag: 'script', attrs: { src: './coi-serviceworker.js' }, injectTo: 'head-prepend' },
+    ],
+    closeBundle() {
+      copyFileSync(workerFile, join(outDir, 'coi-serviceworker.js'));
+    },
+  };
+}
+
 export default defineConfig({
   root: siteRoot,
   base: './',
@@ -131,7 +159,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
     rollupOptions: { input: Object.fromEntries(pages.map((page) => [page.replace('.html', ''), join(siteRoot, page)])) },
   },
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
-  plugins: [shippedModels(), highlightedCode(), pageHead()],
+  server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
+  preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
+  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation()],
 });

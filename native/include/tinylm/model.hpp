@@ -23,6 +23,7 @@ struct SafetensorsFile;
 class LinearAdapter;
 struct TensorToWrite;
 class Rng;
+class ThreadPool;
 
 struct EvalStats {
   double loss = 0;        // mean negative log-likelihood, nats per token
@@ -82,6 +83,16 @@ class LanguageModel {
 
   // Tensors to save (PyTorch names and layouts), pointing into the model's own storage.
   virtual std::vector<TensorToWrite> tensors_to_save() const = 0;
+
+  // The pool that forward, backward, step and evaluate (and a Trainer driving this model) split their work over
+  // (parallel/thread_pool.hpp); null, the default, runs everything on the calling thread. Results are the same,
+  // bit for bit, whatever the pool's size. The pool must outlive its use by the model. Virtual so a model wrapping
+  // another (lora/lora_model.hpp) hands the pool on.
+  virtual void set_thread_pool(ThreadPool* pool) { pool_ = pool; }
+  ThreadPool* thread_pool() const { return pool_; }
+
+ protected:
+  ThreadPool* pool_ = nullptr;
 };
 
 // A linear layer a LoRA adapter can sit beside: its Hugging Face module path ("transformer.h.0.attn.c_attn",

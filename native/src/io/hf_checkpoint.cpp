@@ -21,17 +21,9 @@ constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
 constexpr const char* kGenerationFile = "generation_config.json";
 
-bool is_file(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
-
-std::string join(const std::string& dir, const std::string& name) {
-  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
+nlohmann::json read_json(const HfFiles& files, const std::string& name) {
+  const std::string path = files.path(name);
+  const std::vector<uint8_t> bytes = files.read(name);
   nlohmann::json json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   check(!json.is_discarded(), "'", path, "' is not valid JSON");
   check(json.is_object(), "'", path, "' must hold a JSON object, got ", json.type_name());
@@ -56,8 +48,9 @@ std::string architecture_of(const nlohmann::json& config) {
 }
 
 // The index's weight_map, checked: every value a plain file name in the folder.
-std::map<std::string, std::string> read_weight_map(const std::string& index_path, const std::string& dir) {
-  const nlohmann::json index = read_json(index_path);
+std::map<std::string, std::string> read_weight_map(const HfFiles& files) {
+  const std::string index_path = files.path(kIndexFile);
+  const nlohmann::json index = read_json(files, kIndexFile);
   check(index.contains("weight_map") && index["weight_map"].is_object(), "'", index_path,
         "' has no \"weight_map\" object");
   std::map<std::string, std::string> weight_map;
@@ -71,10 +64,10 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
     weight_map[tensor] = file;
   }
   check(!weight_map.empty(), "'", index_path, "': the weight_map is empty");
-  std::set<std::string> files;
-  for (const auto& entry : weight_map) files.insert(entry.second);
-  for (const std::string& file : files) {
-    check(is_file(join(dir, file)), "'", index_path, "' names shard '", file, "', which is not in '", dir,
+  std::set<std::string> shard_files;
+  for (const auto& entry : weight_map) shard_files.insert(entry.second);
+  for (const std::string& file : shard_files) {
+    check(files.has(file), "'", index_path, "' names shard '", file, "', which is not in '", files.label(),
           "' (an incomplete download?)");
   }
   return weight_map;
@@ -84,24 +77,29 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
 
 bool is_hf_checkpoint(const std::string& path) {
   struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && is_file(join(path, kConfigFile));
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && directory_files(path)->has(kConfigFile);
 }
 
 HfCheckpoint read_hf_checkpoint(const std::string& dir) {
+  return read_hf_checkpoint(directory_files(dir));
+}
+
+HfCheckpoint read_hf_checkpoint(std::shared_ptr<const HfFiles> files) {
   HfCheckpoint checkpoint;
-  checkpoint.dir = dir;
-  const std::string config_path = join(dir, kConfigFile);
-  check(is_file(config_path), "'", dir, "' is not a Hugging Face checkpoint folder: it has no ", kConfigFile);
-  checkpoint.config = read_json(config_path);
+  checkpoint.files = files;
+  checkpoint.dir = files->label();
+  const std::string& dir = checkpoint.dir;
+  check(files->has(kConfigFile), "'", dir, "' is not a Hugging Face checkpoint folder: it has no ", kConfigFile);
+  checkpoint.config = read_json(*files, kConfigFile);
   checkpoint.architecture = architecture_of(checkpoint.config);
-  if (is_file(join(dir, kGenerationFile))) checkpoint.generation_config = read_json(join(dir, kGenerationFile));
-  if (is_file(join(dir, kSingleFile))) {
-    checkpoint.shards.push_back(join(dir, kSingleFile));
-  } else if (is_file(join(dir, kIndexFile))) {
-    checkpoint.weight_map = read_weight_map(join(dir, kIndexFile), dir);
-    std::set<std::string> files;
-    for (const auto& entry : checkpoint.weight_map) files.insert(entry.second);
-    for (const std::string& file : files) checkpoint.shards.push_back(join(dir, file));
+  if (files->has(kGenerationFile)) checkpoint.generation_config = read_json(*files, kGenerationFile);
+  if (files->has(kSingleFile)) {
+    checkpoint.shards.push_back(kSingleFile);
+  } else if (files->has(kIndexFile)) {
+    checkpoint.weight_map = read_weight_map(*files);
+    std::set<std::string> shard_files;
+    for (const auto& entry : checkpoint.weight_map) shard_files.insert(entry.second);
+    checkpoint.shards.assign(shard_files.begin(), shard_files.end());
   } else {
     fail("'", dir, "' has neither ", kSingleFile, " nor ", kIndexFile,
          " — tinylm reads safetensors weights only (a pytorch_model.bin converts with save_pretrained's ",
@@ -118,11 +116,11 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
   // Pass 1, headers only: every shard's tensors checked against the index, the architecture's names, the config's
   // shapes and the float dtypes before the model allocates (a config declaring a huge model with a small file is
   // refused without allocating for it).
-  std::vector<std::unique_ptr<SafetensorsFileReader>> readers;
+  std::vector<std::unique_ptr<HfWeightReader>> readers;
   std::set<std::string> loaded, seen;
-  for (const std::string& shard : checkpoint.shards) {
-    readers.push_back(std::make_unique<SafetensorsFileReader>(shard));
-    const std::string shard_name = shard.substr(shard.find_last_of('/') + 1);
+  for (const std::string& shard_name : checkpoint.shards) {
+    const std::string shard = checkpoint.files->path(shard_name);
+    readers.push_back(checkpoint.files->open_weights(shard_name));
     for (const SafetensorsEntry& entry : readers.back()->header().tensors) {
       check(seen.insert(entry.name).second, "tensor '", entry.name, "' appears in more than one shard (again in '",
             shard, "')");
@@ -155,7 +153,7 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
   // Pass 2: tensor by tensor into place, so peak memory is the model plus one tensor (and a tied head's copy).
   architecture.allocate();
   std::vector<std::pair<std::string, std::vector<float>>> tied_heads;  // checked once the embedding is in
-  for (const std::unique_ptr<SafetensorsFileReader>& reader : readers) {
+  for (const std::unique_ptr<HfWeightReader>& reader : readers) {
     for (const SafetensorsEntry& entry : reader->header().tensors) {
       const HfTensorPlace place = *architecture.place(entry.name);
       if (place.kind == HfTensorPlace::Kind::Ignored) continue;

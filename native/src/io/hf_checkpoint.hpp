@@ -11,6 +11,8 @@
 // disagrees with the config, a shard the index names but the folder lacks — each is an Error naming the file and
 // the tensor. Every shard's header is checked before the model allocates; then the weights are read tensor by
 // tensor and converted to float as they are copied in, so peak memory is the float model plus one tensor.
+//
+// The files come through HfFiles (hf_files.hpp): a directory for the CLI, bytes in memory for the wasm engine.
 #pragma once
 #include <map>
 #include <memory>
@@ -19,16 +21,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/hf_files.hpp"
 #include "tinylm/model.hpp"
 
 namespace tinylm {
 
 struct HfCheckpoint {
-  std::string dir;
+  std::shared_ptr<const HfFiles> files;
+  std::string dir;                   // files->label(): what messages call the folder
   nlohmann::json config;             // config.json
   nlohmann::json generation_config;  // generation_config.json, null when the folder has none
   std::string architecture;          // "GPT2LMHeadModel" | "LlamaForCausalLM"
-  std::vector<std::string> shards;   // the safetensors files, paths in load order
+  std::vector<std::string> shards;   // the safetensors files' names, in load order
   std::map<std::string, std::string> weight_map;  // tensor name → shard file name (empty for a single file)
 };
 
@@ -36,6 +40,7 @@ struct HfCheckpoint {
 bool is_hf_checkpoint(const std::string& path);
 // Reads and checks the folder's JSON files and finds its weight files; reads no weights.
 HfCheckpoint read_hf_checkpoint(const std::string& dir);
+HfCheckpoint read_hf_checkpoint(std::shared_ptr<const HfFiles> files);
 
 struct HfLoadOptions {
   // The longest context a loaded model attends over: a Llama's context_size is min(max_position_embeddings, this).
@@ -49,6 +54,7 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
 // tinylm model file holds one, ready to generate, evaluate, fine-tune or save (`tinylm convert`). The tokenizer's
 // vocabulary must be the network's.
 Model load_hf_model(const std::string& dir, const HfLoadOptions& options = {});
+Model load_hf_model(const HfCheckpoint& checkpoint, const HfLoadOptions& options = {});
 // A tinylm model file, or a Hugging Face checkpoint folder: what the CLI's --model takes.
 Model load_model_or_checkpoint(const std::string& path);
 

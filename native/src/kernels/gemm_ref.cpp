@@ -39,25 +39,27 @@ void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, i
   sgemm_nt(C, ldc, A, lda, B, ldb, M, N, K, 1.0f);
 }
 
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N, int ldy) {
+  if (ldy == 0) ldy = M;
   for (int v = 0; v < N; ++v) {
     for (int i = 0; i < M; ++i) {
       double sum = 0.0;
       for (int k = 0; k < K; ++k) sum += double(A[(long)i * lda + k]) * double(x[(long)v * K + k]);
-      float& out = y[(long)v * M + i];
+      float& out = y[(long)v * ldy + i];
       out = beta == 0.0f ? float(sum) : float(double(beta) * out + sum);
     }
   }
 }
 
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N, int ldy) {
+  if (ldy == 0) ldy = M;
   const int P = half_panel_rows();
   for (int v = 0; v < N; ++v) {
     for (int i = 0; i < M; ++i) {
       const uint16_t* group = panels + (long)(i / P) * P * K;  // row i is lane i % P of its group
       double sum = 0.0;
       for (int k = 0; k < K; ++k) sum += double(half_to_float(group[(long)k * P + i % P])) * double(x[(long)v * K + k]);
-      float& out = y[(long)v * M + i];
+      float& out = y[(long)v * ldy + i];
       out = beta == 0.0f ? float(sum) : float(double(beta) * out + sum);
     }
   }

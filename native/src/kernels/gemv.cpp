@@ -49,16 +49,16 @@ void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ld
   }
 }
 
-// Y (V,M) = beta·Y + X (V,K) · Aᵀ, A in half-precision row panels (layout in kernels.hpp). Per depth step: one
-// half load and conversion per register of the panel, shared by the V vectors, and one broadcast of x[k] and FMA
-// per vector; V·chains accumulators (V vectors × `chains` depth steps) run apart so FMA latency hides.
-// Measured on AVX-512 at (1024, 256), one vector: 13.1 µs for four rows at a time read in place (each row a
-// stream of its own, then a horizontal sum per row), 9.0 µs in panels.
+// Y (V,M) = beta·Y + X (V,K) · Aᵀ, rows of Y ldy apart, A in half-precision row panels (layout in kernels.hpp).
+// Per depth step: one half load and conversion per register of the panel, shared by the V vectors, and one
+// broadcast of x[k] and FMA per vector; V·chains accumulators (V vectors × `chains` depth steps) run apart so FMA
+// latency hides. Measured on AVX-512 at (1024, 256), one vector: 13.1 µs for four rows at a time read in place
+// (each row a stream of its own, then a horizontal sum per row), 9.0 µs in panels.
 constexpr int panel_registers = 2;
 constexpr int panel_rows = panel_registers * fwidth;
 
 template <int V>
-void sgemv_f16_simd(float* y, const uint16_t* panels, const float* x, int M, int K, float beta) {
+void sgemv_f16_simd(float* y, int ldy, const uint16_t* panels, const float* x, int M, int K, float beta) {
   constexpr int chains = V == 1 ? 4 : 2;  // depth steps in flight per vector
   for (int g = 0; g < M; g += panel_rows) {
     const uint16_t* a = panels + index_t(g) * K;
@@ -84,49 +84,52 @@ void sgemv_f16_simd(float* y, const uint16_t* panels, const float* x, int M, int
         unroll<chains - 1>([&](auto s) { total += acc[v][s + 1][p]; });
         store(sums + p * fwidth, total);
       });
-      float* out = y + index_t(v) * M + g;
+      float* out = y + index_t(v) * ldy + g;
       for (int i = 0; i < rows; ++i) out[i] = beta == 0.0f ? sums[i] : beta * out[i] + sums[i];
     });
   }
 }
 
-void sgemv_f16_vectors(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
+void sgemv_f16_vectors(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N, int ldy) {
+  if (ldy == 0) ldy = M;
   int v = 0;
-  for (; v + 2 <= N; v += 2) sgemv_f16_simd<2>(y + index_t(v) * M, panels, x + index_t(v) * K, M, K, beta);
-  if (v < N) sgemv_f16_simd<1>(y + index_t(v) * M, panels, x + index_t(v) * K, M, K, beta);
+  for (; v + 2 <= N; v += 2) sgemv_f16_simd<2>(y + index_t(v) * ldy, ldy, panels, x + index_t(v) * K, M, K, beta);
+  if (v < N) sgemv_f16_simd<1>(y + index_t(v) * ldy, ldy, panels, x + index_t(v) * K, M, K, beta);
 }
 
-// Y (V,M) = beta·Y + X (V,K) · Aᵀ: tiles of matrix rows share each load of x, and the V vectors share each load
-// of the matrix. Eight rows where registers allow (AVX and wider), else four (SSE and wasm, whose 16 registers
-// two vectors' eight accumulators each would spill). The last M % rows rows run one row and one vector at a time.
+// Y (V,M) = beta·Y + X (V,K) · Aᵀ, rows of Y ldy apart: tiles of matrix rows share each load of x, and the V
+// vectors share each load of the matrix. Eight rows where registers allow (AVX and wider), else four (SSE and
+// wasm, whose 16 registers two vectors' eight accumulators each would spill). The last M % rows rows run one row
+// and one vector at a time.
 template <int V>
-void sgemv_simd(float* y, const float* A, int lda, const float* x, int M, int K, float beta) {
+void sgemv_simd(float* y, int ldy, const float* A, int lda, const float* x, int M, int K, float beta) {
   constexpr int rows = fwidth >= 8 ? 8 : 4;
   int i = 0;
-  for (; i + rows <= M; i += rows) dot_tile<V, rows>(y + i, M, x, K, A + index_t(i) * lda, lda, K, beta);
+  for (; i + rows <= M; i += rows) dot_tile<V, rows>(y + i, ldy, x, K, A + index_t(i) * lda, lda, K, beta);
   for (; i < M; ++i) {
     for (int v = 0; v < V; ++v)
-      dot_tile<1, 1>(y + index_t(v) * M + i, M, x + index_t(v) * K, K, A + index_t(i) * lda, lda, K, beta);
+      dot_tile<1, 1>(y + index_t(v) * ldy + i, ldy, x + index_t(v) * K, K, A + index_t(i) * lda, lda, K, beta);
   }
 }
 
-void sgemv_vectors(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
+void sgemv_vectors(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N, int ldy) {
+  if (ldy == 0) ldy = M;
   int v = 0;
-  for (; v + 2 <= N; v += 2) sgemv_simd<2>(y + index_t(v) * M, A, lda, x + index_t(v) * K, M, K, beta);
-  if (v < N) sgemv_simd<1>(y + index_t(v) * M, A, lda, x + index_t(v) * K, M, K, beta);
+  for (; v + 2 <= N; v += 2) sgemv_simd<2>(y + index_t(v) * ldy, ldy, A, lda, x + index_t(v) * K, M, K, beta);
+  if (v < N) sgemv_simd<1>(y + index_t(v) * ldy, ldy, A, lda, x + index_t(v) * K, M, K, beta);
 }
 
 }  // namespace
 
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N) {
-  simd::pick(ref::sgemv, sgemv_vectors)(y, A, lda, x, M, K, beta, N);
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N, int ldy) {
+  simd::pick(ref::sgemv, sgemv_vectors)(y, A, lda, x, M, K, beta, N, ldy);
 }
 
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N) {
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N, int ldy) {
   // Without a hardware conversion (wasm, SSE-only builds) models generate from float weights
   // (half_weights_are_fast), so the reference serves the rare caller and the build ships no second kernel.
-  if constexpr (simd::hardware_half) simd::pick(ref::sgemv_f16, sgemv_f16_vectors)(y, panels, x, M, K, beta, N);
-  else ref::sgemv_f16(y, panels, x, M, K, beta, N);
+  if constexpr (simd::hardware_half) simd::pick(ref::sgemv_f16, sgemv_f16_vectors)(y, panels, x, M, K, beta, N, ldy);
+  else ref::sgemv_f16(y, panels, x, M, K, beta, N, ldy);
 }
 
 int half_panel_rows() { return panel_rows; }

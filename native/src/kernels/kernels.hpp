@@ -26,14 +26,15 @@ void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, i
                    int K);
 
 // y (M) = beta*y + A (M,K) · x (K). Batch-1 generation's workhorse (one token, one matrix row per output).
-// With N > 1: Y (N,M) = beta·Y + X (N,K) · Aᵀ, N vectors back to back in x and in y through the same matrix,
-// which is read once per pair of vectors — a GPT step and its shadow window (gpt.hpp) share every weight load.
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N = 1);
+// With N > 1: Y (N,M) = beta·Y + X (N,K) · Aᵀ, N vectors back to back in x, and in y with rows ldy apart (0: M),
+// through the same matrix, which is read once per pair of vectors — a GPT step and its shadow window (gpt.hpp)
+// share every weight load. (ldy lets a caller compute a block of rows of Y: parallel_kernels.hpp.)
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 // The same with A as IEEE half precision, converted in registers: half the memory traffic. A is a generation-time
 // copy in row panels (convert_to_half_panels): rows in groups of half_panel_rows(), each group stored depth by
 // depth (the group's values at k, then at k+1, …), the last group zero-padded. The product then reads one
 // contiguous stream and needs no per-row horizontal sums: the panel's rows are the register lanes.
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1);
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 int half_panel_rows();
 int64_t half_panels_size(int M, int K);  // uint16_t elements of the panel copy of an (M,K) matrix
 // Rounds A (M,K), row-major, to half (nearest even) into panels; false if any value is outside half's finite
@@ -70,8 +71,8 @@ void sgemm_nt(float* C, int ldc, const float* A, int lda, const float* B, int ld
 void sgemm_tn(float* C, int ldc, const float* A, int lda, const float* B, int ldb, int M, int N, int K, float beta);
 void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, int ldb, const float* bias, int M, int N,
                    int K);
-void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N = 1);
-void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1);
+void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
+void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 }  // namespace ref
 

@@ -8,33 +8,37 @@
 // product), and the causal softmax kernel fills the block. Backward walks the same blocks.
 // Generation attends one query to a per-head key/value cache with the row kernels.
 // Backward ACCUMULATES into dqkv (+=).
+//
+// Threads: the (batch row, head) pairs split over `pool` (null: serial), and a long cached window's heads do; each
+// pair writes only its own columns of out / dqkv, so results do not depend on the pool's size. Dropout masks are
+// drawn from rng on the calling thread first, in the order a serial pass draws them.
 #pragma once
 #include <vector>
 
 namespace tinylm {
 
 class Rng;
+class ThreadPool;
 
 struct AttentionCache {
   std::vector<float> probs;    // (B,NH,T,T) softmax probabilities; row t is defined on its query block's columns
   std::vector<float> mask;     // (B,NH,T,T) dropout mask 0 or 1/(1−p), dropout active only
   std::vector<float> dropped;  // (B,NH,T,T) probs ⊙ mask, dropout active only
-  std::vector<float> dprobs;   // (T,T) backward scratch for one (batch row, head)
   bool dropout_active = false;
 };
 
 // out (B,T,C) from qkv (B,T,3C). dropout > 0 with rng drops attention probabilities (training).
-void attention_forward(float* out, AttentionCache& cache, const float* qkv, float dropout, Rng* rng, int B, int T,
-                       int C, int NH);
+void attention_forward(ThreadPool* pool, float* out, AttentionCache& cache, const float* qkv, float dropout, Rng* rng,
+                       int B, int T, int C, int NH);
 // dqkv (B,T,3C) += gradient of the last forward, given dout (B,T,C).
-void attention_backward(float* dqkv, const float* dout, const float* qkv, AttentionCache& cache, int B, int T, int C,
-                        int NH);
+void attention_backward(ThreadPool* pool, float* dqkv, const float* dout, const float* qkv, AttentionCache& cache,
+                        int B, int T, int C, int NH);
 
 // One query against a KV cache (generation): q (C) is the query at position n−1; keys and values (NH, ld_head, D)
 // hold positions 0 … n−1 of each head, head h at h·ld_head·D. Writes out (C) and probs (NH, n), the attention
 // weights (kept for the docs site's views).
-void attention_cached_forward(float* out, float* probs, const float* q, const float* keys, const float* values, int n,
-                              int ld_head, int C, int NH);
+void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const float* q, const float* keys,
+                              const float* values, int n, int ld_head, int C, int NH);
 
 // ---- grouped-query attention (Llama's num_key_value_heads) ---------------------------------------------------
 // NH query heads share KVH key/value heads (NH a multiple of KVH): query head h reads key/value head h/(NH/KVH).
@@ -47,15 +51,16 @@ struct AttentionHeads {
   int D;    // head size
 };
 // out (B,T,NH·D) from qkv (B,T,(NH+2·KVH)·D); dropout as attention_forward.
-void attention_forward(float* out, AttentionCache& cache, const float* qkv, const AttentionHeads& heads, float dropout,
-                       Rng* rng, int B, int T);
+void attention_forward(ThreadPool* pool, float* out, AttentionCache& cache, const float* qkv,
+                       const AttentionHeads& heads, float dropout, Rng* rng, int B, int T);
 // dqkv (B,T,(NH+2·KVH)·D) += gradient of the last forward, given dout (B,T,NH·D); a key/value head's gradient sums
-// over the query heads that read it.
-void attention_backward(float* dqkv, const float* dout, const float* qkv, AttentionCache& cache,
+// over the query heads that read it, in head order (threads split the (batch row, key/value head) pairs, so the
+// sum's order does not depend on the pool).
+void attention_backward(ThreadPool* pool, float* dqkv, const float* dout, const float* qkv, AttentionCache& cache,
                         const AttentionHeads& heads, int B, int T);
 // One query row q (NH·D) at position n−1 against a KV cache: keys and values (KVH, ld_head, D). Writes out (NH·D)
 // and probs (NH, n).
-void attention_cached_forward(float* out, float* probs, const float* q, const float* keys, const float* values, int n,
-                              int ld_head, const AttentionHeads& heads);
+void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const float* q, const float* keys,
+                              const float* values, int n, int ld_head, const AttentionHeads& heads);
 
 }  // namespace tinylm

@@ -6,16 +6,20 @@
 //   backward: after the linear's own backward wrote din (N,I), calls backward(module, din, dout, ldo, in, N), which
 //             adds the term's input gradient to din and accumulates the term's parameter gradients.
 // ldo is the row stride of out and dout: a linear stored inside a fused matrix (Llama's q/k/v_proj in one qkv
-// matrix) writes a column range of a wider row.
+// matrix) writes a column range of a wider row. pool is the model's (null: serial); the term's products split over
+// it as the linear's own do, so results stay the same whatever the pool's size.
 #pragma once
 
 namespace tinylm {
 
+class ThreadPool;
+
 class LinearAdapter {
  public:
   virtual ~LinearAdapter() = default;
-  virtual void forward(int module, float* out, int ldo, const float* in, int N) = 0;
-  virtual void backward(int module, float* din, const float* dout, int ldo, const float* in, int N) = 0;
+  virtual void forward(ThreadPool* pool, int module, float* out, int ldo, const float* in, int N) = 0;
+  virtual void backward(ThreadPool* pool, int module, float* din, const float* dout, int ldo, const float* in,
+                        int N) = 0;
 };
 
 // One linear's place in the model: the adapter attached (null: none, and both calls do nothing) and its index.
@@ -23,11 +27,11 @@ struct AdapterSlot {
   LinearAdapter* adapter = nullptr;
   int module = 0;
 
-  void forward(float* out, int ldo, const float* in, int N) const {
-    if (adapter) adapter->forward(module, out, ldo, in, N);
+  void forward(ThreadPool* pool, float* out, int ldo, const float* in, int N) const {
+    if (adapter) adapter->forward(pool, module, out, ldo, in, N);
   }
-  void backward(float* din, const float* dout, int ldo, const float* in, int N) const {
-    if (adapter) adapter->backward(module, din, dout, ldo, in, N);
+  void backward(ThreadPool* pool, float* din, const float* dout, int ldo, const float* in, int N) const {
+    if (adapter) adapter->backward(pool, module, din, dout, ldo, in, N);
   }
 };
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/kernels.hpp"
 #include "layers/linear.hpp"
+#include "parallel/parallel_kernels.hpp"
 
 namespace tinylm {
 
@@ -52,9 +52,12 @@ void grow(std::vector<float>& buffer, size_t size) {
   if (buffer.size() < size) buffer.resize(size);
 }
 
+// Batch rows per chunk of a step loop: each row is a whole recurrence of T steps, work enough on its own.
+constexpr int64_t kBatchGrain = 1;
+
 }  // namespace
 
-void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
+void recurrent_forward(ThreadPool* pool, RecurrentCache& cache, const float* input, const float* h0, const float* c0,
                        const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H,
                        InputSide input_side) {
   const int G = gate_count(kind), GH = G * H;
@@ -73,39 +76,45 @@ void recurrent_forward(RecurrentCache& cache, const float* input, const float* h
   if (input_side == InputSide::Computed) {
     grow(cache.dbias, GH);  // free until backward: holds the bias row here
     input_side_bias(cache.dbias.data(), weights, kind, H);
-    sgemm_nt_bias(gates, GH, input, I, weights.weight_ih, I, cache.dbias.data(), T * B, GH, I);
+    sgemm_nt_bias(pool, gates, GH, input, I, weights.weight_ih, I, cache.dbias.data(), T * B, GH, I);
   }
   PackedMatrix& weight_hh_t = cache.packed_weight_hh;
   weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
 
-  for (int t = 0; t < T; ++t) {
-    const float* h_prev = t ? cache.h.data() + (t - 1) * step_state : cache.h0.data();
-    float* h = cache.h.data() + t * step_state;
-    float* gates_t = gates + t * step_gates;
-    switch (kind) {
-      case CellKind::Lstm: {
-        const float* c_prev = t ? cache.c.data() + (t - 1) * step_state : cache.c0.data();
-        sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
-        lstm_gates_forward(h, cache.c.data() + t * step_state, gates_t, c_prev, B, H);
-        break;
+  // Batch rows [b0, b1) through all T steps: row b's step reads only row b of the previous state.
+  parallel_for(pool, B, kBatchGrain, [&](int64_t b0, int64_t b1) {
+    const int rows = int(b1 - b0);
+    for (int t = 0; t < T; ++t) {
+      const float* h_prev = (t ? cache.h.data() + (t - 1) * step_state : cache.h0.data()) + b0 * H;
+      float* h = cache.h.data() + t * step_state + b0 * H;
+      float* gates_t = gates + t * step_gates + b0 * GH;
+      switch (kind) {
+        case CellKind::Lstm: {
+          const float* c_prev = (t ? cache.c.data() + (t - 1) * step_state : cache.c0.data()) + b0 * H;
+          sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, rows, 1.0f);
+          lstm_gates_forward(h, cache.c.data() + t * step_state + b0 * H, gates_t, c_prev, rows, H);
+          break;
+        }
+        case CellKind::Gru: {
+          float* hgates_t = cache.hgates.data() + t * step_gates + b0 * GH;
+          sgemm_packed(hgates_t, GH, h_prev, H, weight_hh_t, rows, 0.0f, weights.bias_hh);
+          gru_gates_forward(h, gates_t, hgates_t, h_prev, rows, H);
+          break;
+        }
+        case CellKind::RnnTanh:
+        case CellKind::RnnRelu:
+          sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, rows, 1.0f);
+          for (int b = 0; b < rows; ++b) {  // row by row: the SIMD tail of each row is where one serial pass has it
+            if (kind == CellKind::RnnTanh) tanh_forward(h + int64_t(b) * H, gates_t + int64_t(b) * H, H);
+            else relu_forward(h + int64_t(b) * H, gates_t + int64_t(b) * H, H);
+          }
+          break;
       }
-      case CellKind::Gru: {
-        float* hgates_t = cache.hgates.data() + t * step_gates;
-        sgemm_packed(hgates_t, GH, h_prev, H, weight_hh_t, B, 0.0f, weights.bias_hh);
-        gru_gates_forward(h, gates_t, hgates_t, h_prev, B, H);
-        break;
-      }
-      case CellKind::RnnTanh:
-      case CellKind::RnnRelu:
-        sgemm_packed(gates_t, GH, h_prev, H, weight_hh_t, B, 1.0f);
-        if (kind == CellKind::RnnTanh) tanh_forward(h, gates_t, step_state);
-        else relu_forward(h, gates_t, step_state);
-        break;
     }
-  }
+  });
 }
 
-void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
+void recurrent_backward(ThreadPool* pool, float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
                         int H, InputSide input_side) {
   const int G = gate_count(kind), GH = G * H;
@@ -142,54 +151,63 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
     packed.pack_nn(weights.weight_hh, H, GH, H);
   }
 
-  for (int t = T - 1; t >= 0; --t) {
-    const float* h_prev = t ? cache.h.data() + (t - 1) * step_state : cache.h0.data();
-    const float* dh_t = dh + t * step_state;  // complete: the step above added its share already
-    float* dh_prev = t ? dh + (t - 1) * step_state : nullptr;
-    float* dgates_t = dgates + t * step_gates;
-    switch (kind) {
-      case CellKind::Lstm: {
-        const float* c_prev = t ? cache.c.data() + (t - 1) * step_state : cache.c0.data();
-        lstm_gates_backward(dgates_t, dstate, dh_t, dstate, cache.gates.data() + t * step_gates,
-                            cache.c.data() + t * step_state, c_prev, B, H);
-        break;
+  // Batch rows [b0, b1) back through all T steps, as in the forward.
+  parallel_for(pool, B, kBatchGrain, [&](int64_t b0, int64_t b1) {
+    const int rows = int(b1 - b0);
+    float* dstate_rows = dstate + b0 * H;
+    for (int t = T - 1; t >= 0; --t) {
+      const float* h_prev = (t ? cache.h.data() + (t - 1) * step_state : cache.h0.data()) + b0 * H;
+      const float* dh_t = dh + t * step_state + b0 * H;  // complete: the step above added its share already
+      float* dh_prev = t ? dh + (t - 1) * step_state + b0 * H : nullptr;
+      float* dgates_t = dgates + t * step_gates + b0 * GH;
+      const float* gates_t = cache.gates.data() + t * step_gates + b0 * GH;
+      switch (kind) {
+        case CellKind::Lstm: {
+          const float* c_prev = (t ? cache.c.data() + (t - 1) * step_state : cache.c0.data()) + b0 * H;
+          lstm_gates_backward(dgates_t, dstate_rows, dh_t, dstate_rows, gates_t,
+                              cache.c.data() + t * step_state + b0 * H, c_prev, rows, H);
+          break;
+        }
+        case CellKind::Gru:
+          // The direct path z⊙dh goes straight into dh_prev (or into scratch at t = 0, where it is dropped).
+          gru_gates_backward(dgates_t, dhn + t * step_state + b0 * H, dh_prev ? dh_prev : dstate_rows, dh_t, gates_t,
+                             cache.hgates.data() + t * step_gates + b0 * GH, h_prev, rows, H);
+          break;
+        case CellKind::RnnTanh:
+        case CellKind::RnnRelu: {
+          const float* h = cache.h.data() + t * step_state + b0 * H;
+          std::fill(dgates_t, dgates_t + int64_t(rows) * GH, 0.0f);
+          for (int b = 0; b < rows; ++b) {  // row by row, as in the forward
+            const int64_t at = int64_t(b) * H;
+            if (kind == CellKind::RnnTanh) tanh_backward(dgates_t + at, dh_t + at, h + at, H);
+            else relu_backward(dgates_t + at, dh_t + at, h + at, H);
+          }
+          break;
+        }
       }
-      case CellKind::Gru:
-        // The direct path z⊙dh goes straight into dh_prev (or into scratch at t = 0, where it is dropped).
-        gru_gates_backward(dgates_t, dhn + t * step_state, dh_prev ? dh_prev : dstate, dh_t,
-                           cache.gates.data() + t * step_gates, cache.hgates.data() + t * step_gates, h_prev, B, H);
-        break;
-      case CellKind::RnnTanh:
-      case CellKind::RnnRelu: {
-        const float* h = cache.h.data() + t * step_state;
-        std::fill(dgates_t, dgates_t + step_gates, 0.0f);
-        if (kind == CellKind::RnnTanh) tanh_backward(dgates_t, dh_t, h, step_state);
-        else relu_backward(dgates_t, dh_t, h, step_state);
-        break;
+      if (fused_input) {
+        float* product = cache.step_product.data() + b0 * out_width;  // (rows, H+I)
+        sgemm_packed(product, out_width, dgates_t, GH, packed, rows, 0.0f);
+        for (int b = 0; b < rows; ++b) {
+          const float* row = product + int64_t(b) * out_width;
+          if (dh_prev) axpy(dh_prev + int64_t(b) * H, 1.0f, row, H);
+          axpy(dinput + (int64_t(t) * B + b0 + b) * I, 1.0f, row + H, I);
+        }
+      } else if (dh_prev && gru) {
+        sgemm_packed(dh_prev, H, dgates_t, GH, packed, rows, 1.0f);  // r, z columns: K = 2H
+        sgemm_packed(dh_prev, H, dhn + t * step_state + b0 * H, H, cache.packed_weight_hn, rows, 1.0f);
+      } else if (dh_prev) {
+        sgemm_packed(dh_prev, H, dgates_t, GH, packed, rows, 1.0f);
       }
     }
-    if (fused_input) {
-      float* product = cache.step_product.data();  // (B, H+I)
-      sgemm_packed(product, out_width, dgates_t, GH, packed, B, 0.0f);
-      for (int b = 0; b < B; ++b) {
-        const float* row = product + int64_t(b) * out_width;
-        if (dh_prev) axpy(dh_prev + int64_t(b) * H, 1.0f, row, H);
-        axpy(dinput + (int64_t(t) * B + b) * I, 1.0f, row + H, I);
-      }
-    } else if (dh_prev && gru) {
-      sgemm_packed(dh_prev, H, dgates_t, GH, packed, B, 1.0f);  // r, z columns: K = 2H
-      sgemm_packed(dh_prev, H, dhn + t * step_state, H, cache.packed_weight_hn, B, 1.0f);
-    } else if (dh_prev) {
-      sgemm_packed(dh_prev, H, dgates_t, GH, packed, B, 1.0f);
-    }
-  }
+  });
 
   // Weight gradients over all steps: dW_hh += Σ_t (hidden-side gate gradients)[t]ᵀ·h_prev[t], with h_prev[0] =
   // h0; the first 2H rows of a GRU's from dgates' r, z columns, the last H from dhn.
   const int shared_rows = gru ? 2 * H : GH;
   auto add_weight_gradient = [&](float* dweight, const float* dside, int ld, int rows) {
-    sgemm_tn(dweight, H, dside, ld, cache.h0.data(), H, rows, H, B, 1.0f);
-    if (T > 1) sgemm_tn(dweight, H, dside + int64_t(B) * ld, ld, cache.h.data(), H, rows, H, (T - 1) * B, 1.0f);
+    sgemm_tn(pool, dweight, H, dside, ld, cache.h0.data(), H, rows, H, B, 1.0f);
+    if (T > 1) sgemm_tn(pool, dweight, H, dside + int64_t(B) * ld, ld, cache.h.data(), H, rows, H, (T - 1) * B, 1.0f);
   };
   add_weight_gradient(grads.weight_hh, dgates, GH, shared_rows);
   if (gru) add_weight_gradient(grads.weight_hh + int64_t(2) * H * H, dhn, H, H);
@@ -197,40 +215,40 @@ void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, c
   grow(cache.dbias, GH);
   float* column_sums = cache.dbias.data();
   std::fill(column_sums, column_sums + GH, 0.0f);
-  bias_backward(column_sums, dgates, T * B, GH);
+  bias_backward(pool, column_sums, dgates, T * B, GH);
   axpy(grads.bias_ih, 1.0f, column_sums, GH);
   axpy(grads.bias_hh, 1.0f, column_sums, shared_rows);
-  if (gru) bias_backward(grads.bias_hh + 2 * H, dhn, T * B, H);
+  if (gru) bias_backward(pool, grads.bias_hh + 2 * H, dhn, T * B, H);
   if (input_side == InputSide::Caller) return;
-  sgemm_tn(grads.weight_ih, I, dgates, GH, input, I, GH, I, T * B, 1.0f);
-  if (dinput && !fused_input) sgemm_nn(dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
+  sgemm_tn(pool, grads.weight_ih, I, dgates, GH, input, I, GH, I, T * B, 1.0f);
+  if (dinput && !fused_input) sgemm_nn(pool, dinput, I, dgates, GH, weights.weight_ih, I, T * B, I, GH, 1.0f);
 }
 
-void matrix_vector_accumulate(float* y, const float* weight, const CompactMatrix& compact, const float* x, int rows,
-                              int cols) {
-  if (compact.int8) sgemv_q8(y, compact.int8, compact.scales, cols, x, rows, cols, 1.0f);
-  else if (compact.half) sgemv_f16(y, compact.half, x, rows, cols, 1.0f);
-  else sgemv(y, weight, cols, x, rows, cols, 1.0f);
+void matrix_vector_accumulate(ThreadPool* pool, float* y, const float* weight, const CompactMatrix& compact,
+                              const float* x, int rows, int cols) {
+  if (compact.int8) sgemv_q8(pool, y, compact.int8, compact.scales, cols, x, rows, cols, 1.0f);
+  else if (compact.half) sgemv_f16(pool, y, compact.half, x, rows, cols, 1.0f);
+  else sgemv(pool, y, weight, cols, x, rows, cols, 1.0f);
 }
 
-void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H, const CompactMatrix& weight_ih_compact,
-                    const CompactMatrix& weight_hh_compact) {
+void recurrent_step(ThreadPool* pool, float* h, float* c, float* scratch, const float* x,
+                    const RecurrentWeights& weights, CellKind kind, int I, int H,
+                    const CompactMatrix& weight_ih_compact, const CompactMatrix& weight_hh_compact) {
   const int GH = gate_count(kind) * H;
   float* gates = scratch;
   std::memcpy(gates, weights.bias_ih, sizeof(float) * GH);
-  matrix_vector_accumulate(gates, weights.weight_ih, weight_ih_compact, x, GH, I);
+  matrix_vector_accumulate(pool, gates, weights.weight_ih, weight_ih_compact, x, GH, I);
   if (kind == CellKind::Gru) {
     float* hgates = scratch + GH;
     std::memcpy(hgates, weights.bias_hh, sizeof(float) * GH);
-    matrix_vector_accumulate(hgates, weights.weight_hh, weight_hh_compact, h, GH, H);
+    matrix_vector_accumulate(pool, hgates, weights.weight_hh, weight_hh_compact, h, GH, H);
     float* h_prev = hgates + GH;  // kernels take distinct input and output buffers
     std::memcpy(h_prev, h, sizeof(float) * H);
     gru_gates_forward(h, gates, hgates, h_prev, 1, H);
     return;
   }
   axpy(gates, 1.0f, weights.bias_hh, GH);
-  matrix_vector_accumulate(gates, weights.weight_hh, weight_hh_compact, h, GH, H);
+  matrix_vector_accumulate(pool, gates, weights.weight_hh, weight_hh_compact, h, GH, H);
   switch (kind) {
     case CellKind::Lstm: {
       float* c_prev = gates + GH;

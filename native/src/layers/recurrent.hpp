@@ -5,6 +5,11 @@
 // step then adds h_prev·W_hhᵀ (a (B,G·H) GEMM) and runs the fused gate kernel. Backward walks the steps in
 // reverse, then forms every weight gradient with one GEMM over all T·B rows. Gradients do not flow into the
 // initial state (truncated BPTT).
+//
+// Threads (`pool`, null: serial): a batch row's recurrence reads only its own previous state, so the step loops
+// split the B rows over the pool and each thread runs every step of its rows with no synchronisation between
+// steps; the GEMMs over all T·B rows split their output (parallel_kernels.hpp). Element-wise passes run row by
+// row, so results do not depend on the pool's size.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,6 +18,8 @@
 #include "kernels/kernels.hpp"
 
 namespace tinylm {
+
+class ThreadPool;
 
 enum class CellKind { RnnTanh, RnnRelu, Lstm, Gru };
 int gate_count(CellKind kind);  // G: 1, 1, 4, 3
@@ -60,13 +67,13 @@ enum class InputSide { Computed, Caller };
 void input_side_bias(float* bias, const RecurrentWeights& weights, CellKind kind, int H);
 
 // input (T,B,I); h0, c0 (B,H) (c0 ignored unless LSTM). Fills cache; outputs are cache.h.
-void recurrent_forward(RecurrentCache& cache, const float* input, const float* h0, const float* c0,
+void recurrent_forward(ThreadPool* pool, RecurrentCache& cache, const float* input, const float* h0, const float* c0,
                        const RecurrentWeights& weights, CellKind kind, int T, int B, int I, int H,
                        InputSide input_side = InputSide::Computed);
 
 // dh (T,B,H): gradient w.r.t. the outputs; used as workspace (clobbered). Accumulates into grads and, when
 // dinput is not null, into dinput (T,B,I). On return cache.dgates (T,B,G·H) holds the gradient w.r.t. x·W_ihᵀ.
-void recurrent_backward(float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
+void recurrent_backward(ThreadPool* pool, float* dinput, const RecurrentGrads& grads, float* dh, const float* input,
                         RecurrentCache& cache, const RecurrentWeights& weights, CellKind kind, int T, int B, int I,
                         int H, InputSide input_side = InputSide::Computed);
 
@@ -77,14 +84,15 @@ struct CompactMatrix {
   const int8_t* int8 = nullptr;    // (rows, cols), weight ≈ scales[row]·int8
   const float* scales = nullptr;   // (rows), with int8
 };
-// y (rows) += W (rows, cols) · x (cols), reading W's compact copy when there is one.
-void matrix_vector_accumulate(float* y, const float* weight, const CompactMatrix& compact, const float* x, int rows,
-                              int cols);
+// y (rows) += W (rows, cols) · x (cols), reading W's compact copy when there is one; rows split over pool when the
+// matrix is large enough to gain.
+void matrix_vector_accumulate(ThreadPool* pool, float* y, const float* weight, const CompactMatrix& compact,
+                              const float* x, int rows, int cols);
 
 // One generation step for a single sequence (B = 1): x (I) → h, c (H) updated in place. scratch holds ≥ 2·G·H + H
 // floats. The products read weight_ih_compact / weight_hh_compact (copies of the same matrices) when given.
-void recurrent_step(float* h, float* c, float* scratch, const float* x, const RecurrentWeights& weights,
-                    CellKind kind, int I, int H, const CompactMatrix& weight_ih_compact = {},
-                    const CompactMatrix& weight_hh_compact = {});
+void recurrent_step(ThreadPool* pool, float* h, float* c, float* scratch, const float* x,
+                    const RecurrentWeights& weights, CellKind kind, int I, int H,
+                    const CompactMatrix& weight_ih_compact = {}, const CompactMatrix& weight_hh_compact = {});
 
 }  // namespace tinylm

@@ -9,6 +9,8 @@
 
 namespace tinylm {
 
+class ThreadPool;
+
 struct SwigluWeights {
   const float* gate_up_weight;  // (2H, C): gate_proj.weight (H,C) then up_proj.weight (H,C)
   const float* gate_up_bias;    // (2H) or null
@@ -37,14 +39,14 @@ struct SwigluCache {
 };
 
 // out (N,C) = down_proj(silu(gate_proj(in)) ⊙ up_proj(in)), in (N,C). Fills cache.
-void swiglu_mlp_forward(float* out, SwigluCache& cache, const float* in, const SwigluWeights& weights, int N, int C,
-                        int H, const SwigluAdapters& adapters = {});
+void swiglu_mlp_forward(ThreadPool* pool, float* out, SwigluCache& cache, const float* in,
+                        const SwigluWeights& weights, int N, int C, int H, const SwigluAdapters& adapters = {});
 // Accumulates into grads; din (N,C) = din_beta·din + d in (0 for a fresh buffer).
-void swiglu_mlp_backward(float* din, const SwigluGrads& grads, const float* dout, const float* in, SwigluCache& cache,
-                         const SwigluWeights& weights, int N, int C, int H, float din_beta = 1.0f,
+void swiglu_mlp_backward(ThreadPool* pool, float* din, const SwigluGrads& grads, const float* dout, const float* in,
+                         SwigluCache& cache, const SwigluWeights& weights, int N, int C, int H, float din_beta = 1.0f,
                          const SwigluAdapters& adapters = {});
 
 // SwiGLU over N rows of a fused (N,2H) projection: out (N,H) row n = silu(gate_up[n, :H]) ⊙ gate_up[n, H:].
-void swiglu_rows_forward(float* out, const float* gate_up, int N, int H);
+void swiglu_rows_forward(ThreadPool* pool, float* out, const float* gate_up, int N, int H);
 
 }  // namespace tinylm

@@ -110,19 +110,20 @@ uint64_t LoraAdapter::cache_bytes(int64_t N) const {
   return saturating_mul(floats, sizeof(float));
 }
 
-void LoraAdapter::forward(int module, float* out, int ldo, const float* in, int N) {
+void LoraAdapter::forward(ThreadPool* pool, int module, float* out, int ldo, const float* in, int N) {
   const int index = size_t(module) < term_of_module_.size() ? term_of_module_[module] : -1;
   if (index < 0) return;  // a linear this adapter leaves alone
-  lora_forward(out, ldo, caches_[index], in, weights(terms_[index]), N, config_.dropout, dropout_rng_);
+  lora_forward(pool, out, ldo, caches_[index], in, weights(terms_[index]), N, config_.dropout, dropout_rng_);
 }
 
-void LoraAdapter::backward(int module, float* din, const float* dout, int ldo, const float* in, int N) {
+void LoraAdapter::backward(ThreadPool* pool, int module, float* din, const float* dout, int ldo, const float* in,
+                           int N) {
   const int index = size_t(module) < term_of_module_.size() ? term_of_module_[module] : -1;
   if (index < 0) return;
   const Term& term = terms_[index];
   check(!params_.grads.empty(), "LoRA backward: the adapter's gradients are not allocated");
   const LoraGrads grads{params_.grads.data() + term.a_offset, params_.grads.data() + term.b_offset};
-  lora_backward(din, grads, dout, ldo, in, caches_[index], weights(term), N);
+  lora_backward(pool, din, grads, dout, ldo, in, caches_[index], weights(term), N);
 }
 
 }  // namespace tinylm

@@ -67,8 +67,9 @@ class LoraAdapter : public LinearAdapter {
   uint64_t cache_bytes(int64_t N) const;
 
   // LinearAdapter
-  void forward(int module, float* out, int ldo, const float* in, int N) override;
-  void backward(int module, float* din, const float* dout, int ldo, const float* in, int N) override;
+  void forward(ThreadPool* pool, int module, float* out, int ldo, const float* in, int N) override;
+  void backward(ThreadPool* pool, int module, float* din, const float* dout, int ldo, const float* in,
+                int N) override;
 
  private:
   LoraConfig config_;

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "tinylm/rng.hpp"
 
 namespace tinylm {
@@ -14,7 +14,7 @@ void grow(std::vector<Value>& buffer, int64_t count) {
 }
 }  // namespace
 
-void lora_forward(float* out, int ldo, LoraCache& cache, const float* in, const LoraWeights& weights, int N,
+void lora_forward(ThreadPool* pool, float* out, int ldo, LoraCache& cache, const float* in, const LoraWeights& weights, int N,
                   float dropout, Rng* rng) {
   const int I = weights.in, O = weights.out, r = weights.rank;
   const int64_t NI = int64_t(N) * I;
@@ -33,34 +33,36 @@ void lora_forward(float* out, int ldo, LoraCache& cache, const float* in, const 
   }
   grow(cache.hidden, int64_t(N) * r);
   float* hidden = cache.hidden.data();
-  sgemm_nt(hidden, r, x, I, weights.A, I, N, r, I, 0.0f);  // (N, r) = x · Aᵀ
+  sgemm_nt(pool, hidden, r, x, I, weights.A, I, N, r, I, 0.0f);  // (N, r) = x · Aᵀ
   for (int64_t i = 0; i < int64_t(N) * r; ++i) hidden[i] *= weights.scale;
-  sgemm_nt(out, ldo, hidden, r, weights.B, r, N, O, r, 1.0f);  // out (N, O) += hidden · Bᵀ
+  sgemm_nt(pool, out, ldo, hidden, r, weights.B, r, N, O, r, 1.0f);  // out (N, O) += hidden · Bᵀ
 }
 
-void lora_backward(float* din, const LoraGrads& grads, const float* dout, int ldo, const float* in, LoraCache& cache,
+void lora_backward(ThreadPool* pool, float* din, const LoraGrads& grads, const float* dout, int ldo, const float* in, LoraCache& cache,
                    const LoraWeights& weights, int N) {
   const int I = weights.in, O = weights.out, r = weights.rank;
   const int64_t NI = int64_t(N) * I;
   grow(cache.dhidden, int64_t(N) * r);
   float* dhidden = cache.dhidden.data();
   // dB (O, r) += doutᵀ · hidden  (hidden already carries the scale).
-  sgemm_tn(grads.B, r, dout, ldo, cache.hidden.data(), r, O, r, N, 1.0f);
+  sgemm_tn(pool, grads.B, r, dout, ldo, cache.hidden.data(), r, O, r, N, 1.0f);
   // d(x·Aᵀ) (N, r) = scale · dout · B.
-  sgemm_nn(dhidden, r, dout, ldo, weights.B, r, N, r, O, 0.0f);
+  sgemm_nn(pool, dhidden, r, dout, ldo, weights.B, r, N, r, O, 0.0f);
   for (int64_t i = 0; i < int64_t(N) * r; ++i) dhidden[i] *= weights.scale;
   // dA (r, I) += d(x·Aᵀ)ᵀ · dropout(x); dropout(x) is still in cache.dropped when the forward dropped.
   const bool dropped = cache.keep_scale > 0;
-  sgemm_tn(grads.A, I, dhidden, r, dropped ? cache.dropped.data() : in, I, r, I, N, 1.0f);
+  sgemm_tn(pool, grads.A, I, dhidden, r, dropped ? cache.dropped.data() : in, I, r, I, N, 1.0f);
   if (din == nullptr) return;
   if (!dropped) {
-    sgemm_nn(din, I, dhidden, r, weights.A, I, N, I, r, 1.0f);  // din (N, I) += d(x·Aᵀ) · A
+    sgemm_nn(pool, din, I, dhidden, r, weights.A, I, N, I, r, 1.0f);  // din (N, I) += d(x·Aᵀ) · A
     return;
   }
   float* ddropped = cache.dropped.data();  // dropout(x) is no longer needed: its gradient takes its place
-  sgemm_nn(ddropped, I, dhidden, r, weights.A, I, N, I, r, 0.0f);
-  for (int64_t i = 0; i < NI; ++i)
-    if (cache.keep[i]) din[i] += ddropped[i] * cache.keep_scale;
+  sgemm_nn(pool, ddropped, I, dhidden, r, weights.A, I, N, I, r, 0.0f);
+  parallel_elementwise(pool, NI, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      if (cache.keep[i]) din[i] += ddropped[i] * cache.keep_scale;
+  });
 }
 
 }  // namespace tinylm

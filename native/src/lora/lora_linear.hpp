@@ -10,6 +10,7 @@
 namespace tinylm {
 
 class Rng;
+class ThreadPool;
 
 struct LoraWeights {
   const float* A;  // (r, I)
@@ -33,12 +34,13 @@ struct LoraCache {
 };
 
 // out (N, O) with row stride ldo += the term. Dropout with probability `dropout` when rng is not null (training),
-// drawing one number per input element, row-major; none otherwise. Fills cache.
-void lora_forward(float* out, int ldo, LoraCache& cache, const float* in, const LoraWeights& weights, int N,
-                  float dropout, Rng* rng);
+// drawing one number per input element, row-major (on the calling thread); none otherwise. The products split over
+// pool (null: serial) with the same results at every pool size. Fills cache.
+void lora_forward(ThreadPool* pool, float* out, int ldo, LoraCache& cache, const float* in, const LoraWeights& weights,
+                  int N, float dropout, Rng* rng);
 // From dout (N, O) with row stride ldo: grads.A += …, grads.B += …, din (N, I) += … (din may be null). `in` is the
 // same input the forward saw.
-void lora_backward(float* din, const LoraGrads& grads, const float* dout, int ldo, const float* in, LoraCache& cache,
-                   const LoraWeights& weights, int N);
+void lora_backward(ThreadPool* pool, float* din, const LoraGrads& grads, const float* dout, int ldo, const float* in,
+                   LoraCache& cache, const LoraWeights& weights, int N);
 
 }  // namespace tinylm

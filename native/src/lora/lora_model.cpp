@@ -12,6 +12,7 @@ LoraModel::LoraModel(TrainableModel& base, LoraAdapter& adapter) : base_(base), 
   adapter_.check_fits(base_.linear_modules());
   base_.set_frozen(true);
   base_.set_linear_adapter(&adapter_);
+  pool_ = base_.thread_pool();  // a Trainer driving this model splits its optimizer over the base's pool
 }
 
 LoraModel::~LoraModel() { base_.set_linear_adapter(nullptr); }

@@ -18,6 +18,11 @@ class LoraModel : public TrainableModel {
   LoraModel& operator=(const LoraModel&) = delete;
 
   TrainableModel& base() { return base_; }
+  // The base computes with the pool too; the constructor takes the base's.
+  void set_thread_pool(ThreadPool* pool) override {
+    pool_ = pool;
+    base_.set_thread_pool(pool);
+  }
   LoraAdapter& adapter() { return adapter_; }
 
   // LanguageModel: the base's, with the adapter's terms.

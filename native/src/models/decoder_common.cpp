@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 
 namespace tinylm {
 
@@ -29,15 +30,15 @@ void StepMatrices::build(std::vector<Matrix> matrices, bool half) {
   half_offsets_ = std::move(offsets);
 }
 
-void StepMatrices::project(float* out, const float* in, size_t index, const float* bias, int N) const {
+void StepMatrices::project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const {
   const Matrix& matrix = matrices_[index];
   const int O = matrix.rows, I = matrix.cols;
   if (bias) {
     for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
   }
   const float beta = bias ? 1.0f : 0.0f;
-  if (half()) sgemv_f16(out, half_.data() + half_offsets_[index], in, O, I, beta, N);
-  else sgemv(out, matrix.weights, I, in, O, I, beta, N);
+  if (half()) sgemv_f16(pool, out, half_.data() + half_offsets_[index], in, O, I, beta, N);
+  else sgemv(pool, out, matrix.weights, I, in, O, I, beta, N);
 }
 
 // ---- evaluation in windows --------------------------------------------------------------------------------

@@ -9,6 +9,8 @@
 
 namespace tinylm {
 
+class ThreadPool;
+
 // buffer.size() ≥ floats; grow-only, so steady-state steps allocate nothing.
 inline void grow(std::vector<float>& buffer, int64_t floats) {
   if (buffer.size() < size_t(floats)) buffer.resize(size_t(floats));
@@ -29,8 +31,9 @@ class StepMatrices {
   // change). A weight beyond half's range (|w| > 65504) cannot be stored: then every matrix is read as float.
   void build(std::vector<Matrix> matrices, bool half);
   bool half() const { return !half_offsets_.empty(); }
-  // out (N,rows) = in (N,cols) · matrix(index)ᵀ + bias (rows, may be null), for N ≤ 2 rows that share each weight load.
-  void project(float* out, const float* in, size_t index, const float* bias, int N) const;
+  // out (N,rows) = in (N,cols) · matrix(index)ᵀ + bias (rows, may be null), for N ≤ 2 rows that share each weight load;
+  // the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
+  void project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const;
 
  private:
   std::vector<Matrix> matrices_;

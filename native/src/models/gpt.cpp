@@ -8,7 +8,7 @@
 #include <set>
 
 #include "io/safetensors.hpp"
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "layers/linear.hpp"
 #include "memory_limits.hpp"
 #include "models/model_common.hpp"
@@ -19,10 +19,14 @@ namespace tinylm {
 
 namespace {
 
-// out (n) = in + branch, or in + branch⊙mask with a fresh dropout mask (0 or 1/(1−p)) when mask is not null.
-void residual_add(float* out, float* mask, const float* in, const float* branch, int64_t n, float dropout, Rng* rng) {
+// out (n) = in + branch, or in + branch⊙mask with a fresh dropout mask (0 or 1/(1−p)) when mask is not null. The
+// mask is drawn on the calling thread, in order; without one, the sum splits over the pool.
+void residual_add(ThreadPool* pool, float* out, float* mask, const float* in, const float* branch, int64_t n,
+                  float dropout, Rng* rng) {
   if (!mask) {
-    for (int64_t i = 0; i < n; ++i) out[i] = in[i] + branch[i];
+    parallel_elementwise(pool, n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = in[i] + branch[i];
+    });
     return;
   }
   const float keep_scale = 1.0f / (1.0f - dropout);
@@ -33,9 +37,12 @@ void residual_add(float* out, float* mask, const float* in, const float* branch,
 }
 
 // The gradient reaching a residual branch: dx itself, or dx⊙mask (written to scratch) under dropout.
-const float* branch_gradient(std::vector<float>& scratch, const float* dx, const float* mask, int64_t n) {
+const float* branch_gradient(ThreadPool* pool, std::vector<float>& scratch, const float* dx, const float* mask,
+                             int64_t n) {
   if (!mask) return dx;
-  for (int64_t i = 0; i < n; ++i) scratch[i] = dx[i] * mask[i];
+  parallel_elementwise(pool, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) scratch[i] = dx[i] * mask[i];
+  });
   return scratch.data();
 }
 
@@ -256,13 +263,15 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
   grow(embedded_, NC);
   const float* wte = value_at(wte_offset_);
   const float* wpe = value_at(wpe_offset_);
-  for (int64_t row = 0; row < N; ++row) {
-    const float* token = wte + int64_t(inputs[row]) * C;
-    const float* position = wpe + (row % T) * C;
-    float* out = embedded_.data() + row * C;
-    for (int c = 0; c < C; ++c) out[c] = token[c] + position[c];
-  }
-  if (dropout_active_) {
+  parallel_rows(pool_, N, C, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* token = wte + int64_t(inputs[row]) * C;
+      const float* position = wpe + (row % T) * C;
+      float* out = embedded_.data() + row * C;
+      for (int c = 0; c < C; ++c) out[c] = token[c] + position[c];
+    }
+  });
+  if (dropout_active_) {  // drawn on the calling thread, in order
     grow(embed_mask_, NC);
     const float keep_scale = 1.0f / (1.0f - dropout);
     for (int64_t i = 0; i < NC; ++i) {
@@ -282,30 +291,32 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
       grow(a.attention_mask, NC);
       grow(a.mlp_mask, NC);
     }
-    layernorm_forward(a.ln_1.data(), a.ln_1_stats, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), N, C);
-    linear_forward(a.qkv.data(), a.ln_1.data(), value_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
-    adapter_slot(layer, 0).forward(a.qkv.data(), 3 * C, a.ln_1.data(), int(N));
-    attention_forward(a.attention.data(), a.attention_cache, a.qkv.data(), dropout, rng, B, T, C, NH);
-    linear_forward(branch_.data(), a.attention.data(), value_at(o.attn_proj_weight), value_at(o.attn_proj_bias), N,
-                   C, C);
-    adapter_slot(layer, 1).forward(branch_.data(), C, a.attention.data(), int(N));
-    residual_add(a.middle.data(), dropout_active_ ? a.attention_mask.data() : nullptr, x, branch_.data(), NC,
+    layernorm_forward(pool_, a.ln_1.data(), a.ln_1_stats, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), N, C);
+    linear_forward(pool_, a.qkv.data(), a.ln_1.data(), value_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
+    adapter_slot(layer, 0).forward(pool_, a.qkv.data(), 3 * C, a.ln_1.data(), int(N));
+    attention_forward(pool_, a.attention.data(), a.attention_cache, a.qkv.data(), dropout, rng, B, T, C, NH);
+    linear_forward(pool_, branch_.data(), a.attention.data(), value_at(o.attn_proj_weight),
+                   value_at(o.attn_proj_bias), N, C, C);
+    adapter_slot(layer, 1).forward(pool_, branch_.data(), C, a.attention.data(), int(N));
+    residual_add(pool_, a.middle.data(), dropout_active_ ? a.attention_mask.data() : nullptr, x, branch_.data(), NC,
                  dropout, rng);
-    layernorm_forward(a.ln_2.data(), a.ln_2_stats, a.middle.data(), value_at(o.ln_2_weight), value_at(o.ln_2_bias),
-                      N, C);
-    mlp_forward(branch_.data(), a.mlp, a.ln_2.data(), mlp_weights(layer), config_.gelu, N, C, mlp_adapters(layer));
-    residual_add(a.output.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, a.middle.data(), branch_.data(), NC,
-                 dropout, rng);
+    layernorm_forward(pool_, a.ln_2.data(), a.ln_2_stats, a.middle.data(), value_at(o.ln_2_weight),
+                      value_at(o.ln_2_bias), N, C);
+    mlp_forward(pool_, branch_.data(), a.mlp, a.ln_2.data(), mlp_weights(layer), config_.gelu, N, C,
+                mlp_adapters(layer));
+    residual_add(pool_, a.output.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, a.middle.data(),
+                 branch_.data(), NC, dropout, rng);
     x = a.output.data();
   }
 
   grow(ln_f_, NC);
-  layernorm_forward(ln_f_.data(), ln_f_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), N, C);
+  layernorm_forward(pool_, ln_f_.data(), ln_f_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), N,
+                    C);
   grow(logits_, N * V);
   grow(probs_, N * V);
   grow(losses_, N);
-  linear_forward(logits_.data(), ln_f_.data(), wte, nullptr, N, C, V);  // the tied LM head
-  const double loss_sum = softmax_xent_forward(probs_.data(), losses_.data(), logits_.data(), targets, N, V);
+  linear_forward(pool_, logits_.data(), ln_f_.data(), wte, nullptr, N, C, V);  // the tied LM head
+  const double loss_sum = softmax_xent_forward(pool_, probs_.data(), losses_.data(), logits_.data(), targets, N, V);
   counted_targets_ = static_cast<int>(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
   return counted_targets_ ? static_cast<float>(loss_sum / counted_targets_) : 0.0f;
 }
@@ -318,13 +329,14 @@ void GptLM::backward() {
   const float* wte = value_at(wte_offset_);
 
   grow(dlogits_, N * V);
-  softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
+  softmax_xent_backward(pool_, dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
   // Tied head: its weight gradient lands in wte's, next to the embedding's scatter below.
   grow(dln_, NC);
-  linear_backward(dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V, 0.0f);
+  linear_backward(pool_, dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V,
+                  0.0f);
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
   dx_.assign(NC, 0.0f);
-  layernorm_backward(dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
+  layernorm_backward(pool_, dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
                      value_at(ln_f_weight_offset_), ln_f_stats_, N, C);
 
   grow(dbranch_, NC);
@@ -333,33 +345,43 @@ void GptLM::backward() {
     BlockActivations& a = blocks_[layer];
     const float* input = layer == 0 ? embedded_.data() : blocks_[layer - 1].output.data();
     // dx_ holds d output; the MLP branch and the identity both feed d middle.
-    const float* dmlp = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, NC);
-    mlp_backward(dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu, N, C,
-                 0.0f, mlp_adapters(layer));
-    layernorm_backward(dx_.data(), grad_at(o.ln_2_weight), grad_at(o.ln_2_bias), dln_.data(), a.middle.data(),
+    const float* dmlp =
+        branch_gradient(pool_, dbranch_, dx_.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, NC);
+    mlp_backward(pool_, dln_.data(), mlp_grads(layer), dmlp, a.ln_2.data(), a.mlp, mlp_weights(layer), config_.gelu,
+                 N, C, 0.0f, mlp_adapters(layer));
+    layernorm_backward(pool_, dx_.data(), grad_at(o.ln_2_weight), grad_at(o.ln_2_bias), dln_.data(), a.middle.data(),
                        value_at(o.ln_2_weight), a.ln_2_stats, N, C);
     // dx_ holds d middle; the attention branch and the identity both feed d input.
-    const float* dproj = branch_gradient(dbranch_, dx_.data(), dropout_active_ ? a.attention_mask.data() : nullptr, NC);
+    const float* dproj =
+        branch_gradient(pool_, dbranch_, dx_.data(), dropout_active_ ? a.attention_mask.data() : nullptr, NC);
     grow(dattention_, NC);
-    linear_backward(dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
+    linear_backward(pool_, dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
                     a.attention.data(), value_at(o.attn_proj_weight), N, C, C, 0.0f);
-    adapter_slot(layer, 1).backward(dattention_.data(), dproj, C, a.attention.data(), int(N));
+    adapter_slot(layer, 1).backward(pool_, dattention_.data(), dproj, C, a.attention.data(), int(N));
     dqkv_.assign(3 * NC, 0.0f);
-    attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
-    linear_backward(dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
+    attention_backward(pool_, dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
+    linear_backward(pool_, dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
                     value_at(o.attn_weight), N, C, 3 * C, 0.0f);
-    adapter_slot(layer, 0).backward(dln_.data(), dqkv_.data(), 3 * C, a.ln_1.data(), int(N));
-    layernorm_backward(dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
+    adapter_slot(layer, 0).backward(pool_, dln_.data(), dqkv_.data(), 3 * C, a.ln_1.data(), int(N));
+    layernorm_backward(pool_, dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
                        value_at(o.ln_1_weight), a.ln_1_stats, N, C);
   }
 
   // dx_ holds d embedded: through the embedding dropout, into the token and position tables.
-  if (dropout_active_)
-    for (int64_t i = 0; i < NC; ++i) dx_[i] *= embed_mask_[i];
-  embedding_backward(grad_at(wte_offset_), dx_.data(), inputs_.data(), N, C);
+  if (dropout_active_) {
+    parallel_elementwise(pool_, NC, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) dx_[i] *= embed_mask_[i];
+    });
+  }
+  embedding_backward(pool_, grad_at(wte_offset_), dx_.data(), inputs_.data(), N, C);
+  // Positions: row n adds into wpe's row n mod T, in row order like the tokens' scatter.
   float* dwpe = grad_at(wpe_offset_);
-  if (dwpe)
-    for (int64_t row = 0; row < N; ++row) axpy(dwpe + (row % T) * C, 1.0f, dx_.data() + row * C, C);
+  if (dwpe) {
+    parallel_columns(pool_, N, C, [&](int64_t begin, int64_t end) {
+      for (int64_t row = 0; row < N; ++row)
+        axpy(dwpe + (row % T) * C + begin, 1.0f, dx_.data() + row * C + begin, end - begin);
+    });
+  }
 }
 
 }  // namespace tinylm

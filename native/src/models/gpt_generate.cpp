@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "models/gpt.hpp"
 #include "tinylm/error.hpp"
 
@@ -74,9 +74,9 @@ void GptLM::advance(int32_t token, int rows) {
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const BlockOffsets& o = block_offsets_[layer];
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows, C);
-    step_matrices_.project(gen_qkv_.data(), gen_ln_.data(), 4 * layer, value_at(o.attn_bias), rows);
-    adapter_slot(layer, 0).forward(gen_qkv_.data(), 3 * C, gen_ln_.data(), rows);
+    layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), rows, C);
+    step_matrices_.project(pool_, gen_qkv_.data(), gen_ln_.data(), 4 * layer, value_at(o.attn_bias), rows);
+    adapter_slot(layer, 0).forward(pool_, gen_qkv_.data(), 3 * C, gen_ln_.data(), rows);
     for (int row = 0; row < rows; ++row) {
       const float* qkv = gen_qkv_.data() + int64_t(row) * 3 * C;
       cache_.store(row, layer, qkv + C, qkv + 2 * C);
@@ -85,26 +85,28 @@ void GptLM::advance(int32_t token, int rows) {
     const int live = layer + 1 < config_.num_layers ? rows : 1;
     const int64_t NC = int64_t(live) * C;
     for (int row = 0; row < live; ++row) {
-      attention_cached_forward(gen_attention_.data() + int64_t(row) * C, probs[row],
+      attention_cached_forward(pool_, gen_attention_.data() + int64_t(row) * C, probs[row],
                                gen_qkv_.data() + int64_t(row) * 3 * C, cache_.keys(row, layer),
                                cache_.values(row, layer), cache_.position(row) + 1, cache_.ld_head(row), C, NH);
     }
-    step_matrices_.project(gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.attn_proj_bias), live);
-    adapter_slot(layer, 1).forward(gen_branch_.data(), C, gen_attention_.data(), live);
+    step_matrices_.project(pool_, gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.attn_proj_bias),
+                           live);
+    adapter_slot(layer, 1).forward(pool_, gen_branch_.data(), C, gen_attention_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), NC);
-    layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live, C);
+    layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(o.ln_2_weight), value_at(o.ln_2_bias), live,
+                      C);
     // The MLP (layers/mlp.hpp), with each projection from float or half weights.
     float* hidden = gen_hidden_.data();  // (live, 4C)
-    step_matrices_.project(hidden, gen_ln_.data(), 4 * layer + 2, value_at(o.fc_bias), live);
-    adapter_slot(layer, 2).forward(hidden, 4 * C, gen_ln_.data(), live);
-    gelu_forward(hidden, hidden, NC * 4, config_.gelu);
-    step_matrices_.project(gen_branch_.data(), hidden, 4 * layer + 3, value_at(o.mlp_proj_bias), live);
-    adapter_slot(layer, 3).forward(gen_branch_.data(), C, hidden, live);
+    step_matrices_.project(pool_, hidden, gen_ln_.data(), 4 * layer + 2, value_at(o.fc_bias), live);
+    adapter_slot(layer, 2).forward(pool_, hidden, 4 * C, gen_ln_.data(), live);
+    gelu_forward(pool_, hidden, hidden, NC * 4, config_.gelu);
+    step_matrices_.project(pool_, gen_branch_.data(), hidden, 4 * layer + 3, value_at(o.mlp_proj_bias), live);
+    adapter_slot(layer, 3).forward(pool_, gen_branch_.data(), C, hidden, live);
     axpy(x, 1.0f, gen_branch_.data(), NC);
   }
   cache_.end_step(token, rows);
-  layernorm_forward(gen_ln_.data(), gen_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1, C);
-  step_matrices_.project(gen_logits_.data(), gen_ln_.data(), 4 * config_.num_layers, nullptr, 1);
+  layernorm_forward(pool_, gen_ln_.data(), gen_stats_, x, value_at(ln_f_weight_offset_), value_at(ln_f_bias_offset_), 1, C);
+  step_matrices_.project(pool_, gen_logits_.data(), gen_ln_.data(), 4 * config_.num_layers, nullptr, 1);
 }
 
 // ---- evaluation -----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "layers/linear.hpp"
 #include "memory_limits.hpp"
 #include "models/model_common.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "tinylm/error.hpp"
 #include "tinylm/rng.hpp"
 
@@ -124,17 +125,17 @@ std::vector<LinearModule> LlamaLM::linear_modules() const {
 void LlamaLM::qkv_adapters_forward(float* qkv, const float* in, int layer, int N) const {
   const int QKV = config_.qkv_size(), QD = config_.num_heads * config_.head_size;
   const int KD = config_.num_kv_heads * config_.head_size;
-  adapter_slot(layer, 0).forward(qkv, QKV, in, N);
-  adapter_slot(layer, 1).forward(qkv + QD, QKV, in, N);
-  adapter_slot(layer, 2).forward(qkv + QD + KD, QKV, in, N);
+  adapter_slot(layer, 0).forward(pool_, qkv, QKV, in, N);
+  adapter_slot(layer, 1).forward(pool_, qkv + QD, QKV, in, N);
+  adapter_slot(layer, 2).forward(pool_, qkv + QD + KD, QKV, in, N);
 }
 
 void LlamaLM::qkv_adapters_backward(float* din, const float* dqkv, const float* in, int layer, int N) const {
   const int QKV = config_.qkv_size(), QD = config_.num_heads * config_.head_size;
   const int KD = config_.num_kv_heads * config_.head_size;
-  adapter_slot(layer, 0).backward(din, dqkv, QKV, in, N);
-  adapter_slot(layer, 1).backward(din, dqkv + QD, QKV, in, N);
-  adapter_slot(layer, 2).backward(din, dqkv + QD + KD, QKV, in, N);
+  adapter_slot(layer, 0).backward(pool_, din, dqkv, QKV, in, N);
+  adapter_slot(layer, 1).backward(pool_, din, dqkv + QD, QKV, in, N);
+  adapter_slot(layer, 2).backward(pool_, din, dqkv + QD + KD, QKV, in, N);
 }
 
 SwigluGrads LlamaLM::mlp_grads(int layer) {
@@ -179,7 +180,7 @@ float LlamaLM::forward(const int32_t* inputs, const int32_t* targets, int B, int
   targets_.assign(targets, targets + N);
 
   grow(embedded_, NC);
-  embedding_forward(embedded_.data(), inputs, value_at(embed_offset_), int(N), C);
+  embedding_forward(pool_, embedded_.data(), inputs, value_at(embed_offset_), int(N), C);
   grow(branch_, NC);
   const float* x = embedded_.data();
   const float eps = config_.rms_norm_eps;
@@ -190,18 +191,20 @@ float LlamaLM::forward(const int32_t* inputs, const int32_t* targets, int B, int
     grow(a.qkv, N * QKV);
     grow(a.attention, N * QD);
     rmsnorm_forward(a.input_norm.data(), a.input_stats, x, value_at(o.input_norm), eps, int(N), C);
-    linear_forward(a.qkv.data(), a.input_norm.data(), value_at(o.qkv_weight), value_at(o.qkv_bias), int(N), C, QKV);
+    linear_forward(pool_, a.qkv.data(), a.input_norm.data(), value_at(o.qkv_weight), value_at(o.qkv_bias), int(N), C,
+                   QKV);
     qkv_adapters_forward(a.qkv.data(), a.input_norm.data(), layer, int(N));
     // Queries and keys — the first NH + KVH heads of each row — turn by their position.
     rotary_rows_forward(a.qkv.data(), QKV, rotary_, config_.num_heads + config_.num_kv_heads, config_.head_size, B,
                         T);
-    attention_forward(a.attention.data(), a.attention_cache, a.qkv.data(), heads(),
+    attention_forward(pool_, a.attention.data(), a.attention_cache, a.qkv.data(), heads(),
                       dropout_active ? config_.attention_dropout : 0.0f, rng, B, T);
-    linear_forward(branch_.data(), a.attention.data(), value_at(o.o_weight), value_at(o.o_bias), int(N), QD, C);
-    adapter_slot(layer, 3).forward(branch_.data(), C, a.attention.data(), int(N));
+    linear_forward(pool_, branch_.data(), a.attention.data(), value_at(o.o_weight), value_at(o.o_bias), int(N), QD,
+                   C);
+    adapter_slot(layer, 3).forward(pool_, branch_.data(), C, a.attention.data(), int(N));
     for (int64_t i = 0; i < NC; ++i) a.middle[i] = x[i] + branch_[i];
     rmsnorm_forward(a.post_norm.data(), a.post_stats, a.middle.data(), value_at(o.post_norm), eps, int(N), C);
-    swiglu_mlp_forward(branch_.data(), a.mlp, a.post_norm.data(), mlp_weights(layer), int(N), C, H,
+    swiglu_mlp_forward(pool_, branch_.data(), a.mlp, a.post_norm.data(), mlp_weights(layer), int(N), C, H,
                        mlp_adapters(layer));
     for (int64_t i = 0; i < NC; ++i) a.output[i] = a.middle[i] + branch_[i];
     x = a.output.data();
@@ -212,8 +215,8 @@ float LlamaLM::forward(const int32_t* inputs, const int32_t* targets, int B, int
   grow(logits_, N * V);
   grow(probs_, N * V);
   grow(losses_, N);
-  linear_forward(logits_.data(), final_norm_.data(), value_at(head_offset_), nullptr, int(N), C, V);
-  const double loss_sum = softmax_xent_forward(probs_.data(), losses_.data(), logits_.data(), targets, int(N), V);
+  linear_forward(pool_, logits_.data(), final_norm_.data(), value_at(head_offset_), nullptr, int(N), C, V);
+  const double loss_sum = softmax_xent_forward(pool_, probs_.data(), losses_.data(), logits_.data(), targets, int(N), V);
   counted_targets_ = int(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
   return counted_targets_ ? float(loss_sum / counted_targets_) : 0.0f;
 }
@@ -226,10 +229,10 @@ void LlamaLM::backward() {
   const int64_t N = int64_t(B) * T, NC = N * C;
 
   grow(dlogits_, N * V);
-  softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, int(N), V);
+  softmax_xent_backward(pool_, dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, int(N), V);
   // The head (tied: its weight gradient lands in the embedding's, next to the scatter below).
   grow(dnorm_, NC);
-  linear_backward(dnorm_.data(), grad_at(head_offset_), nullptr, dlogits_.data(), final_norm_.data(),
+  linear_backward(pool_, dnorm_.data(), grad_at(head_offset_), nullptr, dlogits_.data(), final_norm_.data(),
                   value_at(head_offset_), int(N), C, V, 0.0f);
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
   dx_.assign(NC, 0.0f);
@@ -241,28 +244,28 @@ void LlamaLM::backward() {
     BlockActivations& a = blocks_[layer];
     const float* input = layer == 0 ? embedded_.data() : blocks_[layer - 1].output.data();
     // dx_ holds d output; the MLP branch and the identity both feed d middle.
-    swiglu_mlp_backward(dnorm_.data(), mlp_grads(layer), dx_.data(), a.post_norm.data(), a.mlp, mlp_weights(layer),
-                        int(N), C, H, 0.0f, mlp_adapters(layer));
+    swiglu_mlp_backward(pool_, dnorm_.data(), mlp_grads(layer), dx_.data(), a.post_norm.data(), a.mlp,
+                        mlp_weights(layer), int(N), C, H, 0.0f, mlp_adapters(layer));
     rmsnorm_backward(dx_.data(), grad_at(o.post_norm), dnorm_.data(), a.middle.data(), value_at(o.post_norm),
                      a.post_stats, int(N), C);
     // dx_ holds d middle; the attention branch and the identity both feed d input.
     grow(dattention_, N * QD);
-    linear_backward(dattention_.data(), grad_at(o.o_weight), grad_at(o.o_bias), dx_.data(), a.attention.data(),
+    linear_backward(pool_, dattention_.data(), grad_at(o.o_weight), grad_at(o.o_bias), dx_.data(), a.attention.data(),
                     value_at(o.o_weight), int(N), QD, C, 0.0f);
-    adapter_slot(layer, 3).backward(dattention_.data(), dx_.data(), C, a.attention.data(), int(N));
+    adapter_slot(layer, 3).backward(pool_, dattention_.data(), dx_.data(), C, a.attention.data(), int(N));
     dqkv_.assign(N * QKV, 0.0f);
-    attention_backward(dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, heads(), B, T);
+    attention_backward(pool_, dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, heads(), B, T);
     // Back through the rotation: the gradient of q and k before they turned.
     rotary_rows_backward(dqkv_.data(), QKV, rotary_, config_.num_heads + config_.num_kv_heads, config_.head_size, B,
                          T);
-    linear_backward(dnorm_.data(), grad_at(o.qkv_weight), grad_at(o.qkv_bias), dqkv_.data(), a.input_norm.data(),
+    linear_backward(pool_, dnorm_.data(), grad_at(o.qkv_weight), grad_at(o.qkv_bias), dqkv_.data(), a.input_norm.data(),
                     value_at(o.qkv_weight), int(N), C, QKV, 0.0f);
     qkv_adapters_backward(dnorm_.data(), dqkv_.data(), a.input_norm.data(), layer, int(N));
     rmsnorm_backward(dx_.data(), grad_at(o.input_norm), dnorm_.data(), input, value_at(o.input_norm), a.input_stats,
                      int(N), C);
   }
   // dx_ holds d embedded.
-  embedding_backward(grad_at(embed_offset_), dx_.data(), inputs_.data(), int(N), C);
+  embedding_backward(pool_, grad_at(embed_offset_), dx_.data(), inputs_.data(), int(N), C);
 }
 
 }  // namespace tinylm

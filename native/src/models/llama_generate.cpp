@@ -71,7 +71,7 @@ void LlamaLM::advance(int32_t token, int rows) {
     const BlockOffsets& o = block_offsets_[layer];
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};
     rmsnorm_forward(gen_norm_.data(), gen_stats_, x, value_at(o.input_norm), eps, rows, C);
-    step_matrices_.project(gen_qkv_.data(), gen_norm_.data(), 4 * layer, value_at(o.qkv_bias), rows);
+    step_matrices_.project(pool_, gen_qkv_.data(), gen_norm_.data(), 4 * layer, value_at(o.qkv_bias), rows);
     qkv_adapters_forward(gen_qkv_.data(), gen_norm_.data(), layer, rows);
     for (int row = 0; row < rows; ++row) {
       float* qkv = gen_qkv_.data() + int64_t(row) * QKV;  // q (NH·D), k (KVH·D), v (KVH·D)
@@ -82,25 +82,26 @@ void LlamaLM::advance(int32_t token, int rows) {
     // The shadow needs keys and values only: after the last layer's, nothing of its row is read.
     const int live = layer + 1 < config_.num_layers ? rows : 1;
     for (int row = 0; row < live; ++row) {
-      attention_cached_forward(gen_attention_.data() + int64_t(row) * QD, probs[row],
+      attention_cached_forward(pool_, gen_attention_.data() + int64_t(row) * QD, probs[row],
                                gen_qkv_.data() + int64_t(row) * QKV, cache_.keys(row, layer),
                                cache_.values(row, layer), cache_.position(row) + 1, cache_.ld_head(row), heads());
     }
-    step_matrices_.project(gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.o_bias), live);
-    adapter_slot(layer, 3).forward(gen_branch_.data(), C, gen_attention_.data(), live);
+    step_matrices_.project(pool_, gen_branch_.data(), gen_attention_.data(), 4 * layer + 1, value_at(o.o_bias), live);
+    adapter_slot(layer, 3).forward(pool_, gen_branch_.data(), C, gen_attention_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), int64_t(live) * C);
     rmsnorm_forward(gen_norm_.data(), gen_stats_, x, value_at(o.post_norm), eps, live, C);
-    step_matrices_.project(gen_gate_up_.data(), gen_norm_.data(), 4 * layer + 2, value_at(o.gate_up_bias), live);
-    adapter_slot(layer, 4).forward(gen_gate_up_.data(), 2 * H, gen_norm_.data(), live);
-    adapter_slot(layer, 5).forward(gen_gate_up_.data() + H, 2 * H, gen_norm_.data(), live);
-    swiglu_rows_forward(gen_hidden_.data(), gen_gate_up_.data(), live, H);
-    step_matrices_.project(gen_branch_.data(), gen_hidden_.data(), 4 * layer + 3, value_at(o.down_bias), live);
-    adapter_slot(layer, 6).forward(gen_branch_.data(), C, gen_hidden_.data(), live);
+    step_matrices_.project(pool_, gen_gate_up_.data(), gen_norm_.data(), 4 * layer + 2, value_at(o.gate_up_bias),
+                           live);
+    adapter_slot(layer, 4).forward(pool_, gen_gate_up_.data(), 2 * H, gen_norm_.data(), live);
+    adapter_slot(layer, 5).forward(pool_, gen_gate_up_.data() + H, 2 * H, gen_norm_.data(), live);
+    swiglu_rows_forward(pool_, gen_hidden_.data(), gen_gate_up_.data(), live, H);
+    step_matrices_.project(pool_, gen_branch_.data(), gen_hidden_.data(), 4 * layer + 3, value_at(o.down_bias), live);
+    adapter_slot(layer, 6).forward(pool_, gen_branch_.data(), C, gen_hidden_.data(), live);
     axpy(x, 1.0f, gen_branch_.data(), int64_t(live) * C);
   }
   cache_.end_step(token, rows);
   rmsnorm_forward(gen_norm_.data(), gen_stats_, x, value_at(norm_offset_), eps, 1, C);
-  step_matrices_.project(gen_logits_.data(), gen_norm_.data(), 4 * config_.num_layers, nullptr, 1);
+  step_matrices_.project(pool_, gen_logits_.data(), gen_norm_.data(), 4 * config_.num_layers, nullptr, 1);
 }
 
 // ---- evaluation -----------------------------------------------------------------------------------------

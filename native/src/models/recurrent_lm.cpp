@@ -7,7 +7,7 @@
 #include <map>
 
 #include "io/safetensors.hpp"
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "layers/linear.hpp"
 #include "memory_limits.hpp"
 #include "models/model_common.hpp"
@@ -15,6 +15,21 @@
 #include "tinylm/rng.hpp"
 
 namespace tinylm {
+
+namespace {
+
+// out (Q,P,W) = in (P,Q,W) with the two outer dimensions swapped (time-major ↔ batch-major rows of W floats);
+// rows of the output split over the pool.
+void reorder_rows(ThreadPool* pool, float* out, const float* in, int P, int Q, int W) {
+  parallel_rows(pool, int64_t(Q) * P, W, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t q = row / P, p = row % P;
+      std::memcpy(out + row * W, in + (p * Q + q) * W, sizeof(float) * W);
+    }
+  });
+}
+
+}  // namespace
 
 // ---- config ---------------------------------------------------------------------------------------------
 
@@ -196,14 +211,15 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
     float* projection = embedding_projection_.data();
     projection_bias_.resize(GH);
     input_side_bias(projection_bias_.data(), layer_weights(0), config_.cell, H);
-    sgemm_nt_bias(projection, GH, params_.values.data() + embed_offset_, E,
+    sgemm_nt_bias(pool_, projection, GH, params_.values.data() + embed_offset_, E,
                   params_.values.data() + layer_offsets_[0].weight_ih, E, projection_bias_.data(), V, GH, E);
     std::vector<float>& gates = caches_[0].gates;
     if (gates.size() < size_t(N * GH)) gates.resize(N * GH);
-    embedding_forward(gates.data(), inputs_time_major_.data(), embedding_projection_.data(), N, GH);
+    embedding_forward(pool_, gates.data(), inputs_time_major_.data(), embedding_projection_.data(), N, GH);
   } else {
     embedded_.resize(N * E);
-    embedding_forward(embedded_.data(), inputs_time_major_.data(), params_.values.data() + embed_offset_, N, E);
+    embedding_forward(pool_, embedded_.data(), inputs_time_major_.data(), params_.values.data() + embed_offset_, N,
+                      E);
   }
 
   const float keep_scale = 1.0f / (1.0f - config_.dropout);
@@ -214,7 +230,7 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
     float* h0 = carried_h_.data() + int64_t(layer) * B * H;
     float* c0 = carried_c_.data() + int64_t(layer) * B * H;
     RecurrentCache& cache = caches_[layer];
-    recurrent_forward(cache, input, h0, c0, layer_weights(layer), config_.cell, T, B, input_size, H,
+    recurrent_forward(pool_, cache, input, h0, c0, layer_weights(layer), config_.cell, T, B, input_size, H,
                       projected ? InputSide::Caller : InputSide::Computed);
     // Carry the last step's state into the next window.
     std::memcpy(h0, cache.h.data() + (N - B) * H, sizeof(float) * B * H);
@@ -234,15 +250,13 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
   // Head, batch-major so logits and targets share the caller's (B,T) order.
   const float* top = layer_output(L - 1);
   top_batch_major_.resize(N * H);
-  for (int t = 0; t < T; ++t)
-    for (int b = 0; b < B; ++b)
-      std::memcpy(&top_batch_major_[(int64_t(b) * T + t) * H], top + (int64_t(t) * B + b) * H, sizeof(float) * H);
+  reorder_rows(pool_, top_batch_major_.data(), top, T, B, H);
   logits_.resize(N * V);
   probs_.resize(N * V);
   losses_.resize(N);
-  linear_forward(logits_.data(), top_batch_major_.data(), params_.values.data() + head_weight_offset_,
+  linear_forward(pool_, logits_.data(), top_batch_major_.data(), params_.values.data() + head_weight_offset_,
                  params_.values.data() + head_bias_offset_, N, H, V);
-  const double loss_sum = softmax_xent_forward(probs_.data(), losses_.data(), logits_.data(), targets, N, V);
+  const double loss_sum = softmax_xent_forward(pool_, probs_.data(), losses_.data(), logits_.data(), targets, N, V);
   counted_targets_ = static_cast<int>(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
   return counted_targets_ ? static_cast<float>(loss_sum / counted_targets_) : 0.0f;
 }
@@ -256,15 +270,13 @@ void RecurrentLM::backward() {
   const float* values = params_.values.data();
 
   dlogits_.resize(N * V);
-  softmax_xent_backward(dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
+  softmax_xent_backward(pool_, dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
   dtop_.resize(N * H);
-  linear_backward(dtop_.data(), grads + head_weight_offset_, grads + head_bias_offset_, dlogits_.data(),
+  linear_backward(pool_, dtop_.data(), grads + head_weight_offset_, grads + head_bias_offset_, dlogits_.data(),
                   top_batch_major_.data(), values + head_weight_offset_, N, H, V, 0.0f);
 
   dlayer_.resize(N * H);
-  for (int t = 0; t < T; ++t)
-    for (int b = 0; b < B; ++b)
-      std::memcpy(&dlayer_[(int64_t(t) * B + b) * H], &dtop_[(int64_t(b) * T + t) * H], sizeof(float) * H);
+  reorder_rows(pool_, dlayer_.data(), dtop_.data(), B, T, H);
 
   for (int layer = config_.num_layers - 1; layer >= 0; --layer) {
     if (dropout_active_) {
@@ -279,9 +291,9 @@ void RecurrentLM::backward() {
     std::vector<float>& dinput = bottom ? dembedded_ : dlayer_below_;
     dinput.assign(N * (bottom ? E : H), 0.0f);
     const float* input = bottom ? embedded_.data() : layer_output(layer - 1);
-    recurrent_backward(dinput.data(), layer_grads(layer), dlayer_.data(), input, caches_[layer],
+    recurrent_backward(pool_, dinput.data(), layer_grads(layer), dlayer_.data(), input, caches_[layer],
                        layer_weights(layer), config_.cell, T, B, bottom ? E : H, H);
-    if (bottom) embedding_backward(grads + embed_offset_, dembedded_.data(), inputs_time_major_.data(), N, E);
+    if (bottom) embedding_backward(pool_, grads + embed_offset_, dembedded_.data(), inputs_time_major_.data(), N, E);
     else std::swap(dlayer_, dlayer_below_);
   }
 }
@@ -295,14 +307,15 @@ void RecurrentLM::embedding_projection_backward() {
   float* grads = params_.grads.data();
   const float* values = params_.values.data();
   RecurrentCache& cache = caches_[0];
-  recurrent_backward(nullptr, layer_grads(0), dlayer_.data(), nullptr, cache, layer_weights(0), config_.cell, steps_,
-                     batch_, E, H, InputSide::Caller);
+  recurrent_backward(pool_, nullptr, layer_grads(0), dlayer_.data(), nullptr, cache, layer_weights(0), config_.cell,
+                     steps_, batch_, E, H, InputSide::Caller);
   embedding_projection_grad_.assign(int64_t(V) * GH, 0.0f);
-  embedding_backward(embedding_projection_grad_.data(), cache.dgates.data(), inputs_time_major_.data(), N, GH);
-  sgemm_tn(grads + layer_offsets_[0].weight_ih, E, embedding_projection_grad_.data(), GH, values + embed_offset_, E,
-           GH, E, V, 1.0f);
-  sgemm_nn(grads + embed_offset_, E, embedding_projection_grad_.data(), GH, values + layer_offsets_[0].weight_ih, E, V,
-           E, GH, 1.0f);
+  embedding_backward(pool_, embedding_projection_grad_.data(), cache.dgates.data(), inputs_time_major_.data(), N, GH);
+  const float* projection_grad = embedding_projection_grad_.data();
+  sgemm_tn(pool_, grads + layer_offsets_[0].weight_ih, E, projection_grad, GH, values + embed_offset_, E, GH, E, V,
+           1.0f);
+  sgemm_nn(pool_, grads + embed_offset_, E, projection_grad, GH, values + layer_offsets_[0].weight_ih, E, V, E, GH,
+           1.0f);
 }
 
 // ---- generation -----------------------------------------------------------------------------------------
@@ -393,13 +406,13 @@ const float* RecurrentLM::step(int32_t token) {
   const float* x = params_.values.data() + embed_offset_ + int64_t(token) * E;
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     float* h = gen_h_.data() + int64_t(layer) * H;
-    recurrent_step(h, gen_c_.data() + int64_t(layer) * H, gen_scratch_.data() + int64_t(layer) * (2 * GH + H), x,
+    recurrent_step(pool_, h, gen_c_.data() + int64_t(layer) * H, gen_scratch_.data() + int64_t(layer) * (2 * GH + H), x,
                    layer_weights(layer), config_.cell, layer == 0 ? E : H, H, compact(2 * layer),
                    compact(2 * layer + 1));
     x = h;
   }
   std::memcpy(gen_logits_.data(), params_.values.data() + head_bias_offset_, sizeof(float) * V);
-  matrix_vector_accumulate(gen_logits_.data(), params_.values.data() + head_weight_offset_,
+  matrix_vector_accumulate(pool_, gen_logits_.data(), params_.values.data() + head_weight_offset_,
                            compact(2 * config_.num_layers), x, V, H);
   return gen_logits_.data();
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm {
@@ -55,7 +55,49 @@ void Optimizer::restore(const std::vector<float>& first, const std::vector<float
   steps_ = steps;
 }
 
-void Optimizer::step(Parameters& params, float learning_rate) {
+namespace {
+
+// The update rules over elements [begin, end), scalars passed by value so the compiler knows no store to the arrays
+// changes them (and vectorises the loops).
+void sgd_update(int64_t begin, int64_t end, float* values, const float* grads, float* m, float learning_rate,
+                float decay, float momentum, bool nesterov, bool first_step) {
+  for (int64_t i = begin; i < end; ++i) {
+    float g = grads[i] + decay * values[i];
+    if (momentum > 0) {
+      m[i] = first_step ? g : momentum * m[i] + g;  // PyTorch seeds the buffer with the first gradient
+      g = nesterov ? g + momentum * m[i] : m[i];
+    }
+    values[i] -= learning_rate * g;
+  }
+}
+
+void rmsprop_update(int64_t begin, int64_t end, float* values, const float* grads, float* v, float learning_rate,
+                    float decay, float alpha, float eps) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float g = grads[i] + decay * values[i];
+    v[i] = alpha * v[i] + (1 - alpha) * g * g;
+    values[i] -= learning_rate * g / (std::sqrt(v[i]) + eps);
+  }
+}
+
+// Branch-free so the loop vectorises: AdamW scales masked values by `keep`, Adam adds `l2`·value to g. The mask
+// enters as arithmetic (a select on the byte kept GCC from vectorising): 1 − mask·(1 − keep) is exactly keep or 1,
+// as 1 − keep is exact for keep in [0.5, 1].
+void adam_update(int64_t begin, int64_t end, float* values, const float* grads, float* m, float* v,
+                 const uint8_t* decays, float step_size, float inverse_bias2_sqrt, float shrink, float l2, float beta1,
+                 float beta2, float eps) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float g = grads[i] + l2 * values[i];
+    values[i] *= 1.0f - float(decays[i]) * shrink;
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    values[i] -= step_size * m[i] / (std::sqrt(v[i]) * inverse_bias2_sqrt + eps);
+  }
+}
+
+}  // namespace
+
+void Optimizer::step(ThreadPool* pool, Parameters& params, float learning_rate) {
   check(params.values.size() == first_moment_.size(), "optimizer: parameter block has ", params.values.size(),
         " floats, the optimizer was built for ", first_moment_.size());
   ++steps_;
@@ -64,26 +106,19 @@ void Optimizer::step(Parameters& params, float learning_rate) {
   const float* grads = params.grads.data();
   float* m = first_moment_.data();
   float* v = second_moment_.data();
-  const size_t count = params.values.size();
+  const int64_t count = int64_t(params.values.size());
   const float decay = o.weight_decay;
 
   switch (o.kind) {
     case OptimizerKind::Sgd:
-      for (size_t i = 0; i < count; ++i) {
-        float g = grads[i] + decay * values[i];
-        if (o.momentum > 0) {
-          m[i] = steps_ == 1 ? g : o.momentum * m[i] + g;  // PyTorch seeds the buffer with the first gradient
-          g = o.nesterov ? g + o.momentum * m[i] : m[i];
-        }
-        values[i] -= learning_rate * g;
-      }
+      parallel_elementwise(pool, count, [&](int64_t begin, int64_t end) {
+        sgd_update(begin, end, values, grads, m, learning_rate, decay, o.momentum, o.nesterov, steps_ == 1);
+      });
       break;
     case OptimizerKind::Rmsprop:
-      for (size_t i = 0; i < count; ++i) {
-        const float g = grads[i] + decay * values[i];
-        v[i] = o.rms_alpha * v[i] + (1 - o.rms_alpha) * g * g;
-        values[i] -= learning_rate * g / (std::sqrt(v[i]) + o.eps);
-      }
+      parallel_elementwise(pool, count, [&](int64_t begin, int64_t end) {
+        rmsprop_update(begin, end, values, grads, v, learning_rate, decay, o.rms_alpha, o.eps);
+      });
       break;
     case OptimizerKind::Adam:
     case OptimizerKind::AdamW: {
@@ -92,34 +127,35 @@ void Optimizer::step(Parameters& params, float learning_rate) {
       const float bias2_sqrt = std::sqrt(1 - std::pow(o.beta2, float(steps_)));
       const float step_size = learning_rate / bias1;
       const float inverse_bias2_sqrt = 1.0f / bias2_sqrt;
-      // Branch-free so the loop vectorises: AdamW scales masked values by `keep`, Adam adds `l2`·value to g. The
-      // mask enters as arithmetic (a select on the byte kept GCC from vectorising): 1 − mask·(1 − keep) is exactly
-      // keep or 1, as 1 − keep is exact for keep in [0.5, 1]. The options are copied to locals: read through `o`
-      // they might alias the arrays.
       const float keep = decoupled ? 1 - learning_rate * decay : 1.0f;
       const float shrink = 1.0f - keep;
       const float l2 = decoupled ? 0.0f : decay;
-      const float beta1 = o.beta1, beta2 = o.beta2, eps = o.eps;
-      const uint8_t* decays = decay_mask_.data();
-      for (size_t i = 0; i < count; ++i) {
-        const float g = grads[i] + l2 * values[i];
-        values[i] *= 1.0f - float(decays[i]) * shrink;
-        m[i] = beta1 * m[i] + (1 - beta1) * g;
-        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-        values[i] -= step_size * m[i] / (std::sqrt(v[i]) * inverse_bias2_sqrt + eps);
-      }
+      parallel_elementwise(pool, count, [&](int64_t begin, int64_t end) {
+        adam_update(begin, end, values, grads, m, v, decay_mask_.data(), step_size, inverse_bias2_sqrt, shrink, l2,
+                    o.beta1, o.beta2, o.eps);
+      });
       break;
     }
   }
 }
 
-float clip_grad_norm(std::vector<float>& grads, float max_norm) {
-  const float norm = static_cast<float>(std::sqrt(sum_squares(grads.data(), int64_t(grads.size()))));
+float clip_grad_norm(ThreadPool* pool, std::vector<float>& grads, float max_norm) {
+  const float norm = static_cast<float>(std::sqrt(sum_squares(pool, grads.data(), int64_t(grads.size()))));
   const float scale = max_norm / (norm + 1e-6f);
   if (max_norm > 0 && scale < 1.0f) {
-    for (float& g : grads) g *= scale;
+    float* values = grads.data();
+    parallel_elementwise(pool, int64_t(grads.size()), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) values[i] *= scale;
+    });
   }
   return norm;
+}
+
+void zero_grads(ThreadPool* pool, std::vector<float>& grads) {
+  float* values = grads.data();
+  parallel_elementwise(pool, int64_t(grads.size()), [&](int64_t begin, int64_t end) {
+    std::fill(values + begin, values + end, 0.0f);
+  });
 }
 
 float LrSchedule::at(int step) const {

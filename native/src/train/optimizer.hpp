@@ -2,6 +2,8 @@
 //   SGD (momentum, Nesterov), RMSprop, Adam, AdamW. Moments are flat blocks with the parameters' layout.
 // weight_decay: SGD/RMSprop/Adam add it as L2 to the gradient of every tensor (PyTorch semantics); AdamW decays
 // decoupled, and only tensors the model marks `decay` (matrices, not biases or norms), as nanoGPT configures it.
+// Updates, clipping and zeroing are element-wise over the flat blocks, split over a pool (null: serial) in ranges
+// whose results do not depend on its size; the clipping norm sums fixed chunks in order.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -10,6 +12,8 @@
 #include "tensor.hpp"
 
 namespace tinylm {
+
+class ThreadPool;
 
 enum class OptimizerKind { Sgd, Rmsprop, Adam, AdamW };
 bool parse_optimizer_kind(const std::string& name, OptimizerKind* kind);  // "sgd" "rmsprop" "adam" "adamw"
@@ -29,7 +33,7 @@ class Optimizer {
  public:
   Optimizer(const OptimizerOptions& options, const ParameterTable& table);
   // One update of params.values from params.grads at the given learning rate (the schedule's value).
-  void step(Parameters& params, float learning_rate);
+  void step(ThreadPool* pool, Parameters& params, float learning_rate);
   int64_t steps_taken() const { return steps_; }
   // The moments (empty when the optimizer keeps none) and step count, for checkpoints; restore() checks the sizes.
   const std::vector<float>& first_moment() const { return first_moment_; }
@@ -46,7 +50,9 @@ class Optimizer {
 };
 
 // Scales grads so their global L2 norm is at most max_norm (PyTorch clip_grad_norm_); returns the norm before.
-float clip_grad_norm(std::vector<float>& grads, float max_norm);
+float clip_grad_norm(ThreadPool* pool, std::vector<float>& grads, float max_norm);
+// grads = 0 (Parameters::zero_grad, split over the pool).
+void zero_grads(ThreadPool* pool, std::vector<float>& grads);
 
 // Learning rate at a step: constant, or linear warmup then cosine decay to min_ratio·base at total_steps.
 struct LrSchedule {

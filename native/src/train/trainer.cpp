@@ -64,7 +64,8 @@ StepReport Trainer::step() {
   // Random windows are independent: each starts from a zero state. Sequential lanes carry it until they wrap.
   if (!options_.stateful || wrapped) model_.reset_train_state();
 
-  params.zero_grad();
+  ThreadPool* pool = model_.thread_pool();
+  zero_grads(pool, params.grads);
   const float loss = model_.forward(inputs_.data(), targets_.data(), options_.batch, options_.seq, true, &rng_);
   if (!std::isfinite(loss)) {
     // The weights the last update produced give a non-finite loss: back to the ones it started from, whose loss
@@ -77,12 +78,12 @@ StepReport Trainer::step() {
          ". Lower the learning rate or set --clip");
   }
   model_.backward();
-  const float grad_norm = clip_grad_norm(params.grads, options_.clip);
+  const float grad_norm = clip_grad_norm(pool, params.grads, options_.clip);
   check(std::isfinite(grad_norm), "gradient norm became ", grad_norm, " at step ", steps_done_ + 1,
         "; the parameters keep their values from before this step. Lower the learning rate or set --clip");
   const float learning_rate = schedule_.at(steps_done_);
   before_last_update_ = params.values;  // same size every step: a copy, no allocation after the first
-  optimizer_.step(params, learning_rate);
+  optimizer_.step(pool, params, learning_rate);
   ++steps_done_;
 
   StepReport report;

@@ -4,9 +4,11 @@
 // conversation and the model learned from the user persist in this browser and can be cleared.
 import type { TinyLM } from 'tinylm-js';
 import { echoesUser, finishReply, planContext, type ContextPlan, type Measure, type Turn } from '../chat/format.js';
+import { hasChatTemplate, planHubContext, type HubContextPlan } from '../chat/hub_chat.js';
 import { learnFromConversation } from '../chat/learning.js';
 import { logView } from '../chat/log_view.js';
 import { defaultState, forgetLearnedModel, learnedModelName, loadState, saveState } from '../chat/store.js';
+import { hubModels, hubPanel, loadHubModel } from '../shared/hub_models.js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
@@ -45,6 +47,7 @@ const log = logView((text) => {
   void send();
 });
 const form = element('form', { class: 'composer' }, message.element, sendButton);
+const hub = hubPanel(hubModels.find((model) => model.chat)!.id, (id) => void selectHubModel(id));
 
 name.control.value = state.name;
 opening.control.value = state.opening;
@@ -54,7 +57,7 @@ main.append(element('div', { class: 'workbench' },
     element('div', { class: 'context-usage' }, meterText, meter), trimNote,
     element('details', { class: 'panel' }, element('summary', { text: 'The exact text the model reads' }), contextView)),
   element('aside', { class: 'controls', 'aria-label': 'Settings' },
-    element('div', { class: 'panel controls' }, element('h2', { text: 'Model' }), picker.element, modelNote, modelInfo, budget.element, temperature.element),
+    element('div', { class: 'panel controls' }, element('h2', { text: 'Model' }), picker.element, hub.element, modelNote, modelInfo, budget.element, temperature.element),
     foldable('You', name.element, opening.element),
     foldable('Learning and memory',
       element('p', { class: 'note', text: 'Everything here stays in this browser. Learning fine-tunes the model on this conversation, in the tab, and keeps the result for your next visit.' }),
@@ -93,7 +96,10 @@ async function refreshContext(): Promise<ContextPlan | undefined> {
     trimNote.textContent = '';
     return undefined;
   }
-  const plan = await planContext(state.turns.slice(0, lastUser + 1), opening.control.value, budget.value(), measure);
+  const turns = state.turns.slice(0, lastUser + 1);
+  const plan = lm && hasChatTemplate(lm)
+    ? await planHubContext(lm, turns, opening.control.value, budget.value())
+    : await planContext(turns, opening.control.value, budget.value(), measure);
   contextView.textContent = plan.text;
   meter.value = Math.min(1, plan.used / budget.value());
   meterText.textContent = `Context: ${plan.used} of ${budget.value()} ${units}`;
@@ -109,6 +115,7 @@ async function refreshContext(): Promise<ContextPlan | undefined> {
 
 // One reply: up to three samples, refusing an empty one or one that only repeats the user; cut to a turn.
 async function reply(plan: ContextPlan): Promise<Turn> {
+  if ('messages' in plan) return hubReply(plan as HubContextPlan);
   const view = log.startReply(modelName);
   const userLines = state.turns.filter((turn) => turn.speaker === 'user').map((turn) => turn.text);
   const maxTokens = 300;
@@ -135,6 +142,24 @@ async function reply(plan: ContextPlan): Promise<Turn> {
     view.show(attempt < 2 ? '' : raw);
   }
   const turn: Turn = { speaker: 'model', text: refused === 'echo' ? '(no reply: it could only repeat your words; try again)' : '', empty: true };
+  view.finish(turn);
+  return turn;
+}
+
+// A reply from an instruct model: its chat template renders the messages and generation ends at its end-of-turn
+// token. A reply that reaches the token limit is cut to a sentence or word as in the turn format.
+async function hubReply(plan: HubContextPlan): Promise<Turn> {
+  const view = log.startReply(modelName);
+  const maxTokens = 300;
+  let raw = '';
+  for await (const piece of lm!.chat(plan.messages, { maxTokens, temperature: temperature.value(), repetitionPenalty: 1.1,
+    truncatePrompt: true, seed: Math.floor(Math.random() * 2 ** 31) })) {
+    raw += piece;
+    view.show(raw);
+  }
+  const endedTurn = raw === '' || (await lm!.encode(raw)).length < maxTokens;
+  const text = finishReply(raw, endedTurn);
+  const turn: Turn = text === '' ? { speaker: 'model', text: '', empty: true } : { speaker: 'model', text, ended: endedTurn ? 'turn' : 'cut' };
   view.finish(turn);
   return turn;
 }
@@ -202,6 +227,38 @@ async function selectModel(savedBudget: number | null = null): Promise<void> {
     status.set(`Could not load the model: ${errorText(error)}`, 'error');
   } finally {
     loading.done();
+  }
+}
+
+// A model from the Hugging Face Hub (hub_models.ts). An instruct model chats through its own template; any other
+// continues the conversation in the turn format.
+async function selectHubModel(id: string): Promise<void> {
+  if (busy) return;
+  busy = true;
+  sendButton.disabled = true;
+  hub.setBusy(true);
+  status.set(`Loading ${id} from the Hugging Face Hub…`, 'busy');
+  const previous = lm;
+  lm = undefined;
+  await previous?.dispose();
+  try {
+    loading.start(id);
+    lm = await loadHubModel(id, loading.update);
+    modelNote.textContent = hasChatTemplate(lm)
+      ? `${id} from the Hugging Face Hub: an instruct model, answering through its own chat template.`
+      : `${id} from the Hugging Face Hub: it has no chat template, so it continues the conversation as text.`;
+    modelInfo.textContent = describe(lm);
+    fitBudget(lm, null);
+    status.set(hasChatTemplate(lm) ? 'Ready: your turn.' : 'Ready. This model was not trained to chat: expect a continuation rather than a reply.',
+      hasChatTemplate(lm) ? 'ok' : 'warn');
+    sendButton.disabled = false;
+    await refreshContext();
+  } catch (error) {
+    status.set(`Could not load ${id}: ${errorText(error)}`, 'error');
+  } finally {
+    loading.done();
+    hub.setBusy(false);
+    busy = false;
   }
 }
 

@@ -1,6 +1,7 @@
 // Playground: pick a model, write a prompt, stream a sample with the sampler's knobs; select a generated token
 // (arrow keys, pointer or tap) to see the five most probable tokens it was drawn against.
 import type { GeneratedToken, TinyLM } from 'tinylm-js';
+import { hubPanel, loadHubModel } from '../shared/hub_models.js';
 import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
@@ -13,6 +14,7 @@ const main = pageFrame('Playground', 'A small language model running in this tab
   'It writes one character at a time: select any character it wrote to see what else it considered.');
 
 const picker = modelPicker();
+const hub = hubPanel('openai-community/gpt2', (id) => void selectModel(id));
 const prompt = labelled('Prompt', element('textarea', { rows: '3' }));
 prompt.control.value = 'Call me Ishmael. ';
 const temperature = slider('Temperature', { min: 0, max: 2, step: 0.05, value: 0.8, format: (v) => v.toFixed(2), hint: 'Lower is safer, higher is wilder; 0 always takes the likeliest.' });
@@ -34,7 +36,7 @@ const alternatives = element('div', { class: 'alternatives', 'aria-live': 'polit
   emptyState('Nothing selected yet', 'Generate, then select a character (arrow keys, pointer or tap) to see the five tokens it was chosen from.'));
 
 const settings = element('details', { class: 'settings panel', open: '' }, element('summary', { text: 'Model and sampling' }),
-  element('div', { class: 'controls' }, picker.element, info, temperature.element, topK.element, topP.element, repetition.element,
+  element('div', { class: 'controls' }, picker.element, hub.element, info, temperature.element, topK.element, topP.element, repetition.element,
     maxTokens.element, seed.element));
 main.append(element('div', { class: 'workbench' },
   element('section', { class: 'stack', 'aria-label': 'Prompt and output' },
@@ -49,15 +51,17 @@ let lm: TinyLM | undefined;
 let controller: AbortController | undefined;
 const steps: GeneratedToken[] = [];
 
-async function selectModel(): Promise<void> {
+// The picker's choice, or `hubId`: a model from the Hugging Face Hub (hub_models.ts).
+async function selectModel(hubId?: string): Promise<void> {
   generateButton.disabled = true;
-  status.set('Loading the model…', 'busy');
+  hub.setBusy(true);
+  status.set(hubId ? `Loading ${hubId} from the Hugging Face Hub…` : 'Loading the model…', 'busy');
   const previous = lm;
   lm = undefined;
   await previous?.dispose();
   try {
-    loading.start(choiceTitle(picker.select.value));
-    lm = await loadChoice(picker.select.value, loading.update);
+    loading.start(hubId ?? choiceTitle(picker.select.value));
+    lm = hubId ? await loadHubModel(hubId, loading.update) : await loadChoice(picker.select.value, loading.update);
     info.textContent = describe(lm);
     status.set('Ready.', 'ok');
     generateButton.disabled = false;
@@ -65,6 +69,7 @@ async function selectModel(): Promise<void> {
     status.set(`Could not load the model: ${errorText(error)}`, 'error');
   } finally {
     loading.done();
+    hub.setBusy(false);
   }
 }
 

@@ -7,6 +7,7 @@ import './styles/base.css';
 import './styles/components.css';
 import './styles/layout.css';
 import { icons, logo } from './icons.js';
+import { runtimeDescription } from './runtime.js';
 import { currentTheme, onThemeChange, setTheme } from './theme.js';
 import { element } from './ui.js';
 
@@ -104,7 +105,8 @@ export function pageFrame(title: string, lead: string): HTMLElement {
     main.append(element('nav', { 'aria-label': 'Lessons' }, element('ul', { class: 'subnav' }, ...lessons.map(({ file, label }) =>
       element('li', {}, element('a', { href: `./${file}`, text: label, ...(file === current ? { 'aria-current': 'page' } : {}) }))))));
   }
-  runtimeNote = element('p', { class: 'runtime', 'data-slot': 'runtime', text: 'The model runs in this tab: WebAssembly in a Web Worker, nothing uploaded.' });
+  runtimeNote = element('p', { class: 'runtime', 'data-slot': 'runtime' });
+  setRuntimeNote(runtimeDescription());
   const footer = element('footer', { class: 'site-footer' }, element('div', { class: 'inner' },
     element('p', {}, element('strong', { text: 'tinylm' }), ' · small language models that train and run in the browser · MIT'),
     runtimeNote));

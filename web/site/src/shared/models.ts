@@ -4,7 +4,7 @@
 // <select> offers both by display name. Shipped downloads report their progress (bytes and percent).
 import { TinyLM } from 'tinylm-js';
 import shippedIndex from 'virtual:tinylm-models';
-import { element } from './ui.js';
+import { element, formatBytes } from './ui.js';
 
 export interface ShippedModel {
   file: string;          // relative to models/
@@ -21,7 +21,7 @@ export interface ShippedModel {
 
 const modelsBase = () => new URL('models/', location.href);
 
-const archNames: Record<string, string> = { lstm: 'LSTM', gru: 'GRU', rnn_tanh: 'RNN (tanh)', rnn_relu: 'RNN (ReLU)', gpt: 'GPT', ngram: 'n-gram' };
+const archNames: Record<string, string> = { lstm: 'LSTM', gru: 'GRU', rnn_tanh: 'RNN (tanh)', rnn_relu: 'RNN (ReLU)', gpt: 'GPT', llama: 'Llama', ngram: 'n-gram' };
 export const archName = (arch: string) => archNames[arch] ?? arch;
 
 // Starts the engine (the worker and its WebAssembly) without waiting, so it gets ready while the model downloads
@@ -128,9 +128,11 @@ export function modelPicker(label = 'Model', options: { filter?: (model: Shipped
 export function describe(lm: TinyLM): string {
   const { arch, parameterCount, vocabSize, tokenizerKind, contextSize } = lm.info;
   const config = lm.info.config as { num_layers?: number; hidden_size?: number; embed_size?: number };
-  const shape = arch === 'gpt'
-    ? ` · ${config.num_layers} layers × ${config.embed_size} wide, ${contextSize}-token context`
+  const width = arch === 'llama' ? config.hidden_size : config.embed_size;
+  const shape = arch === 'gpt' || arch === 'llama'
+    ? ` · ${config.num_layers} layers × ${width} wide, ${contextSize}-token context`
     : config.num_layers && config.hidden_size ? ` · ${config.num_layers} × ${config.hidden_size} units` : '';
-  const unit = tokenizerKind === 'char' ? 'characters' : tokenizerKind === 'bpe' ? 'BPE tokens' : `${tokenizerKind} tokens`;
-  return `${archName(arch)}${shape} · ${(parameterCount / 1e6).toFixed(2)} M parameters · ${vocabSize} ${unit}`;
+  const unit = tokenizerKind === 'char' ? 'characters' : tokenizerKind === 'bpe' || tokenizerKind === 'hf' ? 'BPE tokens' : `${tokenizerKind} tokens`;
+  const source = lm.info.source ? ` · ${lm.info.source.dtype.toUpperCase()} weights, ${formatBytes(lm.info.source.bytes)} downloaded` : '';
+  return `${archName(arch)}${shape} · ${(parameterCount / 1e6).toFixed(2)} M parameters · ${vocabSize} ${unit}${source}`;
 }

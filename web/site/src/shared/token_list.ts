@@ -1,6 +1,7 @@
 // Generated text as one tab stop: a listbox whose options are the tokens, with a roving tabindex — Tab reaches
 // the selected token, the arrow keys (and Home/End) move between tokens, and selecting one (focus, hover or tap)
-// tells the page which token to explain. A whitespace token is named for screen readers ("space", "new line").
+// tells the page which token to explain. A whitespace or empty token is named for screen readers ("space", "new line",
+// "part of a character").
 import { element } from './ui.js';
 
 export interface TokenList {
@@ -54,7 +55,8 @@ export function tokenList(label: string, onSelect: (index: number) => void): Tok
       const index = options().length;
       const option = element('span', { role: 'option', 'aria-selected': 'false', 'data-index': String(index), text: piece });
       option.tabIndex = index === 0 ? 0 : -1;  // the first token holds the tab stop until another is selected
-      if (spokenNames[piece]) option.setAttribute('aria-label', spokenNames[piece]);
+      // A BPE token may show nothing yet (it ends inside a character the next token completes) or only whitespace.
+      if (piece.trim() === '') option.setAttribute('aria-label', spokenNames[piece] ?? (piece === '' ? 'part of a character' : `${[...piece].length} whitespace characters`));
       list.append(option);
       return index;
     },

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Threads against one thread, the same build, in the same run: what issue "every core" asks to measure.
+#   bash bench/threads.sh [--quick]
+# Runs, alternating 1- and 2-thread runs back to back (twice each, so a busy machine shows as spread):
+#   native   build/bench_threads (pool round trip, split kernels) and build/bench_models C1 C2 C3 training and
+#            generation plus G2 (GPT-2-small's shape, random weights, batch-1 generation), --threads 1 | 2 | 3 | 4
+#   PyTorch  bench/peer_pytorch.py on OpenBLAS, torch.set_num_threads 1 | 2 (OPENBLAS_NUM_THREADS to match)
+#   Node     bench/wasm/node.mjs tinylm: the single-thread engine, and the threaded engine on 2 threads
+# Prints the JSON lines and writes them to build/bench/threads.jsonl; bench/report.py-style ratios are left to the
+# reader (each row carries "source", "name", "threads"). On a 2-core machine 3 and 4 threads are oversubscribed:
+# they show the pool's overhead, not speed. Figures taken while other work runs are "loaded machine" figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${1:-}
+steps=30; tokens=3000; g2=48; peer_steps=15
+if [[ "$quick" == "--quick" ]]; then steps=5; tokens=500; g2=8; peer_steps=3; fi
+mkdir -p build/bench
+out=build/bench/threads.jsonl
+: > "$out"
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then  # as bench/native.sh: OpenBLAS misdetects newer and virtual CPUs
+  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+  if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512bw "* && " $flags " == *" avx512vl "* ]]; then
+    export OPENBLAS_CORETYPE=SkylakeX
+  elif [[ " $flags " == *" avx2 "* && " $flags " == *" fma "* ]]; then
+    export OPENBLAS_CORETYPE=Haswell
+  fi
+fi
+tag() { sed "s/^{/{\"source\":\"$1\",\"round\":$2,/" | tee -a "$out"; }
+
+echo "== native: pool and kernels ==" >&2
+./build/bench_threads --threads 2 --json | tag tinylm-kernels 0
+for round in 1 2; do
+  for threads in 1 2; do
+    echo "== native models, $threads thread(s), round $round ==" >&2
+    ./build/bench_models --configs C1,C2,C3,G2 --threads "$threads" --train-steps "$steps" --generate-tokens "$tokens" \
+      --g2-tokens "$g2" | tag tinylm "$round"
+    echo "== PyTorch, $threads thread(s), round $round ==" >&2
+    for config in C1 C2 C3; do
+      OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads /usr/bin/python3 bench/peer_pytorch.py --config "$config" \
+        --threads "$threads" --train-steps "$peer_steps" --generate-tokens 500 | tag pytorch "$round"
+    done
+    echo "== Node (wasm), $threads thread(s), round $round ==" >&2
+    if [[ "$threads" == 1 ]]; then
+      node bench/wasm/node.mjs tinylm ${quick:+--quick} | tag tinylm-node "$round"
+    else
+      node bench/wasm/node.mjs tinylm --threads "$threads" ${quick:+--quick} | tag tinylm-node "$round"
+    fi
+  done
+done
+for threads in 3 4; do
+  echo "== native models, $threads threads (oversubscribed on 2 cores) ==" >&2
+  ./build/bench_models --configs C1,C3 --threads "$threads" --train-steps "$steps" --generate-tokens "$tokens" \
+    | tag tinylm 1
+done

@@ -1,0 +1,68 @@
+// "Load from the Hugging Face Hub" on the site, against a local stand-in for the Hub (the page's ?hub= parameter
+// points at it): the chat page downloads a SmolLM2-layout instruct checkpoint with its size and progress shown,
+// the model reads the conversation rendered by the checkpoint's ChatML template, the reply ends at <|im_end|>
+// (never shown), and axe finds nothing on the page afterwards; the playground generates from a GPT-2 checkpoint.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { checkpoints } from '../js/hf/checkpoints.mjs';
+import { startHub } from '../js/hf/hub_server.mjs';
+import { axe, desktop, openPage, screenshot, siteSession } from './helpers.mjs';
+
+const { skip, browser, url } = siteSession();
+let hub;
+
+before(async () => {
+  if (skip) return;
+  const made = checkpoints();
+  hub = await startHub({ 'test/smollm2-chat': made.folders['smollm2-chat'], 'test/gpt2': made.folders.gpt2 });
+});
+after(() => hub?.close());
+
+const status = (page, pattern) => page.getByRole('status').filter({ hasText: pattern }).first().waitFor({ timeout: 60_000 });
+
+test('chat: an instruct model from the Hub, with download progress, answers through its chat template', { skip, timeout: 120_000 }, async () => {
+  const { page, problems } = await openPage(await browser().newContext(desktop), `${url()}chat.html?hub=${encodeURIComponent(hub.host)}`);
+  await status(page, /^Ready/);
+  const field = page.getByLabel('Hugging Face model id');
+  assert.equal(await field.inputValue(), 'HuggingFaceTB/SmolLM2-135M-Instruct');
+  assert.match(await page.getByTestId('hub-size').innerText(), /about 2\d\d\.\d MB to download/);
+  await field.fill('test/smollm2-chat');
+  hub.delayMs = 100;  // slow enough to see the progress
+  await page.getByRole('button', { name: 'Load from the Hub' }).click();
+  await page.getByTestId('load-progress-text').filter({ hasText: /^Downloading test\/smollm2-chat · .* of .* \(\d+%\)$/ }).waitFor({ timeout: 30_000 });
+  await status(page, 'Ready: your turn.');
+  hub.delayMs = 0;
+  assert.match(await page.getByTestId('model-note').innerText(), /instruct model, answering through its own chat template/);
+
+  await page.getByLabel('Message').fill('Hello! How are you?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 1 && !document.querySelector('.turn .caret'));
+  await status(page, /^Your turn\.$/);
+  const context = await page.getByTestId('context').textContent();
+  assert.equal(context, '<|im_start|>system\nAbout the user: My name is Ada. I am fond of long walks and of the sea.<|im_end|>\n' +
+    '<|im_start|>user\nHello! How are you?<|im_end|>\n<|im_start|>assistant\n');
+  const replies = await page.locator('.turn.model .text').allInnerTexts();
+  assert.equal(replies.length, 1);
+  assert.ok(!replies[0].includes('<|im_end|>') && !replies[0].includes('<|im_start|>'), `reply: ${JSON.stringify(replies[0])}`);
+  assert.match(await page.getByTestId('context-usage').innerText(), /^Context: \d+ of \d+ tokens$/);
+  assert.deepEqual(await axe(page), []);
+  await screenshot(page, 'chat-hub-model');
+  assert.deepEqual(problems, []);
+});
+
+test('playground: GPT-2 from the Hub generates', { skip, timeout: 120_000 }, async () => {
+  const { page, problems } = await openPage(await browser().newContext(desktop), `${url()}index.html?hub=${encodeURIComponent(hub.host)}`);
+  await status(page, /^Ready/);
+  await page.getByLabel('Hugging Face model id').fill('test/gpt2');
+  await page.getByRole('button', { name: 'Load from the Hub' }).click();
+  const info = page.locator('.note').filter({ hasText: '50257 BPE tokens' }).first();
+  await info.waitFor({ timeout: 60_000 });
+  await status(page, /^Ready/);
+  assert.match(await info.innerText(), /^GPT · 2 layers × 32 wide, 64-token context · 1\.\d\d M parameters · 50257 BPE tokens · F32 weights/);
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await status(page, /^Done/);
+  assert.ok((await page.getByTestId('output').innerText()).length > 0);
+  assert.deepEqual(await axe(page), []);
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,155 @@
+// The package's build selection (web/lib/threads.ts): TinyLM.capabilities() says which engine build runs on how
+// many threads; TinyLM.configure({ threads }) picks them for engines started afterwards. The same seed gives the
+// same fine-tuning losses, evaluation and sample on the single-thread build and on the threaded build at 2 and 3
+// threads — in Node (always able to thread) and in headless Chromium, where a cross-origin isolated page runs the
+// threaded build and a page without isolation runs the single-thread one, with one console warning saying how to
+// get threads.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
+import { TinyLM, corpus, root, temporaryDirectory } from './helpers.mjs';
+
+after(async () => {
+  TinyLM.configure({ threads: undefined });
+  await TinyLM.shutdown();
+});
+
+// Small enough to run quickly, large enough that products, rows and the recurrence split over threads.
+async function scenario(tinylm) {
+  const lm = await tinylm.create({ arch: 'gpt', layers: 2, hidden: 64, embed: 64, heads: 4, context: 64, seed: 3 }, corpus);
+  const tuned = await lm.fineTune(corpus, { steps: 4, batchSize: 8, seqLen: 64, seed: 5, validationSplit: 0.1 });
+  const evaluation = await lm.evaluate(corpus.slice(0, 3000));
+  let sample = '';
+  for await (const piece of lm.generate('Call me', { maxTokens: 40, temperature: 0.9, seed: 11 })) sample += piece;
+  const bytes = await lm.export();
+  let checksum = 0;
+  for (const byte of bytes) checksum = (checksum * 31 + byte) >>> 0;
+  return { loss: tuned.loss, validationLoss: tuned.validationLoss, evaluation, sample, bytes: bytes.length, checksum };
+}
+
+test('Node: the threaded build by default, the single-thread build on one thread, the same results on both', async () => {
+  await TinyLM.shutdown();
+  TinyLM.configure({ threads: undefined });
+  const defaults = TinyLM.capabilities();
+  assert.equal(defaults.build, defaults.threads > 1 ? 'threads' : 'single');
+  assert.equal(defaults.crossOriginIsolated, true, 'Node can always share memory');
+  assert.equal(defaults.simd, true);
+  assert.equal(defaults.maxThreads, 16);
+
+  const runs = {};
+  for (const threads of [1, 2, 3]) {
+    await TinyLM.shutdown();
+    TinyLM.configure({ threads });
+    const capabilities = TinyLM.capabilities();
+    assert.deepEqual({ build: capabilities.build, threads: capabilities.threads },
+      { build: threads === 1 ? 'single' : 'threads', threads });
+    runs[threads] = await scenario(TinyLM);
+  }
+  assert.ok(runs[1].sample.length > 0 && Number.isFinite(runs[1].loss));
+  assert.deepStrictEqual(runs[2], runs[1], '2 threads (threaded build) = 1 thread (single-thread build)');
+  assert.deepStrictEqual(runs[3], runs[1], '3 threads = 1 thread');
+});
+
+test('configure({ threads }) refuses counts that are not whole numbers from 1 to 16, and keeps the last good one', async () => {
+  TinyLM.configure({ threads: 2 });
+  for (const bad of [0, 17, 1.5, '2', -1, Number.NaN]) {
+    assert.throws(() => TinyLM.configure({ threads: bad }), (error) =>
+      error.code === 'INVALID_ARGUMENT' && /threads must be a whole number from 1 to 16/.test(error.message), String(bad));
+  }
+  assert.equal(TinyLM.capabilities().threads, 2);
+  assert.throws(() => TinyLM.configure({ thread: 2 }), /did you mean 'threads'/);
+});
+
+// ---- Chromium ---------------------------------------------------------------------------------------------------
+
+const chromium = '/usr/bin/chromium';
+const page = `<!doctype html><script type="module">
+const warnings = [];
+const warn = console.warn;
+console.warn = (...args) => { warnings.push(args.join(' ')); warn(...args); };
+const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+try {
+  const { TinyLM } = await import('/dist/browser.js');
+  const { scenario } = await import('/scenario.mjs');
+  TinyLM.configure({ threads: 2 });
+  const capabilities = TinyLM.capabilities();
+  const threaded = await scenario(TinyLM);
+  await TinyLM.shutdown();
+  TinyLM.configure({ threads: 1 });
+  const single = await scenario(TinyLM);
+  await report({ capabilities, threaded, single, warnings, pageIsolated: self.crossOriginIsolated,
+    workers: performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname) });
+} catch (error) {
+  await report({ error: error.name + ' ' + error.code + ': ' + error.message, warnings });
+}
+</script>`;
+
+async function runPage(t, isolated) {
+  let deliver;
+  const result = new Promise((resolve) => (deliver = resolve));
+  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const headers = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+  const fetched = [];
+  const server = createServer(async (request, response) => {
+    const path = request.url.split('?')[0];
+    fetched.push(path);
+    if (request.method === 'POST') {
+      let body = '';
+      for await (const chunk of request) body += chunk;
+      deliver(JSON.parse(body));
+      return response.end();
+    }
+    if (path === '/') return response.writeHead(200, { 'content-type': 'text/html', ...headers }).end(page);
+    if (path === '/scenario.mjs') {
+      const source = `export ${scenario.toString()}\nconst corpus = ${JSON.stringify(corpus)};`;
+      return response.writeHead(200, { 'content-type': 'text/javascript', ...headers }).end(source);
+    }
+    try {
+      const body = await readFile(join(root, 'dist', path.replace(/^\/dist\//, '')));
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', ...headers }).end(body);
+    } catch {
+      response.writeHead(404, headers).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  let browser;
+  t.after(async () => {
+    if (!browser || browser.exitCode !== null) return;
+    const exited = new Promise((resolve) => browser.on('exit', resolve));
+    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+    await exited;
+  });
+  browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
+  { stdio: 'ignore', detached: true });
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 180 s')), 180_000).unref());
+  const outcome = await Promise.race([result, timeout]);
+  assert.equal(outcome.error, undefined, outcome.error);
+  return { ...outcome, fetched };
+}
+
+const skip = !existsSync(chromium) && 'no Chromium';
+
+test('Chromium, cross-origin isolated: the threaded build on 2 threads computes what the single-thread build does', { skip }, async (t) => {
+  const outcome = await runPage(t, true);
+  assert.equal(outcome.pageIsolated, true);
+  assert.deepEqual(outcome.capabilities, { threads: 2, maxThreads: 16, simd: true, crossOriginIsolated: true, build: 'threads' });
+  assert.deepStrictEqual(outcome.threaded, outcome.single);
+  assert.deepEqual(outcome.warnings, []);
+  assert.ok(outcome.fetched.includes('/dist/wasm/tinylm_wasm_threads.wasm') && outcome.fetched.includes('/dist/worker_pthread.js'));
+});
+
+test('Chromium, not isolated: the single-thread build, with one warning saying how to get threads', { skip }, async (t) => {
+  const outcome = await runPage(t, false);
+  assert.equal(outcome.pageIsolated, false);
+  assert.deepEqual(outcome.capabilities, { threads: 1, maxThreads: 1, simd: true, crossOriginIsolated: false, build: 'single' });
+  assert.deepStrictEqual(outcome.threaded, outcome.single);
+  assert.equal(outcome.warnings.length, 1, outcome.warnings.join('\n'));
+  assert.match(outcome.warnings[0], /2 threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*coi-serviceworker/s);
+  assert.ok(!outcome.fetched.some((path) => /tinylm_wasm_threads|worker_browser_threads|worker_pthread/.test(path)), `only the single-thread build is fetched: ${outcome.fetched.join(', ')}`);
+});

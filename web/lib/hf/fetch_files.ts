@@ -1,0 +1,193 @@
+// Downloads a checkpoint folder's files (resolve.ts says from where): config.json, tokenizer.json, the optional
+// tokenizer_config.json and generation_config.json, then the weights — model.safetensors, or, when the folder has
+// none, model.safetensors.index.json and every shard its weight_map names. Files in the cache (cache.ts) are
+// read from it; each downloaded file goes into it once complete. Reading and checking the files is the engine's
+// work (the native loader, through the worker): only the index's list of shard names is read here, to know what
+// to fetch.
+//
+// Progress: onProgress({ loaded, total, file }) after every chunk received (and once per file read from the
+// cache): loaded counts the bytes of the whole folder so far, total the sizes known so far (each file's size is
+// added when its response arrives, so total grows file by file and equals loaded at the end).
+import { AbortError, TinyLMError } from '../errors.js';
+import type { AbortSignalLike } from '../options.js';
+import { platform } from '../platform.js';
+import type { FileCache } from './cache.js';
+import type { RemoteFolder } from './resolve.js';
+
+export interface DownloadProgress {
+  loaded: number;  // bytes of the folder received or read from the cache so far
+  total: number;   // bytes of the files whose sizes are known so far
+  file: string;    // the file the bytes belong to ('config.json', 'model-00001-of-00002.safetensors', …)
+}
+
+export interface FetchOptions {
+  cache?: FileCache;
+  signal?: AbortSignalLike;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+export type CheckpointFiles = Record<string, Uint8Array>;
+
+const REQUIRED = ['config.json', 'tokenizer.json'];
+const OPTIONAL = ['tokenizer_config.json', 'generation_config.json'];
+const SINGLE_WEIGHTS = 'model.safetensors';
+const INDEX = 'model.safetensors.index.json';
+
+export async function fetchCheckpointFiles(folder: RemoteFolder, options: FetchOptions): Promise<CheckpointFiles> {
+  const fetcher = new Fetcher(folder, options);
+  const files: CheckpointFiles = {};
+  for (const name of REQUIRED) files[name] = await fetcher.required(name);
+  for (const name of OPTIONAL) {
+    const bytes = await fetcher.optional(name);
+    if (bytes) files[name] = bytes;
+  }
+  const single = await fetcher.optional(SINGLE_WEIGHTS);
+  if (single) {
+    files[SINGLE_WEIGHTS] = single;
+    return files;
+  }
+  const index = await fetcher.optional(INDEX);
+  if (!index) {
+    throw new TinyLMError('NOT_FOUND', `${folder.label} has neither ${SINGLE_WEIGHTS} nor ${INDEX} ` +
+      `(looked at ${folder.fileUrl(SINGLE_WEIGHTS)}): tinylm reads safetensors weights only`);
+  }
+  files[INDEX] = index;
+  for (const shard of shardNames(index, folder.label)) files[shard] = await fetcher.required(shard);
+  return files;
+}
+
+// The distinct shard files the index's weight_map names, in name order (the engine checks the rest).
+function shardNames(index: Uint8Array, label: string): string[] {
+  let weightMap: unknown;
+  try {
+    weightMap = (JSON.parse(new TextDecoder().decode(index)) as { weight_map?: unknown }).weight_map;
+  } catch {
+    weightMap = undefined;
+  }
+  const names = weightMap && typeof weightMap === 'object' ? Object.values(weightMap as Record<string, unknown>) : [];
+  const valid = names.filter((name): name is string => typeof name === 'string' && /^[^/\\]+\.safetensors$/.test(name));
+  if (valid.length === 0 || valid.length !== names.length) {
+    throw new TinyLMError('INVALID_MODEL_FILE', `${label}: ${INDEX} has no "weight_map" of tensor → shard file names`);
+  }
+  return [...new Set(valid)].sort();
+}
+
+class Fetcher {
+  private loaded = 0;
+  private total = 0;
+
+  constructor(private readonly folder: RemoteFolder, private readonly options: FetchOptions) {}
+
+  async required(name: string): Promise<Uint8Array> {
+    const bytes = await this.get(name);
+    if (!bytes) {
+      throw new TinyLMError('NOT_FOUND', `${this.folder.label} has no ${name} (${this.folder.fileUrl(name)} was not ` +
+        `found)${name === 'tokenizer.json' ? ': tinylm needs the model\'s tokenizer.json to turn text into token ids' : ''}`);
+    }
+    return bytes;
+  }
+
+  optional(name: string): Promise<Uint8Array | undefined> {
+    return this.get(name);
+  }
+
+  // The file's bytes, or undefined when the server says it does not exist (404).
+  private async get(name: string): Promise<Uint8Array | undefined> {
+    this.throwIfAborted(name);
+    const url = new URL(this.folder.fileUrl(name));
+    const cached = await this.options.cache?.read(url.href);
+    if (cached) {
+      this.advance(name, cached.byteLength, cached.byteLength);
+      return cached;
+    }
+    const bytes = url.protocol === 'file:' ? await this.readLocal(name, url) : await this.download(name, url);
+    if (bytes && url.protocol !== 'file:') await this.options.cache?.write(url.href, bytes);
+    return bytes;
+  }
+
+  private async readLocal(name: string, url: URL): Promise<Uint8Array | undefined> {
+    const readLocalFile = platform().readLocalFile;
+    if (!readLocalFile) throw new TinyLMError('INVALID_ARGUMENT', `cannot read ${url.href}: file: URLs need Node`);
+    try {
+      const bytes = await readLocalFile(url);
+      this.advance(name, bytes.byteLength, bytes.byteLength);
+      return bytes;
+    } catch (error) {
+      if (error instanceof TinyLMError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  private async download(name: string, url: URL): Promise<Uint8Array | undefined> {
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    this.options.signal?.addEventListener('abort', forward, { once: true });
+    try {
+      let response: Response;
+      try {
+        response = await fetch(url, { signal: controller.signal });
+      } catch (error) {
+        this.throwIfAborted(name);
+        throw new TinyLMError('NOT_FOUND', `cannot fetch ${url.href}: ${(error as Error).message}`);
+      }
+      if (response.status === 404) {
+        await response.body?.cancel().catch(() => {});
+        return undefined;
+      }
+      if (!response.ok) {
+        throw new TinyLMError('NOT_FOUND', `cannot fetch ${url.href}: HTTP ${response.status} ${response.statusText}` +
+          (response.status === 401 || response.status === 403 ? ' (a gated or private model needs a token tinylm does not send)' : ''));
+      }
+      return await this.readBody(name, url, response);
+    } catch (error) {
+      this.throwIfAborted(name);
+      throw error;
+    } finally {
+      this.options.signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  // The body in chunks, so progress moves while a large file arrives.
+  private async readBody(name: string, url: URL, response: Response): Promise<Uint8Array> {
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    const expected = Number.isFinite(declared) && declared >= 0 ? declared : undefined;
+    if (!response.body) {
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      this.advance(name, bytes.byteLength, bytes.byteLength);
+      return bytes;
+    }
+    this.advance(name, 0, expected ?? 0);
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.byteLength;
+      // A server that sent no length (or a compressed body) grows the total as the bytes arrive.
+      this.advance(name, value.byteLength, expected === undefined || received > expected ? value.byteLength : 0);
+    }
+    if (expected !== undefined && received < expected && !response.headers.get('content-encoding')) {
+      throw new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${received} of ${expected} bytes: try again`);
+    }
+    if (chunks.length === 1) return chunks[0];
+    const bytes = new Uint8Array(received);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes;
+  }
+
+  private advance(file: string, loaded: number, total: number): void {
+    this.loaded += loaded;
+    this.total += total;
+    this.options.onProgress?.({ loaded: this.loaded, total: Math.max(this.total, this.loaded), file });
+  }
+
+  private throwIfAborted(name: string): void {
+    if (this.options.signal?.aborted) throw new AbortError(`loading ${this.folder.label} was cancelled during ${name}`);
+  }
+}

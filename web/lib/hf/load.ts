@@ -1,0 +1,62 @@
+// TinyLM.load() for Hugging Face checkpoint folders, on the main thread: gathers the folder's files as bytes —
+// downloaded (fetch_files.ts) from the Hub ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a
+// dropped folder (a FileList or File[]), or taken from a map of name → bytes ({ files }) — and hands them to the
+// engine's worker, where the native loader reads and checks them (worker_load_hf.ts).
+import { TinyLMError } from '../errors.js';
+import type { AbortSignalLike } from '../options.js';
+import { platform } from '../platform.js';
+import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
+import { fetchCheckpointFiles } from './fetch_files.js';
+import { isNamedBlobList, readFileMap, readNamedBlobs, type FileMap, type NamedBlob } from './local_files.js';
+import { hubFolder, isHubId, urlFolder } from './resolve.js';
+
+export type CheckpointSource =
+  | string                                      // 'hf:owner/name' or 'hf:owner/name@revision'
+  | { baseUrl: string | { readonly href: string } }
+  | { files: FileMap }
+  | ArrayLike<NamedBlob>;                       // a FileList or File[] of one folder
+
+export interface CheckpointLoadOptions {
+  hubHost?: string;         // default https://huggingface.co (or TinyLM.configure's)
+  revision?: string;        // default 'main' (or TinyLM.configure's)
+  cache?: boolean;          // browsers: keep downloaded files in the Cache API (default true)
+  cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignalLike;
+}
+
+export function isCheckpointSource(source: unknown): source is CheckpointSource {
+  if (isHubId(source) || isNamedBlobList(source)) return true;
+  if (typeof source !== 'object' || source === null || ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return false;
+  return 'baseUrl' in source || 'files' in source;
+}
+
+export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions): Promise<{ files: CheckpointFiles; label: string }> {
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new TinyLMError('INVALID_ARGUMENT', 'option onProgress must be a function');
+  }
+  if (typeof source === 'string') {
+    const folder = hubFolder(source, options);
+    return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
+  }
+  if (isNamedBlobList(source)) return { files: await readNamedBlobs(source, options.onProgress), label: 'the files given' };
+  if ('files' in source) {
+    if (typeof source.files !== 'object' || source.files === null) {
+      throw new TinyLMError('INVALID_ARGUMENT', '{ files } must map file names to bytes: { "config.json": Uint8Array, … }');
+    }
+    return { files: await readFileMap(source.files, options.onProgress), label: 'the files given' };
+  }
+  const folder = urlFolder(source.baseUrl);
+  return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
+}
+
+function fileCache(options: CheckpointLoadOptions) {
+  if (options.cache !== undefined && typeof options.cache !== 'boolean') {
+    throw new TinyLMError('INVALID_ARGUMENT', `option cache must be true or false, got ${String(options.cache)}`);
+  }
+  if (options.cache === false) return undefined;
+  if (options.cacheDirectory !== undefined && typeof options.cacheDirectory !== 'string') {
+    throw new TinyLMError('INVALID_ARGUMENT', 'option cacheDirectory must be a path');
+  }
+  return platform().fileCache(options.cacheDirectory);
+}

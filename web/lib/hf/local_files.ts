@@ -1,0 +1,73 @@
+// A checkpoint folder the caller already holds: the File objects of a dropped or picked folder (a FileList or an
+// array of Files; each is named by its last path component, so webkitRelativePath's folder prefix is dropped), or a
+// map of file name → bytes (Uint8Array, ArrayBuffer or Blob) as a Map or a plain object.
+import { TinyLMError } from '../errors.js';
+import type { BlobLike } from '../sources.js';
+import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
+
+export interface NamedBlob extends BlobLike {
+  readonly name: string;
+  readonly webkitRelativePath?: string;
+}
+
+export type FileMapValue = Uint8Array | ArrayBuffer | BlobLike;
+export type FileMap = Map<string, FileMapValue> | Record<string, FileMapValue>;
+
+export function isNamedBlobList(source: unknown): source is ArrayLike<NamedBlob> {
+  if (typeof source !== 'object' || source === null) return false;
+  const list = source as ArrayLike<unknown>;
+  if (!Array.isArray(source) && !(typeof FileList !== 'undefined' && source instanceof FileList)) return false;
+  return list.length > 0 && Array.from(list).every((item) => isBlob(item) && typeof (item as NamedBlob).name === 'string');
+}
+
+export async function readNamedBlobs(list: ArrayLike<NamedBlob>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+  const blobs = Array.from(list);
+  const entries = new Map<string, BlobLike>();
+  for (const blob of blobs) {
+    const name = baseName(blob.webkitRelativePath || blob.name);
+    if (entries.has(name)) {
+      throw new TinyLMError('INVALID_ARGUMENT', `two of the files given are named '${name}': give one checkpoint folder`);
+    }
+    entries.set(name, blob);
+  }
+  return readEntries(entries, onProgress);
+}
+
+export async function readFileMap(map: FileMap, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+  const entries = map instanceof Map ? [...map.entries()] : Object.entries(map);
+  const checked = new Map<string, FileMapValue>();
+  for (const [name, value] of entries) {
+    if (typeof name !== 'string' || name.length === 0 || /[/\\]/.test(name)) {
+      throw new TinyLMError('INVALID_ARGUMENT', `files: '${String(name)}' is not a file name (no folders: 'config.json', 'model.safetensors', …)`);
+    }
+    if (!(value instanceof Uint8Array || value instanceof ArrayBuffer || isBlob(value))) {
+      throw new TinyLMError('INVALID_ARGUMENT', `files['${name}'] must be a Uint8Array, an ArrayBuffer or a Blob`);
+    }
+    checked.set(name, value);
+  }
+  return readEntries(checked, onProgress);
+}
+
+async function readEntries(entries: Map<string, FileMapValue>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+  const size = (value: FileMapValue) => (isBlob(value) ? value.size : value.byteLength);
+  const total = [...entries.values()].reduce((sum, value) => sum + size(value), 0);
+  let loaded = 0;
+  const files: CheckpointFiles = {};
+  for (const [name, value] of entries) {
+    // A private copy of each: the bytes move to the engine's worker, and the caller's buffers stay theirs.
+    files[name] = isBlob(value)
+      ? new Uint8Array(await value.arrayBuffer())
+      : value instanceof ArrayBuffer ? new Uint8Array(value.slice(0)) : new Uint8Array(value);
+    loaded += files[name].byteLength;
+    onProgress?.({ loaded, total, file: name });
+  }
+  return files;
+}
+
+function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+}
+
+function isBlob(value: unknown): value is BlobLike {
+  return typeof Blob !== 'undefined' && value instanceof Blob;
+}

@@ -1,0 +1,69 @@
+// One thread of the threaded engine in browsers: a module Web Worker started by worker_browser_threads.ts, which
+// runs what Emscripten 3.1.6's pthread script (tinylm_wasm_threads.worker.js, used in Node) runs, with the glue
+// imported statically so that bundlers bundle it here as they do in the engine worker. `npm run build:lib` ships
+// this worker and worker_browser_threads.js each as one self-contained file (scripts/bundle_threaded_workers.sh). Protocol (the glue's
+// PThread, main side): 'load' { wasmModule, wasmMemory } instantiates the module over the shared memory; 'run'
+// { start_routine, arg, threadInfoStruct, time } runs one thread to its end; the queue commands run calls
+// proxied to this thread. Unknown commands are reported, as Emscripten's script reports them.
+import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
+
+// The glue's module object for this thread: the overrides it reads at 'load', then the instance it resolves to.
+type EmscriptenModule = Record<string, any>;
+
+let module: EmscriptenModule = {};
+let embindReady = false;
+
+const scope = globalThis as unknown as { onmessage: ((event: MessageEvent) => void) | null };
+
+function runThread(data: EmscriptenModule): void {
+  module.__performance_now_clock_drift = performance.now() - data.time;
+  module.__emscripten_thread_init(data.threadInfoStruct, 0, 0, 1);
+  module.establishStackSpace();
+  module.PThread.receiveObjectTransfer(data);
+  module.PThread.threadInit();
+  if (!embindReady) {
+    module.___embind_register_native_and_builtin_types();
+    embindReady = true;
+  }
+  try {
+    const result = module.invokeEntryPoint(data.start_routine, data.arg);
+    if (module.keepRuntimeAlive()) module.PThread.setExitStatus(result);
+    else module.__emscripten_thread_exit(result);
+  } catch (error) {
+    if (error === 'unwind') return;  // the thread called pthread_exit: already accounted for
+    if (!(error instanceof module.ExitStatus)) throw error;
+    if (!module.keepRuntimeAlive()) module.__emscripten_thread_exit((error as { status: number }).status);
+  }
+}
+
+scope.onmessage = ({ data }: MessageEvent) => {
+  switch (data.cmd) {
+    case 'load':
+      module.wasmModule = data.wasmModule;
+      module.wasmMemory = data.wasmMemory;
+      module.buffer = data.wasmMemory.buffer;
+      module.ENVIRONMENT_IS_PTHREAD = true;
+      module.instantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) => {
+        const instance = new WebAssembly.Instance(module.wasmModule, imports);
+        receive(instance);
+        module.wasmModule = null;
+        return instance.exports;
+      };
+      void createThreadedEngine(module).then((instance) => (module = instance as EmscriptenModule));
+      return;
+    case 'run':
+      return runThread(data);
+    case 'cancel':
+      if (module._pthread_self()) module.__emscripten_thread_exit(-1);
+      return;
+    case 'processThreadQueue':
+      if (module._pthread_self()) module._emscripten_current_thread_process_queued_calls();
+      return;
+    case 'processProxyingQueue':
+      if (module._pthread_self()) module._emscripten_proxy_execute_queue(data.queue);
+      return;
+    default:
+      if (data.target === 'setimmediate') return;
+      console.error('tinylm-js pthread worker: unknown command', data.cmd);
+  }
+};

@@ -1,0 +1,14 @@
+// The engine's threads on this site: one per core, up to 4 — the threaded build when the page is cross-origin
+// isolated (headers from the server, or coi-serviceworker on hosts without them: vite.config.ts), else one thread,
+// with the package's console warning. Imported by the page frame (layout.ts) before any page loads a model, since
+// TinyLM.configure applies to engines started afterwards; the footer says what the engine runs on.
+import { TinyLM } from 'tinylm-js';
+
+TinyLM.configure({ threads: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) });
+
+export function runtimeDescription(): string {
+  const { build, threads } = TinyLM.capabilities();
+  if (build === 'threads') return `The model runs in this tab on ${threads} threads: WebAssembly in Web Workers, nothing uploaded.`;
+  const why = crossOriginIsolated ? '' : ' (this page is not cross-origin isolated)';
+  return `The model runs in this tab on 1 thread${why}: WebAssembly in a Web Worker, nothing uploaded.`;
+}
