@@ -2,7 +2,8 @@
 // validation), evaluation and generation (each step's logits and the sampled tokens) are bit-identical with no pool
 // and with pools of 1, 2, 3 and 4 threads. The models are sized so that the parallel regions really split: several
 // batch rows per recurrence, products and element-wise passes of several chunks, matrices big enough for the
-// matrix-vector products of generation to split their rows; dropout and clipping are on.
+// matrix-vector products of generation to split their rows; dropout and clipping are on. LoRA fine-tuning (a frozen
+// base, the adapter's products on the base's pool) is held to the same.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "generate/sampler.hpp"
+#include "lora/lora_model.hpp"
 #include "models/gpt.hpp"
 #include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
@@ -174,6 +176,32 @@ std::unique_ptr<LlamaLM> llama_model(int hidden, int layers, int context) {
   return model;
 }
 
+// A base model and a LoRA adapter on it, owned together so check_training can make fresh ones. LoraParts comes first
+// among the bases: it is built before LoraModel attaches to its members.
+struct LoraParts {
+  std::unique_ptr<TrainableModel> owned_base;
+  std::unique_ptr<LoraAdapter> owned_adapter;
+};
+
+class OwnedLoraModel : private LoraParts, public LoraModel {
+ public:
+  explicit OwnedLoraModel(LoraParts parts) : LoraParts(std::move(parts)), LoraModel(*owned_base, *owned_adapter) {}
+};
+
+// Rank 4 on every linear of the base (Kaiming A, zero B), with dropout on the adapter's inputs.
+std::unique_ptr<TrainableModel> with_lora(std::unique_ptr<TrainableModel> base, std::vector<std::string> targets) {
+  LoraConfig config;
+  config.rank = 4;
+  config.alpha = 8.0f;
+  config.dropout = 0.1f;
+  config.targets = std::move(targets);
+  const std::vector<LinearModule> modules = base->linear_modules();
+  auto adapter = std::make_unique<LoraAdapter>(config, modules, LoraAdapter::targeted_modules(config, modules));
+  Rng rng(10);
+  adapter->initialize(rng);
+  return std::make_unique<OwnedLoraModel>(LoraParts{std::move(base), std::move(adapter)});
+}
+
 TrainOptions training_options(int batch, int seq, OptimizerKind optimizer) {
   TrainOptions options;
   options.steps = 3;
@@ -246,4 +274,27 @@ TEST_CASE("thread count independence: Llama (grouped-query) training, validation
   check_training([] { return llama_model(64, 2, 64); }, training_options(8, 64, OptimizerKind::AdamW));
   auto model = llama_model(256, 2, 160);
   check_generation(*model, random_tokens(150, 8), 20);
+}
+
+TEST_CASE("thread count independence: LoRA fine-tuning of GPT and Llama, and generation with the adapter") {
+  // check_training compares the adapter's parameters (the trained ones); B starts at zero, so after 3 steps the
+  // adapter's terms shape the losses, the evaluation and the sampled tokens.
+  const std::vector<std::string> gpt_targets = {"c_attn", "c_proj", "c_fc"};
+  const std::vector<std::string> llama_targets = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                  "gate_proj", "up_proj", "down_proj"};
+  const TrainOptions options = training_options(8, 64, OptimizerKind::Adam);
+  check_training([&] { return with_lora(gpt_model(64, 4, 2, 64, 0.1f), gpt_targets); }, options);
+  check_training([&] { return with_lora(llama_model(64, 2, 64), llama_targets); }, options);
+
+  // Generation at C = 256 (rows split) with a trained adapter attached.
+  for (bool llama : {false, true}) {
+    CAPTURE(llama);
+    std::unique_ptr<TrainableModel> base;
+    if (llama) base = llama_model(256, 2, 160);
+    else base = gpt_model(256, 8, 2, 160, 0.0f);
+    auto model = with_lora(std::move(base), llama ? llama_targets : gpt_targets);
+    train(*model, nullptr, training_options(2, 32, OptimizerKind::Adam));
+    model->reset_state();
+    check_generation(*model, random_tokens(150, 8), 20);
+  }
 }
