@@ -13,9 +13,9 @@
 namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
-  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction"}, {});
+  const Args args(std::vector<std::string>(argv + 2, argv + argc), {"model", "data", "val-fraction", "weights"}, {});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
-  Model model = load_model_or_checkpoint(args.text("model", ""));
+  Model model = load_model_or_checkpoint(args.text("model", ""), residency_flag(args));
   std::vector<int32_t> tokens;
   if (args.has("data")) {
     tokens = model.tokenizer->encode(read_text_file(args.text("data", "")));
