@@ -12,7 +12,8 @@
 //     or Generator refers to its Model: delete it before the Model.
 //   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
 //
-// Exposed (JS names): Model.load(bytes) · Model.create(options, text) · model.serialize(dtype) · model.info() ·
+// Exposed (JS names): Model.load(bytes) · Model.loadAs(bytes, weights) · Model.create(options, text) ·
+//   model.serialize(dtype) · model.info() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
@@ -88,8 +89,8 @@ val guarded(Body&& body) {
     message = error.what();
     code = error.kind == LimitKind::ModelTooLarge ? "MODEL_TOO_LARGE" : "OUT_OF_MEMORY";
   } catch (const std::bad_alloc&) {
-    message = "out of memory: the engine's heap is capped at " + std::to_string(TINYLM_MAXIMUM_MEMORY >> 20) +
-              " MiB and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
+    message = "out of memory: the engine's heap is capped at " + format_bytes(TINYLM_MAXIMUM_MEMORY) +
+              " and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
     code = "OUT_OF_MEMORY";
   } catch (const std::length_error&) {  // libc++'s bare "vector": a size no container can hold
     message = "out of memory: a buffer larger than the engine can address was requested; use a smaller model, "
@@ -320,10 +321,18 @@ class EngineModel {
  public:
   explicit EngineModel(Model model) : model_(std::move(model)) {}
 
-  static val load(const val& bytes) {
+  static val load(const val& bytes) { return load_as(bytes, "f32"); }
+
+  // weights "f32" | "f16" | "int8": how a GPT's or Llama's matrices are held (tinylm::Residency); f16 and int8
+  // generate and evaluate in a half or a quarter of the memory, and refuse training and serialize().
+  static val load_as(const val& bytes, const std::string& weights) {
     return guarded([&] {
+      check(weights == "f32" || weights == "f16" || weights == "int8", "weights must be 'f32', 'f16' or 'int8', got '",
+            weights, "'");
+      const Residency residency = weights == "f16" ? Residency::F16 : weights == "int8" ? Residency::Int8
+                                                                                         : Residency::Float;
       const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
-      return new EngineModel(load_model_bytes(data.data(), data.size()));
+      return new EngineModel(load_model_bytes(data.data(), data.size(), residency));
     });
   }
 
@@ -628,7 +637,8 @@ class EngineGenerator {
 val engine_memory() {
   const struct mallinfo info = mallinfo();
   val result = val::object();
-  result.set("heapSize", double(emscripten_get_heap_size()));
+  // In pages: a 4 GiB heap is 2^32 bytes, one more than size_t holds.
+  result.set("heapSize", double(__builtin_wasm_memory_size(0)) * 65536.0);
   result.set("inUse", double(info.uordblks));
   result.set("maximum", double(TINYLM_MAXIMUM_MEMORY));
   return result;
@@ -702,6 +712,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
 
   class_<EngineModel>("Model")
       .class_function("load", &EngineModel::load)
+      .class_function("loadAs", &EngineModel::load_as)
       .class_function("create", &EngineModel::create)
       .function("serialize", &EngineModel::serialize)
       .function("info", &EngineModel::info)
