@@ -138,7 +138,8 @@ struct ModelInfo {
   int vocab_size = 0;          // V
   int context_size = 0;        // 0 = unbounded
   double parameter_count = 0;  // 0 for models without a parameter block (n-gram)
-  bool trainable = false;
+  bool trainable = false;      // false also for a GPT or Llama whose matrices are held as F16 or int8
+  std::string weights = "f32"; // how its matrices are held: "f32" | "f16" | "int8" (loadAs, loadHf)
   std::string tokenizer_kind;  // "char" | "word" | "bpe"
   std::string config_json;     // the model file's config, as stored
 };
@@ -427,8 +428,10 @@ class EngineModel {
       info.vocab_size = model_.network->vocab_size();
       info.context_size = model_.network->context_size();
       if (auto* trainable = dynamic_cast<TrainableModel*>(model_.network.get())) {
-        info.trainable = true;
-        info.parameter_count = double(trainable->parameters().values.size());
+        const ParameterTable& table = trainable->parameters().table;
+        info.trainable = !table.holds_compact();
+        info.parameter_count = double(table.count());
+        if (table.holds_compact()) info.weights = table.compact_kind() == CompactKind::F16 ? "f16" : "int8";
       }
       info.tokenizer_kind = model_.tokenizer->kind();
       info.config_json = model_.network->config_json().dump();
@@ -746,6 +749,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .field("contextSize", &ModelInfo::context_size)
       .field("parameterCount", &ModelInfo::parameter_count)
       .field("trainable", &ModelInfo::trainable)
+      .field("weights", &ModelInfo::weights)
       .field("tokenizerKind", &ModelInfo::tokenizer_kind)
       .field("configJson", &ModelInfo::config_json);
   value_object<CreateOptions>("CreateOptions")
