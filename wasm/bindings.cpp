@@ -12,7 +12,8 @@
 //     or Generator refers to its Model: delete it before the Model.
 //   - Calls are coarse: one call per optimizer step or per generated token, so the worker can stop between them.
 //
-// Exposed (JS names): Model.load(bytes) · Model.loadHf(files, label, maxContext) · Model.create(options, text) · model.serialize(dtype) · model.info() · model.checkpointInfo() ·
+// Exposed (JS names): Model.load(bytes) · Model.loadAs(bytes, weights) · Model.loadHf(files, label, maxContext,
+//   weights) · Model.create(options, text) · model.serialize(dtype) · model.info() · model.checkpointInfo() ·
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
@@ -92,8 +93,8 @@ val guarded(Body&& body) {
     message = error.what();
     code = error.kind == LimitKind::ModelTooLarge ? "MODEL_TOO_LARGE" : "OUT_OF_MEMORY";
   } catch (const std::bad_alloc&) {
-    message = "out of memory: the engine's heap is capped at " + std::to_string(TINYLM_MAXIMUM_MEMORY >> 20) +
-              " MiB and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
+    message = "out of memory: the engine's heap is capped at " + format_bytes(TINYLM_MAXIMUM_MEMORY) +
+              " and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
     code = "OUT_OF_MEMORY";
   } catch (const std::length_error&) {  // libc++'s bare "vector": a size no container can hold
     message = "out of memory: a buffer larger than the engine can address was requested; use a smaller model, "
@@ -137,7 +138,8 @@ struct ModelInfo {
   int vocab_size = 0;          // V
   int context_size = 0;        // 0 = unbounded
   double parameter_count = 0;  // 0 for models without a parameter block (n-gram)
-  bool trainable = false;
+  bool trainable = false;      // false also for a GPT or Llama whose matrices are held as F16 or int8
+  std::string weights = "f32"; // how its matrices are held: "f32" | "f16" | "int8" (loadAs, loadHf)
   std::string tokenizer_kind;  // "char" | "word" | "bpe"
   std::string config_json;     // the model file's config, as stored
 };
@@ -343,6 +345,13 @@ val set_thread_count(int threads) {
 }
 #endif
 
+// weights "f32" | "f16" | "int8": how a GPT's or Llama's matrices are held (tinylm::Residency).
+Residency residency_named(const std::string& weights) {
+  check(weights == "f32" || weights == "f16" || weights == "int8", "weights must be 'f32', 'f16' or 'int8', got '",
+        weights, "'");
+  return weights == "f16" ? Residency::F16 : weights == "int8" ? Residency::Int8 : Residency::Float;
+}
+
 class EngineModel {
  public:
   explicit EngineModel(Model model) : model_(std::move(model)) {
@@ -351,19 +360,26 @@ class EngineModel {
 #endif
   }
 
-  static val load(const val& bytes) {
+  static val load(const val& bytes) { return load_as(bytes, "f32"); }
+
+  // weights "f32" | "f16" | "int8": how a GPT's or Llama's matrices are held (tinylm::Residency); f16 and int8
+  // generate and evaluate in a half or a quarter of the memory, and refuse training and serialize().
+  static val load_as(const val& bytes, const std::string& weights) {
     return guarded([&] {
+      const Residency residency = residency_named(weights);
       const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
-      return new EngineModel(load_model_bytes(data.data(), data.size()));
+      return new EngineModel(load_model_bytes(data.data(), data.size(), residency));
     });
   }
 
   // A Hugging Face checkpoint folder (io/hf_checkpoint.hpp) from the files JS holds (js_files.hpp); `label` names
-  // it in messages (a URL or "hf:owner/name"), `max_context` caps a Llama's positions (HfLoadOptions).
-  static val load_hf(const val& files, const std::string& label, int max_context) {
+  // it in messages (a URL or "hf:owner/name"), `max_context` caps a Llama's positions, `weights` as for loadAs
+  // (HfLoadOptions).
+  static val load_hf(const val& files, const std::string& label, int max_context, const std::string& weights) {
     return guarded([&] {
-      const HfCheckpoint checkpoint = read_hf_checkpoint(std::make_shared<JsFiles>(files, label));
       HfLoadOptions options;
+      options.residency = residency_named(weights);
+      const HfCheckpoint checkpoint = read_hf_checkpoint(std::make_shared<JsFiles>(files, label));
       check(max_context > 0, "maxContext must be a positive number of positions, got ", max_context);
       options.max_context = max_context;
       auto engine_model = std::make_unique<EngineModel>(load_hf_model(checkpoint, options));
@@ -412,8 +428,10 @@ class EngineModel {
       info.vocab_size = model_.network->vocab_size();
       info.context_size = model_.network->context_size();
       if (auto* trainable = dynamic_cast<TrainableModel*>(model_.network.get())) {
-        info.trainable = true;
-        info.parameter_count = double(trainable->parameters().values.size());
+        const ParameterTable& table = trainable->parameters().table;
+        info.trainable = !table.holds_compact();
+        info.parameter_count = double(table.count());
+        if (table.holds_compact()) info.weights = table.compact_kind() == CompactKind::F16 ? "f16" : "int8";
       }
       info.tokenizer_kind = model_.tokenizer->kind();
       info.config_json = model_.network->config_json().dump();
@@ -711,7 +729,8 @@ class EngineGenerator {
 val engine_memory() {
   const struct mallinfo info = mallinfo();
   val result = val::object();
-  result.set("heapSize", double(emscripten_get_heap_size()));
+  // In pages: a 4 GiB heap is 2^32 bytes, one more than size_t holds.
+  result.set("heapSize", double(__builtin_wasm_memory_size(0)) * 65536.0);
   result.set("inUse", double(info.uordblks));
   result.set("maximum", double(TINYLM_MAXIMUM_MEMORY));
   return result;
@@ -730,6 +749,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .field("contextSize", &ModelInfo::context_size)
       .field("parameterCount", &ModelInfo::parameter_count)
       .field("trainable", &ModelInfo::trainable)
+      .field("weights", &ModelInfo::weights)
       .field("tokenizerKind", &ModelInfo::tokenizer_kind)
       .field("configJson", &ModelInfo::config_json);
   value_object<CreateOptions>("CreateOptions")
@@ -785,6 +805,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
 
   class_<EngineModel>("Model")
       .class_function("load", &EngineModel::load)
+      .class_function("loadAs", &EngineModel::load_as)
       .class_function("create", &EngineModel::create)
       .class_function("loadHf", &EngineModel::load_hf)
       .function("checkpointInfo", &EngineModel::checkpoint_info)

@@ -24,10 +24,15 @@
 #                            Error). Native Wasm EH costs nothing on the non-throwing path, unlike -fexceptions'
 #                            JS invoke wrappers around every call that may throw. Needs Chrome 95, Firefox 100,
 #                            Safari 15.2, Node 17 or newer.
-#   ALLOW_MEMORY_GROWTH + MAXIMUM_MEMORY=1GB
-#                            models and training buffers grow the heap on demand, up to a cap that 32-bit
-#                            browsers and phones can still reserve. The package checks a model against this cap
-#                            before loading it (TINYLM_MAXIMUM_MEMORY is exported to the bindings as well).
+#   ALLOW_MEMORY_GROWTH + MAXIMUM_MEMORY=4GB
+#                            models and training buffers grow the heap on demand, up to wasm32's whole address
+#                            space, so a 360M-parameter checkpoint fits (0.7 GB held as F16, with its KV cache
+#                            and evaluation buffers). Growth reserves nothing up front: a page that never loads a
+#                            large model never grows past what it uses. Above 2 GB, pointers no longer fit JS's
+#                            signed 32-bit integers: Emscripten then compiles the glue with unsigned pointers
+#                            (CAN_ADDRESS_2GB, automatic), and the core caps requests at what wasm's 32-bit size_t
+#                            counts (memory_limits.cpp). The package checks a model against this cap before
+#                            loading it (TINYLM_MAXIMUM_MEMORY is exported to the bindings as well).
 #   MODULARIZE + EXPORT_ES6  one factory per engine instance, importable from a module worker and from Node
 #   FILESYSTEM=0             model bytes arrive as typed arrays; no virtual file system is needed
 #   INCOMING_MODULE_JS_API   the only Module overrides anyone passes (engine.ts, bench): the glue drops the code
@@ -54,7 +59,7 @@
 #                            locateFile, and a bundler would otherwise try to emit Emscripten's pthread script, which
 #                            browsers never run (the package's own worker_pthread.ts runs each thread there)
 #   --extern-pre-js          wasm/threads_prelude.js: keeps webpack from breaking the glue's `__filename` test
-set(TINYLM_WASM_MAXIMUM_MEMORY 1073741824)  # 1 GiB
+set(TINYLM_WASM_MAXIMUM_MEMORY 4294967296)  # 4 GiB: wasm32's limit
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
 target_compile_options(tinylm_core PUBLIC -fwasm-exceptions)

@@ -95,4 +95,12 @@ void ProgressLine::finish() {
   dirty_ = false;
 }
 
+Residency residency_flag(const Args& args) {
+  const std::string weights = args.text("weights", "f32");
+  if (weights == "f32") return Residency::Float;
+  if (weights == "f16") return Residency::F16;
+  if (weights == "int8") return Residency::Int8;
+  throw UsageError("--weights must be f32, f16 or int8, got '" + weights + "'");
+}
+
 }  // namespace tinylm::cli

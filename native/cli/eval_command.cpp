@@ -16,10 +16,10 @@ namespace tinylm::cli {
 
 int eval_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
-                  {"model", "data", "val-fraction", "adapter", "threads"}, {});
+                  {"model", "data", "val-fraction", "adapter", "threads", "weights"}, {});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   ThreadPool pool(thread_count(args));
-  Model model = load_model_or_checkpoint(args.text("model", ""));
+  Model model = load_model_or_checkpoint(args.text("model", ""), residency_flag(args));
   model.network->set_thread_pool(&pool);
   std::unique_ptr<LoraAdapter> adapter;
   if (args.has("adapter")) adapter = attach_adapter(model, args.text("adapter", ""));

@@ -23,7 +23,7 @@ namespace tinylm::cli {
 namespace {
 
 // --step-precision float|half|int8: which copy of the weights step() reads (the default depends on the CPU and on
-// the file's dtype; see RecurrentLM::StepPrecision, GptLM::StepPrecision and LlamaLM's; int8 is recurrent-only).
+// the file's dtype; see RecurrentLM::StepPrecision, GptLM::StepPrecision and LlamaLM's).
 // Pinning it makes output comparable across machines and with the wasm build, which generates from float weights
 // (or, for a recurrent int8 file, int8 ones).
 void set_step_precision(LanguageModel& network, const std::string& precision) {
@@ -37,14 +37,17 @@ void set_step_precision(LanguageModel& network, const std::string& precision) {
     return;
   }
   if (auto* gpt = dynamic_cast<GptLM*>(&network)) {
-    if (precision == "int8") throw UsageError("--step-precision int8 applies to recurrent models; gpt takes float or half");
-    gpt->set_step_precision(precision == "float" ? GptLM::StepPrecision::Float : GptLM::StepPrecision::Half);
+    using Precision = GptLM::StepPrecision;
+    gpt->set_step_precision(precision == "float"  ? Precision::Float
+                            : precision == "half" ? Precision::Half
+                                                  : Precision::Int8);
     return;
   }
   if (auto* llama = dynamic_cast<LlamaLM*>(&network)) {
-    if (precision == "int8")
-      throw UsageError("--step-precision int8 applies to recurrent models; llama takes float or half");
-    llama->set_step_precision(precision == "float" ? LlamaLM::StepPrecision::Float : LlamaLM::StepPrecision::Half);
+    using Precision = LlamaLM::StepPrecision;
+    llama->set_step_precision(precision == "float"  ? Precision::Float
+                              : precision == "half" ? Precision::Half
+                                                    : Precision::Int8);
     return;
   }
   throw UsageError("--step-precision applies to recurrent, gpt and llama models, not " + network.arch());
@@ -56,7 +59,7 @@ int generate_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
                    "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "adapter",
-                   "threads"},
+                   "threads", "weights"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   ThreadPool pool(thread_count(args));
@@ -71,7 +74,7 @@ int generate_command(int argc, char** argv) {
   options.stop = args.all("stop");
   options.stop_at_eos = args.flag("stop-at-eos");
   const float fuse_weight = float(args.number_in("fuse-weight", 0.5, 0, 1));
-  Model model = load_model_or_checkpoint(args.text("model", ""));
+  Model model = load_model_or_checkpoint(args.text("model", ""), residency_flag(args));
   model.network->set_thread_pool(&pool);
   if (args.has("step-precision")) set_step_precision(*model.network, args.text("step-precision", ""));
   std::unique_ptr<LoraAdapter> adapter;

@@ -24,8 +24,11 @@ const char* kUsage = R"(usage:
                   text continue a checkpointed run bit for bit)
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--adapter FILE] [--threads N]
-  tinylm eval     --model FILE|DIR [--data FILE] [--adapter FILE] [--threads N]
+                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--weights f32|f16|int8]
+                  [--adapter FILE] [--threads N]
+  tinylm eval     --model FILE|DIR [--data FILE] [--weights f32|f16|int8] [--adapter FILE] [--threads N]
+                  (--weights f16|int8: a GPT's or Llama's matrices held only in that form, a half or a quarter of
+                  the memory)
   tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE] [--threads N]   (re-save compact;
                   reports the validation loss before and after)
   tinylm convert  DIR --out FILE [--dtype f32|f16|int8]   (a Hugging Face checkpoint folder — GPT-2 or Llama —

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace tinylm {
 
 uint64_t memory_cap() {
 #ifdef TINYLM_MAXIMUM_MEMORY
-  return TINYLM_MAXIMUM_MEMORY;
+  // A 4 GiB wasm heap is 2^32 bytes, one more than its size_t holds: a request that passed a cap of 2^32 could
+  // still wrap a size_t, so the cap is what size_t can count.
+  return std::min<uint64_t>(TINYLM_MAXIMUM_MEMORY, std::numeric_limits<size_t>::max());
 #else
   static const uint64_t cap = [] {
     const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);

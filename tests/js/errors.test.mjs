@@ -17,23 +17,23 @@ test('a file that is not a model: INVALID_MODEL_FILE', async () => {
 });
 
 test('a model larger than the memory cap: MODEL_TOO_LARGE, before anything is allocated', async () => {
-  // A safetensors header declaring a 2 GiB F32 tensor (the data need not be there: the size check comes first).
+  // A safetensors header declaring an 8 GiB F32 tensor (the data need not be there: the size check comes first).
   const header = new TextEncoder().encode(JSON.stringify({
     __metadata__: { format: 'tinylm' },
-    'embed.weight': { dtype: 'F32', shape: [65536, 8192], data_offsets: [0, 65536 * 8192 * 4] },
+    'embed.weight': { dtype: 'F32', shape: [65536, 32768], data_offsets: [0, 65536 * 32768 * 4] },
   }));
   const file = new Uint8Array(8 + header.length);
   new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
   file.set(header, 8);
   const before = await TinyLM.memory();
-  await assert.rejects(TinyLM.load(file), tinylmError('MODEL_TOO_LARGE', 'capped at 1024.0 MiB'));
+  await assert.rejects(TinyLM.load(file), tinylmError('MODEL_TOO_LARGE', 'capped at 4096.0 MiB'));
   assert.equal((await TinyLM.memory()).heapSize, before.heapSize, 'the heap did not grow');
 });
 
 test('a created model too large for the cap: MODEL_TOO_LARGE, sized before the engine allocates', async () => {
   await assert.rejects(
-    TinyLM.create({ arch: 'lstm', layers: 2, hidden: 6000 }, corpus),
-    tinylmError('MODEL_TOO_LARGE', 'more than the 1.0 GiB this engine may use'),
+    TinyLM.create({ arch: 'lstm', layers: 2, hidden: 8000 }, corpus),
+    tinylmError('MODEL_TOO_LARGE', 'more than the 4.0 GiB this engine may use'),
   );
   assert.ok((await lm.evaluate(heldOut)).loss > 0, 'the engine still works');
 });

@@ -42,7 +42,7 @@ test('a config whose parameter count wraps 32 bits is MODEL_TOO_LARGE, from crea
   // 40 layers of RNN(7372): 4.35e9 parameters, 2^32 + 55e6 — inside every documented option range.
   await assert.rejects(
     TinyLM.create({ arch: 'rnn_tanh', layers: 40, embed: 112, hidden: 7372 }, corpus),
-    tinylmError('MODEL_TOO_LARGE', 'more than the 1.0 GiB'),
+    tinylmError('MODEL_TOO_LARGE', 'more than the 4.0 GiB'),
   );
   await assertBystanderIntact();
   const config = { arch: 'rnn_tanh', embed_size: 112, hidden_size: 7372, num_layers: 40, dropout: 0 };
@@ -67,7 +67,7 @@ test('training batches larger than the heap are OUT_OF_MEMORY with the bytes and
   const lstm = await TinyLM.create({ arch: 'lstm', layers: 2, hidden: 2048, embed: 64 }, corpus);
   try {
     await assert.rejects(lstm.fineTune(corpus, { steps: 1, batchSize: 4096, seqLen: 512 }),
-      tinylmError('OUT_OF_MEMORY', 'more than the 1.0 GiB this engine may use'));
+      tinylmError('OUT_OF_MEMORY', 'more than the 4.0 GiB this engine may use'));
   } finally {
     await lstm.dispose();
   }

@@ -257,6 +257,37 @@ TEST_CASE("hf checkpoint: Llama folders load onto LlamaLM — BF16 rounded once,
   CHECK(dynamic_cast<LlamaLM&>(*load_hf_network(checkpoint, short_context)).config().context_size == 16);
 }
 
+TEST_CASE("hf checkpoint: weights held as F16 or int8 as they stream in generate as the float model does") {
+  TempDir dir;
+  dir.write_json("config.json", llama_config(false));
+  const Tensors tensors = llama_tensors(false, DType::F16);  // F16 values: held as F16 without rounding
+  tensors.save(dir.file("model.safetensors"));
+  const HfCheckpoint checkpoint = read_hf_checkpoint(dir.path.string());
+  HfLoadOptions options;
+  options.max_context = 16;
+  auto reference = load_hf_network(checkpoint, options);
+  for (Residency residency : {Residency::F16, Residency::Int8}) {
+    // The float model reads its matrices from copies rounded by the same rule, row by row.
+    dynamic_cast<LlamaLM&>(*reference)
+        .set_step_precision(residency == Residency::F16 ? LlamaLM::StepPrecision::Float
+                                                        : LlamaLM::StepPrecision::Int8);
+    options.residency = residency;
+    auto held = load_hf_network(checkpoint, options);
+    CHECK(held->parameters().table.holds_compact());
+    CHECK(held->parameters().values.size() < reference->parameters().values.size() / 4);
+    reference->reset_state();
+    double worst = 0;
+    for (int32_t token : random_ids(20, 13, 3)) {
+      const float* a = reference->step(token);
+      const std::vector<float> expected(a, a + 13);
+      worst = std::max(worst, relative_error(held->step(token), expected.data(), 13));
+    }
+    // Int8 also rounds the embedding rows the step reads, which the float model reads as floats: 7e-2 here, with
+    // rows of 8 values (the matrices alone agree to 1e-6: F16's case).
+    CHECK(worst <= (residency == Residency::F16 ? 1e-5 : 1e-1));
+  }
+}
+
 TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inconsistencies are named") {
   TempDir dir;
   dir.write_json("config.json", llama_config(false));

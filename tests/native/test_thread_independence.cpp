@@ -19,6 +19,8 @@
 #include "models/recurrent_lm.hpp"
 #include "parallel/thread_pool.hpp"
 #include "tensor.hpp"
+#include "tinylm/model.hpp"
+#include "tinylm/tokenizer.hpp"
 #include "train/trainer.hpp"
 
 using namespace tinylm;
@@ -154,6 +156,18 @@ std::unique_ptr<GptLM> gpt_model(int embed, int heads, int layers, int context, 
   model->initialize(rng);
   model->reset_state();  // the generation copies of the initialised weights
   return model;
+}
+
+// `network` saved with a character tokenizer of kVocab symbols and loaded back with its matrices held as `residency`.
+std::unique_ptr<LanguageModel> held_as(std::unique_ptr<TrainableModel> network, Residency residency) {
+  std::string symbols;
+  for (int c = 0; symbols.size() < size_t(kVocab); ++c) symbols += char(33 + c);
+  Model model;
+  model.tokenizer = fit_char_tokenizer(symbols);
+  REQUIRE(model.tokenizer->vocab_size() == kVocab);
+  model.network = std::move(network);
+  const std::vector<uint8_t> bytes = serialize_model(model);
+  return std::move(load_model_bytes(bytes.data(), bytes.size(), residency).network);
 }
 
 // Grouped-query attention (8 query heads reading 2 key/value heads): the backward pass's split by key/value head
@@ -297,4 +311,37 @@ TEST_CASE("thread count independence: LoRA fine-tuning of GPT and Llama, and gen
     model->reset_state();
     check_generation(*model, random_tokens(150, 8), 20);
   }
+}
+
+TEST_CASE("thread count independence: GPT and Llama held as F16 or int8 generate and evaluate alike") {
+  const std::vector<int32_t> prompt = random_tokens(150, 8), text = random_tokens(400, 9);
+  for (Residency residency : {Residency::F16, Residency::Int8}) {
+    CAPTURE(int(residency));
+    std::vector<std::unique_ptr<LanguageModel>> models;
+    models.push_back(held_as(gpt_model(256, 8, 2, 160, 0.0f), residency));
+    models.push_back(held_as(llama_model(256, 2, 160), residency));
+    for (const std::unique_ptr<LanguageModel>& model : models) {
+      check_generation(*model, prompt, 20);
+      // evaluate() converts one layer's matrices at a time back to floats and runs the batched forward on them.
+      model->set_thread_pool(nullptr);
+      const EvalStats serial = model->evaluate(text);
+      for (int threads : {2, 3}) {
+        ThreadPool pool(threads);
+        model->set_thread_pool(&pool);
+        const EvalStats run = model->evaluate(text);
+        CHECK(run.loss == serial.loss);
+        CHECK(run.accuracy == serial.accuracy);
+      }
+      model->set_thread_pool(nullptr);
+    }
+  }
+}
+
+TEST_CASE("thread count independence: GPT and Llama generation from int8 step copies") {
+  auto gpt = gpt_model(256, 8, 2, 160, 0.0f);
+  gpt->set_step_precision(GptLM::StepPrecision::Int8);
+  check_generation(*gpt, random_tokens(150, 8), 20);
+  auto llama = llama_model(256, 2, 160);
+  llama->set_step_precision(LlamaLM::StepPrecision::Int8);
+  check_generation(*llama, random_tokens(150, 8), 20);
 }

@@ -2,12 +2,15 @@
 // file (worker_browser.ts and worker_node.ts start the engine from its glue, dist/wasm/tinylm_wasm.js): the
 // engine never runs on the main thread.
 
+export type WeightsForm = 'f32' | 'f16' | 'int8';
+
 export interface EngineModelInfo {
   arch: string;
   vocabSize: number;
   contextSize: number;
   parameterCount: number;
   trainable: boolean;
+  weights: WeightsForm;
   tokenizerKind: string;
   configJson: string;
 }
@@ -139,7 +142,8 @@ export interface GeneratorOptions {
 export interface Engine {
   Model: {
     load(bytes: Uint8Array): Result<EngineModel>;
-    loadHf(files: Record<string, Uint8Array>, label: string, maxContext: number): Result<EngineModel>;
+    loadAs(bytes: Uint8Array, weights: WeightsForm): Result<EngineModel>;
+    loadHf(files: Record<string, Uint8Array>, label: string, maxContext: number, weights: WeightsForm): Result<EngineModel>;
     create(
       options: {
         arch: string;

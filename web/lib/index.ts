@@ -30,6 +30,7 @@ import {
   fineTuneWire,
   generateWire,
   resolvedChoice,
+  type WeightsForm,
   resolvedNumber,
   type AbortSignalLike,
   type ConfigureOptions,
@@ -150,16 +151,17 @@ export class TinyLM {
   // at options.signal.
   static async load(source?: ModelSource | CheckpointSource, options: LoadOptions = {}): Promise<TinyLM> {
     checkOptionNames('load', options, 'TinyLM.load()');
-    if (isCheckpointSource(source)) return TinyLM.loadCheckpoint(source, options);
+    const weights = resolvedChoice('weights', options.weights, 'f32', ['f32', 'f16', 'int8'] as const);
+    if (isCheckpointSource(source)) return TinyLM.loadCheckpoint(source, options, weights);
     const bytes = await readSource(source, options.store);
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     const buffer = owned.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
     const client = engineClient();
-    const handle = await client.request('load', { bytes: buffer }, { transfer: [buffer] });
+    const handle = await client.request('load', { bytes: buffer, weights }, { transfer: [buffer] });
     return new TinyLM(handle, client.epoch);
   }
 
-  private static async loadCheckpoint(source: CheckpointSource, options: LoadOptions): Promise<TinyLM> {
+  private static async loadCheckpoint(source: CheckpointSource, options: LoadOptions, weights: WeightsForm): Promise<TinyLM> {
     const maxContext = resolvedNumber('maxContext', options.maxContext, 2048, { min: 1, max: 1 << 20, integer: true });
     const { files, label } = await readCheckpoint(source, options);
     const buffers: Record<string, ArrayBuffer> = {};
@@ -170,7 +172,7 @@ export class TinyLM {
         : (bytes.slice().buffer as ArrayBuffer);
     }
     const client = engineClient();
-    const handle = await client.request('loadCheckpoint', { files: buffers, label, maxContext }, {
+    const handle = await client.request('loadCheckpoint', { files: buffers, label, maxContext, weights }, {
       transfer: [...new Set(Object.values(buffers))],
       signal: options.signal as AbortSignal | undefined,
     });

@@ -20,6 +20,8 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+export type WeightsForm = 'f32' | 'f16' | 'int8';
+
 export interface LoadOptions {
   store?: ModelStore;  // where stored names are looked up (default: IndexedDB / $TINYLM_MODEL_DIR)
   // Hugging Face checkpoint folders only ('hf:owner/name', { baseUrl }, files; see hf/load.ts):
@@ -28,6 +30,9 @@ export interface LoadOptions {
   cache?: boolean;          // browsers: keep downloaded files in the Cache API (default true)
   cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
   maxContext?: number;      // the most positions a Llama attends over (default 2048; the KV cache grows with it)
+  // How a GPT or Llama holds its weight matrices (default 'f32'): 'f16' or 'int8' takes a half or a quarter of the
+  // memory and generates and evaluates from them directly; such a model cannot be fine-tuned or exported.
+  weights?: WeightsForm;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignalLike;
 }
@@ -91,7 +96,7 @@ export type CreateOptions = Partial<CreateConfig>;
 // ---- option names -------------------------------------------------------------------------------------------------
 
 const names = {
-  load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'onProgress', 'signal'],
+  load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'weights', 'onProgress', 'signal'],
   save: ['store', 'dtype'],
   export: ['dtype'],
   configure: ['assetBase', 'threads', 'hubHost', 'revision'],

@@ -49,7 +49,8 @@ export interface ModelInfo {
   vocabSize: number;       // V
   contextSize: number;     // tokens attended to; 0 = unbounded (recurrent)
   parameterCount: number;  // 0 for models without trainable parameters
-  trainable: boolean;
+  trainable: boolean;      // false for n-grams, and for a model loaded with weights 'f16' or 'int8'
+  weights: 'f32' | 'f16' | 'int8';  // how the engine holds its matrices (TinyLM.load's weights option)
   tokenizerKind: string;   // 'char' | 'word' | 'bpe'
   dtype: Dtype;            // how the weights were stored in the file it was loaded from ('f32' when created);
                            // export() and save() keep it unless given another
@@ -62,7 +63,7 @@ export interface CheckpointInfo {
   format: 'huggingface';
   location: string;                // 'hf:owner/name@revision', the folder's URL, or 'the files given'
   architecture: string;            // config.json's: 'GPT2LMHeadModel' | 'LlamaForCausalLM'
-  dtype: 'f32' | 'f16' | 'bf16';   // how the checkpoint stores its weights (the engine holds them as float32)
+  dtype: 'f32' | 'f16' | 'bf16';   // how the checkpoint stores its weights (ModelInfo.weights: how the engine holds them)
   bytes: number;                   // the folder's size: every file read
   chatTemplate: string;            // tokenizer_config.json's chat_template (Jinja), '' when it has none
   bosToken: string;
@@ -187,9 +188,9 @@ export interface ModelHandle {
 // ---- the operations: payload in, events along the way, result out ----------------------------------------------
 
 export interface Operations {
-  load: { payload: { bytes: ArrayBuffer }; event: never; result: ModelHandle };
+  load: { payload: { bytes: ArrayBuffer; weights: 'f32' | 'f16' | 'int8' }; event: never; result: ModelHandle };
   loadCheckpoint: {
-    payload: { files: Record<string, ArrayBuffer>; label: string; maxContext: number };
+    payload: { files: Record<string, ArrayBuffer>; label: string; maxContext: number; weights: 'f32' | 'f16' | 'int8' };
     event: never;
     result: ModelHandle;
   };

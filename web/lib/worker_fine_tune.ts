@@ -27,7 +27,10 @@ export async function fineTune(
   requireText(text, 'fine-tuning');
   const info = ok(model.info());
   if (!info.trainable) {
-    throw new TinyLMError('NOT_TRAINABLE', `a '${info.arch}' model has no trainable parameters`);
+    throw new TinyLMError('NOT_TRAINABLE', info.weights !== 'f32'
+      ? `this ${info.arch} model holds its matrices as ${info.weights} (TinyLM.load's weights option), for generation ` +
+        "and evaluation only: load it with weights: 'f32' to fine-tune it"
+      : `a '${info.arch}' model has no trainable parameters`);
   }
   const tokenCount = ok(model.encode(text)).length;
   const heldOut = Math.floor(tokenCount * options.validationSplit);

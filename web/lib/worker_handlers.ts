@@ -8,7 +8,7 @@ import { fineTune } from './worker_fine_tune.js';
 import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
 import { yieldToEventLoop } from './worker_port.js';
-import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
+import { adopt, engine, heldBytes, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
 // Predictions scored per engine call in evaluate(): between calls a cancel is seen and other requests run.
 const EVALUATION_CHUNK_PREDICTIONS = 2048;
@@ -49,19 +49,18 @@ function megabytes(bytes: number): string {
 }
 
 export const handlers: { [K in OperationType]: Handler<K> } = {
-  async load({ bytes }) {
+  async load({ bytes, weights }) {
     const wasm = await engine();
     const data = new Uint8Array(bytes);
     const header = readHeader(data);
     if (header) {
-      const { parameterBytes } = header;
-      // Values and gradients, plus the file itself while it is parsed.
-      const needed = 2 * parameterBytes + data.byteLength;
+      // The weights as held, plus the file itself while it is parsed (gradients come with the first fine-tune).
+      const needed = heldBytes(header.parameterBytes, weights) + data.byteLength;
       const { maximum, inUse } = wasm.engineMemory();
       if (needed > maximum - inUse) {
         throw new TinyLMError(
           'MODEL_TOO_LARGE',
-          `the model needs about ${megabytes(needed)} (parameters, gradients and the file) but the engine's memory ` +
+          `the model needs about ${megabytes(needed)} (its weights and the file) but the engine's memory ` +
             `is capped at ${megabytes(maximum)}, ${megabytes(inUse)} of it in use` +
             (models.size > 0 ? ` by ${models.size} loaded model(s): dispose() those you no longer need` : '') +
             '; use a smaller model',
@@ -70,7 +69,7 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
     }
     let engineModel: EngineModel;
     try {
-      engineModel = ok(wasm.Model.load(data));
+      engineModel = ok(wasm.Model.loadAs(data, weights));
     } catch (error) {
       relabel(error, 'INVALID_MODEL_FILE', 'not a usable tinylm model file: ', 'MODEL_TOO_LARGE');
     }

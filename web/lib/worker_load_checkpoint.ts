@@ -4,10 +4,10 @@
 // headers give the memory the model will need, so a model too large for the engine's cap is refused before any of
 // it is copied in, and the stored precision that info.source reports.
 import { ok } from './engine.js';
-import type { EngineModel } from './engine.js';
+import type { EngineModel, WeightsForm } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { CheckpointInfo, ModelHandle } from './protocol.js';
-import { adopt, engine, models, relabel } from './worker_state.js';
+import { adopt, engine, heldBytes, models, relabel } from './worker_state.js';
 
 interface WeightsSummary {
   parameterBytes: number;  // the float32 bytes of every tensor
@@ -57,21 +57,22 @@ function relabelCheckpointError(error: unknown): never {
   relabel(error, 'INVALID_MODEL_FILE', 'not a usable Hugging Face checkpoint: ', 'MODEL_TOO_LARGE');
 }
 
-export async function loadCheckpoint({ files, label, maxContext }: {
+export async function loadCheckpoint({ files, label, maxContext, weights }: {
   files: Record<string, ArrayBuffer>;
   label: string;
   maxContext: number;
+  weights: WeightsForm;
 }): Promise<ModelHandle> {
   const wasm = await engine();
   const views = Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, new Uint8Array(buffer)]));
   const summary = summarize(views);
-  // At least values and gradients, plus the tensor being read (the engine checks its exact needs again).
-  const needed = 2 * summary.parameterBytes + summary.largestTensor;
+  // The weights as held plus the tensor being read as floats (gradients come with the first fine-tune).
+  const needed = heldBytes(summary.parameterBytes, weights) + summary.largestTensor;
   const { maximum, inUse } = wasm.engineMemory();
   if (needed > maximum - inUse) {
     throw new TinyLMError(
       'MODEL_TOO_LARGE',
-      `${label} needs at least ${megabytes(needed)} (float32 parameters and gradients) but the ` +
+      `${label} needs at least ${megabytes(needed)} (its weights held as ${weights}) but the ` +
         `engine's memory is capped at ${megabytes(maximum)}, ${megabytes(inUse)} of it in use` +
         (models.size > 0 ? ` by ${models.size} loaded model(s): dispose() those you no longer need` : '') +
         '; use a smaller model',
@@ -79,7 +80,7 @@ export async function loadCheckpoint({ files, label, maxContext }: {
   }
   let engineModel: EngineModel;
   try {
-    engineModel = ok(wasm.Model.loadHf(views, label, maxContext));
+    engineModel = ok(wasm.Model.loadHf(views, label, maxContext, weights));
   } catch (error) {
     relabelCheckpointError(error);
   }

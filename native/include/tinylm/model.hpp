@@ -130,9 +130,13 @@ class TrainableModel : public LanguageModel {
   // Attaches an adapter to every linear (null detaches): forward, backward and step() then include its terms.
   virtual void set_linear_adapter(LinearAdapter* adapter);
   // Frozen, backward() computes no gradient for the model's own parameters (parameters().grads is released) and
-  // only input gradients flow, to an attached adapter. Thawing allocates zeroed gradients again.
+  // only input gradients flow, to an attached adapter; a GPT or Llama holding compact matrices trains an adapter
+  // this way too. Thawed, gradients come back with the next backward (Parameters::ensure_grads).
   void set_frozen(bool frozen);
-  bool frozen() const;
+  bool frozen() const { return frozen_; }
+
+ private:
+  bool frozen_ = false;
 };
 
 // A model file's contents: the network and the tokenizer it was trained with.
@@ -141,10 +145,15 @@ struct Model {
   std::unique_ptr<LanguageModel> network;
 };
 
+// How a loaded GPT or Llama holds its 2-D weights: Float (trainable), or only as F16 or int8 (per-row scales) for
+// generation and evaluation, with float arithmetic — a half or a quarter of the memory (other architectures hold
+// floats whatever is asked).
+enum class Residency { Float, F16, Int8 };
+
 // Model files (safetensors; config, tokenizer and format version in __metadata__). Loading validates the
 // container, the config, every tensor's presence, dtype and shape before use, and throws Error naming the problem.
-Model load_model(const std::string& path);
-Model load_model_bytes(const uint8_t* bytes, size_t size);
+Model load_model(const std::string& path, Residency residency = Residency::Float);
+Model load_model_bytes(const uint8_t* bytes, size_t size, Residency residency = Residency::Float);
 // How a saved file stores the 2-D weight matrices: F32 as trained; F16 (half the bytes); Int8 (a quarter: I8 with
 // per-row F32 scales, named as model_file.cpp describes). Biases and norms stay F32. Loading accepts all three.
 enum class WeightStorage { F32, F16, Int8 };

@@ -70,47 +70,29 @@ SafetensorsFile read_safetensors_file(const std::string& path) {
   return file;
 }
 
-SafetensorsFileReader::SafetensorsFileReader(const std::string& path) : path_(path) {
-  uint64_t size = 0;
-  FileHandle stream = open_regular_file(path, &size);
-  std::vector<uint8_t> prefix(8);
-  if (size >= 8) read_exactly(stream.get(), path, prefix.data(), 8);
-  try {
-    const uint64_t header_length = safetensors_header_length(prefix.data(), size);
-    prefix.resize(8 + static_cast<size_t>(header_length));
-    read_exactly(stream.get(), path, prefix.data() + 8, header_length);
-    header_ = parse_safetensors_header(prefix.data(), size);
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    throw Error(message.find(path) == std::string::npos ? "cannot load '" + path + "': " + message : message);
-  }
-  data_start_ = prefix.size();
-  stream_ = stream.release();
-}
+namespace {
 
-SafetensorsFileReader::~SafetensorsFileReader() {
-  if (stream_) std::fclose(static_cast<std::FILE*>(stream_));
-}
-
-std::vector<float> SafetensorsFileReader::read_f32(const SafetensorsEntry& entry) {
-  // The entry's range was checked against the file's size with the header; read it alone and convert it as an
-  // in-memory file whose data section is that range.
-  SafetensorsFile tensor;
-  tensor.data.resize(entry.end - entry.begin);
-  std::FILE* stream = static_cast<std::FILE*>(stream_);
-  const uint64_t offset = data_start_ + entry.begin;
-  check(offset <= uint64_t(std::numeric_limits<off_t>::max()) && fseeko(stream, off_t(offset), SEEK_SET) == 0,
-        "cannot read tensor '", entry.name, "' of '", path_, "': seeking to byte ", offset, " failed");
-  read_exactly(stream, path_, tensor.data.data(), tensor.data.size());
-  SafetensorsEntry local = entry;
-  local.begin = 0;
-  local.end = tensor.data.size();
-  try {
-    return tensor.read_f32(local);
-  } catch (const Error& error) {
-    throw Error("'" + path_ + "': " + error.what());
+class FileSource : public ByteSource {
+ public:
+  explicit FileSource(const std::string& path) : path_(path), stream_(open_regular_file(path, &size_)) {}
+  uint64_t size() const override { return size_; }
+  const std::string& label() const override { return path_; }
+  void read(uint64_t offset, uint8_t* out, uint64_t count) override {
+    check(offset <= size_ && count <= size_ - offset && offset <= uint64_t(std::numeric_limits<off_t>::max()) &&
+              fseeko(stream_.get(), off_t(offset), SEEK_SET) == 0,
+          "cannot read '", path_, "': bytes [", offset, ", ", offset + count, ") are not in its ", size_, " bytes");
+    read_exactly(stream_.get(), path_, out, count);
   }
-}
+
+ private:
+  std::string path_;
+  uint64_t size_ = 0;
+  FileHandle stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_file_source(const std::string& path) { return std::make_unique<FileSource>(path); }
 
 void remove_stale_temp_files(const std::string& path) {
   const size_t slash = path.find_last_of('/');

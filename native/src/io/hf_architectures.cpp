@@ -102,10 +102,10 @@ std::optional<std::pair<int, std::string>> layer_part(const std::string& name, c
 
 }  // namespace
 
-HfArchitecture gpt2_architecture(const nlohmann::json& config, const HfLoadOptions&) {
+HfArchitecture gpt2_architecture(const nlohmann::json& config, const HfLoadOptions& options) {
   HfArchitecture architecture;
   const GptConfig gpt = gpt2_config(config);
-  auto model = std::make_unique<GptLM>(gpt, GptLM::Allocation::Deferred);
+  auto model = std::make_unique<GptLM>(gpt, GptLM::Allocation::Deferred, options.residency);
   architecture.allocate = [model = model.get()] { model->allocate(); };
   architecture.model = std::move(model);
   const ParameterTable* table = &architecture.model->parameters().table;
@@ -193,7 +193,7 @@ LlamaConfig llama_config(const nlohmann::json& config, const HfLoadOptions& opti
 HfArchitecture llama_architecture(const nlohmann::json& config, const HfLoadOptions& options) {
   HfArchitecture architecture;
   const LlamaConfig llama = llama_config(config, options);
-  auto model = std::make_unique<LlamaLM>(llama, LlamaLM::Allocation::Deferred);
+  auto model = std::make_unique<LlamaLM>(llama, LlamaLM::Allocation::Deferred, options.residency);
   architecture.allocate = [model = model.get()] { model->allocate(); };
   architecture.model = std::move(model);
   const ParameterTable* table = &architecture.model->parameters().table;

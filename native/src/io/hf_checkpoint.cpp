@@ -9,6 +9,7 @@
 
 #include "io/hf_architectures.hpp"
 #include "io/safetensors.hpp"
+#include "models/model_common.hpp"
 #include "tensor.hpp"
 #include "tinylm/error.hpp"
 
@@ -117,10 +118,12 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
   // shapes and the float dtypes before the model allocates (a config declaring a huge model with a small file is
   // refused without allocating for it).
   std::vector<std::unique_ptr<HfWeightReader>> readers;
-  std::set<std::string> loaded, seen;
+  std::vector<std::string> shard_paths;  // what messages call each reader's file
+  std::set<std::string> loaded, seen, tied_embeddings;
   for (const std::string& shard_name : checkpoint.shards) {
     const std::string shard = checkpoint.files->path(shard_name);
     readers.push_back(checkpoint.files->open_weights(shard_name));
+    shard_paths.push_back(shard);
     for (const SafetensorsEntry& entry : readers.back()->header().tensors) {
       check(seen.insert(entry.name).second, "tensor '", entry.name, "' appears in more than one shard (again in '",
             shard, "')");
@@ -142,6 +145,7 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
             entry.name, "' in '", shard, "' is ", dtype_name(entry.dtype),
             ": Hugging Face weights are read as F32, F16 or BF16 (a quantised checkpoint needs converting first)");
       if (place->kind == HfTensorPlace::Kind::Parameter) loaded.insert(spec.name);
+      if (place->kind == HfTensorPlace::Kind::TiedHead) tied_embeddings.insert(spec.name);
     }
   }
   for (const auto& [name, weights] : checkpoint.weight_map)
@@ -150,34 +154,43 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
     check(loaded.count(spec.name), "'", checkpoint.dir, "' has no tensor for '", spec.name, "' (expected shape ",
           shape_string(spec.shape), ")");
 
-  // Pass 2: tensor by tensor into place, so peak memory is the model plus one tensor (and a tied head's copy).
+  // Pass 2: tensor by tensor into place (converted to the model's compact form if it holds one), so peak memory is
+  // the model plus one tensor as floats (and, when the file has a tied head, both it and the embedding).
   architecture.allocate();
-  std::vector<std::pair<std::string, std::vector<float>>> tied_heads;  // checked once the embedding is in
-  for (const std::unique_ptr<HfWeightReader>& reader : readers) {
+  std::map<std::string, std::vector<float>> heads, embeddings;  // a tied head and its embedding, compared at the end
+  std::vector<float> transposed;
+  for (size_t shard = 0; shard < readers.size(); ++shard) {
+    const std::unique_ptr<HfWeightReader>& reader = readers[shard];
     for (const SafetensorsEntry& entry : reader->header().tensors) {
       const HfTensorPlace place = *architecture.place(entry.name);
       if (place.kind == HfTensorPlace::Kind::Ignored) continue;
       std::vector<float> values = reader->read_f32(entry);
       if (place.kind == HfTensorPlace::Kind::TiedHead) {
-        tied_heads.emplace_back(entry.name, std::move(values));
+        heads[entry.name] = std::move(values);
         continue;
       }
       const TensorSpec& spec = params.table.find(place.name);
-      float* out = params.values.data() + spec.offset;
+      const float* in = values.data();
       if (place.transpose) {  // stored (in, out) = (cols, rows) of the parameter's (rows, cols)
         const int64_t rows = spec.shape[0], cols = spec.shape[1];
+        transposed.resize(values.size());
         for (int64_t c = 0; c < cols; ++c)
-          for (int64_t r = 0; r < rows; ++r) out[r * cols + c] = values[c * rows + r];
-      } else {
-        std::copy(values.begin(), values.end(), out);
+          for (int64_t r = 0; r < rows; ++r) transposed[r * cols + c] = values[c * rows + r];
+        in = transposed.data();
       }
+      try {
+        store_parameter(params, spec, in);
+      } catch (const Error& error) {
+        throw Error("'" + shard_paths[shard] + "': " + error.what());
+      }
+      if (tied_embeddings.count(spec.name)) embeddings[spec.name].assign(in, in + values.size());
     }
   }
-  for (const auto& [name, head] : tied_heads) {
-    const TensorSpec& embedding = params.table.find(architecture.place(name)->name);
-    check(std::equal(head.begin(), head.end(), params.values.begin() + embedding.offset), "tensor '", name,
-          "' differs from '", embedding.name, "', yet config.json ties the LM head to the embedding ",
-          "(tie_word_embeddings): the file contradicts its config");
+  for (const auto& [name, head] : heads) {
+    const std::string embedding = architecture.place(name)->name;
+    check(head == embeddings[embedding], "tensor '", name, "' differs from '", embedding,
+          "', yet config.json ties the LM head to the embedding (tie_word_embeddings): the file contradicts its "
+          "config");
   }
   architecture.model->reset_state();  // generation starts from the loaded weights
   return std::move(architecture.model);

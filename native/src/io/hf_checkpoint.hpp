@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/hf_files.hpp"
+#include "compact_matrices.hpp"
 #include "tinylm/model.hpp"
 
 namespace tinylm {
@@ -46,6 +47,9 @@ struct HfLoadOptions {
   // The longest context a loaded model attends over: a Llama's context_size is min(max_position_embeddings, this).
   // Llama 3's 131072 positions would need a KV cache of gigabytes; the window slides past it (decoder_cache.hpp).
   int max_context = 8192;
+  // Float: trainable. F16 or Int8: the 2-D weights held only in that form, for generation and evaluation
+  // (compact_matrices.hpp): SmolLM2-360M in 0.7 or 0.36 GB instead of 1.45.
+  Residency residency = Residency::Float;
 };
 // The network the folder describes, its weights loaded.
 std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, const HfLoadOptions& options = {});
@@ -56,6 +60,6 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
 Model load_hf_model(const std::string& dir, const HfLoadOptions& options = {});
 Model load_hf_model(const HfCheckpoint& checkpoint, const HfLoadOptions& options = {});
 // A tinylm model file, or a Hugging Face checkpoint folder: what the CLI's --model takes.
-Model load_model_or_checkpoint(const std::string& path);
+Model load_model_or_checkpoint(const std::string& path, Residency residency = Residency::Float);
 
 }  // namespace tinylm

@@ -36,9 +36,11 @@ Model load_hf_model(const HfCheckpoint& checkpoint, const HfLoadOptions& options
   return model;
 }
 
-Model load_model_or_checkpoint(const std::string& path) {
-  if (is_hf_checkpoint(path)) return load_hf_model(path);
-  return load_model(path);
+Model load_model_or_checkpoint(const std::string& path, Residency residency) {
+  HfLoadOptions options;
+  options.residency = residency;
+  if (is_hf_checkpoint(path)) return load_hf_model(path, options);
+  return load_model(path, residency);
 }
 
 }  // namespace tinylm

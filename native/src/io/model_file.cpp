@@ -44,19 +44,20 @@ nlohmann::json metadata_json(const SafetensorsFile& file, const std::string& key
   return json;
 }
 
-std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, const SafetensorsFile& file) {
+std::unique_ptr<LanguageModel> network_from_file(const nlohmann::json& config, const SafetensorsFile& file,
+                                                 Residency residency) {
   check(config.is_object() && config.contains("arch") && config["arch"].is_string(),
         "model file: config has no 'arch' string");
   const std::string arch = config["arch"].get<std::string>();
   if (arch == "ngram") return NgramModel::from_file(config, file);
-  if (arch == "gpt") return GptLM::from_file(config, file);
-  if (arch == "llama") return LlamaLM::from_file(config, file);
+  if (arch == "gpt") return GptLM::from_file(config, file, residency);
+  if (arch == "llama") return LlamaLM::from_file(config, file, residency);
   CellKind cell;
   if (parse_cell_kind(arch, &cell)) return RecurrentLM::from_file(config, file);
   fail("model file: unknown arch '", arch, "' (this build knows lstm, gru, rnn_tanh, rnn_relu, gpt, llama, ngram)");
 }
 
-Model model_from_file(const SafetensorsFile& file) {
+Model model_from_file(const SafetensorsFile& file, Residency residency) {
   const std::string& format = metadata_field(file, "format");
   check(format == kFormat, "not a tinylm model file: format is '", format, "', expected '", kFormat, "'");
   const std::string& version = metadata_field(file, "format_version");
@@ -64,7 +65,7 @@ Model model_from_file(const SafetensorsFile& file) {
         "it reads version ", kFormatVersion, "); upgrade tinylm");
   Model model;
   model.tokenizer = tokenizer_from_json(metadata_json(file, "tokenizer"));
-  model.network = network_from_file(metadata_json(file, "config"), file);
+  model.network = network_from_file(metadata_json(file, "config"), file, residency);
   check(model.tokenizer->vocab_size() == model.network->vocab_size(), "model file: the tokenizer has ",
         model.tokenizer->vocab_size(), " tokens but the config says vocab_size ", model.network->vocab_size());
   return model;
@@ -72,11 +73,13 @@ Model model_from_file(const SafetensorsFile& file) {
 
 }  // namespace
 
-Model load_model_bytes(const uint8_t* bytes, size_t size) { return model_from_file(parse_safetensors(bytes, size)); }
+Model load_model_bytes(const uint8_t* bytes, size_t size, Residency residency) {
+  return model_from_file(parse_safetensors(bytes, size), residency);
+}
 
-Model load_model(const std::string& path) {
+Model load_model(const std::string& path, Residency residency) {
   try {
-    return model_from_file(read_safetensors_file(path));  // header first: see read_safetensors_file
+    return model_from_file(read_safetensors_file(path), residency);  // header first: see read_safetensors_file
   } catch (const LimitError& error) {  // keeps its kind and figures for the caller
     throw LimitError(error.kind, error.bytes_needed, error.cap, "cannot load '" + path + "': " + error.what());
   } catch (const Error& error) {

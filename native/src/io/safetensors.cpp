@@ -309,6 +309,41 @@ std::vector<int8_t> SafetensorsFile::read_i8(const SafetensorsEntry& entry) cons
   return values;
 }
 
+// ---- reading by range ---------------------------------------------------------------------------------------
+
+SafetensorsFileReader::SafetensorsFileReader(std::unique_ptr<ByteSource> source) : source_(std::move(source)) {
+  const uint64_t size = source_->size();
+  std::vector<uint8_t> prefix(8);
+  try {
+    if (size >= 8) source_->read(0, prefix.data(), 8);
+    const uint64_t header_length = safetensors_header_length(prefix.data(), size);
+    prefix.resize(8 + static_cast<size_t>(header_length));
+    source_->read(8, prefix.data() + 8, header_length);
+    header_ = parse_safetensors_header(prefix.data(), size);
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    const std::string& label = source_->label();
+    throw Error(message.find(label) == std::string::npos ? "cannot load '" + label + "': " + message : message);
+  }
+  data_start_ = prefix.size();
+}
+
+std::vector<float> SafetensorsFileReader::read_f32(const SafetensorsEntry& entry) {
+  // The entry's range was checked against the source's size with the header; read it alone and convert it as an
+  // in-memory file whose data section is that range.
+  SafetensorsFile tensor;
+  tensor.data.resize(entry.end - entry.begin);
+  source_->read(data_start_ + entry.begin, tensor.data.data(), tensor.data.size());
+  SafetensorsEntry local = entry;
+  local.begin = 0;
+  local.end = tensor.data.size();
+  try {
+    return tensor.read_f32(local);
+  } catch (const Error& error) {
+    throw Error("'" + source_->label() + "': " + error.what());
+  }
+}
+
 // ---- serializing -------------------------------------------------------------------------------------------
 
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorToWrite>& tensors,

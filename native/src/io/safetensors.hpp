@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,24 +58,34 @@ uint64_t data_section_size(const SafetensorsFile& file);
 // (not a regular file), is refused after reading at most the header. Error names the path and the problem.
 SafetensorsFile read_safetensors_file(const std::string& path);
 
-// A safetensors file on disk read tensor by tensor: the header is read and checked against the file's size when
-// the reader opens, and each tensor's bytes are read only when asked for, so a loader holds one tensor at a time
-// beside the model it fills. Error names the path and the tensor.
+// Bytes read by range: a file on disk (open_file_source), or bytes a caller holds elsewhere (the wasm engine's
+// JavaScript arrays), so a loader copies one tensor at a time into memory instead of the whole file.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual uint64_t size() const = 0;
+  // Exactly `count` bytes from `offset` (within size()); Error naming label() otherwise.
+  virtual void read(uint64_t offset, uint8_t* out, uint64_t count) = 0;
+  virtual const std::string& label() const = 0;  // what messages call it: a path or a URL
+};
+// A regular file (Error naming the path if it is missing, unreadable or not a regular file). POSIX: not in wasm.
+std::unique_ptr<ByteSource> open_file_source(const std::string& path);
+
+// A safetensors file read tensor by tensor: the header is read and checked against the source's size when the
+// reader opens, and each tensor's bytes are read only when asked for, so a loader holds one tensor at a time
+// beside the model it fills. Error names the source and the tensor.
 class SafetensorsFileReader {
  public:
-  explicit SafetensorsFileReader(const std::string& path);
-  ~SafetensorsFileReader();
-  SafetensorsFileReader(const SafetensorsFileReader&) = delete;
-  SafetensorsFileReader& operator=(const SafetensorsFileReader&) = delete;
-  const std::string& path() const { return path_; }
+  explicit SafetensorsFileReader(std::unique_ptr<ByteSource> source);
+  explicit SafetensorsFileReader(const std::string& path) : SafetensorsFileReader(open_file_source(path)) {}
+  const std::string& path() const { return source_->label(); }
   const SafetensorsFile& header() const { return header_; }  // every entry checked; data empty
   // The entry's values as float32 (F32, F16, BF16; as SafetensorsFile::read_f32).
   std::vector<float> read_f32(const SafetensorsEntry& entry);
 
  private:
-  std::string path_;
-  void* stream_ = nullptr;  // std::FILE*
-  uint64_t data_start_ = 0;  // file offset of the data section
+  std::unique_ptr<ByteSource> source_;
+  uint64_t data_start_ = 0;  // offset of the data section
   SafetensorsFile header_;
 };
 

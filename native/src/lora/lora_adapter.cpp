@@ -121,7 +121,7 @@ void LoraAdapter::backward(ThreadPool* pool, int module, float* din, const float
   const int index = size_t(module) < term_of_module_.size() ? term_of_module_[module] : -1;
   if (index < 0) return;
   const Term& term = terms_[index];
-  check(!params_.grads.empty(), "LoRA backward: the adapter's gradients are not allocated");
+  params_.ensure_grads();  // allocated by the first backward, as a model's are
   const LoraGrads grads{params_.grads.data() + term.a_offset, params_.grads.data() + term.b_offset};
   lora_backward(pool, din, grads, dout, ldo, in, caches_[index], weights(term), N);
 }

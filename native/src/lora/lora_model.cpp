@@ -49,6 +49,8 @@ void merge_lora(TrainableModel& model, const LoraAdapter& adapter, float sign) {
   const int r = adapter.config().rank;
   for (const LoraAdapter::Term& term : adapter.terms()) {
     const TensorSpec& spec = params.table.find(term.linear.path + ".weight");
+    check(!spec.compact, "LoRA merge: '", spec.name, "' is held as ", compact_kind_name(params.table.compact_kind()),
+          ": load the model with float weights to merge an adapter into it (or keep the adapter attached)");
     check(spec.shape == Shape{term.linear.out, term.linear.in}, "LoRA merge: '", spec.name, "' has shape ",
           shape_string(spec.shape), ", the adapter expects [", term.linear.out, ", ", term.linear.in, "]");
     const LoraWeights w = adapter.weights(term);

@@ -10,35 +10,42 @@ namespace tinylm {
 
 // ---- the matrices of a generation step --------------------------------------------------------------------
 
-void StepMatrices::build(std::vector<Matrix> matrices, bool half) {
-  matrices_ = std::move(matrices);
-  half_offsets_.clear();
-  if (!half) {
-    half_.clear();
-    return;
+void StepMatrices::build(std::vector<MatrixView> matrices, Copy copy) {
+  views_ = std::move(matrices);
+  copies_ = CompactMatrices(copy == Copy::Int8 ? CompactKind::Int8 : CompactKind::F16);
+  if (copy == Copy::None) return;
+  std::vector<size_t> slots(views_.size(), size_t(-1));
+  for (size_t i = 0; i < views_.size(); ++i)
+    if (views_[i].f32) slots[i] = copies_.add(views_[i].rows, views_[i].cols);
+  copies_.allocate();
+  for (size_t i = 0; i < views_.size(); ++i) {
+    if (slots[i] != size_t(-1) && !copies_.set(slots[i], views_[i].f32)) {
+      copies_ = CompactMatrices();
+      return;  // read every matrix as given
+    }
   }
-  size_t total = 0;
-  for (const Matrix& matrix : matrices_) total += size_t(half_panels_size(matrix.rows, matrix.cols));
-  half_.resize(total);
-  std::vector<size_t> offsets;
-  size_t at = 0;
-  for (const Matrix& matrix : matrices_) {
-    if (!convert_to_half_panels(half_.data() + at, matrix.weights, matrix.rows, matrix.cols)) return;
-    offsets.push_back(at);
-    at += size_t(half_panels_size(matrix.rows, matrix.cols));
-  }
-  half_offsets_ = std::move(offsets);
+  for (size_t i = 0; i < views_.size(); ++i)
+    if (slots[i] != size_t(-1)) views_[i] = copies_.view(slots[i]);
 }
 
 void StepMatrices::project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const {
-  const Matrix& matrix = matrices_[index];
-  const int O = matrix.rows, I = matrix.cols;
+  const MatrixView& matrix = views_[index];
+  const int O = matrix.rows;
   if (bias) {
     for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
   }
-  const float beta = bias ? 1.0f : 0.0f;
-  if (half()) sgemv_f16(pool, out, half_.data() + half_offsets_[index], in, O, I, beta, N);
-  else sgemv(pool, out, matrix.weights, I, in, O, I, beta, N);
+  matrix_vector(pool, out, matrix, in, bias ? 1.0f : 0.0f, N);
+}
+
+const float* ForwardWeights::get(const Parameters& params, size_t offset, bool compact) {
+  if (!compact) return params.values.data() + offset;
+  for (const auto& [slot, values] : converted_)
+    if (slot == offset) return values.data();
+  const MatrixView view = params.compact.view(offset);
+  std::vector<float> values(size_t(view.rows) * size_t(view.cols));
+  params.compact.to_float(offset, values.data());
+  converted_.emplace_back(offset, std::move(values));
+  return converted_.back().second.data();
 }
 
 // ---- evaluation in windows --------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 #include <functional>
 #include <vector>
 
+#include "compact_matrices.hpp"
+#include "tensor.hpp"
 #include "tinylm/model.hpp"
 
 namespace tinylm {
@@ -18,27 +20,34 @@ inline void grow(std::vector<float>& buffer, int64_t floats) {
 
 // ---- the matrices of a generation step --------------------------------------------------------------------
 // Batch-1 generation reads every weight matrix once per token, so it runs at memory speed. A step reads each matrix
-// through project(), from float weights (views into the parameter block) or from half-precision panel copies
-// (kernels.hpp: sgemv_f16), which halve the traffic. A model that holds frozen weights only in a compact form (F16,
-// int8) changes what this class stores, not the step that calls it.
+// through project(), from float weights (views into the parameter block), from half-precision panel copies or int8
+// row copies taken here (a half or a quarter of the traffic), or from a model's own compact matrices (a model that
+// holds no floats for them: compact_matrices.hpp).
 class StepMatrices {
  public:
-  struct Matrix {
-    const float* weights;  // (rows, cols) row-major: PyTorch's Linear layout (out, in)
-    int rows, cols;
-  };
-  // The matrices, indexed in the order given; with `half`, their panel copies are made now (again after the weights
-  // change). A weight beyond half's range (|w| > 65504) cannot be stored: then every matrix is read as float.
-  void build(std::vector<Matrix> matrices, bool half);
-  bool half() const { return !half_offsets_.empty(); }
+  enum class Copy { None, Half, Int8 };
+  // The matrices, indexed in the order given; copies are made now (again after the weights change) of the float
+  // views only. A weight a copy cannot hold (|w| > 65504 for Half, not finite) leaves every matrix read as given.
+  void build(std::vector<MatrixView> matrices, Copy copy);
   // out (N,rows) = in (N,cols) · matrix(index)ᵀ + bias (rows, may be null), for N ≤ 2 rows that share each weight load;
   // the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
   void project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const;
 
  private:
-  std::vector<Matrix> matrices_;
-  std::vector<uint16_t> half_;        // every matrix's panels, back to back
-  std::vector<size_t> half_offsets_;  // (matrices) start of each in half_; empty when reading floats
+  std::vector<MatrixView> views_;
+  CompactMatrices copies_;
+};
+
+// A batched forward over a model's compact matrices: each matrix converted to floats when a layer needs it, and
+// released after, so evaluation holds one layer's matrices as floats (and the embedding, or the head, alone).
+class ForwardWeights {
+ public:
+  // The tensor at `offset` as floats: a view into `params` when it is in the float block, else converted.
+  const float* get(const Parameters& params, size_t offset, bool compact);
+  void release() { converted_.clear(); }
+
+ private:
+  std::vector<std::pair<size_t, std::vector<float>>> converted_;
 };
 
 // ---- evaluation in windows --------------------------------------------------------------------------------

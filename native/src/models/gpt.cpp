@@ -89,11 +89,12 @@ GptConfig GptConfig::from_json(const nlohmann::json& json) {
 
 GptLM::GptLM(const GptConfig& config) : GptLM(config, Allocation::Now) {}
 
-GptLM::GptLM(const GptConfig& config, Allocation allocation)
+GptLM::GptLM(const GptConfig& config, Allocation allocation, Residency residency)
     : config_(config), step_precision_(half_weights_are_fast() ? StepPrecision::Half : StepPrecision::Float) {
   config_.validate();
   const int V = config_.vocab_size, C = config_.embed_size, T_max = config_.context_size;
   ParameterTable& table = params_.table;
+  if (residency != Residency::Float) table.hold_matrices(compact_kind_of(residency));
   // AdamW decays matrices only (nanoGPT's configure_optimizers: every tensor with dim ≥ 2).
   auto bias_tensor = [&](const std::string& name, int64_t size) {
     return config_.bias ? table.add(name, {size}, false) : kNoTensor;
@@ -119,10 +120,12 @@ GptLM::GptLM(const GptConfig& config, Allocation allocation)
   }
   ln_f_weight_offset_ = table.add("transformer.ln_f.weight", {C}, false);
   ln_f_bias_offset_ = bias_tensor("transformer.ln_f.bias", C);
-  // Weights and gradients (4 + 4 bytes each), step()'s half copy (2), the four KV caches (L, T_max, C) and the
-  // attention rows (L, NH, T_max) generation keeps.
+  // Float weights and step()'s half copy of them (4 + 2 bytes each; gradients come with training, which counts
+  // them), compact matrices as held, the four KV caches (L, T_max, C) and the attention rows (L, NH, T_max)
+  // generation keeps.
   const uint64_t cache_floats = saturating_product(config_.num_layers, T_max, 4 * int64_t(C) + config_.num_heads);
-  const uint64_t resident = saturating_add(saturating_mul(table.size(), 10), saturating_mul(cache_floats, 4));
+  const uint64_t resident = saturating_add(saturating_add(saturating_mul(table.size(), 6), table.compact_bytes()),
+                                           saturating_mul(cache_floats, 4));
   check_memory(resident, memory_cap(), LimitKind::ModelTooLarge, "this GPT (with its KV cache)",
                "use fewer layers, a smaller embed_size or a shorter context_size");
   if (allocation == Allocation::Now) allocate();
@@ -141,9 +144,11 @@ void GptLM::initialize(Rng& rng) {
   auto ends_with = [](const std::string& name, const std::string& suffix) {
     return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
+  std::vector<float> drawn;  // a compact matrix's values before they are stored
   for (const TensorSpec& spec : params_.table.tensors()) {
-    float* values = params_.values.data() + spec.offset;
     const int64_t count = shape_numel(spec.shape);
+    if (spec.compact) drawn.resize(size_t(count));
+    float* values = spec.compact ? drawn.data() : params_.values.data() + spec.offset;
     if (spec.shape.size() == 1) {
       const bool norm_weight = ends_with(spec.name, ".weight");  // 1-D weights are LayerNorm gains
       std::fill(values, values + count, norm_weight ? 1.0f : 0.0f);
@@ -151,12 +156,14 @@ void GptLM::initialize(Rng& rng) {
       const float std_dev = ends_with(spec.name, "c_proj.weight") ? residual_std : 0.02f;
       for (int64_t i = 0; i < count; ++i) values[i] = std_dev * rng.normal();
     }
+    if (spec.compact) store_parameter(params_, spec, values);
   }
   reset_state();  // generation starts from the new weights
 }
 
-std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
-  std::unique_ptr<GptLM> model(new GptLM(GptConfig::from_json(config_json), Allocation::Deferred));
+std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file,
+                                        Residency residency) {
+  std::unique_ptr<GptLM> model(new GptLM(GptConfig::from_json(config_json), Allocation::Deferred, residency));
   const GptConfig& config = model->config_;
   Parameters& params = model->params_;
   // Every tensor is checked against the config before the model allocates for it.
@@ -181,14 +188,13 @@ std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const
   }
 
   model->allocate();
-  for (const TensorSpec& spec : params.table.tensors()) {
-    const std::vector<float> values = read_tensor_as_float(file, *file.find(spec.name));
-    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
-  }
+  for (const TensorSpec& spec : params.table.tensors())
+    store_parameter(params, spec, read_tensor_as_float(file, *file.find(spec.name)).data());
   if (head_entry != nullptr) {
     // Stored like wte (an int8 file quantises both with the same per-row rule), so the two read back equal.
     const std::vector<float> head = read_tensor_as_float(file, *head_entry);
-    check(std::equal(head.begin(), head.end(), params.values.begin() + model->wte_offset_),
+    const std::vector<float> wte = read_tensor_as_float(file, *file.find("transformer.wte.weight"));
+    check(head == wte,
           "tensor 'lm_head.weight' differs from 'transformer.wte.weight': tinylm's GPT ties the LM head to the "
           "token embedding (as nanoGPT does), so it cannot load an untied head");
   }
@@ -203,9 +209,24 @@ std::vector<TensorToWrite> GptLM::tensors_to_save() const {
   return tensors;
 }
 
-MlpWeights GptLM::mlp_weights(int layer) const {
+MlpWeights GptLM::mlp_weights(int layer) {
   const BlockOffsets& o = block_offsets_[layer];
-  return {value_at(o.fc_weight), value_at(o.fc_bias), value_at(o.mlp_proj_weight), value_at(o.mlp_proj_bias)};
+  return {weight_at(o.fc_weight), value_at(o.fc_bias), weight_at(o.mlp_proj_weight), value_at(o.mlp_proj_bias)};
+}
+
+MatrixView GptLM::matrix_at(size_t offset, int rows, int cols) const {
+  if (compact()) return params_.compact.view(offset);
+  MatrixView view;
+  view.f32 = value_at(offset);
+  view.rows = rows;
+  view.cols = cols;
+  return view;
+}
+
+void GptLM::embedding_row(size_t offset, int64_t row, float* out) const {
+  const int C = config_.embed_size;
+  if (compact()) params_.compact.row(offset, int(row), out);
+  else std::memcpy(out, value_at(offset) + row * C, sizeof(float) * C);
 }
 
 std::vector<LinearModule> GptLM::linear_modules() const {
@@ -247,6 +268,9 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
   check_memory(forward_bytes(B, T), memory_cap(), LimitKind::OutOfMemory,
                "a forward pass over " + std::to_string(B) + " × " + std::to_string(T) + " tokens",
                "use a smaller batch or sequence length");
+  check(!(training && compact() && !frozen()), "this GPT holds its matrices as ",
+        compact_kind_name(params_.compact.kind()),
+        " for generation, evaluation and LoRA adapters only: load it with float weights to train it");
   const int V = config_.vocab_size, C = config_.embed_size, NH = config_.num_heads;
   const int64_t N = int64_t(B) * T, NC = N * C;
   check_token_ids(inputs, N, V, "input");
@@ -261,8 +285,8 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
 
   // Token + position embeddings.
   grow(embedded_, NC);
-  const float* wte = value_at(wte_offset_);
-  const float* wpe = value_at(wpe_offset_);
+  const float* wte = weight_at(wte_offset_);
+  const float* wpe = weight_at(wpe_offset_);
   parallel_rows(pool_, N, C, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const float* token = wte + int64_t(inputs[row]) * C;
@@ -280,6 +304,7 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
     }
   }
 
+  forward_weights_.release();
   grow(branch_, NC);
   const float* x = embedded_.data();
   for (int layer = 0; layer < config_.num_layers; ++layer) {
@@ -292,10 +317,10 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
       grow(a.mlp_mask, NC);
     }
     layernorm_forward(pool_, a.ln_1.data(), a.ln_1_stats, x, value_at(o.ln_1_weight), value_at(o.ln_1_bias), N, C);
-    linear_forward(pool_, a.qkv.data(), a.ln_1.data(), value_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
+    linear_forward(pool_, a.qkv.data(), a.ln_1.data(), weight_at(o.attn_weight), value_at(o.attn_bias), N, C, 3 * C);
     adapter_slot(layer, 0).forward(pool_, a.qkv.data(), 3 * C, a.ln_1.data(), int(N));
     attention_forward(pool_, a.attention.data(), a.attention_cache, a.qkv.data(), dropout, rng, B, T, C, NH);
-    linear_forward(pool_, branch_.data(), a.attention.data(), value_at(o.attn_proj_weight),
+    linear_forward(pool_, branch_.data(), a.attention.data(), weight_at(o.attn_proj_weight),
                    value_at(o.attn_proj_bias), N, C, C);
     adapter_slot(layer, 1).forward(pool_, branch_.data(), C, a.attention.data(), int(N));
     residual_add(pool_, a.middle.data(), dropout_active_ ? a.attention_mask.data() : nullptr, x, branch_.data(), NC,
@@ -307,6 +332,7 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
     residual_add(pool_, a.output.data(), dropout_active_ ? a.mlp_mask.data() : nullptr, a.middle.data(),
                  branch_.data(), NC, dropout, rng);
     x = a.output.data();
+    forward_weights_.release();
   }
 
   grow(ln_f_, NC);
@@ -315,7 +341,8 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
   grow(logits_, N * V);
   grow(probs_, N * V);
   grow(losses_, N);
-  linear_forward(pool_, logits_.data(), ln_f_.data(), wte, nullptr, N, C, V);  // the tied LM head
+  linear_forward(pool_, logits_.data(), ln_f_.data(), weight_at(wte_offset_), nullptr, N, C, V);  // the tied LM head
+  forward_weights_.release();
   const double loss_sum = softmax_xent_forward(pool_, probs_.data(), losses_.data(), logits_.data(), targets, N, V);
   counted_targets_ = static_cast<int>(std::count_if(targets, targets + N, [](int32_t t) { return t >= 0; }));
   return counted_targets_ ? static_cast<float>(loss_sum / counted_targets_) : 0.0f;
@@ -323,10 +350,14 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
 
 void GptLM::backward() {
   check(batch_ > 0, "backward: call forward first");
+  check(!compact() || frozen(), "backward: this GPT holds compact matrices (generation, evaluation and LoRA only)");
+  if (!frozen()) params_.ensure_grads();  // frozen: input gradients only, for an adapter (no weight gradients)
   if (counted_targets_ == 0) return;
   const int B = batch_, T = steps_, V = config_.vocab_size, C = config_.embed_size, NH = config_.num_heads;
   const int64_t N = int64_t(B) * T, NC = N * C;
-  const float* wte = value_at(wte_offset_);
+  // Matrices as the forward read them: compact ones (a frozen base under LoRA) converted one layer at a time.
+  forward_weights_.release();
+  const float* wte = weight_at(wte_offset_);
 
   grow(dlogits_, N * V);
   softmax_xent_backward(pool_, dlogits_.data(), probs_.data(), targets_.data(), 1.0f / counted_targets_, N, V);
@@ -334,6 +365,7 @@ void GptLM::backward() {
   grow(dln_, NC);
   linear_backward(pool_, dln_.data(), grad_at(wte_offset_), nullptr, dlogits_.data(), ln_f_.data(), wte, N, C, V,
                   0.0f);
+  forward_weights_.release();
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
   dx_.assign(NC, 0.0f);
   layernorm_backward(pool_, dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
@@ -356,15 +388,16 @@ void GptLM::backward() {
         branch_gradient(pool_, dbranch_, dx_.data(), dropout_active_ ? a.attention_mask.data() : nullptr, NC);
     grow(dattention_, NC);
     linear_backward(pool_, dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
-                    a.attention.data(), value_at(o.attn_proj_weight), N, C, C, 0.0f);
+                    a.attention.data(), weight_at(o.attn_proj_weight), N, C, C, 0.0f);
     adapter_slot(layer, 1).backward(pool_, dattention_.data(), dproj, C, a.attention.data(), int(N));
     dqkv_.assign(3 * NC, 0.0f);
     attention_backward(pool_, dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
     linear_backward(pool_, dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
-                    value_at(o.attn_weight), N, C, 3 * C, 0.0f);
+                    weight_at(o.attn_weight), N, C, 3 * C, 0.0f);
     adapter_slot(layer, 0).backward(pool_, dln_.data(), dqkv_.data(), 3 * C, a.ln_1.data(), int(N));
     layernorm_backward(pool_, dx_.data(), grad_at(o.ln_1_weight), grad_at(o.ln_1_bias), dln_.data(), input,
                        value_at(o.ln_1_weight), a.ln_1_stats, N, C);
+    forward_weights_.release();
   }
 
   // dx_ holds d embedded: through the embedding dropout, into the token and position tables.

@@ -56,11 +56,14 @@ class GptLM : public TrainableModel {
   explicit GptLM(const GptConfig& config);  // parameters zeroed: call initialize() or load
   // Deferred: the parameter table only, so a loader can check a file against it before anything is allocated;
   // allocate() once before any other use.
+  // residency F16 or Int8: the 2-D weights are held only in that form (compact_matrices.hpp), for a model that
+  // generates and evaluates but does not train (forward with training, backward and saving refuse).
   enum class Allocation { Now, Deferred };
-  GptLM(const GptConfig& config, Allocation allocation);
+  GptLM(const GptConfig& config, Allocation allocation, Residency residency = Residency::Float);
   void allocate();
   void initialize(Rng& rng);                  // nanoGPT's initialisation
-  static std::unique_ptr<GptLM> from_file(const nlohmann::json& config, const SafetensorsFile& file);
+  static std::unique_ptr<GptLM> from_file(const nlohmann::json& config, const SafetensorsFile& file,
+                                          Residency residency = Residency::Float);
 
   const GptConfig& config() const { return config_; }
 
@@ -69,7 +72,9 @@ class GptLM : public TrainableModel {
   // weights), which halves the traffic and keeps C3's 1.6 MB of weights in L2; logits then differ from forward()'s
   // by about 1e-3 relative (the shadow window's keys and values are computed the same way). The default is Half
   // where the hardware converts halves in one instruction, Float elsewhere.
-  enum class StepPrecision { Float, Half };
+  // Int8 copies (per-row scales) quarter the traffic at ~1e-2 relative. A model with compact residency reads its
+  // matrices as it holds them, whatever the precision.
+  enum class StepPrecision { Float, Half, Int8 };
   void set_step_precision(StepPrecision precision);
   StepPrecision step_precision() const { return step_precision_; }
 
@@ -115,9 +120,15 @@ class GptLM : public TrainableModel {
   float* grad_at(size_t offset) {
     return offset == kNoTensor || params_.grads.empty() ? nullptr : params_.grads.data() + offset;
   }
+  bool compact() const { return params_.table.holds_compact(); }
+  // A 2-D weight for a batched forward or backward (converted from the compact form while a layer needs it), and
+  // for a step.
+  const float* weight_at(size_t offset) { return forward_weights_.get(params_, offset, compact()); }
+  MatrixView matrix_at(size_t offset, int rows, int cols) const;
+  void embedding_row(size_t offset, int64_t row, float* out) const;  // (C) row of wte or wpe
   AdapterSlot adapter_slot(int layer, int linear) const { return {adapter_, 4 * layer + linear}; }
   MlpAdapters mlp_adapters(int layer) const { return {adapter_slot(layer, 2), adapter_slot(layer, 3)}; }
-  MlpWeights mlp_weights(int layer) const;
+  MlpWeights mlp_weights(int layer);
   MlpGrads mlp_grads(int layer);
   // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), appending its keys and values to
   // the cache and leaving its logits in gen_logits_.
@@ -156,6 +167,7 @@ class GptLM : public TrainableModel {
   std::vector<float> logits_, probs_, losses_;  // (N,V), (N,V), (N)
   std::vector<float> branch_;                   // (N,C) forward scratch: a branch's output before the residual add
   std::vector<float> dlogits_, dx_, dln_, dbranch_, dattention_, dqkv_;  // backward scratch
+  ForwardWeights forward_weights_;  // compact residency: the floats of the matrices the forward is using
 
   // Generation state (one sequence): the KV cache, (L, NH, T_max, D), and the matrices a step reads, per layer
   // c_attn, attn.c_proj, c_fc, mlp.c_proj, then wte (the head): 4L + 1.
@@ -163,6 +175,7 @@ class GptLM : public TrainableModel {
   StepMatrices step_matrices_;
   // Rows of one step: row 0 the visible window, row 1 the shadow window.
   std::vector<float> gen_x_, gen_ln_, gen_qkv_, gen_attention_, gen_branch_;  // (2, C or 3C)
+  std::vector<float> gen_embedding_;  // (2, C) a token's and a position's embedding row
   LayerNormCache gen_stats_;
   std::vector<float> gen_hidden_;  // (2, 4C) the MLP's hidden layer, GELU in place
   std::vector<float> gen_probs_;   // (L, NH, T_max): the last position's attention weights, (NH, n) per layer

@@ -35,16 +35,19 @@ void GptLM::reset_state() {
   gen_probs_.assign(int64_t(L) * NH * T_max, 0.0f);
   shadow_probs_.assign(int64_t(NH) * T_max, 0.0f);
   gen_logits_.assign(config_.vocab_size, 0.0f);
-  // The matrices in the order advance() reads them (half copies are taken from the current weights).
-  std::vector<StepMatrices::Matrix> matrices;
+  gen_embedding_.assign(2 * C, 0.0f);
+  // The matrices in the order advance() reads them (copies are taken from the current weights).
+  std::vector<MatrixView> matrices;
   for (const BlockOffsets& o : block_offsets_) {
-    matrices.push_back({value_at(o.attn_weight), 3 * C, C});
-    matrices.push_back({value_at(o.attn_proj_weight), C, C});
-    matrices.push_back({value_at(o.fc_weight), 4 * C, C});
-    matrices.push_back({value_at(o.mlp_proj_weight), C, 4 * C});
+    matrices.push_back(matrix_at(o.attn_weight, 3 * C, C));
+    matrices.push_back(matrix_at(o.attn_proj_weight, C, C));
+    matrices.push_back(matrix_at(o.fc_weight, 4 * C, C));
+    matrices.push_back(matrix_at(o.mlp_proj_weight, C, 4 * C));
   }
-  matrices.push_back({value_at(wte_offset_), config_.vocab_size, C});
-  step_matrices_.build(std::move(matrices), step_precision_ == StepPrecision::Half);
+  matrices.push_back(matrix_at(wte_offset_, config_.vocab_size, C));
+  step_matrices_.build(std::move(matrices), step_precision_ == StepPrecision::Half   ? StepMatrices::Copy::Half
+                                            : step_precision_ == StepPrecision::Int8 ? StepMatrices::Copy::Int8
+                                                                                     : StepMatrices::Copy::None);
 }
 
 const float* GptLM::last_step_attention(int layer) const {
@@ -63,12 +66,12 @@ const float* GptLM::step(int32_t token) {
 
 void GptLM::advance(int32_t token, int rows) {
   const int C = config_.embed_size, NH = config_.num_heads, T_max = config_.context_size;
-  const float* wte = value_at(wte_offset_);
-  const float* wpe = value_at(wpe_offset_);
   float* x = gen_x_.data();  // (rows, C) residual stream
+  float* embedding = gen_embedding_.data();
+  float* position = embedding + C;
+  embedding_row(wte_offset_, token, embedding);
   for (int row = 0; row < rows; ++row) {
-    const float* embedding = wte + int64_t(token) * C;
-    const float* position = wpe + int64_t(cache_.position(row)) * C;
+    embedding_row(wpe_offset_, cache_.position(row), position);
     for (int c = 0; c < C; ++c) x[int64_t(row) * C + c] = embedding[c] + position[c];
   }
   for (int layer = 0; layer < config_.num_layers; ++layer) {

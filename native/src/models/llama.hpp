@@ -67,17 +67,20 @@ class LlamaLM : public TrainableModel {
   explicit LlamaLM(const LlamaConfig& config);  // parameters zeroed: call initialize() or load
   // Deferred: the parameter table only, so a loader can check a file against it before anything is allocated;
   // allocate() once before any other use.
+  // residency F16 or Int8: the 2-D weights are held only in that form (compact_matrices.hpp), for a model that
+  // generates and evaluates but does not train (forward with training, backward and saving refuse).
   enum class Allocation { Now, Deferred };
-  LlamaLM(const LlamaConfig& config, Allocation allocation);
+  LlamaLM(const LlamaConfig& config, Allocation allocation, Residency residency = Residency::Float);
   void allocate();
   void initialize(Rng& rng);                      // Hugging Face's: N(0, 0.02) matrices, unit RMSNorm gains
   // From a tinylm model file (the config and tensors as model_file.cpp stores them).
-  static std::unique_ptr<LlamaLM> from_file(const nlohmann::json& config, const SafetensorsFile& file);
+  static std::unique_ptr<LlamaLM> from_file(const nlohmann::json& config, const SafetensorsFile& file,
+                                            Residency residency = Residency::Float);
 
   const LlamaConfig& config() const { return config_; }
 
   // As GptLM's: step() multiplies by float weights or by half-precision copies taken at reset_state().
-  enum class StepPrecision { Float, Half };
+  enum class StepPrecision { Float, Half, Int8 };
   void set_step_precision(StepPrecision precision);
   StepPrecision step_precision() const { return step_precision_; }
 
@@ -121,6 +124,11 @@ class LlamaLM : public TrainableModel {
   float* grad_at(size_t offset) {
     return offset == kNoTensor || params_.grads.empty() ? nullptr : params_.grads.data() + offset;
   }
+  bool compact() const { return params_.table.holds_compact(); }
+  // A 2-D weight for a batched forward or backward (converted from the compact form while a layer needs it), and
+  // for a step.
+  const float* weight_at(size_t offset) { return forward_weights_.get(params_, offset, compact()); }
+  MatrixView matrix_at(size_t offset, int rows, int cols) const;
   AdapterSlot adapter_slot(int layer, int linear) const { return {adapter_, 7 * layer + linear}; }
   SwigluAdapters mlp_adapters(int layer) const {
     return {adapter_slot(layer, 4), adapter_slot(layer, 5), adapter_slot(layer, 6)};
@@ -128,7 +136,7 @@ class LlamaLM : public TrainableModel {
   // q, k and v_proj's terms, into their column ranges of a (N, QKV) row block (and back).
   void qkv_adapters_forward(float* qkv, const float* in, int layer, int N) const;
   void qkv_adapters_backward(float* din, const float* dqkv, const float* in, int layer, int N) const;
-  SwigluWeights mlp_weights(int layer) const;
+  SwigluWeights mlp_weights(int layer);
   SwigluGrads mlp_grads(int layer);
   AttentionHeads heads() const { return {config_.num_heads, config_.num_kv_heads, config_.head_size}; }
   // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), leaving its logits in gen_logits_.
@@ -164,6 +172,7 @@ class LlamaLM : public TrainableModel {
   std::vector<float> logits_, probs_, losses_;  // (N,V), (N,V), (N)
   std::vector<float> branch_;                   // (N,C) forward scratch: a branch's output before the residual add
   std::vector<float> dlogits_, dx_, dnorm_, dattention_, dqkv_;  // backward scratch
+  ForwardWeights forward_weights_;  // compact residency: the floats of the matrices the forward is using
 
   // Generation state (one sequence): the KV cache and the matrices a step reads, per layer qkv, o_proj, gate_up,
   // down_proj, then the head: 4L + 1. Rows of one step: row 0 the visible window, row 1 the shadow.

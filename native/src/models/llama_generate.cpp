@@ -34,16 +34,18 @@ void LlamaLM::reset_state() {
   gen_probs_.assign(int64_t(L) * NH * T_max, 0.0f);
   shadow_probs_.assign(int64_t(NH) * T_max, 0.0f);
   gen_logits_.assign(config_.vocab_size, 0.0f);
-  // The matrices in the order advance() reads them (half copies are taken from the current weights).
-  std::vector<StepMatrices::Matrix> matrices;
+  // The matrices in the order advance() reads them (copies are taken from the current weights).
+  std::vector<MatrixView> matrices;
   for (const BlockOffsets& o : block_offsets_) {
-    matrices.push_back({value_at(o.qkv_weight), QKV, C});
-    matrices.push_back({value_at(o.o_weight), C, QD});
-    matrices.push_back({value_at(o.gate_up_weight), 2 * H, C});
-    matrices.push_back({value_at(o.down_weight), C, H});
+    matrices.push_back(matrix_at(o.qkv_weight, QKV, C));
+    matrices.push_back(matrix_at(o.o_weight, C, QD));
+    matrices.push_back(matrix_at(o.gate_up_weight, 2 * H, C));
+    matrices.push_back(matrix_at(o.down_weight, C, H));
   }
-  matrices.push_back({value_at(head_offset_), config_.vocab_size, C});
-  step_matrices_.build(std::move(matrices), step_precision_ == StepPrecision::Half);
+  matrices.push_back(matrix_at(head_offset_, config_.vocab_size, C));
+  step_matrices_.build(std::move(matrices), step_precision_ == StepPrecision::Half   ? StepMatrices::Copy::Half
+                                            : step_precision_ == StepPrecision::Int8 ? StepMatrices::Copy::Int8
+                                                                                     : StepMatrices::Copy::None);
 }
 
 const float* LlamaLM::last_step_attention(int layer) const {
@@ -65,8 +67,9 @@ void LlamaLM::advance(int32_t token, int rows) {
   const int H = config_.intermediate_size, QKV = config_.qkv_size(), QD = NH * D, T_max = config_.context_size;
   const float eps = config_.rms_norm_eps;
   float* x = gen_x_.data();  // (rows, C) residual stream
-  for (int row = 0; row < rows; ++row)
-    std::memcpy(x + int64_t(row) * C, value_at(embed_offset_) + int64_t(token) * C, sizeof(float) * C);
+  if (compact()) params_.compact.row(embed_offset_, token, x);
+  else std::memcpy(x, value_at(embed_offset_) + int64_t(token) * C, sizeof(float) * C);
+  for (int row = 1; row < rows; ++row) std::memcpy(x + int64_t(row) * C, x, sizeof(float) * C);
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const BlockOffsets& o = block_offsets_[layer];
     float* const probs[2] = {gen_probs_.data() + int64_t(layer) * NH * T_max, shadow_probs_.data()};

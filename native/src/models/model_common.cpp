@@ -47,18 +47,11 @@ void TrainableModel::set_linear_adapter(LinearAdapter* adapter) {
 }
 
 void TrainableModel::set_frozen(bool frozen) {
-  Parameters& params = parameters();
   if (frozen) {
     check(!linear_modules().empty(), "a '", arch(), "' model cannot be frozen: only GPT and Llama models train adapters");
-    std::vector<float>().swap(params.grads);  // released, not just emptied
-  } else if (params.grads.size() != params.values.size()) {
-    params.grads.assign(params.values.size(), 0.0f);
+    std::vector<float>().swap(parameters().grads);  // released, not just emptied
   }
-}
-
-bool TrainableModel::frozen() const {
-  const Parameters& params = const_cast<TrainableModel*>(this)->parameters();
-  return params.grads.size() != params.values.size();
+  frozen_ = frozen;
 }
 
 std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t> tokens) {
@@ -189,6 +182,18 @@ void check_parameters_in_file(const ParameterTable& table, const SafetensorsFile
   check_no_unknown_tensors(file, known);
 }
 
+void store_parameter(Parameters& params, const TensorSpec& spec, const float* values) {
+  if (!spec.compact) {
+    std::copy(values, values + shape_numel(spec.shape), params.values.begin() + spec.offset);
+    return;
+  }
+  check(params.compact.set_rows(spec.offset, int(spec.first_row), int(spec.shape[0]), values), "tensor '", spec.name,
+        "' has a value that ",
+        compact_kind_name(params.compact.kind()), " cannot hold (",
+        params.compact.kind() == CompactKind::F16 ? "beyond ±65504 or not finite" : "not finite",
+        "): load the model with float weights");
+}
+
 std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
   check_parameters_in_file(params.table, file);
   check(params.values.size() == params.table.size(), "load_parameters: the parameter block is not allocated");
@@ -196,13 +201,15 @@ std::map<std::string, DType> load_parameters(Parameters& params, const Safetenso
   for (const TensorSpec& spec : params.table.tensors()) {
     const SafetensorsEntry& entry = *file.find(spec.name);
     stored[spec.name] = entry.dtype;
-    const std::vector<float> values = read_tensor_as_float(file, entry);
-    std::copy(values.begin(), values.end(), params.values.begin() + spec.offset);
+    store_parameter(params, spec, read_tensor_as_float(file, entry).data());
   }
   return stored;
 }
 
 std::vector<TensorToWrite> parameters_to_write(const Parameters& params) {
+  check(!params.table.holds_compact(), "this model holds its matrices as ",
+        compact_kind_name(params.table.compact_kind()),
+        " for generation and evaluation only: load it with float weights to save, export or train it");
   std::vector<TensorToWrite> tensors;
   for (const TensorSpec& spec : params.table.tensors())
     tensors.push_back({spec.name, spec.shape, params.values.data() + spec.offset, DType::F32});

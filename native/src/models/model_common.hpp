@@ -44,6 +44,10 @@ void check_stored_tensor(const SafetensorsFile& file, const SafetensorsEntry& en
                          std::set<std::string>* known);
 void check_no_unknown_tensors(const SafetensorsFile& file, const std::set<std::string>& known);
 
+// Stores a tensor's values (shape_numel(spec.shape) floats) where the model holds it: the float block, or its
+// compact matrices (rounded to half or quantised per row); Error naming the tensor if the compact form cannot
+// hold a value.
+void store_parameter(Parameters& params, const TensorSpec& spec, const float* values);
 // Copies every tensor of the table from the file, after checking that each is present with the table's shape
 // and that the file holds no tensor the model does not know. F32 and F16 tensors are read as they are; a 2-D I8
 // tensor (rows, cols) is dequantised with its companion F32 tensor "<name>.scale" (rows): w = scale[row]·q.

@@ -263,6 +263,7 @@ float RecurrentLM::forward(const int32_t* inputs, const int32_t* targets, int B,
 
 void RecurrentLM::backward() {
   check(batch_ > 0, "backward: call forward first");
+  params_.ensure_grads();
   const int B = batch_, T = steps_, V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
   const int64_t N = int64_t(B) * T;
   if (counted_targets_ == 0) return;

@@ -1,0 +1,121 @@
+#include "compact_matrices.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "half.hpp"
+#include "kernels/kernels.hpp"
+#include "memory_limits.hpp"
+#include "parallel/parallel_kernels.hpp"
+#include "tinylm/error.hpp"
+
+namespace tinylm {
+
+const char* compact_kind_name(CompactKind kind) { return kind == CompactKind::F16 ? "F16" : "int8"; }
+
+void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N) {
+  const int M = view.rows, K = view.cols;
+  if (view.f32) {
+    sgemv(pool, y, view.f32, K, x, M, K, beta, N);
+  } else if (view.f16_panels) {
+    sgemv_f16(pool, y, view.f16_panels, x, M, K, beta, N);
+  } else {
+    for (int n = 0; n < N; ++n)
+      sgemv_q8(pool, y + int64_t(n) * M, view.int8, view.scales, K, x + int64_t(n) * K, M, K, beta);
+  }
+}
+
+uint64_t CompactMatrices::bytes_for(CompactKind kind, uint64_t rows, uint64_t cols) {
+  if (kind == CompactKind::Int8) return saturating_add(saturating_mul(rows, cols), saturating_mul(rows, 4));
+  const uint64_t P = uint64_t(half_panel_rows());
+  return saturating_product(2, rows / P + (rows % P != 0), P, cols);  // whole panels of P rows
+}
+
+size_t CompactMatrices::add(int rows, int cols) {
+  check(offsets_.empty(), "CompactMatrices::add after allocate");
+  shapes_.push_back({rows, cols});
+  return shapes_.size() - 1;
+}
+
+uint64_t CompactMatrices::bytes() const {
+  uint64_t total = 0;
+  for (const Shape2& shape : shapes_) total = saturating_add(total, bytes_for(kind_, shape.rows, shape.cols));
+  return total;
+}
+
+void CompactMatrices::allocate() {
+  // ParameterTable::add checked the total against the cap (memory_limits.hpp) before any slot was declared.
+  size_t at = 0, rows = 0;
+  offsets_.clear();
+  row_offsets_.clear();
+  for (const Shape2& shape : shapes_) {
+    offsets_.push_back(at);
+    row_offsets_.push_back(rows);
+    at += kind_ == CompactKind::F16 ? size_t(half_panels_size(shape.rows, shape.cols))
+                                    : size_t(shape.rows) * size_t(shape.cols);
+    rows += size_t(shape.rows);
+  }
+  if (kind_ == CompactKind::F16) {
+    halves_.assign(at, 0);
+  } else {
+    bytes_.assign(at, 0);
+    scales_.assign(rows, 0.0f);
+  }
+}
+
+bool CompactMatrices::set_rows(size_t slot, int first, int count, const float* values) {
+  check(slot < offsets_.size() && first >= 0 && count >= 0 && first + int64_t(count) <= shapes_[slot].rows,
+        "CompactMatrices::set_rows: rows [", first, ", ", first + int64_t(count), ") are not in slot ", slot);
+  const int64_t K = shapes_[slot].cols;
+  if (kind_ == CompactKind::Int8) {
+    return quantize_rows_int8(bytes_.data() + offsets_[slot] + first * K, scales_.data() + row_offsets_[slot] + first,
+                              values, count, int(K));
+  }
+  // Row r is lane r % P of its group of P rows, stored depth by depth (kernels.hpp: convert_to_half_panels).
+  const int64_t P = half_panel_rows();
+  for (int i = 0; i < count; ++i) {
+    const int64_t r = int64_t(first) + i;
+    uint16_t* group = halves_.data() + offsets_[slot] + (r / P) * P * K;
+    const float* row = values + i * K;
+    for (int64_t k = 0; k < K; ++k) {
+      if (!(std::fabs(row[k]) <= 65504.0f)) return false;  // also rejects NaN
+      group[k * P + r % P] = float_to_half(row[k]);
+    }
+  }
+  return true;
+}
+
+MatrixView CompactMatrices::view(size_t slot) const {
+  MatrixView view;
+  view.rows = shapes_[slot].rows;
+  view.cols = shapes_[slot].cols;
+  if (kind_ == CompactKind::F16) {
+    view.f16_panels = halves_.data() + offsets_[slot];
+  } else {
+    view.int8 = bytes_.data() + offsets_[slot];
+    view.scales = scales_.data() + row_offsets_[slot];
+  }
+  return view;
+}
+
+void CompactMatrices::row(size_t slot, int r, float* out) const {
+  const MatrixView v = view(slot);
+  const int64_t K = v.cols;
+  if (v.int8) {
+    const int8_t* q = v.int8 + r * K;
+    for (int64_t k = 0; k < K; ++k) out[k] = v.scales[r] * float(q[k]);
+    return;
+  }
+  // Row r is lane r % P of its group of P rows, stored depth by depth (kernels.hpp: convert_to_half_panels).
+  const int64_t P = half_panel_rows();
+  const uint16_t* group = v.f16_panels + (r / P) * P * K;
+  for (int64_t k = 0; k < K; ++k) out[k] = half_to_float(group[k * P + r % P]);
+}
+
+void CompactMatrices::to_float(size_t slot, float* out) const {
+  const int rows = shapes_[slot].rows;
+  const int64_t cols = shapes_[slot].cols;
+  for (int r = 0; r < rows; ++r) row(slot, r, out + r * cols);
+}
+
+}  // namespace tinylm

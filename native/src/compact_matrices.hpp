@@ -1,0 +1,70 @@
+// Weight matrices held only in a compact form — F16 (in the row panels sgemv_f16 reads) or int8 rows with one
+// float scale per row (as sgemv_q8 reads) — for a model that generates and evaluates but does not train, so a
+// 360M-parameter checkpoint needs 0.7 GB (F16) or 0.36 GB (int8) instead of 1.4 GB of floats. Arithmetic stays
+// float: a step multiplies straight from the compact rows; a batched forward reads a matrix converted back to
+// float for the duration of one layer (to_float).
+//
+// ParameterTable::hold_matrices(kind) routes every 2-D tensor declared after it here: its TensorSpec is marked
+// `compact` and its offset is its slot in this store, not a position in the float block.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tinylm/model.hpp"  // Residency
+
+namespace tinylm {
+
+enum class CompactKind { F16, Int8 };
+const char* compact_kind_name(CompactKind kind);  // "F16" | "int8"
+inline CompactKind compact_kind_of(Residency residency) {
+  return residency == Residency::Int8 ? CompactKind::Int8 : CompactKind::F16;
+}
+
+// What a matrix-vector product reads: one of the three storages of a (rows, cols) row-major matrix.
+struct MatrixView {
+  const float* f32 = nullptr;
+  const uint16_t* f16_panels = nullptr;  // half_panels_size(rows, cols) halves
+  const int8_t* int8 = nullptr;          // (rows, cols)
+  const float* scales = nullptr;         // (rows) with int8
+  int rows = 0, cols = 0;
+};
+
+class ThreadPool;
+
+// y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors when stored as float or F16;
+// the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
+void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N);
+
+class CompactMatrices {
+ public:
+  explicit CompactMatrices(CompactKind kind = CompactKind::F16) : kind_(kind) {}
+  CompactKind kind() const { return kind_; }
+  size_t add(int rows, int cols);  // a slot; storage comes with allocate()
+  size_t count() const { return shapes_.size(); }
+  uint64_t bytes() const;          // what allocate() holds
+  static uint64_t bytes_for(CompactKind kind, uint64_t rows, uint64_t cols);
+  void allocate();
+
+  // Stores (rows, cols) floats into the slot, rounded to half or quantised per row. False, storing nothing usable,
+  // when a value cannot be held (|w| > 65504 for F16, or not finite).
+  bool set(size_t slot, const float* values) { return set_rows(slot, 0, shapes_[slot].rows, values); }
+  // Rows [first, first + count) of the slot from count · cols floats (a tensor stacked into a slot).
+  bool set_rows(size_t slot, int first, int count, const float* values);
+  MatrixView view(size_t slot) const;
+  void row(size_t slot, int r, float* out) const;  // one row as floats (cols)
+  void to_float(size_t slot, float* out) const;    // the whole matrix as floats, row-major (rows, cols)
+
+ private:
+  struct Shape2 {
+    int rows, cols;
+  };
+  CompactKind kind_;
+  std::vector<Shape2> shapes_;
+  std::vector<size_t> offsets_;      // per slot: first half (F16) or first byte (int8)
+  std::vector<size_t> row_offsets_;  // per slot: first scale (int8)
+  std::vector<uint16_t> halves_;
+  std::vector<int8_t> bytes_;
+  std::vector<float> scales_;
+};
+
+}  // namespace tinylm
