@@ -64,6 +64,12 @@ async function apiFineTune(lm, text, steps) {
 
 export async function benchStream({ engine, TinyLM, models, text, tokens = 4000, steps = 20, repeats = 3, clock, log = () => {} }) {
   if (clock) now = clock;
+  // Both sides on the same build and thread count: the raw loops run the single-thread engine, so the API's worker
+  // must too (Node's default is the threaded build on every core, which would compare two engines, not the API).
+  await TinyLM.shutdown();
+  TinyLM.configure({ threads: 1 });
+  const { build, threads } = TinyLM.capabilities();
+  if (build !== 'single' || threads !== 1) throw new Error(`the API runs the ${build} build on ${threads} threads, not the raw loops' single thread`);
   const rows = [];
   for (const { name, bytes } of models) {
     const lm = await TinyLM.load(bytes);

@@ -21,6 +21,7 @@
 import { setAssetBase } from './assets.js';
 import { checkMessages, renderChatPrompt, type ChatMessage } from './chat.js';
 import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
+import { sizeCheckAsHeadersArrive } from './checkpoint_size.js';
 import { EngineClient } from './client.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
@@ -163,7 +164,9 @@ export class TinyLM {
 
   private static async loadCheckpoint(source: CheckpointSource, options: LoadOptions, weights: WeightsForm): Promise<TinyLM> {
     const maxContext = resolvedNumber('maxContext', options.maxContext, 2048, { min: 1, max: 1 << 20, integer: true });
-    const { files, label } = await readCheckpoint(source, options);
+    const client = engineClient();
+    const onWeightsHeader = sizeCheckAsHeadersArrive(weights, () => client.request('memory', {}));
+    const { files, label } = await readCheckpoint(source, { ...options, onWeightsHeader });
     const buffers: Record<string, ArrayBuffer> = {};
     for (const [name, bytes] of Object.entries(files)) {
       // Each file's bytes are private (downloaded or copied), so they move to the worker instead of being copied.
@@ -171,7 +174,6 @@ export class TinyLM {
         ? (bytes.buffer as ArrayBuffer)
         : (bytes.slice().buffer as ArrayBuffer);
     }
-    const client = engineClient();
     const handle = await client.request('loadCheckpoint', { files: buffers, label, maxContext, weights }, {
       transfer: [...new Set(Object.values(buffers))],
       signal: options.signal as AbortSignal | undefined,

@@ -1,5 +1,6 @@
 // The worker's operations, one handler each: payload in, result out (protocol.ts's Operations). generate and
 // fineTune, the long ones, live in their own files.
+import { heldBytes } from './checkpoint_size.js';
 import { ok } from './engine.js';
 import type { EngineEvaluation, EngineModel } from './engine.js';
 import { TinyLMError } from './errors.js';
@@ -8,7 +9,7 @@ import { fineTune } from './worker_fine_tune.js';
 import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
 import { yieldToEventLoop } from './worker_port.js';
-import { adopt, engine, heldBytes, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
+import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
 // Predictions scored per engine call in evaluate(): between calls a cancel is seen and other requests run.
 const EVALUATION_CHUNK_PREDICTIONS = 2048;

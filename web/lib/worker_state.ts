@@ -1,7 +1,7 @@
 // What the engine worker holds (see worker_core.ts for the protocol and dispatch): the wasm engine, started once
 // on first use, and every loaded model, each with its queue and the precision it was stored in. Plus the helpers
 // every operation handler shares.
-import type { Engine, EngineModel, WeightsForm } from './engine.js';
+import type { Engine, EngineModel } from './engine.js';
 import { engineErrorCode, ok } from './engine.js';
 import { TinyLMError, toWireError } from './errors.js';
 import type { CheckpointInfo, Dtype, ModelHandle, ModelInfo, WorkerEvent } from './protocol.js';
@@ -89,10 +89,4 @@ export function relabel(error: unknown, code: TinyLMError['code'], prefix = '', 
   if (engineErrorCode(error) === 'OUT_OF_MEMORY') throw new TinyLMError(outOfMemoryCode, message);
   if (engineErrorCode(error) === 'MODEL_TOO_LARGE') throw new TinyLMError('MODEL_TOO_LARGE', message);
   throw new TinyLMError(code, prefix + message);
-}
-
-// What float32 parameters take when the engine holds the matrices as `weights` (a model's 1-D tensors stay float32
-// and are a small share, so this slightly undercounts f16/int8; the engine checks its exact needs again).
-export function heldBytes(float32Bytes: number, weights: WeightsForm): number {
-  return weights === 'f16' ? float32Bytes / 2 : weights === 'int8' ? float32Bytes / 4 : float32Bytes;
 }

@@ -10,6 +10,7 @@
 // added when its response arrives, so total grows file by file and equals loaded at the end).
 import { AbortError, TinyLMError } from '../errors.js';
 import type { AbortSignalLike } from '../options.js';
+import { headerEnd } from '../checkpoint_size.js';
 import { platform } from '../platform.js';
 import type { FileCache } from './cache.js';
 import type { RemoteFolder } from './resolve.js';
@@ -24,6 +25,10 @@ export interface FetchOptions {
   cache?: FileCache;
   signal?: AbortSignalLike;
   onProgress?: (progress: DownloadProgress) => void;
+  // Called once per weights file (*.safetensors) with bytes that hold at least its header — as soon as they have
+  // arrived, for a download — so a caller can refuse a model too large for it (by throwing) before the rest of it
+  // is fetched. Not called for a file whose first bytes declare no readable header (the engine explains those).
+  onWeightsHeader?: (file: string, prefix: Uint8Array, label: string) => void | Promise<void>;
 }
 
 export type CheckpointFiles = Record<string, Uint8Array>;
@@ -98,6 +103,7 @@ class Fetcher {
     const cached = await this.options.cache?.read(url.href);
     if (cached) {
       this.advance(name, cached.byteLength, cached.byteLength);
+      await this.checkHeader(name, cached);
       return cached;
     }
     const bytes = url.protocol === 'file:' ? await this.readLocal(name, url) : await this.download(name, url);
@@ -111,6 +117,7 @@ class Fetcher {
     try {
       const bytes = await readLocalFile(url);
       this.advance(name, bytes.byteLength, bytes.byteLength);
+      await this.checkHeader(name, bytes);
       return bytes;
     } catch (error) {
       if (error instanceof TinyLMError && error.code === 'NOT_FOUND') return undefined;
@@ -154,12 +161,14 @@ class Fetcher {
     if (!response.body) {
       const bytes = new Uint8Array(await response.arrayBuffer());
       this.advance(name, bytes.byteLength, bytes.byteLength);
+      await this.checkHeader(name, bytes);
       return bytes;
     }
     this.advance(name, 0, expected ?? 0);
     const reader = response.body.getReader();
     const chunks: Uint8Array[] = [];
     let received = 0;
+    let headerChecked = !this.wantsHeader(name);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -167,18 +176,31 @@ class Fetcher {
       received += value.byteLength;
       // A server that sent no length (or a compressed body) grows the total as the bytes arrive.
       this.advance(name, value.byteLength, expected === undefined || received > expected ? value.byteLength : 0);
+      if (!headerChecked && received >= 8) {
+        const end = headerEnd(concatenate(chunks, 8));
+        if (end === undefined || received >= end) {
+          headerChecked = true;
+          try {
+            if (end !== undefined) await this.checkHeader(name, concatenate(chunks, end));
+          } catch (error) {
+            await reader.cancel().catch(() => {});
+            throw error;
+          }
+        }
+      }
     }
     if (expected !== undefined && received < expected && !response.headers.get('content-encoding')) {
       throw new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${received} of ${expected} bytes: try again`);
     }
-    if (chunks.length === 1) return chunks[0];
-    const bytes = new Uint8Array(received);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return bytes;
+    return concatenate(chunks, received);
+  }
+
+  private wantsHeader(name: string): boolean {
+    return this.options.onWeightsHeader !== undefined && name.endsWith('.safetensors');
+  }
+
+  private async checkHeader(name: string, bytes: Uint8Array): Promise<void> {
+    if (this.wantsHeader(name) && headerEnd(bytes) !== undefined) await this.options.onWeightsHeader?.(name, bytes, this.folder.label);
   }
 
   private advance(file: string, loaded: number, total: number): void {
@@ -190,4 +212,18 @@ class Fetcher {
   private throwIfAborted(name: string): void {
     if (this.options.signal?.aborted) throw new AbortError(`loading ${this.folder.label} was cancelled during ${name}`);
   }
+}
+
+// The first `length` bytes of the chunks, in one array (the chunk itself when it holds them all).
+function concatenate(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length > 0 && chunks[0].byteLength >= length) return chunks[0].subarray(0, length);
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (offset >= length) break;
+    const part = chunk.subarray(0, length - offset);
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
 }

@@ -23,6 +23,7 @@ export interface CheckpointLoadOptions {
   cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignalLike;
+  onWeightsHeader?: (file: string, prefix: Uint8Array, label: string) => void | Promise<void>;  // see fetch_files.ts
 }
 
 export function isCheckpointSource(source: unknown): source is CheckpointSource {
