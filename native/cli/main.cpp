@@ -22,8 +22,8 @@ const char* kUsage = R"(usage:
                   [--order N (ngram)] [--samples N] [--log FILE] [--quiet] [--out FILE] [--threads N]
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--weights f32|f16|int8]
-                  [--threads N]
+                  [--fuse FILE --fuse-weight W] [--beams K [--length-penalty X]]
+                  [--step-precision float|half|int8] [--weights f32|f16|int8] [--threads N]
   tinylm eval     --model FILE|DIR [--data FILE] [--weights f32|f16|int8] [--threads N]   (--weights f16|int8: a
                   GPT's or Llama's matrices held only in that form, a half or a quarter of the memory)
   tinylm quantize --model IN --out OUT --dtype f32|f16|int8 [--data FILE] [--threads N]   (re-save compact;
