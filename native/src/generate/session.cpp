@@ -142,7 +142,10 @@ std::unique_ptr<Session> Session::restore(LanguageModel& model, const Tokenizer&
           session->history_[i], " at ", i, " is outside the vocabulary");
   }
   check(!session->history_.empty() || read == 0, "session: no history but tokens read");
-  model.load_state(session->state_);  // checks the state's sizes against the model
+  // A reset first: it rebuilds the compact weight copies a step reads (they follow the weights only at a reset),
+  // as a first turn's Generator::begin does. Then the state's sizes are checked against the model.
+  model.reset_state();
+  model.load_state(session->state_);
   return session;
 }
 
