@@ -36,7 +36,10 @@
 
 #include "generate/generator.hpp"
 #include "io/hf_checkpoint.hpp"
+#include "generation_values.hpp"
 #include "js_files.hpp"
+#include "model_handle.hpp"
+#include "seam.hpp"
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
@@ -54,82 +57,6 @@ using emscripten::val;
 
 namespace tinylm::wasm {
 namespace {
-
-// ---- the seam -------------------------------------------------------------------------------------------------
-//
-// A failed call RETURNS a JS Error instead of throwing one: a JS exception unwinding through wasm frames skips the
-// destructors of Embind's argument temporaries (a training text, an options struct) and would leak them on every
-// failure. web/lib/engine.ts turns a returned Error into a thrown one, on the JS side of the seam.
-
-val js_error(const std::string& message, const char* code) {
-  val error = val::global("Error").new_(message);
-  error.set("code", std::string(code));
-  return error;
-}
-
-val as_val(val value) { return value; }
-template <typename T>
-val as_val(T* handle) {  // a class handle JS owns and frees with .delete()
-  return val(handle);
-}
-template <typename T>
-val as_val(T value) {  // strings, numbers, value_objects
-  return val(std::move(value));
-}
-
-// Runs body() and returns its result as a val, or a JS Error carrying the message of any C++ exception.
-template <typename Body>
-val guarded(Body&& body) {
-  std::string message;
-  const char* code = "ENGINE_ERROR";
-  try {
-    if constexpr (std::is_void_v<decltype(body())>) {
-      body();
-      return val::undefined();
-    } else {
-      return as_val(body());
-    }
-  } catch (const LimitError& error) {  // sized before any buffer: the message names the bytes and the cap
-    message = error.what();
-    code = error.kind == LimitKind::ModelTooLarge ? "MODEL_TOO_LARGE" : "OUT_OF_MEMORY";
-  } catch (const std::bad_alloc&) {
-    message = "out of memory: the engine's heap is capped at " + format_bytes(TINYLM_MAXIMUM_MEMORY) +
-              " and holds other models too; use a smaller model, batch or sequence length, or dispose of models";
-    code = "OUT_OF_MEMORY";
-  } catch (const std::length_error&) {  // libc++'s bare "vector": a size no container can hold
-    message = "out of memory: a buffer larger than the engine can address was requested; use a smaller model, "
-              "batch or text";
-    code = "OUT_OF_MEMORY";
-  } catch (const std::exception& error) {
-    message = error.what();
-  } catch (...) {
-    message = "the tinylm engine failed with an unknown error";
-  }
-  return js_error(message, code);
-}
-
-// Embind passes a std::string to JS through Emscripten 3.1.6's UTF8ToString, whose short-string path turns invalid
-// UTF-8 into lone surrogates (and its TextDecoder path into U+FFFD): every text that crosses is made well-formed
-// here first, each invalid sequence one U+FFFD as TextDecoder would, so JS only ever sees well-formed UTF-16.
-std::string well_formed(std::string text) {
-  if (utf8::is_valid(text)) return text;
-  return utf8::encode(utf8::decode(text));
-}
-
-// ---- typed-array transfer: one bulk copy each way -----------------------------------------------------------
-
-template <typename T>
-std::vector<T> copy_from_js(const val& typed_array) {
-  std::vector<T> out(typed_array["length"].as<size_t>());
-  if (!out.empty()) val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", typed_array);
-  return out;
-}
-
-// A JS-owned copy (slice), so it stays valid when the heap grows or the C++ storage is freed.
-template <typename T>
-val copy_to_js(const T* data, size_t count) {
-  return val(emscripten::typed_memory_view(count, data)).call<val>("slice");
-}
 
 // ---- value objects -------------------------------------------------------------------------------------------
 
@@ -194,12 +121,6 @@ struct GeneratorOptions {
   bool stop_at_eos = false;
 };
 
-struct GenerateStep {
-  std::string piece;        // text that became safe to show (may be empty)
-  bool done = false;
-  int token = -1;           // the sampled id, −1 if none was sampled in this call
-  std::string stop_reason;  // "", "max_tokens", "stop", "eos"
-};
 
 // ---- Model ---------------------------------------------------------------------------------------------------
 
@@ -352,7 +273,7 @@ Residency residency_named(const std::string& weights) {
   return weights == "f16" ? Residency::F16 : weights == "int8" ? Residency::Int8 : Residency::Float;
 }
 
-class EngineModel {
+class EngineModel : public ModelHandle {
  public:
   explicit EngineModel(Model model) : model_(std::move(model)) {
 #if TINYLM_THREADS_AVAILABLE
@@ -499,8 +420,8 @@ class EngineModel {
     check(trainable != nullptr, "a '", model_.network->arch(), "' model has no trainable parameters");
     return *trainable;
   }
-  LanguageModel& network() { return *model_.network; }
-  const Tokenizer& tokenizer() const { return *model_.tokenizer; }
+  LanguageModel& network() override { return *model_.network; }
+  const Tokenizer& tokenizer() const override { return *model_.tokenizer; }
 
  private:
   static val describe_checkpoint(const HfCheckpoint& checkpoint, const Tokenizer& tokenizer) {
@@ -651,7 +572,7 @@ val EngineModel::start_evaluation(const std::string& text) {
 
 class EngineGenerator {
  public:
-  static val create(EngineModel& model, const GeneratorOptions& options, const val& stops) {
+  static val create(ModelHandle& model, const GeneratorOptions& options, const val& stops) {
     return guarded([&] {
       GenerateOptions generate_options;
       generate_options.max_tokens = options.max_tokens;
@@ -681,42 +602,16 @@ class EngineGenerator {
   }
 
   val next() {
-    return guarded([&] {
-      GenerateStep result;
-      const size_t before = generator_.history().size();
-      result.done = !generator_.next(&result.piece);
-      result.piece = well_formed(std::move(result.piece));
-      if (generator_.history().size() > before) result.token = generator_.last_token();
-      result.stop_reason = generator_.stop_reason();
-      return result;
-    });
+    return guarded([&] { return next_step(generator_); });
   }
 
-  // The k most probable tokens of the distribution the last token was drawn from (after temperature, top-k and
-  // top-p): [{ token, piece, probability }], best first; tokens outside the kept set are left out.
+  // The k most probable tokens of the distribution the last token was drawn from (generation_values.hpp).
   val alternatives(int k) const {
-    return guarded([&] {
-      const std::vector<float>& probabilities = generator_.sampler().last_probabilities();
-      std::vector<int32_t> order(probabilities.size());
-      std::iota(order.begin(), order.end(), 0);
-      const size_t count = std::min(order.size(), size_t(std::max(k, 0)));
-      std::partial_sort(order.begin(), order.begin() + count, order.end(), [&](int32_t a, int32_t b) {
-        return probabilities[a] > probabilities[b] || (probabilities[a] == probabilities[b] && a < b);
-      });
-      val result = val::array();
-      for (size_t i = 0; i < count && probabilities[order[i]] > 0; ++i) {
-        val entry = val::object();
-        entry.set("token", order[i]);
-        entry.set("piece", well_formed(tokenizer_.token_bytes(order[i])));
-        entry.set("probability", probabilities[order[i]]);
-        result.call<void>("push", entry);
-      }
-      return result;
-    });
+    return guarded([&] { return top_alternatives(generator_, tokenizer_, k); });
   }
 
  private:
-  EngineGenerator(EngineModel& model, const GenerateOptions& options)
+  EngineGenerator(ModelHandle& model, const GenerateOptions& options)
       : tokenizer_(model.tokenizer()), generator_(model.network(), model.tokenizer(), options) {}
   const Tokenizer& tokenizer_;
   Generator generator_;
@@ -803,7 +698,7 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .field("token", &GenerateStep::token)
       .field("stopReason", &GenerateStep::stop_reason);
 
-  class_<EngineModel>("Model")
+  class_<EngineModel, base<ModelHandle>>("Model")
       .class_function("load", &EngineModel::load)
       .class_function("loadAs", &EngineModel::load_as)
       .class_function("create", &EngineModel::create)

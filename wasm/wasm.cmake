@@ -69,8 +69,8 @@ target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-ex
 # Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
 # -O3; code that runs once per call or per file (model files and JSON, tokenizers, the Embind seam) is compiled
 # for size, where it weighs most and costs nothing measurable.
-foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp)
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|model_common)[.]cpp$|bindings[.]cpp$")
+foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp wasm/bindings_session.cpp)
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|model_common)[.]cpp$|bindings(_session)?[.]cpp$")
     set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
   endif()
 endforeach()
@@ -94,7 +94,7 @@ set(TINYLM_WASM_LINK_OPTIONS
 target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 target_compile_definitions(tinylm_core_threads PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 
-add_executable(tinylm_wasm wasm/bindings.cpp)
+add_executable(tinylm_wasm wasm/bindings.cpp wasm/bindings_session.cpp)
 target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
@@ -116,7 +116,7 @@ target_compile_definitions(tinylm_unwind_threads PRIVATE _Thread_local= __USING_
                            _LIBUNWIND_DISABLE_VISIBILITY_ANNOTATIONS)
 target_compile_options(tinylm_unwind_threads PRIVATE -Oz -fwasm-exceptions -pthread)
 
-add_executable(tinylm_wasm_threads wasm/bindings.cpp $<TARGET_OBJECTS:tinylm_unwind_threads>)
+add_executable(tinylm_wasm_threads wasm/bindings.cpp wasm/bindings_session.cpp $<TARGET_OBJECTS:tinylm_unwind_threads>)
 target_link_libraries(tinylm_wasm_threads PRIVATE tinylm_core_threads)
 target_compile_options(tinylm_wasm_threads PRIVATE -pthread)
 set_target_properties(tinylm_wasm_threads PROPERTIES

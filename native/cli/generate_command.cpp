@@ -1,5 +1,6 @@
 // tinylm generate: stream text from a model file or a Hugging Face checkpoint folder to stdout, optionally blended
-// with a second model (--fuse).
+// with a second model (--fuse). With --beams K (and --length-penalty) it prints beam search's best continuation
+// once the search ends (generate/beam_search.hpp); sampling options do not apply then.
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "args.hpp"
 #include "common.hpp"
 #include "lora_options.hpp"
+#include "generate/beam_search.hpp"
 #include "generate/fusion.hpp"
 #include "generate/generator.hpp"
 #include "io/hf_checkpoint.hpp"
@@ -59,7 +61,7 @@ int generate_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 2, argv + argc),
                   {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "repetition-penalty",
                    "repetition-window", "seed", "stop", "fuse", "fuse-weight", "step-precision", "adapter",
-                   "threads", "weights"},
+                   "threads", "weights", "beams", "length-penalty"},
                   {"stop-at-eos"});
   if (!args.has("model")) throw UsageError("--model FILE|DIR is required");
   ThreadPool pool(thread_count(args));
@@ -93,6 +95,27 @@ int generate_command(int argc, char** argv) {
   }
 
   const std::string prompt = args.text("prompt", "");
+  if (args.has("beams") || args.has("length-penalty")) {
+    for (const char* sampling : {"temperature", "top-k", "top-p", "repetition-penalty", "repetition-window", "seed"}) {
+      if (args.has(sampling))
+        throw UsageError(std::string("--") + sampling + " samples; --beams searches deterministically: use one or the other");
+    }
+    BeamSearchOptions beam_options;
+    beam_options.beams = args.integer_in("beams", 4, 1, 64);
+    beam_options.length_penalty = float(args.number_in("length-penalty", 1.0, -INFINITY, INFINITY));
+    beam_options.max_tokens = options.max_tokens;
+    beam_options.stop = options.stop;
+    beam_options.stop_at_eos = options.stop_at_eos;
+    BeamSearch search(*network, *model.tokenizer, beam_options);
+    search.begin(prompt);
+    search.prefill(INT32_MAX);
+    while (search.advance()) {}
+    const std::string& text = search.results().at(0).text;
+    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    return 0;
+  }
   Generator generator(*network, *model.tokenizer, options);
   generator.start(prompt);
   std::fwrite(prompt.data(), 1, prompt.size(), stdout);

@@ -24,8 +24,8 @@ const char* kUsage = R"(usage:
                   text continue a checkpointed run bit for bit)
   tinylm generate --model FILE|DIR [--prompt TEXT] [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]
                   [--repetition-penalty X] [--repetition-window N] [--seed S] [--stop TEXT]... [--stop-at-eos]
-                  [--fuse FILE --fuse-weight W] [--step-precision float|half|int8] [--weights f32|f16|int8]
-                  [--adapter FILE] [--threads N]
+                  [--fuse FILE --fuse-weight W] [--beams K [--length-penalty X]]
+                  [--step-precision float|half|int8] [--weights f32|f16|int8] [--adapter FILE] [--threads N]
   tinylm eval     --model FILE|DIR [--data FILE] [--weights f32|f16|int8] [--adapter FILE] [--threads N]
                   (--weights f16|int8: a GPT's or Llama's matrices held only in that form, a half or a quarter of
                   the memory)

@@ -158,3 +158,21 @@ TEST_CASE("atomic writes remove the temp files that killed writers left behind")
   CHECK(read_file_bytes(path) == std::vector<uint8_t>{1, 2, 3});
   for (const std::string& file : {path, live}) std::remove(file.c_str());
 }
+
+TEST_CASE("cli: generate --beams prints beam search's best text; one beam is greedy; sampling flags are refused") {
+  const std::string model = small_model_file("beams.safetensors", false);
+  const std::string common = "generate --model " + model + " --prompt 'call me' --max-tokens 12 --step-precision float";
+  const Run greedy = run_cli(common + " --temperature 0");
+  const Run one_beam = run_cli(common + " --beams 1");
+  CHECK(one_beam.exit_code == 0);
+  CHECK(one_beam.output == greedy.output);
+  const Run beams = run_cli(common + " --beams 3 --length-penalty 0.5");
+  CHECK(beams.exit_code == 0);
+  CHECK(beams.output.rfind("call me", 0) == 0);
+  const Run mixed = run_cli(common + " --beams 3 --temperature 0.7");
+  CHECK(mixed.exit_code == 2);
+  CHECK(mixed.output.find("--temperature samples; --beams searches deterministically") != std::string::npos);
+  const Run zero = run_cli(common + " --beams 0");
+  CHECK(zero.exit_code == 2);
+  CHECK(zero.output.find("--beams") != std::string::npos);
+}

@@ -100,6 +100,42 @@ export interface EngineEvaluation extends Handle {
   progress(): number;
 }
 
+// Something that generates: a loaded model, or a fusion of two (wasm/model_handle.hpp).
+export type EngineGenerating = EngineModel | EngineFusion;
+
+// Two models blended (wasm/bindings_session.cpp): delete it before either model.
+export type EngineFusion = Handle;
+
+export interface EngineBeamHypothesis {
+  tokens: Int32Array;
+  text: string;
+  logProbability: number;
+  score: number;
+  stopReason: 'max_tokens' | 'stop' | 'eos';
+}
+
+export interface EngineBeamSearch extends Handle {
+  begin(prompt: string): Result<undefined>;
+  prefill(maxTokens: number): Result<boolean>;
+  advance(): Result<boolean>;
+  results(): Result<EngineBeamHypothesis[]>;
+}
+
+// The steps of a streamed turn, as a Generator and a Session's turn both give them.
+export interface EngineTokenSource {
+  prefill(maxTokens: number): Result<boolean>;
+  next(): Result<EngineGenerateStep>;
+  alternatives(count: number): Result<Array<{ token: number; piece: string; probability: number }>>;
+}
+
+export interface EngineSession extends Handle, EngineTokenSource {
+  beginTurn(prompt: string, options: GeneratorOptions, stop: string[]): Result<undefined>;
+  endTurn(): Result<undefined>;
+  fork(): Result<EngineSession>;
+  save(): Result<Uint8Array>;
+  stats(): { historyTokens: number; lastTurnTokensRead: number };
+}
+
 export interface EngineGenerator extends Handle {
   start(prompt: string): Result<undefined>;
   begin(prompt: string): Result<undefined>;
@@ -162,7 +198,19 @@ export interface Engine {
     ): Result<EngineModel>;
   };
   Trainer: { create(model: EngineModel, text: string, options: TrainerOptions): Result<EngineTrainer> };
-  Generator: { create(model: EngineModel, options: GeneratorOptions, stop: string[]): Result<EngineGenerator> };
+  Generator: { create(model: EngineGenerating, options: GeneratorOptions, stop: string[]): Result<EngineGenerator> };
+  Fusion: { create(primary: EngineModel, secondary: EngineModel, weight: number): Result<EngineFusion> };
+  BeamSearch: {
+    create(
+      model: EngineGenerating,
+      options: { beams: number; lengthPenalty: number; maxTokens: number; stopAtEos: boolean },
+      stop: string[],
+    ): Result<EngineBeamSearch>;
+  };
+  Session: {
+    create(model: EngineModel): Result<EngineSession>;
+    restore(model: EngineModel, bytes: Uint8Array): Result<EngineSession>;
+  };
   ParameterSnapshot: { take(model: EngineModel): Result<ParameterSnapshot> };
   engineMemory(): { heapSize: number; inUse: number; maximum: number };
 }

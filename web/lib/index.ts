@@ -56,11 +56,14 @@ import type {
   Operations,
   WorkerEvent,
 } from './protocol.js';
+import { Session, type SessionPort } from './session.js';
 import { readSource, type ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
 export type { ChatMessage } from './chat.js';
+export type { Session } from './session.js';
+export type { SessionStats } from './protocol_session.js';
 export type { DownloadProgress } from './hf/fetch_files.js';
 export type { CheckpointSource } from './hf/load.js';
 export type { FileMap, FileMapValue, NamedBlob } from './hf/local_files.js';
@@ -232,6 +235,22 @@ export class TinyLM {
     return renderChatPrompt(this.info.source, messages);
   }
 
+  // A generation session (session.ts): each s.generate() continues from the state the last one left, in the worker,
+  // reading only its new tokens; s.fork(), s.save() and lm.restoreSession(bytes) branch and keep it.
+  session(): Session {
+    this.checkUsable();
+    return new Session(this.sessionPort(), this.request('sessionCreate', { modelId: this.modelId }));
+  }
+
+  // A session from session.save()'s bytes, continuing exactly where it was saved. The bytes must come from this
+  // model (the same config and tokenizer; checked, INVALID_ARGUMENT otherwise).
+  restoreSession(bytes: Uint8Array): Session {
+    this.checkUsable();
+    if (!(bytes instanceof Uint8Array)) throw new TinyLMError('INVALID_ARGUMENT', 'restoreSession() takes the Uint8Array session.save() returned');
+    const buffer = bytes.slice().buffer as ArrayBuffer;
+    return new Session(this.sessionPort(), this.request('sessionRestore', { modelId: this.modelId, bytes: buffer }));
+  }
+
   // Like generate(), with each token's id and the most probable alternatives it was drawn against.
   generateSteps(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken, void, undefined> {
     return this.stream(prompt, options, 'generateSteps()');
@@ -317,6 +336,24 @@ export class TinyLM {
 
   private readonly running = new Set<AbortController>();
 
+  private sessionPort(): SessionPort {
+    return {
+      modelId: this.modelId,
+      request: (type, payload) => this.request(type, payload),
+      stream: (prompt, options, sessionId) => this.stream(prompt, options, 'session.generate()', sessionId),
+    };
+  }
+
+  // The model generate({ fuse }) blends with: another usable model of this engine.
+  private fusionPartner(other: unknown): number {
+    if (!(other instanceof TinyLM)) {
+      throw new TinyLMError('INVALID_ARGUMENT', `option fuse must be a loaded TinyLM model, got ${other === null ? 'null' : typeof other}`);
+    }
+    if (other === this) throw new TinyLMError('INVALID_ARGUMENT', 'option fuse is this model itself: pass another model to blend with');
+    other.checkUsable();
+    return other.modelId;
+  }
+
   private checkUsable(): void {
     if (this.disposed) throw new TinyLMError('DISPOSED', 'this model was disposed: load or create it again to use it');
     if (engineClient().epoch !== this.epoch) {
@@ -350,11 +387,17 @@ export class TinyLM {
   }
 
   // Checks run when iteration starts, so a mistake rejects the first next() like any other failure.
-  private async *stream(prompt: string, options: GenerateOptions, call: 'generate()' | 'generateSteps()' | 'chat()'): AsyncGenerator<GeneratedToken, void, undefined> {
+  private async *stream(
+    prompt: string,
+    options: GenerateOptions,
+    call: 'generate()' | 'generateSteps()' | 'chat()' | 'session.generate()',
+    sessionId?: number,
+  ): AsyncGenerator<GeneratedToken, void, undefined> {
     this.checkUsable();
     checkOptionNames('generate', options, call);
     const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
     const wire = generateWire(options, alternatives);
+    if (wire.fuse) wire.fuse.modelId = this.fusionPartner(options.fuse);
     // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
     const controller = new AbortController();
     const forward = () => controller.abort();
@@ -367,17 +410,17 @@ export class TinyLM {
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: unknown;
-    const done = this.request(
-      'generate',
-      { modelId: this.modelId, prompt, options: wire },
-      {
-        signal: controller.signal,
-        onEvent: (event) => {
-          if (event.type !== 'tokens') return;
-          for (const token of event.payload) buffered.push(token);
-          wake?.();
-        },
+    const handlers = {
+      signal: controller.signal,
+      onEvent: (event: WorkerEvent) => {
+        if (event.type !== 'tokens') return;
+        for (const token of event.payload) buffered.push(token);
+        wake?.();
       },
+    };
+    const done = (sessionId === undefined
+      ? this.request('generate', { modelId: this.modelId, prompt, options: wire }, handlers)
+      : this.request('sessionGenerate', { modelId: this.modelId, sessionId, prompt, options: wire }, handlers)
     ).then(
       () => {
         finished = true;

@@ -11,6 +11,7 @@ import type {
   WireGenerateOptions,
 } from './protocol.js';
 import type { DownloadProgress } from './hf/fetch_files.js';
+import type { TinyLM } from './index.js';
 import type { ModelStore } from './storage.js';
 
 // An AbortSignal, structurally (the declarations need neither the DOM library nor @types/node).
@@ -65,6 +66,16 @@ export interface GenerateOptions {
   alternatives?: number;       // generateSteps(): top alternatives per token (default 5)
   truncatePrompt?: boolean;    // a prompt longer than a GPT's context: false (default) fails with PROMPT_TOO_LONG,
                                // true lets the window slide so the model sees only the prompt's end
+  // Beam search instead of sampling: the most probable continuation among `beams` kept side by side (2–64; default
+  // 1 = sample), scored Σ log p / length^lengthPenalty (default 1) as Hugging Face's generate(num_beams) scores it.
+  // Deterministic, so the sampling options (temperature, topK, topP, repetitionPenalty, repetitionWindow, seed) do
+  // not apply; the text arrives in one piece when the search ends.
+  beams?: number;
+  lengthPenalty?: number;
+  // Fusion: sample from fuseWeight · p_this + (1 − fuseWeight) · p_fuse, the next-token distributions of this model
+  // and another loaded one with the same tokenizer (default fuseWeight 0.5), e.g. a user's fine-tuned copy and the base.
+  fuse?: TinyLM;
+  fuseWeight?: number;
   signal?: AbortSignalLike;
 }
 
@@ -102,7 +113,7 @@ const names = {
   configure: ['assetBase', 'threads', 'hubHost', 'revision'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
-    'stopAtEos', 'alternatives', 'truncatePrompt', 'signal'],
+    'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'signal'],
   fineTune: ['steps', 'learningRate', 'batchSize', 'seqLen', 'validationSplit', 'evalEvery', 'evalBatches', 'optimizer',
     'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'onProgress', 'signal'],
 } as const;
@@ -234,7 +245,24 @@ export function createConfig(config: CreateOptions): CreateConfig {
   };
 }
 
+// The sampling options beam search has no use for.
+const samplingOptionNames = ['temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed'] as const;
+
+// fuse is resolved by the caller (index.ts: it must be a usable model of the same engine); fuseWeight is checked here.
 export function generateWire(options: GenerateOptions, alternatives: number): WireGenerateOptions {
+  const beams = resolvedNumber('beams', options.beams, 1, { min: 1, max: 64, integer: true });
+  if (beams === 1 && options.lengthPenalty !== undefined) {
+    throw new TinyLMError('INVALID_ARGUMENT', `option lengthPenalty applies to beam search: pass beams ≥ 2 with it (got beams ${beams})`);
+  }
+  const sampling = samplingOptionNames.find((name) => options[name] !== undefined);
+  if (beams > 1 && sampling) {
+    throw new TinyLMError('INVALID_ARGUMENT', `option ${sampling} samples, but beams: ${beams} searches deterministically: ` +
+      `drop ${sampling}, or drop beams to sample`);
+  }
+  if (options.fuse === undefined && options.fuseWeight !== undefined) {
+    throw new TinyLMError('INVALID_ARGUMENT', 'option fuseWeight needs fuse: the model to blend with');
+  }
+  const fuseWeight = resolvedNumber('fuseWeight', options.fuseWeight, 0.5, { min: 0, max: 1 });
   const stop = options.stop === undefined ? [] : Array.isArray(options.stop) ? options.stop : [options.stop];
   if (stop.some((sequence) => typeof sequence !== 'string' || sequence.length === 0)) {
     throw new TinyLMError('INVALID_ARGUMENT', 'option stop must be a non-empty string or an array of them');
@@ -251,6 +279,9 @@ export function generateWire(options: GenerateOptions, alternatives: number): Wi
     stopAtEos: resolvedBoolean('stopAtEos', options.stopAtEos, false),
     alternatives,
     truncatePrompt: resolvedBoolean('truncatePrompt', options.truncatePrompt, false),
+    beams,
+    lengthPenalty: resolvedNumber('lengthPenalty', options.lengthPenalty, 1, {}),
+    fuse: options.fuse === undefined ? null : { modelId: -1, weight: fuseWeight },
   };
 }
 

@@ -21,6 +21,8 @@
 // Ordering: operations on one model run one at a time in arrival order (FIFO); operations on different models
 // may interleave step by step. Model handles (modelId) are chosen by the worker and returned by load/create.
 
+import type { SessionOperations } from './protocol_session.js';
+
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
 export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
@@ -83,6 +85,9 @@ export interface WireGenerateOptions {
   stopAtEos: boolean;
   alternatives: number;       // how many top alternatives each token event carries (0 = none)
   truncatePrompt: boolean;    // a prompt longer than the context: slide past its beginning instead of failing
+  beams: number;              // 1 = sample; more = beam search (worker_search.ts)
+  lengthPenalty: number;      // beam search: score = Σ log p / length^lengthPenalty
+  fuse: { modelId: number; weight: number } | null;  // blend with another model of the worker (same tokenizer)
 }
 
 export interface Alternative {
@@ -187,7 +192,7 @@ export interface ModelHandle {
 
 // ---- the operations: payload in, events along the way, result out ----------------------------------------------
 
-export interface Operations {
+export interface Operations extends SessionOperations {
   load: { payload: { bytes: ArrayBuffer; weights: 'f32' | 'f16' | 'int8' }; event: never; result: ModelHandle };
   loadCheckpoint: {
     payload: { files: Record<string, ArrayBuffer>; label: string; maxContext: number; weights: 'f32' | 'f16' | 'int8' };

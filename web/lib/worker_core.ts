@@ -45,6 +45,16 @@ function modelIdOf(request: OperationRequest): number | undefined {
     : payload.modelId;
 }
 
+// A fused generation reads a second model: it waits for that model's queue too, and that model's next operation for it.
+function partnerIdOf(request: OperationRequest): number | undefined {
+  return request.type === 'generate' ? request.payload.options?.fuse?.modelId : undefined;
+}
+
+// The operations that only read a model; any other may change its weights, and ends the sessions made before it.
+const readOnlyOperations = new Set<OperationType>(['generate', 'evaluate', 'export', 'inspect', 'encode', 'decode',
+  'dispose', 'sessionCreate', 'sessionRestore', 'sessionGenerate', 'sessionFork', 'sessionSave', 'sessionStats',
+  'sessionDispose']);
+
 export function serve(port: Port, loadEngine: () => Promise<Engine>): void {
   setEngineLoader(loadEngine);
 
@@ -81,7 +91,15 @@ export function serve(port: Port, loadEngine: () => Promise<Engine>): void {
       void run(request);  // not bound to a model, or an unknown one (run reports DISPOSED)
       return;
     }
-    model.queue = model.queue.then(() => run(request));
+    const partnerId = partnerIdOf(request);
+    const partner = partnerId === undefined || partnerId === modelId ? undefined : models.get(partnerId);
+    const before = partner ? Promise.all([model.queue, partner.queue]) : model.queue;
+    const done = before.then(() => {
+      if (!readOnlyOperations.has(request.type)) model.version += 1;
+      return run(request);
+    });
+    model.queue = done;
+    if (partner) partner.queue = done;
   });
   void engine().catch(() => {});  // start compiling the wasm while the first request is on its way
 }

@@ -8,6 +8,7 @@ import type { Dtype, OperationType, Operations } from './protocol.js';
 import { fineTune } from './worker_fine_tune.js';
 import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
+import { disposeSessionsOf, sessionHandlers } from './worker_session.js';
 import { yieldToEventLoop } from './worker_port.js';
 import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
@@ -91,6 +92,7 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
 
   generate,
   fineTune,
+  ...sessionHandlers,
 
   async evaluate({ modelId, text }, context) {
     await engine();
@@ -154,6 +156,7 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
     const model = models.get(modelId);
     if (model) {
       models.delete(modelId);
+      disposeSessionsOf(modelId);
       model.engineModel.delete();
     }
     return null;

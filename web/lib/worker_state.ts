@@ -10,6 +10,8 @@ export interface LoadedModel {
   engineModel: EngineModel;
   dtype: Dtype;             // how its weights were stored when loaded (created models: 'f32'); export()'s default
   queue: Promise<unknown>;  // the last operation on this model: the next one starts after it settles
+  version: number;          // counts the operations that may have changed the weights (worker_core.ts): sessions
+                            // made at another version no longer match the model
 }
 
 export const models = new Map<number, LoadedModel>();
@@ -44,7 +46,7 @@ export function describe(engineModel: EngineModel, dtype: Dtype, source?: Checkp
 
 export function adopt(engineModel: EngineModel, dtype: Dtype, source?: CheckpointInfo): ModelHandle {
   const modelId = nextModelId++;
-  models.set(modelId, { engineModel, dtype, queue: Promise.resolve() });
+  models.set(modelId, { engineModel, dtype, queue: Promise.resolve(), version: 0 });
   return { modelId, info: describe(engineModel, dtype, source) };
 }
 

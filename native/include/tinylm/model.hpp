@@ -63,6 +63,15 @@ class Evaluation {
   virtual double progress() const = 0;  // fraction of the predictions scored, in [0, 1]
 };
 
+// A model's generation state — what the next step() continues from: a recurrent model's hidden (and cell) state, a
+// decoder's filled KV-cache positions and window, an n-gram model's context. Flat arrays, so it can be copied (beam
+// search keeps one per beam) and written out (a saved session). Only the model that saved it, or one of the same
+// architecture and config, can load it.
+struct GenerationState {
+  std::vector<int32_t> ints;
+  std::vector<float> floats;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -74,6 +83,11 @@ class LanguageModel {
   // Generation. step() feeds one token and returns next-token logits (V), valid until the next call.
   virtual void reset_state() = 0;
   virtual const float* step(int32_t token) = 0;
+  // The generation state after the tokens stepped since reset_state() (into *state, reusing its capacity), and back:
+  // after load_state(s), step(t) returns what it returned after save_state(&s) — bit for bit. load_state checks the
+  // sizes against the model's config and throws Error naming the mismatch. Models without a copyable state throw.
+  virtual void save_state(GenerationState* state) const;
+  virtual void load_state(const GenerationState& state);
 
   // Teacher-forced scoring of tokens[1..n) given their prefixes, from a fresh state.
   virtual EvalStats evaluate(const std::vector<int32_t>& tokens) = 0;

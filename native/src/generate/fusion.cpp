@@ -43,6 +43,30 @@ const float* FusedModel::step(int32_t token) {
   return log_probs_.data();
 }
 
+void FusedModel::save_state(GenerationState* state) const {
+  primary_.save_state(&primary_state_);
+  secondary_.save_state(&secondary_state_);
+  state->ints.assign({int32_t(primary_state_.ints.size()), int32_t(primary_state_.floats.size())});
+  state->ints.insert(state->ints.end(), primary_state_.ints.begin(), primary_state_.ints.end());
+  state->ints.insert(state->ints.end(), secondary_state_.ints.begin(), secondary_state_.ints.end());
+  state->floats.assign(primary_state_.floats.begin(), primary_state_.floats.end());
+  state->floats.insert(state->floats.end(), secondary_state_.floats.begin(), secondary_state_.floats.end());
+}
+
+void FusedModel::load_state(const GenerationState& state) {
+  check(state.ints.size() >= 2 && state.ints[0] >= 0 && state.ints[1] >= 0 &&
+            size_t(state.ints[0]) <= state.ints.size() - 2 && size_t(state.ints[1]) <= state.floats.size(),
+        "generation state: not a fused model's state");
+  const auto ints = state.ints.begin() + 2;
+  const auto floats = state.floats.begin();
+  primary_state_.ints.assign(ints, ints + state.ints[0]);
+  primary_state_.floats.assign(floats, floats + state.ints[1]);
+  secondary_state_.ints.assign(ints + state.ints[0], state.ints.end());
+  secondary_state_.floats.assign(floats + state.ints[1], state.floats.end());
+  primary_.load_state(primary_state_);
+  secondary_.load_state(secondary_state_);
+}
+
 EvalStats FusedModel::evaluate(const std::vector<int32_t>& tokens) {
   EvalTally tally;
   reset_state();

@@ -20,6 +20,9 @@ class FusedModel : public LanguageModel {
   nlohmann::json config_json() const override;
   void reset_state() override;
   const float* step(int32_t token) override;
+  // ints: the primary's int and float counts, then both models' ints; floats: both models' floats.
+  void save_state(GenerationState* state) const override;
+  void load_state(const GenerationState& state) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
   // A blend is made at run time from two model files; it has no tensors of its own (throws Error).
   std::vector<TensorToWrite> tensors_to_save() const override;
@@ -30,6 +33,7 @@ class FusedModel : public LanguageModel {
   float weight_;
   std::vector<float> log_probs_;  // (V)
   std::vector<float> scratch_;    // (V)
+  mutable GenerationState primary_state_, secondary_state_;  // save/load scratch
 };
 
 }  // namespace tinylm

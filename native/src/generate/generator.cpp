@@ -36,25 +36,54 @@ bool Generator::prefill(int max_tokens) {
   check(started_, "generator: call begin() before prefill()");
   check(max_tokens > 0, "generator: prefill needs a positive token count, got ", max_tokens);
   const size_t end = std::min(prompt_size_, fed_ + size_t(max_tokens));
-  for (; fed_ < end; ++fed_) logits_ = model_.step(history_[fed_]);
+  for (; fed_ < end; ++fed_, ++read_) logits_ = model_.step(history_[fed_]);
   return fed_ == prompt_size_;
+}
+
+std::vector<int32_t> encode_prompt(const Tokenizer& tokenizer, const std::string& prompt) {
+  std::vector<int32_t> tokens = tokenizer.encode(prompt);
+  if (!tokens.empty()) return tokens;
+  const int eos = tokenizer.eos_id();
+  tokens = eos >= 0 ? std::vector<int32_t>{eos} : tokenizer.encode("\n");
+  if (!tokens.empty()) return tokens;
+  check(tokenizer.unk_id() >= 0, "generator: the prompt encodes to no tokens and the tokenizer has no <eos>, "
+        "no token for \"\\n\" and no <unk> to start from: give a non-empty prompt");
+  return {tokenizer.unk_id()};
+}
+
+void append_token_text(const Tokenizer& tokenizer, int32_t previous, int32_t token, std::string* text) {
+  if (token == tokenizer.eos_id()) {
+    *text += '\n';  // <eos> ends a line (word models) or a turn: shown as a line break, no separator after
+    return;
+  }
+  if (previous != tokenizer.eos_id()) *text += tokenizer.separator();  // word models: a space before every word
+  *text += tokenizer.token_bytes(token);
 }
 
 void Generator::begin(const std::string& prompt) {
   model_.reset_state();
-  history_ = tokenizer_.encode(prompt);
-  if (history_.empty()) {
-    const int eos = tokenizer_.eos_id();
-    history_ = eos >= 0 ? std::vector<int32_t>{eos} : tokenizer_.encode("\n");
-    if (history_.empty()) {
-      check(tokenizer_.unk_id() >= 0, "generator: the prompt encodes to no tokens and the tokenizer has no <eos>, "
-            "no token for \"\\n\" and no <unk> to start from: give a non-empty prompt");
-      history_ = {tokenizer_.unk_id()};
-    }
-  }
+  history_ = encode_prompt(tokenizer_, prompt);
   prompt_size_ = history_.size();
   fed_ = 0;
+  read_ = 0;
   logits_ = nullptr;
+  pending_.clear();
+  stop_reason_.clear();
+  generated_ = 0;
+  started_ = true;
+}
+
+void Generator::continue_from(std::vector<int32_t> history, size_t fed, const float* logits, const std::string& prompt) {
+  check(fed <= history.size() && (fed < history.size() || logits != nullptr),
+        "generator: continuing needs the logits of a fully read history");
+  const std::vector<int32_t> added = tokenizer_.encode(prompt);
+  check(!history.empty() || !added.empty(), "generator: nothing to continue from: give a prompt");
+  history_ = std::move(history);
+  history_.insert(history_.end(), added.begin(), added.end());
+  prompt_size_ = history_.size();
+  fed_ = fed;
+  read_ = 0;
+  logits_ = fed == prompt_size_ ? logits : nullptr;
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
@@ -79,13 +108,7 @@ bool Generator::next(std::string* piece) {
     *piece = take_safe_text(true);
     return false;
   }
-  if (token == tokenizer_.eos_id()) {
-    pending_ += '\n';  // <eos> ends a line (word models) or a turn: shown as a line break, no separator after
-  } else {
-    const bool line_start = history_.size() >= 2 && history_[history_.size() - 2] == tokenizer_.eos_id();
-    if (!line_start) pending_ += tokenizer_.separator();  // word models: a space before every word
-    pending_ += tokenizer_.token_bytes(token);
-  }
+  append_token_text(tokenizer_, history_[history_.size() - 2], token, &pending_);
 
   for (const std::string& stop : options_.stop) {
     const size_t at = pending_.find(stop);
@@ -95,7 +118,10 @@ bool Generator::next(std::string* piece) {
     *piece = take_safe_text(true);
     return false;
   }
-  if (generated_ < options_.max_tokens) logits_ = model_.step(token);
+  if (generated_ < options_.max_tokens) {
+    logits_ = model_.step(token);
+    ++read_;
+  }
   *piece = take_safe_text(false);
   if (generated_ >= options_.max_tokens) {
     stop_reason_ = "max_tokens";

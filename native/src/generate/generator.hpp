@@ -35,6 +35,13 @@ class Generator {
   // finished prefill.
   void begin(const std::string& prompt);
   bool prefill(int max_tokens);
+  // begin() without the reset, for a session's next turn: the model's state is the one after history[0 … fed), and
+  // `prompt` (may be empty) is appended to the history. When fed is the whole history, `logits` (V) are the
+  // next-token logits of that state (the caller keeps them alive until the first next()).
+  void continue_from(std::vector<int32_t> history, size_t fed, const float* logits, const std::string& prompt);
+  // Tokens the model has read since begin()/continue_from(): the prompt's fed so far plus every generated one
+  // stepped (the last generated token is read by the next turn, not this one).
+  size_t tokens_read() const { return read_; }
   size_t prompt_tokens() const { return prompt_size_; }
   size_t prompt_tokens_fed() const { return fed_; }
   // Generates one token. *piece receives the text that became safe to show (possibly empty). Returns false when
@@ -46,6 +53,7 @@ class Generator {
   int32_t last_token() const { return history_.empty() ? -1 : history_.back(); }
   const std::vector<int32_t>& history() const { return history_; }  // prompt + generated ids
   const Sampler& sampler() const { return sampler_; }
+  const float* next_logits() const { return logits_; }  // (V) after the last token read; null before any
 
  private:
   std::string take_safe_text(bool final);
@@ -61,7 +69,14 @@ class Generator {
   int generated_ = 0;
   bool started_ = false;
   size_t prompt_size_ = 0, fed_ = 0;  // prompt tokens in history_, and how many of them the model has seen
+  size_t read_ = 0;                   // tokens_read()
 };
+
+// The tokens generation starts from: the prompt's, or for an empty prompt <eos>, else "\n", else <unk>.
+std::vector<int32_t> encode_prompt(const Tokenizer& tokenizer, const std::string& prompt);
+// Appends a generated token's text after `previous` (the token before it): <eos> is a line break, and a word
+// tokenizer's separator goes before every token that does not start a line.
+void append_token_text(const Tokenizer& tokenizer, int32_t previous, int32_t token, std::string* text);
 
 // Length of the longest suffix of `text` that is an incomplete UTF-8 sequence (0 if text ends complete).
 size_t incomplete_utf8_suffix(const std::string& text);

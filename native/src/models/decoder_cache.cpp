@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
+
+#include "tinylm/error.hpp"
 
 namespace tinylm {
 
@@ -64,6 +67,47 @@ void DecoderCache::end_step(int32_t token, int rows) {
   window_tokens_.push_back(token);  // capacity T_max: no allocation
   ++cached_;
   if (rows == 2) ++shadow_cached_;
+}
+
+void DecoderCache::save_state(GenerationState* state) const {
+  state->ints.assign({cached_, shadow_cached_});
+  state->ints.insert(state->ints.end(), window_tokens_.begin(), window_tokens_.end());
+  const int64_t heads = int64_t(layers_) * kv_heads_, D = head_size_;
+  state->floats.resize(size_t(2 * heads * D * (cached_ + shadow_cached_)));
+  float* out = state->floats.data();
+  for (auto [cache, ld, count] : {std::tuple{&keys_, context_, cached_}, {&values_, context_, cached_},
+                                  {&shadow_keys_, keep_, shadow_cached_}, {&shadow_values_, keep_, shadow_cached_}}) {
+    for (int64_t head = 0; head < heads; ++head, out += count * D) {
+      std::memcpy(out, cache->data() + head * ld * D, sizeof(float) * count * D);
+    }
+  }
+}
+
+void DecoderCache::load_state(const GenerationState& state) {
+  check(state.ints.size() >= 2, "generation state: a decoder's state starts with 2 counts, got ", state.ints.size(),
+        " integers");
+  const int cached = state.ints[0], shadow_cached = state.ints[1];
+  check(cached >= 0 && cached <= context_ && shadow_cached >= 0 && shadow_cached <= keep_ &&
+            (shadow_cached == 0 || shadow_cached == cached - (context_ - keep_)),
+        "generation state: ", cached, " cached and ", shadow_cached, " shadow positions do not fit a window of ",
+        context_, " (the state is from another model)");
+  check(state.ints.size() == size_t(2 + cached), "generation state: ", state.ints.size() - 2,
+        " window tokens for ", cached, " cached positions");
+  const int64_t heads = int64_t(layers_) * kv_heads_, D = head_size_;
+  check(state.floats.size() == size_t(2 * heads * D * (cached + shadow_cached)), "generation state: ",
+        state.floats.size(), " floats, but ", cached, " + ", shadow_cached, " positions of this model's ", layers_,
+        " layers × ", kv_heads_, " heads × ", head_size_, " need ", 2 * heads * D * (cached + shadow_cached),
+        " (the state is from another model)");
+  cached_ = cached;
+  shadow_cached_ = shadow_cached;
+  window_tokens_.assign(state.ints.begin() + 2, state.ints.end());
+  const float* in = state.floats.data();
+  for (auto [cache, ld, count] : {std::tuple{&keys_, context_, cached}, {&values_, context_, cached},
+                                  {&shadow_keys_, keep_, shadow_cached}, {&shadow_values_, keep_, shadow_cached}}) {
+    for (int64_t head = 0; head < heads; ++head, in += count * D) {
+      std::memcpy(cache->data() + head * ld * D, in, sizeof(float) * count * D);
+    }
+  }
 }
 
 }  // namespace tinylm

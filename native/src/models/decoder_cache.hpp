@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tinylm/model.hpp"
+
 namespace tinylm {
 
 class DecoderCache {
@@ -37,6 +39,12 @@ class DecoderCache {
   void store(int row, int layer, const float* k, const float* v);
   // Ends the step that began with begin_step() (rows as it returned): the token joins the window.
   void end_step(int32_t token, int rows);
+
+  // The filled positions only, visible and shadow (GenerationState's layout: ints = cached, shadow cached, the window's
+  // tokens; floats = per (layer, head) the visible keys then values, then per (layer, head) the shadow's), so a copy
+  // costs what the window holds, not T_max. load_state needs a reset() cache of the same dimensions.
+  void save_state(GenerationState* state) const;
+  void load_state(const GenerationState& state);
 
   int cached() const { return cached_; }  // positions in the visible window
   // The tokens whose keys and values are cached, oldest first (the window the next step extends).

@@ -64,6 +64,11 @@ const float* GptLM::step(int32_t token) {
   return gen_logits_.data();
 }
 
+void GptLM::load_state(const GenerationState& state) {
+  if (gen_logits_.empty()) reset_state();  // a model built without one: size the cache (and the step's matrices)
+  cache_.load_state(state);
+}
+
 void GptLM::advance(int32_t token, int rows) {
   const int C = config_.embed_size, NH = config_.num_heads, T_max = config_.context_size;
   float* x = gen_x_.data();  // (rows, C) residual stream

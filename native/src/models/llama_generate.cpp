@@ -62,6 +62,11 @@ const float* LlamaLM::step(int32_t token) {
   return gen_logits_.data();
 }
 
+void LlamaLM::load_state(const GenerationState& state) {
+  if (gen_logits_.empty()) reset_state();  // a model built without one: size the cache (and the step's matrices)
+  cache_.load_state(state);
+}
+
 void LlamaLM::advance(int32_t token, int rows) {
   const int C = config_.hidden_size, NH = config_.num_heads, KVH = config_.num_kv_heads, D = config_.head_size;
   const int H = config_.intermediate_size, QKV = config_.qkv_size(), QD = NH * D, T_max = config_.context_size;

@@ -58,6 +58,14 @@ std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t>
   return std::make_unique<WholeEvaluation>(*this, std::move(tokens));
 }
 
+void LanguageModel::save_state(GenerationState* state) const {
+  fail("a '", arch(), "' model cannot copy its generation state (beam search and sessions need it)");
+}
+
+void LanguageModel::load_state(const GenerationState& state) {
+  fail("a '", arch(), "' model cannot load a generation state (beam search and sessions need it)");
+}
+
 void check_dimension(const char* field, int64_t value, int64_t limit) {
   check(value >= 1 && value <= limit, "config: ", field, " must be between 1 and ", limit, ", got ", value);
 }

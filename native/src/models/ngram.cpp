@@ -385,6 +385,23 @@ void NgramModel::compute_probabilities() {
   }
 }
 
+void NgramModel::save_state(GenerationState* state) const {
+  state->ints.assign(context_node_.begin(), context_node_.end());
+  state->floats.clear();
+}
+
+void NgramModel::load_state(const GenerationState& state) {
+  check(state.floats.empty() && state.ints.size() == size_t(order_) && state.ints[0] == 0,
+        "generation state: an order-", order_, " n-gram state holds ", order_, " context nodes, got ", state.ints.size(),
+        " (the state is from another model)");
+  for (int k = 1; k < order_; ++k) {
+    const int32_t node = state.ints[size_t(k)];
+    check(node >= -1 && node < int64_t(tables_[size_t(k)].token.size()), "generation state: context node ", node,
+          " of order ", k, " is not in the model's table");
+  }
+  std::copy(state.ints.begin(), state.ints.end(), context_node_.begin());
+}
+
 const float* NgramModel::step(int32_t token) {
   if (token < 0 || token >= vocab_size_) {
     fail("ngram: token id ", token, " is outside the vocabulary [0, ", vocab_size_, ")");

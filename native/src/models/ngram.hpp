@@ -44,6 +44,8 @@ class NgramModel : public LanguageModel {
 
   void reset_state() override;
   const float* step(int32_t token) override;
+  void save_state(GenerationState* state) const override;  // ints: the context's node per order
+  void load_state(const GenerationState& state) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
   std::vector<TensorToWrite> tensors_to_save() const override;
 

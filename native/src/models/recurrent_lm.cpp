@@ -330,6 +330,22 @@ void RecurrentLM::reset_state() {
   refresh_compact_weights();
 }
 
+void RecurrentLM::save_state(GenerationState* state) const {
+  state->ints.clear();
+  state->floats.assign(gen_h_.begin(), gen_h_.end());
+  state->floats.insert(state->floats.end(), gen_c_.begin(), gen_c_.end());
+}
+
+void RecurrentLM::load_state(const GenerationState& state) {
+  const int64_t LH = int64_t(config_.num_layers) * config_.hidden_size;
+  check(state.ints.empty() && state.floats.size() == size_t(2 * LH), "generation state: a recurrent state of ",
+        state.floats.size(), " floats, but this model's ", config_.num_layers, " layers × ", config_.hidden_size,
+        " hidden need ", 2 * LH, " (the state is from another model)");
+  if (gen_h_.empty()) reset_state();  // a model built without one: size the buffers (and the compact weights)
+  std::copy(state.floats.begin(), state.floats.begin() + LH, gen_h_.begin());
+  std::copy(state.floats.begin() + LH, state.floats.end(), gen_c_.begin());
+}
+
 void RecurrentLM::set_step_precision(StepPrecision precision) {
   step_precision_ = precision;
   refresh_compact_weights();

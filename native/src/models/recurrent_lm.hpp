@@ -54,6 +54,8 @@ class RecurrentLM : public TrainableModel {
   nlohmann::json config_json() const override { return config_.to_json(); }
   void reset_state() override;
   const float* step(int32_t token) override;
+  void save_state(GenerationState* state) const override;  // floats: h (L,H) then c (L,H)
+  void load_state(const GenerationState& state) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
   std::unique_ptr<Evaluation> start_evaluation(std::vector<int32_t> tokens) override;  // recurrent_evaluation.cpp
   std::vector<TensorToWrite> tensors_to_save() const override;

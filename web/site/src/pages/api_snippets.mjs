@@ -92,6 +92,36 @@ const view = await lm.inspect('the whale');
 log(view.kind, view.layers, 'layers ×', view.heads, 'heads over', view.pieces.length, 'characters');`,
     expected: 'validation loss 3.… → 1.… (then) attention 2 layers × 2 heads over 9 characters',
   },
+  {
+    language: 'javascript',
+    title: 'lm.session()',
+    about: 'Generation that continues where it left off: the worker keeps the model’s state, so each turn reads only its new tokens. fork() branches, save() gives bytes that lm.restoreSession(bytes) continues exactly.',
+    code: `const lm = await TinyLM.load(modelUrl);
+const s = lm.session();
+let first = '', second = '';
+for await (const piece of s.generate('Call me ', { maxTokens: 30, seed: 1 })) first += piece;
+for await (const piece of s.generate(' The sea', { maxTokens: 30, seed: 2 })) second += piece;
+log(JSON.stringify(await s.stats()));
+let oneShot = '';
+for await (const piece of lm.generate('Call me ' + first + ' The sea', { maxTokens: 30, seed: 2 })) oneShot += piece;
+log('second turn = one generation over the whole text:', second === oneShot);`,
+    expected: '{"historyTokens":76,"lastTurnTokensRead":38} (then) second turn = one generation over the whole text: true',
+  },
+  {
+    language: 'javascript',
+    title: 'lm.generate(prompt, { beams, lengthPenalty, fuse, fuseWeight })',
+    about: 'Beam search: the most probable continuation among `beams` kept side by side, scored Σ log p / length^lengthPenalty as Hugging Face’s generate(num_beams) does. Fusion: sample from fuseWeight · p_this + (1 − fuseWeight) · p_other of two models with the same tokenizer.',
+    code: `const lm = await TinyLM.load(modelUrl);
+let best = '';
+for await (const piece of lm.generate('Call me ', { beams: 4, lengthPenalty: 1, maxTokens: 30 })) best += piece;
+log(best);
+const tuned = await TinyLM.load(modelUrl);
+await tuned.fineTune('To be, or not to be, that is the question. '.repeat(40), { steps: 10, batchSize: 8, seqLen: 32 });
+let blend = '';
+for await (const piece of lm.generate('Call me ', { fuse: tuned, fuseWeight: 0.5, maxTokens: 40, seed: 1 })) blend += piece;
+log(blend);`,
+    expected: 'the most probable 30 characters (then) 40 characters blending Melville and Hamlet',
+  },
 ];
 
 // How to install and import the package.
