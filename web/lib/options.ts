@@ -10,6 +10,7 @@ import type {
   WireFineTuneOptions,
   WireGenerateOptions,
 } from './protocol.js';
+import type { LoraOptions } from './adapters.js';
 import type { DownloadProgress } from './hf/fetch_files.js';
 import type { ModelStore } from './storage.js';
 
@@ -65,6 +66,7 @@ export interface GenerateOptions {
   alternatives?: number;       // generateSteps(): top alternatives per token (default 5)
   truncatePrompt?: boolean;    // a prompt longer than a GPT's context: false (default) fails with PROMPT_TOO_LONG,
                                // true lets the window slide so the model sees only the prompt's end
+  adapter?: string | null;     // the LoRA adapter for this call (adapters.ts); null: the bare base; default: the active one
   signal?: AbortSignalLike;
 }
 
@@ -87,6 +89,8 @@ export interface FineTuneOptions {
   keepPartial?: boolean;     // default false: a cancelled, failed or diverged run restores the weights from before
                              // it. Diverged (TRAINING_DIVERGED): a loss or gradient norm that is not finite, or a
                              // training loss above 4× the first step's for 5 consecutive steps
+  lora?: LoraOptions;        // train a LoRA adapter beside the frozen weights instead (adapters.ts); it becomes the
+                             // active adapter
   onProgress?: (progress: FineTuneProgress) => void;
   signal?: AbortSignalLike;
 }
@@ -102,9 +106,11 @@ const names = {
   configure: ['assetBase', 'threads', 'hubHost', 'revision'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
-    'stopAtEos', 'alternatives', 'truncatePrompt', 'signal'],
+    'stopAtEos', 'alternatives', 'truncatePrompt', 'adapter', 'signal'],
   fineTune: ['steps', 'learningRate', 'batchSize', 'seqLen', 'validationSplit', 'evalEvery', 'evalBatches', 'optimizer',
-    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'onProgress', 'signal'],
+    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'lora', 'onProgress', 'signal'],
+  lora: ['rank', 'alpha', 'dropout', 'targets'],
+  loadAdapter: ['name', 'config'],
 } as const;
 
 // Names other libraries use for the same thing (PyTorch, llama.cpp, Hugging Face), where spelling alone is no clue.

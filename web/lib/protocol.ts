@@ -21,6 +21,8 @@
 // Ordering: operations on one model run one at a time in arrival order (FIFO); operations on different models
 // may interleave step by step. Model handles (modelId) are chosen by the worker and returned by load/create.
 
+import type { AdapterRequest, AdapterResult, WireLoraOptions } from './adapter_protocol.js';
+
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
 export type RecurrentArch = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
@@ -83,6 +85,7 @@ export interface WireGenerateOptions {
   stopAtEos: boolean;
   alternatives: number;       // how many top alternatives each token event carries (0 = none)
   truncatePrompt: boolean;    // a prompt longer than the context: slide past its beginning instead of failing
+  adapter?: string | null;    // the LoRA adapter for this call (null: the bare base); absent: the active one
 }
 
 export interface Alternative {
@@ -117,6 +120,7 @@ export interface WireFineTuneOptions {
   cosine: boolean;
   seed: number;
   keepPartial: boolean;     // on cancel/failure keep the last completed step instead of restoring
+  lora?: WireLoraOptions;   // train a LoRA adapter beside the frozen model instead of the model itself
 }
 
 export interface FineTuneProgress {
@@ -206,6 +210,7 @@ export interface Operations {
     result: FineTuneReport;
   };
   evaluate: { payload: { modelId: number; text: string }; event: never; result: EvaluationReport };
+  adapter: { payload: { modelId: number; request: AdapterRequest }; event: never; result: AdapterResult };
   export: { payload: { modelId: number; dtype?: Dtype }; event: never; result: { bytes: ArrayBuffer } };
   inspect: { payload: { modelId: number; text: string }; event: never; result: Inspection };
   encode: { payload: { modelId: number; text: string }; event: never; result: { tokens: Int32Array } };
