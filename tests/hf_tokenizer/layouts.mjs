@@ -18,12 +18,14 @@ export const SMOLLM2_SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', 
 
 export function smollm2TokenizerJson(mergeCount = 6000) {
   const vocab = {};
-  SMOLLM2_SPECIALS.forEach((token, id) => { vocab[token] = id; });
+  let size = 0;  // counted, not Object.keys(vocab).length per token: a full-size vocabulary stays linear
+  const add = (token) => { vocab[token] = size++; };
+  SMOLLM2_SPECIALS.forEach(add);
   const byId = Object.entries(gpt2.model.vocab).sort((a, b) => a[1] - b[1]);
-  for (const [token] of byId.slice(0, 256)) vocab[token] = Object.keys(vocab).length;  // the byte alphabet
+  for (const [token] of byId.slice(0, 256)) add(token);  // the byte alphabet
   const merges = gpt2.model.merges.slice(0, mergeCount).map((merge) => merge.split(' '));
   for (const [left, right] of merges) {
-    if (!(left + right in vocab)) vocab[left + right] = Object.keys(vocab).length;
+    if (!(left + right in vocab)) add(left + right);
   }
   const byteLevel = (addPrefixSpace, trimOffsets) =>
     ({ type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true });
