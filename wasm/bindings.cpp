@@ -19,7 +19,7 @@
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
 //   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
-//   engineMemory() · setThreadCount(n) (threaded engine only)
+//   engineMemory() · setThreadCount(n) (threaded engine only) · LoRA adapters: bindings_lora.hpp
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
@@ -486,7 +486,7 @@ class ParameterSnapshot {
 class EngineTrainer {
  public:
   static val create(EngineModel& model, const std::string& text, const TrainerOptions& options) {
-    return guarded([&] { return new EngineTrainer(model, text, options); });
+    return guarded([&] { return new EngineTrainer(model.trainable(), model.tokenizer(), text, options); });
   }
 
   val step() {
@@ -508,9 +508,10 @@ class EngineTrainer {
   double train_tokens() const { return double(train_.size()); }
   double validation_tokens() const { return double(validation_.size()); }
 
- private:
-  EngineTrainer(EngineModel& model, const std::string& text, const TrainerOptions& options) {
-    const std::vector<int32_t> tokens = encode_checked(model.tokenizer(), text, "training");
+  // Trains `trainable` (the model, or a LoRA adapter beside it: bindings_lora.hpp) on text `tokenizer` encodes.
+  EngineTrainer(TrainableModel& trainable, const Tokenizer& tokenizer, const std::string& text,
+                const TrainerOptions& options) {
+    const std::vector<int32_t> tokens = encode_checked(tokenizer, text, "training");
     split_tokens(tokens, options.validation_split, &train_, &validation_);
     check(options.batch_size > 0 && options.seq_len > 0, "batchSize and seqLen must be positive, got batchSize ",
           options.batch_size, ", seqLen ", options.seq_len);
@@ -531,9 +532,10 @@ class EngineTrainer {
     train_options.cosine = options.cosine;
     train_options.eval_batches = options.eval_batches;
     train_options.seed = static_cast<uint64_t>(options.seed);
-    trainer_ = std::make_unique<Trainer>(model.trainable(), train_, validation_, train_options);
+    trainer_ = std::make_unique<Trainer>(trainable, train_, validation_, train_options);
   }
 
+ private:
   std::vector<int32_t> train_, validation_;  // must outlive trainer_, which keeps references to them
   std::unique_ptr<Trainer> trainer_;
 };
@@ -633,6 +635,8 @@ val engine_memory() {
 
 }  // namespace
 }  // namespace tinylm::wasm
+
+#include "bindings_lora.hpp"  // LoRA adapters: reopens the namespace above
 
 EMSCRIPTEN_BINDINGS(tinylm) {
   using namespace emscripten;

@@ -10,6 +10,8 @@
 //   await lm.evaluate(otherText);       // → { loss: 1.63, perplexity: 5.1, accuracy: 0.52, tokens: 4095 }
 //   await lm.save('my-model');          // IndexedDB (browsers) or a directory (Node); TinyLM.load('my-model')
 //   const bytes = await lm.export();    // safetensors, loadable by the CLI and by PyTorch tooling
+//   await lm.fineTune(myText, { lora: { rank: 8 } });  // a LoRA adapter instead (adapters.ts): saveAdapter(name),
+//                                       // exportAdapter(), loadAdapter(), generate(p, { adapter }), mergeAdapter()
 //   lm.dispose();
 //
 // Every engine call runs in one shared worker (a module Web Worker, or worker_threads in Node), so the main thread
@@ -18,6 +20,7 @@
 // AbortError that arrives within one training step or one generation slice and leaves the model as it was.
 //
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
+import * as adapters from './adapters.js';
 import { setAssetBase } from './assets.js';
 import { checkMessages, renderChatPrompt, type ChatMessage } from './chat.js';
 import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
@@ -61,6 +64,7 @@ import { readSource, type ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
+export type { AdapterList, LoadAdapterOptions, LoraOptions } from './adapters.js';
 export type { ChatMessage } from './chat.js';
 export type { Session } from './session.js';
 export type { SessionStats } from './protocol_session.js';
@@ -258,7 +262,7 @@ export class TinyLM {
 
   async fineTune(text: string, options: FineTuneOptions = {}): Promise<FineTuneReport> {
     this.checkUsable();
-    const wire = fineTuneWire(options);
+    const wire = { ...fineTuneWire(options), lora: adapters.loraWire(options.lora, this.info.source?.location ?? '') };
     requireText(text, 'fineTune');
     const onProgress = options.onProgress;
     return this.request(
@@ -317,6 +321,27 @@ export class TinyLM {
     return (await this.request('decode', { modelId: this.modelId, tokens: Int32Array.from(tokens) })).text;
   }
 
+  // ---- LoRA adapters (adapters.ts): `name` left out means the active adapter ---------------------------------
+
+  exportAdapter(name?: string): Promise<Uint8Array> {
+    return adapters.exportAdapter(this.adapterRequester(), name);
+  }
+  saveAdapter(name: string): Promise<adapters.AdapterList> {
+    return adapters.saveAdapter(this.adapterRequester(), name);
+  }
+  loadAdapter(source: ModelSource, options: adapters.LoadAdapterOptions = {}): Promise<adapters.AdapterList> {
+    return adapters.loadAdapter(this.adapterRequester(), source, options);
+  }
+  removeAdapter(name: string): Promise<adapters.AdapterList> {
+    return adapters.removeAdapter(this.adapterRequester(), name);
+  }
+  mergeAdapter(name?: string): Promise<adapters.AdapterList> {
+    return adapters.mergeAdapter(this.adapterRequester(), name);
+  }
+  listAdapters(): Promise<adapters.AdapterList> {
+    return adapters.listAdapters(this.adapterRequester());
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -354,6 +379,11 @@ export class TinyLM {
     return other.modelId;
   }
 
+  private adapterRequester(): adapters.AdapterRequester {
+    this.checkUsable();
+    return (request, transfer) => this.request('adapter', { modelId: this.modelId, request }, { transfer });
+  }
+
   private checkUsable(): void {
     if (this.disposed) throw new TinyLMError('DISPOSED', 'this model was disposed: load or create it again to use it');
     if (engineClient().epoch !== this.epoch) {
@@ -365,7 +395,7 @@ export class TinyLM {
   private async request<K extends OperationType>(
     type: K,
     payload: Operations[K]['payload'],
-    options: { signal?: AbortSignalLike; onEvent?: (event: WorkerEvent) => void } = {},
+    options: { signal?: AbortSignalLike; transfer?: ArrayBuffer[]; onEvent?: (event: WorkerEvent) => void } = {},
   ): Promise<Operations[K]['result']> {
     this.checkUsable();
     if (options.signal?.aborted) throw new AbortError('the operation was cancelled before it started');
@@ -374,7 +404,11 @@ export class TinyLM {
     options.signal?.addEventListener('abort', forward, { once: true });
     this.running.add(controller);
     try {
-      return await engineClient().request(type, payload, { signal: controller.signal, onEvent: options.onEvent });
+      return await engineClient().request(type, payload, {
+        signal: controller.signal,
+        transfer: options.transfer,
+        onEvent: options.onEvent,
+      });
     } catch (error) {
       if (error instanceof AbortError && this.disposed && !options.signal?.aborted) {
         throw new TinyLMError('DISPOSED', 'the model was disposed while this operation was queued or running');
@@ -396,7 +430,7 @@ export class TinyLM {
     this.checkUsable();
     checkOptionNames('generate', options, call);
     const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
-    const wire = generateWire(options, alternatives);
+    const wire = { ...generateWire(options, alternatives), ...adapters.adapterChoice(options.adapter) };
     if (wire.fuse) wire.fuse.modelId = this.fusionPartner(options.fuse);
     // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
     const controller = new AbortController();

@@ -10,6 +10,7 @@ import type {
   WireFineTuneOptions,
   WireGenerateOptions,
 } from './protocol.js';
+import type { LoraOptions } from './adapters.js';
 import type { DownloadProgress } from './hf/fetch_files.js';
 import type { TinyLM } from './index.js';
 import type { ModelStore } from './storage.js';
@@ -76,6 +77,7 @@ export interface GenerateOptions {
   // and another loaded one with the same tokenizer (default fuseWeight 0.5), e.g. a user's fine-tuned copy and the base.
   fuse?: TinyLM;
   fuseWeight?: number;
+  adapter?: string | null;     // the LoRA adapter for this call (adapters.ts); null: the bare base; default: the active one
   signal?: AbortSignalLike;
 }
 
@@ -98,6 +100,8 @@ export interface FineTuneOptions {
   keepPartial?: boolean;     // default false: a cancelled, failed or diverged run restores the weights from before
                              // it. Diverged (TRAINING_DIVERGED): a loss or gradient norm that is not finite, or a
                              // training loss above 4× the first step's for 5 consecutive steps
+  lora?: LoraOptions;        // train a LoRA adapter beside the frozen weights instead (adapters.ts); it becomes the
+                             // active adapter
   onProgress?: (progress: FineTuneProgress) => void;
   signal?: AbortSignalLike;
 }
@@ -113,9 +117,11 @@ const names = {
   configure: ['assetBase', 'threads', 'hubHost', 'revision'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
-    'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'signal'],
+    'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'adapter', 'signal'],
   fineTune: ['steps', 'learningRate', 'batchSize', 'seqLen', 'validationSplit', 'evalEvery', 'evalBatches', 'optimizer',
-    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'onProgress', 'signal'],
+    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'lora', 'onProgress', 'signal'],
+  lora: ['rank', 'alpha', 'dropout', 'targets'],
+  loadAdapter: ['name', 'config'],
 } as const;
 
 // Names other libraries use for the same thing (PyTorch, llama.cpp, Hugging Face), where spelling alone is no clue.

@@ -21,6 +21,7 @@
 // Ordering: operations on one model run one at a time in arrival order (FIFO); operations on different models
 // may interleave step by step. Model handles (modelId) are chosen by the worker and returned by load/create.
 
+import type { AdapterRequest, AdapterResult, WireLoraOptions } from './adapter_protocol.js';
 import type { SessionOperations } from './protocol_session.js';
 
 // ---- options and results shared by the API and the worker -----------------------------------------------------
@@ -88,6 +89,7 @@ export interface WireGenerateOptions {
   beams: number;              // 1 = sample; more = beam search (worker_search.ts)
   lengthPenalty: number;      // beam search: score = Σ log p / length^lengthPenalty
   fuse: { modelId: number; weight: number } | null;  // blend with another model of the worker (same tokenizer)
+  adapter?: string | null;    // the LoRA adapter for this call (null: the bare base); absent: the active one
 }
 
 export interface Alternative {
@@ -122,6 +124,7 @@ export interface WireFineTuneOptions {
   cosine: boolean;
   seed: number;
   keepPartial: boolean;     // on cancel/failure keep the last completed step instead of restoring
+  lora?: WireLoraOptions;   // train a LoRA adapter beside the frozen model instead of the model itself
 }
 
 export interface FineTuneProgress {
@@ -211,6 +214,7 @@ export interface Operations extends SessionOperations {
     result: FineTuneReport;
   };
   evaluate: { payload: { modelId: number; text: string }; event: never; result: EvaluationReport };
+  adapter: { payload: { modelId: number; request: AdapterRequest }; event: never; result: AdapterResult };
   export: { payload: { modelId: number; dtype?: Dtype }; event: never; result: { bytes: ArrayBuffer } };
   inspect: { payload: { modelId: number; text: string }; event: never; result: Inspection };
   encode: { payload: { modelId: number; text: string }; event: never; result: { tokens: Int32Array } };

@@ -1,6 +1,8 @@
 // The worker's fineTune operation: one optimizer step at a time, a progress event after each, a look at the
 // message queue (cancel requests) between steps, and the weights from before it put back when it is cancelled,
-// fails or diverges (unless keepPartial).
+// fails or diverges (unless keepPartial). With options.lora a fresh LoRA adapter trains beside the frozen model
+// (worker_adapters.ts): the weights never change, and the adapter becomes the active one when training ends (or,
+// with keepPartial, when it stops).
 //
 // Divergence (TRAINING_DIVERGED), the rule the docs state:
 //   - a step's loss or gradient norm, or a validation loss, is not finite; or
@@ -11,6 +13,7 @@ import { ok } from './engine.js';
 import type { EngineTrainer, ParameterSnapshot } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { FineTuneReport, WireFineTuneOptions } from './protocol.js';
+import { startLoraTraining } from './worker_adapters.js';
 import { yieldToEventLoop } from './worker_port.js';
 import { engine, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
@@ -26,10 +29,10 @@ export async function fineTune(
   const model = modelOf(modelId);
   requireText(text, 'fine-tuning');
   const info = ok(model.info());
-  if (!info.trainable) {
+  if (!info.trainable && !(options.lora && info.weights !== 'f32')) {  // LoRA trains beside f16 or int8 matrices
     throw new TinyLMError('NOT_TRAINABLE', info.weights !== 'f32'
       ? `this ${info.arch} model holds its matrices as ${info.weights} (TinyLM.load's weights option), for generation ` +
-        "and evaluation only: load it with weights: 'f32' to fine-tune it"
+        "and evaluation only: load it with weights: 'f32' to fine-tune it, or fine-tune a LoRA adapter ({ lora })"
       : `a '${info.arch}' model has no trainable parameters`);
   }
   const tokenCount = ok(model.encode(text)).length;
@@ -43,10 +46,11 @@ export async function fineTune(
         `${options.seqLen + 1}: give more text or lower seqLen`,
     );
   }
-  const snapshot: ParameterSnapshot | undefined = options.keepPartial ? undefined : ok(wasm.ParameterSnapshot.take(model));
+  const lora = options.lora ? await startLoraTraining(modelId, text, options.lora, options) : undefined;
+  const snapshot: ParameterSnapshot | undefined = options.keepPartial || lora ? undefined : ok(wasm.ParameterSnapshot.take(model));
   let trainer: EngineTrainer;
   try {
-    trainer = ok(wasm.Trainer.create(model, text, options));
+    trainer = lora?.trainer ?? ok(wasm.Trainer.create(model, text, options));
   } catch (error) {
     snapshot?.delete();
     relabel(error, 'INVALID_ARGUMENT');
@@ -114,6 +118,7 @@ export async function fineTune(
       await yieldToEventLoop();
     }
     const seconds = (performance.now() - started) / 1000;
+    lora?.keep();
     return {
       steps: options.steps,
       loss: recentLosses.length ? recentLosses.reduce((a, b) => a + b, 0) / recentLosses.length : NaN,
@@ -127,6 +132,7 @@ export async function fineTune(
     };
   } catch (error) {
     if (snapshot) ok(snapshot.restoreInto(model));  // a cancelled or failed fine-tune leaves the weights from before it
+    if (lora && options.keepPartial) lora.keep();
     throw error;
   } finally {
     trainer.delete();

@@ -5,6 +5,7 @@ import { ok } from './engine.js';
 import type { EngineEvaluation, EngineModel } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { Dtype, OperationType, Operations } from './protocol.js';
+import { adapter, disposeAdapters, withAdapter } from './worker_adapters.js';
 import { fineTune } from './worker_fine_tune.js';
 import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
@@ -90,9 +91,10 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
     }
   },
 
-  generate,
+  generate: withAdapter(generate),
   fineTune,
   ...sessionHandlers,
+  adapter,
 
   async evaluate({ modelId, text }, context) {
     await engine();
@@ -157,6 +159,7 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
     if (model) {
       models.delete(modelId);
       disposeSessionsOf(modelId);
+      disposeAdapters(modelId);  // they refer to the model
       model.engineModel.delete();
     }
     return null;
