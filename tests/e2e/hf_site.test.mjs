@@ -48,6 +48,30 @@ test('chat: an instruct model from the Hub, with download progress, answers thro
   assert.match(await page.getByTestId('context-usage').innerText(), /^Context: \d+ of \d+ tokens$/);
   assert.deepEqual(await axe(page), []);
   await screenshot(page, 'chat-hub-model');
+
+  // "Learn from this conversation" trains a LoRA adapter, kept in IndexedDB; after a reload the same model comes
+  // back with it, and "Forget" removes it.
+  await page.getByLabel('Message').fill('I walked by the sea this morning.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 2 && !document.querySelector('.turn .caret'));
+  await status(page, /^Your turn\.$/);
+  await page.getByRole('button', { name: 'Learn from this conversation' }).click();
+  await status(page, /^Learned from your 2 messages \(12 steps, loss [\d.]+\): a [\d.]+ [kKM]B LoRA adapter, saved in this browser beside test\/smollm2-chat\.$/);
+  await page.reload();
+  await status(page, /^Ready/);
+  await page.getByLabel('Hugging Face model id').fill('test/smollm2-chat');
+  await page.getByRole('button', { name: 'Load from the Hub' }).click();
+  await status(page, 'Ready: your turn.');
+  assert.match(await page.getByTestId('model-note').innerText(), /With what it learned from you \(a [\d.]+ [kKM]B LoRA adapter kept in this browser\)\./);
+  await page.getByRole('button', { name: 'Forget what it learned' }).click();
+  await status(page, 'Forgotten: test/smollm2-chat answers without what it learned, and the adapter is removed from this browser.');
+  assert.deepEqual(await page.evaluate(() => new Promise((resolve) => {
+    const request = indexedDB.open('tinylm-chat-adapters', 1);
+    request.onsuccess = () => {
+      const keys = request.result.transaction('adapters').objectStore('adapters').getAllKeys();
+      keys.onsuccess = () => resolve(keys.result);
+    };
+  })), []);
   assert.deepEqual(problems, []);
 });
 

@@ -5,7 +5,8 @@
 import type { TinyLM } from 'tinylm-js';
 import { echoesUser, finishReply, planContext, type ContextPlan, type Measure, type Turn } from '../chat/format.js';
 import { hasChatTemplate, planHubContext, type HubContextPlan } from '../chat/hub_chat.js';
-import { learnFromConversation } from '../chat/learning.js';
+import { readAdapter, removeAdapter, writeAdapter } from '../chat/adapter_store.js';
+import { learnedAdapter, learnFromConversation } from '../chat/learning.js';
 import { logView } from '../chat/log_view.js';
 import { defaultState, forgetLearnedModel, learnedModelName, loadState, saveState } from '../chat/store.js';
 import { hubModels, hubPanel, loadHubModel } from '../shared/hub_models.js';
@@ -13,7 +14,7 @@ import { icons } from '../shared/icons.js';
 import { pageFrame } from '../shared/layout.js';
 import { loadingIndicator } from '../shared/loading.js';
 import { choiceTitle, describe, loadChoice, modelPicker, shippedModels, startEngine } from '../shared/models.js';
-import { button, element, errorText, labelled, slider, statusLine } from '../shared/ui.js';
+import { button, element, errorText, formatBytes, labelled, slider, statusLine } from '../shared/ui.js';
 import '../chat/chat.css';
 
 startEngine();
@@ -60,7 +61,7 @@ main.append(element('div', { class: 'workbench' },
     element('div', { class: 'panel controls' }, element('h2', { text: 'Model' }), picker.element, hub.element, modelNote, modelInfo, budget.element, temperature.element),
     foldable('You', name.element, opening.element),
     foldable('Learning and memory',
-      element('p', { class: 'note', text: 'Everything here stays in this browser. Learning fine-tunes the model on this conversation, in the tab, and keeps the result for your next visit.' }),
+      element('p', { class: 'note', text: 'Everything here stays in this browser. Learning fine-tunes the model on this conversation, in the tab, and keeps the result for your next visit. A model from the Hub learns a small LoRA adapter instead of changing its own weights.' }),
       element('div', { class: 'buttons' }, learnButton, forgetButton, clearButton)))));
 
 // A settings panel that is open on wide screens and folded on phones, so the conversation comes right after the model.
@@ -71,6 +72,7 @@ function foldable(title: string, ...content: HTMLElement[]): HTMLElement {
 }
 
 let lm: TinyLM | undefined;
+let hubId: string | undefined;  // the Hugging Face model in use, when it is one
 let busy = false;
 let measure: Measure = async (text) => [...text].length;
 let units = 'characters';
@@ -206,6 +208,7 @@ async function selectModel(savedBudget: number | null = null): Promise<void> {
   status.set('Loading the model…', 'busy');
   const previous = lm;
   lm = undefined;
+  hubId = undefined;
   await previous?.dispose();
   const choice = picker.select.value;
   const shipped = shippedModels.find((model) => `shipped:${model.file}` === choice);
@@ -244,9 +247,19 @@ async function selectHubModel(id: string): Promise<void> {
   try {
     loading.start(id);
     lm = await loadHubModel(id, loading.update);
+    hubId = id;
     modelNote.textContent = hasChatTemplate(lm)
       ? `${id} from the Hugging Face Hub: an instruct model, answering through its own chat template.`
       : `${id} from the Hugging Face Hub: it has no chat template, so it continues the conversation as text.`;
+    const learned = await readAdapter(id);
+    if (learned) {
+      try {
+        await lm.loadAdapter(learned, { name: learnedAdapter });
+        modelNote.textContent += ` With what it learned from you (a ${formatBytes(learned.byteLength)} LoRA adapter kept in this browser).`;
+      } catch (error) {
+        modelNote.textContent += ` The adapter it learned from you could not be read again (${errorText(error)}); it answers without it.`;
+      }
+    }
     modelInfo.textContent = describe(lm);
     fitBudget(lm, null);
     status.set(hasChatTemplate(lm) ? 'Ready: your turn.' : 'Ready. This model was not trained to chat: expect a continuation rather than a reply.',
@@ -273,6 +286,12 @@ async function learn(): Promise<void> {
   try {
     const report = await learnFromConversation(lm, state.turns, (step, steps, loss) =>
       status.set(`Learning from this conversation: step ${step} of ${steps}, loss ${loss.toFixed(3)}`, 'busy'));
+    if (report.adapterBytes && hubId) {
+      await writeAdapter(hubId, report.adapterBytes);
+      status.set(`Learned from your ${report.turns} messages (${report.steps} steps, loss ${report.loss.toFixed(3)}): a ` +
+        `${formatBytes(report.adapterBytes.byteLength)} LoRA adapter, saved in this browser beside ${hubId}.`, 'ok');
+      return;
+    }
     await lm.save(learnedModelName);
     if (!picker.select.value.startsWith(`stored:${learnedModelName}`)) state.learnedFrom = picker.select.value;
     await picker.refresh(`stored:${learnedModelName}`);
@@ -287,6 +306,12 @@ async function learn(): Promise<void> {
 }
 
 async function forget(): Promise<void> {
+  if (lm && hubId) {
+    await removeAdapter(hubId);
+    if ((await lm.listAdapters()).names.includes(learnedAdapter)) await lm.removeAdapter(learnedAdapter);
+    status.set(`Forgotten: ${hubId} answers without what it learned, and the adapter is removed from this browser.`, 'ok');
+    return;
+  }
   const wasLearned = picker.select.value === `stored:${learnedModelName}`;
   await forgetLearnedModel();
   await picker.refresh(wasLearned ? state.learnedFrom ?? `shipped:${chatDefault.file}` : undefined);
