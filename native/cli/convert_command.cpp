@@ -21,11 +21,7 @@ int convert_command(int argc, char** argv) {
   const Args args(std::vector<std::string>(argv + 3, argv + argc), {"out", "dtype"}, {});
   if (!args.has("out")) throw UsageError("--out FILE is required");
   const std::string dtype = args.text("dtype", "f32");
-  WeightStorage storage;
-  if (dtype == "f32") storage = WeightStorage::F32;
-  else if (dtype == "f16") storage = WeightStorage::F16;
-  else if (dtype == "int8") storage = WeightStorage::Int8;
-  else throw UsageError("--dtype must be f32, f16 or int8, got '" + dtype + "'");
+  const WeightStorage storage = dtype_flag(args, "f32");
   check(is_hf_checkpoint(dir), "'", dir, "' is not a Hugging Face checkpoint folder (a directory with config.json)");
 
   Model model = load_hf_model(dir);

@@ -19,11 +19,7 @@ int merge_command(int argc, char** argv) {
   for (const char* flag : {"model", "adapter", "out"})
     if (!args.has(flag)) throw UsageError(std::string("--") + flag + " is required");
   const std::string dtype = args.text("dtype", "f32");
-  WeightStorage storage;
-  if (dtype == "f32") storage = WeightStorage::F32;
-  else if (dtype == "f16") storage = WeightStorage::F16;
-  else if (dtype == "int8") storage = WeightStorage::Int8;
-  else throw UsageError("--dtype must be f32, f16 or int8, got '" + dtype + "'");
+  const WeightStorage storage = dtype_flag(args, "f32");
 
   Model model = load_model_or_checkpoint(args.text("model", ""));
   auto* network = dynamic_cast<TrainableModel*>(model.network.get());

@@ -23,13 +23,6 @@ namespace tinylm::cli {
 
 namespace {
 
-WeightStorage parse_weight_storage(const std::string& dtype) {
-  if (dtype == "f32") return WeightStorage::F32;
-  if (dtype == "f16") return WeightStorage::F16;
-  if (dtype == "int8") return WeightStorage::Int8;
-  throw UsageError("--dtype must be f32, f16 or int8, got '" + dtype + "'");
-}
-
 // The text eval scores: --data as a whole, else the default corpus's held-out tail.
 std::vector<int32_t> scoring_tokens(const Args& args, const Tokenizer& tokenizer) {
   if (args.has("data")) return tokenizer.encode(read_text_file(args.text("data", "")));
@@ -53,7 +46,7 @@ int quantize_command(int argc, char** argv) {
                   {"model", "out", "dtype", "data", "val-fraction", "threads"}, {});
   if (!args.has("model") || !args.has("out") || !args.has("dtype"))
     throw UsageError("--model IN, --out OUT and --dtype f32|f16|int8 are required");
-  const WeightStorage storage = parse_weight_storage(args.text("dtype", ""));
+  const WeightStorage storage = dtype_flag(args, "");
   const std::string in_path = args.text("model", ""), out_path = args.text("out", "");
   if (same_file(in_path, out_path))
     throw UsageError("--out names the input file '" + in_path + "': write the quantized model to a new file");
