@@ -34,6 +34,11 @@ class ThreadPool;
 // y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors when stored as float or F16;
 // the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
 void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N);
+// y (N,rows) = x (N,cols) · viewᵀ + bias (rows, may be null) for a batch of rows (a prompt's chunk), each weight read
+// once for all N (compact_products.cpp): float weights through the GEMM, F16 and int8 converted a tile at a time.
+// Equal to matrix_vector's rows within float rounding (the sums run in another order); the same bits whatever the
+// pool's size.
+void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N);
 
 class CompactMatrices {
  public:

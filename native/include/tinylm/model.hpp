@@ -83,6 +83,11 @@ class LanguageModel {
   // Generation. step() feeds one token and returns next-token logits (V), valid until the next call.
   virtual void reset_state() = 0;
   virtual const float* step(int32_t token) = 0;
+  // Feeds tokens[0 … n), n ≥ 1 (a prompt's chunk), and returns the logits after the last one, as n step() calls
+  // would; the state after it is theirs. Decoders run the chunk as batched products (each weight read once for all
+  // its rows) and compute the logits of its last token only, equal to the steps' within float rounding; the default
+  // steps.
+  virtual const float* prefill(const int32_t* tokens, int n);
   // The generation state after the tokens stepped since reset_state() (into *state, reusing its capacity), and back:
   // after load_state(s), step(t) returns what it returned after save_state(&s) — bit for bit. load_state checks the
   // sizes against the model's config and throws Error naming the mismatch. Models without a copyable state throw.

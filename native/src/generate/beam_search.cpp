@@ -44,8 +44,8 @@ bool BeamSearch::prefill(int max_tokens) {
   check(max_tokens > 0, "beam search: prefill needs a positive token count, got ", max_tokens);
   if (fed_ == prompt_.size()) return true;
   const size_t end = std::min(prompt_.size(), fed_ + size_t(max_tokens));
-  const float* logits = nullptr;
-  for (; fed_ < end; ++fed_) logits = model_.step(prompt_[fed_]);
+  const float* logits = model_.prefill(prompt_.data() + fed_, int(end - fed_));
+  fed_ = end;
   if (fed_ < prompt_.size()) return false;
   // The prompt's state is the one beam the first step extends (as Hugging Face starts the others at −1e9).
   Beam& first = beams_[0];

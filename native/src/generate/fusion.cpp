@@ -34,9 +34,18 @@ void FusedModel::reset_state() {
 }
 
 const float* FusedModel::step(int32_t token) {
+  std::copy_n(primary_.step(token), vocab_size(), log_probs_.begin());  // before the secondary runs
+  return blend(secondary_.step(token));
+}
+
+const float* FusedModel::prefill(const int32_t* tokens, int n) {
+  std::copy_n(primary_.prefill(tokens, n), vocab_size(), log_probs_.begin());
+  return blend(secondary_.prefill(tokens, n));
+}
+
+const float* FusedModel::blend(const float* secondary_logits) {
   const int V = vocab_size();
-  std::copy_n(primary_.step(token), V, log_probs_.begin());
-  std::copy_n(secondary_.step(token), V, scratch_.begin());
+  std::copy_n(secondary_logits, V, scratch_.begin());
   softmax_inplace(log_probs_.data(), V);
   softmax_inplace(scratch_.data(), V);
   for (int v = 0; v < V; ++v) log_probs_[v] = std::log(weight_ * log_probs_[v] + (1 - weight_) * scratch_[v]);

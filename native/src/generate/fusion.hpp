@@ -20,6 +20,7 @@ class FusedModel : public LanguageModel {
   nlohmann::json config_json() const override;
   void reset_state() override;
   const float* step(int32_t token) override;
+  const float* prefill(const int32_t* tokens, int n) override;  // each model's own prefill, blended once
   // ints: the primary's int and float counts, then both models' ints; floats: both models' floats.
   void save_state(GenerationState* state) const override;
   void load_state(const GenerationState& state) override;
@@ -28,6 +29,9 @@ class FusedModel : public LanguageModel {
   std::vector<TensorToWrite> tensors_to_save() const override;
 
  private:
+  // log_probs_ (V) holds the primary's logits: blends in the secondary's and returns the fused log-probabilities.
+  const float* blend(const float* secondary_logits);
+
   LanguageModel& primary_;
   LanguageModel& secondary_;
   float weight_;

@@ -36,7 +36,11 @@ bool Generator::prefill(int max_tokens) {
   check(started_, "generator: call begin() before prefill()");
   check(max_tokens > 0, "generator: prefill needs a positive token count, got ", max_tokens);
   const size_t end = std::min(prompt_size_, fed_ + size_t(max_tokens));
-  for (; fed_ < end; ++fed_, ++read_) logits_ = model_.step(history_[fed_]);
+  if (end > fed_) {
+    logits_ = model_.prefill(history_.data() + fed_, int(end - fed_));
+    read_ += end - fed_;
+    fed_ = end;
+  }
   return fed_ == prompt_size_;
 }
 

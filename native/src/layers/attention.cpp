@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/kernels.hpp"
 #include "parallel/parallel_for.hpp"
@@ -159,6 +160,27 @@ void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const 
       attention_scores(head_probs, q + h * D, keys + head_offset, D, n, D, scale);
       softmax_inplace(head_probs, n);
       attention_weighted_sum(out + h * D, head_probs, values + head_offset, D, n, D, 0.0f);
+    }
+  });
+}
+
+void attention_cached_rows_forward(ThreadPool* pool, float* out, int ldo, float* last_probs, const float* q, int ldq,
+                                   const float* keys, const float* values, int first, int R, int ld_head,
+                                   const AttentionHeads& heads) {
+  const int NH = heads.NH, D = heads.D, group = NH / heads.KVH;
+  const float scale = 1.0f / std::sqrt(float(D));
+  // (row, head) pairs per chunk: about 2^16 cached floats read, as attention_cached_forward cuts its heads.
+  const int64_t widest = int64_t(first) + R;
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (2 * widest * D));
+  parallel_for(pool, int64_t(R) * NH, grain, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(static_cast<size_t>(widest));
+    for (int64_t pair = begin; pair < end; ++pair) {
+      const int64_t r = pair / NH, h = pair % NH, n = first + r + 1;
+      float* probs = r == R - 1 && last_probs ? last_probs + h * n : scratch.data();
+      const int64_t head_offset = (h / group) * ld_head * D;
+      attention_scores(probs, q + r * ldq + h * D, keys + head_offset, D, int(n), D, scale);
+      softmax_inplace(probs, int(n));
+      attention_weighted_sum(out + r * ldo + h * D, probs, values + head_offset, D, int(n), D, 0.0f);
     }
   });
 }

@@ -62,5 +62,12 @@ void attention_backward(ThreadPool* pool, float* dqkv, const float* dout, const 
 // and probs (NH, n).
 void attention_cached_forward(ThreadPool* pool, float* out, float* probs, const float* q, const float* keys,
                               const float* values, int n, int ld_head, const AttentionHeads& heads);
+// R query rows against one KV cache at once (a prompt's chunk): row r sits at position first + r and attends to
+// positions 0 … first + r, which the cache already holds. Rows of q are ldq floats apart, rows of out ldo apart. Each
+// (row, head) is attention_cached_forward's arithmetic, so a row's output equals a step's for the same cache, whatever
+// the pool's size. last_probs (NH, first + R), may be null: the last row's attention weights.
+void attention_cached_rows_forward(ThreadPool* pool, float* out, int ldo, float* last_probs, const float* q, int ldq,
+                                   const float* keys, const float* values, int first, int R, int ld_head,
+                                   const AttentionHeads& heads);
 
 }  // namespace tinylm

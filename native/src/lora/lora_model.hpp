@@ -33,6 +33,7 @@ class LoraModel : public TrainableModel {
   nlohmann::json config_json() const override;
   void reset_state() override { base_.reset_state(); }
   const float* step(int32_t token) override { return base_.step(token); }
+  const float* prefill(const int32_t* tokens, int n) override { return base_.prefill(tokens, n); }
   EvalStats evaluate(const std::vector<int32_t>& tokens) override { return base_.evaluate(tokens); }
   std::unique_ptr<Evaluation> start_evaluation(std::vector<int32_t> tokens) override {
     return base_.start_evaluation(std::move(tokens));

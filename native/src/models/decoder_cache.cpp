@@ -27,7 +27,7 @@ void DecoderCache::reset(int layers, int kv_heads, int context, int head_size) {
   shadow_cached_ = 0;
 }
 
-int DecoderCache::begin_step() {
+void DecoderCache::slide_if_full() {
   if (cached_ == context_) {  // full: the shadow, holding the last keep tokens at positions 0 … keep−1, takes over
     const int64_t run = int64_t(keep_) * head_size_;  // one head's shadow positions
     for (int64_t head = 0; head < int64_t(layers_) * kv_heads_; ++head) {
@@ -39,7 +39,20 @@ int DecoderCache::begin_step() {
     cached_ = shadow_cached_;
     shadow_cached_ = 0;
   }
+}
+
+int DecoderCache::begin_step() {
+  slide_if_full();
   return keep_ > 0 && cached_ >= context_ - keep_ ? 2 : 1;
+}
+
+int DecoderCache::begin_batch(int n) {
+  slide_if_full();
+  return std::min(n, context_ - cached_);
+}
+
+int DecoderCache::shadow_first(int count) const {
+  return keep_ > 0 ? std::clamp(context_ - keep_ - cached_, 0, count) : count;
 }
 
 float* DecoderCache::keys(int row, int layer) {
@@ -53,10 +66,14 @@ float* DecoderCache::values(int row, int layer) {
 }
 
 void DecoderCache::store(int row, int layer, const float* k, const float* v) {
+  store_at(row, layer, position(row), k, v);
+}
+
+void DecoderCache::store_at(int row, int layer, int position, const float* k, const float* v) {
   float* layer_keys = keys(row, layer);
   float* layer_values = values(row, layer);
   const int64_t head_stride = int64_t(ld_head(row)) * head_size_;
-  const int64_t at = int64_t(position(row)) * head_size_;
+  const int64_t at = int64_t(position) * head_size_;
   for (int h = 0; h < kv_heads_; ++h) {
     std::memcpy(layer_keys + h * head_stride + at, k + int64_t(h) * head_size_, sizeof(float) * head_size_);
     std::memcpy(layer_values + h * head_stride + at, v + int64_t(h) * head_size_, sizeof(float) * head_size_);
@@ -67,6 +84,12 @@ void DecoderCache::end_step(int32_t token, int rows) {
   window_tokens_.push_back(token);  // capacity T_max: no allocation
   ++cached_;
   if (rows == 2) ++shadow_cached_;
+}
+
+void DecoderCache::end_batch(const int32_t* tokens, int count, int shadow_rows) {
+  window_tokens_.insert(window_tokens_.end(), tokens, tokens + count);  // capacity T_max: no allocation
+  cached_ += count;
+  shadow_cached_ += shadow_rows;
 }
 
 void DecoderCache::save_state(GenerationState* state) const {

@@ -40,6 +40,17 @@ class DecoderCache {
   // Ends the step that began with begin_step() (rows as it returned): the token joins the window.
   void end_step(int32_t token, int rows);
 
+  // A batch of prompt tokens (prefill) runs as the same number of steps would: begin_batch(n) slides a full window as
+  // begin_step() does and returns how many of the n tokens the window takes before it is full again (1 … n). Token i
+  // of the batch goes to visible position position(0) + i; tokens from shadow_first(count) on also run in the shadow,
+  // at position(1) + (i − shadow_first), exactly those a step would give a shadow row.
+  int begin_batch(int n);
+  int shadow_first(int count) const;
+  // Writes keys and values at `position` of row's cache (0 visible, 1 shadow).
+  void store_at(int row, int layer, int position, const float* k, const float* v);
+  // Ends the batch: its count tokens join the window, shadow_rows of them the shadow.
+  void end_batch(const int32_t* tokens, int count, int shadow_rows);
+
   // The filled positions only, visible and shadow (GenerationState's layout: ints = cached, shadow cached, the window's
   // tokens; floats = per (layer, head) the visible keys then values, then per (layer, head) the shadow's), so a copy
   // costs what the window holds, not T_max. load_state needs a reset() cache of the same dimensions.
@@ -51,6 +62,8 @@ class DecoderCache {
   const std::vector<int32_t>& window_tokens() const { return window_tokens_; }
 
  private:
+  void slide_if_full();
+
   int layers_ = 0, kv_heads_ = 0, context_ = 0, head_size_ = 0, keep_ = 0;
   std::vector<float> keys_, values_;                // (L, KVH, T_max, D)
   std::vector<float> shadow_keys_, shadow_values_;  // (L, KVH, keep, D)

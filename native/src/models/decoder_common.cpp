@@ -37,6 +37,12 @@ void StepMatrices::project(ThreadPool* pool, float* out, const float* in, size_t
   matrix_vector(pool, out, matrix, in, bias ? 1.0f : 0.0f, N);
 }
 
+void StepMatrices::project_rows(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias,
+                                int N) const {
+  if (N <= 2) return project(pool, out, in, index, bias, N);
+  matrix_rows(pool, out, views_[index], in, bias, N);
+}
+
 const float* ForwardWeights::get(const Parameters& params, size_t offset, bool compact) {
   if (!compact) return params.values.data() + offset;
   for (const auto& [slot, values] : converted_)

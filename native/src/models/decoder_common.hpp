@@ -18,6 +18,11 @@ inline void grow(std::vector<float>& buffer, int64_t floats) {
   if (buffer.size() < size_t(floats)) buffer.resize(size_t(floats));
 }
 
+// Prompt tokens a decoder's prefill runs as one batch (its rows, with their shadow rows, at most twice this): enough
+// rows for the products to run at GEMM speed, few enough that a batch's activations stay small (GPT-2's hidden layer:
+// 128 × 3072 floats).
+constexpr int kPrefillBatch = 64;
+
 // ---- the matrices of a generation step --------------------------------------------------------------------
 // Batch-1 generation reads every weight matrix once per token, so it runs at memory speed. A step reads each matrix
 // through project(), from float weights (views into the parameter block), from half-precision panel copies or int8
@@ -32,6 +37,9 @@ class StepMatrices {
   // out (N,rows) = in (N,cols) · matrix(index)ᵀ + bias (rows, may be null), for N ≤ 2 rows that share each weight load;
   // the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
   void project(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const;
+  // The same for a prompt's batch of N rows: up to 2 rows as project() (the step's arithmetic), more through
+  // matrix_rows, which reads each weight once for all of them.
+  void project_rows(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias, int N) const;
 
  private:
   std::vector<MatrixView> views_;

@@ -20,7 +20,8 @@
 // cached ones, O(T_max·C) attention work plus the O(C²) projections per token. When the cache is full the window
 // slides: the last T_max/2 tokens continue at positions 0 … T_max/2−1 (learned absolute positions cannot be shifted
 // in place) and the new token follows them, their keys and values computed ahead in a shadow cache. Once the window
-// has filled, step() sees between T_max/2 + 1 and T_max tokens.
+// has filled, step() sees between T_max/2 + 1 and T_max tokens. prefill(tokens, n) feeds a prompt's tokens in batches
+// that leave the cache as their steps would (gpt_prefill.cpp).
 #pragma once
 #include <memory>
 #include <vector>
@@ -85,6 +86,7 @@ class GptLM : public TrainableModel {
   nlohmann::json config_json() const override { return config_.to_json(); }
   void reset_state() override;
   const float* step(int32_t token) override;
+  const float* prefill(const int32_t* tokens, int n) override;  // batched: decoder_cache.hpp, *_prefill.cpp
   void save_state(GenerationState* state) const override { cache_.save_state(state); }
   void load_state(const GenerationState& state) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
@@ -135,6 +137,9 @@ class GptLM : public TrainableModel {
   // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), appending its keys and values to
   // the cache and leaving its logits in gen_logits_.
   void advance(int32_t token, int rows);
+  // Prefill: runs a batch of n tokens the cache took (DecoderCache::begin_batch) and their shadow rows through every
+  // layer, storing their keys and values, and leaves the last token's logits in gen_logits_.
+  void advance_rows(const int32_t* tokens, int n);
 
   GptConfig config_;
   StepPrecision step_precision_;
@@ -175,7 +180,8 @@ class GptLM : public TrainableModel {
   // c_attn, attn.c_proj, c_fc, mlp.c_proj, then wte (the head): 4L + 1.
   DecoderCache cache_;
   StepMatrices step_matrices_;
-  // Rows of one step: row 0 the visible window, row 1 the shadow window.
+  // Rows of one step: row 0 the visible window, row 1 the shadow window. A prefill batch grows them (never shrinks) to
+  // its rows: up to 2·kPrefillBatch.
   std::vector<float> gen_x_, gen_ln_, gen_qkv_, gen_attention_, gen_branch_;  // (2, C or 3C)
   std::vector<float> gen_embedding_;  // (2, C) a token's and a position's embedding row
   LayerNormCache gen_stats_;

@@ -91,6 +91,7 @@ class LlamaLM : public TrainableModel {
   nlohmann::json config_json() const override { return config_.to_json(); }
   void reset_state() override;
   const float* step(int32_t token) override;
+  const float* prefill(const int32_t* tokens, int n) override;  // batched: decoder_cache.hpp, *_prefill.cpp
   void save_state(GenerationState* state) const override { cache_.save_state(state); }
   void load_state(const GenerationState& state) override;
   EvalStats evaluate(const std::vector<int32_t>& tokens) override;
@@ -143,6 +144,9 @@ class LlamaLM : public TrainableModel {
   AttentionHeads heads() const { return {config_.num_heads, config_.num_kv_heads, config_.head_size}; }
   // Generation: runs `token` through every layer in `rows` rows (decoder_cache.hpp), leaving its logits in gen_logits_.
   void advance(int32_t token, int rows);
+  // Prefill: runs a batch of n tokens the cache took (DecoderCache::begin_batch) and their shadow rows through every
+  // layer, storing their keys and values, and leaves the last token's logits in gen_logits_.
+  void advance_rows(const int32_t* tokens, int n);
 
   LlamaConfig config_;
   StepPrecision step_precision_;
@@ -177,7 +181,8 @@ class LlamaLM : public TrainableModel {
   ForwardWeights forward_weights_;  // compact residency: the floats of the matrices the forward is using
 
   // Generation state (one sequence): the KV cache and the matrices a step reads, per layer qkv, o_proj, gate_up,
-  // down_proj, then the head: 4L + 1. Rows of one step: row 0 the visible window, row 1 the shadow.
+  // down_proj, then the head: 4L + 1. Rows of one step: row 0 the visible window, row 1 the shadow;
+  // a prefill batch grows the buffers (never shrinks) to its rows, up to 2·kPrefillBatch.
   DecoderCache cache_;
   StepMatrices step_matrices_;
   std::vector<float> gen_x_, gen_norm_, gen_qkv_, gen_attention_, gen_branch_;  // (2, C or QKV or NH·D)

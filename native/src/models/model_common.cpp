@@ -58,6 +58,13 @@ std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t>
   return std::make_unique<WholeEvaluation>(*this, std::move(tokens));
 }
 
+const float* LanguageModel::prefill(const int32_t* tokens, int n) {
+  check(n >= 1, "prefill needs at least one token, got ", n);
+  const float* logits = nullptr;
+  for (int i = 0; i < n; ++i) logits = step(tokens[i]);
+  return logits;
+}
+
 void LanguageModel::save_state(GenerationState* state) const {
   fail("a '", arch(), "' model cannot copy its generation state (beam search and sessions need it)");
 }

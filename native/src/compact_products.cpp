@@ -1,0 +1,80 @@
+// matrix_rows (compact_matrices.hpp): a batch of N input rows through one matrix of a generation step, in whichever
+// of its three storages it is held.
+//
+// Float weights go straight to the pooled GEMM. F16 panels and int8 rows are converted to float one tile of
+// kTileRows output rows at a time, and the tile is multiplied by all N rows before the next one is converted: each
+// weight is read and converted once per batch instead of once per row, and no float copy of the matrix is ever
+// held (one tile per worker). int8 keeps sgemv_q8's arithmetic order — the row's scale applied once to the finished
+// dot product of its integer values — so the batch differs from the rows' steps by summation order only.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "compact_matrices.hpp"
+#include "half.hpp"
+#include "kernels/kernels.hpp"
+#include "parallel/parallel_kernels.hpp"
+
+namespace tinylm {
+
+namespace {
+
+// Output rows per converted tile: a multiple of every half-panel height (8, 16, 32 rows) and of the GEMM's register
+// column panels, so tiles hold whole panels and the product no partial register tile that one serial call would not.
+constexpr int64_t kTileRows = 96;
+// Multiply-adds per chunk of tiles a worker takes (as parallel_kernels.cpp sizes product chunks).
+constexpr int64_t kChunkWork = int64_t(1) << 18;
+
+// tile (K, rows) row-major, ld = rows rounded up to whole panels: rows [first, first + rows) of the panel copy (first a
+// multiple of the panel height), so the product is x (N,K) · tile, a plain nn GEMM.
+void half_tile_to_float(float* tile, int ld, const uint16_t* panels, int64_t first, int rows, int K) {
+  const int64_t P = half_panel_rows();
+  for (int64_t g = 0; g * P < rows; ++g) {
+    const uint16_t* group = panels + (first + g * P) * K;  // depth by depth: the group's P values at k, then k+1, …
+    for (int64_t k = 0; k < K; ++k) {
+      float* out = tile + k * ld + g * P;
+      for (int64_t lane = 0; lane < P; ++lane) out[lane] = half_to_float(group[k * P + lane]);
+    }
+  }
+}
+
+}  // namespace
+
+void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N) {
+  const int M = view.rows, K = view.cols;
+  if (view.f32) {
+    if (bias) sgemm_nt_bias(pool, y, M, x, K, view.f32, K, bias, N, M, K);
+    else sgemm_nt(pool, y, M, x, K, view.f32, K, N, M, K, 0.0f);
+    return;
+  }
+  const int64_t tile_work = kTileRows * int64_t(K) * std::max(N, 1);
+  const int64_t grain = std::max<int64_t>(1, kChunkWork / tile_work) * kTileRows;
+  parallel_for(pool, M, grain, [&](int64_t begin, int64_t end) {
+    const int64_t P = half_panel_rows(), ld = (kTileRows + P - 1) / P * P;
+    std::vector<float> tile(size_t(ld * K));
+    for (int64_t i0 = begin; i0 < end; i0 += kTileRows) {
+      const int rows = int(std::min(kTileRows, end - i0));
+      float* out = y + i0;
+      if (view.f16_panels) {
+        const int tile_ld = int((rows + P - 1) / P * P);
+        half_tile_to_float(tile.data(), tile_ld, view.f16_panels, i0, rows, K);
+        sgemm_nn(out, M, x, K, tile.data(), tile_ld, N, rows, K, 0.0f);
+        if (bias) {
+          for (int n = 0; n < N; ++n)
+            for (int i = 0; i < rows; ++i) out[int64_t(n) * M + i] += bias[i0 + i];
+        }
+      } else {
+        const int8_t* q = view.int8 + i0 * K;
+        for (int64_t e = 0; e < int64_t(rows) * K; ++e) tile[e] = float(q[e]);
+        sgemm_nt(out, M, x, K, tile.data(), K, N, rows, K, 0.0f);
+        const float* scales = view.scales + i0;
+        for (int n = 0; n < N; ++n) {
+          float* row = out + int64_t(n) * M;
+          for (int i = 0; i < rows; ++i) row[i] = bias ? bias[i0 + i] + scales[i] * row[i] : scales[i] * row[i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tinylm
