@@ -119,6 +119,32 @@ TEST_CASE("quantized: per-row int8 is within half a step, exact on its own outpu
   CHECK_FALSE(quantize_rows_int8(Q.data(), scales.data(), W.data(), M, K));
 }
 
+TEST_CASE("quantized: quantize_rows_int8 gives the reference's bytes and scales at every width, and refuses non-finite rows") {
+  Rng rng(8);
+  for (int K : {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 70}) {
+    const int M = 5;
+    std::vector<float> W = uniform_values(size_t(M) * K, rng, 2.0f);
+    for (int k = 0; k < K; ++k) W[size_t(1) * K + k] = 0.0f;               // all zero
+    W[size_t(2) * K] = -0.0f;                                              // a negative zero
+    W[size_t(3) * K + K / 2] = -40.0f;                                     // an outlier mid-row
+    for (int k = 0; k < K; ++k) W[size_t(4) * K + k] = (k % 3 - 1) * 0.5f;  // ties at ±0.5 step
+    std::vector<int8_t> Q(W.size()), expected(W.size());
+    std::vector<float> scales(M), expected_scales(M);
+    REQUIRE(quantize_rows_int8(Q.data(), scales.data(), W.data(), M, K));
+    REQUIRE(ref::quantize_rows_int8(expected.data(), expected_scales.data(), W.data(), M, K));
+    CHECK(Q == expected);
+    CHECK(scales == expected_scales);
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+      for (int at : {0, K - 1}) {  // in the vector body and in the scalar tail
+        std::vector<float> poisoned = W;
+        poisoned[size_t(3) * K + at] = bad;
+        CHECK_FALSE(quantize_rows_int8(Q.data(), scales.data(), poisoned.data(), M, K));
+        CHECK_FALSE(ref::quantize_rows_int8(expected.data(), expected_scales.data(), poisoned.data(), M, K));
+      }
+    }
+  }
+}
+
 TEST_CASE("quantized: I8 tensors survive safetensors byte for byte") {
   const std::vector<int8_t> values = {-127, -1, 0, 1, 127, 5};
   TensorToWrite tensor{"w", {2, 3}, nullptr, DType::I8};

@@ -74,6 +74,7 @@ void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, i
 void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
+bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
 }  // namespace ref
 
 // ---- element-wise ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // bytes. sgemv_q8 widens fwidth bytes to floats in registers (simd::load_int8), multiplies by x in float, and
 // applies the row's scale once to the finished dot product — exact int8·float products, float accumulation,
 // so it differs from float weights only by the quantisation itself.
+#include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -55,23 +56,50 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
   simd::pick(ref::sgemv_q8, sgemv_q8_simd)(y, A, scales, lda, x, M, K, beta);
 }
 
-bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K) {
-  for (int i = 0; i < M; ++i) {
-    const float* row = W + index_t(i) * K;
-    float max_abs = 0.0f;
-    for (int k = 0; k < K; ++k) {
-      if (!std::isfinite(row[k])) return false;
-      max_abs = std::fmax(max_abs, std::fabs(row[k]));
-    }
-    const float scale = max_abs / 127.0f;
-    scales[i] = scale;
-    const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
-    for (int k = 0; k < K; ++k) {
-      const float q = std::nearbyint(row[k] * inverse);
-      Q[index_t(i) * K + k] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, q)));
-    }
+namespace {
+
+// One row: the max |w| and finiteness in one pass, then round(w · 127 / max) clamped to ±127 — the same
+// operations, in the same order per element, as the reference, so the bytes and the scale are identical.
+bool quantize_row_simd(int8_t* q, float* scale, const float* row, int K) {
+  fbatch max_abs(0.0f);
+  auto finite = xsimd::batch_bool<float>(true);
+  int k = 0;
+  for (; k + fwidth <= K; k += fwidth) {
+    const fbatch magnitude = xsimd::abs(simd::load(row + k));
+    finite = finite && (magnitude <= fbatch(FLT_MAX));  // false for ±inf and NaN
+    max_abs = xsimd::max(max_abs, magnitude);
   }
+  if (!xsimd::all(finite)) return false;
+  float max_value = simd::reduce_max(max_abs);
+  for (int kk = k; kk < K; ++kk) {
+    if (!std::isfinite(row[kk])) return false;
+    max_value = std::fmax(max_value, std::fabs(row[kk]));
+  }
+  *scale = max_value / 127.0f;
+  const float inverse = *scale > 0.0f ? 1.0f / *scale : 0.0f;
+  alignas(64) int32_t lanes[fwidth];
+  for (k = 0; k + fwidth <= K; k += fwidth) {
+    fbatch rounded = xsimd::nearbyint(simd::load(row + k) * fbatch(inverse));
+    rounded = xsimd::min(xsimd::max(rounded, fbatch(-127.0f)), fbatch(127.0f));
+    xsimd::to_int(rounded).store_aligned(lanes);
+    for (int lane = 0; lane < fwidth; ++lane) q[k + lane] = static_cast<int8_t>(lanes[lane]);
+  }
+  for (; k < K; ++k) q[k] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(row[k] * inverse))));
   return true;
+}
+
+bool quantize_rows_int8_simd(int8_t* Q, float* scales, const float* W, int M, int K) {
+  for (int i = 0; i < M; ++i)
+    if (!quantize_row_simd(Q + index_t(i) * K, scales + i, W + index_t(i) * K, K)) return false;
+  return true;
+}
+
+}  // namespace
+
+// Loading an int8 model and every generation's reset_state() re-quantise all of a recurrent model's matrices, so
+// this runs on the path to the first token: the reference's libm fmin/fmax per element took most of a load.
+bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K) {
+  return simd::pick(ref::quantize_rows_int8, quantize_rows_int8_simd)(Q, scales, W, M, K);
 }
 
 }  // namespace tinylm
