@@ -17,15 +17,7 @@ if [[ "$quick" == "--quick" ]]; then steps=5; tokens=500; g2=8; peer_steps=3; fi
 mkdir -p build/bench
 out=build/bench/threads.jsonl
 : > "$out"
-export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then  # as bench/native.sh: OpenBLAS misdetects newer and virtual CPUs
-  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-  if [[ " $flags " == *" avx512f "* && " $flags " == *" avx512bw "* && " $flags " == *" avx512vl "* ]]; then
-    export OPENBLAS_CORETYPE=SkylakeX
-  elif [[ " $flags " == *" avx2 "* && " $flags " == *" fma "* ]]; then
-    export OPENBLAS_CORETYPE=Haswell
-  fi
-fi
+source bench/openblas_env.sh  # as bench/native.sh: OpenBLAS, the CPU's best kernels
 tag() { sed "s/^{/{\"source\":\"$1\",\"round\":$2,/" | tee -a "$out"; }
 
 echo "== native: pool and kernels ==" >&2

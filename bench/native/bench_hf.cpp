@@ -10,7 +10,8 @@
 // Peak memory is the process's (getrusage maxrss): measure a load in a process that wrote nothing —
 // `bench_hf --write-only --dir D` then `bench_hf --load D --weights f16` (bench/native/hf_memory.sh does both).
 // Usage: bench_hf [--shape smollm2-135m|gpt2-124m] [--dtype f32|bf16] [--weights f32|f16|int8] [--tokens N]
-//                 [--dir DIR [--keep] | --write-only --dir DIR | --load DIR] [--max-context N]
+//                 [--dir DIR [--keep] | --write-only --dir DIR | --load DIR] [--max-context N] [--threads N]
+// --threads N (default 1) puts the model on a pool of N threads, as the CLI's --threads does.
 #include <stdlib.h>  // mkdtemp
 #include <sys/resource.h>
 #include <unistd.h>  // sysconf
@@ -27,6 +28,7 @@
 #include "io/safetensors.hpp"
 #include "models/gpt.hpp"
 #include "models/llama.hpp"
+#include "parallel/thread_pool.hpp"
 #include "tinylm/rng.hpp"
 
 using namespace tinylm;
@@ -145,7 +147,7 @@ void run(const std::string& name, LanguageModel& model, int tokens) {
 
 int main(int argc, char** argv) {
   std::string shape = "smollm2-135m", dtype_name_arg = "bf16", weights = "f32", dir, load_dir;
-  int tokens = 64, max_context = 2048;
+  int tokens = 64, max_context = 2048, threads = 1;
   bool keep = false, write_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -156,17 +158,22 @@ int main(int argc, char** argv) {
     else if (i + 1 < argc && flag == "--weights") weights = argv[++i];
     else if (i + 1 < argc && flag == "--tokens") tokens = std::atoi(argv[++i]);
     else if (i + 1 < argc && flag == "--max-context") max_context = std::atoi(argv[++i]);
+    else if (i + 1 < argc && flag == "--threads") threads = std::atoi(argv[++i]);
     else if (i + 1 < argc && flag == "--dir") dir = argv[++i];
     else if (i + 1 < argc && flag == "--load") load_dir = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_hf [--shape smollm2-135m|gpt2-124m] [--dtype f32|bf16] "
                            "[--weights f32|f16|int8] [--tokens N] [--dir DIR [--keep] | --write-only --dir DIR | "
-                           "--load DIR] [--max-context N]\n");
+                           "--load DIR] [--max-context N] [--threads N]\n");
       return 2;
     }
   }
   if (shape != "smollm2-135m" && shape != "gpt2-124m") {
     std::fprintf(stderr, "bench_hf: unknown --shape %s\n", shape.c_str());
+    return 2;
+  }
+  if (threads < 1 || threads > ThreadPool::kMaxThreads) {
+    std::fprintf(stderr, "bench_hf: --threads must be 1 to %d\n", ThreadPool::kMaxThreads);
     return 2;
   }
   if (weights != "f32" && weights != "f16" && weights != "int8") {
@@ -198,6 +205,8 @@ int main(int argc, char** argv) {
     const auto load_start = Clock::now();
     std::unique_ptr<TrainableModel> model = load_hf_network(read_hf_checkpoint(dir), options);
     const double load_seconds = seconds_since(load_start);
+    ThreadPool pool(threads);
+    model->set_thread_pool(&pool);
     const Parameters& params = model->parameters();
     const double model_mb = (double(params.values.size()) * 4 + double(params.table.compact_bytes())) / 1e6;
     const std::string name = shape + "_" + weights;
