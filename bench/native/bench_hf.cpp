@@ -16,12 +16,14 @@
 #include <sys/resource.h>
 #include <unistd.h>  // sysconf
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "generate/sampler.hpp"
 #include "io/hf_checkpoint.hpp"
@@ -111,8 +113,8 @@ double peak_rss_mb() {
   return double(usage.ru_maxrss) / 1e3;
 }
 
-// Batch-1 prefill (a prompt of `tokens` fed step by step, as generation's prefill is) and generation (each step's
-// token sampled from the last logits).
+// Batch-1 prefill (a prompt of `tokens` through the model's prefill(), in the Generator's chunks of 128: batched
+// products for GPT and Llama) and generation (each step's token sampled from the last logits).
 void run(const std::string& name, LanguageModel& model, int tokens) {
   SamplingOptions sampling;
   sampling.seed = 1;
@@ -120,8 +122,10 @@ void run(const std::string& name, LanguageModel& model, int tokens) {
   Rng rng(2);
   model.reset_state();
   const auto prefill_start = Clock::now();
+  std::vector<int32_t> prompt(tokens);
+  for (int32_t& token : prompt) token = int32_t(rng.below(uint32_t(model.vocab_size())));
   const float* logits = nullptr;
-  for (int i = 0; i < tokens; ++i) logits = model.step(int32_t(rng.below(uint32_t(model.vocab_size()))));
+  for (int at = 0; at < tokens; at += 128) logits = model.prefill(prompt.data() + at, std::min(128, tokens - at));
   std::printf("{\"name\":\"%s_prefill\",\"tokens_per_second\":%.2f,\"tokens\":%d}\n", name.c_str(),
               tokens / seconds_since(prefill_start), tokens);
   for (int i = 0; i < model.vocab_size(); ++i) {
