@@ -26,7 +26,7 @@ for shape in $shapes; do
   ./build/bench_hf --shape "$shape" --dtype f32 --write-only --dir "$folder/$shape" 2>/dev/null
   for threads in $threads_list; do
     echo "== $shape, $threads thread(s)" >&2
-    ./build/bench_hf --load "$folder/$shape" --weights f32 --threads "$threads" --tokens 64 |
+    ./build/bench_hf --shape "$shape" --load "$folder/$shape" --weights f32 --threads "$threads" --tokens 64 |
       sed "s/^{/{\"source\":\"tinylm\",\"shape\":\"$shape\",\"threads\":$threads,/" >> "$out"
     OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads /usr/bin/python3 bench/peer_pytorch_hf.py \
       --shape "$shape" --threads "$threads" --prompt 64 --tokens 64 --repeats 2 |
