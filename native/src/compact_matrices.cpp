@@ -112,10 +112,26 @@ void CompactMatrices::row(size_t slot, int r, float* out) const {
   for (int64_t k = 0; k < K; ++k) out[k] = half_to_float(group[k * P + r % P]);
 }
 
-void CompactMatrices::to_float(size_t slot, float* out) const {
-  const int rows = shapes_[slot].rows;
-  const int64_t cols = shapes_[slot].cols;
-  for (int r = 0; r < rows; ++r) row(slot, r, out + r * cols);
+void CompactMatrices::to_float(size_t slot, float* out) const { to_float_rows(slot, 0, shapes_[slot].rows, out); }
+
+int CompactMatrices::conversion_rows() { return half_panel_rows(); }
+
+void CompactMatrices::to_float_rows(size_t slot, int first, int count, float* out) const {
+  const MatrixView v = view(slot);
+  const int64_t K = v.cols, P = half_panel_rows();
+  int r = first;
+  const int end = first + count;
+  if (v.f16_panels) {
+    // Whole groups of P rows depth by depth, as stored (row(): one strided row at a time, for the ragged ends).
+    for (; r % P != 0 && r < end; ++r) row(slot, r, out + (r - first) * K);
+    for (; r + P <= end; r += int(P)) {
+      const uint16_t* group = v.f16_panels + int64_t(r) * K;  // group r / P starts at (r / P) · P · K
+      float* rows_out = out + int64_t(r - first) * K;
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t lane = 0; lane < P; ++lane) rows_out[lane * K + k] = half_to_float(group[k * P + lane]);
+    }
+  }
+  for (; r < end; ++r) row(slot, r, out + int64_t(r - first) * K);
 }
 
 }  // namespace tinylm

@@ -58,6 +58,11 @@ class CompactMatrices {
   MatrixView view(size_t slot) const;
   void row(size_t slot, int r, float* out) const;  // one row as floats (cols)
   void to_float(size_t slot, float* out) const;    // the whole matrix as floats, row-major (rows, cols)
+  // Rows [first, first + count) as floats into out (count, cols); each row's values do not depend on the range, so
+  // ranges split over threads give the bytes to_float gives. A range starting at a multiple of conversion_rows()
+  // reads whole F16 panel groups in storage order.
+  void to_float_rows(size_t slot, int first, int count, float* out) const;
+  static int conversion_rows();  // half_panel_rows(): the grain that keeps F16 panel groups whole
 
  private:
   struct Shape2 {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "compact_matrices.hpp"
 #include "half.hpp"
@@ -140,6 +141,29 @@ TEST_CASE("compact matrices: rows stored at any offset read back rounded, and pr
     std::vector<float> bad(5 * cols, 0.0f);
     bad[3] = kind == CompactKind::F16 ? 1e6f : NAN;
     CHECK_FALSE(store.set(1, bad.data()));
+  }
+}
+
+TEST_CASE("compact matrices: rows converted in any split give the bytes of the whole conversion") {
+  // The batched forward converts a layer's matrices over the thread pool in row ranges (ForwardWeights): ranges that
+  // keep F16 panel groups whole, and ragged ones, must give what one conversion of the whole matrix gives.
+  const int group = CompactMatrices::conversion_rows();
+  for (CompactKind kind : {CompactKind::F16, CompactKind::Int8}) {
+    CAPTURE(compact_kind_name(kind));
+    const int rows = 5 * group + 3, cols = 21;
+    CompactMatrices store(kind);
+    store.add(rows, cols);
+    store.allocate();
+    Rng rng(11);
+    REQUIRE(store.set(0, random_values(size_t(rows) * cols, rng).data()));
+    std::vector<float> whole(size_t(rows) * cols);
+    store.to_float(0, whole.data());
+    for (const std::vector<int> cuts : {std::vector<int>{0, group, 3 * group, rows}, std::vector<int>{0, 1, group + 2, rows - 1, rows}}) {
+      std::vector<float> split(whole.size(), -1.0f);
+      for (size_t i = 0; i + 1 < cuts.size(); ++i)
+        store.to_float_rows(0, cuts[i], cuts[i + 1] - cuts[i], split.data() + size_t(cuts[i]) * cols);
+      CHECK(std::memcmp(split.data(), whole.data(), whole.size() * sizeof(float)) == 0);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/kernels.hpp"
+#include "parallel/parallel_for.hpp"
 #include "parallel/parallel_kernels.hpp"
 
 namespace tinylm {
@@ -43,15 +44,21 @@ void StepMatrices::project_rows(ThreadPool* pool, float* out, const float* in, s
   matrix_rows(pool, out, views_[index], in, bias, N);
 }
 
-const float* ForwardWeights::get(const Parameters& params, size_t offset, bool compact) {
+const float* ForwardWeights::get(ThreadPool* pool, const Parameters& params, size_t offset, bool compact) {
   if (!compact) return params.values.data() + offset;
   for (const auto& [slot, values] : converted_)
-    if (slot == offset) return values.data();
+    if (slot == offset) return values.get();
   const MatrixView view = params.compact.view(offset);
-  std::vector<float> values(size_t(view.rows) * size_t(view.cols));
-  params.compact.to_float(offset, values.data());
+  std::unique_ptr<float[]> values(new float[size_t(view.rows) * size_t(view.cols)]);
+  // Chunks of whole F16 panel groups, about 64 K weights each (enough work to pay for waking a thread).
+  const int64_t group = CompactMatrices::conversion_rows();
+  const int64_t grain = group * std::max<int64_t>(1, (int64_t(1) << 16) / (group * std::max(1, view.cols)));
+  float* out = values.get();
+  parallel_for(pool, view.rows, grain, [&](int64_t begin, int64_t end) {
+    params.compact.to_float_rows(offset, int(begin), int(end - begin), out + begin * view.cols);
+  });
   converted_.emplace_back(offset, std::move(values));
-  return converted_.back().second.data();
+  return converted_.back().second.get();
 }
 
 // ---- evaluation in windows --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "compact_matrices.hpp"
@@ -48,14 +49,16 @@ class StepMatrices {
 
 // A batched forward over a model's compact matrices: each matrix converted to floats when a layer needs it, and
 // released after, so evaluation holds one layer's matrices as floats (and the embedding, or the head, alone).
+// The conversion splits its rows over `pool` (null: serial); the floats are the same for any thread count.
 class ForwardWeights {
  public:
   // The tensor at `offset` as floats: a view into `params` when it is in the float block, else converted.
-  const float* get(const Parameters& params, size_t offset, bool compact);
+  const float* get(ThreadPool* pool, const Parameters& params, size_t offset, bool compact);
   void release() { converted_.clear(); }
 
  private:
-  std::vector<std::pair<size_t, std::vector<float>>> converted_;
+  // Uninitialised storage: every element is written by the conversion, so zero-filling would be wasted work.
+  std::vector<std::pair<size_t, std::unique_ptr<float[]>>> converted_;
 };
 
 // ---- evaluation in windows --------------------------------------------------------------------------------

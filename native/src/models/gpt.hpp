@@ -127,7 +127,7 @@ class GptLM : public TrainableModel {
   bool compact() const { return params_.table.holds_compact(); }
   // A 2-D weight for a batched forward or backward (converted from the compact form while a layer needs it), and
   // for a step.
-  const float* weight_at(size_t offset) { return forward_weights_.get(params_, offset, compact()); }
+  const float* weight_at(size_t offset) { return forward_weights_.get(pool_, params_, offset, compact()); }
   MatrixView matrix_at(size_t offset, int rows, int cols) const;
   void embedding_row(size_t offset, int64_t row, float* out) const;  // (C) row of wte or wpe
   AdapterSlot adapter_slot(int layer, int linear) const { return {adapter_, 4 * layer + linear}; }
