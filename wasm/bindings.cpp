@@ -17,7 +17,8 @@
 //   model.encode(text) · model.decode(ids) · model.evaluate(text) · model.inspect(text) · model.resetState() ·
 //   model.stepLogits(token) · model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
 //   new ParameterSnapshot(model) · snapshot.restoreInto(model) ·
-//   new Trainer(model, text, options) · trainer.step() · trainer.validate() ·
+//   new Trainer(model, text, options) · trainer.step() · trainer.validate() · trainer.checkpoint(run) ·
+//   trainer.resume(bytes) · checkpointRun(bytes) · model.fingerprint() · textFingerprint(text) ·
 //   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
 //   engineMemory() · setThreadCount(n) (threaded engine only) · LoRA adapters: bindings_lora.hpp
 #include <emscripten/bind.h>
@@ -51,6 +52,8 @@
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/utf8.hpp"
 #include "train/batcher.hpp"
+#include "train/checkpoint.hpp"
+#include "train/fingerprint.hpp"
 #include "train/trainer.hpp"
 
 using emscripten::val;
@@ -423,6 +426,11 @@ class EngineModel : public ModelHandle {
   LanguageModel& network() override { return *model_.network; }
   const Tokenizer& tokenizer() const override { return *model_.tokenizer; }
 
+  // The weights as held, with config and tokenizer (train/fingerprint.hpp): what a resumed fine-tune must start from.
+  val fingerprint() {
+    return guarded([&] { return weights_fingerprint(trainable(), *model_.tokenizer); });
+  }
+
  private:
   static val describe_checkpoint(const HfCheckpoint& checkpoint, const Tokenizer& tokenizer) {
     const auto* hf = dynamic_cast<const HfTokenizer*>(&tokenizer);
@@ -508,6 +516,21 @@ class EngineTrainer {
   double train_tokens() const { return double(train_.size()); }
   double validation_tokens() const { return double(validation_.size()); }
 
+  // The run so far as training-checkpoint bytes (train/checkpoint.hpp), `run` kept in its metadata; resume(bytes)
+  // continues it, bit for bit, in a trainer created as this one was (and changes nothing when it refuses).
+  val checkpoint(const std::string& run) const {
+    return guarded([&] {
+      const std::vector<uint8_t> bytes = serialize_checkpoint(*trainer_, run);
+      return copy_to_js(bytes.data(), bytes.size());
+    });
+  }
+  val resume(const val& bytes) {
+    return guarded([&] {
+      const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
+      restore_checkpoint(*trainer_, data.data(), data.size());
+    });
+  }
+
   // Trains `trainable` (the model, or a LoRA adapter beside it: bindings_lora.hpp) on text `tokenizer` encodes.
   EngineTrainer(TrainableModel& trainable, const Tokenizer& tokenizer, const std::string& text,
                 const TrainerOptions& options) {
@@ -539,6 +562,16 @@ class EngineTrainer {
   std::vector<int32_t> train_, validation_;  // must outlive trainer_, which keeps references to them
   std::unique_ptr<Trainer> trainer_;
 };
+
+// The "tinylm_run" metadata of training-checkpoint bytes ("" without one); an Error for bytes that are not one.
+val checkpoint_run_of(const val& bytes) {
+  return guarded([&] {
+    const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
+    return checkpoint_run(data.data(), data.size());
+  });
+}
+
+std::string text_fingerprint(const std::string& text) { return bytes_fingerprint(text.data(), text.size()); }
 
 // ---- Evaluation --------------------------------------------------------------------------------------------------
 
@@ -716,7 +749,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("startEvaluation", &EngineModel::start_evaluation)
       .function("resetState", &EngineModel::reset_state)
       .function("stepLogits", &EngineModel::step_logits)
-      .function("inspect", &EngineModel::inspect);
+      .function("inspect", &EngineModel::inspect)
+      .function("fingerprint", &EngineModel::fingerprint);
   class_<ParameterSnapshot>("ParameterSnapshot")
       .class_function("take", &ParameterSnapshot::take)
       .function("restoreInto", &ParameterSnapshot::restore_into)
@@ -727,7 +761,9 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("validate", &EngineTrainer::validate)
       .function("hasValidation", &EngineTrainer::has_validation)
       .function("trainTokens", &EngineTrainer::train_tokens)
-      .function("validationTokens", &EngineTrainer::validation_tokens);
+      .function("validationTokens", &EngineTrainer::validation_tokens)
+      .function("checkpoint", &EngineTrainer::checkpoint)
+      .function("resume", &EngineTrainer::resume);
   class_<EngineEvaluation>("Evaluation")
       .function("advance", &EngineEvaluation::advance)
       .function("stats", &EngineEvaluation::stats)
@@ -740,6 +776,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);
   function("engineMemory", &engine_memory);
+  function("checkpointRun", &checkpoint_run_of);
+  function("textFingerprint", &text_fingerprint);
 #if TINYLM_THREADS_AVAILABLE
   function("setThreadCount", &set_thread_count);
 #endif

@@ -7,7 +7,8 @@
 //   adapters.moduleNames() · adapters.load(name, bytes, configJson | '') · adapters.serialize(name) · adapters.copy(from, to) ·
 //   adapters.remove(name) · adapters.merge(name) ·
 //   LoraTrainer.create(adapters, text, loraOptions, trainerOptions) · trainer.step() · trainer.validate() ·
-//   trainer.hasValidation() · trainer.trainTokens() · trainer.validationTokens() · trainer.keep(name)
+//   trainer.hasValidation() · trainer.trainTokens() · trainer.validationTokens() · trainer.checkpoint(run) ·
+//   trainer.resume(bytes) · trainer.keep(name)
 // Adapters refers to its Model and a LoraTrainer to its Adapters: JS deletes them in the reverse order.
 #pragma once
 #include <emscripten/bind.h>
@@ -150,6 +151,8 @@ class EngineLoraTrainer {
   bool has_validation() const { return trainer_->has_validation(); }
   double train_tokens() const { return trainer_->train_tokens(); }
   double validation_tokens() const { return trainer_->validation_tokens(); }
+  val checkpoint(const std::string& run) const { return trainer_->checkpoint(run); }
+  val resume(const val& bytes) { return trainer_->resume(bytes); }
 
   val keep(const std::string& name) {
     return guarded([&] {
@@ -240,5 +243,7 @@ EMSCRIPTEN_BINDINGS(tinylm_lora) {
       .function("hasValidation", &EngineLoraTrainer::has_validation)
       .function("trainTokens", &EngineLoraTrainer::train_tokens)
       .function("validationTokens", &EngineLoraTrainer::validation_tokens)
+      .function("checkpoint", &EngineLoraTrainer::checkpoint)
+      .function("resume", &EngineLoraTrainer::resume)
       .function("keep", &EngineLoraTrainer::keep);
 }

@@ -4,6 +4,7 @@
 // stopped. Checkpoints refuse a run with other options or another model, naming the difference.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 
@@ -14,7 +15,9 @@
 #include "models/llama.hpp"
 #include "models/recurrent_lm.hpp"
 #include "tinylm/error.hpp"
+#include "tinylm/tokenizer.hpp"
 #include "train/checkpoint.hpp"
+#include "train/fingerprint.hpp"
 
 using namespace tinylm;
 using namespace tinylm::testing;
@@ -159,4 +162,42 @@ TEST_CASE("checkpoint: a run with other options, another model or a foreign file
   Trainer plain(other.trained(), text, {}, options);
   CHECK_THROWS_WITH_AS(restore_checkpoint(plain, model_file.data(), model_file.size()),
                        doctest::Contains("not a tinylm training checkpoint"), Error);
+}
+
+TEST_CASE("checkpoint: a caller's run record travels in the metadata, and resuming ignores it") {
+  const std::vector<int32_t> text = random_ids(400, 11, 9);
+  Run run = build("gpt");
+  const TrainOptions options = options_for("gpt", OptimizerKind::Adam);
+  Trainer trainer(run.trained(), text, {}, options);
+  trainer.step();
+  const std::vector<uint8_t> plain = serialize_checkpoint(trainer);
+  const std::vector<uint8_t> recorded = serialize_checkpoint(trainer, R"({"figures":[1,2]})");
+  CHECK(checkpoint_run(plain.data(), plain.size()).empty());
+  CHECK(checkpoint_run(recorded.data(), recorded.size()) == R"({"figures":[1,2]})");
+  Run other = build("gpt");
+  Trainer resumed(other.trained(), text, {}, options);
+  restore_checkpoint(resumed, recorded.data(), recorded.size());
+  CHECK(resumed.steps_done() == 1);
+  CHECK(other.trained().parameters().values == run.trained().parameters().values);
+  // A truncated file, and a model file that is no checkpoint, are refused.
+  CHECK_THROWS_AS(checkpoint_run(recorded.data(), recorded.size() - 16), Error);
+  const std::vector<uint8_t> model_file = serialize_safetensors(run.trained().tensors_to_save(), {});
+  CHECK_THROWS_WITH_AS(checkpoint_run(model_file.data(), model_file.size()),
+                       doctest::Contains("not a tinylm training checkpoint"), Error);
+}
+
+TEST_CASE("fingerprint: the same weights, config and tokenizer agree; a changed weight, text byte or form differs") {
+  CHECK(bytes_fingerprint("call me Ishmael", 15) == bytes_fingerprint("call me Ishmael", 15));
+  CHECK(bytes_fingerprint("call me Ishmael", 15) != bytes_fingerprint("call me Ishmaem", 15));
+  CHECK(bytes_fingerprint("ab", 2) != bytes_fingerprint("ab\0", 3));
+  CHECK(bytes_fingerprint("", 0).size() == 16);
+  Run first = build("gpt"), second = build("gpt");
+  const CharTokenizerOptions tokenizer_options;
+  const std::unique_ptr<Tokenizer> tokenizer = fit_char_tokenizer("abcdefghij", tokenizer_options);
+  const std::string print = weights_fingerprint(first.trained(), *tokenizer);
+  CHECK(print == weights_fingerprint(second.trained(), *tokenizer));
+  second.trained().parameters().values[7] = std::nextafter(second.trained().parameters().values[7], 1.0f);
+  CHECK(print != weights_fingerprint(second.trained(), *tokenizer));
+  const std::unique_ptr<Tokenizer> other_tokenizer = fit_char_tokenizer("abcdefghik", tokenizer_options);
+  CHECK(print != weights_fingerprint(first.trained(), *other_tokenizer));
 }

@@ -70,6 +70,7 @@ export interface EngineModel extends Handle {
   startEvaluation(text: string): Result<EngineEvaluation>;
   resetState(): Result<undefined>;
   stepLogits(token: number): Result<Float32Array>;
+  fingerprint(): Result<string>;  // the weights as held, with config and tokenizer (train/fingerprint.hpp)
   inspect(text: string): Result<
     | {
         kind: 'gates';
@@ -91,6 +92,8 @@ export interface EngineTrainer extends Handle {
   hasValidation(): boolean;
   trainTokens(): number;
   validationTokens(): number;
+  checkpoint(run: string): Result<Uint8Array>;  // training-checkpoint bytes, `run` in their "tinylm_run" metadata
+  resume(bytes: Uint8Array): Result<undefined>;  // continues that run; changes nothing when it refuses
 }
 
 // An evaluation in progress: advance() scores about `predictions` more and says whether any remain.
@@ -213,6 +216,8 @@ export interface Engine {
   };
   ParameterSnapshot: { take(model: EngineModel): Result<ParameterSnapshot> };
   engineMemory(): { heapSize: number; inUse: number; maximum: number };
+  checkpointRun(bytes: Uint8Array): Result<string>;  // a checkpoint's "tinylm_run" metadata ('' without one)
+  textFingerprint(text: string): string;
 }
 
 // The code of an engine error: 'ENGINE_ERROR' | 'OUT_OF_MEMORY'.

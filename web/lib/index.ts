@@ -26,12 +26,12 @@ import { checkMessages, renderChatPrompt, type ChatMessage } from './chat.js';
 import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
 import { sizeCheckAsHeadersArrive } from './checkpoint_size.js';
 import { EngineClient } from './client.js';
+import { fineTune, type FineTuneRequester } from './fine_tune.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
   checkOptionNames,
   createConfig,
   dtypes,
-  fineTuneWire,
   generateWire,
   resolvedChoice,
   type WeightsForm,
@@ -260,19 +260,12 @@ export class TinyLM {
     return this.stream(prompt, options, 'generateSteps()');
   }
 
+  // Training checkpoints and resume: fine_tune.ts.
   async fineTune(text: string, options: FineTuneOptions = {}): Promise<FineTuneReport> {
     this.checkUsable();
-    const wire = { ...fineTuneWire(options), lora: adapters.loraWire(options.lora, this.info.source?.location ?? '') };
     requireText(text, 'fineTune');
-    const onProgress = options.onProgress;
-    return this.request(
-      'fineTune',
-      { modelId: this.modelId, text, options: wire },
-      {
-        signal: options.signal,
-        onEvent: onProgress ? (event) => event.type === 'progress' && onProgress(event.payload) : undefined,
-      },
-    );
+    const send: FineTuneRequester = (wire, request) => this.request('fineTune', { modelId: this.modelId, text, options: wire }, request);
+    return fineTune(send, options, this.info.source?.location ?? '');
   }
 
   // Scores the text in chunks: an AbortSignal stops it between chunks (an AbortError).

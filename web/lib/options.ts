@@ -102,6 +102,14 @@ export interface FineTuneOptions {
                              // training loss above 4× the first step's for 5 consecutive steps
   lora?: LoraOptions;        // train a LoRA adapter beside the frozen weights instead (adapters.ts); it becomes the
                              // active adapter
+  // Training checkpoints (fine_tune.ts has the contract): a run that checkpoints and resumes survives reloads.
+  checkpointEvery?: number;  // store the run so far after every this many steps (default 0: never)
+  resume?: boolean;          // default false: true continues the stored run of this checkpointName if there is one
+                             // (CHECKPOINT_MISMATCH if it is another run's), else starts afresh
+  checkpointName?: string;   // default 'fine-tune': one stored checkpoint per name (letters, digits, '.', '_', '-')
+  checkpointDir?: string;    // Node: where checkpoints are files (default $TINYLM_CHECKPOINT_DIR or
+                             // ~/.cache/tinylm/checkpoints); browsers keep them in IndexedDB ('tinylm-checkpoints')
+  checkpointStore?: ModelStore;  // any other place (indexedDbStore(), directoryStore(), or your own)
   onProgress?: (progress: FineTuneProgress) => void;
   signal?: AbortSignalLike;
 }
@@ -119,7 +127,8 @@ const names = {
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'adapter', 'signal'],
   fineTune: ['steps', 'learningRate', 'batchSize', 'seqLen', 'validationSplit', 'evalEvery', 'evalBatches', 'optimizer',
-    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'lora', 'onProgress', 'signal'],
+    'weightDecay', 'clip', 'warmupSteps', 'cosine', 'seed', 'keepPartial', 'lora', 'checkpointEvery', 'resume',
+    'checkpointName', 'checkpointDir', 'checkpointStore', 'onProgress', 'signal'],
   lora: ['rank', 'alpha', 'dropout', 'targets'],
   loadAdapter: ['name', 'config'],
 } as const;

@@ -25,6 +25,9 @@ export interface Platform {
   readLocalFile?(source: string | URL): Promise<Uint8Array>;
   defaultStore(): Promise<ModelStore>;
   directoryStore(directory: string): ModelStore;
+  // Where fineTune() keeps training checkpoints (fine_tune.ts): browsers IndexedDB ('tinylm-checkpoints'), Node
+  // `directory` or the default directory.
+  checkpointStore(directory: string | undefined): ModelStore;
   // Where downloaded checkpoint files are kept (hf/cache.ts): browsers the Cache API, Node `directory` if given.
   fileCache(directory?: string): FileCache | undefined;
 }

@@ -21,5 +21,14 @@ export const browserPlatform: Platform = {
   directoryStore() {
     throw new TinyLMError('INVALID_ARGUMENT', 'directoryStore() saves to a directory and needs Node; browsers save to IndexedDB (indexedDbStore())');
   },
+  checkpointStore(directory) {
+    if (directory !== undefined) {
+      throw new TinyLMError(
+        'INVALID_ARGUMENT',
+        "option checkpointDir names a directory and needs Node; browsers keep checkpoints in IndexedDB ('tinylm-checkpoints'), or give checkpointStore",
+      );
+    }
+    return indexedDbStore('tinylm-checkpoints', 'checkpoints');
+  },
   fileCache: () => browserFileCache(),
 };

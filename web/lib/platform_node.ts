@@ -46,5 +46,7 @@ export const nodePlatform: Platform = {
   },
   defaultStore: async () => directoryStore(process.env.TINYLM_MODEL_DIR ?? join(homedir(), '.cache', 'tinylm', 'models')),
   directoryStore,
+  checkpointStore: (directory) =>
+    directoryStore(directory ?? process.env.TINYLM_CHECKPOINT_DIR ?? join(homedir(), '.cache', 'tinylm', 'checkpoints')),
   fileCache: (directory) => (directory === undefined ? undefined : directoryFileCache(directory)),
 };

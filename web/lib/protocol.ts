@@ -8,6 +8,7 @@
 //
 // Events (worker → main):     { id, type, payload }
 //   progress  0..n per fine-tune step               (FineTuneProgress)
+//   checkpoint 0..n per fine-tune, every N steps    (FineTuneCheckpoint)
 //   tokens    0..n per generation slice             (GeneratedToken[]: the tokens of a few milliseconds)
 //   result    exactly one terminal success          (the operation's result)
 //   error     exactly one terminal failure          (WireError: name, code, message)
@@ -125,6 +126,20 @@ export interface WireFineTuneOptions {
   seed: number;
   keepPartial: boolean;     // on cancel/failure keep the last completed step instead of restoring
   lora?: WireLoraOptions;   // train a LoRA adapter beside the frozen model instead of the model itself
+  checkpoint?: WireCheckpointOptions;  // training checkpoints (fine_tune_checkpoints.ts)
+}
+
+export interface WireCheckpointOptions {
+  every: number;                   // a 'checkpoint' event after every this many steps (0: none)
+  name: string;                    // the stored checkpoint's name, for messages
+  resumeFrom: ArrayBuffer | null;  // the stored checkpoint to continue (resume: true and one was stored)
+}
+
+// A training checkpoint after `step` steps: the core's checkpoint bytes (train/checkpoint.hpp) with the run's
+// identity and running figures in their "tinylm_run" metadata (worker_checkpoints.ts).
+export interface FineTuneCheckpoint {
+  step: number;
+  bytes: ArrayBuffer;
 }
 
 export interface FineTuneProgress {
@@ -149,6 +164,7 @@ export interface FineTuneReport {
   seconds: number;
   trainTokens: number;
   validationTokens: number;
+  resumedFromStep: number | null;         // the checkpoint's step this run continued from; null when it started afresh
 }
 
 export interface EvaluationReport {
@@ -210,7 +226,7 @@ export interface Operations extends SessionOperations {
   };
   fineTune: {
     payload: { modelId: number; text: string; options: WireFineTuneOptions };
-    event: { type: 'progress'; payload: FineTuneProgress };
+    event: { type: 'progress'; payload: FineTuneProgress } | { type: 'checkpoint'; payload: FineTuneCheckpoint };
     result: FineTuneReport;
   };
   evaluate: { payload: { modelId: number; text: string }; event: never; result: EvaluationReport };
@@ -252,6 +268,9 @@ export type ErrorCode =
   | 'NOT_FOUND'            // no stored model by that name, or the URL/file does not exist
   | 'NOT_TRAINABLE'        // the model has no trainable parameters
   | 'TRAINING_DIVERGED'    // the loss became non-finite or stayed far above its start (see FineTuneOptions)
+  | 'CHECKPOINT_MISMATCH'  // resume: the stored checkpoint is of another run (base model, text or options differ)
+  | 'CHECKPOINT_CORRUPT'   // resume: the stored checkpoint is not a whole tinylm training checkpoint
+  | 'CHECKPOINT_WRITE_FAILED'  // a training checkpoint could not be stored (the run stops; the last stored one stays)
   | 'ABORTED'              // cancelled through an AbortSignal (error name 'AbortError')
   | 'WORKER_FAILED'        // the engine worker could not start or crashed
   | 'ENGINE_ERROR';        // any other error the engine reported
@@ -264,6 +283,7 @@ export interface WireError {
 
 export type WorkerEvent =
   | { id: number; type: 'progress'; payload: FineTuneProgress }
+  | { id: number; type: 'checkpoint'; payload: FineTuneCheckpoint }
   | { id: number; type: 'tokens'; payload: GeneratedToken[] }
   | { id: number; type: 'result'; payload: Operations[OperationType]['result'] }
   | { id: number; type: 'error'; payload: WireError };

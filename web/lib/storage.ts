@@ -38,8 +38,7 @@ interface StoredRecord {
   savedAt: number;  // ms since the epoch
 }
 
-export function indexedDbStore(databaseName = 'tinylm'): ModelStore {
-  const storeName = 'models';
+export function indexedDbStore(databaseName = 'tinylm', storeName = 'models'): ModelStore {
   let database: Promise<IDBDatabase> | undefined;
   const open = () =>
     (database ??= new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 // Protocol (types in protocol.ts):
 //   main → worker  { id, type, payload }  type ∈ load | loadCheckpoint | create | generate | fineTune | evaluate | export | inspect |
 //                                          encode | decode | dispose | memory | cancel
-//   worker → main  { id, type: 'progress' | 'tokens', payload }  zero or more, then exactly one of
+//   worker → main  { id, type: 'progress' | 'checkpoint' | 'tokens', payload }  zero or more, then exactly one of
 //                  { id, type: 'result', payload } | { id, type: 'error', payload: { name, code, message } }
 //   cancel         { type: 'cancel', payload: { target } } — checked between training steps and between
 //                  generation slices; the target then ends with an 'AbortError'. Queued requests that were
@@ -61,7 +61,7 @@ export function serve(port: Port, loadEngine: () => Promise<Engine>): void {
   async function run(request: OperationRequest): Promise<void> {
     const context: Context = {
       id: request.id,
-      emit: (event) => port.post(event, []),
+      emit: (event, transfer = []) => port.post(event, transfer),
       throwIfCancelled: (what) => {
         if (cancelledRequests.has(request.id)) throw new AbortError(what);
       },

@@ -9,11 +9,16 @@
 //   - the training loss stays above DIVERGENCE_FACTOR (4) × the first step's loss (measured on the weights from
 //     before the fine-tune) for DIVERGENCE_STEPS (5) consecutive steps.
 // A healthy run never comes near either: its loss falls, or at worst wobbles around where it started.
+//
+// With options.checkpoint (worker_checkpoints.ts) a 'checkpoint' event carries the run so far every `every` steps
+// (before that step's progress event), and a run given resumeFrom continues the stored run from its step, its
+// figures included, after checking it is the same run.
 import { ok } from './engine.js';
 import type { EngineTrainer, ParameterSnapshot } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { FineTuneReport, WireFineTuneOptions } from './protocol.js';
 import { startLoraTraining } from './worker_adapters.js';
+import { checkpointBytes, resumeRun, runIdentity, type RunFigures } from './worker_checkpoints.js';
 import { yieldToEventLoop } from './worker_port.js';
 import { engine, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
@@ -46,9 +51,12 @@ export async function fineTune(
         `${options.seqLen + 1}: give more text or lower seqLen`,
     );
   }
+  const checkpoint = options.checkpoint;
+  const identity = checkpoint ? runIdentity(wasm, model, text, options) : undefined;
   const lora = options.lora ? await startLoraTraining(modelId, text, options.lora, options) : undefined;
   const snapshot: ParameterSnapshot | undefined = options.keepPartial || lora ? undefined : ok(wasm.ParameterSnapshot.take(model));
   let trainer: EngineTrainer;
+  let resumeRefused = false;
   try {
     trainer = lora?.trainer ?? ok(wasm.Trainer.create(model, text, options));
   } catch (error) {
@@ -56,7 +64,15 @@ export async function fineTune(
     relabel(error, 'INVALID_ARGUMENT');
   }
   try {
-    const started = performance.now();
+    let resumed: RunFigures | undefined;
+    try {
+      resumed = checkpoint?.resumeFrom && identity
+        ? resumeRun(wasm, trainer, new Uint8Array(checkpoint.resumeFrom), identity, checkpoint.name)
+        : undefined;
+    } catch (error) {
+      resumeRefused = true;  // nothing trained: keepPartial has nothing to keep
+      throw error;
+    }
     const hasValidation = trainer.hasValidation();
     const validationSkipped = hasValidation
       ? null
@@ -69,13 +85,15 @@ export async function fineTune(
       if (!Number.isFinite(loss)) throw diverged(`the validation loss became ${loss}`, options.keepPartial);
       return loss;
     };
-    const initialValidationLoss = hasValidation ? validate() : null;
-    let validationLoss: number | null = null;
-    let tokens = 0;
-    let firstLoss = NaN;
-    let stepsAboveLimit = 0;
-    const recentLosses: number[] = [];
-    for (let step = 1; step <= options.steps; step++) {
+    const initialValidationLoss = resumed ? resumed.initialValidationLoss : hasValidation ? validate() : null;
+    let validationLoss = resumed?.validationLoss ?? null;
+    let tokens = resumed?.tokens ?? 0;
+    let firstLoss = resumed?.firstLoss ?? NaN;
+    let stepsAboveLimit = resumed?.stepsAboveLimit ?? 0;
+    const recentLosses: number[] = resumed?.recentLosses.slice() ?? [];
+    // Elapsed time counts the stored run's too, so rates and the ETA read as one run's.
+    const started = performance.now() - (resumed?.elapsedSeconds ?? 0) * 1000;
+    for (let step = (resumed?.step ?? 0) + 1; step <= options.steps; step++) {
       context.throwIfCancelled(`fine-tuning was cancelled after ${step - 1} of ${options.steps} steps`);
       let report;
       try {
@@ -100,6 +118,13 @@ export async function fineTune(
       if (recentLosses.length > 10) recentLosses.shift();
       if (hasValidation && (step % options.evalEvery === 0 || step === options.steps)) validationLoss = validate();
       const elapsedSeconds = (performance.now() - started) / 1000;
+      if (checkpoint && identity && checkpoint.every > 0 && step % checkpoint.every === 0 && step < options.steps) {
+        const figures: RunFigures = {
+          step, tokens, firstLoss, stepsAboveLimit, recentLosses, validationLoss, initialValidationLoss, elapsedSeconds,
+        };
+        const bytes = checkpointBytes(trainer, identity, figures);
+        context.emit({ id: context.id, type: 'checkpoint', payload: { step, bytes: bytes.buffer as ArrayBuffer } }, [bytes.buffer as ArrayBuffer]);
+      }
       context.emit({
         id: context.id,
         type: 'progress',
@@ -129,10 +154,11 @@ export async function fineTune(
       seconds,
       trainTokens: trainer.trainTokens(),
       validationTokens: trainer.validationTokens(),
+      resumedFromStep: resumed ? resumed.step : null,
     };
   } catch (error) {
     if (snapshot) ok(snapshot.restoreInto(model));  // a cancelled or failed fine-tune leaves the weights from before it
-    if (lora && options.keepPartial) lora.keep();
+    if (lora && options.keepPartial && !resumeRefused) lora.keep();
     throw error;
   } finally {
     trainer.delete();

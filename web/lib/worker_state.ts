@@ -33,7 +33,7 @@ export function engine(): Promise<Engine> {
 // What a handler gets besides its payload.
 export interface Context {
   id: number;
-  emit(event: WorkerEvent): void;
+  emit(event: WorkerEvent, transfer?: ArrayBuffer[]): void;  // transfer: buffers that move instead of being copied
   throwIfCancelled(what: string): void;
 }
 

@@ -1,5 +1,6 @@
 #include "train/checkpoint.hpp"
 
+#include <map>
 #include <set>
 
 #include "io/safetensors.hpp"
@@ -11,6 +12,7 @@ namespace tinylm {
 namespace {
 constexpr int kCheckpointVersion = 1;
 constexpr const char* kMetadataKey = "tinylm_checkpoint";
+constexpr const char* kRunKey = "tinylm_run";
 }  // namespace
 
 nlohmann::json train_options_json(const TrainOptions& options) {
@@ -26,7 +28,7 @@ nlohmann::json train_options_json(const TrainOptions& options) {
           {"stateful", options.stateful},     {"seed", options.seed}};
 }
 
-std::vector<uint8_t> serialize_checkpoint(const Trainer& trainer) {
+std::vector<uint8_t> serialize_checkpoint(const Trainer& trainer, const std::string& run_record) {
   Trainer& run = const_cast<Trainer&>(trainer);
   const Trainer::Progress progress = trainer.progress();
   std::vector<TensorToWrite> tensors = parameters_to_write(run.model().parameters());
@@ -48,7 +50,9 @@ std::vector<uint8_t> serialize_checkpoint(const Trainer& trainer) {
       {"validations_since_best", progress.validations_since_best},
       {"options", train_options_json(trainer.options())},
       {"model_config", run.model().config_json()}};
-  return serialize_safetensors(tensors, {{kMetadataKey, state.dump()}});
+  std::map<std::string, std::string> metadata = {{kMetadataKey, state.dump()}};
+  if (!run_record.empty()) metadata[kRunKey] = run_record;
+  return serialize_safetensors(tensors, metadata);
 }
 
 void save_checkpoint(const std::string& path, const Trainer& trainer) {
@@ -122,6 +126,13 @@ void load_checkpoint(const std::string& path, Trainer& trainer) {
   } catch (const Error& error) {
     fail("cannot resume from '", path, "': ", error.what());
   }
+}
+
+std::string checkpoint_run(const uint8_t* bytes, size_t size) {
+  const SafetensorsFile file = parse_safetensors(bytes, size);
+  check(file.metadata.count(kMetadataKey) > 0, "not a tinylm training checkpoint (no '", kMetadataKey, "' metadata)");
+  const auto run = file.metadata.find(kRunKey);
+  return run == file.metadata.end() ? std::string() : run->second;
 }
 
 }  // namespace tinylm
