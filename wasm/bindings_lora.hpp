@@ -4,7 +4,7 @@
 //
 // Exposed (JS names):
 //   Adapters.create(model) · adapters.names() · adapters.active() · adapters.activate(name | '') ·
-//   adapters.moduleNames() · adapters.load(name, bytes, configJson | '') · adapters.serialize(name) · adapters.copy(from, to) ·
+//   adapters.moduleNames() · adapters.load(name, bytes, configJson | '') · adapters.serialize(name, dtype) · adapters.copy(from, to) ·
 //   adapters.remove(name) · adapters.merge(name) ·
 //   LoraTrainer.create(adapters, text, loraOptions, trainerOptions) · trainer.step() · trainer.validate() ·
 //   trainer.hasValidation() · trainer.trainTokens() · trainer.validationTokens() · trainer.checkpoint(run) ·
@@ -87,9 +87,12 @@ class EngineAdapters {
     });
   }
 
-  val serialize(const std::string& name) {
+  // dtype "f32" | "f16" (half the bytes; values rounded to nearest even).
+  val serialize(const std::string& name, const std::string& dtype) {
     return guarded([&] {
-      const std::vector<uint8_t> bytes = serialize_adapter(set_.get(name), model_.network().arch());
+      check(dtype == "f32" || dtype == "f16", "an adapter is exported as 'f32' or 'f16', got '", dtype, "'");
+      const std::vector<uint8_t> bytes =
+          serialize_adapter(set_.get(name), model_.network().arch(), dtype == "f16" ? DType::F16 : DType::F32);
       return copy_to_js(bytes.data(), bytes.size());
     });
   }

@@ -20,6 +20,14 @@ async function trainedBase() {
   return { lm, bytes: await lm.export({ dtype: 'f32' }) };
 }
 
+// An IEEE half's value (bits as stored in an F16 tensor).
+function halfToFloat(bits) {
+  const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
 // The safetensors header of a file: { tensors: { name: { dtype, shape } }, metadata }.
 function safetensorsHeader(bytes) {
   const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
@@ -247,4 +255,44 @@ test('lora: a model held as f16 (TinyLM.load weights option) trains the adapter 
   await halves.saveAdapter('half');
   await assert.rejects(halves.mergeAdapter('half'), tinylmError('INVALID_ARGUMENT', 'is held as F16'));
   assert.deepEqual(await halves.listAdapters(), { names: ['half'], active: 'half' });
+});
+
+test('lora: an adapter exported as F16 is half the file, holds the F32 values rounded to half, and loads back', async (t) => {
+  const { lm, bytes: baseBytes } = await trainedBase();
+  t.after(() => lm.dispose());
+  await lm.fineTune(corpus, { ...training, steps: 6, lora: { rank: 4, targets: allLinears } });
+  await lm.saveAdapter('tuned');
+  const floats = await lm.exportAdapter('tuned');
+  const halves = await lm.exportAdapter('tuned', { dtype: 'f16' });
+  assert.deepEqual(await lm.exportAdapter({ dtype: 'f16' }), halves, 'the active adapter when no name is given');
+  const floatHeader = safetensorsHeader(floats), halfHeader = safetensorsHeader(halves);
+  assert.ok(Object.values(halfHeader.tensors).every((tensor) => tensor.dtype === 'F16'));
+  assert.deepEqual(halfHeader.metadata, floatHeader.metadata, 'the same adapter_config');
+  const floatData = floats.length - 8 - floatHeader.length, halfData = halves.length - 8 - halfHeader.length;
+  assert.equal(halfData * 2, floatData, 'half the tensor bytes');
+
+  // Each stored half is its float rounded to nearest (even): within half an F16 step of it.
+  const fresh = await TinyLM.load(baseBytes);
+  t.after(() => fresh.dispose());
+  await fresh.loadAdapter(halves, { name: 'half' });
+  const values = (bytes, header, name) => {
+    const { dtype, data_offsets: [begin, end] } = header.tensors[name];
+    const data = bytes.slice(8 + header.length + begin, 8 + header.length + end);
+    return dtype === 'F32' ? [...new Float32Array(data.buffer)] : [...new Uint16Array(data.buffer)].map(halfToFloat);
+  };
+  const reexportedBytes = await fresh.exportAdapter('half');
+  const reexported = safetensorsHeader(reexportedBytes);
+  for (const name of Object.keys(floatHeader.tensors)) {
+    const exact = values(floats, floatHeader, name), half = values(halves, halfHeader, name);
+    assert.deepEqual(values(reexportedBytes, reexported, name), half, `${name}: loaded as the halves' values`);
+    exact.forEach((value, i) => {
+      const step = 2 ** Math.max(Math.floor(Math.log2(Math.abs(value) || 2 ** -24)) - 10, -24);  // F16 spacing at value
+      assert.ok(Math.abs(half[i] - value) <= step / 2, `${name}[${i}]: ${value} stored as ${half[i]}`);
+    });
+  }
+  assert.deepEqual(await fresh.exportAdapter('half', { dtype: 'f16' }), halves, 'F16 → F32 → F16 is exact');
+  const tunedLoss = (await lm.evaluate(heldOut)).loss, halfLoss = (await fresh.evaluate(heldOut)).loss;
+  assert.ok(Math.abs(halfLoss - tunedLoss) < 1e-3 * tunedLoss, `loss ${tunedLoss} (F32 adapter) vs ${halfLoss} (F16)`);
+  await assert.rejects(lm.exportAdapter('tuned', { dtype: 'int8' }), tinylmError('INVALID_ARGUMENT', "option dtype must be 'f32', 'f16'"));
+  await assert.rejects(lm.exportAdapter('tuned', { dtpye: 'f16' }), tinylmError('INVALID_ARGUMENT', "did you mean 'dtype'"));
 });

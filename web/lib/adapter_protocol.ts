@@ -16,7 +16,7 @@ export interface WireLoraOptions {
 // One request on a model's adapters. name null: the active adapter.
 export type AdapterRequest =
   | { action: 'list' }
-  | { action: 'export'; name: string | null }
+  | { action: 'export'; name: string | null; dtype: 'f32' | 'f16' }
   | { action: 'save'; name: string }
   | { action: 'load'; name: string; bytes: ArrayBuffer; config: string | null }  // config: adapter_config.json text
   | { action: 'remove'; name: string }

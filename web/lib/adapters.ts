@@ -9,7 +9,7 @@
 //   await lm.mergeAdapter('alice');                        // folded into the weights (what export() writes)
 import { UNSAVED, type AdapterList, type AdapterRequest, type AdapterResult, type WireLoraOptions } from './adapter_protocol.js';
 import { TinyLMError } from './errors.js';
-import { checkOptionNames, resolvedNumber } from './options.js';
+import { checkOptionNames, resolvedChoice, resolvedNumber } from './options.js';
 import { readSource, type ModelSource } from './sources.js';
 
 export type { AdapterList } from './adapter_protocol.js';
@@ -20,6 +20,10 @@ export interface LoraOptions {
   dropout?: number;            // on each adapted linear's input while training, default 0
   targets?: string | string[]; // PEFT target_modules: module names ('q_proj') or paths; default: GPT ['c_attn'],
                                // Llama ['q_proj', 'v_proj']
+}
+
+export interface ExportAdapterOptions {
+  dtype?: 'f32' | 'f16';  // default 'f32'; 'f16' halves the file (PEFT and tinylm read both)
 }
 
 export interface LoadAdapterOptions {
@@ -57,8 +61,22 @@ export function checkAdapterName(name: unknown, call: string): string {
   return name;
 }
 
-export async function exportAdapter(send: AdapterRequester, name: string | undefined): Promise<Uint8Array> {
-  const request = { action: 'export' as const, name: name === undefined ? null : checkAdapterName(name, 'exportAdapter()') };
+// exportAdapter(name?, { dtype }) or exportAdapter({ dtype }) for the active adapter. dtype 'f32' (default) or 'f16':
+// half the bytes, each value rounded to the nearest half (a value beyond F16's ±65504 is refused).
+export async function exportAdapter(
+  send: AdapterRequester,
+  nameOrOptions: string | ExportAdapterOptions | undefined,
+  options: ExportAdapterOptions = {},
+): Promise<Uint8Array> {
+  const named = typeof nameOrOptions === 'string' || nameOrOptions === undefined;
+  const name = named ? (nameOrOptions as string | undefined) : undefined;
+  const chosen = named ? options : (nameOrOptions as ExportAdapterOptions);
+  if (typeof chosen !== 'object' || chosen === null) {
+    throw new TinyLMError('INVALID_ARGUMENT', 'exportAdapter() takes an adapter name and/or options such as { dtype: \'f16\' }');
+  }
+  checkOptionNames('exportAdapter', chosen);
+  const dtype = resolvedChoice('dtype', chosen.dtype, 'f32', ['f32', 'f16'] as const);
+  const request = { action: 'export' as const, name: name === undefined ? null : checkAdapterName(name, 'exportAdapter()'), dtype };
   return new Uint8Array((await send(request)).bytes!);
 }
 

@@ -64,7 +64,7 @@ import { readSource, type ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
-export type { AdapterList, LoadAdapterOptions, LoraOptions } from './adapters.js';
+export type { AdapterList, ExportAdapterOptions, LoadAdapterOptions, LoraOptions } from './adapters.js';
 export type { ChatMessage } from './chat.js';
 export type { Session } from './session.js';
 export type { SessionStats } from './protocol_session.js';
@@ -316,8 +316,8 @@ export class TinyLM {
 
   // ---- LoRA adapters (adapters.ts): `name` left out means the active adapter ---------------------------------
 
-  exportAdapter(name?: string): Promise<Uint8Array> {
-    return adapters.exportAdapter(this.adapterRequester(), name);
+  exportAdapter(name?: string | adapters.ExportAdapterOptions, options?: adapters.ExportAdapterOptions): Promise<Uint8Array> {
+    return adapters.exportAdapter(this.adapterRequester(), name, options);
   }
   saveAdapter(name: string): Promise<adapters.AdapterList> {
     return adapters.saveAdapter(this.adapterRequester(), name);

@@ -131,6 +131,7 @@ const names = {
     'checkpointName', 'checkpointDir', 'checkpointStore', 'onProgress', 'signal'],
   lora: ['rank', 'alpha', 'dropout', 'targets'],
   loadAdapter: ['name', 'config'],
+  exportAdapter: ['dtype'],
 } as const;
 
 // Names other libraries use for the same thing (PyTorch, llama.cpp, Hugging Face), where spelling alone is no clue.

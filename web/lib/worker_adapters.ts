@@ -14,7 +14,7 @@ interface EngineAdapters {
   activate(name: string): Result<undefined>;
   moduleNames(): Result<string[]>;
   load(name: string, bytes: Uint8Array, configJson: string): Result<undefined>;
-  serialize(name: string): Result<Uint8Array>;
+  serialize(name: string, dtype: 'f32' | 'f16'): Result<Uint8Array>;
   copy(from: string, to: string): Result<undefined>;
   remove(name: string): Result<undefined>;
   merge(name: string): Result<undefined>;
@@ -88,7 +88,7 @@ export async function adapter({ modelId, request }: { modelId: number; request: 
     case 'list':
       break;
     case 'export':
-      return { adapters: listOf(set), bytes: ok(set!.serialize(resident(set, request.name))).buffer as ArrayBuffer };
+      return { adapters: listOf(set), bytes: ok(set!.serialize(resident(set, request.name), request.dtype)).buffer as ArrayBuffer };
     case 'save': {
       const from = resident(set, null);
       if (from !== request.name) {

@@ -98,8 +98,17 @@ LoraConfig lora_config_from_json(const nlohmann::json& json) {
   return config;
 }
 
-std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::string& arch) {
-  return serialize_safetensors(parameters_to_write(adapter.parameters()),
+std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::string& arch, DType dtype) {
+  check(dtype == DType::F32 || dtype == DType::F16, "an adapter is written as F32 or F16, not ", dtype_name(dtype));
+  std::vector<TensorToWrite> tensors = parameters_to_write(adapter.parameters());
+  for (TensorToWrite& tensor : tensors) {
+    tensor.dtype = dtype;
+    if (dtype != DType::F16) continue;
+    const float* end = tensor.values + shape_numel(tensor.shape);
+    const float* bad = std::find_if(tensor.values, end, [](float w) { return !(std::fabs(w) <= 65504.0f); });
+    check(bad == end, "adapter tensor '", tensor.name, "' holds ", *bad, ", which F16 cannot hold: export it as F32");
+  }
+  return serialize_safetensors(tensors,
                                {{"format", "pt"}, {"adapter_config", adapter_config_json(adapter.config(), arch).dump()}});
 }
 

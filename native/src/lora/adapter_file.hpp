@@ -1,7 +1,7 @@
 // LoRA adapter files: safetensors as PEFT saves them (adapter_model.safetensors), so adapters move between tinylm and
 // PyTorch/PEFT both ways.
-//   tensors:      base_model.model.<module path>.lora_A.weight (r, in) · ….lora_B.weight (out, r), F32 when written
-//                 (F16 and BF16 read too)
+//   tensors:      base_model.model.<module path>.lora_A.weight (r, in) · ….lora_B.weight (out, r), written as F32
+//                 or (half the bytes) F16, rounded to nearest even; F32, F16 and BF16 read
 //   __metadata__: "format": "pt" (what PEFT writes) and "adapter_config": adapter_config.json's fields as a JSON string
 //                 — peft_type "LORA", task_type "CAUSAL_LM", r, lora_alpha, lora_dropout, target_modules,
 //                 base_model_name_or_path, bias "none", fan_in_fan_out (true for GPT-2's Conv1D layers)
@@ -26,7 +26,8 @@ nlohmann::json adapter_config_json(const LoraConfig& config, const std::string& 
 // "none", use_rslora, use_dora, rank_pattern or alpha_pattern entries, another peft_type).
 LoraConfig lora_config_from_json(const nlohmann::json& json);
 
-std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::string& arch);
+// dtype F32 or F16; F16 refuses (Error naming the tensor) a value it cannot hold (|w| > 65504 or not finite).
+std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::string& arch, DType dtype = DType::F32);
 void save_adapter(const std::string& path, const LoraAdapter& adapter, const std::string& arch);  // atomic
 
 // An adapter for a model with these linear_modules(), from a parsed file and its config (the metadata's, else
