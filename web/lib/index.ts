@@ -60,6 +60,7 @@ import type {
   WorkerEvent,
 } from './protocol.js';
 import { Session, type SessionPort } from './session.js';
+import { tokenStream } from './token_stream.js';
 import { readSource, type ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
@@ -425,62 +426,12 @@ export class TinyLM {
     const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
     const wire = { ...generateWire(options, alternatives), ...adapters.adapterChoice(options.adapter) };
     if (wire.fuse) wire.fuse.modelId = this.fusionPartner(options.fuse);
-    // The stream has its own controller: the caller's signal aborts it, and so does leaving the loop early.
-    const controller = new AbortController();
-    const forward = () => controller.abort();
-    options.signal?.addEventListener('abort', forward, { once: true });
-    if (options.signal?.aborted) controller.abort();
-
-    // The worker posts the tokens of each slice together; they are handed out one per iteration.
-    const buffered: GeneratedToken[] = [];
-    let next = 0;
-    let wake: (() => void) | undefined;
-    let finished = false;
-    let failure: unknown;
-    const handlers = {
-      signal: controller.signal,
-      onEvent: (event: WorkerEvent) => {
-        if (event.type !== 'tokens') return;
-        for (const token of event.payload) buffered.push(token);
-        wake?.();
-      },
-    };
-    const done = (sessionId === undefined
-      ? this.request('generate', { modelId: this.modelId, prompt, options: wire }, handlers)
-      : this.request('sessionGenerate', { modelId: this.modelId, sessionId, prompt, options: wire }, handlers)
-    ).then(
-      () => {
-        finished = true;
-        wake?.();
-      },
-      (error: unknown) => {
-        failure = error;
-        finished = true;
-        wake?.();
-      },
+    yield* tokenStream(
+      (handlers) => sessionId === undefined
+        ? this.request('generate', { modelId: this.modelId, prompt, options: wire }, handlers)
+        : this.request('sessionGenerate', { modelId: this.modelId, sessionId, prompt, options: wire }, handlers),
+      options.signal,
     );
-    try {
-      for (;;) {
-        if (options.signal?.aborted) throw new AbortError('generation was cancelled');
-        if (next < buffered.length) {
-          const token = buffered[next];
-          next += 1;
-          if (next === buffered.length) buffered.length = next = 0;
-          yield token;
-          continue;
-        }
-        if (finished) {
-          if (failure) throw failure;
-          return;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      if (!finished) controller.abort();  // the caller stopped early (break, return, or an exception)
-      options.signal?.removeEventListener('abort', forward);
-      await done;  // the model is free again before the caller continues
-    }
   }
 }
 
