@@ -37,6 +37,7 @@ const char* kUsage = R"(usage:
                   with its own tokenizer)
                   [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets q_proj,v_proj]]
                   (LoRA: the model stays frozen and --out saves a PEFT-compatible adapter.safetensors)
+                  [--dtype f32|f16|int8]   (how --out stores its matrices; an adapter f32 or f16)
   tinylm merge    --model FILE|DIR --adapter FILE --out FILE [--dtype f32|f16|int8]   (fold a LoRA adapter into
                   its base model, saved as one tinylm model file)
 DIR is a Hugging Face checkpoint folder as published: config.json, model.safetensors (or shards and

@@ -5,7 +5,8 @@
             LayerNorm gains, N(0, 0.1), keep every logit small, and LoRA adapts the linears only), leaves the folder's files byte for byte as they were, and
             writes an adapter of PEFT key names and config only (a small fraction of the model's bytes);
   parity    the adapter it wrote, read by the PyTorch reference LoRA of test_lora.py, gives the loss `tinylm eval
-            --adapter` prints (within 1e-4 relative);
+            --adapter` prints (within 1e-4 relative); so does the same run saved with --dtype f16 (each value the
+            F32 adapter's rounded to half, about half the bytes);
   generate  the same seed gives the same text with the adapter, and a different text from the bare model's;
   merge     the merged model file scores as the model with its adapter (within 1e-4 relative);
   resume    a run stopped by its time limit after one step, with --checkpoint-every, and resumed with --resume
@@ -77,6 +78,33 @@ def check_family(tinylm, workdir, name, folder, model, ids):
     print(f"     {name} adapter in PyTorch: loss {reference:.8f}, tinylm {tuned:.8f}, relative error {error:.1e}")
     if not error <= 1e-4:
         failures.append(f"{name}: eval --adapter {tuned} vs the PyTorch reference's {reference}")
+
+    # The same run saved with --dtype f16: each value the F32 adapter's rounded to half (as torch rounds), about
+    # half the file, and the PyTorch reference reading it scores as `tinylm eval --adapter` does.
+    half_adapter = os.path.join(workdir, f"{name}-adapter-f16.safetensors")
+    cli.run(tinylm, "train", "--model", folder, "--data", data, "--steps", "30", "--batch", "4", "--seq", "32",
+            "--lr", "1e-2", "--val-fraction", "0", "--quiet", "--lora-rank", "4", "--lora-alpha", "8",
+            "--lora-targets", ",".join(TARGETS[name]), "--dtype", "f16", "--out", half_adapter)
+    halves, half_metadata = tinylm_safetensors.load(half_adapter)
+    if sorted(halves) != sorted(tensors) or any(halves[key].dtype != torch.float16 or
+                                                not torch.equal(halves[key], tensors[key].half()) for key in tensors):
+        failures.append(f"{name}: the F16 adapter is not the F32 adapter rounded to half")
+    if half_metadata["adapter_config"] != metadata["adapter_config"]:
+        failures.append(f"{name}: the F16 adapter's config differs")
+    size_ratio = os.path.getsize(half_adapter) / os.path.getsize(adapter)
+    if not size_ratio < 0.6:
+        failures.append(f"{name}: the F16 adapter is {size_ratio:.2f} of the F32 one's bytes")
+    half_tuned = json.loads(cli.run(tinylm, "eval", "--model", folder, "--data", data, "--adapter", half_adapter))["loss"]
+    with torch.no_grad():
+        for key, tensor in test_lora.peft_state(layers).items():
+            tensor.copy_(halves[key].double())
+        logits = model(torch.tensor([ids]))[0]
+        half_reference = F.cross_entropy(logits[:-1], torch.tensor(ids[1:])).item()
+    half_error = relative_error(torch.tensor([half_tuned], dtype=torch.float64), torch.tensor([half_reference]))
+    print(f"     {name} F16 adapter ({size_ratio:.2f} of the bytes) in PyTorch: loss {half_reference:.8f}, tinylm "
+          f"{half_tuned:.8f}, relative error {half_error:.1e}")
+    if not half_error <= 1e-4:
+        failures.append(f"{name}: eval --adapter (F16) {half_tuned} vs the PyTorch reference's {half_reference}")
 
     sample = ("generate", "--model", folder, "--prompt", "call me", "--max-tokens", "24", "--temperature", "0.8",
               "--seed", "3", "--step-precision", "float")

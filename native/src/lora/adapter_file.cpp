@@ -112,8 +112,8 @@ std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::st
                                {{"format", "pt"}, {"adapter_config", adapter_config_json(adapter.config(), arch).dump()}});
 }
 
-void save_adapter(const std::string& path, const LoraAdapter& adapter, const std::string& arch) {
-  write_file_atomic(path, serialize_adapter(adapter, arch));
+void save_adapter(const std::string& path, const LoraAdapter& adapter, const std::string& arch, DType dtype) {
+  write_file_atomic(path, serialize_adapter(adapter, arch, dtype));
 }
 
 std::unique_ptr<LoraAdapter> load_adapter(const SafetensorsFile& file, const std::vector<LinearModule>& modules,

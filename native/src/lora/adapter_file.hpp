@@ -28,7 +28,8 @@ LoraConfig lora_config_from_json(const nlohmann::json& json);
 
 // dtype F32 or F16; F16 refuses (Error naming the tensor) a value it cannot hold (|w| > 65504 or not finite).
 std::vector<uint8_t> serialize_adapter(const LoraAdapter& adapter, const std::string& arch, DType dtype = DType::F32);
-void save_adapter(const std::string& path, const LoraAdapter& adapter, const std::string& arch);  // atomic
+void save_adapter(const std::string& path, const LoraAdapter& adapter, const std::string& arch,  // atomic
+                  DType dtype = DType::F32);
 
 // An adapter for a model with these linear_modules(), from a parsed file and its config (the metadata's, else
 // `config_json` when not null). Checks every tensor — a lora_A/lora_B pair per module, known module paths, shapes
