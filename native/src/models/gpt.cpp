@@ -285,14 +285,14 @@ float GptLM::forward(const int32_t* inputs, const int32_t* targets, int B, int T
 
   // Token + position embeddings.
   grow(embedded_, NC);
-  const float* wte = weight_at(wte_offset_);
+  // The N token rows looked up (from compact matrices one row at a time: the whole (V, C) table is not converted).
   const float* wpe = weight_at(wpe_offset_);
   parallel_rows(pool_, N, C, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const float* token = wte + int64_t(inputs[row]) * C;
-      const float* position = wpe + (row % T) * C;
       float* out = embedded_.data() + row * C;
-      for (int c = 0; c < C; ++c) out[c] = token[c] + position[c];
+      embedding_row(wte_offset_, inputs[row], out);
+      const float* position = wpe + (row % T) * C;
+      for (int c = 0; c < C; ++c) out[c] += position[c];
     }
   });
   if (dropout_active_) {  // drawn on the calling thread, in order

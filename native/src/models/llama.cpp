@@ -199,8 +199,13 @@ float LlamaLM::forward(const int32_t* inputs, const int32_t* targets, int B, int
   targets_.assign(targets, targets + N);
 
   grow(embedded_, NC);
-  embedding_forward(pool_, embedded_.data(), inputs, weight_at(embed_offset_), int(N), C);
-  forward_weights_.release();
+  if (compact()) {  // the N rows looked up, not the whole (V, C) table converted
+    parallel_rows(pool_, N, C, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) params_.compact.row(embed_offset_, inputs[n], embedded_.data() + n * C);
+    });
+  } else {
+    embedding_forward(pool_, embedded_.data(), inputs, value_at(embed_offset_), int(N), C);
+  }
   grow(branch_, NC);
   const float* x = embedded_.data();
   const float eps = config_.rms_norm_eps;
