@@ -70,11 +70,36 @@ void Generator::begin(const std::string& prompt) {
   prompt_size_ = history_.size();
   fed_ = 0;
   read_ = 0;
+  held_ = 0;
   logits_ = nullptr;
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
   started_ = true;
+}
+
+size_t Generator::begin_reusing(const std::string& prompt, const std::vector<int32_t>& held) {
+  std::vector<int32_t> tokens = encode_prompt(tokenizer_, prompt);
+  // A proper prefix only: the last prompt token must be fed for its logits.
+  if (held.empty() || held.size() >= tokens.size() || !std::equal(held.begin(), held.end(), tokens.begin())) {
+    begin(prompt);
+    return 0;
+  }
+  history_ = std::move(tokens);
+  prompt_size_ = history_.size();
+  fed_ = held_ = held.size();
+  read_ = 0;
+  logits_ = nullptr;
+  pending_.clear();
+  stop_reason_.clear();
+  generated_ = 0;
+  started_ = true;
+  return held_;
+}
+
+std::vector<int32_t> Generator::tokens_in_state() const {
+  const size_t in_state = std::min(history_.size(), held_ + read_);
+  return std::vector<int32_t>(history_.begin(), history_.begin() + in_state);
 }
 
 void Generator::continue_from(std::vector<int32_t> history, size_t fed, const float* logits, const std::string& prompt) {
@@ -85,7 +110,7 @@ void Generator::continue_from(std::vector<int32_t> history, size_t fed, const fl
   history_ = std::move(history);
   history_.insert(history_.end(), added.begin(), added.end());
   prompt_size_ = history_.size();
-  fed_ = fed;
+  fed_ = held_ = fed;
   read_ = 0;
   logits_ = fed == prompt_size_ ? logits : nullptr;
   pending_.clear();

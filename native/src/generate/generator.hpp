@@ -35,6 +35,13 @@ class Generator {
   // finished prefill.
   void begin(const std::string& prompt);
   bool prefill(int max_tokens);
+  // begin() that keeps what the model already holds, as llama.cpp's server keeps a cached prompt: when the model's
+  // state is the one after `held` (the caller vouches that nothing stepped, reset or changed the model since) and
+  // `held` is a proper prefix of the prompt's tokens, prefill() feeds only the rest; else this is begin(). Stepping
+  // the same tokens one by one from the same state, the result is what begin() gives. Returns the tokens kept.
+  size_t begin_reusing(const std::string& prompt, const std::vector<int32_t>& held);
+  // The tokens the model's state is after: history()[0 … held + read), what begin_reusing() can keep next time.
+  std::vector<int32_t> tokens_in_state() const;
   // begin() without the reset, for a session's next turn: the model's state is the one after history[0 … fed), and
   // `prompt` (may be empty) is appended to the history. When fed is the whole history, `logits` (V) are the
   // next-token logits of that state (the caller keeps them alive until the first next()).
@@ -70,6 +77,7 @@ class Generator {
   bool started_ = false;
   size_t prompt_size_ = 0, fed_ = 0;  // prompt tokens in history_, and how many of them the model has seen
   size_t read_ = 0;                   // tokens_read()
+  size_t held_ = 0;                   // history_[0 … held_) was in the model's state before this generation
 };
 
 // The tokens generation starts from: the prompt's, or for an empty prompt <eos>, else "\n", else <unk>.
