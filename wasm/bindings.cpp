@@ -20,6 +20,7 @@
 //   new Trainer(model, text, options) · trainer.step() · trainer.validate() · trainer.checkpoint(run) ·
 //   trainer.resume(bytes) · checkpointRun(bytes) · model.fingerprint() · textFingerprint(text) ·
 //   new Generator(model, options, stops) · generator.start(prompt) · generator.begin(prompt) · generator.prefill(n) · generator.next() · generator.alternatives(k) ·
+//   generator.beginReusing(prompt, heldIds) → { promptTokens, reused } · generator.tokensInState() → Int32Array ·
 //   engineMemory() · setThreadCount(n) (threaded engine only) · LoRA adapters: bindings_lora.hpp
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
@@ -635,6 +636,22 @@ class EngineGenerator {
   val prefill(int max_tokens) {
     return guarded([&] { return generator_.prefill(max_tokens); });
   }
+  // begin() keeping the model's state when it is the one after `held` (Int32Array), a proper prefix of the prompt's
+  // tokens (worker_chat.ts vouches that nothing touched the model since) → { promptTokens, reused }.
+  val begin_reusing(const std::string& prompt, const val& held) {
+    return guarded([&] {
+      val result = val::object();
+      result.set("reused", double(generator_.begin_reusing(prompt, copy_from_js<int32_t>(held))));
+      result.set("promptTokens", double(generator_.prompt_tokens()));
+      return result;
+    });
+  }
+  val tokens_in_state() const {
+    return guarded([&] {
+      const std::vector<int32_t> tokens = generator_.tokens_in_state();
+      return copy_to_js(tokens.data(), tokens.size());
+    });
+  }
 
   val next() {
     return guarded([&] { return next_step(generator_); });
@@ -773,6 +790,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("start", &EngineGenerator::start)
       .function("begin", &EngineGenerator::begin)
       .function("prefill", &EngineGenerator::prefill)
+      .function("beginReusing", &EngineGenerator::begin_reusing)
+      .function("tokensInState", &EngineGenerator::tokens_in_state)
       .function("next", &EngineGenerator::next)
       .function("alternatives", &EngineGenerator::alternatives);
   function("engineMemory", &engine_memory);

@@ -2,7 +2,13 @@
 // chat_template, Jinja) with add_generation_prompt, as transformers' apply_chat_template renders it, so the model
 // sees exactly the turn markup it was trained on (SmolLM2: ChatML's <|im_start|>role\n…<|im_end|>). The template
 // engine is @huggingface/jinja, imported on the first chat() only: apps that never chat never load it.
+//
+// Each turn reads only its new tokens (worker_chat.ts): the worker keeps the model's state after a chat(), and when
+// the next chat's rendered prompt starts with the tokens that state holds, it feeds only the rest. The reply is the
+// one a full read gives; lm.lastChatStats() says how many prompt tokens were reused and read. reusePrompt: false
+// reads the whole prompt every time.
 import { TinyLMError } from './errors.js';
+import { checkOptionNames, type GenerateOptions } from './options.js';
 import type { CheckpointInfo } from './protocol.js';
 
 export interface ChatMessage {
@@ -49,4 +55,24 @@ export async function renderChatPrompt(source: CheckpointInfo | undefined, messa
   } catch (error) {
     throw new TinyLMError('INVALID_ARGUMENT', `the model's chat template failed on these messages: ${(error as Error).message}`);
   }
+}
+
+export interface ChatOptions extends GenerateOptions {
+  reusePrompt?: boolean;  // default true: keep the model's state between chats and read only new tokens
+}
+
+// chat()'s options as generate() takes them (the end-of-turn tokens added to `stop`, <eos> ending the reply unless
+// told otherwise), and whether to reuse the kept state.
+export function chatGenerateOptions(options: ChatOptions, source: CheckpointInfo | undefined): {
+  generateOptions: GenerateOptions;
+  reusePrompt: boolean;
+} {
+  checkOptionNames('chat', options, 'chat()');
+  const { reusePrompt = true, ...generateOptions } = options ?? {};
+  if (typeof reusePrompt !== 'boolean') {
+    throw new TinyLMError('INVALID_ARGUMENT', `chat(): option reusePrompt must be true or false, got ${String(reusePrompt)}`);
+  }
+  const stop = generateOptions.stop === undefined ? [] : Array.isArray(generateOptions.stop) ? generateOptions.stop : [generateOptions.stop];
+  const stopAtEos = generateOptions.stopAtEos ?? true;
+  return { generateOptions: { ...generateOptions, stop: [...(source?.endTokens ?? []), ...stop], stopAtEos }, reusePrompt };
 }

@@ -142,6 +142,8 @@ export interface EngineSession extends Handle, EngineTokenSource {
 export interface EngineGenerator extends Handle {
   start(prompt: string): Result<undefined>;
   begin(prompt: string): Result<undefined>;
+  beginReusing(prompt: string, held: Int32Array): Result<{ promptTokens: number; reused: number }>;
+  tokensInState(): Result<Int32Array>;
   prefill(maxTokens: number): Result<boolean>;
   next(): Result<EngineGenerateStep>;
   alternatives(count: number): Result<Array<{ token: number; piece: string; probability: number }>>;

@@ -22,7 +22,7 @@
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
 import * as adapters from './adapters.js';
 import { setAssetBase } from './assets.js';
-import { checkMessages, renderChatPrompt, type ChatMessage } from './chat.js';
+import { chatGenerateOptions, checkMessages, renderChatPrompt, type ChatMessage, type ChatOptions } from './chat.js';
 import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
 import { sizeCheckAsHeadersArrive } from './checkpoint_size.js';
 import { EngineClient } from './client.js';
@@ -49,6 +49,7 @@ import { isCheckpointSource, readCheckpoint, type CheckpointSource } from './hf/
 import { setHubDefaults } from './hf/resolve.js';
 import { platform } from './platform.js';
 import type {
+  ChatStats,
   EngineMemory,
   EvaluationReport,
   FineTuneReport,
@@ -66,7 +67,7 @@ import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
 export type { AdapterList, ExportAdapterOptions, LoadAdapterOptions, LoraOptions } from './adapters.js';
-export type { ChatMessage } from './chat.js';
+export type { ChatMessage, ChatOptions } from './chat.js';
 export type { Session } from './session.js';
 export type { SessionStats } from './protocol_session.js';
 export type { DownloadProgress } from './hf/fetch_files.js';
@@ -74,35 +75,11 @@ export type { CheckpointSource } from './hf/load.js';
 export type { FileMap, FileMapValue, NamedBlob } from './hf/local_files.js';
 export { indexedDbStore, type ModelStore } from './storage.js';
 export type { Capabilities, EngineBuild } from './threads.js';
-export type {
-  AbortSignalLike,
-  ConfigureOptions,
-  CreateOptions,
-  ExportOptions,
-  FineTuneOptions,
-  GenerateOptions,
-  LoadOptions,
-  SaveOptions,
-} from './options.js';
-export type {
-  Alternative,
-  Arch,
-  AttentionInspection,
-  CheckpointInfo,
-  CreateConfig,
-  Dtype,
-  EngineMemory,
-  ErrorCode,
-  EvaluationReport,
-  FineTuneProgress,
-  FineTuneReport,
-  GateInspection,
-  GeneratedToken,
-  Inspection,
-  ModelInfo,
-  RecurrentArch,
-  TrainableArch,
-} from './protocol.js';
+export type { AbortSignalLike, ConfigureOptions, CreateOptions, ExportOptions, FineTuneOptions, GenerateOptions, LoadOptions,
+  SaveOptions } from './options.js';
+export type { Alternative, Arch, AttentionInspection, ChatStats, CheckpointInfo, CreateConfig, Dtype, EngineMemory, ErrorCode,
+  EvaluationReport, FineTuneProgress, FineTuneReport, GateInspection, GeneratedToken, Inspection, ModelInfo, RecurrentArch,
+  TrainableArch } from './protocol.js';
 export type { BlobLike, ModelSource, URLLike } from './sources.js';
 
 // Node: a store in `directory` (one <name>.safetensors file per model). Browsers: not available (IndexedDB).
@@ -118,6 +95,7 @@ export class TinyLM {
   private readonly modelId: number;
   private readonly epoch: number;
   private disposed = false;
+  private chatStats: ChatStats | null = null;
 
   private constructor(handle: { modelId: number; info: ModelInfo }, epoch: number) {
     this.modelId = handle.modelId;
@@ -224,13 +202,20 @@ export class TinyLM {
 
   // A reply to a conversation, streamed: the messages are rendered by the checkpoint's chat template (see chat.ts)
   // and generation stops at the end of the assistant's turn (info.source.endTokens, e.g. <|im_end|>). Takes
-  // generate()'s options; `stop` adds to the end-of-turn tokens. Needs a checkpoint with a chat_template.
-  async *chat(messages: ChatMessage[], options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+  // generate()'s options (`stop` adds to the end-of-turn tokens) and reusePrompt (default true: read only the
+  // tokens new since the last chat(); lastChatStats() says how many). Needs a checkpoint with a chat_template.
+  async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncGenerator<string, void, undefined> {
     const prompt = await this.chatPrompt(messages);
-    const stop = options.stop === undefined ? [] : Array.isArray(options.stop) ? options.stop : [options.stop];
-    const endTokens = this.info.source?.endTokens ?? [];
-    const chatOptions = { ...options, stop: [...endTokens, ...stop], stopAtEos: options.stopAtEos ?? true };
-    for await (const step of this.stream(prompt, chatOptions, 'chat()')) yield step.piece;
+    const { generateOptions, reusePrompt } = chatGenerateOptions(options, this.info.source);
+    this.chatStats = null;
+    const onStats = (stats: ChatStats) => (this.chatStats = stats);
+    for await (const step of this.stream(prompt, generateOptions, 'chat()', { reusePrompt, onStats })) yield step.piece;
+  }
+
+  // The last finished chat()'s prompt tokens (reused from the kept state, and read) and generated tokens; null
+  // before the first and after one that was cancelled or failed.
+  lastChatStats(): ChatStats | null {
+    return this.chatStats;
   }
 
   // The text chat() feeds the model for these messages: the chat template rendered with add_generation_prompt.
@@ -419,17 +404,19 @@ export class TinyLM {
     prompt: string,
     options: GenerateOptions,
     call: 'generate()' | 'generateSteps()' | 'chat()' | 'session.generate()',
-    sessionId?: number,
+    via?: number | { reusePrompt: boolean; onStats(stats: ChatStats): void },  // a session's id, or chat()'s
   ): AsyncGenerator<GeneratedToken, void, undefined> {
     this.checkUsable();
     checkOptionNames('generate', options, call);
     const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
     const wire = { ...generateWire(options, alternatives), ...adapters.adapterChoice(options.adapter) };
     if (wire.fuse) wire.fuse.modelId = this.fusionPartner(options.fuse);
+    const payload = { modelId: this.modelId, prompt, options: wire };
     yield* tokenStream(
-      (handlers) => sessionId === undefined
-        ? this.request('generate', { modelId: this.modelId, prompt, options: wire }, handlers)
-        : this.request('sessionGenerate', { modelId: this.modelId, sessionId, prompt, options: wire }, handlers),
+      (handlers) => typeof via === 'number'
+        ? this.request('sessionGenerate', { ...payload, sessionId: via }, handlers)
+        : via ? this.request('chat', { ...payload, reusePrompt: via.reusePrompt }, handlers).then(via.onStats)
+        : this.request('generate', payload, handlers),
       options.signal,
     );
   }

@@ -110,6 +110,13 @@ export interface GenerateSummary {
   stopReason: 'max_tokens' | 'stop' | 'eos';
 }
 
+// What one chat() read and generated (lm.lastChatStats()).
+export interface ChatStats extends GenerateSummary {
+  promptTokens: number;        // the conversation as the chat template renders it, in tokens
+  promptTokensReused: number;  // of those, already in the model's state from the previous chat(): not read again
+  promptTokensRead: number;    // read by this chat: promptTokens − promptTokensReused
+}
+
 export interface WireFineTuneOptions {
   steps: number;
   learningRate: number;
@@ -223,6 +230,11 @@ export interface Operations extends SessionOperations {
     payload: { modelId: number; prompt: string; options: WireGenerateOptions };
     event: { type: 'tokens'; payload: GeneratedToken[] };
     result: GenerateSummary;
+  };
+  chat: {
+    payload: { modelId: number; prompt: string; options: WireGenerateOptions; reusePrompt: boolean };
+    event: { type: 'tokens'; payload: GeneratedToken[] };
+    result: ChatStats;
   };
   fineTune: {
     payload: { modelId: number; text: string; options: WireFineTuneOptions };

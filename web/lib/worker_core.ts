@@ -4,7 +4,7 @@
 // serve() its message port and the way to start the engine.
 //
 // Protocol (types in protocol.ts):
-//   main → worker  { id, type, payload }  type ∈ load | loadCheckpoint | create | generate | fineTune | evaluate | export | inspect |
+//   main → worker  { id, type, payload }  type ∈ load | loadCheckpoint | create | generate | chat | fineTune | evaluate | export | inspect |
 //                                          encode | decode | dispose | memory | cancel
 //   worker → main  { id, type: 'progress' | 'checkpoint' | 'tokens', payload }  zero or more, then exactly one of
 //                  { id, type: 'result', payload } | { id, type: 'error', payload: { name, code, message } }
@@ -19,6 +19,7 @@ import { AbortError, toWireError } from './errors.js';
 import type { Engine } from './engine.js';
 import type { OperationRequest, OperationType } from './protocol.js';
 import { handlers, type Handler } from './worker_handlers.js';
+import { forgetChatState } from './worker_chat.js';
 import type { Port } from './worker_port.js';
 import { models, setEngineLoader, engine, type Context } from './worker_state.js';
 
@@ -47,11 +48,11 @@ function modelIdOf(request: OperationRequest): number | undefined {
 
 // A fused generation reads a second model: it waits for that model's queue too, and that model's next operation for it.
 function partnerIdOf(request: OperationRequest): number | undefined {
-  return request.type === 'generate' ? request.payload.options?.fuse?.modelId : undefined;
+  return request.type === 'generate' || request.type === 'chat' ? request.payload.options?.fuse?.modelId : undefined;
 }
 
 // The operations that only read a model; any other may change its weights, and ends the sessions made before it.
-const readOnlyOperations = new Set<OperationType>(['generate', 'evaluate', 'export', 'inspect', 'encode', 'decode',
+const readOnlyOperations = new Set<OperationType>(['generate', 'chat', 'evaluate', 'export', 'inspect', 'encode', 'decode',
   'dispose', 'sessionCreate', 'sessionRestore', 'sessionGenerate', 'sessionFork', 'sessionSave', 'sessionStats',
   'sessionDispose']);
 
@@ -96,6 +97,7 @@ export function serve(port: Port, loadEngine: () => Promise<Engine>): void {
     const before = partner ? Promise.all([model.queue, partner.queue]) : model.queue;
     const done = before.then(() => {
       if (!readOnlyOperations.has(request.type)) model.version += 1;
+      forgetChatState(request, partnerId === undefined ? [modelId!] : [modelId!, partnerId]);
       return run(request);
     });
     model.queue = done;

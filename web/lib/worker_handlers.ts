@@ -6,6 +6,7 @@ import type { EngineEvaluation, EngineModel } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { Dtype, OperationType, Operations } from './protocol.js';
 import { adapter, disposeAdapters, withAdapter } from './worker_adapters.js';
+import { chat } from './worker_chat.js';
 import { fineTune } from './worker_fine_tune.js';
 import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
@@ -92,6 +93,7 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
   },
 
   generate: withAdapter(generate),
+  chat,
   fineTune,
   ...sessionHandlers,
   adapter,
