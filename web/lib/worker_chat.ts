@@ -2,8 +2,9 @@
 // state between turns as llama.cpp's server keeps a cached prompt. After a chat the worker remembers the tokens the
 // model's state is after (the prompt and every generated token it read); the next chat's prompt — the template
 // rendered again over one more exchange — usually starts with exactly those tokens, and then only the rest is fed
-// (Generator::begin_reusing). Feeding the same tokens one by one from the same state is what a fresh read does, so
-// the reply is the one a full read gives, also when a decoder's window slides.
+// (Generator::begin_reusing). Feeding the same tokens from the same state is what a fresh read does, so the reply
+// is the one a full read gives, also when a decoder's window slides — exactly for a recurrent model, to rounding
+// for a GPT or Llama, whose batched prefill then splits the prompt into other batches.
 //
 // The kept tokens are valid only while nothing else touched the model: every operation on it but another chat and
 // a few that read nothing (stateNeutral) forgets them as it is dispatched (worker_core.ts), and so does a chat under

@@ -37,8 +37,9 @@ class Generator {
   bool prefill(int max_tokens);
   // begin() that keeps what the model already holds, as llama.cpp's server keeps a cached prompt: when the model's
   // state is the one after `held` (the caller vouches that nothing stepped, reset or changed the model since) and
-  // `held` is a proper prefix of the prompt's tokens, prefill() feeds only the rest; else this is begin(). Stepping
-  // the same tokens one by one from the same state, the result is what begin() gives. Returns the tokens kept.
+  // `held` is a proper prefix of the prompt's tokens, prefill() feeds only the rest; else this is begin(). The same
+  // tokens fed from the same state give what begin() gives: exactly for a recurrent model, which steps; to rounding
+  // for a decoder, whose batched prefill then splits the prompt elsewhere. Returns the tokens kept.
   size_t begin_reusing(const std::string& prompt, const std::vector<int32_t>& held);
   // The tokens the model's state is after: history()[0 … held + read), what begin_reusing() can keep next time.
   std::vector<int32_t> tokens_in_state() const;
