@@ -1,5 +1,7 @@
 // Fine-tune checkpoints in Chromium (web/lib/fine_tune.ts): a page imports dist/browser.js and fine-tunes a GPT
-// with checkpointEvery; the page is reloaded in the middle of the run, which kills the worker and the run; the
+// with checkpointEvery; the run is stopped at a known step from its own progress callback (where a closed tab or a
+// crash would stop it at an unknown one: a tiny model finishes its 60 steps faster than a test can reload a page
+// mid-run), then the page is reloaded, so nothing of the run survives but IndexedDB; the
 // reloaded page calls fineTune again with resume: true, which continues from the last checkpoint in IndexedDB and
 // ends with the same weights, bit for bit, as a run never interrupted (compared by SHA-256 of the exported
 // bytes, and by a sample with the same seed); the completed run deletes its checkpoint.
@@ -23,10 +25,11 @@ const shape = { arch: 'gpt', layers: 2, heads: 2, embed: 32, context: 32, seed: 
 const training = { steps: 60, batchSize: 4, seqLen: 32, learningRate: 3e-3, seed: 2 };
 const digest = async (bytes) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))]
   .map((b) => b.toString(16).padStart(2, '0')).join('');
-window.run = async (options) => {
+window.run = async (options, stopAtStep) => {
   const lm = await TinyLM.create(shape, text);
-  window.lastStep = 0;
-  const report = await lm.fineTune(text, { ...training, ...options, onProgress: (p) => (window.lastStep = p.step) });
+  const stop = new AbortController();
+  const onProgress = (p) => p.step >= stopAtStep && stop.abort();
+  const report = await lm.fineTune(text, { ...training, ...options, onProgress, signal: stop.signal });
   let sample = '';
   for await (const piece of lm.generate('It is', { maxTokens: 30, seed: 4 })) sample += piece;
   const result = { weights: await digest(await lm.export({ dtype: 'f32' })), sample, resumedFromStep: report.resumedFromStep };
@@ -69,9 +72,9 @@ test('Chromium: a fine-tune reloaded mid-run resumes from IndexedDB and ends wit
   assert.equal(uninterrupted.resumedFromStep, null);
 
   const checkpointing = { checkpointEvery: 5, checkpointName: 'e2e-run', resume: true };
-  await tab.evaluate((options) => { window.run(options); }, checkpointing);  // not awaited in the page
-  await tab.waitForFunction(() => window.lastStep >= 17, undefined, { timeout: 60_000 });
-  await tab.reload();  // the worker and its run end here; IndexedDB keeps the last checkpoint
+  const stopped = await tab.evaluate((options) => window.run(options, 17).then(() => 'finished', (error) => error.name), checkpointing);
+  assert.equal(stopped, 'AbortError');
+  await tab.reload();  // a new page and a new worker: only IndexedDB's last checkpoint (step 15) carries over
   await tab.waitForFunction(() => window.ready === true);
   assert.deepEqual(await tab.evaluate(() => window.storedCheckpoints()), ['e2e-run']);
 
