@@ -55,6 +55,17 @@ test('chat: an instruct model from the Hub, with download progress, answers thro
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction(() => document.querySelectorAll('.turn.model').length === 2 && !document.querySelector('.turn .caret'));
   await status(page, /^Your turn\.$/);
+  // The first reply goes back into the template exactly as the model wrote it (the log shows it tidied), so the
+  // second chat() can continue from the tokens the model already holds.
+  const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('tinylm-chat')).turns);
+  const secondContext = await page.getByTestId('context').textContent();
+  if (saved[1].empty) {
+    assert.ok(!secondContext.includes('<|im_start|>assistant\n<|im_end|>'), 'an empty reply is left out of the context');
+  } else {
+    assert.equal(saved[1].ended, 'turn');
+    assert.equal(typeof saved[1].said, 'string');
+    assert.ok(secondContext.includes(`<|im_start|>assistant\n${saved[1].said}<|im_end|>\n<|im_start|>user\nI walked by the sea this morning.<|im_end|>`));
+  }
   await page.getByRole('button', { name: 'Learn from this conversation' }).click();
   await status(page, /^Learned from your 2 messages \(12 steps, loss [\d.]+\): a [\d.]+ [kKM]B LoRA adapter, saved in this browser beside test\/smollm2-chat\.$/);
   await page.reload();

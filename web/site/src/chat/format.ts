@@ -12,6 +12,10 @@ export interface Turn {
   text: string;
   empty?: boolean;  // a reply the model ended at once: shown as such, never fed back into the context
   ended?: 'turn' | 'cut';  // a reply: the model ended its line, or the token limit did (then finishReply cut it)
+  // An instruct model's reply that ended at its end-of-turn token, exactly as the model wrote it (text is tidied
+  // for display). It goes back into the chat template as written, so the next chat() finds the tokens it already
+  // holds and reads only the new turn (TinyLM.chat keeps its state between calls).
+  said?: string;
 }
 
 export interface ContextPlan {

@@ -17,7 +17,7 @@ export function hasChatTemplate(lm: TinyLM): boolean {
 export async function planHubContext(lm: TinyLM, turns: Turn[], opening: string, budget: number): Promise<HubContextPlan> {
   const last = turns.length - 1;
   const system: ChatMessage[] = opening.trim() ? [{ role: 'system', content: `About the user: ${opening.trim()}` }] : [];
-  const asMessage = (turn: Turn): ChatMessage => ({ role: turn.speaker === 'user' ? 'user' : 'assistant', content: turn.text });
+  const asMessage = (turn: Turn): ChatMessage => ({ role: turn.speaker === 'user' ? 'user' : 'assistant', content: turn.said ?? turn.text });
   const measure = async (messages: ChatMessage[]) => {
     const text = await lm.chatPrompt(messages);
     return { text, used: (await lm.encode(text)).length };

@@ -159,9 +159,10 @@ async function hubReply(plan: HubContextPlan): Promise<Turn> {
     raw += piece;
     view.show(raw);
   }
-  const endedTurn = raw === '' || (await lm!.encode(raw)).length < maxTokens;
+  const endedTurn = lm!.lastChatStats()?.stopReason !== 'max_tokens';
   const text = finishReply(raw, endedTurn);
-  const turn: Turn = text === '' ? { speaker: 'model', text: '', empty: true } : { speaker: 'model', text, ended: endedTurn ? 'turn' : 'cut' };
+  const turn: Turn = text === '' ? { speaker: 'model', text: '', empty: true }
+    : endedTurn ? { speaker: 'model', text, ended: 'turn', said: raw } : { speaker: 'model', text, ended: 'cut' };
   view.finish(turn);
   return turn;
 }
