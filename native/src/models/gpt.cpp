@@ -1,5 +1,5 @@
-// GptLM: config, parameter table, initialisation, file I/O, and the training forward/backward (generation and
-// evaluation are in gpt_generate.cpp). The model's backward is its forward read bottom-up.
+// GptLM: parameter table, initialisation, file I/O, and the training forward/backward (the config is in
+// gpt_config.cpp, generation and evaluation in gpt_generate.cpp). The model's backward is its forward read bottom-up.
 #include "models/gpt.hpp"
 
 #include <algorithm>
@@ -47,43 +47,6 @@ const float* branch_gradient(ThreadPool* pool, std::vector<float>& scratch, cons
 }
 
 }  // namespace
-
-// ---- config ---------------------------------------------------------------------------------------------
-
-nlohmann::json GptConfig::to_json() const {
-  return {{"arch", "gpt"},           {"vocab_size", vocab_size}, {"context_size", context_size},
-          {"embed_size", embed_size}, {"num_layers", num_layers}, {"num_heads", num_heads},
-          {"bias", bias},             {"dropout", dropout},       {"gelu", gelu_kind_name(gelu)}};
-}
-
-void GptConfig::validate() const {
-  check_dimension("vocab_size", vocab_size, kMaxVocab);
-  check_dimension("context_size", context_size, kMaxContext);
-  check_dimension("embed_size", embed_size, kMaxWidth);
-  check_dimension("num_layers", num_layers, kMaxLayers);
-  check_dimension("num_heads", num_heads, embed_size);
-  check(embed_size % num_heads == 0, "config: embed_size ", embed_size, " must be divisible by num_heads ",
-        num_heads);
-  check(dropout >= 0.0f && dropout < 1.0f, "config: dropout must be in [0, 1), got ", dropout);
-}
-
-GptConfig GptConfig::from_json(const nlohmann::json& json) {
-  GptConfig config;
-  const std::string arch = json_string_field(json, "arch");
-  check(arch == "gpt", "config: arch '", arch, "' is not 'gpt'");
-  config.vocab_size = json_int_field(json, "vocab_size");
-  config.context_size = json_int_field(json, "context_size");
-  config.embed_size = json_int_field(json, "embed_size");
-  config.num_layers = json_int_field(json, "num_layers");
-  config.num_heads = json_int_field(json, "num_heads");
-  config.bias = json_bool_field(json, "bias");
-  config.dropout = json.contains("dropout") ? json_float_field(json, "dropout") : 0.0f;
-  const std::string gelu = json_string_field(json, "gelu");
-  check(parse_gelu_kind(gelu, &config.gelu), "config: field 'gelu' must be \"tanh\" or \"exact\", got \"", gelu,
-        "\"");
-  config.validate();
-  return config;
-}
 
 // ---- parameters -----------------------------------------------------------------------------------------
 
