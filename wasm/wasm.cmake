@@ -70,7 +70,7 @@ target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-ex
 # -O3; code that runs once per call or per file (model files and JSON, tokenizers, the Embind seam) is compiled
 # for size, where it weighs most and costs nothing measurable.
 foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp wasm/bindings_session.cpp)
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|model_common)[.]cpp$|bindings(_session)?[.]cpp$")
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common)[.]cpp$|bindings(_session)?[.]cpp$")
     set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
   endif()
 endforeach()
