@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "lora/adapter_file.hpp"
 #include "lora/adapter_set.hpp"
@@ -77,7 +78,7 @@ class EngineAdapters {
       nlohmann::json config_json;
       if (!config.empty()) {
         try {
-          config_json = nlohmann::json::parse(config);
+          config_json = parse_json(config);
         } catch (const nlohmann::json::exception& error) {
           fail("the adapter's config is not valid JSON: ", error.what());
         }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "io/json_text.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm {
@@ -105,7 +106,7 @@ std::unique_ptr<Session> Session::restore(LanguageModel& model, const Tokenizer&
   check(words[0] == kFormatVersion, "this session was saved in format version ", words[0], "; this tinylm reads version ",
         kFormatVersion);
   check(words[1] <= size - 12, "session: its header runs past the end of the bytes (", size, " bytes): truncated?");
-  const nlohmann::json header = nlohmann::json::parse(bytes + 12, bytes + 12 + words[1], nullptr, false);
+  const nlohmann::json header = parse_json(bytes + 12, words[1], nullptr, false);
   check(header.is_object() && header.contains("model") && header.contains("tokenizer"),
         "session: the header is not a session header");
   check(header["model"] == model.config_json(), "this session was saved from another model (config ",

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "io/hf_architectures.hpp"
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "models/model_common.hpp"
 #include "tensor.hpp"
@@ -25,7 +26,7 @@ constexpr const char* kGenerationFile = "generation_config.json";
 nlohmann::json read_json(const HfFiles& files, const std::string& name) {
   const std::string path = files.path(name);
   const std::vector<uint8_t> bytes = files.read(name);
-  nlohmann::json json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  nlohmann::json json = parse_json(bytes.data(), bytes.size(), nullptr, false);
   check(!json.is_discarded(), "'", path, "' is not valid JSON");
   check(json.is_object(), "'", path, "' must hold a JSON object, got ", json.type_name());
   return json;

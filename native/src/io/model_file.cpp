@@ -12,6 +12,7 @@
 // model loaded from int8 also generates from int8 weights (RecurrentLM::StepPrecision::Int8).
 #include <memory>
 
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "memory_limits.hpp"
 #include "models/model_common.hpp"
@@ -39,7 +40,7 @@ const std::string& metadata_field(const SafetensorsFile& file, const std::string
 nlohmann::json metadata_json(const SafetensorsFile& file, const std::string& key) {
   const std::string& text = metadata_field(file, key);
   // The (first, last) form shares one parser instantiation with the safetensors header's (smaller .wasm).
-  nlohmann::json json = nlohmann::json::parse(text.data(), text.data() + text.size(), nullptr, false);
+  nlohmann::json json = parse_json(text, nullptr, false);
   check(!json.is_discarded(), "model file: __metadata__ '", key, "' is not valid JSON");
   return json;
 }

@@ -22,6 +22,8 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "io/json_text.hpp"
+
 namespace tinylm {
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
@@ -118,7 +120,7 @@ Json parse_header_json(const char* text, size_t length) {
   };
   Json header;
   try {
-    header = Json::parse(text, text + length, on_event);
+    header = parse_json(std::string_view(text, length), on_event);
   } catch (const Json::exception& error) {
     fail("safetensors header is not valid JSON (", error.what(),
          ") — HINT: the file is corrupt, truncated, or not a safetensors file");

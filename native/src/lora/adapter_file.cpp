@@ -6,6 +6,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "io/json_text.hpp"
 #include "models/model_common.hpp"
 #include "tinylm/error.hpp"
 
@@ -28,7 +29,7 @@ bool is_file(const std::string& path) {
 nlohmann::json read_json_file(const std::string& path) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   try {
-    return nlohmann::json::parse(bytes.begin(), bytes.end());
+    return parse_json(bytes.data(), bytes.size());
   } catch (const nlohmann::json::exception& error) {
     fail("'", path, "' is not valid JSON: ", error.what());
   }
@@ -121,7 +122,7 @@ std::unique_ptr<LoraAdapter> load_adapter(const SafetensorsFile& file, const std
   nlohmann::json parsed;
   if (file.metadata.count("adapter_config")) {
     try {
-      parsed = nlohmann::json::parse(file.metadata.at("adapter_config"));
+      parsed = parse_json(file.metadata.at("adapter_config"));
     } catch (const nlohmann::json::exception& error) {
       fail("adapter file: metadata 'adapter_config' is not valid JSON: ", error.what());
     }

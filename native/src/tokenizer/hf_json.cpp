@@ -1,6 +1,7 @@
 // Bounded parsing and typed field access for Hugging Face tokenizer files. See hf_json.hpp.
 #include "tokenizer/hf_json.hpp"
 
+#include "io/json_text.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm::hf {
@@ -15,7 +16,7 @@ nlohmann::json parse_document(std::string_view text, const char* file) {
     return true;
   };
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), limit_depth);
+    return parse_json(text, limit_depth);
   } catch (const nlohmann::json::exception& error) {
     fail(file, " is not valid JSON: ", error.what());
   }

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "models/model_common.hpp"
 #include "tinylm/error.hpp"
@@ -65,7 +66,7 @@ void restore_checkpoint(Trainer& trainer, const uint8_t* bytes, size_t size) {
         "' metadata): --resume takes a file written by --checkpoint-every");
   nlohmann::json state;
   try {
-    state = nlohmann::json::parse(file.metadata.at(kMetadataKey));
+    state = parse_json(file.metadata.at(kMetadataKey));
   } catch (const nlohmann::json::exception& error) {
     fail("checkpoint metadata is not valid JSON: ", error.what());
   }
