@@ -14,12 +14,13 @@
 #
 # Why these flags:
 #   -O3 -msimd128 -msse4.1   speed; xsimd's SSE path becomes SIMD128 (set on tinylm_core by CMakeLists.txt)
-#   -Oz on cold sources      size (TINYLM_WASM_SIZE_FLAGS, below): io/, tokenizer/, the n-gram model and the
-#                            bindings run once per call or per file. Measured (gzip -9, bench/wasm/run.sh):
+#   -Oz on cold sources      size (TINYLM_WASM_SIZE_FLAGS, below): io/, tokenizer/, the n-gram model, model
+#                            configs, training checkpoints, LoRA adapter files, saved sessions, memory limits and
+#                            the bindings run once per call or per file. Measured (gzip -9, bench/wasm/run.sh):
 #                            .wasm 213 → 168 KB together with error.hpp's stream-free messages, no change in
-#                            training or generation tokens/s. Linking with -Oz instead of -O3 saves 7 KB more but
-#                            costs ~6% of tokens/s; --closure 1 needs a closure-compiler Emscripten 3.1.6 on
-#                            Debian does not ship.
+#                            training or generation tokens/s; configs to memory limits, 301.7 → 292.9 KB more.
+#                            Linking with -Oz instead of -O3 saves 7 KB more but costs ~6% of tokens/s;
+#                            --closure 1 needs a closure-compiler Emscripten 3.1.6 on Debian does not ship.
 #   -fwasm-exceptions        tinylm::Error must be catchable at the Embind seam (bindings.cpp turns it into a JS
 #                            Error). Native Wasm EH costs nothing on the non-throwing path, unlike -fexceptions'
 #                            JS invoke wrappers around every call that may throw. Needs Chrome 95, Firefox 100,
@@ -67,10 +68,11 @@ tinylm_add_core(tinylm_core_threads)
 target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
 
 # Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
-# -O3; code that runs once per call or per file (model files and JSON, tokenizers, the Embind seam) is compiled
-# for size, where it weighs most and costs nothing measurable.
+# -O3; code that runs once per call or per file (model files and JSON, configs, checkpoints, adapter files, saved
+# sessions, tokenizers, the Embind seam) is compiled for size, where it weighs most and costs nothing measurable.
 foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp wasm/bindings_session.cpp)
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common)[.]cpp$|bindings(_session)?[.]cpp$")
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config)[.]cpp$|bindings(_session)?[.]cpp$"
+     OR core_source MATCHES "/(train/checkpoint|lora/adapter_(file|set)|generate/session|memory_limits)[.]cpp$")
     set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
   endif()
 endforeach()
