@@ -292,8 +292,8 @@ class EngineModel : public ModelHandle {
   static val load_as(const val& bytes, const std::string& weights) {
     return guarded([&] {
       const Residency residency = residency_named(weights);
-      const std::vector<uint8_t> data = copy_from_js<uint8_t>(bytes);
-      return new EngineModel(load_model_bytes(data.data(), data.size(), residency));
+      const JsBytes data = bytes_from_js(bytes);
+      return new EngineModel(load_model_bytes(data.data.get(), data.size, residency));
     });
   }
 

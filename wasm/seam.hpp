@@ -5,6 +5,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -86,6 +87,21 @@ std::vector<T> copy_from_js(const val& typed_array) {
   std::vector<T> out(typed_array["length"].as<size_t>());
   if (!out.empty()) val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", typed_array);
   return out;
+}
+
+// Bytes from a JS typed array in wasm memory, for the file readers: unlike a std::vector, the buffer is not first
+// zero-filled (a model file is megabytes, and `set` writes every byte of it).
+struct JsBytes {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+};
+
+inline JsBytes bytes_from_js(const val& typed_array) {
+  JsBytes bytes;
+  bytes.size = typed_array["length"].as<size_t>();
+  bytes.data.reset(new uint8_t[bytes.size]);
+  if (bytes.size > 0) val(emscripten::typed_memory_view(bytes.size, bytes.data.get())).call<void>("set", typed_array);
+  return bytes;
 }
 
 // A JS-owned copy (slice), so it stays valid when the heap grows or the C++ storage is freed.

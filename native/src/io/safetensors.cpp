@@ -166,37 +166,45 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& entry, uint64_
         json_type(shape_json));
   // Every prefix product must fit int64, so shape_numel (which multiplies left to right in int64) stays exact.
   uint64_t numel = 1;
+  // The messages' dump()s run only on failure (check's arguments would be built for every tensor and dimension).
   for (const Json& dim_json : shape_json) {
-    check(dim_json.is_number_integer(), "tensor '", name, "': shape ", shape_json.dump(),
-          " must hold integers, found ", dim_json.dump());
-    check(dim_json.is_number_unsigned(), "tensor '", name, "': negative dimension ", dim_json.dump(), " in shape ",
-          shape_json.dump());
+    if (!dim_json.is_number_integer()) {
+      fail("tensor '", name, "': shape ", shape_json.dump(), " must hold integers, found ", dim_json.dump());
+    }
+    if (!dim_json.is_number_unsigned()) {
+      fail("tensor '", name, "': negative dimension ", dim_json.dump(), " in shape ", shape_json.dump());
+    }
     const uint64_t dim = dim_json.get<uint64_t>();
     const uint64_t int64_limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    check(dim <= int64_limit && (dim == 0 || numel <= int64_limit / dim), "tensor '", name, "': shape ",
-          shape_json.dump(), " has too many elements (element count overflows)");
+    if (!(dim <= int64_limit && (dim == 0 || numel <= int64_limit / dim))) {
+      fail("tensor '", name, "': shape ", shape_json.dump(), " has too many elements (element count overflows)");
+    }
     result.shape.push_back(static_cast<int64_t>(dim));
     numel *= dim;
   }
   const uint64_t element_size = dtype_size(result.dtype);
-  check(numel <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / element_size,
-        "tensor '", name, "': shape ", shape_json.dump(), " has too many elements (element count overflows)");
+  if (numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / element_size) {
+    fail("tensor '", name, "': shape ", shape_json.dump(), " has too many elements (element count overflows)");
+  }
   const uint64_t expected_bytes = numel * element_size;
 
-  check(offsets_json.is_array() && offsets_json.size() == 2, "tensor '", name,
-        "': 'data_offsets' must be an array [begin, end], got ", offsets_json.dump());
+  if (!(offsets_json.is_array() && offsets_json.size() == 2)) {
+    fail("tensor '", name, "': 'data_offsets' must be an array [begin, end], got ", offsets_json.dump());
+  }
   for (const Json& offset : offsets_json) {
-    check(offset.is_number_unsigned(), "tensor '", name, "': data_offsets ", offsets_json.dump(),
-          " must be non-negative integers");
+    if (!offset.is_number_unsigned()) {
+      fail("tensor '", name, "': data_offsets ", offsets_json.dump(), " must be non-negative integers");
+    }
   }
   const uint64_t begin = offsets_json[0].get<uint64_t>();
   const uint64_t end = offsets_json[1].get<uint64_t>();
-  check(begin <= end, "tensor '", name, "': data_offsets ", offsets_json.dump(), " begin ", begin,
-        " is after end ", end);
+  if (begin > end) fail("tensor '", name, "': data_offsets ", offsets_json.dump(), " begin ", begin, " is after end ", end);
   check(end <= data_size, "truncated file: tensor '", name, "' ends at byte ", end, " but the data section has ",
         data_size, " bytes — HINT: the file was cut short (interrupted download or copy?)");
-  check(end - begin == expected_bytes, "tensor '", name, "': data_offsets ", offsets_json.dump(), " span ",
-        end - begin, " bytes but shape ", shape_json.dump(), " of ", dtype_text, " needs ", expected_bytes, " bytes");
+  if (end - begin != expected_bytes) {
+    fail("tensor '", name, "': data_offsets ", offsets_json.dump(), " span ", end - begin, " bytes but shape ",
+         shape_json.dump(), " of ", dtype_text, " needs ", expected_bytes, " bytes");
+  }
   result.begin = static_cast<size_t>(begin);
   result.end = static_cast<size_t>(end);
   return result;
