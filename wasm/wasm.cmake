@@ -37,7 +37,8 @@
 #   MODULARIZE + EXPORT_ES6  one factory per engine instance, importable from a module worker and from Node
 #   FILESYSTEM=0             model bytes arrive as typed arrays; no virtual file system is needed
 #   INCOMING_MODULE_JS_API   the only Module overrides anyone passes (engine.ts, bench): the glue drops the code
-#                            that reads the rest
+#                            that reads the rest. instantiateWasm: browsers' engine workers instantiate the module
+#                            the page compiled while the worker started (web/lib/engine_module.ts)
 #   --emit-symbol-map        keeps function names out of the shipped .wasm yet lets the SIMD test find kernels
 #   DYNAMIC_EXECUTION=0      no eval or new Function in the glue (Embind's invokers become plain closures), so a
 #                            page with a strict Content-Security-Policy (no 'unsafe-eval') can run the engine;
@@ -101,7 +102,7 @@ target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
-target_link_options(tinylm_wasm PRIVATE ${TINYLM_WASM_LINK_OPTIONS} "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile]")
+target_link_options(tinylm_wasm PRIVATE ${TINYLM_WASM_LINK_OPTIONS} "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,instantiateWasm]")
 
 # Wasm exceptions under pthreads: clang 14's landing pads address __wasm_lpad_context, the record through which
 # they and the personality function agree on which catch clause matched, as a plain global, while Emscripten

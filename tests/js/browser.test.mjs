@@ -1,6 +1,8 @@
 // The package in a real browser: headless Chromium loads dist/browser.js (the package's browser entry) from a local server; the engine runs in a
-// module Web Worker that fetches the .wasm itself, saves to IndexedDB, and honours an AbortSignal. (The Node
-// tests cover behaviour in depth; this one proves the browser-only paths: Worker, locateFile, IndexedDB.)
+// module Web Worker, saves to IndexedDB, and honours an AbortSignal. The page compiles the .wasm while the worker
+// starts and hands the module over, so the .wasm is fetched once; when the page cannot (here: its request fails),
+// the worker fetches it itself. (The Node tests cover behaviour in depth; this one proves the browser-only paths:
+// Worker, the compiled module's hand-over, locateFile, IndexedDB.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -34,10 +36,26 @@ try {
 }
 </script>`;
 
-test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromium', { skip: !existsSync(chromium) && 'no Chromium' }, async (t) => {
+const generatePage = `<!doctype html><script type="module">
+import { TinyLM } from '/dist/browser.js';
+const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+try {
+  const lm = await TinyLM.load();
+  let sample = '';
+  for await (const piece of lm.generate('Call me', { maxTokens: 12, seed: 1 })) sample += piece;
+  await report({ sampleLength: [...sample].length });
+} catch (error) {
+  await report({ error: error.name + ' ' + error.code + ': ' + error.message });
+}
+</script>`;
+
+// Serves dist/ and `html` at /, runs it in headless Chromium, and resolves with what the page reports and how often
+// the .wasm was requested. failFirstWasm: the first .wasm request gets a 503.
+async function runInChromium(t, html, { failFirstWasm = false } = {}) {
   let deliver;
   const result = new Promise((resolve) => (deliver = resolve));
   const types = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  let wasmRequests = 0;
   const server = createServer(async (request, response) => {
     if (request.method === 'POST') {
       let body = '';
@@ -45,8 +63,12 @@ test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromiu
       deliver(JSON.parse(body));
       response.end();
     } else if (request.url === '/') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(page);
+      response.writeHead(200, { 'content-type': 'text/html' }).end(html);
     } else {
+      if (extname(request.url.split('?')[0]) === '.wasm' && ++wasmRequests === 1 && failFirstWasm) {
+        response.writeHead(503).end();
+        return;
+      }
       try {
         const body = await readFile(join(root, 'dist', request.url.replace(/^\/dist\//, '').split('?')[0]));
         response.writeHead(200, { 'content-type': types[extname(request.url)] ?? 'application/octet-stream' }).end(body);
@@ -69,5 +91,19 @@ test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromiu
   { stdio: 'ignore', detached: true });
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 60 s')), 60_000).unref());
   const outcome = await Promise.race([result, timeout]);
+  return { outcome, wasmRequests };
+}
+
+const skip = !existsSync(chromium) && 'no Chromium';
+
+test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromium; the .wasm is fetched once', { skip }, async (t) => {
+  const { outcome, wasmRequests } = await runInChromium(t, page);
   assert.deepEqual(outcome, { steps: 5, sampleLength: 12, sameLoss: true, aborted: 'AbortError', stored: ['browser-model'] });
+  assert.equal(wasmRequests, 1, 'the worker used the module the page compiled');
+});
+
+test('a page whose request for the .wasm fails: the worker fetches it and the engine runs', { skip }, async (t) => {
+  const { outcome, wasmRequests } = await runInChromium(t, generatePage, { failFirstWasm: true });
+  assert.deepEqual(outcome, { sampleLength: 12 });
+  assert.equal(wasmRequests, 2, 'the page asked first (503), then the worker');
 });

@@ -25,6 +25,7 @@
 //     which moves import.meta.url away from the package's files without rebasing the literal URLs (Vite 8
 //     rebases them). Detected by the default model's URL pointing into that folder; the files are then taken
 //     from node_modules/tinylm-js/dist/, two folders up. (A different cacheDir or layout: use assetBase.)
+import { sendCompiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
 import { threadCountMessage, type EngineChoice } from './threads.js';
 
@@ -75,8 +76,12 @@ export function startBrowserWorker(choice: EngineChoice): Worker {
       ? new Worker(new URL('worker_browser_threads.js', base), { type: 'module' })
       : new Worker(new URL('./worker_browser_threads.js', import.meta.url), { type: 'module' });
     worker.postMessage(threadCountMessage(choice.threads));
+    sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url));
     return worker;
   }
-  if (base) return new Worker(new URL('worker_browser.js', base), { type: 'module' });
-  return new Worker(new URL('./worker_browser.js', import.meta.url), { type: 'module' });
+  const worker = base
+    ? new Worker(new URL('worker_browser.js', base), { type: 'module' })
+    : new Worker(new URL('./worker_browser.js', import.meta.url), { type: 'module' });
+  sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url));
+  return worker;
 }

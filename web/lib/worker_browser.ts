@@ -1,7 +1,9 @@
 // The engine worker in browsers (a module Web Worker started by assets.ts). The glue is imported statically, so
 // a bundler bundles it into the worker; the .wasm is located with a literal URL the bundler emits as an asset
-// (see assets.ts for the scheme).
+// (see assets.ts for the scheme). The page compiles that .wasm while this worker starts and posts the module
+// (engine_module.ts); the engine starts once it has arrived.
 import type { Engine } from './engine.js';
+import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import createTinyLMEngine from './wasm/tinylm_wasm.js';
 import { serve } from './worker_core.js';
@@ -10,13 +12,26 @@ const engineWasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message', listener: (event: { data: Request }) => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 };
+
+let setCompiled: (module: WebAssembly.Module | null) => void = () => {};
+const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setCompiled = resolve));
 
 serve(
   {
     post: (event: WorkerEvent, transfer: ArrayBuffer[]) => scope.postMessage(event, transfer),
-    listen: (handler) => scope.addEventListener('message', (event) => handler(event.data)),
+    listen: (handler) =>
+      scope.addEventListener('message', ({ data }) => {
+        if (isEngineModuleMessage(data)) return setCompiled(data.tinylmEngineModule);
+        handler(data as Request);
+      }),
   },
-  async () => (await createTinyLMEngine({ locateFile: () => engineWasmUrl.href })) as Engine,
+  async () => {
+    const module = await compiledModule;  // null: the glue fetches the .wasm itself
+    return (await new Promise<unknown>((resolve, reject) => {
+      const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
+      createTinyLMEngine({ locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) }).then(resolve, reject);
+    })) as Engine;
+  },
 );

@@ -1,11 +1,12 @@
 // The threaded engine's worker in browsers (a module Web Worker started by assets.ts on a cross-origin isolated
 // page), the twin of worker_browser.ts. Its thread count comes in the first message (threads.ts); the engine
-// starts once it has arrived. The engine's
+// starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The engine's
 // further threads each run on a pthread Worker (worker_pthread.ts): they are started here, with the literal
 // `new Worker(new URL(...))` every bundler emits, and handed to the glue as it asks for them, so that no bundler
 // needs to locate Emscripten's own pthread script. The glue is built without import.meta (wasm/wasm.cmake), so
 // a bundler finds no other file to emit in it.
 import { ok, type Engine } from './engine.js';
+import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import { isThreadCountMessage, kMaxThreads } from './threads.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
@@ -21,26 +22,34 @@ const scope = globalThis as unknown as {
 
 let setThreads: (threads: number) => void = () => {};
 const threadCount = new Promise<number>((resolve) => (setThreads = resolve));
+let setCompiled: (module: WebAssembly.Module | null) => void = () => {};
+const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setCompiled = resolve));
 
 function startPthreadWorker(): Worker {
   return new Worker(new URL('./worker_pthread.js', import.meta.url), { type: 'module', name: 'tinylm-pthread' });
 }
 
 // The glue starts max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
-// `new Worker(url)`: for that call only, Worker hands out the ones started above.
-function createEngine(threads: number): Promise<unknown> {
+// `new Worker(url)`: for that call only, Worker hands out the ones started above. They start before the page's
+// module (engine_module.ts) arrives, which is then instantiated here (null: the glue fetches the .wasm itself).
+async function createEngine(threads: number, compiled: Promise<WebAssembly.Module | null>): Promise<unknown> {
   const workers = Array.from({ length: Math.max(1, threads - 1) }, startPthreadWorker);
-  const NativeWorker = scope.Worker;
-  scope.Worker = function pthreadWorker() {
-    const worker = workers.shift();
-    if (!worker) throw new Error('the threaded engine asked for more pthread Workers than it was started with');
-    return worker;
-  } as unknown as typeof Worker;
-  try {
-    return createThreadedEngine({ tinylmThreads: threads, locateFile: () => engineWasmUrl.href });
-  } finally {
-    scope.Worker = NativeWorker;
-  }
+  const module = await compiled;
+  return new Promise((resolve, reject) => {
+    const NativeWorker = scope.Worker;
+    scope.Worker = function pthreadWorker() {
+      const worker = workers.shift();
+      if (!worker) throw new Error('the threaded engine asked for more pthread Workers than it was started with');
+      return worker;
+    } as unknown as typeof Worker;
+    try {
+      const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
+      createThreadedEngine({ tinylmThreads: threads, locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) })
+        .then(resolve, reject);
+    } finally {
+      scope.Worker = NativeWorker;
+    }
+  });
 }
 
 serve(
@@ -48,6 +57,7 @@ serve(
     post: (event: WorkerEvent, transfer: ArrayBuffer[]) => scope.postMessage(event, transfer),
     listen: (handler) =>
       scope.addEventListener('message', ({ data }) => {
+        if (isEngineModuleMessage(data)) return setCompiled(data.tinylmEngineModule);
         if (!isThreadCountMessage(data)) return handler(data as Request);
         const threads = Number(data.tinylmThreads);
         setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);
@@ -55,7 +65,7 @@ serve(
   },
   async () => {
     const threads = await threadCount;
-    const engine = (await createEngine(threads)) as Engine & { setThreadCount(threads: number): number | Error };
+    const engine = (await createEngine(threads, compiledModule)) as Engine & { setThreadCount(threads: number): number | Error };
     ok(engine.setThreadCount(threads));
     return engine;
   },
