@@ -123,6 +123,31 @@ function pageHead(): Plugin {
   };
 }
 
+// Every page starts the engine first thing (shared/models.ts), and the package then downloads and compiles the
+// engine's .wasm on the page while its worker starts (web/lib/engine_module.ts). A preload in <head> begins that
+// download while the page's own scripts are still arriving, for the build the package will pick: the threaded one
+// on a cross-origin isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the
+// single-thread one. The package's fetch() then takes the preloaded response (same URL, mode and credentials).
+function enginePreload(): Plugin {
+  return {
+    name: 'tinylm-engine-preload',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        const files = Object.keys(context.bundle ?? {});
+        const threaded = files.find((file) => /tinylm_wasm_threads-[^/]*\.wasm$/.test(file));
+        const single = files.find((file) => /tinylm_wasm-[^/]*\.wasm$/.test(file));
+        if (!threaded || !single) return [];
+        const href = `self.crossOriginIsolated && navigator.hardwareConcurrency > 1 ? ${JSON.stringify(`./${threaded}`)} : ${JSON.stringify(`./${single}`)}`;
+        const script = `(function () { var link = document.createElement('link'); link.rel = 'preload'; link.as = 'fetch'; ` +
+          `link.crossOrigin = 'anonymous'; link.fetchPriority = 'high'; link.href = ${href}; document.head.appendChild(link); })();`;
+        return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];  // before the stylesheet, which would hold it back
+      },
+    },
+  };
+}
+
 const isolationHeaders = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // The built pages load coi-serviceworker.js (copied beside them) before anything else; on an isolated page it does
@@ -161,5 +186,5 @@ export default defineConfig({
   },
   server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
   preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
-  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation()],
+  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation(), enginePreload()],
 });
