@@ -6,16 +6,19 @@
 //   file                                  used by            located in
 //   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker()
 //   wasm/tinylm_wasm.js (Emscripten glue) the worker         worker_browser.ts: a static import (bundled with it)
-//   wasm/tinylm_wasm.wasm                 the glue           worker_browser.ts: engineWasmUrl (locateFile)
+//   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts
+//                                         (the glue)         worker_browser.ts: engineWasmUrl, if the page could not
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //
 //   worker_browser_threads.js (+ glue) main thread        assets.ts: startBrowserWorker() (the threaded build)
-//   worker_pthread.js (+ the same glue) threaded worker    worker_browser_threads.ts: one per extra thread
-//   wasm/tinylm_wasm_threads.wasm       threaded worker    worker_browser_threads.ts: engineWasmUrl
+//   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread
+//   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
+//                                       (threaded worker)  worker_browser_threads.ts: engineWasmUrl, if not
 //   wasm/tinylm_wasm_threads.{mjs,wasm,worker.cjs} (Node) worker_node.ts
 //
-// Each build has its own engine worker, so a page downloads one build's glue and .wasm only.
+// Each build has its own engine worker, so a page downloads one build's glue and .wasm only. The page fetches and
+// compiles that .wasm while the worker starts and hands the module over (engine_module.ts).
 //
 // Two cases the literal URLs cannot cover:
 //   - Setups that copy the package's files themselves (esbuild, Rollup without an asset plugin, a CDN):

@@ -1,10 +1,12 @@
 // The threaded engine's worker in browsers (a module Web Worker started by assets.ts on a cross-origin isolated
 // page), the twin of worker_browser.ts. Its thread count comes in the first message (threads.ts); the engine
-// starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The engine's
-// further threads each run on a pthread Worker (worker_pthread.ts): they are started here, with the literal
-// `new Worker(new URL(...))` every bundler emits, and handed to the glue as it asks for them, so that no bundler
-// needs to locate Emscripten's own pthread script. The glue is built without import.meta (wasm/wasm.cmake), so
-// a bundler finds no other file to emit in it.
+// starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The
+// engine's further threads each run on a pthread Worker (worker_pthread.ts): they are started by
+// worker_pthread_start.ts, imported first so that the first one starts before the rest of this script is
+// evaluated, and handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own
+// pthread script. The glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to
+// emit in it.
+import { pthreadWorkers } from './worker_pthread_start.js';  // first: see above
 import { ok, type Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import type { Request, WorkerEvent } from './protocol.js';
@@ -25,15 +27,11 @@ const threadCount = new Promise<number>((resolve) => (setThreads = resolve));
 let setCompiled: (module: WebAssembly.Module | null) => void = () => {};
 const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setCompiled = resolve));
 
-function startPthreadWorker(): Worker {
-  return new Worker(new URL('./worker_pthread.js', import.meta.url), { type: 'module', name: 'tinylm-pthread' });
-}
-
 // The glue starts max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
-// `new Worker(url)`: for that call only, Worker hands out the ones started above. They start before the page's
+// `new Worker(url)`: for that call only, Worker hands out the ones started for it. They start before the page's
 // module (engine_module.ts) arrives, which is then instantiated here (null: the glue fetches the .wasm itself).
 async function createEngine(threads: number, compiled: Promise<WebAssembly.Module | null>): Promise<unknown> {
-  const workers = Array.from({ length: Math.max(1, threads - 1) }, startPthreadWorker);
+  const workers = pthreadWorkers(Math.max(1, threads - 1));
   const module = await compiled;
   return new Promise((resolve, reject) => {
     const NativeWorker = scope.Worker;
