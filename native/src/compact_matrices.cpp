@@ -13,14 +13,27 @@ namespace tinylm {
 
 const char* compact_kind_name(CompactKind kind) { return kind == CompactKind::F16 ? "F16" : "int8"; }
 
-void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N) {
+bool QuantizedRows::quantize(const float* x, int N, int cols) {
+  values.resize(size_t(N) * size_t(cols));
+  scales.resize(size_t(N));
+  return quantize_rows_int8(values.data(), scales.data(), x, N, cols);
+}
+
+void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N,
+                   QuantizedRows* scratch) {
   const int M = view.rows, K = view.cols;
   if (view.f32) {
     sgemv(pool, y, view.f32, K, x, M, K, beta, N);
   } else if (view.f16_panels) {
     sgemv_f16(pool, y, view.f16_panels, x, M, K, beta, N);
   } else {
-    for (int n = 0; n < N; ++n)
+    QuantizedRows local;
+    QuantizedRows& rows = scratch ? *scratch : local;
+    if (rows.quantize(x, N, K)) {
+      sgemm_q8_nt(pool, y, M, rows.values.data(), rows.scales.data(), K, view.int8, view.scales, K, N, M, K, beta);
+      return;
+    }
+    for (int n = 0; n < N; ++n)  // NaN or infinity reach the outputs as float arithmetic carries them
       sgemv_q8(pool, y + int64_t(n) * M, view.int8, view.scales, K, x + int64_t(n) * K, M, K, beta);
   }
 }

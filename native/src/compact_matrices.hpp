@@ -1,8 +1,9 @@
 // Weight matrices held only in a compact form — F16 (in the row panels sgemv_f16 reads) or int8 rows with one
 // float scale per row (as sgemv_q8 reads) — for a model that generates and evaluates but does not train, so a
-// 360M-parameter checkpoint needs 0.7 GB (F16) or 0.36 GB (int8) instead of 1.4 GB of floats. Arithmetic stays
-// float: a step multiplies straight from the compact rows; a batched forward reads a matrix converted back to
-// float for the duration of one layer (to_float).
+// 360M-parameter checkpoint needs 0.7 GB (F16) or 0.36 GB (int8) instead of 1.4 GB of floats. A step (and a prompt's
+// batch) multiplies straight from the compact rows — F16 in float arithmetic, int8 by int8-quantised inputs with
+// integer sums; a batched forward (evaluation, training over the rows) reads a matrix converted back to float for
+// the duration of one layer (to_float).
 //
 // ParameterTable::hold_matrices(kind) routes every 2-D tensor declared after it here: its TensorSpec is marked
 // `compact` and its offset is its slot in this store, not a position in the float block.
@@ -31,14 +32,26 @@ struct MatrixView {
 
 class ThreadPool;
 
-// y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors when stored as float or F16;
-// the output rows split over `pool` (null: serial) when the matrix is large enough to gain.
-void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N);
+// The input rows of a product with int8 weights, quantised as the weights are (quantize_rows_int8: per row,
+// symmetric, one float scale), so the product runs on integers (sgemm_q8_nt). A row's bytes depend on that row
+// alone: a token quantised in a step and in a prompt's batch gives the same bytes.
+struct QuantizedRows {
+  std::vector<int8_t> values;  // (N, cols)
+  std::vector<float> scales;   // (N)
+  bool quantize(const float* x, int N, int cols);  // false (nothing usable) when x holds a value that is not finite
+};
+
+// y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors; the output rows split over
+// `pool` (null: serial) when the matrix is large enough to gain. Int8 weights multiply x quantised per row into
+// `scratch` (null: a local one) with integer sums; an x that is not finite multiplies in float (sgemv_q8) instead.
+void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N,
+                   QuantizedRows* scratch = nullptr);
 // y (N,rows) = x (N,cols) · viewᵀ + bias (rows, may be null) for a batch of rows (a prompt's chunk), each weight read
-// once for all N (compact_products.cpp): float weights through the GEMM, F16 and int8 converted a tile at a time.
-// Equal to matrix_vector's rows within float rounding (the sums run in another order); the same bits whatever the
-// pool's size.
-void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N);
+// once for all N (compact_products.cpp): float weights through the GEMM, F16 converted a tile at a time, int8 as
+// matrix_vector multiplies it. Float and F16 equal matrix_vector's rows within float rounding (the sums run in another
+// order), int8 bit for bit; the same bits whatever the pool's size.
+void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N,
+                 QuantizedRows* scratch = nullptr);
 
 class CompactMatrices {
  public:

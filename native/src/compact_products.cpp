@@ -1,13 +1,14 @@
 // matrix_rows (compact_matrices.hpp): a batch of N input rows through one matrix of a generation step, in whichever
 // of its three storages it is held.
 //
-// Float weights go straight to the pooled GEMM. F16 panels and int8 rows are converted to float one tile of
-// kTileRows output rows at a time, and the tile is multiplied by all N rows before the next one is converted: each
-// weight is read and converted once per batch instead of once per row, and no float copy of the matrix is ever
-// held (one tile per worker). int8 keeps sgemv_q8's arithmetic order — the row's scale applied once to the finished
-// dot product of its integer values — so the batch differs from the rows' steps by summation order only.
+// Float weights go straight to the pooled GEMM. F16 panels are converted to float one tile of kTileRows output rows
+// at a time, and the tile is multiplied by all N rows before the next one is converted: each weight is read and
+// converted once per batch instead of once per row, and no float copy of the matrix is ever held (one tile per
+// worker). Int8 rows multiply the batch quantised per row with integer sums (sgemm_q8_nt), each weight row read once
+// for all N; the sums are exact, so the batch gives its rows' steps' bits.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "compact_matrices.hpp"
@@ -40,12 +41,20 @@ void half_tile_to_float(float* tile, int ld, const uint16_t* panels, int64_t fir
 
 }  // namespace
 
-void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N) {
+void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float* x, const float* bias, int N,
+                 QuantizedRows* scratch) {
   const int M = view.rows, K = view.cols;
   if (view.f32) {
     if (bias) sgemm_nt_bias(pool, y, M, x, K, view.f32, K, bias, N, M, K);
     else sgemm_nt(pool, y, M, x, K, view.f32, K, N, M, K, 0.0f);
     return;
+  }
+  if (view.int8) {
+    // bias + product, as a step adds them (StepMatrices::project starts from the bias), so the bits match.
+    if (bias) {
+      for (int n = 0; n < N; ++n) std::memcpy(y + int64_t(n) * M, bias, sizeof(float) * M);
+    }
+    return matrix_vector(pool, y, view, x, bias ? 1.0f : 0.0f, N, scratch);
   }
   const int64_t tile_work = kTileRows * int64_t(K) * std::max(N, 1);
   const int64_t grain = std::max<int64_t>(1, kChunkWork / tile_work) * kTileRows;
@@ -55,23 +64,12 @@ void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float
     for (int64_t i0 = begin; i0 < end; i0 += kTileRows) {
       const int rows = int(std::min(kTileRows, end - i0));
       float* out = y + i0;
-      if (view.f16_panels) {
-        const int tile_ld = int((rows + P - 1) / P * P);
-        half_tile_to_float(tile.data(), tile_ld, view.f16_panels, i0, rows, K);
-        sgemm_nn(out, M, x, K, tile.data(), tile_ld, N, rows, K, 0.0f);
-        if (bias) {
-          for (int n = 0; n < N; ++n)
-            for (int i = 0; i < rows; ++i) out[int64_t(n) * M + i] += bias[i0 + i];
-        }
-      } else {
-        const int8_t* q = view.int8 + i0 * K;
-        for (int64_t e = 0; e < int64_t(rows) * K; ++e) tile[e] = float(q[e]);
-        sgemm_nt(out, M, x, K, tile.data(), K, N, rows, K, 0.0f);
-        const float* scales = view.scales + i0;
-        for (int n = 0; n < N; ++n) {
-          float* row = out + int64_t(n) * M;
-          for (int i = 0; i < rows; ++i) row[i] = bias ? bias[i0 + i] + scales[i] * row[i] : scales[i] * row[i];
-        }
+      const int tile_ld = int((rows + P - 1) / P * P);
+      half_tile_to_float(tile.data(), tile_ld, view.f16_panels, i0, rows, K);
+      sgemm_nn(out, M, x, K, tile.data(), tile_ld, N, rows, K, 0.0f);
+      if (bias) {
+        for (int n = 0; n < N; ++n)
+          for (int i = 0; i < rows; ++i) out[int64_t(n) * M + i] += bias[i0 + i];
       }
     }
   });

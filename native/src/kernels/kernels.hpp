@@ -49,6 +49,12 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
 // Symmetric per-row quantisation of W (M,K): scales[i] = max_k |W[i][k]| / 127 (0 for an all-zero row) and
 // Q[i][k] = round(W[i][k] / scales[i]) ∈ [−127, 127]. False if W holds a non-finite value.
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+// Both operands int8 with a scale per row (activations quantised per row by quantize_rows_int8, weights as stored):
+//   C (M,N) = beta·C + (a_scales[m]·b_scales[n]) · Σ_k A[m][k]·B[n][k],  A (M,K), B (N,K), beta ∈ {0, 1}.
+// The sums are int32 and exact (K up to 133 000: 127² · K < 2³¹), then converted and scaled once, so the result
+// does not depend on tiling, splitting or which rows share a call: a prompt's batch gives its tokens' steps' bits.
+void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
+                 const float* b_scales, int ldb, int M, int N, int K, float beta);
 
 // A right-hand operand packed once and multiplied many times: a recurrent layer multiplies the same W_hh by T
 // successive hidden states, so packing it per step would cost as much as the product itself (M = B is small).
@@ -75,6 +81,8 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
+                 const float* b_scales, int ldb, int M, int N, int K, float beta);
 }  // namespace ref
 
 // ---- element-wise ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -160,7 +161,8 @@ inline float exp(float x) { return std::exp(x); }
 // Generation reads every weight once per token, so its speed is memory traffic: half-precision weights halve it,
 // and a small model's weights then fit the core's L2. Worth it only where the hardware converts halves in one
 // instruction (x86 F16C / AVX-512); WASM SIMD has no such instruction, so there generation keeps float weights.
-// This and load_int8 below are the only architecture-specific code in the kernels; they stay here, beside `pick`.
+// This, load_int8 and the int8 dot products below are the only architecture-specific code in the kernels; they stay
+// here, beside `pick`.
 #if defined(__F16C__) && defined(__AVX512F__)
 inline constexpr bool hardware_half = true;
 inline fbatch load_half(const unsigned short* p) {  // 16 halves → 16 floats
@@ -210,6 +212,63 @@ inline fbatch load_int8(const signed char* p) {  // portable
   for (int i = 0; i < fwidth; ++i) lanes[i] = static_cast<float>(p[i]);
   return fbatch::load_aligned(lanes);
 }
+#endif
+
+// ---- int8 · int8 ------------------------------------------------------------------------------------------------
+// Integer dot products of int8 weights with int8-quantised activations: i8width bytes of each operand sign-extended
+// to int16 (load_int8_as_int16 → iwide), multiplied in pairs and each pair's sum added to an int32 lane (dot_add:
+// pmaddwd; SSE4.1's _mm_madd_epi16 is lowered to wasm's i32x4.dot_i16x8_s). Values in [−127, 127] cannot overflow
+// a pair (2 · 127² < 2¹⁵ · 2), so the sums are exact and their order does not matter. (maddubs would take the bytes
+// unwidened, but saturates its int16 pair sums.)
+#if defined(__AVX2__)
+using iwide = __m256i;  // 16 int16
+using isum = __m256i;   // 8 int32
+inline constexpr int i8width = 16;
+inline isum isum_zero() { return _mm256_setzero_si256(); }
+inline iwide load_int8_as_int16(const signed char* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline isum dot_add(isum acc, iwide a, iwide b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
+inline int32_t reduce_add_int(isum v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+#elif defined(__SSE4_1__)
+using iwide = __m128i;  // 8 int16
+using isum = __m128i;   // 4 int32
+inline constexpr int i8width = 8;
+inline isum isum_zero() { return _mm_setzero_si128(); }
+inline iwide load_int8_as_int16(const signed char* p) {
+  return _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline isum dot_add(isum acc, iwide a, iwide b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
+inline int32_t reduce_add_int(isum v) {
+  __m128i s = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+#else
+struct iwide {  // portable: the same pairing in plain integers
+  int16_t lanes[8];
+};
+struct isum {
+  int32_t lanes[4];
+};
+inline constexpr int i8width = 8;
+inline isum isum_zero() { return isum{}; }
+inline iwide load_int8_as_int16(const signed char* p) {
+  iwide w;
+  for (int i = 0; i < 8; ++i) w.lanes[i] = p[i];
+  return w;
+}
+inline isum dot_add(isum acc, iwide a, iwide b) {
+  for (int i = 0; i < 4; ++i)
+    acc.lanes[i] += int32_t(a.lanes[2 * i]) * b.lanes[2 * i] + int32_t(a.lanes[2 * i + 1]) * b.lanes[2 * i + 1];
+  return acc;
+}
+inline int32_t reduce_add_int(isum v) { return v.lanes[0] + v.lanes[1] + v.lanes[2] + v.lanes[3]; }
 #endif
 
 // ---- reference routing -----------------------------------------------------------------------------------

@@ -35,13 +35,13 @@ void StepMatrices::project(ThreadPool* pool, float* out, const float* in, size_t
   if (bias) {
     for (int row = 0; row < N; ++row) std::memcpy(out + int64_t(row) * O, bias, sizeof(float) * O);
   }
-  matrix_vector(pool, out, matrix, in, bias ? 1.0f : 0.0f, N);
+  matrix_vector(pool, out, matrix, in, bias ? 1.0f : 0.0f, N, &activations_);
 }
 
 void StepMatrices::project_rows(ThreadPool* pool, float* out, const float* in, size_t index, const float* bias,
                                 int N) const {
   if (N <= 2) return project(pool, out, in, index, bias, N);
-  matrix_rows(pool, out, views_[index], in, bias, N);
+  matrix_rows(pool, out, views_[index], in, bias, N, &activations_);
 }
 
 const float* ForwardWeights::get(ThreadPool* pool, const Parameters& params, size_t offset, bool compact) {

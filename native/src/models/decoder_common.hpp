@@ -45,6 +45,7 @@ class StepMatrices {
  private:
   std::vector<MatrixView> views_;
   CompactMatrices copies_;
+  mutable QuantizedRows activations_;  // scratch of the int8 products: a step quantises its inputs here
 };
 
 // A batched forward over a model's compact matrices: each matrix converted to floats when a layer needs it, and
