@@ -45,6 +45,9 @@ if (source === 'tinylm') {
   print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock, gptBytes }
     : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock, gptBytes }),
   { runtime: 'node', clock: clock ? 'cpu' : 'wall', ...(threads ? { threads, build: 'threads' } : {}) });
+  // The threaded engine's pthread Workers stay referenced after the last call and keep Node running (the glue has
+  // no teardown for them): end the process once the rows are written, so a pipe reading them sees its end.
+  if (threads) process.stdout.write('', () => process.exit(0));
 } else if (source === 'ort-wasm') {
   const ort = await import('onnxruntime-web');
   const { benchOrt } = await import('./ort_bench.mjs');
