@@ -132,12 +132,16 @@ test('in headless Chromium, cross-origin isolated: the threaded engine in a Web 
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
   const profile = mkdtempSync(join(tmpdir(), 'tinylm-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
   const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
     '--disable-background-networking', `--user-data-dir=${profile}`, `http://127.0.0.1:${server.address().port}/`],
   { stdio: 'ignore', detached: true });
-  t.after(() => {
-    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+  t.after(async () => {  // Chromium is gone before its profile directory is removed (it writes there until it exits)
+    if (browser.exitCode === null && browser.signalCode === null) {
+      const exited = new Promise((resolve) => browser.on('exit', resolve));
+      try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await exited;
+    }
+    rmSync(profile, { recursive: true, force: true });
   });
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 240 s')), 240_000).unref());
   const outcome = await Promise.race([delivered, timeout]);

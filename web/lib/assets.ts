@@ -4,14 +4,16 @@
 // app's output and rewrites the URL; without a bundler the URL resolves beside the module itself.
 //
 //   file                                  used by            located in
-//   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker()
+//   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker(), or the app
+//                                                            (TinyLM.configure({ worker }), given_worker.ts)
 //   wasm/tinylm_wasm.js (Emscripten glue) the worker         worker_browser.ts: a static import (bundled with it)
 //   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts
 //                                         (the glue)         worker_browser.ts: engineWasmUrl, if the page could not
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //
-//   worker_browser_threads.js (+ glue) main thread        assets.ts: startBrowserWorker() (the threaded build)
+//   worker_browser_threads.js (+ glue) main thread        assets.ts: startBrowserWorker() (the threaded build),
+//                                                         or the app, as worker_browser.js
 //   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread
 //   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
 //                                       (threaded worker)  worker_browser_threads.ts: engineWasmUrl, if not
@@ -30,7 +32,8 @@
 //     from node_modules/tinylm-js/dist/, two folders up. (A different cacheDir or layout: use assetBase.)
 import { sendCompiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
-import { threadCountMessage, type EngineChoice } from './threads.js';
+import { buildQuery } from './given_worker.js';
+import { threadCountMessage, type EngineBuild, type EngineChoice } from './threads.js';
 
 let assetBase: URL | undefined;
 
@@ -71,20 +74,28 @@ export function defaultModelUrl(): URL {
 // One engine worker per build, each a literal URL, so a bundler emits both and a page fetches only the one it
 // starts (the threaded one only on a cross-origin isolated page asking for more than one thread: threads.ts).
 // (Worker options stay literal too: Vite refuses any it cannot read statically.) The threaded worker is told its
-// thread count by its first message (threads.ts).
-export function startBrowserWorker(choice: EngineChoice): Worker {
+// thread count by its first message (threads.ts). A worker the app started (given_worker.ts) is asked first which
+// build it runs, and otherwise treated the same.
+export function startBrowserWorker(choice: EngineChoice, given?: Worker): Worker {
   const base = assetBase ?? viteDevBase();
+  const worker = given ?? newEngineWorker(choice.build, base);
+  if (given) worker.postMessage(buildQuery);
   if (choice.build === 'threads') {
-    const worker = base
-      ? new Worker(new URL('worker_browser_threads.js', base), { type: 'module' })
-      : new Worker(new URL('./worker_browser_threads.js', import.meta.url), { type: 'module' });
     worker.postMessage(threadCountMessage(choice.threads));
     sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url));
-    return worker;
+  } else {
+    sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url));
   }
-  const worker = base
+  return worker;
+}
+
+function newEngineWorker(build: EngineBuild, base: URL | undefined): Worker {
+  if (build === 'threads') {
+    return base
+      ? new Worker(new URL('worker_browser_threads.js', base), { type: 'module' })
+      : new Worker(new URL('./worker_browser_threads.js', import.meta.url), { type: 'module' });
+  }
+  return base
     ? new Worker(new URL('worker_browser.js', base), { type: 'module' })
     : new Worker(new URL('./worker_browser.js', import.meta.url), { type: 'module' });
-  sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url));
-  return worker;
 }

@@ -9,7 +9,7 @@
 // within one step (queued requests never start).
 import { AbortError, TinyLMError, fromWireError } from './errors.js';
 import { platform, type WorkerLike } from './platform.js';
-import type { OperationType, Operations, WorkerEvent } from './protocol.js';
+import type { ErrorCode, OperationType, Operations, WorkerEvent } from './protocol.js';
 
 interface Pending {
   type: OperationType;
@@ -31,8 +31,8 @@ export class EngineClient {
       this.worker = Promise.resolve().then(() =>
         platform().startWorker(
           (event) => this.route(event),
-          (message) => {
-            if (epoch === this.workerEpoch) this.fail(message);  // not a late exit of a replaced worker
+          (message, code) => {
+            if (epoch === this.workerEpoch) this.fail(message, code);  // not a late exit of a replaced worker
           },
         ),
       ).catch((error: unknown) => {
@@ -89,6 +89,11 @@ export class EngineClient {
     void this.worker.then((worker) => worker.postMessage({ id: this.nextId++, type: 'cancel', payload: { target } }, []));
   }
 
+  // A worker is running or starting (until terminate() or a failure).
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
   // Increments whenever a worker ends: model ids from an earlier worker mean nothing to the current one.
   get epoch(): number {
     return this.workerEpoch;
@@ -117,18 +122,18 @@ export class EngineClient {
     pending.onEvent?.(event);
   }
 
-  // The worker crashed or could not start: its models are gone. Pending requests fail; the next request starts a
-  // fresh worker.
-  private fail(message: string): void {
+  // The worker crashed, could not start or was the wrong one: its models are gone. Pending requests fail; the next
+  // request starts a fresh worker.
+  private fail(message: string, code: ErrorCode = 'WORKER_FAILED'): void {
     if (!this.worker) return;  // terminate() already settled everything
     this.worker = undefined;
     this.workerEpoch += 1;
-    this.rejectAll(message);
+    this.rejectAll(message, code);
   }
 
-  private rejectAll(message: string): void {
+  private rejectAll(message: string, code: ErrorCode = 'WORKER_FAILED'): void {
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const request of pending) request.reject(new TinyLMError('WORKER_FAILED', message));
+    for (const request of pending) request.reject(new TinyLMError(code, message));
   }
 }

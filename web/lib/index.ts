@@ -21,11 +21,10 @@
 //
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
 import * as adapters from './adapters.js';
-import { setAssetBase } from './assets.js';
 import { chatGenerateOptions, checkMessages, renderChatPrompt, type ChatMessage, type ChatOptions } from './chat.js';
-import { capabilities, setRequestedThreads, type Capabilities } from './threads.js';
-import { sizeCheckAsHeadersArrive } from './checkpoint_size.js';
+import { capabilities, type Capabilities } from './threads.js';
 import { EngineClient } from './client.js';
+import { configure } from './configure.js';
 import { fineTune, type FineTuneRequester } from './fine_tune.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
@@ -34,7 +33,6 @@ import {
   dtypes,
   generateWire,
   resolvedChoice,
-  type WeightsForm,
   resolvedNumber,
   type AbortSignalLike,
   type ConfigureOptions,
@@ -45,8 +43,8 @@ import {
   type LoadOptions,
   type SaveOptions,
 } from './options.js';
-import { isCheckpointSource, readCheckpoint, type CheckpointSource } from './hf/load.js';
-import { setHubDefaults } from './hf/resolve.js';
+import type { CheckpointSource } from './hf/load.js';
+import { loadModel } from './load_model.js';
 import { platform } from './platform.js';
 import type {
   ChatStats,
@@ -62,7 +60,7 @@ import type {
 } from './protocol.js';
 import { Session, type SessionPort } from './session.js';
 import { tokenStream } from './token_stream.js';
-import { readSource, type ModelSource } from './sources.js';
+import type { ModelSource } from './sources.js';
 import { isStoredModelName, type ModelStore } from './storage.js';
 
 export { AbortError, TinyLMError } from './errors.js';
@@ -75,7 +73,7 @@ export type { CheckpointSource } from './hf/load.js';
 export type { FileMap, FileMapValue, NamedBlob } from './hf/local_files.js';
 export { indexedDbStore, type ModelStore } from './storage.js';
 export type { Capabilities, EngineBuild } from './threads.js';
-export type { AbortSignalLike, ConfigureOptions, CreateOptions, ExportOptions, FineTuneOptions, GenerateOptions, LoadOptions,
+export type { AbortSignalLike, ConfigureOptions, CreateOptions, EngineWorker, ExportOptions, FineTuneOptions, GenerateOptions, LoadOptions,
   SaveOptions } from './options.js';
 export type { Alternative, Arch, AttentionInspection, ChatStats, CheckpointInfo, CreateConfig, Dtype, EngineMemory, ErrorCode,
   EvaluationReport, FineTuneProgress, FineTuneReport, GateInspection, GeneratedToken, Inspection, ModelInfo, RecurrentArch,
@@ -105,20 +103,11 @@ export class TinyLM {
 
   // ---- making models -------------------------------------------------------------------------------------------
 
-  // Where the package's files are, for setups that copy them instead of letting a bundler emit them (see README):
-  // TinyLM.configure({ assetBase: '/tinylm/' }) before the first call; and how many threads the engine computes
-  // with: TinyLM.configure({ threads: 4 }). Both apply to engines started afterwards (the first call starts one;
-  // TinyLM.shutdown() ends it). A key left out keeps its setting; threads: undefined restores the default.
+  // Settings for engines started afterwards (configure.ts), before the first call: where the package's files are
+  // ({ assetBase: '/tinylm/' }, for setups that copy them), how many threads the engine computes with
+  // ({ threads: 4 }), an engine worker the page started early ({ worker }, browsers), the Hub's host and revision.
   static configure(options: ConfigureOptions): void {
-    checkOptionNames('configure', options, 'TinyLM.configure()');
-    if ('threads' in options) setRequestedThreads(options.threads);
-    setHubDefaults(options.hubHost, options.revision);
-    if (!('assetBase' in options)) return;
-    const base = options.assetBase;
-    if (base !== undefined && typeof base !== 'string' && typeof base?.href !== 'string') {
-      throw new TinyLMError('INVALID_ARGUMENT', 'option assetBase must be a URL or a string');
-    }
-    setAssetBase(base === undefined ? undefined : typeof base === 'string' ? base : base.href);
+    configure(options, sharedClient?.started ?? false);
   }
 
   // What the engine runs on: { threads, maxThreads, simd, crossOriginIsolated, build: 'threads' | 'single' }
@@ -138,32 +127,8 @@ export class TinyLM {
   // at options.signal.
   static async load(source?: ModelSource | CheckpointSource, options: LoadOptions = {}): Promise<TinyLM> {
     checkOptionNames('load', options, 'TinyLM.load()');
-    const weights = resolvedChoice('weights', options.weights, 'f32', ['f32', 'f16', 'int8'] as const);
-    if (isCheckpointSource(source)) return TinyLM.loadCheckpoint(source, options, weights);
-    const bytes = await readSource(source, options.store);
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const buffer = owned.buffer as ArrayBuffer;  // a private copy: transferring it detaches nothing of the caller's
     const client = engineClient();
-    const handle = await client.request('load', { bytes: buffer, weights }, { transfer: [buffer] });
-    return new TinyLM(handle, client.epoch);
-  }
-
-  private static async loadCheckpoint(source: CheckpointSource, options: LoadOptions, weights: WeightsForm): Promise<TinyLM> {
-    const maxContext = resolvedNumber('maxContext', options.maxContext, 2048, { min: 1, max: 1 << 20, integer: true });
-    const client = engineClient();
-    const onWeightsHeader = sizeCheckAsHeadersArrive(weights, () => client.request('memory', {}));
-    const { files, label } = await readCheckpoint(source, { ...options, onWeightsHeader });
-    const buffers: Record<string, ArrayBuffer> = {};
-    for (const [name, bytes] of Object.entries(files)) {
-      // Each file's bytes are private (downloaded or copied), so they move to the worker instead of being copied.
-      buffers[name] = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? (bytes.buffer as ArrayBuffer)
-        : (bytes.slice().buffer as ArrayBuffer);
-    }
-    const handle = await client.request('loadCheckpoint', { files: buffers, label, maxContext, weights }, {
-      transfer: [...new Set(Object.values(buffers))],
-      signal: options.signal as AbortSignal | undefined,
-    });
+    const handle = await loadModel(client, source, options);
     return new TinyLM(handle, client.epoch);
   }
 

@@ -52,6 +52,15 @@ export interface ConfigureOptions {
   threads?: number;
   hubHost?: string;   // where 'hf:owner/name' resolves (default https://huggingface.co): a mirror or local server
   revision?: string;  // the default revision of 'hf:' ids (default 'main')
+  // Browsers: an engine worker the app started itself, early (given_worker.ts), for the next engine start to adopt:
+  // a Worker running the package's worker_browser_threads.js or worker_browser.js, whichever build it will choose.
+  worker?: EngineWorker;
+}
+
+// A browser's Worker, described by what the package calls on it (the declarations need no DOM types).
+export interface EngineWorker {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  terminate(): void;
 }
 
 export interface GenerateOptions {
@@ -122,7 +131,7 @@ const names = {
   load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'weights', 'onProgress', 'signal'],
   save: ['store', 'dtype'],
   export: ['dtype'],
-  configure: ['assetBase', 'threads', 'hubHost', 'revision'],
+  configure: ['assetBase', 'threads', 'hubHost', 'revision', 'worker'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'adapter', 'signal'],

@@ -5,7 +5,7 @@
 //   node.ts    → platform_node.ts      (worker_threads, node:fs, a directory)
 // so no browser bundle ever contains a `node:` import (package.json's `exports` conditions pick the entry).
 import type { FileCache } from './hf/cache.js';
-import type { WorkerEvent } from './protocol.js';
+import type { ErrorCode, WorkerEvent } from './protocol.js';
 import type { ModelStore } from './storage.js';
 import type { ThreadEnvironment } from './threads.js';
 
@@ -17,8 +17,9 @@ export interface WorkerLike {
 }
 
 export interface Platform {
-  // Starts the engine build, on the thread count, that threads.ts chooses for threadEnvironment().
-  startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string) => void): WorkerLike;
+  // Starts the engine build, on the thread count, that threads.ts chooses for threadEnvironment(). onFailure: the
+  // worker is gone (WORKER_FAILED unless another code is given).
+  startWorker(onEvent: (event: WorkerEvent) => void, onFailure: (message: string, code?: ErrorCode) => void): WorkerLike;
   threadEnvironment(): ThreadEnvironment;
   defaultModelUrl(): URL;
   // Node: the bytes of a path or file: URL; undefined where there is no file system (browsers fetch instead).

@@ -1,7 +1,9 @@
-// The browser side of platform.ts: the engine in a module Web Worker (located by assets.ts), models fetched
+// The browser side of platform.ts: the engine in a module Web Worker (located by assets.ts, or started by the app:
+// given_worker.ts), models fetched
 // over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
 import { defaultModelUrl, startBrowserWorker } from './assets.js';
 import { TinyLMError } from './errors.js';
+import { adoptionProblem, takeGivenWorker } from './given_worker.js';
 import { browserFileCache } from './hf/cache.js';
 import type { Platform } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
@@ -10,8 +12,18 @@ import { indexedDbStore } from './storage.js';
 
 export const browserPlatform: Platform = {
   startWorker(onEvent, onFailure) {
-    const worker = startBrowserWorker(chooseEngine(browserPlatform.threadEnvironment()));
-    worker.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
+    const choice = chooseEngine(browserPlatform.threadEnvironment());
+    const given = takeGivenWorker();
+    const worker = startBrowserWorker(choice, given);
+    let checked = !given;  // an adopted worker's first message says which build it runs (given_worker.ts)
+    worker.onmessage = (event: MessageEvent<WorkerEvent>) => {
+      if (checked) return onEvent(event.data);
+      checked = true;
+      const problem = adoptionProblem(event.data, choice);
+      if (!problem) return;
+      worker.terminate();
+      onFailure(problem, 'INVALID_ARGUMENT');
+    };
     worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
     return worker;
   },

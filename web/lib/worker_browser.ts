@@ -1,9 +1,11 @@
 // The engine worker in browsers (a module Web Worker started by assets.ts). The glue is imported statically, so
 // a bundler bundles it into the worker; the .wasm is located with a literal URL the bundler emits as an asset
 // (see assets.ts for the scheme). The page compiles that .wasm while this worker starts and posts the module
-// (engine_module.ts); the engine starts once it has arrived.
+// (engine_module.ts); the engine starts once it has arrived. A page that adopted this worker (given_worker.ts) asks
+// first which build it runs.
 import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
+import { isBuildQuery, type BuildAnswer } from './given_worker.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import createTinyLMEngine from './wasm/tinylm_wasm.js';
 import { serve } from './worker_core.js';
@@ -24,6 +26,7 @@ serve(
     listen: (handler) =>
       scope.addEventListener('message', ({ data }) => {
         if (isEngineModuleMessage(data)) return setCompiled(data.tinylmEngineModule);
+        if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'single' } satisfies BuildAnswer, []);
         handler(data as Request);
       }),
   },

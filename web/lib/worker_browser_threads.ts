@@ -1,14 +1,15 @@
 // The threaded engine's worker in browsers (a module Web Worker started by assets.ts on a cross-origin isolated
-// page), the twin of worker_browser.ts. Its thread count comes in the first message (threads.ts); the engine
-// starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The
+// page), the twin of worker_browser.ts. Its thread count comes in a message before any request (threads.ts); the
+// engine starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The
 // engine's further threads each run on a pthread Worker (worker_pthread.ts): they are started by
 // worker_pthread_start.ts, imported first so that the first one starts before the rest of this script is
 // evaluated, and handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own
 // pthread script. The glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to
-// emit in it.
+// emit in it. A page that adopted this worker (given_worker.ts) asks first which build it runs.
 import { pthreadWorkers } from './worker_pthread_start.js';  // first: see above
 import { ok, type Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
+import { isBuildQuery, type BuildAnswer } from './given_worker.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import { isThreadCountMessage, kMaxThreads } from './threads.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
@@ -56,6 +57,7 @@ serve(
     listen: (handler) =>
       scope.addEventListener('message', ({ data }) => {
         if (isEngineModuleMessage(data)) return setCompiled(data.tinylmEngineModule);
+        if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'threads' } satisfies BuildAnswer, []);
         if (!isThreadCountMessage(data)) return handler(data as Request);
         const threads = Number(data.tinylmThreads);
         setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);

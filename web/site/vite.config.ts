@@ -123,26 +123,34 @@ function pageHead(): Plugin {
   };
 }
 
-// Every page starts the engine first thing (shared/models.ts), and the package then downloads and compiles the
-// engine's .wasm on the page while its worker starts (web/lib/engine_module.ts). A preload in <head> begins that
-// download while the page's own scripts are still arriving, for the build the package will pick: the threaded one
-// on a cross-origin isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the
-// single-thread one. The package's fetch() then takes the preloaded response (same URL, mode and credentials).
-function enginePreload(): Plugin {
+// Every page starts the engine first thing (shared/models.ts). Two things it needs begin in <head> instead, in an
+// inline script ahead of everything (the stylesheet would hold a script back), while the page's own scripts are
+// still arriving and being evaluated, for the build the package will pick: the threaded one on a cross-origin
+// isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the single-thread one.
+//   - The engine's worker starts (its thread, script and glue take a few hundred milliseconds): the package adopts
+//     it, as TinyLM.configure({ worker }) offers (shared/runtime.ts passes it on as window.tinylmEngineWorker).
+//   - A preload fetches the engine's .wasm, which the package compiles on the page and hands to the worker
+//     (web/lib/engine_module.ts): its fetch() then takes the preloaded response (same URL, mode and credentials).
+function engineEarlyStart(): Plugin {
   return {
-    name: 'tinylm-engine-preload',
+    name: 'tinylm-engine-early-start',
     apply: 'build',
     transformIndexHtml: {
       order: 'post',
       handler(_html, context) {
         const files = Object.keys(context.bundle ?? {});
-        const threaded = files.find((file) => /tinylm_wasm_threads-[^/]*\.wasm$/.test(file));
-        const single = files.find((file) => /tinylm_wasm-[^/]*\.wasm$/.test(file));
-        if (!threaded || !single) return [];
-        const href = `self.crossOriginIsolated && navigator.hardwareConcurrency > 1 ? ${JSON.stringify(`./${threaded}`)} : ${JSON.stringify(`./${single}`)}`;
-        const script = `(function () { var link = document.createElement('link'); link.rel = 'preload'; link.as = 'fetch'; ` +
-          `link.crossOrigin = 'anonymous'; link.fetchPriority = 'high'; link.href = ${href}; document.head.appendChild(link); })();`;
-        return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];  // before the stylesheet, which would hold it back
+        const find = (pattern: RegExp) => files.find((file) => pattern.test(file));
+        const wasm = { threads: find(/tinylm_wasm_threads-[^/]*\.wasm$/), single: find(/tinylm_wasm-[^/]*\.wasm$/) };
+        const worker = { threads: find(/worker_browser_threads-[^/]*\.js$/), single: find(/worker_browser-[^/]*\.js$/) };
+        if (!wasm.threads || !wasm.single || !worker.threads || !worker.single) {
+          throw new Error(`tinylm-engine-early-start: the engine's files are not in the bundle (found ${JSON.stringify({ wasm, worker })})`);
+        }
+        const pick = (choice: { threads?: string; single?: string }) => `threaded ? ${JSON.stringify(`./${choice.threads}`)} : ${JSON.stringify(`./${choice.single}`)}`;
+        const script = '(function () { var threaded = self.crossOriginIsolated && navigator.hardwareConcurrency > 1; ' +
+          `try { window.tinylmEngineWorker = new Worker(${pick(worker)}, { type: 'module' }); } catch (error) { /* the package starts its own */ } ` +
+          "var link = document.createElement('link'); link.rel = 'preload'; link.as = 'fetch'; link.crossOrigin = 'anonymous'; " +
+          `link.fetchPriority = 'high'; link.href = ${pick(wasm)}; document.head.appendChild(link); })();`;
+        return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];
       },
     },
   };
@@ -186,5 +194,5 @@ export default defineConfig({
   },
   server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
   preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
-  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation(), enginePreload()],
+  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation(), engineEarlyStart()],
 });

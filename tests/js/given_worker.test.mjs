@@ -1,0 +1,145 @@
+// TinyLM.configure({ worker }) (web/lib/given_worker.ts): an engine worker the page started itself, from a classic
+// script in <head>, is the one the engine runs in — the package starts no worker of its own, and every request,
+// cancellation and disposal goes through it — and it computes what the package's own worker computes. Values that
+// cannot be an engine worker are refused at once; a worker of the other build, or one that is not tinylm's, fails
+// the first call with a message saying what to start, and the next call starts the package's own worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
+import { TinyLM, root, temporaryDirectory } from './helpers.mjs';
+
+test('Node: option worker is refused with what to do instead', () => {
+  for (const value of [{ postMessage() {}, terminate() {} }, 'worker_browser.js']) {
+    assert.throws(() => TinyLM.configure({ worker: value }), (error) =>
+      error.code === 'INVALID_ARGUMENT' && /option worker takes a Web Worker, which only browsers have/.test(error.message));
+  }
+  TinyLM.configure({ worker: undefined });  // clearing it is always allowed
+});
+
+const page = `<!doctype html>
+<script>window.headWorker = new Worker('/dist/worker_browser_threads.js', { type: 'module' });</script>
+<script type="module">
+const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+const outcome = (promise) => promise.then((value) => value, (error) => error.name + ' ' + error.code + ': ' + error.message);
+const refusal = (f) => { try { f(); return 'accepted'; } catch (error) { return error.code + ': ' + error.message; } };
+async function sample(lm) {
+  let text = '';
+  for await (const piece of lm.generate('Call me', { maxTokens: 12, seed: 1 })) text += piece;
+  return text;
+}
+try {
+  const { TinyLM } = await import('/dist/browser.js');
+  const NativeWorker = window.Worker;
+  const started = [];  // Workers the page's own code (the package) starts from here on
+  window.Worker = class extends NativeWorker {
+    constructor(url, options) {
+      started.push(new URL(String(url), location.href).pathname);
+      super(url, options);
+    }
+  };
+  const given = window.headWorker;
+  const posted = [];
+  const post = given.postMessage.bind(given);
+  given.postMessage = (message, transfer) => {
+    posted.push(message.type ?? Object.keys(message)[0]);
+    post(message, transfer);
+  };
+
+  const wrongValues = ['/dist/worker_browser_threads.js', { postMessage() {}, terminate() {} }, null]
+    .map((value) => refusal(() => TinyLM.configure({ worker: value })));
+  TinyLM.configure({ threads: 2, worker: given });
+  const lm = await TinyLM.load();
+  const adopted = await sample(lm);
+  const whileRunning = refusal(() => TinyLM.configure({ worker: new NativeWorker('/dist/worker_browser_threads.js', { type: 'module' }) }));
+  const controller = new AbortController();
+  const cancelled = await outcome((async () => {
+    for await (const piece of lm.generate('Call me', { maxTokens: 100000, signal: controller.signal })) controller.abort();
+  })());
+  await lm.dispose();
+  const disposed = await outcome(sample(lm));
+  const startedWhileAdopted = [...started];
+  await TinyLM.shutdown();
+
+  TinyLM.configure({ worker: new NativeWorker('/dist/worker_browser.js', { type: 'module' }) });
+  const otherBuild = await outcome(TinyLM.load());
+  const own = await sample(await TinyLM.load());  // the package's own worker now
+  await TinyLM.shutdown();
+
+  const notTinylm = new NativeWorker(URL.createObjectURL(new Blob(['onmessage = () => postMessage("hello")'], { type: 'text/javascript' })));
+  TinyLM.configure({ worker: notTinylm });
+  const foreign = await outcome(TinyLM.memory());
+  await report({ wrongValues, adopted, own, posted, startedWhileAdopted, startedAfter: started, whileRunning, cancelled, disposed,
+    otherBuild, foreign, capabilities: TinyLM.capabilities() });
+} catch (error) {
+  await report({ error: error.name + ' ' + error.code + ': ' + error.message });
+}
+</script>`;
+
+// Serves dist/ and the page, cross-origin isolated (so the threaded build runs), in headless Chromium.
+async function runPage(t) {
+  let deliver;
+  const result = new Promise((resolve) => (deliver = resolve));
+  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+  const server = createServer(async (request, response) => {
+    const path = request.url.split('?')[0];
+    if (request.method === 'POST') {
+      let body = '';
+      for await (const chunk of request) body += chunk;
+      deliver(JSON.parse(body));
+      return response.end();
+    }
+    if (path === '/') return response.writeHead(200, { 'content-type': 'text/html', ...headers }).end(page);
+    try {
+      const body = await readFile(join(root, 'dist', path.replace(/^\/dist\//, '')));
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', ...headers }).end(body);
+    } catch {
+      response.writeHead(404, headers).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  let browser;
+  t.after(async () => {  // registered first, so Chromium is gone before its profile directory is removed
+    if (!browser || browser.exitCode !== null) return;
+    const exited = new Promise((resolve) => browser.on('exit', resolve));
+    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
+    await exited;
+  });
+  browser = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
+  { stdio: 'ignore', detached: true });
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 120 s')), 120_000).unref());
+  const outcome = await Promise.race([result, timeout]);
+  assert.equal(outcome.error, undefined, outcome.error);
+  return outcome;
+}
+
+const skip = !existsSync('/usr/bin/chromium') && 'no Chromium';
+
+test('Chromium: the engine runs in the worker the page started in <head>; wrong workers get a clear error', { skip }, async (t) => {
+  const outcome = await runPage(t);
+  assert.match(outcome.wrongValues[0], /^INVALID_ARGUMENT: option worker must be a Worker started from the package's worker_browser\.js or worker_browser_threads\.js .*got string \/dist\/worker_browser_threads\.js/);
+  assert.match(outcome.wrongValues[1], /^INVALID_ARGUMENT: option worker must be a Worker .*got a plain object/);
+  assert.match(outcome.wrongValues[2], /^INVALID_ARGUMENT: option worker must be a Worker .*got null/);
+
+  // The given worker is the one used: the package started none, and everything went to it.
+  assert.deepEqual(outcome.startedWhileAdopted, []);
+  assert.deepEqual(outcome.posted.slice(0, 2), ['tinylmBuildQuery', 'tinylmThreads']);
+  for (const type of ['tinylmEngineModule', 'load', 'generate', 'cancel', 'dispose']) assert.ok(outcome.posted.includes(type), `${type} went to the given worker: ${outcome.posted}`);
+  assert.equal([...outcome.adopted].length, 12);
+  assert.equal(outcome.adopted, outcome.own, 'the given worker computes what the package\'s own worker computes');
+  assert.match(outcome.cancelled, /^AbortError/);
+  assert.match(outcome.disposed, /^TinyLMError DISPOSED/);
+  assert.match(outcome.whileRunning, /^INVALID_ARGUMENT: option worker: an engine is already running .*TinyLM\.shutdown\(\) first/);
+  assert.deepEqual(outcome.capabilities, { threads: 2, maxThreads: 16, simd: true, crossOriginIsolated: true, build: 'threads' });
+
+  // The wrong build fails the first call; the next call starts the package's own (threaded) worker.
+  assert.match(outcome.otherBuild, /^TinyLMError INVALID_ARGUMENT: the Worker given to TinyLM\.configure\(\{ worker \}\) runs worker_browser\.js, but this engine is the threaded build on 2 threads \(worker_browser_threads\.js\): start that file instead/);
+  assert.deepEqual(outcome.startedAfter, ['/dist/worker_browser_threads.js']);
+  assert.match(outcome.foreign, /^TinyLMError INVALID_ARGUMENT: the Worker given to TinyLM\.configure\(\{ worker \}\) is not tinylm's engine worker/);
+});
