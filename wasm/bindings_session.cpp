@@ -38,7 +38,7 @@ struct BeamSearchOptionsJs {
   bool stop_at_eos = false;
 };
 
-// Sampling options as bindings.cpp's GeneratorOptions carries them (a JS object with the same fields).
+// Sampling options as bindings_generate.cpp's GeneratorOptions carries them (a JS object with the same fields).
 GenerateOptions generate_options(const val& options, const val& stops) {
   GenerateOptions result;
   result.max_tokens = options["maxTokens"].as<int>();

@@ -1,4 +1,4 @@
-// What a streamed generation step gives JavaScript, shared by the Generator (bindings.cpp) and Session
+// What a streamed generation step gives JavaScript, shared by the Generator (bindings_generate.cpp) and Session
 // (bindings_session.cpp) bindings: one step's piece, token and stop reason, and the distribution's top tokens.
 #pragma once
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The Embind seam's helpers, shared by the binding files (bindings.cpp, bindings_session.cpp): guarded() turns any
+// The Embind seam's helpers, shared by the binding files (wasm/bindings*.cpp): guarded() turns any
 // C++ exception into a returned JS Error with a code, well_formed() makes text safe to cross, and typed arrays
 // cross in one bulk copy each way.
 #pragma once

@@ -1,5 +1,6 @@
-# The WebAssembly engines: the same core sources as the native build plus wasm/bindings.cpp (Embind), linked into
-# one ES module factory and its .wasm each, twice:
+# The WebAssembly engines: the same core sources as the native build plus the Embind bindings (wasm/bindings*.cpp,
+# one file per area they bind; bindings.cpp holds the seam's contract), linked into one ES module factory and its
+# .wasm each, twice:
 #
 #   build-wasm/wasm/tinylm_wasm.js     glue: `export default createTinyLMEngine(moduleOverrides) → Promise<module>`
 #   build-wasm/wasm/tinylm_wasm.wasm   the engine (SIMD128), one thread: runs on every page
@@ -21,7 +22,7 @@
 #                            training or generation tokens/s; configs to memory limits, 301.7 → 292.9 KB more.
 #                            Linking with -Oz instead of -O3 saves 7 KB more but costs ~6% of tokens/s;
 #                            --closure 1 needs a closure-compiler Emscripten 3.1.6 on Debian does not ship.
-#   -fwasm-exceptions        tinylm::Error must be catchable at the Embind seam (bindings.cpp turns it into a JS
+#   -fwasm-exceptions        tinylm::Error must be catchable at the Embind seam (seam.hpp turns it into a JS
 #                            Error). Native Wasm EH costs nothing on the non-throwing path, unlike -fexceptions'
 #                            JS invoke wrappers around every call that may throw. Needs Chrome 95, Firefox 100,
 #                            Safari 15.2, Node 17 or newer.
@@ -71,8 +72,10 @@ target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-ex
 # Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
 # -O3; code that runs once per call or per file (model files and JSON, configs, checkpoints, adapter files, saved
 # sessions, tokenizers, the Embind seam) is compiled for size, where it weighs most and costs nothing measurable.
-foreach(core_source ${TINYLM_CORE_SOURCES} wasm/bindings.cpp wasm/bindings_session.cpp)
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config)[.]cpp$|bindings(_session)?[.]cpp$"
+set(TINYLM_WASM_BINDING_SOURCES wasm/bindings.cpp wasm/bindings_hf.cpp wasm/bindings_inspect.cpp wasm/bindings_train.cpp
+    wasm/bindings_generate.cpp wasm/bindings_session.cpp wasm/bindings_lora.cpp)
+foreach(core_source ${TINYLM_CORE_SOURCES} ${TINYLM_WASM_BINDING_SOURCES})
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config)[.]cpp$|bindings(_[a-z]+)?[.]cpp$"
      OR core_source MATCHES "/(train/checkpoint|lora/adapter_(file|set)|generate/session|memory_limits)[.]cpp$")
     set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
   endif()
@@ -97,7 +100,7 @@ set(TINYLM_WASM_LINK_OPTIONS
 target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 target_compile_definitions(tinylm_core_threads PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 
-add_executable(tinylm_wasm wasm/bindings.cpp wasm/bindings_session.cpp)
+add_executable(tinylm_wasm ${TINYLM_WASM_BINDING_SOURCES})
 target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
@@ -119,7 +122,7 @@ target_compile_definitions(tinylm_unwind_threads PRIVATE _Thread_local= __USING_
                            _LIBUNWIND_DISABLE_VISIBILITY_ANNOTATIONS)
 target_compile_options(tinylm_unwind_threads PRIVATE -Oz -fwasm-exceptions -pthread)
 
-add_executable(tinylm_wasm_threads wasm/bindings.cpp wasm/bindings_session.cpp $<TARGET_OBJECTS:tinylm_unwind_threads>)
+add_executable(tinylm_wasm_threads ${TINYLM_WASM_BINDING_SOURCES} $<TARGET_OBJECTS:tinylm_unwind_threads>)
 target_link_libraries(tinylm_wasm_threads PRIVATE tinylm_core_threads)
 target_compile_options(tinylm_wasm_threads PRIVATE -pthread)
 set_target_properties(tinylm_wasm_threads PROPERTIES

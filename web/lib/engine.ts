@@ -1,4 +1,4 @@
-// The types of what the wasm engine's Embind bindings (wasm/bindings.cpp) expose. Only the workers import this
+// The types of what the wasm engine's Embind bindings (wasm/bindings*.cpp) expose. Only the workers import this
 // file (worker_browser.ts and worker_node.ts start the engine from its glue, dist/wasm/tinylm_wasm.js): the
 // engine never runs on the main thread.
 
@@ -38,7 +38,7 @@ export interface EngineGenerateStep {
 }
 
 // A failed engine call returns (does not throw) a JS Error with the core's message and code 'ENGINE_ERROR' or
-// 'OUT_OF_MEMORY' (see "the seam" in wasm/bindings.cpp); ok() throws it on this side.
+// 'OUT_OF_MEMORY' (see "the seam" in wasm/seam.hpp); ok() throws it on this side.
 export type Result<T> = T | (Error & { code?: string });
 
 export function ok<T>(result: Result<T>): T {
@@ -51,7 +51,7 @@ interface Handle {
   delete(): void;
 }
 
-// A Hugging Face checkpoint's chat facts (wasm/bindings.cpp: checkpointInfo), null for tinylm model files.
+// A Hugging Face checkpoint's chat facts (wasm/bindings_hf.cpp: checkpointInfo), null for tinylm model files.
 export interface EngineCheckpointInfo {
   architecture: string;
   chatTemplate: string;

@@ -1,4 +1,4 @@
-// The worker's side of LoRA adapters (wasm/bindings_lora.hpp): the adapters resident beside each model, the
+// The worker's side of LoRA adapters (wasm/bindings_lora.cpp): the adapters resident beside each model, the
 // 'adapter' operation (list, export, save, load, remove, merge), fineTune's LoRA trainer, and generate()'s
 // per-call adapter. A model gets its adapter set on first use; dispose() frees it before the model.
 import { UNSAVED, type AdapterList, type AdapterRequest, type AdapterResult, type WireLoraOptions } from './adapter_protocol.js';

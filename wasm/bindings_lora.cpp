@@ -1,6 +1,6 @@
-// LoRA adapters at the Embind seam (lora/): the adapters resident beside one model and the trainer that makes a new
-// one. Included once, by bindings.cpp, after its anonymous namespace closes: the classes below reopen it to reach
-// EngineModel, EngineTrainer, guarded() and the value objects, which live there.
+// LoRA adapters at the Embind seam (lora/; the seam's contract is bindings.cpp's): the adapters resident beside one
+// model and the trainer that makes a new one. The trainer is an EngineTrainer (engine_trainer.hpp) over a LoraModel,
+// so a LoRA fine-tune steps, validates, checkpoints and resumes exactly as a full one does.
 //
 // Exposed (JS names):
 //   Adapters.create(model) · adapters.names() · adapters.active() · adapters.activate(name | '') ·
@@ -10,19 +10,23 @@
 //   trainer.hasValidation() · trainer.trainTokens() · trainer.validationTokens() · trainer.checkpoint(run) ·
 //   trainer.resume(bytes) · trainer.keep(name)
 // Adapters refers to its Model and a LoraTrainer to its Adapters: JS deletes them in the reverse order.
-#pragma once
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine_model.hpp"
+#include "engine_trainer.hpp"
 #include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "lora/adapter_file.hpp"
 #include "lora/adapter_set.hpp"
 #include "lora/lora_model.hpp"
+#include "seam.hpp"
+#include "tinylm/error.hpp"
 #include "tinylm/rng.hpp"
 
 namespace tinylm::wasm {
