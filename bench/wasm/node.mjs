@@ -1,6 +1,7 @@
 // One side of `npm run bench:wasm` under Node, as JSON lines on stdout ({"source":…,"name":…,"tokens_per_second":…}).
 //
 //   node bench/wasm/node.mjs tinylm    [--engine dist/wasm/tinylm_wasm.js] [--configs C1,C2,C3] [--quick] [--cpu-clock]
+//                                      [--repeats N]   timed windows per figure (8)
 //                                      [--threads N]   the threaded engine (--engine defaults to
 //                                                      build-wasm/wasm/threads/tinylm_wasm_threads.mjs) on N threads
 //   node bench/wasm/node.mjs tfjs-wasm [--configs C1,C2,C3] [--quick] [--threads N]   TF.js wasm backend, SIMD on,
@@ -43,7 +44,7 @@ if (source === 'tinylm') {
   const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
   const gptBytes = readFileSync(resolve(root, 'models/moby-char-gpt.safetensors'));
   print(await benchTinyLM(engine, text, quick ? { configs, trainSteps: 2, generateTokens: 200, repeats: 1, clock, gptBytes }
-    : { configs, trainSteps: 2, generateTokens: 500, repeats: 8, clock, gptBytes }),
+    : { configs, trainSteps: 2, generateTokens: 500, repeats: Number(option('repeats', 8)), clock, gptBytes }),
   { runtime: 'node', clock: clock ? 'cpu' : 'wall', ...(threads ? { threads, build: 'threads' } : {}) });
   // The threaded engine's pthread Workers stay referenced after the last call and keep Node running (the glue has
   // no teardown for them): end the process once the rows are written, so a pipe reading them sees its end.
