@@ -75,7 +75,7 @@ target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-ex
 set(TINYLM_WASM_BINDING_SOURCES wasm/bindings.cpp wasm/bindings_hf.cpp wasm/bindings_inspect.cpp wasm/bindings_train.cpp
     wasm/bindings_generate.cpp wasm/bindings_session.cpp wasm/bindings_lora.cpp)
 foreach(core_source ${TINYLM_CORE_SOURCES} ${TINYLM_WASM_BINDING_SOURCES})
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config)[.]cpp$|bindings(_[a-z]+)?[.]cpp$"
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config|recurrent_config)[.]cpp$|bindings(_[a-z]+)?[.]cpp$"
      OR core_source MATCHES "/(train/checkpoint|lora/adapter_(file|set)|generate/session|memory_limits)[.]cpp$")
     set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
   endif()

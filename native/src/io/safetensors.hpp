@@ -24,6 +24,11 @@ enum class DType { F32, F16, I8, BF16, U8, BOOL };
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
+// The header's "__metadata__" entry: the file's metadata (strings), never a tensor name.
+inline constexpr const char* kSafetensorsMetadataKey = "__metadata__";
+// Error on a big-endian host: the reader and the writer copy tensor bytes as they lie in memory.
+void check_little_endian_host();
+
 struct SafetensorsEntry {
   std::string name;
   DType dtype;

@@ -1,3 +1,6 @@
+// RecurrentLM: parameter table, initialisation, file I/O, and the training forward/backward (the config is in
+// recurrent_config.cpp, generation in recurrent_generate.cpp, chunked evaluation in recurrent_evaluation.cpp).
+// The model's backward is its forward read bottom-up.
 #include "models/recurrent_lm.hpp"
 
 #include <algorithm>
@@ -30,34 +33,6 @@ void reorder_rows(ThreadPool* pool, float* out, const float* in, int P, int Q, i
 }
 
 }  // namespace
-
-// ---- config ---------------------------------------------------------------------------------------------
-
-nlohmann::json RecurrentConfig::to_json() const {
-  return {{"arch", cell_kind_name(cell)}, {"vocab_size", vocab_size}, {"embed_size", embed_size},
-          {"hidden_size", hidden_size},   {"num_layers", num_layers}, {"dropout", dropout}};
-}
-
-void RecurrentConfig::validate() const {
-  check_dimension("vocab_size", vocab_size, kMaxVocab);
-  check_dimension("embed_size", embed_size, kMaxWidth);
-  check_dimension("hidden_size", hidden_size, kMaxWidth);
-  check_dimension("num_layers", num_layers, kMaxLayers);
-  check(dropout >= 0.0f && dropout < 1.0f, "config: dropout must be in [0, 1), got ", dropout);
-}
-
-RecurrentConfig RecurrentConfig::from_json(const nlohmann::json& json) {
-  RecurrentConfig config;
-  const std::string arch = json_string_field(json, "arch");
-  check(parse_cell_kind(arch, &config.cell), "config: arch '", arch, "' is not a recurrent architecture");
-  config.vocab_size = json_int_field(json, "vocab_size");
-  config.embed_size = json_int_field(json, "embed_size");
-  config.hidden_size = json_int_field(json, "hidden_size");
-  config.num_layers = json_int_field(json, "num_layers");
-  config.dropout = json.contains("dropout") ? json_float_field(json, "dropout") : 0.0f;
-  config.validate();
-  return config;
-}
 
 // ---- parameters -----------------------------------------------------------------------------------------
 
@@ -317,130 +292,6 @@ void RecurrentLM::embedding_projection_backward() {
            1.0f);
   sgemm_nn(pool_, grads + embed_offset_, E, projection_grad, GH, values + layer_offsets_[0].weight_ih, E, V, E, GH,
            1.0f);
-}
-
-// ---- generation -----------------------------------------------------------------------------------------
-
-void RecurrentLM::reset_state() {
-  const int L = config_.num_layers, H = config_.hidden_size, GH = gate_count(config_.cell) * H;
-  gen_h_.assign(int64_t(L) * H, 0.0f);
-  gen_c_.assign(int64_t(L) * H, 0.0f);
-  gen_scratch_.assign(int64_t(L) * (2 * GH + H), 0.0f);
-  gen_logits_.assign(config_.vocab_size, 0.0f);
-  refresh_compact_weights();
-}
-
-void RecurrentLM::save_state(GenerationState* state) const {
-  state->ints.clear();
-  state->floats.assign(gen_h_.begin(), gen_h_.end());
-  state->floats.insert(state->floats.end(), gen_c_.begin(), gen_c_.end());
-}
-
-void RecurrentLM::load_state(const GenerationState& state) {
-  const int64_t LH = int64_t(config_.num_layers) * config_.hidden_size;
-  check(state.ints.empty() && state.floats.size() == size_t(2 * LH), "generation state: a recurrent state of ",
-        state.floats.size(), " floats, but this model's ", config_.num_layers, " layers × ", config_.hidden_size,
-        " hidden need ", 2 * LH, " (the state is from another model)");
-  if (gen_h_.empty()) reset_state();  // a model built without one: size the buffers (and the compact weights)
-  std::copy(state.floats.begin(), state.floats.begin() + LH, gen_h_.begin());
-  std::copy(state.floats.begin() + LH, state.floats.end(), gen_c_.begin());
-}
-
-void RecurrentLM::set_step_precision(StepPrecision precision) {
-  step_precision_ = precision;
-  refresh_compact_weights();
-}
-
-void RecurrentLM::refresh_compact_weights() {
-  gen_compact_.clear();
-  gen_half_.clear();
-  gen_int8_.clear();
-  gen_scales_.clear();
-  if (step_precision_ == StepPrecision::Float) return;
-  struct Matrix {
-    const float* start;
-    int rows, cols;
-  };
-  std::vector<Matrix> matrices;  // in the order step() reads them
-  const float* values = params_.values.data();
-  const int V = config_.vocab_size, H = config_.hidden_size, GH = gate_count(config_.cell) * H;
-  for (int layer = 0; layer < config_.num_layers; ++layer) {
-    const int input_size = layer == 0 ? config_.embed_size : H;
-    matrices.push_back({values + layer_offsets_[layer].weight_ih, GH, input_size});
-    matrices.push_back({values + layer_offsets_[layer].weight_hh, GH, H});
-  }
-  matrices.push_back({values + head_weight_offset_, V, H});
-  const bool int8 = step_precision_ == StepPrecision::Int8;
-  // Elements of each matrix's copy: int8 rows as they are, half in panels (padded to whole panels of rows).
-  auto copy_size = [&](const Matrix& matrix) {
-    return int8 ? size_t(matrix.rows) * matrix.cols : size_t(half_panels_size(matrix.rows, matrix.cols));
-  };
-  size_t total = 0, total_rows = 0;
-  for (const Matrix& matrix : matrices) {
-    total += copy_size(matrix);
-    total_rows += matrix.rows;
-  }
-  if (int8) {
-    gen_int8_.resize(total);
-    gen_scales_.resize(total_rows);
-  } else {
-    gen_half_.resize(total);
-  }
-  size_t offset = 0, row_offset = 0;
-  std::vector<CompactMatrix> compact;
-  for (const Matrix& matrix : matrices) {
-    if (int8) {
-      // A non-finite weight cannot be quantised: this model generates from floats instead.
-      if (!quantize_rows_int8(gen_int8_.data() + offset, gen_scales_.data() + row_offset, matrix.start, matrix.rows,
-                              matrix.cols))
-        return;
-      compact.push_back({nullptr, gen_int8_.data() + offset, gen_scales_.data() + row_offset});
-    } else {
-      // A weight beyond half's range (|w| > 65504) cannot be stored: this model generates from floats instead.
-      if (!convert_to_half_panels(gen_half_.data() + offset, matrix.start, matrix.rows, matrix.cols)) return;
-      compact.push_back({gen_half_.data() + offset, nullptr, nullptr});
-    }
-    offset += copy_size(matrix);
-    row_offset += size_t(matrix.rows);
-  }
-  gen_compact_ = std::move(compact);
-}
-
-const float* RecurrentLM::last_step_gates(int layer) const {
-  check(layer >= 0 && layer < config_.num_layers, "layer ", layer, " out of range");
-  const int GH = gate_count(config_.cell) * config_.hidden_size;
-  return gen_scratch_.data() + int64_t(layer) * (2 * GH + config_.hidden_size);
-}
-
-const float* RecurrentLM::step(int32_t token) {
-  const int V = config_.vocab_size, E = config_.embed_size, H = config_.hidden_size;
-  const int GH = gate_count(config_.cell) * H;
-  check(token >= 0 && token < V, "step: token id ", token, " is outside the vocabulary [0, ", V, ")");
-  const CompactMatrix float_weights;
-  auto compact = [&](size_t index) -> const CompactMatrix& {
-    return gen_compact_.empty() ? float_weights : gen_compact_[index];
-  };
-  const float* x = params_.values.data() + embed_offset_ + int64_t(token) * E;
-  for (int layer = 0; layer < config_.num_layers; ++layer) {
-    float* h = gen_h_.data() + int64_t(layer) * H;
-    recurrent_step(pool_, h, gen_c_.data() + int64_t(layer) * H, gen_scratch_.data() + int64_t(layer) * (2 * GH + H), x,
-                   layer_weights(layer), config_.cell, layer == 0 ? E : H, H, compact(2 * layer),
-                   compact(2 * layer + 1));
-    x = h;
-  }
-  std::memcpy(gen_logits_.data(), params_.values.data() + head_bias_offset_, sizeof(float) * V);
-  matrix_vector_accumulate(pool_, gen_logits_.data(), params_.values.data() + head_weight_offset_,
-                           compact(2 * config_.num_layers), x, V, H);
-  return gen_logits_.data();
-}
-
-// ---- evaluation (chunked: recurrent_evaluation.cpp) --------------------------------------------------------
-
-EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
-  std::unique_ptr<Evaluation> evaluation = start_evaluation(tokens);
-  while (evaluation->advance(INT64_MAX)) {
-  }
-  return evaluation->stats();
 }
 
 }  // namespace tinylm
