@@ -72,6 +72,18 @@ EvalBatching eval_batching(int context, const std::function<uint64_t(int B, int 
   return {window, windows};
 }
 
+std::unique_ptr<Evaluation> start_windowed_evaluation(TrainableModel& model, std::vector<int32_t> tokens,
+                                                      const std::vector<float>& losses) {
+  const EvalBatching batching =
+      eval_batching(model.context_size(), [&model](int B, int T) { return model.forward_bytes(B, T); });
+  return std::make_unique<WindowedEvaluation>(
+      std::move(tokens), batching, model.vocab_size(),
+      [&model, &losses](const int32_t* inputs, const int32_t* targets, int windows, int W) {
+        model.forward(inputs, targets, windows, W, false, nullptr);
+        return WindowScores{losses.data(), model.logits()};
+      });
+}
+
 WindowedEvaluation::WindowedEvaluation(std::vector<int32_t> tokens, EvalBatching batching, int vocab_size,
                                        WindowForward forward)
     : tokens_(std::move(tokens)),

@@ -85,6 +85,12 @@ struct EvalBatching {
 };
 EvalBatching eval_batching(int context, const std::function<uint64_t(int B, int T)>& forward_bytes);
 
+// A decoder's start_evaluation: windows of eval_batching(model.context_size(), model.forward_bytes), each batch
+// scored by model.forward(…, training = false), which leaves the per-row losses in `losses` (the model's own
+// buffer, read after each forward) and the logits in model.logits().
+std::unique_ptr<Evaluation> start_windowed_evaluation(TrainableModel& model, std::vector<int32_t> tokens,
+                                                      const std::vector<float>& losses);
+
 class WindowedEvaluation : public Evaluation {
  public:
   WindowedEvaluation(std::vector<int32_t> tokens, EvalBatching batching, int vocab_size, WindowForward forward);

@@ -7,6 +7,7 @@
 #include "kernels/kernels.hpp"
 #include "kernels/llama_kernels.hpp"
 #include "models/llama.hpp"
+#include "models/model_common.hpp"
 #include "tinylm/error.hpp"
 
 namespace tinylm {
@@ -115,21 +116,9 @@ void LlamaLM::advance(int32_t token, int rows) {
 // ---- evaluation -----------------------------------------------------------------------------------------
 
 std::unique_ptr<Evaluation> LlamaLM::start_evaluation(std::vector<int32_t> tokens) {
-  const EvalBatching batching =
-      eval_batching(config_.context_size, [this](int B, int T) { return forward_bytes(B, T); });
-  return std::make_unique<WindowedEvaluation>(
-      std::move(tokens), batching, config_.vocab_size,
-      [this](const int32_t* inputs, const int32_t* targets, int windows, int W) {
-        forward(inputs, targets, windows, W, false, nullptr);
-        return WindowScores{losses_.data(), logits_.data()};
-      });
+  return start_windowed_evaluation(*this, std::move(tokens), losses_);
 }
 
-EvalStats LlamaLM::evaluate(const std::vector<int32_t>& tokens) {
-  std::unique_ptr<Evaluation> evaluation = start_evaluation(tokens);
-  while (evaluation->advance(INT64_MAX)) {
-  }
-  return evaluation->stats();
-}
+EvalStats LlamaLM::evaluate(const std::vector<int32_t>& tokens) { return run_to_end(*start_evaluation(tokens)); }
 
 }  // namespace tinylm

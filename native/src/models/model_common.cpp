@@ -58,6 +58,12 @@ std::unique_ptr<Evaluation> LanguageModel::start_evaluation(std::vector<int32_t>
   return std::make_unique<WholeEvaluation>(*this, std::move(tokens));
 }
 
+EvalStats run_to_end(Evaluation& evaluation) {
+  while (evaluation.advance(INT64_MAX)) {
+  }
+  return evaluation.stats();
+}
+
 const float* LanguageModel::prefill(const int32_t* tokens, int n) {
   check(n >= 1, "prefill needs at least one token, got ", n);
   const float* logits = nullptr;

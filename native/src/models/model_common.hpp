@@ -56,6 +56,10 @@ std::map<std::string, DType> load_parameters(Parameters& params, const Safetenso
 // One tensor as float, whatever it is stored as (the I8 case as load_parameters describes, its "<name>.scale"
 // checked) — for loaders that walk their own tensor list.
 std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry);
+// Advances `evaluation` until every prediction is scored; its stats. A model's evaluate(tokens) is
+// run_to_end(*start_evaluation(tokens)) when its start_evaluation scores in chunks.
+EvalStats run_to_end(Evaluation& evaluation);
+
 // The table's tensors as F32 views into params.values.
 std::vector<TensorToWrite> parameters_to_write(const Parameters& params);
 

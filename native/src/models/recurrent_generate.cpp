@@ -127,11 +127,6 @@ const float* RecurrentLM::step(int32_t token) {
 
 // ---- evaluation (chunked: recurrent_evaluation.cpp) --------------------------------------------------------
 
-EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) {
-  std::unique_ptr<Evaluation> evaluation = start_evaluation(tokens);
-  while (evaluation->advance(INT64_MAX)) {
-  }
-  return evaluation->stats();
-}
+EvalStats RecurrentLM::evaluate(const std::vector<int32_t>& tokens) { return run_to_end(*start_evaluation(tokens)); }
 
 }  // namespace tinylm
