@@ -7,7 +7,8 @@
 //   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker(), or the app
 //                                                            (TinyLM.configure({ worker }), given_worker.ts)
 //   wasm/tinylm_wasm.js (Emscripten glue) the worker         worker_browser.ts: a static import (bundled with it)
-//   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts
+//   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts (or by the
+//                                                            app: TinyLM.configure({ engineModule }))
 //                                         (the glue)         worker_browser.ts: engineWasmUrl, if the page could not
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
@@ -75,18 +76,26 @@ export function defaultModelUrl(): URL {
 // starts (the threaded one only on a cross-origin isolated page asking for more than one thread: threads.ts).
 // (Worker options stay literal too: Vite refuses any it cannot read statically.) The threaded worker is told its
 // thread count by its first message (threads.ts). A worker the app started (given_worker.ts) is asked first which
-// build it runs, and otherwise treated the same.
-export function startBrowserWorker(choice: EngineChoice, given?: Worker): Worker {
+// build it runs, and otherwise treated the same; a module the app compiled is posted instead of compiling one.
+export function startBrowserWorker(choice: EngineChoice, given: GivenEngine, onWrongModule: (problem: string) => void): Worker {
   const base = assetBase ?? viteDevBase();
-  const worker = given ?? newEngineWorker(choice.build, base);
-  if (given) worker.postMessage(buildQuery);
+  const worker = given.worker ?? newEngineWorker(choice.build, base);
+  if (given.worker) worker.postMessage(buildQuery);
   if (choice.build === 'threads') {
     worker.postMessage(threadCountMessage(choice.threads));
-    sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url));
+    const wasm = base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
+    sendCompiledEngine(worker, wasm, 'threads', given.module, onWrongModule);
   } else {
-    sendCompiledEngine(worker, base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url));
+    const wasm = base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
+    sendCompiledEngine(worker, wasm, 'single', given.module, onWrongModule);
   }
   return worker;
+}
+
+// What the app started itself (given_worker.ts).
+export interface GivenEngine {
+  worker?: Worker;
+  module?: Promise<WebAssembly.Module>;
 }
 
 function newEngineWorker(build: EngineBuild, base: URL | undefined): Worker {

@@ -23,6 +23,7 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private workerEpoch = 0;
+  private lastEnd: TinyLMError | undefined;  // why the last worker ended (for requests that were still connecting)
 
   private connect(): Promise<WorkerLike> {
     if (!this.worker) {
@@ -56,12 +57,15 @@ export class EngineClient {
     const onEarlyAbort = () => (abortedEarly = true);
     signal?.addEventListener('abort', onEarlyAbort, { once: true });
     let worker: WorkerLike;
+    const epoch = this.workerEpoch;
     try {
       worker = await this.connect();
     } finally {
       signal?.removeEventListener('abort', onEarlyAbort);
     }
     if (abortedEarly || signal?.aborted) throw new AbortError('the operation was cancelled before it started');
+    // The worker ended while this request connected (a failure found as it started): it fails as the pending did.
+    if (this.workerEpoch !== epoch && this.lastEnd) throw this.lastEnd;
     const id = this.nextId++;
     const onAbort = () => this.cancel(id);
     return new Promise<Operations[K]['result']>((resolve, reject) => {
@@ -134,6 +138,7 @@ export class EngineClient {
   private rejectAll(message: string, code: ErrorCode = 'WORKER_FAILED'): void {
     const pending = [...this.pending.values()];
     this.pending.clear();
+    this.lastEnd = new TinyLMError(code, message);
     for (const request of pending) request.reject(new TinyLMError(code, message));
   }
 }

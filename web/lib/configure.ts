@@ -4,10 +4,11 @@
 //              (assets.ts, README)
 //   threads    how many threads the engine computes with (threads.ts)
 //   worker     an engine worker the app started itself, early, for the next engine start to adopt (given_worker.ts)
+//   engineModule  the engine's .wasm compiled by the app, early, for the next engine start (given_worker.ts)
 //   hubHost, revision   defaults of 'hf:' loads (hf/resolve.ts)
 import { setAssetBase } from './assets.js';
 import { TinyLMError } from './errors.js';
-import { setGivenWorker } from './given_worker.js';
+import { setGivenModule, setGivenWorker } from './given_worker.js';
 import { setHubDefaults } from './hf/resolve.js';
 import { checkOptionNames, type ConfigureOptions } from './options.js';
 import { setRequestedThreads } from './threads.js';
@@ -15,6 +16,7 @@ import { setRequestedThreads } from './threads.js';
 export function configure(options: ConfigureOptions, engineRunning: boolean): void {
   checkOptionNames('configure', options, 'TinyLM.configure()');
   if ('worker' in options) setGivenWorker(options.worker, engineRunning);
+  if ('engineModule' in options) setGivenModule(options.engineModule, engineRunning);
   if ('threads' in options) setRequestedThreads(options.threads);
   setHubDefaults(options.hubHost, options.revision);
   if (!('assetBase' in options)) return;

@@ -7,7 +7,9 @@
 //
 // The page posts exactly one { tinylmEngineModule } message after the thread count (threads.ts): the module, or
 // null when the page could not compile it (a failed fetch, an old browser), in which case the worker fetches the
-// .wasm itself as before and reports what fails there.
+// .wasm itself as before and reports what fails there. An app that compiled the .wasm itself, earlier
+// (TinyLM.configure({ engineModule }), given_worker.ts), has its module posted instead.
+import type { EngineBuild } from './threads.js';
 
 export interface EngineModuleMessage {
   tinylmEngineModule: WebAssembly.Module | null;
@@ -34,8 +36,34 @@ async function compileEngine(url: URL): Promise<WebAssembly.Module | null> {
   }
 }
 
-export function sendCompiledEngine(worker: Worker, url: URL): void {
-  void compileEngine(url).then((module) => worker.postMessage({ tinylmEngineModule: module } satisfies EngineModuleMessage));
+// The threaded build imports its (shared) memory; the single-thread build defines its own. Undefined: not a module.
+function buildOf(module: unknown): EngineBuild | undefined {
+  if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') return undefined;
+  return WebAssembly.Module.imports(module as WebAssembly.Module).some((entry) => entry.kind === 'memory') ? 'threads' : 'single';
+}
+
+// given: a module the app compiled (TinyLM.configure({ engineModule })), used instead of compiling here; if its
+// compile failed the .wasm is compiled here after all, and if it is the other build's, onWrongModule says so.
+export function sendCompiledEngine(
+  worker: Worker,
+  url: URL,
+  build: EngineBuild,
+  given?: Promise<WebAssembly.Module>,
+  onWrongModule?: (problem: string) => void,
+): void {
+  const module = !given ? compileEngine(url) : given.then(
+    (module) => {
+      const actual = buildOf(module);
+      if (actual === build) return module;
+      const names = { threads: 'the threaded build (tinylm_wasm_threads.wasm)', single: 'the single-thread build (tinylm_wasm.wasm)' };
+      onWrongModule?.(actual
+        ? `option engineModule is ${names[actual]}'s .wasm, but this engine is ${names[build]} (TinyLM.capabilities().build says which): compile that file instead`
+        : `option engineModule resolved to ${Object.prototype.toString.call(module)}, not a WebAssembly.Module: give a promise of WebAssembly.compileStreaming(fetch(url))`);
+      return null;
+    },
+    () => compileEngine(url),
+  );
+  void module.then((module) => worker.postMessage({ tinylmEngineModule: module } satisfies EngineModuleMessage));
 }
 
 // The worker side: the glue's instantiateWasm override for a module compiled by the page. The glue waits for

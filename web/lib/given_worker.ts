@@ -11,6 +11,10 @@
 // runs, first thing after adopting it, without waiting for the answer: the worker answers before it handles
 // anything else, and a wrong one (or a worker that answers something else, i.e. not tinylm's) is terminated and
 // fails the calls made so far with INVALID_ARGUMENT, saying what to start instead.
+//
+// TinyLM.configure({ engineModule }) is the same for the engine's .wasm: the app's head script may compile it too,
+// beside starting the worker, and the next engine start hands that module to its worker instead of compiling the
+// .wasm on the page once the app's modules have run (engine_module.ts).
 import { TinyLMError } from './errors.js';
 import type { EngineBuild, EngineChoice } from './threads.js';
 
@@ -48,6 +52,33 @@ export function takeGivenWorker(): Worker | undefined {
   const worker = given;
   given = undefined;
   return worker;
+}
+
+let givenModule: Promise<WebAssembly.Module> | undefined;
+
+export function setGivenModule(module: unknown, engineRunning: boolean): void {
+  if (module === undefined) {
+    givenModule = undefined;
+    return;
+  }
+  const isModule = Object.prototype.toString.call(module) === '[object WebAssembly.Module]';
+  if (!isModule && typeof (module as { then?: unknown } | null)?.then !== 'function') {
+    throw new TinyLMError('INVALID_ARGUMENT',
+      `option engineModule must be a WebAssembly.Module or a promise of one (WebAssembly.compileStreaming(fetch(url))), got ${module === null ? 'null' : typeof module}`);
+  }
+  if (engineRunning) {
+    throw new TinyLMError('INVALID_ARGUMENT',
+      'option engineModule: an engine is already running (the first call started it), so this module would never be used: ' +
+        'configure it before the first call, or call TinyLM.shutdown() first');
+  }
+  givenModule = Promise.resolve(module as WebAssembly.Module | PromiseLike<WebAssembly.Module>);
+  givenModule.catch(() => {});  // a failed compile is handled when the engine starts (it compiles its own)
+}
+
+export function takeGivenModule(): Promise<WebAssembly.Module> | undefined {
+  const module = givenModule;
+  givenModule = undefined;
+  return module;
 }
 
 // ---- which build a worker runs ----------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ export interface ConfigureOptions {
   // Browsers: an engine worker the app started itself, early (given_worker.ts), for the next engine start to adopt:
   // a Worker running the package's worker_browser_threads.js or worker_browser.js, whichever build it will choose.
   worker?: EngineWorker;
+  // Browsers: the engine's .wasm already compiled by the app (a WebAssembly.Module, or a promise of one), e.g. with
+  // WebAssembly.compileStreaming(fetch(url)) started beside that worker; the next engine start hands it to its
+  // worker instead of compiling the .wasm on the page (engine_module.ts). It must be the chosen build's .wasm.
+  engineModule?: object | PromiseLike<object>;
 }
 
 // A browser's Worker, described by what the package calls on it (the declarations need no DOM types).
@@ -131,7 +135,7 @@ const names = {
   load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'weights', 'onProgress', 'signal'],
   save: ['store', 'dtype'],
   export: ['dtype'],
-  configure: ['assetBase', 'threads', 'hubHost', 'revision', 'worker'],
+  configure: ['assetBase', 'threads', 'hubHost', 'revision', 'worker', 'engineModule'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'adapter', 'signal'],

@@ -3,7 +3,7 @@
 // over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
 import { defaultModelUrl, startBrowserWorker } from './assets.js';
 import { TinyLMError } from './errors.js';
-import { adoptionProblem, takeGivenWorker } from './given_worker.js';
+import { adoptionProblem, takeGivenModule, takeGivenWorker } from './given_worker.js';
 import { browserFileCache } from './hf/cache.js';
 import type { Platform } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
@@ -13,16 +13,18 @@ import { indexedDbStore } from './storage.js';
 export const browserPlatform: Platform = {
   startWorker(onEvent, onFailure) {
     const choice = chooseEngine(browserPlatform.threadEnvironment());
-    const given = takeGivenWorker();
-    const worker = startBrowserWorker(choice, given);
-    let checked = !given;  // an adopted worker's first message says which build it runs (given_worker.ts)
+    const given = { worker: takeGivenWorker(), module: takeGivenModule() };
+    const refuse = (problem: string) => {
+      worker.terminate();
+      onFailure(problem, 'INVALID_ARGUMENT');
+    };
+    const worker = startBrowserWorker(choice, given, refuse);
+    let checked = !given.worker;  // an adopted worker's first message says which build it runs (given_worker.ts)
     worker.onmessage = (event: MessageEvent<WorkerEvent>) => {
       if (checked) return onEvent(event.data);
       checked = true;
       const problem = adoptionProblem(event.data, choice);
-      if (!problem) return;
-      worker.terminate();
-      onFailure(problem, 'INVALID_ARGUMENT');
+      if (problem) refuse(problem);
     };
     worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
     return worker;

@@ -127,10 +127,11 @@ function pageHead(): Plugin {
 // inline script ahead of everything (the stylesheet would hold a script back), while the page's own scripts are
 // still arriving and being evaluated, for the build the package will pick: the threaded one on a cross-origin
 // isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the single-thread one.
-//   - The engine's worker starts (its thread, script and glue take a few hundred milliseconds): the package adopts
-//     it, as TinyLM.configure({ worker }) offers (shared/runtime.ts passes it on as window.tinylmEngineWorker).
-//   - A preload fetches the engine's .wasm, which the package compiles on the page and hands to the worker
-//     (web/lib/engine_module.ts): its fetch() then takes the preloaded response (same URL, mode and credentials).
+//   - The engine's worker starts (its thread, script and glue take a few hundred milliseconds).
+//   - The engine's .wasm downloads and compiles (WebAssembly.compileStreaming), which the package would otherwise
+//     begin only once the page's modules have run (web/lib/engine_module.ts).
+// shared/runtime.ts hands both over (window.tinylmEngineWorker, window.tinylmEngineModule) with
+// TinyLM.configure({ worker, engineModule }), and the engine adopts them.
 function engineEarlyStart(): Plugin {
   return {
     name: 'tinylm-engine-early-start',
@@ -148,8 +149,8 @@ function engineEarlyStart(): Plugin {
         const pick = (choice: { threads?: string; single?: string }) => `threaded ? ${JSON.stringify(`./${choice.threads}`)} : ${JSON.stringify(`./${choice.single}`)}`;
         const script = '(function () { var threaded = self.crossOriginIsolated && navigator.hardwareConcurrency > 1; ' +
           `try { window.tinylmEngineWorker = new Worker(${pick(worker)}, { type: 'module' }); } catch (error) { /* the package starts its own */ } ` +
-          "var link = document.createElement('link'); link.rel = 'preload'; link.as = 'fetch'; link.crossOrigin = 'anonymous'; " +
-          `link.fetchPriority = 'high'; link.href = ${pick(wasm)}; document.head.appendChild(link); })();`;
+          `try { window.tinylmEngineModule = WebAssembly.compileStreaming(fetch(${pick(wasm)})); ` +
+          'window.tinylmEngineModule.catch(function () { /* the package compiles it */ }); } catch (error) { /* the package compiles it */ } })();';
         return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];
       },
     },
