@@ -105,7 +105,8 @@ TEST_CASE("quantized: sgemm_q8_nt gives the reference's bits at every tile bound
     for (int8_t& b : bytes) b = static_cast<int8_t>(int(rng.uniform() * 255.0f) - 127);
     return bytes;
   };
-  for (int M : {1, 2, 3, 5}) {
+  // M covers the token tiles (4, 2 and 1 rows on AVX2; 2 and 1 elsewhere) and their tails; N the weight tiles' (3 or 4).
+  for (int M : {1, 2, 3, 5, 6, 7, 8}) {
     for (int N : {1, 3, 4, 5, 9}) {
       for (int K : sizes) {
         for (float beta : {0.0f, 1.0f}) {
