@@ -4,7 +4,7 @@
 // app's output and rewrites the URL; without a bundler the URL resolves beside the module itself.
 //
 //   file                                  used by            located in
-//   worker_browser.js (+ its imports)     main thread        assets.ts: startBrowserWorker(), or the app
+//   worker_browser.js (+ its imports)     main thread        assets.ts: newEngineWorker(), or the app
 //                                                            (TinyLM.configure({ worker }), given_worker.ts)
 //   wasm/tinylm_wasm.js (Emscripten glue) the worker         worker_browser.ts: a static import (bundled with it)
 //   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts (or by the
@@ -13,7 +13,7 @@
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //
-//   worker_browser_threads.js (+ glue) main thread        assets.ts: startBrowserWorker() (the threaded build),
+//   worker_browser_threads.js (+ glue) main thread        assets.ts: newEngineWorker() (the threaded build),
 //                                                         or the app, as worker_browser.js
 //   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread
 //   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
@@ -31,9 +31,8 @@
 //     which moves import.meta.url away from the package's files without rebasing the literal URLs (Vite 8
 //     rebases them). Detected by the default model's URL pointing into that folder; the files are then taken
 //     from node_modules/tinylm-js/dist/, two folders up. (A different cacheDir or layout: use assetBase.)
-import { sendCompiledEngine } from './engine_module.js';
+import { postCompiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
-import { buildQuery } from './given_worker.js';
 import { threadCountMessage, type EngineBuild, type EngineChoice } from './threads.js';
 
 let assetBase: URL | undefined;
@@ -72,33 +71,25 @@ export function defaultModelUrl(): URL {
   return new URL('./models/moby-char-lstm.safetensors', import.meta.url);
 }
 
+// The .wasm a worker of this build runs (compiled on the page: engine_module.ts).
+export function engineWasmUrl(build: EngineBuild): URL {
+  const base = assetBase ?? viteDevBase();
+  if (build === 'threads') return base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
+  return base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
+}
+
+// What an engine worker, started here or adopted (adopt_worker.ts), is told before any request: the threaded
+// build's thread count (threads.ts), then the engine's compiled module once it is ready (engine_module.ts).
+export function postEngineSetup(worker: Worker, choice: EngineChoice, module: Promise<WebAssembly.Module | null>): void {
+  if (choice.build === 'threads') worker.postMessage(threadCountMessage(choice.threads));
+  postCompiledEngine(worker, module);
+}
+
 // One engine worker per build, each a literal URL, so a bundler emits both and a page fetches only the one it
 // starts (the threaded one only on a cross-origin isolated page asking for more than one thread: threads.ts).
-// (Worker options stay literal too: Vite refuses any it cannot read statically.) The threaded worker is told its
-// thread count by its first message (threads.ts). A worker the app started (given_worker.ts) is asked first which
-// build it runs, and otherwise treated the same; a module the app compiled is posted instead of compiling one.
-export function startBrowserWorker(choice: EngineChoice, given: GivenEngine, onWrongModule: (problem: string) => void): Worker {
+// (Worker options stay literal too: Vite refuses any it cannot read statically.)
+export function newEngineWorker(build: EngineBuild): Worker {
   const base = assetBase ?? viteDevBase();
-  const worker = given.worker ?? newEngineWorker(choice.build, base);
-  if (given.worker) worker.postMessage(buildQuery);
-  if (choice.build === 'threads') {
-    worker.postMessage(threadCountMessage(choice.threads));
-    const wasm = base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
-    sendCompiledEngine(worker, wasm, 'threads', given.module, onWrongModule);
-  } else {
-    const wasm = base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
-    sendCompiledEngine(worker, wasm, 'single', given.module, onWrongModule);
-  }
-  return worker;
-}
-
-// What the app started itself (given_worker.ts).
-export interface GivenEngine {
-  worker?: Worker;
-  module?: Promise<WebAssembly.Module>;
-}
-
-function newEngineWorker(build: EngineBuild, base: URL | undefined): Worker {
   if (build === 'threads') {
     return base
       ? new Worker(new URL('worker_browser_threads.js', base), { type: 'module' })

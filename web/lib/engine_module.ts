@@ -9,6 +9,7 @@
 // null when the page could not compile it (a failed fetch, an old browser), in which case the worker fetches the
 // .wasm itself as before and reports what fails there. An app that compiled the .wasm itself, earlier
 // (TinyLM.configure({ engineModule }), given_worker.ts), has its module posted instead.
+import { kGivenPatienceMs, type GivenModule } from './given_worker.js';
 import type { EngineBuild } from './threads.js';
 
 export interface EngineModuleMessage {
@@ -42,19 +43,31 @@ function buildOf(module: unknown): EngineBuild | undefined {
   return WebAssembly.Module.imports(module as WebAssembly.Module).some((entry) => entry.kind === 'memory') ? 'threads' : 'single';
 }
 
-// given: a module the app compiled (TinyLM.configure({ engineModule })), used instead of compiling here; if its
-// compile failed the .wasm is compiled here after all, and if it is the other build's, onWrongModule says so.
-export function sendCompiledEngine(
-  worker: Worker,
+// The engine's module for a worker about to start: compiled here, or, given a module the app compiled
+// (TinyLM.configure({ engineModule })), that one. If its compile failed, or its promise has not settled by its
+// deadline (given_worker.ts: the app's fetch may hang), the .wasm is compiled here after all; if it is the other
+// build's, onWrongModule says so (and the worker gets null).
+export function compiledEngine(
   url: URL,
   build: EngineBuild,
-  given?: Promise<WebAssembly.Module>,
+  given?: GivenModule,
   onWrongModule?: (problem: string) => void,
-): void {
-  const module = !given ? compileEngine(url) : given.then(
+): Promise<WebAssembly.Module | null> {
+  if (!given) return compileEngine(url);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let overtaken = false;  // the package's own compile went ahead: the given promise no longer matters
+  const overdue = new Promise<WebAssembly.Module | null>((resolve) => {
+    timer = setTimeout(() => {
+      overtaken = true;
+      console.warn(`tinylm-js: the promise given to TinyLM.configure({ engineModule }) has not settled in ${kGivenPatienceMs / 1000} s, ` +
+        'so the package compiles the .wasm itself: check the fetch and compile the page started for it');
+      resolve(compileEngine(url));
+    }, Math.max(0, given.deadline - performance.now()));
+  });
+  const checked = given.module.then(
     (module) => {
       const actual = buildOf(module);
-      if (actual === build) return module;
+      if (actual === build || overtaken) return module;
       const names = { threads: 'the threaded build (tinylm_wasm_threads.wasm)', single: 'the single-thread build (tinylm_wasm.wasm)' };
       onWrongModule?.(actual
         ? `option engineModule is ${names[actual]}'s .wasm, but this engine is ${names[build]} (TinyLM.capabilities().build says which): compile that file instead`
@@ -63,6 +76,11 @@ export function sendCompiledEngine(
     },
     () => compileEngine(url),
   );
+  void checked.finally(() => clearTimeout(timer));
+  return Promise.race([checked, overdue]);
+}
+
+export function postCompiledEngine(worker: Worker, module: Promise<WebAssembly.Module | null>): void {
   void module.then((module) => worker.postMessage({ tinylmEngineModule: module } satisfies EngineModuleMessage));
 }
 

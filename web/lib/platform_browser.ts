@@ -1,11 +1,13 @@
 // The browser side of platform.ts: the engine in a module Web Worker (located by assets.ts, or started by the app:
-// given_worker.ts), models fetched
-// over HTTP, saved models in IndexedDB. Nothing here may import a Node built-in.
-import { defaultModelUrl, startBrowserWorker } from './assets.js';
+// given_worker.ts, adopt_worker.ts), models fetched over HTTP, saved models in IndexedDB. Nothing here may import
+// a Node built-in.
+import { adoptWorker } from './adopt_worker.js';
+import { defaultModelUrl, engineWasmUrl, newEngineWorker, postEngineSetup } from './assets.js';
+import { compiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
-import { adoptionProblem, takeGivenModule, takeGivenWorker } from './given_worker.js';
+import { takeGivenModule, takeGivenWorker } from './given_worker.js';
 import { browserFileCache } from './hf/cache.js';
-import type { Platform } from './platform.js';
+import type { Platform, WorkerLike } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
 import { chooseEngine } from './threads.js';
 import { indexedDbStore } from './storage.js';
@@ -13,20 +15,21 @@ import { indexedDbStore } from './storage.js';
 export const browserPlatform: Platform = {
   startWorker(onEvent, onFailure) {
     const choice = chooseEngine(browserPlatform.threadEnvironment());
-    const given = { worker: takeGivenWorker(), module: takeGivenModule() };
-    const refuse = (problem: string) => {
+    const given = takeGivenWorker();
+    // The module the app compiled, or one compiled here; the other build's fails the calls made so far.
+    const module = compiledEngine(engineWasmUrl(choice.build), choice.build, takeGivenModule(), (problem) => {
       worker.terminate();
       onFailure(problem, 'INVALID_ARGUMENT');
+    });
+    const startOwn = () => {
+      const own = newEngineWorker(choice.build);
+      own.onmessage = (event: MessageEvent<WorkerEvent>) => onEvent(event.data);
+      own.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
+      postEngineSetup(own, choice, module);
+      return own;
     };
-    const worker = startBrowserWorker(choice, given, refuse);
-    let checked = !given.worker;  // an adopted worker's first message says which build it runs (given_worker.ts)
-    worker.onmessage = (event: MessageEvent<WorkerEvent>) => {
-      if (checked) return onEvent(event.data);
-      checked = true;
-      const problem = adoptionProblem(event.data, choice);
-      if (problem) refuse(problem);
-    };
-    worker.onerror = (event: ErrorEvent) => onFailure(event.message || 'the engine worker failed to start');
+    const setup = (adopted: Worker) => postEngineSetup(adopted, choice, module);
+    const worker: WorkerLike = given ? adoptWorker({ given, choice, setup, startOwn, onEvent, onFailure }) : startOwn();
     return worker;
   },
   threadEnvironment: () => ({ hardwareThreads: (typeof navigator === 'object' && navigator.hardwareConcurrency) || 1 }),

@@ -131,7 +131,9 @@ function pageHead(): Plugin {
 //   - The engine's .wasm downloads and compiles (WebAssembly.compileStreaming), which the package would otherwise
 //     begin only once the page's modules have run (web/lib/engine_module.ts).
 // shared/runtime.ts hands both over (window.tinylmEngineWorker, window.tinylmEngineModule) with
-// TinyLM.configure({ worker, engineModule }), and the engine adopts them.
+// TinyLM.configure({ worker, engineModule }), and the engine adopts them. A worker that fails before then (its
+// 'error' event would reach no listener of the package's) is withdrawn by its onerror, so the package starts its
+// own at once rather than after its patience (web/lib/given_worker.ts).
 function engineEarlyStart(): Plugin {
   return {
     name: 'tinylm-engine-early-start',
@@ -148,7 +150,9 @@ function engineEarlyStart(): Plugin {
         }
         const pick = (choice: { threads?: string; single?: string }) => `threaded ? ${JSON.stringify(`./${choice.threads}`)} : ${JSON.stringify(`./${choice.single}`)}`;
         const script = '(function () { var threaded = self.crossOriginIsolated && navigator.hardwareConcurrency > 1; ' +
-          `try { window.tinylmEngineWorker = new Worker(${pick(worker)}, { type: 'module' }); } catch (error) { /* the package starts its own */ } ` +
+          `try { var worker = new Worker(${pick(worker)}, { type: 'module' }); window.tinylmEngineWorker = worker; ` +
+          'worker.onerror = function () { if (window.tinylmEngineWorker === worker) delete window.tinylmEngineWorker; }; } ' +
+          'catch (error) { /* the package starts its own */ } ' +
           `try { window.tinylmEngineModule = WebAssembly.compileStreaming(fetch(${pick(wasm)})); ` +
           'window.tinylmEngineModule.catch(function () { /* the package compiles it */ }); } catch (error) { /* the package compiles it */ } })();';
         return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];
