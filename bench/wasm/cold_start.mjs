@@ -1,0 +1,86 @@
+// The engine's first model load and first token are slow because its code runs for the first time: V8 compiles
+// each WebAssembly function lazily, on its first call, with its baseline compiler, and tiers hot ones up later. This
+// measures that cost on the single-thread engine (dist/, npm run build:lib) with the playground's default model
+// (dist/models/moby-char-lstm.safetensors, prompt 'Call me Ishmael. '), three ways, each in a fresh process per run,
+// alternated (RUNS=n rounds, default 4; each process compiles the .wasm once and instantiates it):
+//   cold            load + first token in a new instance
+//   warmed here     after the same instance loaded another model (models/austen-chat-lstm.safetensors) and
+//                   generated a token with it
+//   warmed elsewhere after a worker_threads Worker given the same WebAssembly.Module did that in its own instance:
+//                   whether code compiled in one thread serves another (V8 shares a module's compiled code between
+//                   the isolates that instantiate it), i.e. whether an idle thread can take the cost off the path
+//                   of the first token
+// Prints each run's milliseconds and the medians.
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dist = `${root}dist/`;
+const options = { maxTokens: 50, temperature: 0.8, topK: 0, topP: 1, repetitionPenalty: 1, repetitionWindow: 64, seed: 1, stopAtEos: false };
+
+async function engineFor(module) {
+  globalThis.require = createRequire(`${dist}wasm/tinylm_wasm.js`);
+  globalThis.__dirname = `${dist}wasm`;
+  const { default: create } = await import(`${dist}wasm/tinylm_wasm.js`);
+  return create({
+    instantiateWasm: (imports, receive) => {
+      WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
+      return {};
+    },
+  });
+}
+
+// Milliseconds of Model.loadAs and of the first token (prompt read, one step, five alternatives).
+function loadAndGenerate(engine, bytes) {
+  const started = performance.now();
+  const model = engine.Model.loadAs(bytes, 'f32');
+  const loaded = performance.now();
+  const generator = engine.Generator.create(model, options, []);
+  generator.begin('Call me Ishmael. ');
+  while (!generator.prefill(128));
+  generator.next();
+  generator.alternatives(5);
+  const firstToken = performance.now();
+  generator.delete();
+  model.delete();
+  return { load: loaded - started, firstToken: firstToken - loaded };
+}
+
+const otherModel = () => readFile(`${root}models/austen-chat-lstm.safetensors`).then((bytes) => new Uint8Array(bytes));
+
+async function measureOnce(mode) {
+  const module = await WebAssembly.compile(await readFile(`${dist}wasm/tinylm_wasm.wasm`));
+  const bytes = new Uint8Array(await readFile(`${dist}models/moby-char-lstm.safetensors`));
+  if (mode === 'warmed elsewhere') {
+    const worker = new Worker(new URL(import.meta.url), { workerData: module });
+    await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+    await worker.terminate();
+  }
+  const engine = await engineFor(module);
+  if (mode === 'warmed here') loadAndGenerate(engine, await otherModel());
+  return loadAndGenerate(engine, bytes);
+}
+
+const modes = ['cold', 'warmed here', 'warmed elsewhere'];
+if (!isMainThread) {
+  parentPort.postMessage(loadAndGenerate(await engineFor(workerData), await otherModel()));
+} else if (process.argv[2]) {
+  console.log(JSON.stringify(await measureOnce(process.argv[2])));
+} else {
+  const results = Object.fromEntries(modes.map((mode) => [mode, []]));
+  for (let run = 0; run < Number(process.env.RUNS ?? 4); run++) {
+    for (const mode of modes) {
+      const result = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), mode], { encoding: 'utf8' }));
+      results[mode].push(result);
+      console.log(`${mode}: load ${result.load.toFixed(1)} ms, first token ${result.firstToken.toFixed(1)} ms`);
+    }
+  }
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (const mode of modes) {
+    console.log(`median ${mode}: load ${median(results[mode].map((r) => r.load)).toFixed(1)} ms, ` +
+      `first token ${median(results[mode].map((r) => r.firstToken)).toFixed(1)} ms`);
+  }
+}
