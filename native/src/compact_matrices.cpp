@@ -1,11 +1,13 @@
 #include "compact_matrices.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "half.hpp"
 #include "kernels/kernels.hpp"
 #include "memory_limits.hpp"
+#include "parallel/parallel_for.hpp"
 #include "parallel/parallel_kernels.hpp"
 #include "tinylm/error.hpp"
 
@@ -16,8 +18,46 @@ const char* compact_kind_name(CompactKind kind) { return kind == CompactKind::F1
 bool QuantizedRows::quantize(const float* x, int N, int cols) {
   values.resize(size_t(N) * size_t(cols));
   scales.resize(size_t(N));
-  return quantize_rows_int8(values.data(), scales.data(), x, N, cols);
+  if (!quantize_rows_int8(values.data(), scales.data(), x, N, cols)) return false;
+  depth = int(q8_panel_depth(cols));
+  wide.assign(size_t(N) * size_t(depth), 0);
+  for (int64_t n = 0; n < N; ++n) std::copy_n(values.data() + n * cols, cols, wide.data() + n * depth);
+  return true;
 }
+
+namespace {
+
+// y (N,rows) = beta·y + scales ⊙ (x (N,cols) · panelsᵀ) in float: the path of an input that is not finite, whose
+// outputs are not finite either, so it only has to carry infinities and NaN where float arithmetic puts them.
+void int8_product_in_float(float* y, const MatrixView& view, const float* x, float beta, int N) {
+  const int M = view.rows, K = view.cols;
+  for (int64_t n = 0; n < N; ++n) {
+    for (int r = 0; r < M; ++r) {
+      float sum = 0.0f;
+      for (int k = 0; k < K; ++k) sum += float(view.int8_panels[q8_panel_index(r, k, K)]) * x[n * K + k];
+      sum *= view.scales[r];
+      float& out = y[n * M + r];
+      out = beta == 0.0f ? sum : beta * out + sum;
+    }
+  }
+}
+
+// y (N,rows) = beta·y + the integer product of the quantised rows and the weight panels, the weight rows split over
+// the pool at multiples of 64 rows (whole panels) in chunks of ~2¹⁶ weights for a step and ~2¹⁸ multiply-adds for a
+// batch, as parallel_kernels.cpp cuts its products. The sums are exact: the same bits for any split.
+void int8_product(ThreadPool* pool, float* y, const MatrixView& view, const QuantizedRows& rows, float beta, int N) {
+  const int M = view.rows, K = view.cols;
+  const int64_t panel_bytes = q8_panel_rows() * q8_panel_depth(K);
+  const int64_t per_chunk = N <= 2 ? (int64_t(1) << 16) / std::max(K, 1) : (int64_t(1) << 18) / (int64_t(N) * std::max(K, 1));
+  const int64_t grain = (std::max<int64_t>(1, per_chunk) + 63) / 64 * 64;
+  parallel_for(pool, M, grain, [&](int64_t begin, int64_t end) {
+    sgemm_q8_panels(y + begin, M, rows.wide.data(), rows.scales.data(), rows.depth,
+                    view.int8_panels + begin / q8_panel_rows() * panel_bytes, view.scales + begin, N, int(end - begin),
+                    K, beta);
+  });
+}
+
+}  // namespace
 
 void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N,
                    QuantizedRows* scratch) {
@@ -29,17 +69,16 @@ void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const flo
   } else {
     QuantizedRows local;
     QuantizedRows& rows = scratch ? *scratch : local;
-    if (rows.quantize(x, N, K)) {
-      sgemm_q8_nt(pool, y, M, rows.values.data(), rows.scales.data(), K, view.int8, view.scales, K, N, M, K, beta);
-      return;
-    }
-    for (int n = 0; n < N; ++n)  // NaN or infinity reach the outputs as float arithmetic carries them
-      sgemv_q8(pool, y + int64_t(n) * M, view.int8, view.scales, K, x + int64_t(n) * K, M, K, beta);
+    if (rows.quantize(x, N, K)) return int8_product(pool, y, view, rows, beta, N);
+    int8_product_in_float(y, view, x, beta, N);  // NaN or infinity reach the outputs as float arithmetic carries them
   }
 }
 
 uint64_t CompactMatrices::bytes_for(CompactKind kind, uint64_t rows, uint64_t cols) {
-  if (kind == CompactKind::Int8) return saturating_add(saturating_mul(rows, cols), saturating_mul(rows, 4));
+  if (kind == CompactKind::Int8) {  // whole panels of 8 rows, each row an even number of bytes
+    const uint64_t panel_rows = uint64_t(q8_panel_rows()), padded = rows / panel_rows + (rows % panel_rows != 0);
+    return saturating_add(saturating_product(padded, panel_rows, cols + (cols & 1)), saturating_mul(rows, 4));
+  }
   const uint64_t P = uint64_t(half_panel_rows());
   return saturating_product(2, rows / P + (rows % P != 0), P, cols);  // whole panels of P rows
 }
@@ -65,7 +104,7 @@ void CompactMatrices::allocate() {
     offsets_.push_back(at);
     row_offsets_.push_back(rows);
     at += kind_ == CompactKind::F16 ? size_t(half_panels_size(shape.rows, shape.cols))
-                                    : size_t(shape.rows) * size_t(shape.cols);
+                                    : size_t(q8_panels_size(shape.rows, shape.cols));
     rows += size_t(shape.rows);
   }
   if (kind_ == CompactKind::F16) {
@@ -80,9 +119,14 @@ bool CompactMatrices::set_rows(size_t slot, int first, int count, const float* v
   check(slot < offsets_.size() && first >= 0 && count >= 0 && first + int64_t(count) <= shapes_[slot].rows,
         "CompactMatrices::set_rows: rows [", first, ", ", first + int64_t(count), ") are not in slot ", slot);
   const int64_t K = shapes_[slot].cols;
-  if (kind_ == CompactKind::Int8) {
-    return quantize_rows_int8(bytes_.data() + offsets_[slot] + first * K, scales_.data() + row_offsets_[slot] + first,
-                              values, count, int(K));
+  if (kind_ == CompactKind::Int8) {  // each row quantised on its own, then laid into its panel
+    std::vector<int8_t> quantised(static_cast<size_t>(K));
+    for (int i = 0; i < count; ++i) {
+      float* scale = scales_.data() + row_offsets_[slot] + first + i;
+      if (!quantize_rows_int8(quantised.data(), scale, values + i * K, 1, int(K))) return false;
+      pack_q8_panel_rows(bytes_.data() + offsets_[slot], quantised.data(), first + i, 1, int(K));
+    }
+    return true;
   }
   // Row r is lane r % P of its group of P rows, stored depth by depth (kernels.hpp: convert_to_half_panels).
   const int64_t P = half_panel_rows();
@@ -105,7 +149,7 @@ MatrixView CompactMatrices::view(size_t slot) const {
   if (kind_ == CompactKind::F16) {
     view.f16_panels = halves_.data() + offsets_[slot];
   } else {
-    view.int8 = bytes_.data() + offsets_[slot];
+    view.int8_panels = bytes_.data() + offsets_[slot];
     view.scales = scales_.data() + row_offsets_[slot];
   }
   return view;
@@ -114,15 +158,23 @@ MatrixView CompactMatrices::view(size_t slot) const {
 void CompactMatrices::row(size_t slot, int r, float* out) const {
   const MatrixView v = view(slot);
   const int64_t K = v.cols;
-  if (v.int8) {
-    const int8_t* q = v.int8 + r * K;
-    for (int64_t k = 0; k < K; ++k) out[k] = v.scales[r] * float(q[k]);
+  if (v.int8_panels) {
+    for (int64_t k = 0; k < K; ++k) out[k] = v.scales[r] * float(v.int8_panels[q8_panel_index(r, k, K)]);
     return;
   }
   // Row r is lane r % P of its group of P rows, stored depth by depth (kernels.hpp: convert_to_half_panels).
   const int64_t P = half_panel_rows();
   const uint16_t* group = v.f16_panels + (r / P) * P * K;
   for (int64_t k = 0; k < K; ++k) out[k] = half_to_float(group[k * P + r % P]);
+}
+
+void CompactMatrices::int8_rows(size_t slot, int first, int count, int8_t* out) const {
+  const MatrixView v = view(slot);
+  check(v.int8_panels && first >= 0 && count >= 0 && first + int64_t(count) <= v.rows,
+        "CompactMatrices::int8_rows: rows [", first, ", ", first + int64_t(count), ") are not int8 rows of slot ", slot);
+  const int64_t K = v.cols;
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t k = 0; k < K; ++k) out[i * K + k] = v.int8_panels[q8_panel_index(first + i, k, K)];
 }
 
 namespace {

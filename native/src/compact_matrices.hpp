@@ -1,5 +1,5 @@
-// Weight matrices held only in a compact form — F16 (in the row panels sgemv_f16 reads) or int8 rows with one
-// float scale per row (as sgemv_q8 reads) — for a model that generates and evaluates but does not train, so a
+// Weight matrices held only in a compact form — F16 (in the row panels sgemv_f16 reads) or int8 with one float
+// scale per row (in the panels of 8 rows sgemm_q8_panels reads) — for a model that generates and evaluates but does not train, so a
 // 360M-parameter checkpoint needs 0.7 GB (F16) or 0.36 GB (int8) instead of 1.4 GB of floats. A step (and a prompt's
 // batch) multiplies straight from the compact rows — F16 in float arithmetic, int8 by int8-quantised inputs with
 // integer sums; a batched forward (evaluation, training over the rows) reads a matrix converted back to float for
@@ -25,25 +25,28 @@ inline CompactKind compact_kind_of(Residency residency) {
 struct MatrixView {
   const float* f32 = nullptr;
   const uint16_t* f16_panels = nullptr;  // half_panels_size(rows, cols) halves
-  const int8_t* int8 = nullptr;          // (rows, cols)
-  const float* scales = nullptr;         // (rows) with int8
+  const int8_t* int8_panels = nullptr;   // q8_panels_size(rows, cols) bytes (kernels.hpp: sgemm_q8_panels)
+  const float* scales = nullptr;         // (rows) with int8_panels
   int rows = 0, cols = 0;
 };
 
 class ThreadPool;
 
 // The input rows of a product with int8 weights, quantised as the weights are (quantize_rows_int8: per row,
-// symmetric, one float scale), so the product runs on integers (sgemm_q8_nt). A row's bytes depend on that row
-// alone: a token quantised in a step and in a prompt's batch gives the same bytes.
+// symmetric, one float scale) and widened to int16, as the product over the weight panels takes them
+// (sgemm_q8_panels). A row's values depend on that row alone: a token quantised in a step and in a prompt's batch
+// gives the same values.
 struct QuantizedRows {
-  std::vector<int8_t> values;  // (N, cols)
+  std::vector<int8_t> values;  // (N, cols): quantize_rows_int8's bytes
+  std::vector<int16_t> wide;   // (N, depth): the same values, and a zero at k = cols when cols is odd
   std::vector<float> scales;   // (N)
+  int depth = 0;               // q8_panel_depth(cols)
   bool quantize(const float* x, int N, int cols);  // false (nothing usable) when x holds a value that is not finite
 };
 
 // y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors; the output rows split over
 // `pool` (null: serial) when the matrix is large enough to gain. Int8 weights multiply x quantised per row into
-// `scratch` (null: a local one) with integer sums; an x that is not finite multiplies in float (sgemv_q8) instead.
+// `scratch` (null: a local one) with integer sums; an x that is not finite multiplies in float instead.
 void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const float* x, float beta, int N,
                    QuantizedRows* scratch = nullptr);
 // y (N,rows) = x (N,cols) · viewᵀ + bias (rows, may be null) for a batch of rows (a prompt's chunk), each weight read
@@ -70,6 +73,9 @@ class CompactMatrices {
   bool set_rows(size_t slot, int first, int count, const float* values);
   MatrixView view(size_t slot) const;
   void row(size_t slot, int r, float* out) const;  // one row as floats (cols)
+  // Int8 slots: rows [first, first + count) of the quantised bytes into out (count, cols), row-major as
+  // quantize_rows_int8 made them (the panels unpacked).
+  void int8_rows(size_t slot, int first, int count, int8_t* out) const;
   void to_float(size_t slot, float* out) const;    // the whole matrix as floats, row-major (rows, cols)
   // Rows [first, first + count) as floats into out (count, cols); each row's values do not depend on the range, so
   // ranges split over threads give the bytes to_float gives. A range starting at a multiple of conversion_rows()
@@ -83,7 +89,7 @@ class CompactMatrices {
   };
   CompactKind kind_;
   std::vector<Shape2> shapes_;
-  std::vector<size_t> offsets_;      // per slot: first half (F16) or first byte (int8)
+  std::vector<size_t> offsets_;      // per slot: first half (F16) or first byte of its panels (int8)
   std::vector<size_t> row_offsets_;  // per slot: first scale (int8)
   std::vector<uint16_t> halves_;
   std::vector<int8_t> bytes_;

@@ -4,8 +4,8 @@
 // Float weights go straight to the pooled GEMM. F16 panels are converted to float one tile of kTileRows output rows
 // at a time, and the tile is multiplied by all N rows before the next one is converted: each weight is read and
 // converted once per batch instead of once per row, and no float copy of the matrix is ever held (one tile per
-// worker). Int8 rows multiply the batch quantised per row with integer sums (sgemm_q8_nt), each weight row read once
-// for all N; the sums are exact, so the batch gives its rows' steps' bits.
+// worker). Int8 panels multiply the batch quantised per row with integer sums (sgemm_q8_panels), each weight read
+// once for all N; the sums are exact, so the batch gives its rows' steps' bits.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -49,7 +49,7 @@ void matrix_rows(ThreadPool* pool, float* y, const MatrixView& view, const float
     else sgemm_nt(pool, y, M, x, K, view.f32, K, N, M, K, 0.0f);
     return;
   }
-  if (view.int8) {
+  if (view.int8_panels) {
     // bias + product, as a step adds them (StepMatrices::project starts from the bias), so the bits match.
     if (bias) {
       for (int n = 0; n < N; ++n) std::memcpy(y + int64_t(n) * M, bias, sizeof(float) * M);

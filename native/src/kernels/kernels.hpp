@@ -56,6 +56,29 @@ bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
 void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
                  const float* b_scales, int ldb, int M, int N, int K, float beta);
 
+// The same product with the weights packed once, at load, into panels of q8_panel_rows() rows and the activations
+// widened to int16 per row, so that one pair-product instruction (pmaddwd, wasm's i32x4.dot_i16x8_s) gives 2 k of
+// several weight rows at once: the rows are the register lanes and no output needs a horizontal sum.
+//   panels: the (N,K) weights in ⌈N/8⌉ panels of 8 rows, each 8 · q8_panel_depth(K) bytes, stored pair of k by
+//   pair of k — for k = 2j, 2j+1 the 8 rows' two bytes in row order: byte (r / 8) · 8 · Kp + j · 16 + (r % 8) · 2
+//   + k % 2. The padding (rows past N, k = K when K is odd) is zero.
+//   A (M, lda) int16: the activations quantised per row by quantize_rows_int8 and widened, lda ≥ Kp, zero at k = K
+//   when K is odd (QuantizedRows, compact_matrices.hpp).
+// C, the scales and beta as sgemm_q8_nt; the sums are the same exact int32 sums, so the bits are sgemm_q8_nt's.
+void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
+                     const float* b_scales, int M, int N, int K, float beta);
+constexpr int q8_panel_rows() { return 8; }
+constexpr int64_t q8_panel_depth(int64_t K) { return K + (K & 1); }  // Kp: K rounded up to a whole pair
+constexpr int64_t q8_panels_size(int64_t N, int64_t K) {             // bytes of the panels of an (N,K) matrix
+  return (N + q8_panel_rows() - 1) / q8_panel_rows() * q8_panel_rows() * q8_panel_depth(K);
+}
+constexpr int64_t q8_panel_index(int64_t r, int64_t k, int64_t K) {  // where weight (r, k) is stored
+  return (r / q8_panel_rows()) * q8_panel_rows() * q8_panel_depth(K) + (k / 2) * 2 * q8_panel_rows() +
+         (r % q8_panel_rows()) * 2 + (k & 1);
+}
+// Rows [first, first + count) of row-major int8 Q (count, K) into their places in the panels.
+void pack_q8_panel_rows(int8_t* panels, const int8_t* Q, int first, int count, int K);
+
 // A right-hand operand packed once and multiplied many times: a recurrent layer multiplies the same W_hh by T
 // successive hidden states, so packing it per step would cost as much as the product itself (M = B is small).
 struct PackedMatrix {
@@ -83,6 +106,8 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
 void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
                  const float* b_scales, int ldb, int M, int N, int K, float beta);
+void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
+                     const float* b_scales, int M, int N, int K, float beta);
 }  // namespace ref
 
 // ---- element-wise ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-// The integer int8 product (contract in kernels.hpp): int8 activations times int8 weight rows, summed exactly in
-// int32 and scaled once per output — what an int8 model's steps and prefill batches run.
+// The integer int8 product over row-major weights (contract in kernels.hpp: sgemm_q8_nt): int8 activations times
+// int8 weight rows, summed exactly in int32 and scaled once per output. Int8 models multiply the same sums over
+// weights packed in panels (quantized_panels.cpp); this layout stays for callers holding plain rows (the pooled
+// wrapper in parallel_kernels, bench_int8_accuracy) and as bench_q8's baseline.
 //
 // A register tile is T activation rows × R weight rows: each k step loads R weight slices and T activation slices,
 // widened to int16 in registers (simd::load_int8_as_int16), and adds T·R pair products (simd::dot_add). The sums are

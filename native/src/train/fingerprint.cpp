@@ -1,7 +1,9 @@
 #include "train/fingerprint.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "kernels/kernels.hpp"
 #include "tensor.hpp"
@@ -68,7 +70,14 @@ std::string weights_fingerprint(TrainableModel& model, const Tokenizer& tokenize
     if (view.f16_panels) {
       fingerprint.add(view.f16_panels, size_t(half_panels_size(view.rows, view.cols)) * sizeof(uint16_t));
     } else {
-      fingerprint.add(view.int8, rows * cols);
+      // The bytes row-major, as before they were held in panels, so a checkpoint's base keeps its fingerprint; in
+      // blocks of 8 rows, whose sizes are whole words of the hash.
+      std::vector<int8_t> block(8 * cols);
+      for (size_t first = 0; first < rows; first += 8) {
+        const size_t count = std::min<size_t>(8, rows - first);
+        params.compact.int8_rows(slot, int(first), int(count), block.data());
+        fingerprint.add(block.data(), count * cols);
+      }
       fingerprint.add(view.scales, rows * sizeof(float));
     }
   }

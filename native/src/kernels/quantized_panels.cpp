@@ -1,0 +1,56 @@
+// The int8 product over packed weight panels (contract in kernels.hpp: sgemm_q8_panels) — what an int8 model's steps
+// and prefill batches run — in the register tiles measured fastest (quantized_panels_tile.hpp), and the packing the
+// weights get once, when a model's int8 matrices are made.
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.hpp"
+#include "kernels/quantized_panels_tile.hpp"
+#include "kernels/simd.hpp"
+
+namespace tinylm {
+
+namespace {
+
+// The tile's shape, measured with bench_q8 (CPU time, all shapes alternated in one process, machine loaded) over
+// GPT-2-small's four and SmolLM2-135M's seven products: prefill batches take kTokens tokens × kPanels panels, steps
+// (M ≤ 2) one token × kStepPanels panels.
+//   Wasm in Node, 64 tokens: 5 × 8 rows 18.8-19.0 ms, 4 × 8 20.0-20.3, 3 × 8 20.2-20.4, 2 × 16 20.3-20.7, 6 × 8
+//   26.4-27.2 (spilled), 4 × 16 31-32; row-major sgemm_q8_nt 20.8-21.1. Steps (20 of each product): 1 × 8 and
+//   1 × 16 10.5-11.9 ms, row-major 17.7-20.8.
+//   AVX2, 64 tokens: 1 × 32 11.9-12.8 ms, 5 × 8 13.4-13.6, 4 × 8 13.4-13.5, 2 × 16 15.1-15.5, 6 × 16 14.8-15.0;
+//   row-major 17.3-17.5. Steps: 1 × 32 5.3-6.3 ms, 1 × 16 5.9-8.8, row-major 11.0-14.3.
+#if defined(__AVX2__)
+constexpr int kTokens = 1, kPanels = 4, kStepPanels = 4;
+#else
+constexpr int kTokens = 5, kPanels = 1, kStepPanels = 2;
+#endif
+
+void sgemm_q8_panels_simd(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
+                          const float* b_scales, int M, int N, int K, float beta) {
+  if (M <= 2) return q8_panels::product<1, kStepPanels>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
+  q8_panels::product<kTokens, kPanels>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
+}
+
+}  // namespace
+
+void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
+                     const float* b_scales, int M, int N, int K, float beta) {
+  simd::pick(ref::sgemm_q8_panels, sgemm_q8_panels_simd)(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
+}
+
+// A row's pairs are 16 bytes apart in its panel (q8_panel_index), so a row is written two bytes per pair of k.
+void pack_q8_panel_rows(int8_t* panels, const int8_t* Q, int first, int count, int K) {
+  for (int i = 0; i < count; ++i) {
+    const int8_t* row = Q + std::ptrdiff_t(i) * K;
+    int8_t* out = panels + q8_panel_index(int64_t(first) + i, 0, K);
+    int k = 0;
+    for (; k + 2 <= K; k += 2, out += 2 * q8_panel_rows()) {
+      out[0] = row[k];
+      out[1] = row[k + 1];
+    }
+    if (k < K) out[0] = row[k];
+  }
+}
+
+}  // namespace tinylm
