@@ -5,7 +5,9 @@
 #   native   build/bench_threads (pool round trip, split kernels) and build/bench_models C1 C2 C3 training and
 #            generation plus G2 (GPT-2-small's shape, random weights, batch-1 generation), --threads 1 | 2 | 3 | 4
 #   PyTorch  bench/peer_pytorch.py on OpenBLAS, torch.set_num_threads 1 | 2 (OPENBLAS_NUM_THREADS to match)
-#   Node     bench/wasm/node.mjs tinylm: the single-thread engine, and the threaded engine on 2 threads
+#   Node     build-wasm/wasm/threads/bench_threads_wasm.cjs (the same rows as bench_threads, on the threaded
+#            engine's pool), and bench/wasm/node.mjs tinylm: the threaded engine on 1 and 2 threads, the
+#            single-thread engine beside the 1-thread rows
 # Prints the JSON lines and writes them to build/bench/threads.jsonl; bench/report.py-style ratios are left to the
 # reader (each row carries "source", "name", "threads"). On a 2-core machine 3 and 4 threads are oversubscribed:
 # they show the pool's overhead, not speed. Figures taken while other work runs are "loaded machine" figures.
@@ -22,6 +24,9 @@ tag() { sed "s/^{/{\"source\":\"$1\",\"round\":$2,/" | tee -a "$out"; }
 
 echo "== native: pool and kernels ==" >&2
 ./build/bench_threads --threads 2 --json | tag tinylm-kernels 0
+echo "== Node (wasm threads): pool and kernels ==" >&2
+NODE_PATH=/usr/share/nodejs cmake --build build-wasm --target bench_threads_wasm >/dev/null
+node --no-experimental-fetch build-wasm/wasm/threads/bench_threads_wasm.cjs --threads 2 --json | tag tinylm-node-kernels 0
 for round in 1 2; do
   for threads in 1 2; do
     echo "== native models, $threads thread(s), round $round ==" >&2
@@ -33,10 +38,10 @@ for round in 1 2; do
         --threads "$threads" --train-steps "$peer_steps" --generate-tokens 500 | tag pytorch "$round"
     done
     echo "== Node (wasm), $threads thread(s), round $round ==" >&2
+    # The threaded engine on 1 thread too: a ratio of one build; the single-thread engine beside it.
+    node bench/wasm/node.mjs tinylm --threads "$threads" ${quick:+--quick} | tag tinylm-node "$round"
     if [[ "$threads" == 1 ]]; then
-      node bench/wasm/node.mjs tinylm ${quick:+--quick} | tag tinylm-node "$round"
-    else
-      node bench/wasm/node.mjs tinylm --threads "$threads" ${quick:+--quick} | tag tinylm-node "$round"
+      node bench/wasm/node.mjs tinylm ${quick:+--quick} | tag tinylm-node-single "$round"
     fi
   done
 done

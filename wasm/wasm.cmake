@@ -164,3 +164,20 @@ set_target_properties(bench_q8_wasm PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
 target_link_options(bench_q8_wasm PRIVATE
   -O3 -msimd128 -fwasm-exceptions -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+
+# ---- benchmark (not shipped): bench/native/bench_threads.cpp on the threaded engine's pool -----------------------
+# build-*/wasm/threads/bench_threads_wasm.cjs prints the native bench_threads' rows for WebAssembly threads: an empty
+# parallel region's round trip while the workers spin and after they fell asleep (Atomics.wait/notify underneath),
+# and split matrix products against one thread. Run it as
+# `node --no-experimental-fetch build-wasm/wasm/threads/bench_threads_wasm.cjs [--threads N] [--json]`; its pthread
+# Workers are started before main() (PTHREAD_POOL_SIZE), so main() may block while they compute, and are ended when
+# it returns (EXIT_RUNTIME: Node would otherwise wait for them).
+add_executable(bench_threads_wasm EXCLUDE_FROM_ALL bench/native/bench_threads.cpp $<TARGET_OBJECTS:tinylm_unwind_threads>)
+target_link_libraries(bench_threads_wasm PRIVATE tinylm_core_threads)
+target_compile_options(bench_threads_wasm PRIVATE -pthread)
+set_target_properties(bench_threads_wasm PROPERTIES
+  SUFFIX ".cjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm/threads")
+target_link_options(bench_threads_wasm PRIVATE
+  -O3 -msimd128 -fwasm-exceptions -pthread -sPTHREAD_POOL_SIZE=4 -sEXIT_RUNTIME=1 --profiling-funcs -sENVIRONMENT=node,worker
+  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})

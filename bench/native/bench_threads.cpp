@@ -1,6 +1,8 @@
 // bench_threads — what a thread pool costs and where splitting a kernel starts to pay, on this machine.
 //
 //   bench_threads [--threads N] [--json]
+//   node --no-experimental-fetch build-wasm/wasm/threads/bench_threads_wasm.cjs [...]   the same on WebAssembly
+//                            threads (Atomics.wait/notify underneath; target in wasm/wasm.cmake)
 //
 // Rows, each the best of several repetitions (the machine may be shared), for a pool of 1 thread and of N:
 //   pool_round_trip          µs for one empty parallel region (publish, every worker runs, join) while the
@@ -81,7 +83,7 @@ int main(int argc, char** argv) {
   const double spinning = best_microseconds([&] { many.run([](int) {}); });
   double asleep = 1e30;
   for (int r = 0; r < 20; ++r) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::microseconds(std::max(2000, 2 * ThreadPool::kSpinMicroseconds)));
     const auto start = Clock::now();
     many.run([](int) {});
     asleep = std::min(asleep, std::chrono::duration<double>(Clock::now() - start).count() * 1e6);
