@@ -17,6 +17,7 @@ while (($#)); do
   shift
 done
 source bench/openblas_env.sh
+cmake --build build --target bench_hf -j2 >/dev/null  # not in the default build
 mkdir -p build/bench
 out=build/bench/hf_native.jsonl
 : > "$out"

@@ -13,6 +13,7 @@ out=build/bench/native.jsonl
 : > "$out"
 source bench/openblas_env.sh  # PyTorch on OpenBLAS, one thread, the CPU's best kernels
 
+cmake --build build --target bench_kernels bench_models -j2 >/dev/null  # not in the default build
 echo "== kernels ==" >&2
 ./build/bench_kernels --json | sed 's/^{/{"source":"tinylm",/' >> "$out"
 echo "== models: tinylm ==" >&2

@@ -22,6 +22,7 @@ out=build/bench/threads.jsonl
 source bench/openblas_env.sh  # as bench/native.sh: OpenBLAS, the CPU's best kernels
 tag() { sed "s/^{/{\"source\":\"$1\",\"round\":$2,/" | tee -a "$out"; }
 
+cmake --build build --target bench_threads bench_models -j2 >/dev/null  # not in the default build
 echo "== native: pool and kernels ==" >&2
 ./build/bench_threads --threads 2 --json | tag tinylm-kernels 0
 echo "== Node (wasm threads): pool and kernels ==" >&2

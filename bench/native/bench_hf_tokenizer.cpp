@@ -2,6 +2,7 @@
 // One JSON object per line on stdout: {"name":"hf_tokenizer_load","ms":...} {"name":"hf_tokenizer_encode","ms":...,
 // "tokens":...,"mb_per_second":...}, each the best of --repeats runs.
 // Usage: bench_hf_tokenizer TOKENIZER_JSON [--corpus FILE] [--repeats N]
+// (built by cmake --build build --target bench_hf_tokenizer: the benchmarks are not in the default build)
 // GPT-2's tokenizer.json: node tests/hf_tokenizer/gpt2_tokenizer_json.mjs build/gpt2_tokenizer.json
 #include <algorithm>
 #include <chrono>

@@ -12,6 +12,7 @@
 // (prefilled), the length of the identical prefix and the share of equal tokens. One near-tie decided the other way
 // changes the rest of a greedy text, so top1_agree is the steadier measure.
 // Usage: bench_int8_accuracy [--models DIR] [--positions T] [--generate G] [--skip-random]
+// (built by cmake --build build --target bench_int8_accuracy: the benchmarks are not in the default build)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
