@@ -8,13 +8,14 @@ native=() thirty_two=()  # targets of build-sanitize/ and of build-fuzz32/
 for target in "$@"; do
   if [[ $target == *_32 ]]; then thirty_two+=("${target%_32}"); else native+=("$target"); fi
 done
+flags="-O1 -gline-tables-only"  # besides CMakeLists.txt's sanitizer options; line tables give reports file:line
 configure() {  # build dir, extra cmake args...
   local dir=$1; shift
   if [[ ! -f $dir/CMakeCache.txt ]]; then
-    CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+    CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="$flags" \
       -DTINYLM_SANITIZE=ON "$@" > /dev/null
-  else
-    cmake -S . -B "$dir" > /dev/null  # regenerates after a CMakeLists change (a new target is unknown until then)
+  else  # regenerates after a CMakeLists change (a new target is unknown until then); older trees get today's flags
+    cmake -S . -B "$dir" -DCMAKE_CXX_FLAGS_SANITIZE="$flags" > /dev/null
   fi
 }
 if ((${#native[@]})); then
