@@ -5,14 +5,9 @@
 // Worker, the compiled module's hand-over, locateFile, IndexedDB.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { extname, join } from 'node:path';
-import { root, temporaryDirectory } from './helpers.mjs';
-
-const chromium = '/usr/bin/chromium';
+import { extname } from 'node:path';
+import { runInChromium, skipWithoutChromium } from './chromium.mjs';
+import './helpers.mjs';  // fails early, saying what to build, when dist/ is missing
 
 const page = `<!doctype html><script type="module">
 import { TinyLM } from '/dist/browser.js';
@@ -49,61 +44,29 @@ try {
 }
 </script>`;
 
-// Serves dist/ and `html` at /, runs it in headless Chromium, and resolves with what the page reports and how often
-// the .wasm was requested. failFirstWasm: the first .wasm request gets a 503.
-async function runInChromium(t, html, { failFirstWasm = false } = {}) {
-  let deliver;
-  const result = new Promise((resolve) => (deliver = resolve));
-  const types = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
+// Runs `html` in headless Chromium over dist/ and resolves with what the page reports and how often the .wasm was
+// requested. failFirstWasm: the first .wasm request gets a 503.
+async function runPage(t, html, { failFirstWasm = false } = {}) {
   let wasmRequests = 0;
-  const server = createServer(async (request, response) => {
-    if (request.method === 'POST') {
-      let body = '';
-      for await (const chunk of request) body += chunk;
-      deliver(JSON.parse(body));
-      response.end();
-    } else if (request.url === '/') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(html);
-    } else {
-      if (extname(request.url.split('?')[0]) === '.wasm' && ++wasmRequests === 1 && failFirstWasm) {
-        response.writeHead(503).end();
-        return;
-      }
-      try {
-        const body = await readFile(join(root, 'dist', request.url.replace(/^\/dist\//, '').split('?')[0]));
-        response.writeHead(200, { 'content-type': types[extname(request.url)] ?? 'application/octet-stream' }).end(body);
-      } catch {
-        response.writeHead(404).end();
-      }
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  let browser;
-  t.after(async () => {  // registered first, so Chromium is gone before its profile directory is removed
-    if (!browser || browser.exitCode !== null) return;
-    const exited = new Promise((resolve) => browser.on('exit', resolve));
-    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
-    await exited;
-  });
-  browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
-  { stdio: 'ignore', detached: true });
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 60 s')), 60_000).unref());
-  const outcome = await Promise.race([result, timeout]);
+  const respond = (path, response) => {
+    if (extname(path) !== '.wasm' || ++wasmRequests !== 1 || !failFirstWasm) return false;
+    response.writeHead(503).end();
+    return true;
+  };
+  const { outcome } = await runInChromium(t, html, { respond, timeoutMs: 60_000 });
   return { outcome, wasmRequests };
 }
 
-const skip = !existsSync(chromium) && 'no Chromium';
+const skip = skipWithoutChromium;
 
 test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromium; the .wasm is fetched once', { skip }, async (t) => {
-  const { outcome, wasmRequests } = await runInChromium(t, page);
+  const { outcome, wasmRequests } = await runPage(t, page);
   assert.deepEqual(outcome, { steps: 5, sampleLength: 12, sameLoss: true, aborted: 'AbortError', stored: ['browser-model'] });
   assert.equal(wasmRequests, 1, 'the worker used the module the page compiled');
 });
 
 test('a page whose request for the .wasm fails: the worker fetches it and the engine runs', { skip }, async (t) => {
-  const { outcome, wasmRequests } = await runInChromium(t, generatePage, { failFirstWasm: true });
+  const { outcome, wasmRequests } = await runPage(t, generatePage, { failFirstWasm: true });
   assert.deepEqual(outcome, { sampleLength: 12 });
   assert.equal(wasmRequests, 2, 'the page asked first (503), then the worker');
 });

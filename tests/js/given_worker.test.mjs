@@ -7,12 +7,8 @@
 // worker; a module whose compile failed is compiled by the package instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { extname, join } from 'node:path';
-import { TinyLM, root, temporaryDirectory } from './helpers.mjs';
+import { runInChromium, skipWithoutChromium } from './chromium.mjs';
+import { TinyLM } from './helpers.mjs';
 
 test('Node: option worker is refused with what to do instead', () => {
   for (const value of [{ postMessage() {}, terminate() {} }, 'worker_browser.js']) {
@@ -96,47 +92,14 @@ try {
 }
 </script>`;
 
-// Serves dist/ and the page, cross-origin isolated (so the threaded build runs), in headless Chromium.
+// The page over dist/, cross-origin isolated (so the threaded build runs), in headless Chromium.
 async function runPage(t) {
-  let deliver;
-  const result = new Promise((resolve) => (deliver = resolve));
-  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-  const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-  const server = createServer(async (request, response) => {
-    const path = request.url.split('?')[0];
-    if (request.method === 'POST') {
-      let body = '';
-      for await (const chunk of request) body += chunk;
-      deliver(JSON.parse(body));
-      return response.end();
-    }
-    if (path === '/') return response.writeHead(200, { 'content-type': 'text/html', ...headers }).end(page);
-    try {
-      const body = await readFile(join(root, 'dist', path.replace(/^\/dist\//, '')));
-      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', ...headers }).end(body);
-    } catch {
-      response.writeHead(404, headers).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  let browser;
-  t.after(async () => {  // registered first, so Chromium is gone before its profile directory is removed
-    if (!browser || browser.exitCode !== null) return;
-    const exited = new Promise((resolve) => browser.on('exit', resolve));
-    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
-    await exited;
-  });
-  browser = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
-  { stdio: 'ignore', detached: true });
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 120 s')), 120_000).unref());
-  const outcome = await Promise.race([result, timeout]);
+  const { outcome } = await runInChromium(t, page, { isolated: true, timeoutMs: 120_000 });
   assert.equal(outcome.error, undefined, outcome.error);
   return outcome;
 }
 
-const skip = !existsSync('/usr/bin/chromium') && 'no Chromium';
+const skip = skipWithoutChromium;
 
 test('Chromium: the engine runs in the worker the page started in <head>; wrong workers get a clear error', { skip }, async (t) => {
   const outcome = await runPage(t);

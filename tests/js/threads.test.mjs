@@ -6,14 +6,11 @@
 // the package runs it. Also: a thread count beyond the Workers the module started gives what there is.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, extname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runInChromium, skipWithoutChromium } from './chromium.mjs';
 import { runScenario } from './threads_scenario.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,7 +75,6 @@ test('errors cross the seam with the same messages as in the single-thread engin
 
 // ---- Chromium -------------------------------------------------------------------------------------------------
 
-const chromium = '/usr/bin/chromium';
 const workerScript = `
 import { runScenario } from '/tests/js/threads_scenario.mjs';
 onmessage = async ({ data: { text } }) => {
@@ -104,47 +100,9 @@ worker.onerror = (event) => report({ error: 'worker: ' + event.message });
 worker.postMessage({ text: await (await fetch('/corpus.txt')).text() });
 </script>`;
 
-test('in headless Chromium, cross-origin isolated: the threaded engine in a Web Worker matches the single-thread one', { skip: !existsSync(chromium) && 'no Chromium' }, async (t) => {
-  let deliver;
-  const delivered = new Promise((resolve) => (deliver = resolve));
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-  const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-  const served = ['build-wasm/wasm/', 'tests/js/threads_scenario.mjs'];
-  const server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname).replace(/^\/+/, '');
-    const send = (status, type, body) => response.writeHead(status, { 'content-type': type, ...isolation }).end(body);
-    if (request.method === 'POST') {
-      let body = '';
-      for await (const chunk of request) body += chunk;
-      deliver(JSON.parse(body));
-      return response.end();
-    }
-    if (path === '') return send(200, 'text/html', page);
-    if (path === 'worker.mjs') return send(200, 'text/javascript', workerScript);
-    if (path === 'corpus.txt') return send(200, 'text/plain; charset=utf-8', text);
-    if (!served.some((prefix) => path.startsWith(prefix)) || path.includes('..')) return send(404, 'text/plain', '');
-    try {
-      send(200, types[extname(path)] ?? 'application/octet-stream', await readFile(join(root, path)));
-    } catch {
-      send(404, 'text/plain', '');
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  const profile = mkdtempSync(join(tmpdir(), 'tinylm-chromium-'));
-  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', `--user-data-dir=${profile}`, `http://127.0.0.1:${server.address().port}/`],
-  { stdio: 'ignore', detached: true });
-  t.after(async () => {  // Chromium is gone before its profile directory is removed (it writes there until it exits)
-    if (browser.exitCode === null && browser.signalCode === null) {
-      const exited = new Promise((resolve) => browser.on('exit', resolve));
-      try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
-      await exited;
-    }
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 240 s')), 240_000).unref());
-  const outcome = await Promise.race([delivered, timeout]);
+test('in headless Chromium, cross-origin isolated: the threaded engine in a Web Worker matches the single-thread one', { skip: skipWithoutChromium }, async (t) => {
+  const { outcome } = await runInChromium(t, page, { serve: ['build-wasm/wasm/', 'tests/js/threads_scenario.mjs'],
+    files: { '/worker.mjs': workerScript, '/corpus.txt': text }, isolated: true, timeoutMs: 240_000 });
   assert.equal(outcome.error, undefined, outcome.error);
   assert.equal(outcome.pageIsolated, true, 'the page is cross-origin isolated');
   assert.equal(outcome.crossOriginIsolated, true, 'the worker is cross-origin isolated');

@@ -6,12 +6,8 @@
 // get threads.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { extname, join } from 'node:path';
-import { TinyLM, corpus, root, temporaryDirectory } from './helpers.mjs';
+import { runInChromium, skipWithoutChromium } from './chromium.mjs';
+import { TinyLM, corpus } from './helpers.mjs';
 
 after(async () => {
   TinyLM.configure({ threads: undefined });
@@ -66,7 +62,6 @@ test('configure({ threads }) refuses counts that are not whole numbers from 1 to
 
 // ---- Chromium ---------------------------------------------------------------------------------------------------
 
-const chromium = '/usr/bin/chromium';
 const page = `<!doctype html><script type="module">
 const warnings = [];
 const warn = console.warn;
@@ -88,52 +83,16 @@ try {
 }
 </script>`;
 
+// The page over dist/ in headless Chromium, cross-origin isolated or not; the scenario above is served as a module.
 async function runPage(t, isolated) {
-  let deliver;
-  const result = new Promise((resolve) => (deliver = resolve));
-  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-  const headers = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
-  const fetched = [];
-  const server = createServer(async (request, response) => {
-    const path = request.url.split('?')[0];
-    fetched.push(path);
-    if (request.method === 'POST') {
-      let body = '';
-      for await (const chunk of request) body += chunk;
-      deliver(JSON.parse(body));
-      return response.end();
-    }
-    if (path === '/') return response.writeHead(200, { 'content-type': 'text/html', ...headers }).end(page);
-    if (path === '/scenario.mjs') {
-      const source = `export ${scenario.toString()}\nconst corpus = ${JSON.stringify(corpus)};`;
-      return response.writeHead(200, { 'content-type': 'text/javascript', ...headers }).end(source);
-    }
-    try {
-      const body = await readFile(join(root, 'dist', path.replace(/^\/dist\//, '')));
-      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', ...headers }).end(body);
-    } catch {
-      response.writeHead(404, headers).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  let browser;
-  t.after(async () => {
-    if (!browser || browser.exitCode !== null) return;
-    const exited = new Promise((resolve) => browser.on('exit', resolve));
-    try { process.kill(-browser.pid, 'SIGKILL'); } catch { /* already gone */ }
-    await exited;
-  });
-  browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    `--user-data-dir=${temporaryDirectory(t, 'tinylm-chromium-')}`, `http://127.0.0.1:${server.address().port}/`],
-  { stdio: 'ignore', detached: true });
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no result from Chromium in 180 s')), 180_000).unref());
-  const outcome = await Promise.race([result, timeout]);
+  const scenarioModule = `export ${scenario.toString()}\nconst corpus = ${JSON.stringify(corpus)};`;
+  const { outcome, requested } = await runInChromium(t, page, { isolated, files: { '/scenario.mjs': scenarioModule },
+    timeoutMs: 180_000 });
   assert.equal(outcome.error, undefined, outcome.error);
-  return { ...outcome, fetched };
+  return { ...outcome, fetched: requested };
 }
 
-const skip = !existsSync(chromium) && 'no Chromium';
+const skip = skipWithoutChromium;
 
 test('Chromium, cross-origin isolated: the threaded build on 2 threads computes what the single-thread build does', { skip }, async (t) => {
   const outcome = await runPage(t, true);
