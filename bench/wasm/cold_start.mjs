@@ -6,16 +6,20 @@
 //   cold            load + first token in a new instance
 //   warmed here     after the same instance loaded another model (models/austen-chat-lstm.safetensors) and
 //                   generated a token with it
+//   warmed by a tiny model  likewise with a tiny model of the default's kind built in memory (tiny_model.mjs):
+//                   whether a warm-up much cheaper than the real load takes the cost off it
 //   warmed elsewhere after a worker_threads Worker given the same WebAssembly.Module did that in its own instance:
 //                   whether code compiled in one thread serves another (V8 shares a module's compiled code between
 //                   the isolates that instantiate it), i.e. whether an idle thread can take the cost off the path
 //                   of the first token
-// Prints each run's milliseconds and the medians.
+// Prints each run's milliseconds and the medians, and for the two warm-ups in the same instance what they took
+// themselves (a warm-up only pays where the thread would otherwise wait, e.g. for the model's download).
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { tinyModelFile } from './tiny_model.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dist = `${root}dist/`;
@@ -60,11 +64,12 @@ async function measureOnce(mode) {
     await worker.terminate();
   }
   const engine = await engineFor(module);
-  if (mode === 'warmed here') loadAndGenerate(engine, await otherModel());
-  return loadAndGenerate(engine, bytes);
+  const warmUpBytes = mode === 'warmed here' ? await otherModel() : mode === 'warmed by a tiny model' ? tinyModelFile() : undefined;
+  const warmUp = warmUpBytes ? loadAndGenerate(engine, warmUpBytes) : undefined;
+  return { ...loadAndGenerate(engine, bytes), ...(warmUp && { warmUp: warmUp.load + warmUp.firstToken }) };
 }
 
-const modes = ['cold', 'warmed here', 'warmed elsewhere'];
+const modes = ['cold', 'warmed here', 'warmed by a tiny model', 'warmed elsewhere'];
 if (!isMainThread) {
   parentPort.postMessage(loadAndGenerate(await engineFor(workerData), await otherModel()));
 } else if (process.argv[2]) {
@@ -75,12 +80,15 @@ if (!isMainThread) {
     for (const mode of modes) {
       const result = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), mode], { encoding: 'utf8' }));
       results[mode].push(result);
-      console.log(`${mode}: load ${result.load.toFixed(1)} ms, first token ${result.firstToken.toFixed(1)} ms`);
+      const warmUp = result.warmUp === undefined ? '' : ` (after a warm-up of ${result.warmUp.toFixed(1)} ms)`;
+      console.log(`${mode}: load ${result.load.toFixed(1)} ms, first token ${result.firstToken.toFixed(1)} ms${warmUp}`);
     }
   }
   const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const mode of modes) {
+    const warmUps = results[mode].filter((r) => r.warmUp !== undefined).map((r) => r.warmUp);
     console.log(`median ${mode}: load ${median(results[mode].map((r) => r.load)).toFixed(1)} ms, ` +
-      `first token ${median(results[mode].map((r) => r.firstToken)).toFixed(1)} ms`);
+      `first token ${median(results[mode].map((r) => r.firstToken)).toFixed(1)} ms` +
+      (warmUps.length ? `, warm-up ${median(warmUps).toFixed(1)} ms` : ''));
   }
 }
