@@ -2,14 +2,21 @@
 // built site in headless Chromium (npm run build:site; TINYLM_SITE_DIR=<dir> for another build; RUNS=n, default 4):
 //   worker        the engine worker is constructed (in the page's <head>, or by the package)
 //   worker runs   its global scope starts (its performance.timeOrigin)
-//   engine ready  the answer to the engine's first request (shared/models.ts's startEngine: TinyLM.memory()),
-//                 which waits for the engine's start: glue, the compiled module, pthreads
+//   build answered the worker's answer to which build it runs (given_worker.ts), sent once its script has run: an
+//                 adopted worker gets the requests that carry bytes (the model's 'load') only after it
+//   memory →/←    the engine's first request (shared/models.ts's startEngine: TinyLM.memory()) and its answer,
+//                 which waits for the engine's start (glue, the compiled module, pthreads) and, posted a microtask
+//                 late, for a load that was waiting too; '(worker) engine ready' below is the start itself
 //   model fetched the default model's response end (resource timing)
 //   load →/←      the 'load' request posted with the model's bytes / its result
 //   ready         the playground says 'Ready.'
 //   generate →    Generate is pressed (the page presses it as soon as it is enabled) and the request posted
 //   first token   the first 'tokens' event arrives / a token is on screen
+//   (worker) …    the engine worker's own marks (web/lib/worker_state.ts): its engine ready, the model's load
+//                 start and end, on the page's clock
 // Requests and events are seen by wrapping Worker.prototype.postMessage and listening to each Worker's messages.
+// ISOLATED=0 serves the site without the cross-origin isolation headers and blocks service workers (so that
+// coi-serviceworker cannot isolate it either): the page then starts the single-thread engine.
 // JS_FLAGS=<V8 flags> runs Chromium with them (e.g. --no-wasm-lazy-compilation: the .wasm compiled whole up front,
 // where V8 by default compiles each function on its first call, in the worker, on the first token's path).
 import { chromium } from 'playwright-core';
@@ -38,6 +45,7 @@ const instrument = () => {
       super(url, options);
       mark(`worker ${String(url).split('/').pop().replace(/-[\w-]+\.js$/, '')}`);
       this.addEventListener('message', ({ data }) => {
+        if (data && 'tinylmBuild' in data && !marks.some(([name]) => name === 'build answered')) mark('build answered');
         const type = data && types.get(data.id);
         if (!type) return;
         const name = `${type} ${data.type === 'result' ? '←' : data.type}`;
@@ -62,14 +70,15 @@ const instrument = () => {
 };
 
 const runs = Number(process.env.RUNS ?? 4);
-const server = await serveSite();
+const isolated = process.env.ISOLATED !== '0';
+const server = await serveSite({ isolated });
 const browser = process.env.JS_FLAGS
   ? await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--js-flags=${process.env.JS_FLAGS}`] })
   : await launchBrowser();
 try {
   const rows = [];
   for (let run = 0; run < runs; run++) {
-    const context = await browser.newContext();
+    const context = await browser.newContext(isolated ? {} : { serviceWorkers: 'block' });
     await context.addInitScript(instrument);
     const page = await context.newPage();
     const workers = [];
@@ -85,9 +94,16 @@ try {
     }));
     for (const worker of workers) {
       // A worker that has ended (or never ran) does not answer: give it a second.
-      const started = await Promise.race([worker.evaluate(() => performance.timeOrigin), new Promise((resolve) => setTimeout(resolve, 1000))])
-        .catch(() => undefined);
-      if (started !== undefined) marks.push([`worker runs ${worker.url().split('/').pop().replace(/-[\w-]+\.js$/, '')}`, started - origin]);
+      const seen = await Promise.race([
+        worker.evaluate(() => ({
+          started: performance.timeOrigin,
+          marks: performance.getEntriesByType('mark').filter((mark) => mark.name.startsWith('tinylm ')).map((mark) => [mark.name, mark.startTime]),
+        })),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ]).catch(() => undefined);
+      if (seen === undefined) continue;
+      marks.push([`worker runs ${worker.url().split('/').pop().replace(/-[\w-]+\.js$/, '')}`, seen.started - origin]);
+      for (const [name, time] of seen.marks) marks.push([`(worker) ${name.replace(/^tinylm /, '')}`, seen.started - origin + time]);
     }
     marks.push(...resources);
     marks.sort((a, b) => a[1] - b[1]);

@@ -12,7 +12,7 @@ import { loadCheckpoint } from './worker_load_checkpoint.js';
 import { generate } from './worker_generate.js';
 import { disposeSessionsOf, sessionHandlers } from './worker_session.js';
 import { yieldToEventLoop } from './worker_port.js';
-import { adopt, engine, loadedModel, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
+import { adopt, engine, loadedModel, markTimeline, models, modelOf, relabel, requireText, type Context } from './worker_state.js';
 
 // Predictions scored per engine call in evaluate(): between calls a cancel is seen and other requests run.
 const EVALUATION_CHUNK_PREDICTIONS = 2048;
@@ -72,10 +72,13 @@ export const handlers: { [K in OperationType]: Handler<K> } = {
       }
     }
     let engineModel: EngineModel;
+    markTimeline('tinylm load start');
     try {
       engineModel = ok(wasm.Model.loadAs(data, weights));
     } catch (error) {
       relabel(error, 'INVALID_MODEL_FILE', 'not a usable tinylm model file: ', 'MODEL_TOO_LARGE');
+    } finally {
+      markTimeline('tinylm load end');
     }
     return adopt(engineModel, header?.dtype ?? 'f32');
   },
