@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "half.hpp"
@@ -204,6 +205,35 @@ TEST_CASE("pooled matrix products equal the serial kernel bit for bit") {
       CHECK(same_bits(pooled_nt, nt));
       CHECK(same_bits(pooled_tn, tn));
       CHECK(same_bits(pooled_nt_bias, nt_bias));
+    }
+  }
+}
+
+TEST_CASE("pooled packing of a recurrent weight gives the serial packing's products bit for bit") {
+  Rng rng(23);
+  // A partial last panel, more columns than one N block holds, and depths of one and of several K blocks.
+  for (auto [N, K] : {std::pair{37, 19}, std::pair{1100, 64}, std::pair{200, 1500}, std::pair{1, 1}}) {
+    CAPTURE(N);
+    CAPTURE(K);
+    const int M = 5;
+    const std::vector<float> A = random_vector(size_t(M) * K, rng), B = random_vector(size_t(K) * N, rng);
+    PackedMatrix serial_nt, serial_nn;
+    serial_nt.pack_nt(B.data(), K, N, K);  // B read as (N,K)
+    serial_nn.pack_nn(B.data(), N, K, N);  // B read as (K,N)
+    std::vector<float> expected_nt(size_t(M) * N), expected_nn(size_t(M) * N);
+    sgemm_packed(expected_nt.data(), N, A.data(), K, serial_nt, M, 0.0f);
+    sgemm_packed(expected_nn.data(), N, A.data(), K, serial_nn, M, 0.0f);
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      ThreadPool pool(threads);
+      PackedMatrix pooled_nt, pooled_nn;
+      pack_nt(&pool, pooled_nt, B.data(), K, N, K);
+      pack_nn(&pool, pooled_nn, B.data(), N, K, N);
+      std::vector<float> nt(size_t(M) * N), nn(size_t(M) * N);
+      sgemm_packed(nt.data(), N, A.data(), K, pooled_nt, M, 0.0f);
+      sgemm_packed(nn.data(), N, A.data(), K, pooled_nn, M, 0.0f);
+      CHECK(same_bits(nt, expected_nt));
+      CHECK(same_bits(nn, expected_nn));
     }
   }
 }

@@ -115,7 +115,7 @@ void gemm_packed(float* C, int ldc, const Operand& A, const Operand& B, const fl
   }
 }
 
-// C (M,N) = beta·C + A (M,K) · B pre-packed (pack_b_all), for few rows: a recurrent step, M = batch. Panels
+// C (M,N) = beta·C + A (M,K) · B pre-packed (pack_b_panels), for few rows: a recurrent step, M = batch. Panels
 // outer, tiles of rows inner, so each B panel comes from memory once and serves every tile of rows from L1; the
 // rows-outer order of gemm_packed would stream all of B (W_hh: up to 2 MB, more than an L2) once per tile of rows.
 template <class T>
@@ -157,18 +157,37 @@ void gemm_prepacked_few_rows(float* C, int ldc, const float* A, int lda, const f
   }
 }
 
-// Packs all of B, block after block in gemm_packed's order, into an aligned view of `storage`.
+// All of B packed block after block in gemm_packed's order, as parts: one part per T::NR-column panel of each
+// (K block, N block). prepare_b_panels sizes `storage` (its aligned view, PackedMatrix::data(), holds the panels)
+// and returns the part count; pack_b_panels fills parts [first, last), each on its own, so a pool can fill
+// disjoint ranges at once. The packed floats are the same whichever parts a call fills.
 template <class T>
-void pack_b_all(std::vector<float>& storage, const Operand& B, int N, int K) {
+int prepare_b_panels(std::vector<float>& storage, int N, int K) {
   const int kc_max = PackedLayout::for_depth(K).kc_max;
   index_t total = 0;
-  for (int j0 = 0; j0 < N; j0 += NC) total += padded_columns<T>(std::min(NC, N - j0)) * K;
-  float* block = scratch(storage, std::size_t(total));
+  int parts = 0;
   for (int j0 = 0; j0 < N; j0 += NC) {
     const int nc = std::min(NC, N - j0);
-    for (int k0 = 0; k0 < K; k0 += kc_max) {
+    total += padded_columns<T>(nc) * K;
+    parts += int(padded_columns<T>(nc) / T::NR) * ((K + kc_max - 1) / kc_max);
+  }
+  scratch(storage, std::size_t(total));
+  return parts;
+}
+
+template <class T>
+void pack_b_panels(float* packed, const Operand& B, int N, int K, int first, int last) {
+  const int kc_max = PackedLayout::for_depth(K).kc_max;
+  float* block = packed;
+  int part = 0;
+  for (int j0 = 0; j0 < N && part < last; j0 += NC) {
+    const int nc = std::min(NC, N - j0);
+    for (int k0 = 0; k0 < K && part < last; k0 += kc_max) {
       const int kc = std::min(kc_max, K - k0);
-      pack_b<T>(block, B, j0, nc, k0, kc);
+      for (int p0 = 0; p0 < nc; p0 += T::NR, ++part) {
+        if (part < first || part >= last) continue;
+        pack_b<T>(block + index_t(p0) * kc, B, j0 + p0, std::min(T::NR, nc - p0), k0, kc);  // one panel
+      }
       block += padded_columns<T>(nc) * kc;
     }
   }
@@ -248,29 +267,41 @@ const float* PackedMatrix::data() const {
 
 // Pre-packed right-hand operands. With TINYLM_FORCE_SCALAR the "packed" form is a plain row-major copy of the
 // logical (K, N) matrix, which the reference multiplies directly.
-void PackedMatrix::pack_nt(const float* B, int ldb, int N, int K) {
+int PackedMatrix::prepare(int N, int K) {
   columns = N;
   depth = K;
   if (simd::force_scalar) {
     storage.resize(std::size_t(K) * N);
+    return 1;
+  }
+  return prepare_b_panels<TallTile>(storage, N, K);
+}
+
+void PackedMatrix::pack_nt_parts(const float* B, int ldb, int first, int last) {
+  const int N = columns, K = depth;
+  if (simd::force_scalar) {
+    if (first > 0 || last < 1) return;
     for (int k = 0; k < K; ++k)
       for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(j) * ldb + k];
     return;
   }
-  pack_b_all<TallTile>(storage, Operand{B, ldb, true}, N, K);
+  pack_b_panels<TallTile>(const_cast<float*>(data()), Operand{B, ldb, true}, N, K, first, last);
 }
 
-void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) {
-  columns = N;
-  depth = K;
+void PackedMatrix::pack_nn_parts(const float* B, int ldb, int first, int last) {
+  const int N = columns, K = depth;
   if (simd::force_scalar) {
-    storage.resize(std::size_t(K) * N);
+    if (first > 0 || last < 1) return;
     for (int k = 0; k < K; ++k)
       for (int j = 0; j < N; ++j) storage[std::size_t(k) * N + j] = B[index_t(k) * ldb + j];
     return;
   }
-  pack_b_all<TallTile>(storage, Operand{B, ldb, false}, N, K);
+  pack_b_panels<TallTile>(const_cast<float*>(data()), Operand{B, ldb, false}, N, K, first, last);
 }
+
+void PackedMatrix::pack_nt(const float* B, int ldb, int N, int K) { pack_nt_parts(B, ldb, 0, prepare(N, K)); }
+
+void PackedMatrix::pack_nn(const float* B, int ldb, int K, int N) { pack_nn_parts(B, ldb, 0, prepare(N, K)); }
 
 void sgemm_packed(float* C, int ldc, const float* A, int lda, const PackedMatrix& B, int M, float beta,
                   const float* bias) {

@@ -88,6 +88,12 @@ struct PackedMatrix {
   const float* data() const;   // 64-byte aligned start inside storage (the micro-kernel uses aligned loads)
   void pack_nt(const float* B, int ldb, int N, int K);  // from B (N,K), used as Bᵀ — W_hh in h·W_hhᵀ
   void pack_nn(const float* B, int ldb, int K, int N);  // from B (K,N) — W_hh in dgates·W_hh
+  // The same packing in parts, for a pool (pack_nt / pack_nn in parallel_kernels.hpp): prepare sizes the storage
+  // for a logical (K, N) matrix and returns the number of parts; pack_*_parts fill parts [first, last), disjoint
+  // ranges from any threads at once. The packed matrix is the same however its parts were filled.
+  int prepare(int N, int K);
+  void pack_nt_parts(const float* B, int ldb, int first, int last);  // B (N,K) as above
+  void pack_nn_parts(const float* B, int ldb, int first, int last);  // B (K,N)
 };
 // C (M,N) = beta·C + A (M,K) · packed (K,N) [+ bias (N) on every row, when not null]; tuned for few rows (M up to
 // ~64), as recurrent steps have

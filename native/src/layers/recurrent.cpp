@@ -79,7 +79,7 @@ void recurrent_forward(ThreadPool* pool, RecurrentCache& cache, const float* inp
     sgemm_nt_bias(pool, gates, GH, input, I, weights.weight_ih, I, cache.dbias.data(), T * B, GH, I);
   }
   PackedMatrix& weight_hh_t = cache.packed_weight_hh;
-  weight_hh_t.pack_nt(weights.weight_hh, H, GH, H);
+  pack_nt(pool, weight_hh_t, weights.weight_hh, H, GH, H);
 
   // Batch rows [b0, b1) through all T steps: row b's step reads only row b of the previous state.
   parallel_for(pool, B, kBatchGrain, [&](int64_t b0, int64_t b1) {
@@ -138,17 +138,19 @@ void recurrent_backward(ThreadPool* pool, float* dinput, const RecurrentGrads& g
   if (fused_input) {
     grow(cache.hidden_and_input, size_t(GH) * out_width);
     float* combined = cache.hidden_and_input.data();  // (G·H, H+I): W_hh then W_ih, side by side
-    for (int row = 0; row < GH; ++row) {
-      std::memcpy(combined + int64_t(row) * out_width, weights.weight_hh + int64_t(row) * H, sizeof(float) * H);
-      std::memcpy(combined + int64_t(row) * out_width + H, weights.weight_ih + int64_t(row) * I, sizeof(float) * I);
-    }
-    packed.pack_nn(combined, out_width, GH, out_width);
+    parallel_rows(pool, GH, out_width, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        std::memcpy(combined + row * out_width, weights.weight_hh + row * H, sizeof(float) * H);
+        std::memcpy(combined + row * out_width + H, weights.weight_ih + row * I, sizeof(float) * I);
+      }
+    });
+    pack_nn(pool, packed, combined, out_width, GH, out_width);
     grow(cache.step_product, size_t(B) * out_width);
   } else if (gru) {
-    packed.pack_nn(weights.weight_hh, H, 2 * H, H);  // rows r, z
-    cache.packed_weight_hn.pack_nn(weights.weight_hh + int64_t(2) * H * H, H, H, H);
+    pack_nn(pool, packed, weights.weight_hh, H, 2 * H, H);  // rows r, z
+    pack_nn(pool, cache.packed_weight_hn, weights.weight_hh + int64_t(2) * H * H, H, H, H);
   } else {
-    packed.pack_nn(weights.weight_hh, H, GH, H);
+    pack_nn(pool, packed, weights.weight_hh, H, GH, H);
   }
 
   // Batch rows [b0, b1) back through all T steps, as in the forward.

@@ -116,6 +116,27 @@ void sgemm_q8_nt(ThreadPool* pool, float* C, int ldc, const int8_t* A, const flo
   parallel_for(pool, N, round_up(std::max<int64_t>(1, rows), kGemvRowUnit), block);
 }
 
+namespace {
+// Parts (panels) per chunk of a split packing: about kPackChunkFloats floats each, a few tens of µs of copying.
+constexpr int64_t kPackChunkFloats = int64_t(1) << 15;
+int64_t pack_grain(int parts, int N, int K) {
+  const int64_t part_floats = std::max<int64_t>(1, int64_t(N) * K / std::max(parts, 1));
+  return std::max<int64_t>(1, kPackChunkFloats / part_floats);
+}
+}  // namespace
+
+void pack_nt(ThreadPool* pool, PackedMatrix& packed, const float* B, int ldb, int N, int K) {
+  const int parts = packed.prepare(N, K);
+  parallel_for(pool, parts, pack_grain(parts, N, K),
+               [&](int64_t first, int64_t last) { packed.pack_nt_parts(B, ldb, int(first), int(last)); });
+}
+
+void pack_nn(ThreadPool* pool, PackedMatrix& packed, const float* B, int ldb, int K, int N) {
+  const int parts = packed.prepare(N, K);
+  parallel_for(pool, parts, pack_grain(parts, N, K),
+               [&](int64_t first, int64_t last) { packed.pack_nn_parts(B, ldb, int(first), int(last)); });
+}
+
 // ---- rows ------------------------------------------------------------------------------------------------------
 
 void layernorm_rows_forward(ThreadPool* pool, float* out, float* mean, float* rstd, const float* x,

@@ -38,6 +38,11 @@ void sgemv_q8(ThreadPool* pool, float* y, const int8_t* A, const float* scales, 
 void sgemm_q8_nt(ThreadPool* pool, float* C, int ldc, const int8_t* A, const float* a_scales, int lda,
                  const int8_t* B, const float* b_scales, int ldb, int M, int N, int K, float beta);
 
+// PackedMatrix::pack_nt / pack_nn (kernels.hpp) with the panels split over the pool: a recurrent layer repacks its
+// weights every training step, 1 MB or more, which one thread copies while the other waits.
+void pack_nt(ThreadPool* pool, PackedMatrix& packed, const float* B, int ldb, int N, int K);
+void pack_nn(ThreadPool* pool, PackedMatrix& packed, const float* B, int ldb, int K, int N);
+
 // ---- rows ------------------------------------------------------------------------------------------------------
 void layernorm_rows_forward(ThreadPool* pool, float* out, float* mean, float* rstd, const float* x,
                             const float* weight, const float* bias, int N, int C);
