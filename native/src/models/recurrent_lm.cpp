@@ -32,6 +32,14 @@ void reorder_rows(ThreadPool* pool, float* out, const float* in, int P, int Q, i
   });
 }
 
+// buffer = `size` zeros, the fill split over the pool (a layer's input gradient, 2 MB for C1: long enough to let
+// the pool's other threads fall asleep if one thread cleared it).
+void assign_zeros(ThreadPool* pool, std::vector<float>& buffer, int64_t size) {
+  buffer.resize(size);
+  float* values = buffer.data();
+  parallel_elementwise(pool, size, [&](int64_t begin, int64_t end) { std::fill(values + begin, values + end, 0.0f); });
+}
+
 }  // namespace
 
 // ---- parameters -----------------------------------------------------------------------------------------
@@ -265,7 +273,7 @@ void RecurrentLM::backward() {
     }
     const bool bottom = layer == 0;
     std::vector<float>& dinput = bottom ? dembedded_ : dlayer_below_;
-    dinput.assign(N * (bottom ? E : H), 0.0f);
+    assign_zeros(pool_, dinput, N * (bottom ? E : H));
     const float* input = bottom ? embedded_.data() : layer_output(layer - 1);
     recurrent_backward(pool_, dinput.data(), layer_grads(layer), dlayer_.data(), input, caches_[layer],
                        layer_weights(layer), config_.cell, T, B, bottom ? E : H, H);
