@@ -33,6 +33,7 @@ double generation_rate(LanguageModel& model, int32_t first, int vocab, int token
   SamplingOptions sampling;
   sampling.seed = 1;
   Sampler sampler(sampling, vocab);
+  sampler.set_thread_pool(model.thread_pool());
   std::vector<int32_t> history = {first};
   history.reserve(tokens + 1);
   model.reset_state();

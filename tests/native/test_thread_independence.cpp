@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "generate/sampler.hpp"
@@ -256,6 +257,39 @@ TEST_CASE("thread count independence: recurrent training, validation and evaluat
 
 TEST_CASE("thread count independence: GPT training, validation and evaluation") {
   check_training([] { return gpt_model(64, 4, 2, 64, 0.1f); }, training_options(8, 64, OptimizerKind::AdamW));
+}
+
+TEST_CASE("thread count independence: sampling from a large vocabulary sorts over the pool, the same draws") {
+  // 50257 candidates (GPT-2's vocabulary): above the size where the sampler sorts over its pool; ties included.
+  const int V = 50257;
+  Rng rng(29);
+  std::vector<float> logits(V);
+  for (float& logit : logits) logit = std::round(8.0f * rng.normal()) / 4.0f;  // many equal scores
+  auto draws = [&](ThreadPool* pool, int top_k, float top_p) {
+    SamplingOptions options;
+    options.seed = 5;
+    options.top_k = top_k;
+    options.top_p = top_p;
+    Sampler sampler(options, V);
+    sampler.set_thread_pool(pool);
+    std::vector<float> seen;
+    for (int i = 0; i < 20; ++i) {
+      seen.push_back(float(sampler.sample(logits.data(), {})));
+      const std::vector<float>& probabilities = sampler.last_probabilities();
+      seen.insert(seen.end(), probabilities.begin(), probabilities.end());
+    }
+    return seen;
+  };
+  for (auto [top_k, top_p] : {std::pair{0, 1.0f}, std::pair{0, 0.9f}, std::pair{30000, 1.0f}, std::pair{40, 1.0f}}) {
+    CAPTURE(top_k);
+    CAPTURE(top_p);
+    const std::vector<float> serial = draws(nullptr, top_k, top_p);
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      ThreadPool pool(threads);
+      CHECK(draws(&pool, top_k, top_p) == serial);
+    }
+  }
 }
 
 TEST_CASE("thread count independence: recurrent generation at every step precision") {

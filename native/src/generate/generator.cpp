@@ -129,6 +129,7 @@ bool Generator::next(std::string* piece) {
     *piece = take_safe_text(true);
     return false;
   }
+  sampler_.set_thread_pool(model_.thread_pool());  // the model's pool may change between steps
   const int32_t token = sampler_.sample(logits_, history_);
   history_.push_back(token);
   ++generated_;

@@ -10,6 +10,8 @@
 
 namespace tinylm {
 
+class ThreadPool;
+
 struct SamplingOptions {
   float temperature = 1.0f;         // 0 = greedy
   int top_k = 0;                    // 0 = off
@@ -27,6 +29,8 @@ class Sampler {
   int32_t sample(const float* logits, const std::vector<int32_t>& history);
   // The distribution the last token was drawn from (after every filter; zeros outside the kept set).
   const std::vector<float>& last_probabilities() const { return probabilities_; }
+  // A pool (null: the calling thread) to sort a large vocabulary's candidates on: the token drawn is the same.
+  void set_thread_pool(ThreadPool* pool) { pool_ = pool; }
 
  private:
   SamplingOptions options_;
@@ -37,6 +41,8 @@ class Sampler {
   std::vector<int32_t> order_;        // (V) token ids sorted by score, best first (the first top-k of them)
   std::vector<uint64_t> keys_;        // (V) sort keys: score order above token id
   std::vector<uint8_t> seen_;         // (V) token appears in the penalised history
+  std::vector<uint64_t> merged_;      // (V) where sorted runs of keys_ are merged, with a pool
+  ThreadPool* pool_ = nullptr;
 };
 
 }  // namespace tinylm
