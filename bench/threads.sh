@@ -2,6 +2,7 @@
 # Threads against one thread, the same build, in the same run: what issue "every core" asks to measure.
 #   bash bench/threads.sh [--quick]
 # Runs, alternating 1- and 2-thread runs back to back (twice each, so a busy machine shows as spread):
+#   memory   build/bench_bandwidth: read bandwidth of 1 thread and of 2 over 512 MB, the ceiling G2's scaling meets
 #   native   build/bench_threads (pool round trip, split kernels) and build/bench_models C1 C2 C3 training and
 #            generation plus G2 (GPT-2-small's shape, random weights, batch-1 generation), --threads 1 | 2 | 3 | 4
 #   PyTorch  bench/peer_pytorch.py on OpenBLAS, torch.set_num_threads 1 | 2 (OPENBLAS_NUM_THREADS to match)
@@ -22,7 +23,9 @@ out=build/bench/threads.jsonl
 source bench/openblas_env.sh  # as bench/native.sh: OpenBLAS, the CPU's best kernels
 tag() { sed "s/^{/{\"source\":\"$1\",\"round\":$2,/" | tee -a "$out"; }
 
-cmake --build build --target bench_threads bench_models -j2 >/dev/null  # not in the default build
+cmake --build build --target bench_threads bench_models bench_bandwidth -j2 >/dev/null  # not in the default build
+echo "== memory: read bandwidth, 1 and 2 threads ==" >&2
+./build/bench_bandwidth --threads 2 --json | tag tinylm-bandwidth 0
 echo "== native: pool and kernels ==" >&2
 ./build/bench_threads --threads 2 --json | tag tinylm-kernels 0
 echo "== Node (wasm threads): pool and kernels ==" >&2
