@@ -1,11 +1,15 @@
 // The npm package as users get it: `npm pack` holds the built JS, its declarations and the wasm engine (and nothing
-// of the sources or tests); the tarball installs into an empty project with no registry access (the package has
-// no runtime dependencies), imports as an ES module in Node, runs the engine there, and type-checks with nothing
-// but the ES2022 library (no DOM, no @types/node). Bundlers and browsers: tests/bundlers/.
+// of the sources or tests); the tarball installs into an empty project with no registry access, imports as an ES
+// module in Node, runs the engine there, and type-checks with nothing but the ES2022 library (no DOM, no
+// @types/node). Bundlers and browsers: tests/bundlers/.
+//
+// Its runtime dependencies are packed from this checkout's node_modules and installed beside it: offline, npm can
+// take a dependency from a tarball it is given, but resolving a range from the registry needs the package's
+// registry metadata in npm's cache, which `npm ci` (it installs from the lockfile's tarball addresses) never stores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, temporaryDirectory } from './helpers.mjs';
 
@@ -30,7 +34,14 @@ test('npm pack → install offline into an empty project → import and use tiny
   const project = join(directory, 'consumer');
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(directory, packed.filename)], { ...quietNpm, cwd: project });
+  const dependencies = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies ?? {});
+  const dependencyTarballs = dependencies.map((name) => {
+    const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', directory,
+      join(root, 'node_modules', name)], { ...quietNpm, cwd: root }).toString());
+    return join(directory, filename);
+  });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', ...dependencyTarballs,
+    join(directory, packed.filename)], { ...quietNpm, cwd: project });
 
   writeFileSync(join(project, 'use.mjs'), `
     import { TinyLM, TinyLMError } from 'tinylm-js';
