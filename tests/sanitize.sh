@@ -23,7 +23,7 @@ fast_cases=(
   "saturating*" "a parameter table*" "a file whose config*" "tensors are checked*" "training refuses*"
   "after divergence*" "atomic writes*" "cli:*" "an evaluation advanced*" "an unfinished*" "a prompt fed*"
   # kernels at every tile edge
-  "kernels:*" "quantized: sgemv_q8*" "quantized: sgemm_q8_nt*" "transformer kernels: layernorm*" "transformer kernels: attention*"
+  "kernels:*" "quantized: sgemv_q8*" "int8 panels:*" "transformer kernels: layernorm*" "transformer kernels: attention*"
   "transformer kernels: causal*"
   # one training step of every architecture; LoRA's hooks through both decoders, resume across all of them
   "one training step*" "lora: step()*" "checkpoint: an interrupted*"

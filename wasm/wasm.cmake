@@ -155,8 +155,8 @@ target_link_options(bench_kernels_wasm PRIVATE
   -O3 -msimd128 -fwasm-exceptions --profiling-funcs -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
 
 # ---- benchmark (not shipped): bench/native/bench_q8.cpp in Node -----------------------------------------------
-# `node --no-experimental-fetch build-wasm/wasm/bench_q8_wasm.cjs [tokens]`: the int8 products, row-major weights
-# against packed panels in each register tile, alternated in one process (the rows bench_q8 prints natively).
+# `node --no-experimental-fetch build-wasm/wasm/bench_q8_wasm.cjs [tokens]`: the int8 products over packed panels in
+# each register tile, alternated in one process (the rows bench_q8 prints natively).
 add_executable(bench_q8_wasm EXCLUDE_FROM_ALL bench/native/bench_q8.cpp)
 target_link_libraries(bench_q8_wasm PRIVATE tinylm_core)
 set_target_properties(bench_q8_wasm PROPERTIES

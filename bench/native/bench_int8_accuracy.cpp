@@ -1,7 +1,7 @@
 // bench_int8_accuracy: how far int8 weights move a decoder's logits from its float weights, for the two products an
 // int8 model could step with:
 //   w8·f32  int8 weights (per row) times float activations — tinylm's int8 arithmetic before the integer product;
-//   w8·a8   the same int8 weights times activations quantised per token, summed in int32 (sgemm_q8_nt) — now.
+//   w8·a8   the same int8 weights times activations quantised per token, summed in int32 (sgemm_q8_panels) — now.
 // The float model is the reference. Its product matrices (every 2-D weight but GPT's position table) are rounded
 // through int8 and back to floats in place, and stepped in float (w8·f32) and with int8 step copies (w8·a8: the
 // copies re-quantise the rounded rows to the same bytes). Models: the shipped moby-bpe-gpt (trained) and

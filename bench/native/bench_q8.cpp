@@ -1,5 +1,5 @@
-// bench_q8 — the int8 products of a prompt's batch and of a step, row-major weights (sgemm_q8_nt) against packed
-// panels (sgemm_q8_panels) in each register tile shape, all in one process, alternated round by round so that a
+// bench_q8 — the int8 products of a prompt's batch and of a step over packed weight panels (sgemm_q8_panels), the
+// chosen kernel against each register tile shape, all in one process, alternated round by round so that a
 // shared machine's load falls on every variant alike. Times are the process's CPU time, not the wall clock: on a
 // machine shared with other work, the time a variant spends descheduled is not its own.
 //
@@ -84,10 +84,6 @@ int main(int argc, char** argv) {
       for (int k = 0; k < p.K; ++k) a16[size_t(m) * lda + k] = a8[size_t(m) * p.K + k];
   };
   std::vector<Variant> variants;
-  variants.push_back({"rows (main)", [&](const Product& p, int M) {
-                        sgemm_q8_nt(C.data(), p.N, a8.data(), a_scales.data(), p.K, p.rows.data(), p.scales.data(),
-                                    p.K, M, p.N, p.K, 0.0f);
-                      }});
   variants.push_back({"panels (chosen)", [&](const Product& p, int M) {
                         widen(p, M);
                         sgemm_q8_panels(C.data(), p.N, a16.data(), a_scales.data(), int(q8_panel_depth(p.K)),

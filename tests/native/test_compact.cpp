@@ -77,7 +77,7 @@ void check_compact_against_float(const std::vector<uint8_t>& bytes, Residency re
   CHECK(held.parameters().grads.empty());
 
   // Steps while the window slides (context 8), and evaluation. Int8 steps multiply their inputs quantised per token
-  // (kernels.hpp: sgemm_q8_nt), which the float steps do not: that moves the logits by up to 6.4e-2 (GPT) and 4.1e-2
+  // (kernels.hpp: sgemm_q8_panels), which the float steps do not: that moves the logits by up to 6.4e-2 (GPT) and 4.1e-2
   // (Llama) of their largest here (each product's inputs rounded to 1/254 of their row's largest, compounded through
   // two layers of small noisy matrices), hence 1.5e-1 against floats; the float model stepping through int8 copies
   // (the same bytes) must agree to float rounding.
@@ -145,7 +145,7 @@ TEST_CASE("compact matrices: rows stored at any offset read back rounded, and pr
     CHECK(std::equal(row.begin(), row.end(), other_expected.begin() + 4 * cols));
 
     // Two vectors through the stored matrix, against sgemv on the values it holds. Int8 weights multiply the
-    // vectors quantised per row (kernels.hpp: sgemm_q8_nt): each input moves by at most half its row's step s/2, so
+    // vectors quantised per row (kernels.hpp: sgemm_q8_panels): each input moves by at most half its row's step s/2, so
     // an output moves by at most Σ_k |w_k| · s/2 beyond float rounding — and the batch's rows (matrix_rows) give
     // the steps' bits.
     const std::vector<float> x = random_values(2 * cols, rng);

@@ -271,33 +271,6 @@ TEST_CASE("pooled matrix-vector products equal the serial kernel bit for bit") {
   }
 }
 
-TEST_CASE("pooled int8 products: a step's and a batch's rows give the serial kernel's bits at every pool size") {
-  Rng rng(29);
-  const int N = 1000, K = 300;  // above the split threshold for one row and for a batch
-  const std::vector<float> W = random_vector(size_t(N) * K, rng);
-  std::vector<int8_t> weights(size_t(N) * K);
-  std::vector<float> weight_scales(static_cast<size_t>(N));
-  REQUIRE(quantize_rows_int8(weights.data(), weight_scales.data(), W.data(), N, K));
-  for (int M : {1, 2, 64}) {
-    CAPTURE(M);
-    const std::vector<float> x = random_vector(size_t(M) * K, rng), y0 = random_vector(size_t(M) * N, rng);
-    std::vector<int8_t> inputs(size_t(M) * K);
-    std::vector<float> input_scales(static_cast<size_t>(M));
-    REQUIRE(quantize_rows_int8(inputs.data(), input_scales.data(), x.data(), M, K));
-    std::vector<float> serial = y0;
-    sgemm_q8_nt(serial.data(), N, inputs.data(), input_scales.data(), K, weights.data(), weight_scales.data(), K, M, N,
-                K, 1.0f);
-    for (int threads : {2, 3, 4}) {
-      CAPTURE(threads);
-      ThreadPool pool(threads);
-      std::vector<float> pooled = y0;
-      sgemm_q8_nt(&pool, pooled.data(), N, inputs.data(), input_scales.data(), K, weights.data(),
-                  weight_scales.data(), K, M, N, K, 1.0f);
-      CHECK(same_bits(pooled, serial));
-    }
-  }
-}
-
 TEST_CASE("pooled row kernels and sums: the same bits at every pool size, close to the serial kernels") {
   Rng rng(23);
   const int N = 1537, C = 96, V = 61;

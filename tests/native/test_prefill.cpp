@@ -123,7 +123,7 @@ Trace feed(Network& model, const std::vector<int32_t>& prompt, int chunk, int co
 }
 
 // Prefill in chunks of 1, 7 and 64 against steps: logits after each chunk, window, cache, and generation after it.
-// `exact`: int8 products without an adapter sum on integers (sgemm_q8_nt), so the batch must give the steps' bits.
+// `exact`: int8 products without an adapter sum on integers (sgemm_q8_panels), so the batch must give the steps' bits.
 template <typename Network>
 void check_prefill_equals_steps(Network& model, const std::vector<int32_t>& prompt, bool exact = false) {
   const int V = model.vocab_size(), n = int(prompt.size());

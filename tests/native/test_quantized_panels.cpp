@@ -1,5 +1,5 @@
 // The int8 product over packed weight panels (kernels.hpp: sgemm_q8_panels) and the int8 store that packs them
-// (compact_matrices.hpp): the SIMD kernel against the scalar reference and the row-major kernel, bit for bit, at
+// (compact_matrices.hpp): the SIMD kernel against the scalar reference and the row-major oracle, bit for bit, at
 // every register tile and tail; the packing against the row-major bytes; and the pooled product at every pool size.
 #include <doctest/doctest.h>
 
@@ -33,7 +33,7 @@ bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a,
 
 }  // namespace
 
-TEST_CASE("int8 panels: the product gives the reference's and the row-major kernel's bits at every tile and tail") {
+TEST_CASE("int8 panels: the product gives the reference's and the row-major oracle's bits at every tile and tail") {
   // Token tiles: 1 (M ≤ 2), 4 or 6 and every shorter tail; weight tiles: 1 or 2 panels of 8 rows and the partial
   // last panel; depth: even and odd (the zero pair at k = K), below and above one register's pairs.
   Rng rng(41);

@@ -50,21 +50,18 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
 // Q[i][k] = round(W[i][k] / scales[i]) ∈ [−127, 127]. False if W holds a non-finite value.
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
 // Both operands int8 with a scale per row (activations quantised per row by quantize_rows_int8, weights as stored):
-//   C (M,N) = beta·C + (a_scales[m]·b_scales[n]) · Σ_k A[m][k]·B[n][k],  A (M,K), B (N,K), beta ∈ {0, 1}.
+//   C (M,N) = beta·C + (a_scales[m]·b_scales[n]) · Σ_k A[m][k]·B[n][k],  A (M,K), B (N,K), beta ∈ {0, 1},
+// with the weights packed once, at load, into panels of q8_panel_rows() rows and the activations widened to int16
+// per row, so that one pair-product instruction (pmaddwd, wasm's i32x4.dot_i16x8_s) gives 2 k of several weight
+// rows at once: the rows are the register lanes and no output needs a horizontal sum.
 // The sums are int32 and exact (K up to 133 000: 127² · K < 2³¹), then converted and scaled once, so the result
 // does not depend on tiling, splitting or which rows share a call: a prompt's batch gives its tokens' steps' bits.
-void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
-                 const float* b_scales, int ldb, int M, int N, int K, float beta);
-
-// The same product with the weights packed once, at load, into panels of q8_panel_rows() rows and the activations
-// widened to int16 per row, so that one pair-product instruction (pmaddwd, wasm's i32x4.dot_i16x8_s) gives 2 k of
-// several weight rows at once: the rows are the register lanes and no output needs a horizontal sum.
 //   panels: the (N,K) weights in ⌈N/8⌉ panels of 8 rows, each 8 · q8_panel_depth(K) bytes, stored pair of k by
 //   pair of k — for k = 2j, 2j+1 the 8 rows' two bytes in row order: byte (r / 8) · 8 · Kp + j · 16 + (r % 8) · 2
 //   + k % 2. The padding (rows past N, k = K when K is odd) is zero.
 //   A (M, lda) int16: the activations quantised per row by quantize_rows_int8 and widened, lda ≥ Kp, zero at k = K
 //   when K is odd (QuantizedRows, compact_matrices.hpp).
-// C, the scales and beta as sgemm_q8_nt; the sums are the same exact int32 sums, so the bits are sgemm_q8_nt's.
+// The bits are those of the same sums over row-major operands (ref::sgemm_q8_nt, the tests' oracle).
 void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
                      const float* b_scales, int M, int N, int K, float beta);
 constexpr int q8_panel_rows() { return 8; }
@@ -110,6 +107,8 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+// sgemm_q8_panels' product over row-major operands, B (N, ldb) int8 and A (M, lda) int8: what the panel tests check
+// the packed kernel and its reference against.
 void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,
                  const float* b_scales, int ldb, int M, int N, int K, float beta);
 void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,

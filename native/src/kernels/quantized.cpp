@@ -1,6 +1,6 @@
 // Int8 weights for batch-1 generation: per-row symmetric quantisation and the SIMD int8 × float matrix-vector
 // product (contracts in kernels.hpp) that recurrent models step with (decoders multiply int8 by int8:
-// quantized_dot.cpp).
+// quantized_panels.cpp).
 //
 // Generation reads every weight once per token, so it runs at memory speed; int8 rows are a quarter of float's
 // bytes. sgemv_q8 widens fwidth bytes to floats in registers (simd::load_int8), multiplies by x in float, and

@@ -1,5 +1,6 @@
-// Scalar reference for sgemm_q8_nt (contract in kernels.hpp), also what a TINYLM_FORCE_SCALAR build runs: one int32
-// sum per output, then the same float scaling as the SIMD kernel, so the two agree bit for bit.
+// The int8 product over row-major operands (kernels.hpp: ref::sgemm_q8_nt), the oracle test_quantized_panels checks
+// the packed kernel against: one int32 sum per output, then the float scaling every int8 product applies, so they
+// agree bit for bit. No model calls it; their weights are packed in panels (sgemm_q8_panels).
 #include <cstdint>
 
 #include "kernels/kernels.hpp"

@@ -16,7 +16,7 @@ namespace {
 // GPT-2-small's four and SmolLM2-135M's seven products: prefill batches take kTokens tokens × kPanels panels, steps
 // (M ≤ 2) one token × kStepPanels panels.
 //   Wasm in Node, 64 tokens: 5 × 8 rows 18.8-19.0 ms, 4 × 8 20.0-20.3, 3 × 8 20.2-20.4, 2 × 16 20.3-20.7, 6 × 8
-//   26.4-27.2 (spilled), 4 × 16 31-32; row-major sgemm_q8_nt 20.8-21.1. Steps (20 of each product): 1 × 8 and
+//   26.4-27.2 (spilled), 4 × 16 31-32; the row-major kernel they replaced 20.8-21.1. Steps (20 of each product): 1 × 8 and
 //   1 × 16 10.5-11.9 ms, row-major 17.7-20.8.
 //   AVX2, 64 tokens: 1 × 32 11.9-12.8 ms, 5 × 8 13.4-13.6, 4 × 8 13.4-13.5, 2 × 16 15.1-15.5, 6 × 16 14.8-15.0;
 //   row-major 17.3-17.5. Steps: 1 × 32 5.3-6.3 ms, 1 × 16 5.9-8.8, row-major 11.0-14.3.

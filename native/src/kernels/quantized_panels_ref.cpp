@@ -1,6 +1,6 @@
 // Scalar reference for sgemm_q8_panels (contract in kernels.hpp), also what a TINYLM_FORCE_SCALAR build runs: one
-// int32 sum per output read through q8_panel_index, then sgemm_q8_nt's float scaling, so every kernel agrees bit for
-// bit.
+// int32 sum per output read through q8_panel_index, then the float scaling of the row-major oracle
+// (ref::sgemm_q8_nt), so every kernel agrees bit for bit.
 #include <cstdint>
 
 #include "kernels/kernels.hpp"

@@ -6,7 +6,7 @@
 // from 8 or 16 panel bytes is 4 or 8 rows × 2 k; the activations are int16 already, and one 32-bit broadcast of a
 // token's pair of k multiplies against it (pmaddwd: i32x4.dot_i16x8_s) into 4 or 8 rows' int32 sums at once. Per
 // pair of k, a tile of T tokens × one panel costs 16 weight bytes widened once and T broadcasts — where the row-major
-// kernel (quantized_dot.cpp) widened both operands and summed each output's lanes at the end. The sums are exact, so
+// kernel it replaced widened both operands and summed each output's lanes at the end. The sums are exact, so
 // every tile, split and tail gives the reference's bits.
 #pragma once
 #include <algorithm>

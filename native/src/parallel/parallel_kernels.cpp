@@ -106,16 +106,6 @@ void sgemv_q8(ThreadPool* pool, float* y, const int8_t* A, const float* scales, 
   });
 }
 
-void sgemm_q8_nt(ThreadPool* pool, float* C, int ldc, const int8_t* A, const float* a_scales, int lda,
-                 const int8_t* B, const float* b_scales, int ldb, int M, int N, int K, float beta) {
-  const auto block = [&](int64_t begin, int64_t end) {
-    sgemm_q8_nt(C + begin, ldc, A, a_scales, lda, B + begin * ldb, b_scales + begin, ldb, M, int(end - begin), K, beta);
-  };
-  if constexpr (!kThreadsAvailable) return block(0, N);
-  const int64_t rows = M <= 2 ? kGemvChunkWeights / std::max(K, 1) : kProductChunkWork / (int64_t(M) * std::max(K, 1));
-  parallel_for(pool, N, round_up(std::max<int64_t>(1, rows), kGemvRowUnit), block);
-}
-
 namespace {
 // Parts (panels) per chunk of a split packing: about kPackChunkFloats floats each, a few tens of µs of copying.
 constexpr int64_t kPackChunkFloats = int64_t(1) << 15;

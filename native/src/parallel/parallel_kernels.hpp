@@ -33,10 +33,6 @@ void sgemv_f16(ThreadPool* pool, float* y, const uint16_t* panels, const float* 
                int N = 1);
 void sgemv_q8(ThreadPool* pool, float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K,
               float beta);
-// Split over the weight rows N (whole 64-row units), each chunk sized as a matrix-vector product's for M ≤ 2
-// activation rows and as a product's for a batch.
-void sgemm_q8_nt(ThreadPool* pool, float* C, int ldc, const int8_t* A, const float* a_scales, int lda,
-                 const int8_t* B, const float* b_scales, int ldb, int M, int N, int K, float beta);
 
 // PackedMatrix::pack_nt / pack_nn (kernels.hpp) with the panels split over the pool: a recurrent layer repacks its
 // weights every training step, 1 MB or more, which one thread copies while the other waits.
