@@ -53,7 +53,8 @@
 #                            Emscripten 3.1.6's loader waits forever for a Worker to report in). A pthread can only
 #                            start on a Worker loaded beforehand (starting one later needs the caller to return to
 #                            the event loop, which a blocking engine call never does), so these are the most
-#                            setThreadCount() can use.
+#                            setThreadCount() can use. Browsers' engine worker does not wait for them to load
+#                            (web/lib/pool_start.ts): it computes on 1 thread until they have.
 #   PTHREAD_POOL_SIZE_STRICT=2  a thread asked for beyond those Workers fails to start (EAGAIN) instead of waiting
 #                            forever; the thread pool then runs with the threads that did start (thread_pool.hpp)
 #   mainScriptUrlOrBlob      (Module override) where each pthread Worker imports the glue from; without it, the

@@ -5,7 +5,7 @@
 //   build answered the worker's answer to which build it runs (given_worker.ts), sent once its script has run: an
 //                 adopted worker gets the requests that carry bytes (the model's 'load') only after it
 //   memory →/←    the engine's first request (shared/models.ts's startEngine: TinyLM.memory()) and its answer,
-//                 which waits for the engine's start (glue, the compiled module, pthreads) and, posted a microtask
+//                 which waits for the engine's start (glue, the compiled module) and, posted a microtask
 //                 late, for a load that was waiting too; '(worker) engine ready' below is the start itself
 //   model fetched the default model's response end (resource timing)
 //   load →/←      the 'load' request posted with the model's bytes / its result
@@ -13,7 +13,9 @@
 //   generate →    Generate is pressed (the page presses it as soon as it is enabled) and the request posted
 //   first token   the first 'tokens' event arrives / a token is on screen
 //   (worker) …    the engine worker's own marks (web/lib/worker_state.ts): its engine ready, the model's load
-//                 start and end, on the page's clock
+//                 start and end, on the page's clock; the threaded engine's worker (worker_browser_threads.ts) also
+//                 marks when the page's thread count and compiled module arrived, and when its pthread Workers had
+//                 all loaded and the engine grew to its threads (pool_start.ts: it answers and loads before that)
 // Requests and events are seen by wrapping Worker.prototype.postMessage and listening to each Worker's messages.
 // ISOLATED=0 serves the site without the cross-origin isolation headers and blocks service workers (so that
 // coi-serviceworker cannot isolate it either): the page then starts the single-thread engine.

@@ -6,14 +6,19 @@
 // evaluated, and handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own
 // pthread script. The glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to
 // emit in it. A page that adopted this worker (given_worker.ts) asks first which build it runs.
+//
+// The engine answers before its pthread Workers are up (pool_start.ts): it starts on 1 thread, loads and generates
+// at once, and computes on all its threads from the first call after the last pthread Worker has loaded the module.
 import { pthreadWorkers } from './worker_pthread_start.js';  // first: see above
-import { ok, type Engine } from './engine.js';
+import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import { isBuildQuery, type BuildAnswer } from './given_worker.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import { isThreadCountMessage, kMaxThreads } from './threads.js';
+import { answerBeforePool } from './pool_start.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
 import { serve } from './worker_core.js';
+import { markTimeline } from './worker_state.js';
 
 const engineWasmUrl = new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
 
@@ -31,7 +36,8 @@ const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setC
 // The glue starts max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
 // `new Worker(url)`: for that call only, Worker hands out the ones started for it. They start before the page's
 // module (engine_module.ts) arrives, which is then instantiated here (null: the glue fetches the .wasm itself).
-async function createEngine(threads: number, compiled: Promise<WebAssembly.Module | null>): Promise<unknown> {
+// Resolves with the engine once it is instantiated, and with when its pthread Workers have all loaded the module.
+async function createEngine(threads: number, compiled: Promise<WebAssembly.Module | null>): Promise<{ engine: unknown; poolLoaded: Promise<void> }> {
   const workers = pthreadWorkers(Math.max(1, threads - 1));
   const module = await compiled;
   return new Promise((resolve, reject) => {
@@ -43,30 +49,46 @@ async function createEngine(threads: number, compiled: Promise<WebAssembly.Modul
     } as unknown as typeof Worker;
     try {
       const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
-      createThreadedEngine({ tinylmThreads: threads, locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) })
-        .then(resolve, reject);
+      const overrides: Record<string, unknown> = { tinylmThreads: threads, locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) };
+      const started = createThreadedEngine(overrides);
+      const poolLoaded = answerBeforePool(overrides);  // the glue's module object is `overrides` itself
+      started.then((engine: unknown) => resolve({ engine, poolLoaded }), reject);
     } finally {
       scope.Worker = NativeWorker;
     }
   });
 }
 
+type ThreadedEngine = Engine & { setThreadCount(threads: number): number | Error };
+
 serve(
   {
     post: (event: WorkerEvent, transfer: ArrayBuffer[]) => scope.postMessage(event, transfer),
     listen: (handler) =>
       scope.addEventListener('message', ({ data }) => {
-        if (isEngineModuleMessage(data)) return setCompiled(data.tinylmEngineModule);
+        if (isEngineModuleMessage(data)) {
+          markTimeline('tinylm module received');
+          return setCompiled(data.tinylmEngineModule);
+        }
         if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'threads' } satisfies BuildAnswer, []);
         if (!isThreadCountMessage(data)) return handler(data as Request);
+        markTimeline('tinylm thread count received');
         const threads = Number(data.tinylmThreads);
         setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);
       }),
   },
   async () => {
     const threads = await threadCount;
-    const engine = (await createEngine(threads, compiledModule)) as Engine & { setThreadCount(threads: number): number | Error };
-    ok(engine.setThreadCount(threads));
-    return engine;
+    const { engine, poolLoaded } = await createEngine(threads, compiledModule);
+    const threaded = engine as ThreadedEngine;
+    // Runs as a message of its own (the last pthread Worker's 'loaded'), so between two engine calls: the pool
+    // grows from 1 thread to all of them where no parallel region can be in flight. Results are the same at
+    // every count; a count the engine refuses leaves it on the threads it has.
+    void poolLoaded.then(() => {
+      const grown = threaded.setThreadCount(threads);
+      if (grown instanceof Error) console.error(`tinylm-js: the engine stays on 1 thread: ${grown.message}`);
+      markTimeline('tinylm threads ready');
+    });
+    return threaded;
   },
 );
