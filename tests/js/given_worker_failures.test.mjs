@@ -3,8 +3,10 @@
 // 404s or throws — before configure(), after it, or after the first call was made — is replaced by the package's
 // own worker, which receives every request made so far (the calls resolve with what the package's own worker
 // computes), and a console warning says what failed; one shut down while it is adopted is terminated and nothing
-// else starts; a given module whose promise never settles is replaced by the package's own compile. The page is
-// not cross-origin isolated, so the single-thread build runs (the adoption does not depend on the build).
+// else starts; a given module whose promise never settles is replaced by the package's own compile. A given worker
+// that answers late gets a small model's bytes at once, as a copy, and computes what the package's own worker
+// computes. The page is not cross-origin isolated, so the single-thread build runs (the adoption does not depend on
+// the build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -72,12 +74,26 @@ const scenarios = {
     "window.headWorker = new Worker('/held/throws.js', { type: 'module' });",
     `const bytes = new Uint8Array(await (await fetch('/dist/models/moby-char-lstm.safetensors')).arrayBuffer());
      TinyLM.configure({ worker: window.headWorker });
-     const text = sample(bytes);  // its load transfers the bytes, so it waits for the given worker's answer
+     const text = sample(bytes);  // its load goes to the given worker as a copy, and to the package's own worker as it is
      const memory = TinyLM.memory();  // a request that transfers nothing goes to the given worker at once
      await new Promise((resolve) => setTimeout(resolve, 200));
      const startedBefore = [...started];
      await fetch('/release/throws.js');
      window.outcome = { text: await text, memory: typeof (await memory).heapSize, startedBefore, started };`),
+
+  answersLate: page(
+    "window.headWorker = new Worker('/held/late.js', { type: 'module' });",
+    `const given = window.headWorker;
+     const posted = [];
+     const post = given.postMessage.bind(given);
+     given.postMessage = (message, transfer) => { posted.push(message.type ?? Object.keys(message)[0]); post(message, transfer); };
+     const bytes = new Uint8Array(await (await fetch('/dist/models/moby-char-lstm.safetensors')).arrayBuffer());
+     TinyLM.configure({ worker: given });
+     const text = sample(bytes);
+     await new Promise((resolve) => setTimeout(resolve, 200));
+     const postedBeforeAnswer = [...posted];
+     await fetch('/release/late.js');
+     window.outcome = { text: await text, postedBeforeAnswer, started };`),
 
   shutDownWhileAdopting: page(
     "window.headWorker = new Worker('/held/never.js', { type: 'module' });",
@@ -116,6 +132,7 @@ async function serve() {
       const name = path.slice('/held/'.length);
       await released(name).promise;
       if (name === 'throws.js') return send(200, 'text/javascript', "throw new Error('engine worker boom');");
+      if (name === 'late.js') return send(200, 'text/javascript', "import '/dist/worker_browser.js';");
       return send(404, 'text/plain', '');
     }
     const scenario = path.slice(1).replace(/\.html$/, '');
@@ -180,6 +197,15 @@ test('Chromium: a head-started worker or module that fails costs the head start,
   assert.equal(adopting.memory, 'number');
   assert.deepEqual(adopting.started, ['/dist/worker_browser.js']);
   assert.match(adopting.warnings.join('\n'), /failed: .*engine worker boom\. The package starts its own engine worker instead/);
+
+  // A given worker that has not answered yet gets a small model's bytes at once (a copy: the original would go to a
+  // worker started in its place), and is the engine once it answers.
+  const late = outcome.answersLate;
+  assert.equal(late.postedBeforeAnswer[0], 'tinylmBuildQuery');
+  assert.ok(late.postedBeforeAnswer.includes('load'), `the load went before the answer: ${late.postedBeforeAnswer}`);
+  assert.equal(late.text, reference.text);
+  assert.deepEqual(late.started, []);
+  assert.deepEqual(late.warnings, []);
 
   // Shut down while adopting: the pending call fails as any call at shutdown does, nothing starts in its place,
   // and the next call starts the package's own worker.

@@ -1,8 +1,11 @@
 // The engine start's side of TinyLM.configure({ worker }) (given_worker.ts): the engine runs in the worker the app
 // started once that worker has answered as the chosen build; until then the engine start's messages wait here.
 //   - The thread count and the compiled module go to the given worker at once (a live one has them as soon as its
-//     script runs), and so do requests that transfer nothing; a request that transfers buffers (a model's bytes)
-//     waits for the answer, so that nothing is lost to a worker that never runs.
+//     script runs), and so do requests that transfer nothing. A request that transfers buffers (a model's bytes)
+//     goes at once as a copy when they are small (kCopyAheadBytes), its original kept for a worker started in its
+//     place: the page's main thread, busy loading the page, may take hundreds of milliseconds to see the answer,
+//     which the worker sent long before, and the load waited for it. Larger buffers wait for the answer, so that
+//     nothing is lost to a worker that never runs and no large copy is made.
 //   - It answers as the chosen build: the waiting messages follow, and the engine's events are its messages.
 //   - It answers as another build, or as something else: it is terminated and the calls made so far fail with
 //     INVALID_ARGUMENT (a mistake in the app to fix, as with a wrong option), and the next call starts the
@@ -26,6 +29,13 @@ export interface Adoption {
 }
 
 type Message = [message: unknown, transfer: ArrayBuffer[]];
+
+// The playground's default model is 0.9 MB: its copy costs about a millisecond and is dropped once the worker answers.
+export const kCopyAheadBytes = 16 * 1024 * 1024;
+
+function copiedAhead(transfer: ArrayBuffer[]): boolean {
+  return transfer.reduce((sum, buffer) => sum + buffer.byteLength, 0) <= kCopyAheadBytes;
+}
 
 export function adoptWorker({ given, choice, setup, startOwn, onEvent, onFailure }: Adoption): WorkerLike {
   let target: Worker | undefined;  // where messages go once the given worker has answered or failed
@@ -80,8 +90,8 @@ export function adoptWorker({ given, choice, setup, startOwn, onEvent, onFailure
     postMessage(message, transfer) {
       if (ended) return;
       if (target) return target.postMessage(message, transfer);
-      if (transfer.length > 0 || held.length > 0) return void held.push([message, transfer]);
-      given.worker.postMessage(message);
+      if (held.length > 0 || (transfer.length > 0 && !copiedAhead(transfer))) return void held.push([message, transfer]);
+      given.worker.postMessage(message);  // structured clone: transferred buffers stay here for a fallback worker
       sent.push([message, transfer]);
     },
     terminate() {
