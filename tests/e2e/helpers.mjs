@@ -24,13 +24,14 @@ const types = {
 const compressible = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg', '.safetensors']);
 
 // isolated: send COOP/COEP as `npm start` does (the threaded engine runs); false: a host that sets no headers,
-// where the site's coi-serviceworker isolates the page unless service workers are blocked.
-export async function serveSite({ isolated = true } = {}) {
+// where the site's coi-serviceworker isolates the page unless service workers are blocked. dir: another built site
+// (bench/site/compare.mjs serves two).
+export async function serveSite({ isolated = true, dir = siteDir } = {}) {
   const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const cache = new Map();
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(siteDir, path.endsWith('/') ? `${path}index.html` : path);
+    const file = join(dir, path.endsWith('/') ? `${path}index.html` : path);
     try {
       const extension = extname(file);
       const gzip = compressible.has(extension) && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
