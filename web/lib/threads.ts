@@ -13,7 +13,8 @@ import { TinyLMError } from './errors.js';
 export type EngineBuild = 'single' | 'threads';
 
 export interface Capabilities {
-  threads: number;               // threads the engine computes with (the next engine started, if none runs yet)
+  threads: number;               // threads the engine computes with (the next engine started, if none runs yet);
+                                 // browsers: once its pthread Workers are up, 1 before (pool_start.ts)
   maxThreads: number;            // the most configure({ threads }) accepts here: 1 without shared memory
   simd: boolean;                 // WebAssembly SIMD, which both builds need
   crossOriginIsolated: boolean;  // browsers: the page's crossOriginIsolated; Node: true (shared memory always works)
