@@ -1,8 +1,8 @@
 // A Hugging Face checkpoint folder whose files JavaScript holds (io/hf_files.hpp): a plain object
 // { "config.json": Uint8Array, "model.safetensors": Uint8Array, … } that the worker filled from a download, a
 // dropped folder or the caller's bytes. Nothing is copied into the wasm heap until the loader reads it: a JSON file
-// whole, a weight file's header when it is opened and then one tensor's bytes at a time, so the heap holds the
-// model plus one tensor while it loads.
+// whole, a weight file's header when it is opened and then one tensor, or one block of its rows, at a time, so the
+// heap holds the model plus that block while it loads.
 #pragma once
 #include <emscripten/val.h>
 
@@ -25,41 +25,27 @@ inline std::vector<uint8_t> copy_range(const emscripten::val& bytes, uint64_t be
   return out;
 }
 
-class JsWeights final : public HfWeightReader {
+// A weight file's bytes as a ByteSource: each read copies just the asked-for range into the heap, straight into
+// the loader's buffer (a float tensor's rows land where they are converted or stored, with no staging copy).
+class JsWeightBytes final : public ByteSource {
  public:
-  JsWeights(emscripten::val bytes, std::string path) : bytes_(std::move(bytes)), path_(std::move(path)) {
-    const uint64_t size = bytes_["length"].as<double>();
-    try {
-      const std::vector<uint8_t> prefix = copy_range(bytes_, 0, std::min<uint64_t>(8, size));
-      const uint64_t header_length = safetensors_header_length(prefix.data(), size);
-      const std::vector<uint8_t> header_bytes = copy_range(bytes_, 0, 8 + header_length);
-      header_ = parse_safetensors_header(header_bytes.data(), size);
-      data_start_ = 8 + header_length;
-    } catch (const Error& error) {
-      throw Error("cannot load '" + path_ + "': " + error.what());
-    }
+  JsWeightBytes(emscripten::val bytes, std::string path)
+      : bytes_(std::move(bytes)), path_(std::move(path)), size_(uint64_t(bytes_["length"].as<double>())) {}
+  uint64_t size() const override { return size_; }
+  void read(uint64_t offset, uint8_t* out, uint64_t count) override {
+    check(offset <= size_ && count <= size_ - offset, "'", path_, "': bytes [", offset, ", ", offset + count,
+          ") are past its end (", size_, " bytes)");
+    if (count == 0) return;
+    // The view is made and filled in one call: nothing allocates between, so the heap cannot grow under it.
+    emscripten::val(emscripten::typed_memory_view(size_t(count), out))
+        .call<void>("set", bytes_.call<emscripten::val>("subarray", double(offset), double(offset + count)));
   }
-  const SafetensorsFile& header() const override { return header_; }
-  std::vector<float> read_f32(const SafetensorsEntry& entry) override {
-    // The entry's range was checked against the file's size with the header: read it as an in-memory file whose
-    // data section is that range alone.
-    SafetensorsFile tensor;
-    tensor.data = copy_range(bytes_, data_start_ + entry.begin, data_start_ + entry.end);
-    SafetensorsEntry local = entry;
-    local.begin = 0;
-    local.end = tensor.data.size();
-    try {
-      return tensor.read_f32(local);
-    } catch (const Error& error) {
-      throw Error("'" + path_ + "': " + error.what());
-    }
-  }
+  const std::string& label() const override { return path_; }
 
  private:
   emscripten::val bytes_;
   std::string path_;
-  SafetensorsFile header_;
-  uint64_t data_start_ = 0;
+  uint64_t size_;
 };
 
 class JsFiles final : public HfFiles {
@@ -75,7 +61,7 @@ class JsFiles final : public HfFiles {
   }
   std::unique_ptr<HfWeightReader> open_weights(const std::string& name) const override {
     check(has(name), "'", path(name), "' is missing");
-    return std::make_unique<JsWeights>(files_[name], path(name));
+    return std::make_unique<HfWeightReader>(std::make_unique<JsWeightBytes>(files_[name], path(name)));
   }
 
  private:

@@ -75,6 +75,33 @@ std::map<std::string, std::string> read_weight_map(const HfFiles& files) {
   return weight_map;
 }
 
+// A tensor stored as it is laid out, without a whole copy of it beside the model: a float parameter read straight
+// into the parameter block; a compact one a block of rows at a time, each row quantised or rounded on its own
+// (CompactMatrices::set_rows), so the result is the same bits as storing the whole tensor at once. The wasm heap
+// keeps whatever size a load grew it to: a whole tensor's bytes and floats beside the model were 309 MB for
+// GPT-2's F32 embedding (50257 × 768).
+// Reading errors name the file themselves; `path` names it for a value the compact form cannot hold.
+void store_in_place(HfWeightReader& reader, const SafetensorsEntry& entry, Parameters& params, const TensorSpec& spec,
+                    const std::string& path) {
+  const uint64_t count = uint64_t(shape_numel(spec.shape));
+  if (!spec.compact) {
+    reader.read_f32(entry, 0, count, params.values.data() + spec.offset);
+    return;
+  }
+  constexpr uint64_t kBlockFloats = 1 << 18;  // 1 MB of floats
+  const int64_t rows = spec.shape[0], cols = spec.shape[1];
+  const int64_t block_rows = std::max<int64_t>(1, int64_t(kBlockFloats) / std::max<int64_t>(1, cols));
+  std::vector<float> block(size_t(std::min(rows, block_rows) * cols));
+  for (int64_t first = 0; first < rows; first += block_rows) {
+    const int64_t n = std::min(block_rows, rows - first);
+    reader.read_f32(entry, uint64_t(first * cols), uint64_t(n * cols), block.data());
+    check(params.compact.set_rows(spec.offset, int(spec.first_row + first), int(n), block.data()), "'", path,
+          "': tensor '", spec.name, "' has a value that ", compact_kind_name(params.compact.kind()), " cannot hold (",
+          params.compact.kind() == CompactKind::F16 ? "beyond ±65504 or not finite" : "not finite",
+          "): load the model with float weights");
+  }
+}
+
 }  // namespace
 
 bool is_hf_checkpoint(const std::string& path) {
@@ -156,7 +183,8 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
           shape_string(spec.shape), ")");
 
   // Pass 2: tensor by tensor into place (converted to the model's compact form if it holds one), so peak memory is
-  // the model plus one tensor as floats (and, when the file has a tied head, both it and the embedding).
+  // the model plus a block of rows (a transposed tensor whole; when the file has a tied head, both it and the
+  // embedding).
   architecture.allocate();
   std::map<std::string, std::vector<float>> heads, embeddings;  // a tied head and its embedding, compared at the end
   std::vector<float> transposed;
@@ -165,12 +193,18 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
     for (const SafetensorsEntry& entry : reader->header().tensors) {
       const HfTensorPlace place = *architecture.place(entry.name);
       if (place.kind == HfTensorPlace::Kind::Ignored) continue;
-      std::vector<float> values = reader->read_f32(entry);
       if (place.kind == HfTensorPlace::Kind::TiedHead) {
-        heads[entry.name] = std::move(values);
+        heads[entry.name] = reader->read_f32(entry);
         continue;
       }
       const TensorSpec& spec = params.table.find(place.name);
+      if (!place.transpose && !tied_embeddings.count(spec.name)) {
+        store_in_place(*reader, entry, params, spec, shard_paths[shard]);
+        continue;
+      }
+      // A transposed tensor (GPT-2's Conv1D weights, at most 4C·C) or an embedding a tied head is compared with:
+      // read whole.
+      std::vector<float> values = reader->read_f32(entry);
       const float* in = values.data();
       if (place.transpose) {  // stored (in, out) = (cols, rows) of the parameter's (rows, cols)
         const int64_t rows = spec.shape[0], cols = spec.shape[1];

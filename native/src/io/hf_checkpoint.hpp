@@ -10,7 +10,8 @@
 // checked against the config before it is used: a tensor the model does not know, a missing one, a shape that
 // disagrees with the config, a shard the index names but the folder lacks — each is an Error naming the file and
 // the tensor. Every shard's header is checked before the model allocates; then the weights are read tensor by
-// tensor and converted to float as they are copied in, so peak memory is the float model plus one tensor.
+// tensor, a large one a block of rows at a time, and converted as they are copied in, so peak memory is the model
+// plus one block (a transposed Conv1D weight whole).
 //
 // The files come through HfFiles (hf_files.hpp): a directory for the CLI, bytes in memory for the wasm engine.
 #pragma once

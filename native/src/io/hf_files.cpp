@@ -7,16 +7,6 @@ namespace tinylm {
 
 namespace {
 
-class DirectoryWeights final : public HfWeightReader {
- public:
-  explicit DirectoryWeights(const std::string& path) : reader_(path) {}
-  const SafetensorsFile& header() const override { return reader_.header(); }
-  std::vector<float> read_f32(const SafetensorsEntry& entry) override { return reader_.read_f32(entry); }
-
- private:
-  SafetensorsFileReader reader_;
-};
-
 class DirectoryFiles final : public HfFiles {
  public:
   explicit DirectoryFiles(const std::string& dir) : HfFiles(dir) {}
@@ -26,7 +16,7 @@ class DirectoryFiles final : public HfFiles {
   }
   std::vector<uint8_t> read(const std::string& name) const override { return read_file_bytes(path(name)); }
   std::unique_ptr<HfWeightReader> open_weights(const std::string& name) const override {
-    return std::make_unique<DirectoryWeights>(path(name));
+    return std::make_unique<HfWeightReader>(open_file_source(path(name)));
   }
 };
 

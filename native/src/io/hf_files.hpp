@@ -13,12 +13,20 @@
 namespace tinylm {
 
 // A weight file read tensor by tensor: its header checked against the file's size when opened, each tensor's bytes
-// fetched only when read, so the loader holds one tensor at a time beside the model it fills.
+// fetched only when read, so the loader holds one tensor (or one block of a tensor's rows) at a time beside the
+// model it fills: a file on disk (open_file_source) or bytes JavaScript holds (wasm/js_files.hpp).
 class HfWeightReader {
  public:
-  virtual ~HfWeightReader() = default;
-  virtual const SafetensorsFile& header() const = 0;  // every entry checked; data empty
-  virtual std::vector<float> read_f32(const SafetensorsEntry& entry) = 0;  // F32, F16, BF16 as float32
+  explicit HfWeightReader(std::unique_ptr<ByteSource> source) : reader_(std::move(source)) {}
+  const SafetensorsFile& header() const { return reader_.header(); }  // every entry checked; data empty
+  // F32, F16, BF16 as float32: the whole tensor, or values [first, first + count) in its row-major order into out.
+  std::vector<float> read_f32(const SafetensorsEntry& entry) { return reader_.read_f32(entry); }
+  void read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out) {
+    reader_.read_f32(entry, first, count, out);
+  }
+
+ private:
+  SafetensorsFileReader reader_;
 };
 
 class HfFiles {

@@ -6,6 +6,7 @@
 // failure is a tinylm::Error naming the tensor, and the source when reading by range.
 #include "io/safetensors.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -85,18 +86,35 @@ SafetensorsFileReader::SafetensorsFileReader(std::unique_ptr<ByteSource> source)
 }
 
 std::vector<float> SafetensorsFileReader::read_f32(const SafetensorsEntry& entry) {
-  // The entry's range was checked against the source's size with the header; read it alone and convert it as an
-  // in-memory file whose data section is that range.
-  SafetensorsFile tensor;
-  tensor.data.resize(entry.end - entry.begin);
-  source_->read(data_start_ + entry.begin, tensor.data.data(), tensor.data.size());
-  SafetensorsEntry local = entry;
-  local.begin = 0;
-  local.end = tensor.data.size();
-  try {
-    return tensor.read_f32(local);
-  } catch (const Error& error) {
-    throw Error("'" + source_->label() + "': " + error.what());
+  std::vector<float> values(static_cast<size_t>(shape_numel(entry.shape)));
+  read_f32(entry, 0, values.size(), values.data());
+  return values;
+}
+
+void SafetensorsFileReader::read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out) {
+  const std::string& label = source_->label();
+  check(entry.dtype == DType::F32 || entry.dtype == DType::F16 || entry.dtype == DType::BF16, "'", label,
+        "': tensor '", entry.name, "' is ", dtype_name(entry.dtype), ", not a float tensor read_f32 converts");
+  const uint64_t numel = uint64_t(shape_numel(entry.shape));
+  const uint64_t width = dtype_size(entry.dtype);
+  // The header's checks already tied the entry's range to its shape and the source's size; a hand-made entry or
+  // range must not read past either.
+  const bool in_range = first <= numel && count <= numel - first;
+  check(in_range && entry.begin <= entry.end && entry.end - entry.begin == numel * width, "'", label, "': values [",
+        first, ", ", first + count, ") are not in tensor '", entry.name, "' ", shape_string(entry.shape));
+  const uint64_t start = data_start_ + entry.begin + first * width;
+  if (entry.dtype == DType::F32) {
+    if (count) source_->read(start, reinterpret_cast<uint8_t*>(out), count * sizeof(float));
+    return;
+  }
+  const bool bfloat = entry.dtype == DType::BF16;
+  constexpr uint64_t kChunk = 1 << 15;  // 64 KB of 16-bit values at a time
+  std::vector<uint16_t> bits(static_cast<size_t>(std::min(count, kChunk)));
+  for (uint64_t done = 0; done < count;) {
+    const uint64_t n = std::min(count - done, kChunk);
+    source_->read(start + done * 2, reinterpret_cast<uint8_t*>(bits.data()), n * 2);
+    for (uint64_t i = 0; i < n; ++i) out[done + i] = bfloat ? bfloat16_to_float(bits[i]) : half_to_float(bits[i]);
+    done += n;
   }
 }
 

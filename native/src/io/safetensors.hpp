@@ -87,6 +87,10 @@ class SafetensorsFileReader {
   const SafetensorsFile& header() const { return header_; }  // every entry checked; data empty
   // The entry's values as float32 (F32, F16, BF16; as SafetensorsFile::read_f32).
   std::vector<float> read_f32(const SafetensorsEntry& entry);
+  // Values [first, first + count) of the entry, in its row-major order, as float32 into out (count floats): a large
+  // tensor read a block of rows at a time moves into place without a whole copy of it beside the model. F32 is read
+  // straight into out; F16 and BF16 through a small buffer.
+  void read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out);
 
  private:
   std::unique_ptr<ByteSource> source_;

@@ -1,0 +1,145 @@
+// Hugging Face weights moved into place a part at a time (io/hf_checkpoint.cpp's store_in_place, through
+// SafetensorsFileReader's ranged read_f32): a float parameter read straight into the parameter block, a compact one
+// a block of rows at a time. The model holds the same bits as when every tensor is converted whole and stored at
+// once (store_parameter), for each stored dtype and each residency, with a tensor larger than one block.
+#include <doctest/doctest.h>
+#include <stdlib.h>  // mkdtemp
+
+#include <filesystem>
+
+#include "io/hf_checkpoint.hpp"
+#include "io/safetensors.hpp"
+#include "layer_gradient_check.hpp"
+#include "models/model_common.hpp"
+#include "tinylm/error.hpp"
+
+using namespace tinylm;
+using namespace tinylm::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Folder {
+  fs::path path;
+  Folder() {
+    std::string pattern = (fs::temp_directory_path() / "tinylm-hf-place-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~Folder() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// A Llama of V 700, C 512 (2 heads of 256 over 1 key/value head), hidden 12, 1 layer, tied: its embedding
+// (700 × 512 = 358400 floats) spans two of the loader's 1 MB blocks of rows (512 rows, then 188), and q, k, v are
+// stacked into one compact matrix, so blocks also start at a stacked tensor's first row.
+constexpr int kVocab = 700, kWidth = 512, kHidden = 12;
+
+void write_folder(const Folder& folder, DType dtype) {
+  const nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"},
+                                 {"vocab_size", kVocab}, {"hidden_size", kWidth}, {"intermediate_size", kHidden},
+                                 {"num_hidden_layers", 1}, {"num_attention_heads", 2}, {"num_key_value_heads", 1},
+                                 {"max_position_embeddings", 64}, {"rms_norm_eps", 1e-5},
+                                 {"tie_word_embeddings", true}};
+  const std::string text = config.dump();
+  write_file_atomic(folder.file("config.json"), std::vector<uint8_t>(text.begin(), text.end()));
+  const std::vector<std::pair<std::string, Shape>> shapes = {
+      {"model.embed_tokens.weight", {kVocab, kWidth}},
+      {"model.layers.0.input_layernorm.weight", {kWidth}},
+      {"model.layers.0.self_attn.q_proj.weight", {kWidth, kWidth}},
+      {"model.layers.0.self_attn.k_proj.weight", {kWidth / 2, kWidth}},
+      {"model.layers.0.self_attn.v_proj.weight", {kWidth / 2, kWidth}},
+      {"model.layers.0.self_attn.o_proj.weight", {kWidth, kWidth}},
+      {"model.layers.0.post_attention_layernorm.weight", {kWidth}},
+      {"model.layers.0.mlp.gate_proj.weight", {kHidden, kWidth}},
+      {"model.layers.0.mlp.up_proj.weight", {kHidden, kWidth}},
+      {"model.layers.0.mlp.down_proj.weight", {kWidth, kHidden}},
+      {"model.norm.weight", {kWidth}},
+  };
+  Rng rng(11);
+  std::vector<std::vector<float>> values;
+  std::vector<TensorToWrite> tensors;
+  for (const auto& [name, shape] : shapes) values.push_back(random_values(size_t(shape_numel(shape)), rng, 0.1f));
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    tensors.push_back({shapes[i].first, shapes[i].second, values[i].data(), dtype});
+  }
+  write_file_atomic(folder.file("model.safetensors"), serialize_safetensors(tensors, {{"format", "pt"}}));
+}
+
+// The model's parameters filled the old way: each tensor converted whole from the file in memory and stored at once.
+Parameters stored_whole(const ParameterTable& table, const std::string& weights_path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(weights_path);
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+  Parameters params;
+  params.table = table;
+  params.allocate();
+  for (const TensorSpec& spec : table.tensors()) {
+    store_parameter(params, spec, file.read_f32(*file.find(spec.name)).data());
+  }
+  return params;
+}
+
+}  // namespace
+
+TEST_CASE("hf checkpoint: tensors stream into place a block of rows at a time, the same bits as stored whole") {
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
+    Folder folder;
+    write_folder(folder, dtype);
+    for (Residency residency : {Residency::Float, Residency::F16, Residency::Int8}) {
+      CAPTURE(dtype_name(dtype));
+      CAPTURE(int(residency));
+      HfLoadOptions options;
+      options.residency = residency;
+      const auto model = load_hf_network(read_hf_checkpoint(folder.path.string()), options);
+      const Parameters& loaded = model->parameters();
+      const Parameters whole = stored_whole(loaded.table, folder.file("model.safetensors"));
+      CHECK(loaded.values == whole.values);
+      REQUIRE(loaded.compact.count() == whole.compact.count());
+      CHECK(loaded.compact.count() == (residency == Residency::Float ? 0u : 5u));  // embedding, qkv, o, gate+up, down
+      for (size_t slot = 0; slot < loaded.compact.count(); ++slot) {
+        const MatrixView view = loaded.compact.view(slot);
+        const size_t size = size_t(view.rows) * view.cols;
+        std::vector<float> ours(size), theirs(size);
+        loaded.compact.to_float(slot, ours.data());
+        whole.compact.to_float(slot, theirs.data());
+        CHECK(ours == theirs);
+        if (residency == Residency::Int8) {
+          std::vector<int8_t> our_bytes(size), their_bytes(size);
+          loaded.compact.int8_rows(slot, 0, view.rows, our_bytes.data());
+          whole.compact.int8_rows(slot, 0, view.rows, their_bytes.data());
+          CHECK(our_bytes == their_bytes);
+          CHECK(std::equal(view.scales, view.scales + view.rows, whole.compact.view(slot).scales));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("safetensors: a reader's range of a tensor's values is that range of the whole, in every float dtype") {
+  Folder folder;
+  Rng rng(12);
+  const std::vector<float> values = random_values(70000, rng);  // F16 and BF16 convert 32768 values at a time
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
+    CAPTURE(dtype_name(dtype));
+    const std::string path = folder.file(std::string("t_") + dtype_name(dtype) + ".safetensors");
+    write_file_atomic(path, serialize_safetensors({{"before", {3}, values.data(), dtype},
+                                                   {"m", {700, 100}, values.data(), dtype}}, {}));
+    SafetensorsFileReader reader(path);
+    const SafetensorsEntry& entry = *reader.header().find("m");
+    const std::vector<float> all = reader.read_f32(entry);
+    REQUIRE(all.size() == 70000);
+    for (const auto& [first, count] : std::vector<std::pair<uint64_t, uint64_t>>{
+             {0, 70000}, {0, 1}, {1, 32768}, {100, 40000}, {69999, 1}, {70000, 0}}) {
+      std::vector<float> part(count + 1, -7.0f);  // a sentinel past the range
+      reader.read_f32(entry, first, count, part.data());
+      CHECK(std::equal(part.begin(), part.begin() + count, all.begin() + first));
+      CHECK(part[count] == -7.0f);
+    }
+    std::vector<float> out(2);
+    CHECK_THROWS_WITH_AS(reader.read_f32(entry, 69999, 2, out.data()), doctest::Contains("are not in tensor 'm'"),
+                         Error);
+  }
+}
