@@ -10,6 +10,7 @@
 #include "io/hf_checkpoint.hpp"
 #include "io/safetensors.hpp"
 #include "layer_gradient_check.hpp"
+#include "models/gpt.hpp"
 #include "models/model_common.hpp"
 #include "tinylm/error.hpp"
 
@@ -142,4 +143,49 @@ TEST_CASE("safetensors: a reader's range of a tensor's values is that range of t
     CHECK_THROWS_WITH_AS(reader.read_f32(entry, 69999, 2, out.data()), doctest::Contains("are not in tensor 'm'"),
                          Error);
   }
+}
+
+TEST_CASE("hf checkpoint: GPT-2 for a shorter context keeps wpe's first rows and generates the same tokens") {
+  Folder folder;
+  const nlohmann::json config = {{"architectures", {"GPT2LMHeadModel"}}, {"vocab_size", 11}, {"n_positions", 6},
+                                 {"n_embd", 8}, {"n_head", 2}, {"n_layer", 1}};
+  const std::string text = config.dump();
+  write_file_atomic(folder.file("config.json"), std::vector<uint8_t>(text.begin(), text.end()));
+  const std::vector<std::pair<std::string, Shape>> shapes = {
+      {"wte.weight", {11, 8}},          {"wpe.weight", {6, 8}},          {"h.0.ln_1.weight", {8}},
+      {"h.0.ln_1.bias", {8}},           {"h.0.attn.bias", {1, 1, 6, 6}}, {"h.0.attn.c_attn.weight", {8, 24}},
+      {"h.0.attn.c_attn.bias", {24}},   {"h.0.attn.c_proj.weight", {8, 8}}, {"h.0.attn.c_proj.bias", {8}},
+      {"h.0.ln_2.weight", {8}},         {"h.0.ln_2.bias", {8}},          {"h.0.mlp.c_fc.weight", {8, 32}},
+      {"h.0.mlp.c_fc.bias", {32}},      {"h.0.mlp.c_proj.weight", {32, 8}}, {"h.0.mlp.c_proj.bias", {8}},
+      {"ln_f.weight", {8}},             {"ln_f.bias", {8}}};
+  Rng rng(13);
+  std::vector<std::vector<float>> values;
+  std::vector<TensorToWrite> tensors;
+  for (const auto& [name, shape] : shapes) values.push_back(random_values(size_t(shape_numel(shape)), rng));
+  for (size_t i = 0; i < shapes.size(); ++i) tensors.push_back({shapes[i].first, shapes[i].second, values[i].data()});
+  write_file_atomic(folder.file("model.safetensors"), serialize_safetensors(tensors, {{"format", "pt"}}));
+  const HfCheckpoint checkpoint = read_hf_checkpoint(folder.path.string());
+  for (Residency residency : {Residency::Float, Residency::Int8}) {
+    CAPTURE(int(residency));
+    HfLoadOptions options;
+    options.residency = residency;
+    const auto whole = load_hf_network(checkpoint, options);
+    options.max_context = 4;
+    const auto cut = load_hf_network(checkpoint, options);
+    CHECK(dynamic_cast<const GptLM&>(*whole).config().context_size == 6);
+    CHECK(dynamic_cast<const GptLM&>(*cut).config().context_size == 4);
+    if (residency == Residency::Float) {
+      const float* wpe = cut->parameters().value("transformer.wpe.weight");
+      CHECK(std::equal(wpe, wpe + 4 * 8, values[1].begin()));
+    }
+    // Four steps fill the shorter window: the same positions, the same logits.
+    for (int32_t token : {3, 7, 1, 9}) {
+      const float* expected = whole->step(token);
+      const std::vector<float> reference(expected, expected + 11);
+      CHECK(relative_error(cut->step(token), reference.data(), 11) <= 1e-6);
+    }
+  }
+  HfLoadOptions longer;
+  longer.max_context = 100;  // more than the table has: the table's 6
+  CHECK(dynamic_cast<const GptLM&>(*load_hf_network(checkpoint, longer)).config().context_size == 6);
 }

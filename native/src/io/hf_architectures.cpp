@@ -3,6 +3,7 @@
 // tensor names onto the model's parameters (hf_architectures.hpp).
 #include "io/hf_architectures.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/gpt.hpp"
@@ -104,13 +105,18 @@ std::optional<std::pair<int, std::string>> layer_part(const std::string& name, c
 
 HfArchitecture gpt2_architecture(const nlohmann::json& config, const HfLoadOptions& options) {
   HfArchitecture architecture;
-  const GptConfig gpt = gpt2_config(config);
+  GptConfig gpt = gpt2_config(config);
+  const int positions = gpt.context_size;
+  gpt.context_size = std::min(positions, options.max_context);
   auto model = std::make_unique<GptLM>(gpt, GptLM::Allocation::Deferred, options.residency);
   architecture.allocate = [model = model.get()] { model->allocate(); };
   architecture.model = std::move(model);
   const ParameterTable* table = &architecture.model->parameters().table;
-  architecture.place = [table](const std::string& stored) -> std::optional<HfTensorPlace> {
+  architecture.place = [table, positions](const std::string& stored) -> std::optional<HfTensorPlace> {
     const std::string name = stored.compare(0, 12, "transformer.") == 0 ? stored.substr(12) : stored;
+    if (name == "wpe.weight") {
+      return HfTensorPlace{HfTensorPlace::Kind::Parameter, "transformer.wpe.weight", false, positions};
+    }
     if (name == "lm_head.weight") return HfTensorPlace{HfTensorPlace::Kind::TiedHead, "transformer.wte.weight"};
     if (auto layer = layer_part(name, "h.")) {
       const std::string& rest = layer->second;

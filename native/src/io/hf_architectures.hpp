@@ -3,7 +3,10 @@
 //   GPT2LMHeadModel (and GPT2Model) → GptLM. Names with or without the "transformer." prefix (the published
 //     openai-community/gpt2 file has none; save_pretrained writes it); Conv1D weights c_attn, c_proj, c_fc are
 //     stored (in, out) and transposed to Linear's (out, in); the causal-mask buffers h.N.attn.bias and
-//     h.N.attn.masked_bias are ignored; the head is tied (an lm_head.weight in the file must equal wte).
+//     h.N.attn.masked_bias are ignored; the head is tied (an lm_head.weight in the file must equal wte). The model
+//     attends over min(n_positions, HfLoadOptions::max_context) positions and keeps that many rows of wpe: the
+//     sliding window restarts positions at 0, so later rows are never read, and the KV cache is sized to match
+//     (GPT-2-small's 1024 positions: 151 MB of cache, 38 MB at 256).
 //   LlamaForCausalLM → LlamaLM under the same names; rotary_emb.inv_freq buffers (older files) are ignored; a tied
 //     head's lm_head.weight, when a file has one, must equal the embedding.
 #pragma once
@@ -29,6 +32,9 @@ struct HfTensorPlace {
   Kind kind;
   std::string name;
   bool transpose = false;  // stored (in, out), as GPT-2's Conv1D: the parameter is its transpose
+  // > 0: the file's tensor has this many rows and the parameter keeps its first shape[0] (GPT-2's position table
+  // cut to the context the model attends over).
+  int64_t stored_rows = 0;
 };
 
 struct HfArchitecture {

@@ -166,7 +166,8 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
             " config has no place for (a config.json from another model, or a variant tinylm does not implement?)");
       if (place->kind == HfTensorPlace::Kind::Ignored) continue;
       const TensorSpec& spec = params.table.find(place->name);
-      const Shape expected = place->transpose ? Shape(spec.shape.rbegin(), spec.shape.rend()) : spec.shape;
+      Shape expected = place->transpose ? Shape(spec.shape.rbegin(), spec.shape.rend()) : spec.shape;
+      if (place->stored_rows > 0) expected[0] = place->stored_rows;
       check(entry.shape == expected, "tensor '", entry.name, "' in '", shard, "' has shape ",
             shape_string(entry.shape), " but config.json implies ", shape_string(expected));
       check(entry.dtype == DType::F32 || entry.dtype == DType::F16 || entry.dtype == DType::BF16, "tensor '",
@@ -198,7 +199,7 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
         continue;
       }
       const TensorSpec& spec = params.table.find(place.name);
-      if (!place.transpose && !tied_embeddings.count(spec.name)) {
+      if (place.stored_rows > 0 || (!place.transpose && !tied_embeddings.count(spec.name))) {  // wpe: its first rows
         store_in_place(*reader, entry, params, spec, shard_paths[shard]);
         continue;
       }

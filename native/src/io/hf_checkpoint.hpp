@@ -45,8 +45,9 @@ HfCheckpoint read_hf_checkpoint(const std::string& dir);
 HfCheckpoint read_hf_checkpoint(std::shared_ptr<const HfFiles> files);
 
 struct HfLoadOptions {
-  // The longest context a loaded model attends over: a Llama's context_size is min(max_position_embeddings, this).
-  // Llama 3's 131072 positions would need a KV cache of gigabytes; the window slides past it (decoder_cache.hpp).
+  // The longest context a loaded model attends over: a Llama's context_size is min(max_position_embeddings, this),
+  // a GPT-2's min(n_positions, this) (its position table cut to as many rows). Llama 3's 131072 positions would need
+  // a KV cache of gigabytes; the window slides past it (decoder_cache.hpp).
   int max_context = 8192;
   // Float: trainable. F16 or Int8: the 2-D weights held only in that form, for generation and evaluation
   // (compact_matrices.hpp): SmolLM2-360M in 0.7 or 0.36 GB instead of 1.45.
