@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
+import { markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
 
 const dirs = process.argv.slice(2, 4).map((dir) => resolve(dir));
 if (dirs.length !== 2 || dirs.some((dir) => !existsSync(join(dir, 'index.html')))) {
@@ -16,21 +17,6 @@ if (dirs.length !== 2 || dirs.some((dir) => !existsSync(join(dir, 'index.html'))
 }
 const rounds = Number(process.env.ROUNDS ?? 8);
 const isolated = process.env.ISOLATED !== '0';
-
-const watch = () => {
-  new MutationObserver((_, observer) => {
-    const generate = [...document.querySelectorAll('button')].find((button) => button.textContent === 'Generate' && !button.disabled);
-    if (!generate) return;
-    observer.disconnect();
-    window.__pressed = performance.now();
-    generate.click();
-  }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled'] });
-  new MutationObserver((_, observer) => {
-    if (!document.querySelector('.output [role=option]')) return;
-    window.__firstToken = performance.now();
-    observer.disconnect();
-  }).observe(document, { childList: true, subtree: true });
-};
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,7 +32,8 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 ? [1, 0] : [0, 1]) {
       const context = await browser.newContext(isolated ? {} : { serviceWorkers: 'block' });
-      await context.addInitScript(watch);
+      await context.addInitScript(pressGenerateWhenReady);
+      await context.addInitScript(markFirstToken);
       const page = await context.newPage();
       await page.goto(`${servers[side].url}index.html`);
       await page.waitForFunction(() => window.__firstToken !== undefined, null, { timeout: 60_000 });

@@ -6,33 +6,18 @@
 //   3. the bytes the playground page transfers over the network, gzip-compressed as a static host would serve
 //      them (the local server gzips text, JSON, wasm and model files), split into code and model.
 import { haveSite, launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
+import { markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
 
 if (!haveSite) {
   console.error('build the site first: npm run build:site (and have /usr/bin/chromium)');
   process.exit(1);
 }
 
-const watchFirstToken = () => {
-  new MutationObserver((_, observer) => {
-    if (document.querySelector('.output [role=option]')) {
-      window.__firstToken = performance.now();
-      observer.disconnect();
-    }
-  }).observe(document, { childList: true, subtree: true });
+// The main thread's long tasks, into window.__longTasks.
+const watchLongTasks = () => {
   window.__longTasks = [];
   new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((entry) => entry.duration)))
     .observe({ type: 'longtask', buffered: true });
-};
-
-// Presses Generate the moment it becomes enabled, as a user already holding the mouse over it would.
-const pressGenerateWhenReady = () => {
-  new MutationObserver((_, observer) => {
-    const generate = [...document.querySelectorAll('button')].find((button) => button.textContent === 'Generate' && !button.disabled);
-    if (!generate) return;
-    observer.disconnect();
-    window.__pressed = performance.now();
-    generate.click();
-  }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled'] });
 };
 
 const server = await serveSite();
@@ -42,7 +27,7 @@ try {
   let transfer;
   for (let run = 0; run < 3; run++) {
     const context = await browser.newContext();
-    await context.addInitScript(watchFirstToken);
+    await context.addInitScript(markFirstToken);
     await context.addInitScript(pressGenerateWhenReady);
     const sizes = [];
     context.on('requestfinished', async (request) => {
@@ -69,7 +54,7 @@ try {
     `(code, styles, wasm ${(transfer.code / 1024).toFixed(0)} KB; default model ${(transfer.models / 1024).toFixed(0)} KB)`);
 
   const context = await browser.newContext();
-  await context.addInitScript(watchFirstToken);
+  await context.addInitScript(watchLongTasks);
   const page = await context.newPage();
   await page.goto(`${server.url}finetune.html`);
   await page.getByRole('status').first().filter({ hasText: 'Ready.' }).waitFor();

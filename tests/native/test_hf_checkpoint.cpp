@@ -3,7 +3,6 @@
 // transposed, mask buffers ignored; Llama tied and untied, BF16, shards — and every inconsistency is an Error that
 // names the file, the field or the tensor. Numerical parity with PyTorch is tests/parity/test_hf_*.py's.
 #include <doctest/doctest.h>
-#include <stdlib.h>  // mkdtemp
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "layer_gradient_check.hpp"
 #include "models/gpt.hpp"
 #include "models/llama.hpp"
+#include "temp_dir.hpp"
 #include "tinylm/error.hpp"
 
 using namespace tinylm;
@@ -23,23 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tinylm-hf-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  void write_json(const std::string& name, const nlohmann::json& json) const {
-    const std::string text = json.dump(2);
-    write_file_atomic(file(name), std::vector<uint8_t>(text.begin(), text.end()));
-  }
-};
+void write_json(const TempDir& dir, const std::string& name, const nlohmann::json& json) {
+  const std::string text = json.dump(2);
+  write_file_atomic(dir.file(name), std::vector<uint8_t>(text.begin(), text.end()));
+}
 
 // A tensor set in a file's names: values owned here.
 struct Tensors {
@@ -120,8 +107,8 @@ std::string load_error(const std::string& dir) {
 TEST_CASE("hf checkpoint: GPT-2 folders load onto GptLM, prefixed or not, Conv1D weights transposed") {
   for (const std::string prefix : {"", "transformer."}) {
     CAPTURE(prefix);
-    TempDir dir;
-    dir.write_json("config.json", gpt2_config());
+    TempDir dir("tinylm-hf");
+    write_json(dir, "config.json", gpt2_config());
     const Tensors tensors = gpt2_tensors(prefix, prefix.empty());
     tensors.save(dir.file("model.safetensors"));
     REQUIRE(is_hf_checkpoint(dir.path.string()));
@@ -147,10 +134,10 @@ TEST_CASE("hf checkpoint: GPT-2 folders load onto GptLM, prefixed or not, Conv1D
 }
 
 TEST_CASE("hf checkpoint: U8 mask buffers are ignored; a tied head in the file must equal the embedding") {
-  TempDir dir;
+  TempDir dir("tinylm-hf");
   nlohmann::json config = gpt2_config();
   config["activation_function"] = "gelu";
-  dir.write_json("config.json", config);
+  write_json(dir, "config.json", config);
   Tensors tensors = gpt2_tensors("transformer.", false);
   const std::vector<int8_t> mask(36, 1);
   TensorToWrite buffer{"transformer.h.0.attn.bias", {1, 1, 6, 6}, nullptr, DType::U8};
@@ -172,10 +159,10 @@ TEST_CASE("hf checkpoint: U8 mask buffers are ignored; a tied head in the file m
 
 TEST_CASE("hf checkpoint: GPT-2 configs tinylm cannot run are refused, naming the field") {
   auto error_for = [](const std::function<void(nlohmann::json&)>& edit) {
-    TempDir dir;
+    TempDir dir("tinylm-hf");
     nlohmann::json config = gpt2_config();
     edit(config);
-    dir.write_json("config.json", config);
+    write_json(dir, "config.json", config);
     gpt2_tensors("", true).save(dir.file("model.safetensors"));
     return load_error(dir.path.string());
   };
@@ -234,9 +221,9 @@ Tensors llama_tensors(bool tied, DType dtype = DType::F32) {
 }  // namespace
 
 TEST_CASE("hf checkpoint: Llama folders load onto LlamaLM — BF16 rounded once, context capped, buffers ignored") {
-  TempDir dir;
-  dir.write_json("config.json", llama_config(true));
-  dir.write_json("generation_config.json", {{"bos_token_id", 1}, {"eos_token_id", 2}});
+  TempDir dir("tinylm-hf");
+  write_json(dir, "config.json", llama_config(true));
+  write_json(dir, "generation_config.json", {{"bos_token_id", 1}, {"eos_token_id", 2}});
   Tensors tensors = llama_tensors(true, DType::BF16);
   tensors.add("model.layers.0.self_attn.rotary_emb.inv_freq", {2}, {1.0f, 0.01f});  // older files carry it
   tensors.save(dir.file("model.safetensors"));
@@ -258,8 +245,8 @@ TEST_CASE("hf checkpoint: Llama folders load onto LlamaLM — BF16 rounded once,
 }
 
 TEST_CASE("hf checkpoint: weights held as F16 or int8 as they stream in generate as the float model does") {
-  TempDir dir;
-  dir.write_json("config.json", llama_config(false));
+  TempDir dir("tinylm-hf");
+  write_json(dir, "config.json", llama_config(false));
   const Tensors tensors = llama_tensors(false, DType::F16);  // F16 values: held as F16 without rounding
   tensors.save(dir.file("model.safetensors"));
   const HfCheckpoint checkpoint = read_hf_checkpoint(dir.path.string());
@@ -289,8 +276,8 @@ TEST_CASE("hf checkpoint: weights held as F16 or int8 as they stream in generate
 }
 
 TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inconsistencies are named") {
-  TempDir dir;
-  dir.write_json("config.json", llama_config(false));
+  TempDir dir("tinylm-hf");
+  write_json(dir, "config.json", llama_config(false));
   const Tensors tensors = llama_tensors(false);
   const std::vector<TensorToWrite> all = tensors.to_write();
   nlohmann::json weight_map;
@@ -300,7 +287,7 @@ TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inco
     write_file_atomic(dir.file("model-00002-of-00002.safetensors"), serialize_safetensors(second, {}));
     for (size_t i = 0; i < all.size(); ++i)
       weight_map[all[i].name] = i < split ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
-    dir.write_json("model.safetensors.index.json", {{"metadata", {{"total_size", 1}}}, {"weight_map", weight_map}});
+    write_json(dir, "model.safetensors.index.json", {{"metadata", {{"total_size", 1}}}, {"weight_map", weight_map}});
   };
   write_shards(5);
   {
@@ -311,7 +298,7 @@ TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inco
   }
   SUBCASE("a tensor in a shard the index does not place there") {
     weight_map["model.norm.weight"] = "model-00001-of-00002.safetensors";
-    dir.write_json("model.safetensors.index.json", {{"weight_map", weight_map}});
+    write_json(dir, "model.safetensors.index.json", {{"weight_map", weight_map}});
     CHECK(load_error(dir.path.string()).find("holds tensor 'model.norm.weight', which the index places in "
                                              "'model-00001-of-00002.safetensors'") != std::string::npos);
   }
@@ -322,7 +309,7 @@ TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inco
   }
   SUBCASE("a shard name that leaves the folder") {
     weight_map["model.norm.weight"] = "../model.safetensors";
-    dir.write_json("model.safetensors.index.json", {{"weight_map", weight_map}});
+    write_json(dir, "model.safetensors.index.json", {{"weight_map", weight_map}});
     CHECK(load_error(dir.path.string()).find("must be a file name inside the folder") != std::string::npos);
   }
 }
@@ -330,10 +317,10 @@ TEST_CASE("hf checkpoint: sharded Llama weights load through the index; its inco
 TEST_CASE("hf checkpoint: missing, foreign and misshapen Llama tensors and unsupported configs are named") {
   auto error_for = [](const std::function<void(nlohmann::json&)>& edit_config,
                       const std::function<void(Tensors&)>& edit_tensors) {
-    TempDir dir;
+    TempDir dir("tinylm-hf");
     nlohmann::json config = llama_config(true);
     edit_config(config);
-    dir.write_json("config.json", config);
+    write_json(dir, "config.json", config);
     Tensors tensors = llama_tensors(true);
     edit_tensors(tensors);
     tensors.save(dir.file("model.safetensors"));
@@ -371,7 +358,7 @@ TEST_CASE("hf checkpoint: missing, foreign and misshapen Llama tensors and unsup
 TEST_CASE("hf checkpoint: every shard's header is checked before the model allocates") {
   // A config of 168M parameters (1.3 GB of weights and gradients, under the native cap) with a file of one small
   // tensor: the missing tensors are named before anything is allocated for the model.
-  TempDir dir;
+  TempDir dir("tinylm-hf");
   nlohmann::json config = llama_config(true);
   config["hidden_size"] = 2048;
   config["intermediate_size"] = 4096;
@@ -379,7 +366,7 @@ TEST_CASE("hf checkpoint: every shard's header is checked before the model alloc
   config["num_attention_heads"] = 8;
   config["num_key_value_heads"] = 8;
   config["max_position_embeddings"] = 64;
-  dir.write_json("config.json", config);
+  write_json(dir, "config.json", config);
   Tensors tensors;
   tensors.add("model.norm.weight", {2048}, std::vector<float>(2048, 1.0f));
   tensors.save(dir.file("model.safetensors"));
@@ -392,10 +379,10 @@ TEST_CASE("hf checkpoint: every shard's header is checked before the model alloc
 }
 
 TEST_CASE("hf checkpoint: folders without weights or config are refused, naming what is missing") {
-  TempDir dir;
+  TempDir dir("tinylm-hf");
   CHECK_FALSE(is_hf_checkpoint(dir.path.string()));
   CHECK_THROWS_WITH_AS(read_hf_checkpoint(dir.path.string()), doctest::Contains("has no config.json"), Error);
-  dir.write_json("config.json", llama_config(true));
+  write_json(dir, "config.json", llama_config(true));
   CHECK(is_hf_checkpoint(dir.path.string()));
   CHECK_THROWS_WITH_AS(read_hf_checkpoint(dir.path.string()),
                        doctest::Contains("has neither model.safetensors nor model.safetensors.index.json"), Error);

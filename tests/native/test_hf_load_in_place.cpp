@@ -3,7 +3,6 @@
 // a block of rows at a time. The model holds the same bits as when every tensor is converted whole and stored at
 // once (store_parameter), for each stored dtype and each residency, with a tensor larger than one block.
 #include <doctest/doctest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <filesystem>
 
@@ -12,6 +11,7 @@
 #include "layer_gradient_check.hpp"
 #include "models/gpt.hpp"
 #include "models/model_common.hpp"
+#include "temp_dir.hpp"
 #include "tinylm/error.hpp"
 
 using namespace tinylm;
@@ -20,26 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Folder {
-  fs::path path;
-  Folder() {
-    std::string pattern = (fs::temp_directory_path() / "tinylm-hf-place-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~Folder() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 // A Llama of V 700, C 512 (2 heads of 256 over 1 key/value head), hidden 12, 1 layer, tied: its embedding
 // (700 × 512 = 358400 floats) spans two of the loader's 1 MB blocks of rows (512 rows, then 188), and q, k, v are
 // stacked into one compact matrix, so blocks also start at a stacked tensor's first row.
 constexpr int kVocab = 700, kWidth = 512, kHidden = 12;
 
-void write_folder(const Folder& folder, DType dtype) {
+void write_folder(const TempDir& folder, DType dtype) {
   const nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"},
                                  {"vocab_size", kVocab}, {"hidden_size", kWidth}, {"intermediate_size", kHidden},
                                  {"num_hidden_layers", 1}, {"num_attention_heads", 2}, {"num_key_value_heads", 1},
@@ -87,7 +73,7 @@ Parameters stored_whole(const ParameterTable& table, const std::string& weights_
 
 TEST_CASE("hf checkpoint: tensors stream into place a block of rows at a time, the same bits as stored whole") {
   for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
-    Folder folder;
+    TempDir folder("tinylm-hf-place");
     write_folder(folder, dtype);
     for (Residency residency : {Residency::Float, Residency::F16, Residency::Int8}) {
       CAPTURE(dtype_name(dtype));
@@ -120,7 +106,7 @@ TEST_CASE("hf checkpoint: tensors stream into place a block of rows at a time, t
 }
 
 TEST_CASE("safetensors: a reader's range of a tensor's values is that range of the whole, in every float dtype") {
-  Folder folder;
+  TempDir folder("tinylm-hf-place");
   Rng rng(12);
   const std::vector<float> values = random_values(70000, rng);  // F16 and BF16 convert 32768 values at a time
   for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
@@ -146,7 +132,7 @@ TEST_CASE("safetensors: a reader's range of a tensor's values is that range of t
 }
 
 TEST_CASE("hf checkpoint: GPT-2 for a shorter context keeps wpe's first rows and generates the same tokens") {
-  Folder folder;
+  TempDir folder("tinylm-hf-place");
   const nlohmann::json config = {{"architectures", {"GPT2LMHeadModel"}}, {"vocab_size", 11}, {"n_positions", 6},
                                  {"n_embd", 8}, {"n_head", 2}, {"n_layer", 1}};
   const std::string text = config.dump();

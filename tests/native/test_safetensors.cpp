@@ -2,7 +2,6 @@
 // and metadata round trips, the byte layout serialize_safetensors writes, every malformed header
 // parse_safetensors must reject (each with the phrase its message must contain), and the atomic file write.
 #include <doctest/doctest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
 #include <atomic>
@@ -16,10 +15,12 @@
 #include <vector>
 
 #include "io/safetensors.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
 using namespace tinylm;
+using tinylm::testing::TempDir;
 namespace fs = std::filesystem;
 
 uint32_t float_bits(float value) {
@@ -94,25 +95,6 @@ std::string error_message_of(Action action) {
   return "<no error>";
 }
 
-// A fresh directory under /tmp per test run, removed with everything in it when the test ends.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tinylm-safetensors-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
 
 std::vector<uint8_t> bytes_of(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
 
@@ -451,7 +433,7 @@ TEST_CASE("safetensors: malformed files are rejected with a message naming the p
 // ---- files ---------------------------------------------------------------------------------------------------
 
 TEST_CASE("safetensors: file helpers") {
-  TempDir temp;
+  TempDir temp("tinylm-safetensors");
   const std::string path = (temp.path / "model.safetensors").string();
 
   SUBCASE("write, read back and parse") {
