@@ -161,6 +161,24 @@ function engineEarlyStart(): Plugin {
   };
 }
 
+// The body text's font (Inter, its Latin subset) is requested with the page rather than once the first layout finds
+// text that needs it: on a fast connection it is then in by that layout, which shapes the text once in Inter instead
+// of first through the fallback families (font matching the system does not have) and again when the font swaps in.
+function fontPreload(): Plugin {
+  return {
+    name: 'tinylm-font-preload',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        const font = Object.keys(context.bundle ?? {}).find((file) => /inter-latin-wght-normal-[^/]*\.woff2$/.test(file));
+        if (!font) throw new Error('tinylm-font-preload: the Inter Latin font is not in the bundle');
+        return [{ tag: 'link', attrs: { rel: 'preload', as: 'font', type: 'font/woff2', crossorigin: 'anonymous', href: `./${font}` }, injectTo: 'head' }];
+      },
+    },
+  };
+}
+
 const isolationHeaders = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // The built pages load coi-serviceworker.js (copied beside them) before anything else; on an isolated page it does
@@ -199,5 +217,5 @@ export default defineConfig({
   },
   server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
   preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
-  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation(), engineEarlyStart()],
+  plugins: [shippedModels(), highlightedCode(), pageHead(), crossOriginIsolation(), engineEarlyStart(), fontPreload()],
 });
