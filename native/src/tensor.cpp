@@ -71,8 +71,13 @@ uint64_t ParameterTable::count() const {
   return total;
 }
 
-void Parameters::allocate() {
-  values.assign(table.size(), 0.0f);
+void Parameters::allocate(Fill fill) {
+  if (fill == Fill::Zeros) {
+    values.assign(table.size(), 0.0f);
+  } else {
+    values.clear();
+    values.reserve(table.size());
+  }
   grads.clear();
   compact = CompactMatrices(table.compact_kind());
   for (const ParameterTable::MatrixShape& shape : table.compact_shapes()) compact.add(shape.rows, shape.cols);

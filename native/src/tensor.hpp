@@ -75,7 +75,10 @@ struct Parameters {
   std::vector<float> grads;   // (table.size()) once training starts, else empty
   CompactMatrices compact;    // the table's compact tensors, by slot
 
-  void allocate();
+  // How allocate() leaves values: zeros, or empty with room for table.size() floats, for a loader that appends
+  // every float tensor in the table's order (read_parameters), so the block is written once, not zeroed first.
+  enum class Fill { Zeros, Appended };
+  void allocate(Fill fill = Fill::Zeros);
   void ensure_grads() {
     if (grads.size() != values.size()) grads.assign(values.size(), 0.0f);
   }

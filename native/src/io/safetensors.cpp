@@ -30,40 +30,50 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
 }
 
 std::vector<float> SafetensorsFile::read_f32(const SafetensorsEntry& entry) const {
+  std::vector<float> values(static_cast<size_t>(shape_numel(entry.shape)));
+  read_f32(entry, 0, values.size(), values.data());
+  return values;
+}
+
+void SafetensorsFile::read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out) const {
   check(entry.dtype != DType::I8, "tensor '", entry.name,
         "' is I8 (quantised): it needs its per-row scales, so read_f32 cannot convert it");
   check(entry.dtype != DType::U8 && entry.dtype != DType::BOOL, "tensor '", entry.name, "' is ",
         dtype_name(entry.dtype), ": integer and boolean tensors are not weights tinylm reads");
-  const size_t count = static_cast<size_t>(shape_numel(entry.shape));
-  // Entries from parse_safetensors always pass this; a hand-made entry must not read out of bounds.
+  const uint64_t numel = uint64_t(shape_numel(entry.shape));
+  const size_t width = dtype_size(entry.dtype);
+  // Entries from parse_safetensors always pass this; a hand-made entry or range must not read out of bounds.
   const bool in_bounds = entry.begin <= entry.end && entry.end <= data.size() &&
-                         entry.end - entry.begin == count * dtype_size(entry.dtype);
+                         entry.end - entry.begin == numel * width;
   check(in_bounds, "tensor '", entry.name, "': bytes [", entry.begin, ", ", entry.end, ") do not hold shape ",
         shape_string(entry.shape), " of ", dtype_name(entry.dtype), " within ", data.size(), " data bytes");
-  std::vector<float> values(count);
-  const uint8_t* source = data.data() + entry.begin;
+  check(first <= numel && count <= numel - first, "tensor '", entry.name, "': values [", first, ", ", first + count,
+        ") are not in its shape ", shape_string(entry.shape));
+  const uint8_t* source = data.data() + entry.begin + first * width;
   if (entry.dtype == DType::F32) {
-    if (count) std::memcpy(values.data(), source, count * sizeof(float));
+    if (count) std::memcpy(out, source, count * sizeof(float));
   } else {
     const bool bfloat = entry.dtype == DType::BF16;
     for (size_t i = 0; i < count; ++i) {
       uint16_t bits;
       std::memcpy(&bits, source + 2 * i, sizeof bits);
-      values[i] = bfloat ? bfloat16_to_float(bits) : half_to_float(bits);
+      out[i] = bfloat ? bfloat16_to_float(bits) : half_to_float(bits);
     }
   }
-  return values;
 }
 
 std::vector<int8_t> SafetensorsFile::read_i8(const SafetensorsEntry& entry) const {
+  const int8_t* values = i8_values(entry);
+  return std::vector<int8_t>(values, values + (entry.end - entry.begin));
+}
+
+const int8_t* SafetensorsFile::i8_values(const SafetensorsEntry& entry) const {
   check(entry.dtype == DType::I8, "tensor '", entry.name, "' is ", dtype_name(entry.dtype), ", not I8");
   const size_t count = static_cast<size_t>(shape_numel(entry.shape));
   const bool in_bounds = entry.begin <= entry.end && entry.end <= data.size() && entry.end - entry.begin == count;
   check(in_bounds, "tensor '", entry.name, "': bytes [", entry.begin, ", ", entry.end, ") do not hold shape ",
         shape_string(entry.shape), " of I8 within ", data.size(), " data bytes");
-  std::vector<int8_t> values(count);
-  if (count) std::memcpy(values.data(), data.data() + entry.begin, count);
-  return values;
+  return reinterpret_cast<const int8_t*>(data.data() + entry.begin);
 }
 
 // ---- reading by range ---------------------------------------------------------------------------------------

@@ -46,8 +46,14 @@ struct SafetensorsFile {
   // Copies a tensor out as float32 (F16 and BF16 converted; I8 rejected here — quantised tensors need their
   // scales — and so are U8 and BOOL).
   std::vector<float> read_f32(const SafetensorsEntry& entry) const;
+  // Values [first, first + count) of the entry, in its row-major order, into out (count floats): a loader moves a
+  // tensor into place a block of rows at a time, with no whole copy of it beside the model.
+  void read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out) const;
   // Copies an I8 tensor out as raw int8 values (Error for any other dtype).
   std::vector<int8_t> read_i8(const SafetensorsEntry& entry) const;
+  // An I8 tensor's values where data holds them (shape_numel(entry.shape) bytes), after the same checks: read in
+  // place rather than copied.
+  const int8_t* i8_values(const SafetensorsEntry& entry) const;
 };
 
 SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size);

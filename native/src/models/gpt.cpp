@@ -94,8 +94,8 @@ GptLM::GptLM(const GptConfig& config, Allocation allocation, Residency residency
   if (allocation == Allocation::Now) allocate();
 }
 
-void GptLM::allocate() {
-  params_.allocate();
+void GptLM::allocate(Parameters::Fill fill) {
+  params_.allocate(fill);
   blocks_.resize(config_.num_layers);
   // Generation buffers and half copies wait for reset_state() or the first step(): the weights are still zero.
 }
@@ -150,9 +150,8 @@ std::unique_ptr<GptLM> GptLM::from_file(const nlohmann::json& config_json, const
           config.bias ? "" : " (the config says \"bias\": false; is the file from a model with biases?)");
   }
 
-  model->allocate();
-  for (const TensorSpec& spec : params.table.tensors())
-    store_parameter(params, spec, read_tensor_as_float(file, *file.find(spec.name)).data());
+  model->allocate(Parameters::Fill::Appended);
+  read_parameters(params, file);
   if (head_entry != nullptr) {
     // Stored like wte (an int8 file quantises both with the same per-row rule), so the two read back equal.
     const std::vector<float> head = read_tensor_as_float(file, *head_entry);

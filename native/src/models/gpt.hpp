@@ -61,7 +61,7 @@ class GptLM : public TrainableModel {
   // generates and evaluates but does not train (forward with training, backward and saving refuse).
   enum class Allocation { Now, Deferred };
   GptLM(const GptConfig& config, Allocation allocation, Residency residency = Residency::Float);
-  void allocate();
+  void allocate(Parameters::Fill fill = Parameters::Fill::Zeros);
   void initialize(Rng& rng);                  // nanoGPT's initialisation
   static std::unique_ptr<GptLM> from_file(const nlohmann::json& config, const SafetensorsFile& file,
                                           Residency residency = Residency::Float);

@@ -69,8 +69,8 @@ LlamaLM::LlamaLM(const LlamaConfig& config, Allocation allocation, Residency res
   if (allocation == Allocation::Now) allocate();
 }
 
-void LlamaLM::allocate() {
-  params_.allocate();
+void LlamaLM::allocate(Parameters::Fill fill) {
+  params_.allocate(fill);
   blocks_.resize(config_.num_layers);
   rotary_.build(config_.rope, config_.head_size, config_.context_size);
   // Generation buffers and half copies wait for reset_state() or the first step(): the weights are still zero.
@@ -97,8 +97,8 @@ std::unique_ptr<LlamaLM> LlamaLM::from_file(const nlohmann::json& config, const 
                                             Residency residency) {
   std::unique_ptr<LlamaLM> model(new LlamaLM(LlamaConfig::from_json(config), Allocation::Deferred, residency));
   check_parameters_in_file(model->params_.table, file);  // every tensor checked before the model allocates
-  model->allocate();
-  load_parameters(model->params_, file);
+  model->allocate(Parameters::Fill::Appended);
+  read_parameters(model->params_, file);
   model->reset_state();  // generation starts from the loaded weights
   return model;
 }

@@ -71,7 +71,7 @@ class LlamaLM : public TrainableModel {
   // generates and evaluates but does not train (forward with training, backward and saving refuse).
   enum class Allocation { Now, Deferred };
   LlamaLM(const LlamaConfig& config, Allocation allocation, Residency residency = Residency::Float);
-  void allocate();
+  void allocate(Parameters::Fill fill = Parameters::Fill::Zeros);
   void initialize(Rng& rng);                      // Hugging Face's: N(0, 0.02) matrices, unit RMSNorm gains
   // From a tinylm model file (the config and tensors as model_file.cpp stores them).
   static std::unique_ptr<LlamaLM> from_file(const nlohmann::json& config, const SafetensorsFile& file,

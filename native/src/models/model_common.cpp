@@ -145,18 +145,27 @@ void check_int8_structure(const SafetensorsEntry& entry, const SafetensorsFile& 
         entry.shape[0], "]");
 }
 
-// Dequantises the I8 tensor `entry` (rows, cols) with its scales into `out`; Error names what is missing or wrong.
-void read_int8_tensor(float* out, const SafetensorsEntry& entry, const SafetensorsFile& file) {
+// The F32 per-row scales of the I8 tensor `entry`, each checked finite and non-negative.
+std::vector<float> int8_scales(const SafetensorsEntry& entry, const SafetensorsFile& file) {
   check_int8_structure(entry, file);
-  const std::vector<int8_t> quantised = file.read_i8(entry);
-  const std::vector<float> scales = file.read_f32(*file.find(entry.name + kScaleSuffix));
   const std::string scale_name = entry.name + kScaleSuffix;
-  const int64_t cols = entry.shape[1];
+  std::vector<float> scales = file.read_f32(*file.find(scale_name));
   for (size_t row = 0; row < scales.size(); ++row) {
     check(std::isfinite(scales[row]) && scales[row] >= 0.0f, "tensor '", scale_name, "' row ", row,
           " holds scale ", scales[row], ": scales must be finite and non-negative");
-    for (int64_t col = 0; col < cols; ++col)
-      out[row * cols + col] = scales[row] * float(quantised[row * cols + col]);
+  }
+  return scales;
+}
+
+// Rows [first_row, first_row + rows) of the I8 tensor `entry` (rows, cols), dequantised with its scales into out,
+// read where the file holds them.
+void dequantise_rows(float* out, const SafetensorsEntry& entry, const SafetensorsFile& file,
+                     const std::vector<float>& scales, int64_t first_row, int64_t rows) {
+  const int64_t cols = entry.shape[1];
+  const int8_t* quantised = file.i8_values(entry) + first_row * cols;
+  for (int64_t row = 0; row < rows; ++row) {
+    const float scale = scales[size_t(first_row + row)];
+    for (int64_t col = 0; col < cols; ++col) out[row * cols + col] = scale * float(quantised[row * cols + col]);
   }
 }
 
@@ -187,8 +196,9 @@ void check_no_unknown_tensors(const SafetensorsFile& file, const std::set<std::s
 
 std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry) {
   if (entry.dtype != DType::I8) return file.read_f32(entry);
+  const std::vector<float> scales = int8_scales(entry, file);
   std::vector<float> values(static_cast<size_t>(shape_numel(entry.shape)));
-  read_int8_tensor(values.data(), entry, file);
+  dequantise_rows(values.data(), entry, file, scales, 0, entry.shape[0]);
   return values;
 }
 
@@ -203,28 +213,60 @@ void check_parameters_in_file(const ParameterTable& table, const SafetensorsFile
   check_no_unknown_tensors(file, known);
 }
 
+namespace {
+// Rows [first_row, first_row + rows) of a compact tensor (rows of its matrix slot from spec.first_row on).
+void store_compact_rows(Parameters& params, const TensorSpec& spec, int64_t first_row, int64_t rows,
+                        const float* values) {
+  check(params.compact.set_rows(spec.offset, int(spec.first_row + first_row), int(rows), values), "tensor '",
+        spec.name, "' has a value that ", compact_kind_name(params.compact.kind()), " cannot hold (",
+        params.compact.kind() == CompactKind::F16 ? "beyond ±65504 or not finite" : "not finite",
+        "): load the model with float weights");
+}
+}  // namespace
+
 void store_parameter(Parameters& params, const TensorSpec& spec, const float* values) {
   if (!spec.compact) {
     std::copy(values, values + shape_numel(spec.shape), params.values.begin() + spec.offset);
     return;
   }
-  check(params.compact.set_rows(spec.offset, int(spec.first_row), int(spec.shape[0]), values), "tensor '", spec.name,
-        "' has a value that ",
-        compact_kind_name(params.compact.kind()), " cannot hold (",
-        params.compact.kind() == CompactKind::F16 ? "beyond ±65504 or not finite" : "not finite",
-        "): load the model with float weights");
+  store_compact_rows(params, spec, 0, spec.shape[0], values);
 }
 
-std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
-  check_parameters_in_file(params.table, file);
-  check(params.values.size() == params.table.size(), "load_parameters: the parameter block is not allocated");
+std::map<std::string, DType> read_parameters(Parameters& params, const SafetensorsFile& file) {
+  check(params.values.empty() && params.values.capacity() >= params.table.size(),
+        "read_parameters: the parameter block is not allocated for appending (Parameters::Fill::Appended)");
+  // A block of rows at a time through this buffer: float tensors are appended to the block, compact ones rounded
+  // into their matrices, and no tensor is copied whole beside the model.
+  constexpr int64_t kBlockFloats = 16384;
+  std::vector<float> block;
   std::map<std::string, DType> stored;
   for (const TensorSpec& spec : params.table.tensors()) {
     const SafetensorsEntry& entry = *file.find(spec.name);
     stored[spec.name] = entry.dtype;
-    store_parameter(params, spec, read_tensor_as_float(file, entry).data());
+    // A 1-D tensor is one row; a matrix (rows, cols) moves whole rows.
+    const int64_t rows = spec.shape.size() == 2 ? spec.shape[0] : 1;
+    const int64_t cols = rows == 0 ? 0 : shape_numel(spec.shape) / rows;
+    const int64_t rows_per_block = std::max<int64_t>(1, kBlockFloats / std::max<int64_t>(cols, 1));
+    const std::vector<float> scales = entry.dtype == DType::I8 ? int8_scales(entry, file) : std::vector<float>();
+    check(spec.compact || spec.offset == params.values.size(), "read_parameters: tensor '", spec.name,
+          "' is not next in the parameter block");
+    for (int64_t first = 0; first < rows; first += rows_per_block) {
+      const int64_t n = std::min(rows_per_block, rows - first);
+      block.resize(size_t(n * cols));
+      if (entry.dtype == DType::I8) dequantise_rows(block.data(), entry, file, scales, first, n);
+      else file.read_f32(entry, uint64_t(first * cols), uint64_t(n * cols), block.data());
+      if (spec.compact) store_compact_rows(params, spec, first, n, block.data());
+      else params.values.insert(params.values.end(), block.begin(), block.end());
+    }
   }
+  check(params.values.size() == params.table.size(), "read_parameters: the file filled ", params.values.size(),
+        " of the block's ", params.table.size(), " values");
   return stored;
+}
+
+std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file) {
+  check_parameters_in_file(params.table, file);
+  return read_parameters(params, file);
 }
 
 std::vector<TensorToWrite> parameters_to_write(const Parameters& params) {

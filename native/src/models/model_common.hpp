@@ -49,10 +49,14 @@ void check_no_unknown_tensors(const SafetensorsFile& file, const std::set<std::s
 // hold a value.
 void store_parameter(Parameters& params, const TensorSpec& spec, const float* values);
 // Copies every tensor of the table from the file, after checking that each is present with the table's shape
-// and that the file holds no tensor the model does not know. F32 and F16 tensors are read as they are; a 2-D I8
-// tensor (rows, cols) is dequantised with its companion F32 tensor "<name>.scale" (rows): w = scale[row]·q.
-// Returns the dtype each table tensor was stored in, so a model loaded from int8 can generate from int8.
+// and that the file holds no tensor the model does not know (check_parameters_in_file, then read_parameters).
+// F32, F16 and BF16 tensors are read as they are; a 2-D I8 tensor (rows, cols) is dequantised with its companion
+// F32 tensor "<name>.scale" (rows): w = scale[row]·q. Returns the dtype each table tensor was stored in, so a model
+// loaded from int8 can generate from int8. params must be allocated with Parameters::Fill::Appended: the float
+// tensors are appended to the empty block in the table's order, each value written once.
 std::map<std::string, DType> load_parameters(Parameters& params, const SafetensorsFile& file);
+// load_parameters without the check, for a loader that checked the file against its table itself.
+std::map<std::string, DType> read_parameters(Parameters& params, const SafetensorsFile& file);
 // One tensor as float, whatever it is stored as (the I8 case as load_parameters describes, its "<name>.scale"
 // checked) — for loaders that walk their own tensor list.
 std::vector<float> read_tensor_as_float(const SafetensorsFile& file, const SafetensorsEntry& entry);

@@ -73,12 +73,12 @@ RecurrentLM::RecurrentLM(const RecurrentConfig& config, Allocation allocation)
   if (allocation == Allocation::Now) allocate();
 }
 
-void RecurrentLM::allocate() {
-  params_.allocate();
+void RecurrentLM::allocate(Parameters::Fill fill) {
+  params_.allocate(fill);
   caches_.resize(config_.num_layers);
   dropped_.resize(config_.num_layers);
   dropout_masks_.resize(config_.num_layers);
-  reset_state();
+  if (fill == Parameters::Fill::Zeros) reset_state();
 }
 
 void RecurrentLM::initialize(Rng& rng) {
@@ -99,11 +99,11 @@ void RecurrentLM::initialize(Rng& rng) {
 std::unique_ptr<RecurrentLM> RecurrentLM::from_file(const nlohmann::json& config_json, const SafetensorsFile& file) {
   std::unique_ptr<RecurrentLM> model(new RecurrentLM(RecurrentConfig::from_json(config_json), Allocation::Deferred));
   check_parameters_in_file(model->params_.table, file);  // before a byte is allocated for the config's sizes
-  model->allocate();
+  model->allocate(Parameters::Fill::Appended);
   const std::map<std::string, DType> stored = load_parameters(model->params_, file);
   // Weights shipped as int8 generate from int8: the same numbers the file holds, at a quarter of the traffic.
-  if (stored.at("head.weight") == DType::I8) model->set_step_precision(StepPrecision::Int8);
-  else model->refresh_compact_weights();  // the copies taken at construction were of the zeroed weights
+  if (stored.at("head.weight") == DType::I8) model->step_precision_ = StepPrecision::Int8;
+  model->reset_state();  // the generation state, and step()'s compact copies of the loaded weights
   return model;
 }
 

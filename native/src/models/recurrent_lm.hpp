@@ -78,10 +78,11 @@ class RecurrentLM : public TrainableModel {
  private:
   friend class RecurrentEvaluation;
   // Deferred: the parameter table only (names, shapes, offsets), so from_file can check the file against it
-  // before anything is allocated; allocate() then sizes the blocks and the generation state.
+  // before anything is allocated; allocate() then sizes the blocks and, with zeroed weights, the generation state
+  // (a loader that appends the weights calls reset_state() once they are in).
   enum class Allocation { Now, Deferred };
   RecurrentLM(const RecurrentConfig& config, Allocation allocation);
-  void allocate();
+  void allocate(Parameters::Fill fill = Parameters::Fill::Zeros);
   RecurrentWeights layer_weights(int layer) const;
   RecurrentGrads layer_grads(int layer);
   const float* layer_output(int layer) const;  // (T,B,H), after dropout when active
