@@ -14,9 +14,10 @@
 //                   of the first token
 // Prints each run's milliseconds and the medians, and for the two warm-ups in the same instance what they took
 // themselves (a warm-up only pays where the thread would otherwise wait, e.g. for the model's download).
-// `node bench/wasm/cold_start.mjs <dist A> <dist B>` instead times the cold case for two builds of the package (e.g. a
-// copy of main's dist/ against this tree's), alternated A, B, B, A, … (RUNS=n rounds, default 8), and prints each
-// side's medians and the ratio B/A of the load's.
+// `node bench/wasm/cold_start.mjs <dist A> <dist B>` instead times one case (MODE=<case>, default cold) for two
+// builds of the package (e.g. a copy of main's dist/ against this tree's), alternated A, B, B, A, … (RUNS=n rounds,
+// default 8), and prints each side's medians and the ratio B/A of the load's. 'warmed here' times the load with the
+// engine's code already compiled and run, the work a change to the loaders moves without V8's compiles around it.
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -88,7 +89,7 @@ if (!isMainThread) {
   const before = loadavg()[0];
   for (let run = 0; run < Number(process.env.RUNS ?? 8); run++) {
     for (const side of run % 2 ? [1, 0] : [0, 1]) {
-      const result = runChild('cold', dists[side]);
+      const result = runChild(process.env.MODE ?? 'cold', dists[side]);
       results[side].push(result);
       console.log(`${'AB'[side]}: load ${result.load.toFixed(1)} ms, first token ${result.firstToken.toFixed(1)} ms`);
     }
@@ -98,7 +99,7 @@ if (!isMainThread) {
     console.log(`${'AB'[side]} ${dists[side]}: median load ${loads[side].toFixed(1)} ms ` +
       `(${results[side].map((r) => r.load.toFixed(1)).join(', ')}), first token ${median(results[side].map((r) => r.firstToken)).toFixed(1)} ms`);
   }
-  console.log(`load B/A ${(loads[1] / loads[0]).toFixed(3)} over ${results[0].length} runs each; load average ${before.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`);
+  console.log(`${process.env.MODE ?? 'cold'}: load B/A ${(loads[1] / loads[0]).toFixed(3)} over ${results[0].length} runs each; load average ${before.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`);
 } else {
   const results = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let run = 0; run < Number(process.env.RUNS ?? 4); run++) {
