@@ -1,6 +1,7 @@
 // The types of what the wasm engine's Embind bindings (wasm/bindings*.cpp) expose. Only the workers import this
 // file (worker_browser.ts and worker_node.ts start the engine from its glue, dist/wasm/tinylm_wasm.js): the
 // engine never runs on the main thread.
+import type { RangedFile } from './worker_files.js';
 
 export type WeightsForm = 'f32' | 'f16' | 'int8';
 
@@ -184,7 +185,8 @@ export interface Engine {
   Model: {
     load(bytes: Uint8Array): Result<EngineModel>;
     loadAs(bytes: Uint8Array, weights: WeightsForm): Result<EngineModel>;
-    loadHf(files: Record<string, Uint8Array>, label: string, maxContext: number, weights: WeightsForm): Result<EngineModel>;
+    // A file is bytes, or a file object (worker_files.ts) whose reads answer '' or what went wrong.
+    loadHf(files: Record<string, Uint8Array | RangedFile>, label: string, maxContext: number, weights: WeightsForm): Result<EngineModel>;
     create(
       options: {
         arch: string;

@@ -3,17 +3,32 @@
 // code the CLI's --model DIR runs), which checks every file and tensor. Before that, the weights' safetensors
 // headers give the memory the model will need, so a model too large for the engine's cap is refused before any of
 // it is copied in, and the stored precision that info.source reports.
-import { addHeader, emptySummary, tooLargeMessage, type WeightsSummary } from './checkpoint_size.js';
+import { addHeader, emptySummary, headerEnd, tooLargeMessage, type WeightsSummary } from './checkpoint_size.js';
 import { ok } from './engine.js';
 import type { EngineModel, WeightsForm } from './engine.js';
 import { TinyLMError } from './errors.js';
 import type { CheckpointInfo, ModelHandle } from './protocol.js';
+import { heldFile, type RangedFile } from './worker_files.js';
 import { adopt, engine, models, relabel } from './worker_state.js';
 
+// A weight file's header bytes (the first 8 and the length they declare), or undefined when unreadable.
+function headerOf(file: RangedFile): Uint8Array | undefined {
+  const prefix = new Uint8Array(Math.min(8, file.size));
+  if (file.read(0, prefix)) return undefined;
+  const end = headerEnd(prefix);
+  if (end === undefined || end > file.size) return undefined;
+  const header = new Uint8Array(end);
+  return file.read(0, header) ? undefined : header;
+}
+
 // From the headers only; files whose header is unreadable are left to the engine to explain.
-function summarize(files: Record<string, Uint8Array>): WeightsSummary {
+function summarize(files: Record<string, RangedFile>): WeightsSummary {
   const summary = emptySummary();
-  for (const [name, bytes] of Object.entries(files)) if (name.endsWith('.safetensors')) addHeader(summary, bytes);
+  for (const [name, file] of Object.entries(files)) {
+    if (!name.endsWith('.safetensors')) continue;
+    const header = headerOf(file);
+    if (header) addHeader(summary, header);
+  }
   return summary;
 }
 
@@ -40,7 +55,8 @@ export async function loadCheckpoint({ files, label, maxContext, weights }: {
   weights: WeightsForm;
 }): Promise<ModelHandle> {
   const wasm = await engine();
-  const views = Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, new Uint8Array(buffer)]));
+  // Every file as a file object: the engine's strided reads then loop in JavaScript, not across the seam.
+  const views: Record<string, RangedFile> = Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))]));
   const summary = summarize(views);
   const tooLarge = tooLargeMessage(label, summary, weights, wasm.engineMemory(), { loadedModels: models.size, complete: true });
   if (tooLarge) throw new TinyLMError('MODEL_TOO_LARGE', tooLarge);
@@ -52,7 +68,7 @@ export async function loadCheckpoint({ files, label, maxContext, weights }: {
   }
   const checkpoint = engineModel.checkpointInfo();
   if (!checkpoint) throw new TinyLMError('ENGINE_ERROR', 'the engine loaded a checkpoint but reports none');
-  const bytes = Object.values(views).reduce((sum, view) => sum + view.byteLength, 0);
+  const bytes = Object.values(views).reduce((sum, file) => sum + file.size, 0);
   return adopt(engineModel, storedDtype(summary) === 'f16' ? 'f16' : 'f32', {
     format: 'huggingface',
     location: label,

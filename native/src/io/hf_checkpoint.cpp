@@ -80,21 +80,34 @@ std::map<std::string, std::string> read_weight_map(const HfFiles& files) {
 // (CompactMatrices::set_rows), so the result is the same bits as storing the whole tensor at once. The wasm heap
 // keeps whatever size a load grew it to: a whole tensor's bytes and floats beside the model were 309 MB for
 // GPT-2's F32 embedding (50257 × 768).
+// A transposed tensor (GPT-2's Conv1D weights, stored (in, out) = (cols, rows) of the parameter's (rows, cols)) goes
+// the same way: a block of the parameter's rows is a band of the stored columns, read in one strided read and
+// transposed into the block, so no whole copy of it (9 MB of floats for GPT-2's c_fc, and its transpose) either.
 // Reading errors name the file themselves; `path` names it for a value the compact form cannot hold.
 void store_in_place(HfWeightReader& reader, const SafetensorsEntry& entry, Parameters& params, const TensorSpec& spec,
-                    const std::string& path) {
+                    bool transposed, const std::string& path) {
   const uint64_t count = uint64_t(shape_numel(spec.shape));
-  if (!spec.compact) {
+  if (!spec.compact && !transposed) {
     reader.read_f32(entry, 0, count, params.values.data() + spec.offset);
     return;
   }
   constexpr uint64_t kBlockFloats = 1 << 18;  // 1 MB of floats
   const int64_t rows = spec.shape[0], cols = spec.shape[1];
   const int64_t block_rows = std::max<int64_t>(1, int64_t(kBlockFloats) / std::max<int64_t>(1, cols));
-  std::vector<float> block(size_t(std::min(rows, block_rows) * cols));
+  std::vector<float> block(spec.compact ? size_t(std::min(rows, block_rows) * cols) : 0);
+  std::vector<float> band(transposed ? size_t(std::min(rows, block_rows) * cols) : 0);  // (cols, n) stored
   for (int64_t first = 0; first < rows; first += block_rows) {
     const int64_t n = std::min(block_rows, rows - first);
-    reader.read_f32(entry, uint64_t(first * cols), uint64_t(n * cols), block.data());
+    // The block's rows: in the compact form's staging block, or straight in the parameter block.
+    float* out = spec.compact ? block.data() : params.values.data() + spec.offset + first * cols;
+    if (!transposed) {
+      reader.read_f32(entry, uint64_t(first * cols), uint64_t(n * cols), out);
+    } else {
+      reader.read_f32_columns(entry, uint64_t(first), uint64_t(n), band.data());
+      for (int64_t c = 0; c < cols; ++c)
+        for (int64_t r = 0; r < n; ++r) out[r * cols + c] = band[size_t(c * n + r)];
+    }
+    if (!spec.compact) continue;
     check(params.compact.set_rows(spec.offset, int(spec.first_row + first), int(n), block.data()), "'", path,
           "': tensor '", spec.name, "' has a value that ", compact_kind_name(params.compact.kind()), " cannot hold (",
           params.compact.kind() == CompactKind::F16 ? "beyond ±65504 or not finite" : "not finite",
@@ -184,11 +197,9 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
           shape_string(spec.shape), ")");
 
   // Pass 2: tensor by tensor into place (converted to the model's compact form if it holds one), so peak memory is
-  // the model plus a block of rows (a transposed tensor whole; when the file has a tied head, both it and the
-  // embedding).
+  // the model plus a block of rows (when the file has a tied head, both it and the embedding whole).
   architecture.allocate();
   std::map<std::string, std::vector<float>> heads, embeddings;  // a tied head and its embedding, compared at the end
-  std::vector<float> transposed;
   for (size_t shard = 0; shard < readers.size(); ++shard) {
     const std::unique_ptr<HfWeightReader>& reader = readers[shard];
     for (const SafetensorsEntry& entry : reader->header().tensors) {
@@ -199,27 +210,18 @@ std::unique_ptr<TrainableModel> load_hf_network(const HfCheckpoint& checkpoint, 
         continue;
       }
       const TensorSpec& spec = params.table.find(place.name);
-      if (place.stored_rows > 0 || (!place.transpose && !tied_embeddings.count(spec.name))) {  // wpe: its first rows
-        store_in_place(*reader, entry, params, spec, shard_paths[shard]);
+      if (place.stored_rows > 0 || !tied_embeddings.count(spec.name)) {  // wpe: its first rows
+        store_in_place(*reader, entry, params, spec, place.transpose, shard_paths[shard]);
         continue;
       }
-      // A transposed tensor (GPT-2's Conv1D weights, at most 4C·C) or an embedding a tied head is compared with:
-      // read whole.
+      // An embedding a tied head is compared with: read whole.
       std::vector<float> values = reader->read_f32(entry);
-      const float* in = values.data();
-      if (place.transpose) {  // stored (in, out) = (cols, rows) of the parameter's (rows, cols)
-        const int64_t rows = spec.shape[0], cols = spec.shape[1];
-        transposed.resize(values.size());
-        for (int64_t c = 0; c < cols; ++c)
-          for (int64_t r = 0; r < rows; ++r) transposed[r * cols + c] = values[c * rows + r];
-        in = transposed.data();
-      }
       try {
-        store_parameter(params, spec, in);
+        store_parameter(params, spec, values.data());
       } catch (const Error& error) {
         throw Error("'" + shard_paths[shard] + "': " + error.what());
       }
-      if (tied_embeddings.count(spec.name)) embeddings[spec.name].assign(in, in + values.size());
+      embeddings[spec.name] = std::move(values);
     }
   }
   for (const auto& [name, head] : heads) {

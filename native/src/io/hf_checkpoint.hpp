@@ -6,12 +6,12 @@
 //   generation_config.json        optional: the token ids and sampling defaults generation starts from
 //   tokenizer.json, tokenizer_config.json   the tokenizer's (read by tokenizer/hf_tokenizer)
 // The weights map onto tinylm's models by name (io/hf_architectures.hpp): GPT-2 onto GptLM under nanoGPT's names
-// (its Conv1D weights, stored (in, out), transposed once), Llama onto LlamaLM (the same names). Every tensor is
-// checked against the config before it is used: a tensor the model does not know, a missing one, a shape that
-// disagrees with the config, a shard the index names but the folder lacks — each is an Error naming the file and
-// the tensor. Every shard's header is checked before the model allocates; then the weights are read tensor by
+// (its Conv1D weights, stored (in, out), transposed as they are read), Llama onto LlamaLM (the same names). Every
+// tensor is checked against the config before it is used: a tensor the model does not know, a missing one, a shape
+// that disagrees with the config, a shard the index names but the folder lacks — each is an Error naming the file
+// and the tensor. Every shard's header is checked before the model allocates; then the weights are read tensor by
 // tensor, a large one a block of rows at a time, and converted as they are copied in, so peak memory is the model
-// plus one block (a transposed Conv1D weight whole).
+// plus one block (and, when the file holds a tied head, it and the embedding whole, to compare them).
 //
 // The files come through HfFiles (hf_files.hpp): a directory for the CLI, bytes in memory for the wasm engine.
 #pragma once

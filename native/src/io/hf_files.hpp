@@ -12,21 +12,36 @@
 
 namespace tinylm {
 
+// A ByteSource that gathers strided pieces in one call: bytes [offset + i·stride, + piece) for i < pieces, packed
+// into out. Worth it where each read crosses a boundary (wasm → JavaScript): a transposed tensor's block is one
+// short piece per stored row.
+class StridedByteSource {
+ public:
+  virtual ~StridedByteSource() = default;
+  virtual void read_strided(uint64_t offset, uint64_t stride, uint64_t piece, uint64_t pieces, uint8_t* out) = 0;
+};
+
 // A weight file read tensor by tensor: its header checked against the file's size when opened, each tensor's bytes
 // fetched only when read, so the loader holds one tensor (or one block of a tensor's rows) at a time beside the
 // model it fills: a file on disk (open_file_source) or bytes JavaScript holds (wasm/js_files.hpp).
 class HfWeightReader {
  public:
-  explicit HfWeightReader(std::unique_ptr<ByteSource> source) : reader_(std::move(source)) {}
+  explicit HfWeightReader(std::unique_ptr<ByteSource> source);
   const SafetensorsFile& header() const { return reader_.header(); }  // every entry checked; data empty
   // F32, F16, BF16 as float32: the whole tensor, or values [first, first + count) in its row-major order into out.
   std::vector<float> read_f32(const SafetensorsEntry& entry) { return reader_.read_f32(entry); }
   void read_f32(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out) {
     reader_.read_f32(entry, first, count, out);
   }
+  // Of a 2-D entry (R, C): columns [first, first + count) of every row, as float32 into out (R × count, row-major):
+  // a band of a stored (in, out) matrix, which is a block of rows of its transpose.
+  void read_f32_columns(const SafetensorsEntry& entry, uint64_t first, uint64_t count, float* out);
 
  private:
+  ByteSource* source_;  // owned by reader_
   SafetensorsFileReader reader_;
+  uint64_t data_start_ = 0;  // where the data section starts in the source
+  std::vector<uint16_t> bits_;  // F16/BF16 values on their way to float32
 };
 
 class HfFiles {
