@@ -2,7 +2,8 @@
 // { "config.json": file, "model.safetensors": file, … } whose files are either a Uint8Array, or a file object
 // (web/lib/worker_files.ts), { size, read(offset, target), readStrided(offset, stride, piece, target) }, whose reads
 // fill target (bytes [offset, + target.length); or the pieces [offset + i·stride, + piece) one after another) and
-// answer '' or what went wrong (bytes the worker holds, wrapped so that a strided read is one call).
+// answer '' or what went wrong: bytes the worker holds, or the caller's own bytes served range by range from the
+// thread that holds them (web/lib/worker_ranged_files.ts), so the worker never holds a copy of those.
 // Nothing is copied into the wasm heap until the loader reads it: a JSON file whole, a weight file's header when it
 // is opened and then one tensor, or one block of its rows, at a time, so the heap holds the model plus that block
 // while it loads.

@@ -1,6 +1,7 @@
 // A checkpoint file as the engine's loader reads it (wasm/js_files.hpp): an object whose reads copy a range into the
 // engine's heap and answer '' or what went wrong, so the engine never throws across the seam on a JavaScript
-// failure. Bytes the worker holds become one with heldFile.
+// failure. Bytes the worker holds are one kind (heldFile); the caller's files served from its thread are the other
+// (worker_ranged_files.ts).
 export interface RangedFile {
   readonly size: number;
   read(offset: number, target: Uint8Array): string;

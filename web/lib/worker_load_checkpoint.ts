@@ -2,14 +2,17 @@
 // a model through the engine's native loader (Model.loadHf: io/hf_checkpoint and tokenizer/hf_tokenizer, the same
 // code the CLI's --model DIR runs), which checks every file and tensor. Before that, the weights' safetensors
 // headers give the memory the model will need, so a model too large for the engine's cap is refused before any of
-// it is copied in, and the stored precision that info.source reports.
+// it is copied in, and the stored precision that info.source reports. The files are bytes the worker owns, or the
+// caller's files read range by range from the thread that holds them (worker_ranged_files.ts).
 import { addHeader, emptySummary, headerEnd, tooLargeMessage, type WeightsSummary } from './checkpoint_size.js';
 import { ok } from './engine.js';
 import type { EngineModel, WeightsForm } from './engine.js';
-import { TinyLMError } from './errors.js';
+import { AbortError, TinyLMError } from './errors.js';
 import type { CheckpointInfo, ModelHandle } from './protocol.js';
+import type { RangedFilesWire } from './ranged_files.js';
 import { heldFile, type RangedFile } from './worker_files.js';
-import { adopt, engine, models, relabel } from './worker_state.js';
+import { RangedFiles } from './worker_ranged_files.js';
+import { adopt, engine, models, relabel, type Context } from './worker_state.js';
 
 // A weight file's header bytes (the first 8 and the length they declare), or undefined when unreadable.
 function headerOf(file: RangedFile): Uint8Array | undefined {
@@ -48,22 +51,29 @@ function relabelCheckpointError(error: unknown): never {
   relabel(error, 'INVALID_MODEL_FILE', 'not a usable Hugging Face checkpoint: ', 'MODEL_TOO_LARGE');
 }
 
-export async function loadCheckpoint({ files, label, maxContext, weights }: {
+export async function loadCheckpoint({ files, ranged, label, maxContext, weights }: {
   files: Record<string, ArrayBuffer>;
+  ranged?: RangedFilesWire;
   label: string;
   maxContext: number;
   weights: WeightsForm;
-}): Promise<ModelHandle> {
+}, context: Context): Promise<ModelHandle> {
   const wasm = await engine();
-  // Every file as a file object: the engine's strided reads then loop in JavaScript, not across the seam.
-  const views: Record<string, RangedFile> = Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))]));
+  const served = ranged && new RangedFiles(ranged, (request) => context.emit({ id: context.id, type: 'readRange', payload: request }));
+  // Every file as a ranged file, the engine's strided reads then loop in JavaScript, not across the seam.
+  const views: Record<string, RangedFile> = {
+    ...Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))])),
+    ...served?.files(),
+  };
   const summary = summarize(views);
+  if (served?.cancelled) throw new AbortError('the load was cancelled');
   const tooLarge = tooLargeMessage(label, summary, weights, wasm.engineMemory(), { loadedModels: models.size, complete: true });
   if (tooLarge) throw new TinyLMError('MODEL_TOO_LARGE', tooLarge);
   let engineModel: EngineModel;
   try {
     engineModel = ok(wasm.Model.loadHf(views, label, maxContext, weights));
   } catch (error) {
+    if (served?.cancelled) throw new AbortError('the load was cancelled');
     relabelCheckpointError(error);
   }
   const checkpoint = engineModel.checkpointInfo();

@@ -1,13 +1,14 @@
 // TinyLM.load() for Hugging Face checkpoint folders, on the main thread: gathers the folder's files as bytes —
 // downloaded (fetch_files.ts) from the Hub ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a
 // dropped folder (a FileList or File[]), or taken from a map of name → bytes ({ files }) — and hands them to the
-// engine's worker, where the native loader reads and checks them (worker_load_hf.ts).
+// engine's worker, where the native loader reads and checks them (worker_load_checkpoint.ts). The caller's own files
+// are handed over as they are (`local`) when the load can serve them range by range (load_model.ts), else copied.
 import { TinyLMError } from '../errors.js';
 import type { AbortSignalLike } from '../options.js';
 import { platform } from '../platform.js';
 import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
 import { fetchCheckpointFiles } from './fetch_files.js';
-import { isNamedBlobList, readFileMap, readNamedBlobs, type FileMap, type NamedBlob } from './local_files.js';
+import { fileMapEntries, isNamedBlobList, namedBlobEntries, readEntries, type FileMap, type FileMapValue, type NamedBlob } from './local_files.js';
 import { hubFolder, isHubId, urlFolder } from './resolve.js';
 
 export type CheckpointSource =
@@ -32,7 +33,11 @@ export function isCheckpointSource(source: unknown): source is CheckpointSource 
   return 'baseUrl' in source || 'files' in source;
 }
 
-export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions): Promise<{ files: CheckpointFiles; label: string }> {
+// Downloads come back as bytes the load owns (`files`); the caller's files as they are (`local`, checked, not read)
+// when `keepLocal`, else as private copies in `files`.
+export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions, keepLocal = false): Promise<{
+  files?: CheckpointFiles; local?: Map<string, FileMapValue>; label: string;
+}> {
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new TinyLMError('INVALID_ARGUMENT', 'option onProgress must be a function');
   }
@@ -40,14 +45,18 @@ export async function readCheckpoint(source: CheckpointSource, options: Checkpoi
     const folder = hubFolder(source, options);
     return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
   }
-  if (isNamedBlobList(source)) return { files: await readNamedBlobs(source, options.onProgress), label: 'the files given' };
-  if ('files' in source) {
+  const label = 'the files given';
+  let local: Map<string, FileMapValue> | undefined;
+  if (isNamedBlobList(source)) {
+    local = namedBlobEntries(source);
+  } else if ('files' in source) {
     if (typeof source.files !== 'object' || source.files === null) {
       throw new TinyLMError('INVALID_ARGUMENT', '{ files } must map file names to bytes: { "config.json": Uint8Array, … }');
     }
-    return { files: await readFileMap(source.files, options.onProgress), label: 'the files given' };
+    local = fileMapEntries(source.files);
   }
-  const folder = urlFolder(source.baseUrl);
+  if (local) return keepLocal ? { local, label } : { files: await readEntries(local, options.onProgress), label };
+  const folder = urlFolder((source as { baseUrl: string | { readonly href: string } }).baseUrl);
   return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
 }
 

@@ -1,6 +1,8 @@
 // A checkpoint folder the caller already holds: the File objects of a dropped or picked folder (a FileList or an
 // array of Files; each is named by its last path component, so webkitRelativePath's folder prefix is dropped), or a
-// map of file name → bytes (Uint8Array, ArrayBuffer or Blob) as a Map or a plain object.
+// map of file name → bytes (Uint8Array, ArrayBuffer or Blob) as a Map or a plain object. Checked here, then either
+// served to the engine's worker range by range where shared memory allows (range_server.ts), or copied whole
+// (readEntries) for the worker to own: the caller's buffers stay theirs either way.
 import { TinyLMError } from '../errors.js';
 import type { BlobLike } from '../sources.js';
 import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
@@ -20,9 +22,9 @@ export function isNamedBlobList(source: unknown): source is ArrayLike<NamedBlob>
   return list.length > 0 && Array.from(list).every((item) => isBlob(item) && typeof (item as NamedBlob).name === 'string');
 }
 
-export async function readNamedBlobs(list: ArrayLike<NamedBlob>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+export function namedBlobEntries(list: ArrayLike<NamedBlob>): Map<string, FileMapValue> {
   const blobs = Array.from(list);
-  const entries = new Map<string, BlobLike>();
+  const entries = new Map<string, FileMapValue>();
   for (const blob of blobs) {
     const name = baseName(blob.webkitRelativePath || blob.name);
     if (entries.has(name)) {
@@ -30,10 +32,10 @@ export async function readNamedBlobs(list: ArrayLike<NamedBlob>, onProgress?: (p
     }
     entries.set(name, blob);
   }
-  return readEntries(entries, onProgress);
+  return entries;
 }
 
-export async function readFileMap(map: FileMap, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+export function fileMapEntries(map: FileMap): Map<string, FileMapValue> {
   const entries = map instanceof Map ? [...map.entries()] : Object.entries(map);
   const checked = new Map<string, FileMapValue>();
   for (const [name, value] of entries) {
@@ -45,10 +47,10 @@ export async function readFileMap(map: FileMap, onProgress?: (progress: Download
     }
     checked.set(name, value);
   }
-  return readEntries(checked, onProgress);
+  return checked;
 }
 
-async function readEntries(entries: Map<string, FileMapValue>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
+export async function readEntries(entries: Map<string, FileMapValue>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
   const size = (value: FileMapValue) => (isBlob(value) ? value.size : value.byteLength);
   const total = [...entries.values()].reduce((sum, value) => sum + size(value), 0);
   let loaded = 0;
