@@ -166,22 +166,21 @@ class Fetcher {
     }
     this.advance(name, 0, expected ?? 0);
     const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let received = 0;
+    const body = new BodyBytes(response.headers.get('content-encoding') ? undefined : expected);
     let headerChecked = !this.wantsHeader(name);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
-      received += value.byteLength;
+      body.push(value);
+      const received = body.received;
       // A server that sent no length (or a compressed body) grows the total as the bytes arrive.
       this.advance(name, value.byteLength, expected === undefined || received > expected ? value.byteLength : 0);
       if (!headerChecked && received >= 8) {
-        const end = headerEnd(concatenate(chunks, 8));
+        const end = headerEnd(body.first(8));
         if (end === undefined || received >= end) {
           headerChecked = true;
           try {
-            if (end !== undefined) await this.checkHeader(name, concatenate(chunks, end));
+            if (end !== undefined) await this.checkHeader(name, body.first(end));
           } catch (error) {
             await reader.cancel().catch(() => {});
             throw error;
@@ -189,10 +188,10 @@ class Fetcher {
         }
       }
     }
-    if (expected !== undefined && received < expected && !response.headers.get('content-encoding')) {
-      throw new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${received} of ${expected} bytes: try again`);
+    if (expected !== undefined && body.received < expected && !response.headers.get('content-encoding')) {
+      throw new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${body.received} of ${expected} bytes: try again`);
     }
-    return concatenate(chunks, received);
+    return body.all();
   }
 
   private wantsHeader(name: string): boolean {
@@ -211,6 +210,43 @@ class Fetcher {
 
   private throwIfAborted(name: string): void {
     if (this.options.signal?.aborted) throw new AbortError(`loading ${this.folder.label} was cancelled during ${name}`);
+  }
+}
+
+// A body's bytes as they arrive: straight into one buffer of the declared length, so a large file is never held
+// twice (as its chunks and, at the end of its download, their concatenation); as chunks when no length was
+// declared, the length is not allocatable, or more arrives than declared.
+class BodyBytes {
+  received = 0;
+  private whole: Uint8Array | undefined;
+  private chunks: Uint8Array[] = [];
+
+  constructor(declared: number | undefined) {
+    try {
+      this.whole = declared === undefined ? undefined : new Uint8Array(declared);
+    } catch {
+      this.whole = undefined;  // a length no buffer can have: the body is the judge of its length
+    }
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.whole && this.received + chunk.byteLength <= this.whole.byteLength) {
+      this.whole.set(chunk, this.received);
+    } else {
+      if (this.whole) this.chunks = [this.whole.subarray(0, this.received)];
+      this.whole = undefined;
+      this.chunks.push(chunk);
+    }
+    this.received += chunk.byteLength;
+  }
+
+  first(length: number): Uint8Array {
+    return this.whole ? this.whole.subarray(0, length) : concatenate(this.chunks, length);
+  }
+
+  all(): Uint8Array {
+    if (this.whole) return this.received === this.whole.byteLength ? this.whole : this.whole.slice(0, this.received);
+    return concatenate(this.chunks, this.received);
   }
 }
 
