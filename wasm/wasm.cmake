@@ -14,7 +14,7 @@
 # `npm run build:lib` copies the .js and .wasm into dist/wasm/, next to the package's worker that loads them.
 #
 # Why these flags:
-#   -O3 -msimd128 -msse4.1   speed; xsimd's SSE path becomes SIMD128 (set on tinylm_core by CMakeLists.txt)
+#   -O3 -msimd128 -msse4.1   speed; xsimd 8.1 has no wasm architecture: its SSE path becomes SIMD128
 #   -Oz on cold sources      size (TINYLM_WASM_SIZE_FLAGS, below): io/, tokenizer/, the n-gram model, model
 #                            configs, training checkpoints, LoRA adapter files, saved sessions, memory limits and
 #                            the bindings run once per call or per file. Measured (gzip -9, bench/wasm/run.sh):
@@ -66,21 +66,46 @@
 set(TINYLM_WASM_MAXIMUM_MEMORY 4294967296)  # 4 GiB: wasm32's limit
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
-target_compile_options(tinylm_core PUBLIC -fwasm-exceptions)
-tinylm_add_core(tinylm_core_threads)
-target_compile_options(tinylm_core_threads PUBLIC ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
+set(TINYLM_SIMD_FLAGS -msimd128 -msse4.1)
 
 # Size: code on the per-step and per-token paths (kernels, layers, models, sampler, trainer, optimizer) keeps
 # -O3; code that runs once per call or per file (model files and JSON, configs, checkpoints, adapter files, saved
 # sessions, tokenizers, the Embind seam) is compiled for size, where it weighs most and costs nothing measurable.
-set(TINYLM_WASM_BINDING_SOURCES wasm/bindings.cpp wasm/bindings_hf.cpp wasm/bindings_inspect.cpp wasm/bindings_train.cpp
-    wasm/bindings_generate.cpp wasm/bindings_session.cpp wasm/bindings_lora.cpp)
-foreach(core_source ${TINYLM_CORE_SOURCES} ${TINYLM_WASM_BINDING_SOURCES})
-  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config|recurrent_config)[.]cpp$|bindings(_[a-z]+)?[.]cpp$"
+set(TINYLM_WASM_SPEED_SOURCES)
+set(TINYLM_WASM_SIZE_SOURCES)
+foreach(core_source ${TINYLM_CORE_SOURCES})
+  if(core_source MATCHES "/native/src/(io|tokenizer)/|/models/(ngram|ngram_file|model_common|gpt_config|llama_config|recurrent_config)[.]cpp$"
      OR core_source MATCHES "/(train/checkpoint|lora/adapter_(file|set)|generate/session|memory_limits)[.]cpp$")
-    set_source_files_properties(${core_source} PROPERTIES COMPILE_OPTIONS "${TINYLM_WASM_SIZE_FLAGS}")
+    list(APPEND TINYLM_WASM_SIZE_SOURCES ${core_source})
+  else()
+    list(APPEND TINYLM_WASM_SPEED_SOURCES ${core_source})
   endif()
 endforeach()
+set(TINYLM_WASM_BINDING_SOURCES wasm/bindings.cpp wasm/bindings_hf.cpp wasm/bindings_inspect.cpp wasm/bindings_train.cpp
+    wasm/bindings_generate.cpp wasm/bindings_session.cpp wasm/bindings_lora.cpp)
+
+# Compile time: the standard headers, nlohmann/json and xsimd (through kernels/simd.hpp, which must precede it) are
+# parsed once per part of each core rather than once per source, and Embind's headers once per engine's bindings.
+# A precompiled header only serves sources compiled with its own optimisation flags (clang refuses an -O3 header in
+# an -Oz source), hence a part per flag group: each core is its -O3 sources plus an object library of its -Oz ones.
+# The native Release build precompiles nothing in the core, so a source that misses an #include still fails there.
+set(TINYLM_WASM_CORE_PRECOMPILED <algorithm> <cmath> <cstdint> <cstring> <functional> <map> <memory> <string>
+    <unordered_map> <vector> <nlohmann/json.hpp> "${CMAKE_SOURCE_DIR}/native/src/kernels/simd.hpp")
+set(TINYLM_WASM_BINDINGS_PRECOMPILED <emscripten/bind.h> <emscripten/val.h> <nlohmann/json.hpp> <algorithm> <memory>
+    <string> <vector>)
+function(tinylm_add_wasm_core target)  # ARGN: the engine's compile options, passed on to whatever links the core
+  tinylm_add_core(${target}_size OBJECT ${TINYLM_WASM_SIZE_SOURCES})
+  tinylm_add_core(${target} STATIC ${TINYLM_WASM_SPEED_SOURCES} $<TARGET_OBJECTS:${target}_size>)
+  foreach(part ${target} ${target}_size)
+    target_compile_options(${part} PUBLIC ${ARGN})
+    # The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
+    target_compile_definitions(${part} PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+    target_precompile_headers(${part} PRIVATE ${TINYLM_WASM_CORE_PRECOMPILED})
+  endforeach()
+  target_compile_options(${target}_size PRIVATE ${TINYLM_WASM_SIZE_FLAGS})
+endfunction()
+tinylm_add_wasm_core(tinylm_core ${TINYLM_SIMD_FLAGS} -fwasm-exceptions)
+tinylm_add_wasm_core(tinylm_core_threads ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
 
 set(TINYLM_WASM_LINK_OPTIONS
   -O3
@@ -97,12 +122,10 @@ set(TINYLM_WASM_LINK_OPTIONS
   -sDYNAMIC_EXECUTION=0
   --emit-symbol-map)
 
-# The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
-target_compile_definitions(tinylm_core PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
-target_compile_definitions(tinylm_core_threads PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
-
 add_executable(tinylm_wasm ${TINYLM_WASM_BINDING_SOURCES})
 target_link_libraries(tinylm_wasm PRIVATE tinylm_core)
+target_compile_options(tinylm_wasm PRIVATE ${TINYLM_WASM_SIZE_FLAGS})
+target_precompile_headers(tinylm_wasm PRIVATE ${TINYLM_WASM_BINDINGS_PRECOMPILED})
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
@@ -125,7 +148,8 @@ target_compile_options(tinylm_unwind_threads PRIVATE -Oz -fwasm-exceptions -pthr
 
 add_executable(tinylm_wasm_threads ${TINYLM_WASM_BINDING_SOURCES} $<TARGET_OBJECTS:tinylm_unwind_threads>)
 target_link_libraries(tinylm_wasm_threads PRIVATE tinylm_core_threads)
-target_compile_options(tinylm_wasm_threads PRIVATE -pthread)
+target_compile_options(tinylm_wasm_threads PRIVATE -pthread ${TINYLM_WASM_SIZE_FLAGS})
+target_precompile_headers(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_BINDINGS_PRECOMPILED})
 set_target_properties(tinylm_wasm_threads PROPERTIES
   SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm/threads")
