@@ -1,6 +1,7 @@
 #include "compact_matrices.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -15,14 +16,20 @@ namespace tinylm {
 
 const char* compact_kind_name(CompactKind kind) { return kind == CompactKind::F16 ? "F16" : "int8"; }
 
-bool QuantizedRows::quantize(const float* x, int N, int cols) {
-  values.resize(size_t(N) * size_t(cols));
-  scales.resize(size_t(N));
-  if (!quantize_rows_int8(values.data(), scales.data(), x, N, cols)) return false;
+// A prompt's batch quantises its rows 8 at a time across the pool (each row's values are its own, so any split gives
+// the same bits): serial, it was the one part of a product that did not shrink with more threads. A step's one or two
+// rows stay on the caller.
+bool QuantizedRows::quantize(ThreadPool* pool, const float* x, int N, int cols) {
   depth = int(q8_panel_depth(cols));
-  wide.assign(size_t(N) * size_t(depth), 0);
-  for (int64_t n = 0; n < N; ++n) std::copy_n(values.data() + n * cols, cols, wide.data() + n * depth);
-  return true;
+  wide.resize(size_t(N) * size_t(depth));
+  scales.resize(size_t(N));
+  std::atomic<bool> finite{true};
+  parallel_for(N <= 2 ? nullptr : pool, N, 8, [&](int64_t begin, int64_t end) {
+    if (!quantize_rows_int16(wide.data() + begin * depth, depth, scales.data() + begin, x + begin * cols,
+                             int(end - begin), cols))
+      finite = false;
+  });
+  return finite;
 }
 
 namespace {
@@ -69,7 +76,7 @@ void matrix_vector(ThreadPool* pool, float* y, const MatrixView& view, const flo
   } else {
     QuantizedRows local;
     QuantizedRows& rows = scratch ? *scratch : local;
-    if (rows.quantize(x, N, K)) return int8_product(pool, y, view, rows, beta, N);
+    if (rows.quantize(pool, x, N, K)) return int8_product(pool, y, view, rows, beta, N);
     int8_product_in_float(y, view, x, beta, N);  // NaN or infinity reach the outputs as float arithmetic carries them
   }
 }

@@ -32,16 +32,16 @@ struct MatrixView {
 
 class ThreadPool;
 
-// The input rows of a product with int8 weights, quantised as the weights are (quantize_rows_int8: per row,
-// symmetric, one float scale) and widened to int16, as the product over the weight panels takes them
-// (sgemm_q8_panels). A row's values depend on that row alone: a token quantised in a step and in a prompt's batch
-// gives the same values.
+// The input rows of a product with int8 weights, quantised as the weights are (per row, symmetric, one float scale:
+// quantize_rows_int8's values) and held as int16, as the product over the weight panels takes them
+// (quantize_rows_int16, sgemm_q8_panels). A row's values depend on that row alone: a token quantised in a step and
+// in a prompt's batch gives the same values.
 struct QuantizedRows {
-  std::vector<int8_t> values;  // (N, cols): quantize_rows_int8's bytes
-  std::vector<int16_t> wide;   // (N, depth): the same values, and a zero at k = cols when cols is odd
+  std::vector<int16_t> wide;   // (N, depth): the values, and a zero at k = cols when cols is odd
   std::vector<float> scales;   // (N)
   int depth = 0;               // q8_panel_depth(cols)
-  bool quantize(const float* x, int N, int cols);  // false (nothing usable) when x holds a value that is not finite
+  // False (nothing usable) when x holds a value that is not finite. A batch's rows split over `pool` (null: serial).
+  bool quantize(ThreadPool* pool, const float* x, int N, int cols);
 };
 
 // y (N,rows) = beta·y + x (N,cols) · viewᵀ, each weight read once for the N ≤ 2 vectors; the output rows split over

@@ -146,6 +146,38 @@ TEST_CASE("quantized: quantize_rows_int8 gives the reference's bytes and scales 
   }
 }
 
+TEST_CASE("quantized: quantize_rows_int16 gives quantize_rows_int8's values and scales as int16, zeros past K") {
+  Rng rng(9);
+  for (int K : {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 70}) {
+    const int M = 5, ldq = K + 3;
+    std::vector<float> X = uniform_values(size_t(M) * K, rng, 2.0f);
+    for (int k = 0; k < K; ++k) X[size_t(1) * K + k] = 0.0f;               // all zero
+    X[size_t(2) * K] = -0.0f;                                              // a negative zero
+    X[size_t(3) * K + K / 2] = -40.0f;                                     // an outlier mid-row
+    for (int k = 0; k < K; ++k) X[size_t(4) * K + k] = (k % 3 - 1) * 0.5f;  // ties at ±0.5 step
+    std::vector<int8_t> bytes(X.size());
+    std::vector<float> byte_scales(M), scales(M, -1.0f), ref_scales(M, -1.0f);
+    REQUIRE(ref::quantize_rows_int8(bytes.data(), byte_scales.data(), X.data(), M, K));
+    std::vector<int16_t> Q(size_t(M) * ldq, 99), expected(size_t(M) * ldq, 99);
+    REQUIRE(quantize_rows_int16(Q.data(), ldq, scales.data(), X.data(), M, K));
+    REQUIRE(ref::quantize_rows_int16(expected.data(), ldq, ref_scales.data(), X.data(), M, K));
+    CHECK(Q == expected);
+    CHECK(scales == ref_scales);
+    CHECK(scales == byte_scales);
+    for (int i = 0; i < M; ++i) {
+      for (int k = 0; k < ldq; ++k) CHECK(Q[size_t(i) * ldq + k] == (k < K ? bytes[size_t(i) * K + k] : 0));
+    }
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+      for (int at : {0, K - 1}) {  // in the vector body and in the scalar tail
+        std::vector<float> poisoned = X;
+        poisoned[size_t(3) * K + at] = bad;
+        CHECK_FALSE(quantize_rows_int16(Q.data(), ldq, scales.data(), poisoned.data(), M, K));
+        CHECK_FALSE(ref::quantize_rows_int16(expected.data(), ldq, ref_scales.data(), poisoned.data(), M, K));
+      }
+    }
+  }
+}
+
 TEST_CASE("quantized: I8 tensors survive safetensors byte for byte") {
   const std::vector<int8_t> values = {-127, -1, 0, 1, 127, 5};
   TensorToWrite tensor{"w", {2, 3}, nullptr, DType::I8};

@@ -49,6 +49,10 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
 // Symmetric per-row quantisation of W (M,K): scales[i] = max_k |W[i][k]| / 127 (0 for an all-zero row) and
 // Q[i][k] = round(W[i][k] / scales[i]) ∈ [−127, 127]. False if W holds a non-finite value.
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+// The same values and scales for X (M,K), written as int16 into Q (M, ldq), ldq ≥ K, zeros in [K, ldq): the
+// activations as sgemm_q8_panels takes them, in one pass instead of the bytes and a widening copy. False if X
+// holds a non-finite value.
+bool quantize_rows_int16(int16_t* Q, int ldq, float* scales, const float* X, int M, int K);
 // Both operands int8 with a scale per row (activations quantised per row by quantize_rows_int8, weights as stored):
 //   C (M,N) = beta·C + (a_scales[m]·b_scales[n]) · Σ_k A[m][k]·B[n][k],  A (M,K), B (N,K), beta ∈ {0, 1},
 // with the weights packed once, at load, into panels of q8_panel_rows() rows and the activations widened to int16
@@ -59,8 +63,8 @@ bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
 //   panels: the (N,K) weights in ⌈N/8⌉ panels of 8 rows, each 8 · q8_panel_depth(K) bytes, stored pair of k by
 //   pair of k — for k = 2j, 2j+1 the 8 rows' two bytes in row order: byte (r / 8) · 8 · Kp + j · 16 + (r % 8) · 2
 //   + k % 2. The padding (rows past N, k = K when K is odd) is zero.
-//   A (M, lda) int16: the activations quantised per row by quantize_rows_int8 and widened, lda ≥ Kp, zero at k = K
-//   when K is odd (QuantizedRows, compact_matrices.hpp).
+//   A (M, lda) int16: the activations quantised per row by quantize_rows_int16 (quantize_rows_int8's values), lda ≥
+//   Kp, zero at k = K when K is odd (QuantizedRows, compact_matrices.hpp).
 // The bits are those of the same sums over row-major operands (ref::sgemm_q8_nt, the tests' oracle).
 void sgemm_q8_panels(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
                      const float* b_scales, int M, int N, int K, float beta);
@@ -107,6 +111,7 @@ void sgemv(float* y, const float* A, int lda, const float* x, int M, int K, floa
 void sgemv_f16(float* y, const uint16_t* panels, const float* x, int M, int K, float beta, int N = 1, int ldy = 0);
 void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const float* x, int M, int K, float beta);
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K);
+bool quantize_rows_int16(int16_t* Q, int ldq, float* scales, const float* X, int M, int K);
 // sgemm_q8_panels' product over row-major operands, B (N, ldb) int8 and A (M, lda) int8: what the panel tests check
 // the packed kernel and its reference against.
 void sgemm_q8_nt(float* C, int ldc, const int8_t* A, const float* a_scales, int lda, const int8_t* B,

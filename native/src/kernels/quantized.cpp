@@ -1,6 +1,6 @@
-// Int8 weights for batch-1 generation: per-row symmetric quantisation and the SIMD int8 × float matrix-vector
-// product (contracts in kernels.hpp) that recurrent models step with (decoders multiply int8 by int8:
-// quantized_panels.cpp).
+// Int8 weights for batch-1 generation: per-row symmetric quantisation (to int8 bytes for weights, to int16 for the
+// activations of the int8 × int8 products: quantized_panels.cpp) and the SIMD int8 × float matrix-vector product
+// (contracts in kernels.hpp) that recurrent models step with.
 //
 // Generation reads every weight once per token, so it runs at memory speed; int8 rows are a quarter of float's
 // bytes. sgemv_q8 widens fwidth bytes to floats in registers (simd::load_int8), multiplies by x in float, and
@@ -59,9 +59,9 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
 
 namespace {
 
-// One row: the max |w| and finiteness in one pass, then round(w · 127 / max) clamped to ±127 — the same
-// operations, in the same order per element, as the reference, so the bytes and the scale are identical.
-bool quantize_row_simd(int8_t* q, float* scale, const float* row, int K) {
+// One row's scale: the max |w| and finiteness in one pass, then max / 127 — the reference's operations, so the same
+// scale. False for a row with a value that is not finite.
+bool row_scale(float* scale, const float* row, int K) {
   fbatch max_abs(0.0f);
   auto finite = xsimd::batch_bool<float>(true);
   int k = 0;
@@ -72,26 +72,52 @@ bool quantize_row_simd(int8_t* q, float* scale, const float* row, int K) {
   }
   if (!xsimd::all(finite)) return false;
   float max_value = simd::reduce_max(max_abs);
-  for (int kk = k; kk < K; ++kk) {
-    if (!std::isfinite(row[kk])) return false;
-    max_value = std::fmax(max_value, std::fabs(row[kk]));
+  for (; k < K; ++k) {
+    if (!std::isfinite(row[k])) return false;
+    max_value = std::fmax(max_value, std::fabs(row[k]));
   }
   *scale = max_value / 127.0f;
-  const float inverse = *scale > 0.0f ? 1.0f / *scale : 0.0f;
-  alignas(64) int32_t lanes[fwidth];
-  for (k = 0; k + fwidth <= K; k += fwidth) {
-    fbatch rounded = xsimd::nearbyint(simd::load(row + k) * fbatch(inverse));
-    rounded = xsimd::min(xsimd::max(rounded, fbatch(-127.0f)), fbatch(127.0f));
-    xsimd::to_int(rounded).store_aligned(lanes);
-    for (int lane = 0; lane < fwidth; ++lane) q[k + lane] = static_cast<int8_t>(lanes[lane]);
-  }
-  for (; k < K; ++k) q[k] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(row[k] * inverse))));
   return true;
 }
 
+// round(w · inverse) clamped to ±127, element by element as the reference rounds it.
+inline simd::ibatch quantized_lanes(const float* row, float inverse) {
+  const fbatch rounded = xsimd::nearbyint(simd::load(row) * fbatch(inverse));
+  return simd::whole_floats_to_int(xsimd::min(xsimd::max(rounded, fbatch(-127.0f)), fbatch(127.0f)));
+}
+inline float quantized_value(float w, float inverse) {
+  return std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(w * inverse)));
+}
+inline float inverse_of(float scale) { return scale > 0.0f ? 1.0f / scale : 0.0f; }
+
 bool quantize_rows_int8_simd(int8_t* Q, float* scales, const float* W, int M, int K) {
-  for (int i = 0; i < M; ++i)
-    if (!quantize_row_simd(Q + index_t(i) * K, scales + i, W + index_t(i) * K, K)) return false;
+  for (int i = 0; i < M; ++i) {
+    const float* row = W + index_t(i) * K;
+    int8_t* q = Q + index_t(i) * K;
+    if (!row_scale(scales + i, row, K)) return false;
+    const float inverse = inverse_of(scales[i]);
+    alignas(64) int32_t lanes[fwidth];
+    int k = 0;
+    for (; k + fwidth <= K; k += fwidth) {
+      quantized_lanes(row + k, inverse).store_aligned(lanes);
+      for (int lane = 0; lane < fwidth; ++lane) q[k + lane] = static_cast<int8_t>(lanes[lane]);
+    }
+    for (; k < K; ++k) q[k] = static_cast<int8_t>(quantized_value(row[k], inverse));
+  }
+  return true;
+}
+
+bool quantize_rows_int16_simd(int16_t* Q, int ldq, float* scales, const float* X, int M, int K) {
+  for (int i = 0; i < M; ++i) {
+    const float* row = X + index_t(i) * K;
+    int16_t* q = Q + index_t(i) * ldq;
+    if (!row_scale(scales + i, row, K)) return false;
+    const float inverse = inverse_of(scales[i]);
+    int k = 0;
+    for (; k + fwidth <= K; k += fwidth) simd::store_int16(q + k, quantized_lanes(row + k, inverse));
+    for (; k < K; ++k) q[k] = static_cast<int16_t>(quantized_value(row[k], inverse));
+    for (; k < ldq; ++k) q[k] = 0;
+  }
   return true;
 }
 
@@ -101,6 +127,11 @@ bool quantize_rows_int8_simd(int8_t* Q, float* scales, const float* W, int M, in
 // this runs on the path to the first token: the reference's libm fmin/fmax per element took most of a load.
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K) {
   return simd::pick(ref::quantize_rows_int8, quantize_rows_int8_simd)(Q, scales, W, M, K);
+}
+
+// Every int8 product of a step or a prompt's batch quantises its input rows first (compact_matrices.cpp).
+bool quantize_rows_int16(int16_t* Q, int ldq, float* scales, const float* X, int M, int K) {
+  return simd::pick(ref::quantize_rows_int16, quantize_rows_int16_simd)(Q, ldq, scales, X, M, K);
 }
 
 }  // namespace tinylm

@@ -1,6 +1,6 @@
 // Scalar references for the int8 kernels (contracts in kernels.hpp), also what a TINYLM_FORCE_SCALAR build runs:
-// sgemv_q8 takes one dot product per row, accumulated in double, then scaled; quantize_rows_int8 one element at
-// a time.
+// sgemv_q8 takes one dot product per row, accumulated in double, then scaled; quantize_rows_int8 and
+// quantize_rows_int16 one element at a time, by the same formula.
 #include <cmath>
 
 #include "kernels/kernels.hpp"
@@ -16,21 +16,38 @@ void sgemv_q8(float* y, const int8_t* A, const float* scales, int lda, const flo
   }
 }
 
+namespace {
+// One row's scale and values, each value stored by put(k, value) as an integer in [−127, 127].
+template <typename Put>
+bool quantize_row(float* scale_out, const float* row, int K, Put&& put) {
+  float max_abs = 0.0f;
+  for (int k = 0; k < K; ++k) {
+    if (!std::isfinite(row[k])) return false;
+    max_abs = std::fmax(max_abs, std::fabs(row[k]));
+  }
+  const float scale = max_abs / 127.0f;
+  *scale_out = scale;
+  const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
+  for (int k = 0; k < K; ++k) put(k, std::fmax(-127.0f, std::fmin(127.0f, std::nearbyint(row[k] * inverse))));
+  return true;
+}
+}  // namespace
+
 bool quantize_rows_int8(int8_t* Q, float* scales, const float* W, int M, int K) {
   for (int i = 0; i < M; ++i) {
-    const float* row = W + (long)i * K;
-    float max_abs = 0.0f;
-    for (int k = 0; k < K; ++k) {
-      if (!std::isfinite(row[k])) return false;
-      max_abs = std::fmax(max_abs, std::fabs(row[k]));
-    }
-    const float scale = max_abs / 127.0f;
-    scales[i] = scale;
-    const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
-    for (int k = 0; k < K; ++k) {
-      const float q = std::nearbyint(row[k] * inverse);
-      Q[(long)i * K + k] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, q)));
-    }
+    int8_t* out = Q + (long)i * K;
+    if (!quantize_row(scales + i, W + (long)i * K, K, [&](int k, float q) { out[k] = static_cast<int8_t>(q); }))
+      return false;
+  }
+  return true;
+}
+
+bool quantize_rows_int16(int16_t* Q, int ldq, float* scales, const float* X, int M, int K) {
+  for (int i = 0; i < M; ++i) {
+    int16_t* out = Q + (long)i * ldq;
+    if (!quantize_row(scales + i, X + (long)i * K, K, [&](int k, float q) { out[k] = static_cast<int16_t>(q); }))
+      return false;
+    for (int k = K; k < ldq; ++k) out[k] = 0;
   }
   return true;
 }

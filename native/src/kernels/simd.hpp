@@ -214,6 +214,36 @@ inline fbatch load_int8(const signed char* p) {  // portable
 }
 #endif
 
+// Whole floats of magnitude below 2²² as int32 lanes: their bits after adding 1.5·2²³ (an exact sum, whose ulp is 1)
+// less that constant's bits. Exact, and two vector operations where Emscripten's emulation of SSE's float-to-int
+// conversion (xsimd::to_int's) converts one lane at a time.
+using ibatch = xsimd::batch<int32_t>;
+inline ibatch whole_floats_to_int(const fbatch& x) {
+  return xsimd::bitwise_cast<ibatch>(x + fbatch(12582912.0f)) - ibatch(0x4B400000);
+}
+// Integers already in int16's range (a quantised row's values) stored as fwidth int16: the ISA's narrowing store.
+#if defined(__AVX512F__)
+inline void store_int16(int16_t* p, const ibatch& v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(v));
+}
+#elif defined(__AVX__)
+inline void store_int16(int16_t* p, const ibatch& v) {
+  const __m256i lanes = v;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extractf128_si256(lanes, 1)));
+}
+#elif defined(__SSE4_1__)
+inline void store_int16(int16_t* p, const ibatch& v) {
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi32(v, v));
+}
+#else
+inline void store_int16(int16_t* p, const ibatch& v) {  // portable
+  alignas(64) int32_t lanes[ibatch::size];
+  v.store_aligned(lanes);
+  for (std::size_t i = 0; i < ibatch::size; ++i) p[i] = static_cast<int16_t>(lanes[i]);
+}
+#endif
+
 // ---- int8 · int8 ------------------------------------------------------------------------------------------------
 // Integer dot products of int8 weights with int8-quantised activations: i8width bytes of each operand sign-extended
 // to int16 (load_int8_as_int16 → iwide), multiplied in pairs and each pair's sum added to an int32 lane (dot_add:
