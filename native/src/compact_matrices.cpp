@@ -50,13 +50,20 @@ void int8_product_in_float(float* y, const MatrixView& view, const float* x, flo
 }
 
 // y (N,rows) = beta·y + the integer product of the quantised rows and the weight panels, the weight rows split over
-// the pool at multiples of 64 rows (whole panels) in chunks of ~2¹⁶ weights for a step and ~2¹⁸ multiply-adds for a
-// batch, as parallel_kernels.cpp cuts its products. The sums are exact: the same bits for any split.
+// the pool. How many workers take part follows the work, as parallel_kernels.cpp cuts its products: one per ~2¹⁶
+// weights for a step and ~2¹⁸ multiply-adds for a batch, whole chunks of 64 rows. Those workers then get equal runs of
+// rows, at multiples of kSplitRows: 64-row chunks split SmolLM2's 576 rows 256 / 320 between two threads, a tenth more
+// time on the busier one for three of its four products. The sums are exact: the same bits for any split.
+constexpr int64_t kSplitRows = 32;  // whole register tiles of every build (quantized_panels.cpp: 8, 16 or 32 rows)
+
 void int8_product(ThreadPool* pool, float* y, const MatrixView& view, const QuantizedRows& rows, float beta, int N) {
   const int M = view.rows, K = view.cols;
   const int64_t panel_bytes = q8_panel_rows() * q8_panel_depth(K);
   const int64_t per_chunk = N <= 2 ? (int64_t(1) << 16) / std::max(K, 1) : (int64_t(1) << 18) / (int64_t(N) * std::max(K, 1));
-  const int64_t grain = (std::max<int64_t>(1, per_chunk) + 63) / 64 * 64;
+  const int64_t chunk_rows = (std::max<int64_t>(1, per_chunk) + 63) / 64 * 64;
+  const int64_t workers = pool ? std::min<int64_t>(pool->size(), chunk_count(M, chunk_rows)) : 1;
+  const int64_t per_worker = (M + workers - 1) / std::max<int64_t>(workers, 1);
+  const int64_t grain = std::max<int64_t>(kSplitRows, (per_worker + kSplitRows - 1) / kSplitRows * kSplitRows);
   parallel_for(pool, M, grain, [&](int64_t begin, int64_t end) {
     sgemm_q8_panels(y + begin, M, rows.wide.data(), rows.scales.data(), rows.depth,
                     view.int8_panels + begin / q8_panel_rows() * panel_bytes, view.scales + begin, N, int(end - begin),
