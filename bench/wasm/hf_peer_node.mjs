@@ -1,7 +1,8 @@
 // One side of one `npm run bench:hf-wasm` row under Node, in its own process so its peak resident set is its own:
 //
-//   node bench/wasm/hf_peer_node.mjs tinylm|ort DIR --weights f32|int8 --threads N --generate G --repeats R
+//   node bench/wasm/hf_peer_node.mjs tinylm|ort DIR --weights f32|int8 --threads N --generate G --repeats R [--dist D]
 //
+// (--dist: the build of the package tinylm runs from, default dist/.)
 // DIR is a folder hf_peer.mjs made (checkpoint files, f32.onnx/int8.onnx, onnx.json, check.json, prompt.json).
 // Prints one JSON line: hf_peer_measure.mjs's figures plus peak_rss_mb (the process's maximum resident set, which
 // includes the file's bytes read for the load) and rss_mb (resident after the runs).
@@ -13,7 +14,7 @@ import { measureOrt, measureTinyLM } from './hf_peer_measure.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const [side, dir, ...rest] = process.argv.slice(2);
-const option = (name) => rest[rest.indexOf(`--${name}`) + 1];
+const option = (name) => (rest.includes(`--${name}`) ? rest[rest.indexOf(`--${name}`) + 1] : undefined);
 const weights = option('weights');
 const threads = Number(option('threads'));
 const settings = { prompt: JSON.parse(readFileSync(join(dir, 'prompt.json'), 'utf8')), generate: Number(option('generate')),
@@ -21,7 +22,7 @@ const settings = { prompt: JSON.parse(readFileSync(join(dir, 'prompt.json'), 'ut
 
 let result;
 if (side === 'tinylm') {
-  const { TinyLM } = await import(pathToFileURL(join(root, 'dist', 'node.js')).href);
+  const { TinyLM } = await import(pathToFileURL(join(option('dist') ?? join(root, 'dist'), 'node.js')).href);
   TinyLM.configure({ threads });
   const files = {};
   for (const name of readdirSync(dir)) {
