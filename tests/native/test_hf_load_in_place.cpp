@@ -72,6 +72,26 @@ Parameters stored_whole(const ParameterTable& table, const std::string& weights_
   return params;
 }
 
+// Both parameter sets hold the same compact matrices: the same floats, and for int8 the same bytes and row scales.
+void check_same_compact(const Parameters& loaded, const Parameters& whole, Residency residency) {
+  REQUIRE(loaded.compact.count() == whole.compact.count());
+  for (size_t slot = 0; slot < loaded.compact.count(); ++slot) {
+    const MatrixView view = loaded.compact.view(slot);
+    const size_t size = size_t(view.rows) * view.cols;
+    std::vector<float> ours(size), theirs(size);
+    loaded.compact.to_float(slot, ours.data());
+    whole.compact.to_float(slot, theirs.data());
+    CHECK(ours == theirs);
+    if (residency == Residency::Int8) {
+      std::vector<int8_t> our_bytes(size), their_bytes(size);
+      loaded.compact.int8_rows(slot, 0, view.rows, our_bytes.data());
+      whole.compact.int8_rows(slot, 0, view.rows, their_bytes.data());
+      CHECK(our_bytes == their_bytes);
+      CHECK(std::equal(view.scales, view.scales + view.rows, whole.compact.view(slot).scales));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("hf checkpoint: tensors stream into place a block of rows at a time, the same bits as stored whole") {
@@ -87,23 +107,8 @@ TEST_CASE("hf checkpoint: tensors stream into place a block of rows at a time, t
       const Parameters& loaded = model->parameters();
       const Parameters whole = stored_whole(loaded.table, folder.file("model.safetensors"));
       CHECK(loaded.values == whole.values);
-      REQUIRE(loaded.compact.count() == whole.compact.count());
       CHECK(loaded.compact.count() == (residency == Residency::Float ? 0u : 5u));  // embedding, qkv, o, gate+up, down
-      for (size_t slot = 0; slot < loaded.compact.count(); ++slot) {
-        const MatrixView view = loaded.compact.view(slot);
-        const size_t size = size_t(view.rows) * view.cols;
-        std::vector<float> ours(size), theirs(size);
-        loaded.compact.to_float(slot, ours.data());
-        whole.compact.to_float(slot, theirs.data());
-        CHECK(ours == theirs);
-        if (residency == Residency::Int8) {
-          std::vector<int8_t> our_bytes(size), their_bytes(size);
-          loaded.compact.int8_rows(slot, 0, view.rows, our_bytes.data());
-          whole.compact.int8_rows(slot, 0, view.rows, their_bytes.data());
-          CHECK(our_bytes == their_bytes);
-          CHECK(std::equal(view.scales, view.scales + view.rows, whole.compact.view(slot).scales));
-        }
-      }
+      check_same_compact(loaded, whole, residency);
     }
   }
 }
@@ -257,17 +262,7 @@ TEST_CASE("hf checkpoint: GPT-2's Conv1D weights transpose into place a block of
         store_parameter(whole, spec, stored.data());
       }
       CHECK(loaded.values == whole.values);
-      REQUIRE(loaded.compact.count() == whole.compact.count());
-      for (size_t slot = 0; slot < loaded.compact.count(); ++slot) {
-        const MatrixView view = loaded.compact.view(slot);
-        std::vector<float> ours(size_t(view.rows) * view.cols), theirs(ours.size());
-        loaded.compact.to_float(slot, ours.data());
-        whole.compact.to_float(slot, theirs.data());
-        CHECK(ours == theirs);
-        if (residency == Residency::Int8) {
-          CHECK(std::equal(view.scales, view.scales + view.rows, whole.compact.view(slot).scales));
-        }
-      }
+      check_same_compact(loaded, whole, residency);
     }
   }
 }
