@@ -16,7 +16,8 @@
 // reference modules), and a 64-token prompt from Moby-Dick's opening. Expects dist/ built (npm run build:lib).
 // Memory: Node — the process's peak resident set (one process per side, so it is that side's alone; it includes the
 // file's bytes read for the load); Chromium — the renderer process's peak resident set (VmHWM: the page, its
-// workers and their wasm heaps; one browser per side). tinylm loads with maxContext 256 (the 128 positions used),
+// workers and their wasm heaps; one browser per side), each side downloading its files from the local server as an
+// app would (hf_peer_page.html). tinylm loads with maxContext 256 (the 128 positions used),
 // as ORT's cache grows with the sequence. Benchmarks, not tests: nothing here passes or fails on a timing.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

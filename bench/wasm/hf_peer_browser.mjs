@@ -33,7 +33,9 @@ function serve() {
       if (!local) return response.writeHead(404, headers).end();
       try {
         const body = await readFile(local);
-        response.writeHead(200, { ...headers, 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+        // With its length, as the Hub sends it: a download then fills one buffer of that size.
+        response.writeHead(200, { ...headers, 'content-type': types[extname(path)] ?? 'application/octet-stream',
+          'content-length': String(body.byteLength) }).end(body);
       } catch {
         response.writeHead(404, headers).end();
       }

@@ -21,9 +21,10 @@ function rates(promptLength, start, times) {
   return { prefill: promptLength / (times[0] - start), generate: (times.length - 1) / (times.at(-1) - times[0]) };
 }
 
-// TinyLM: the package's class, configured for `threads` by the caller. files: { name: Uint8Array } of the folder.
-export async function measureTinyLM(TinyLM, files, { weights, prompt, generate, repeats, maxContext }) {
-  const lm = await TinyLM.load({ files }, { weights, maxContext });
+// TinyLM: the package's class, configured for `threads` by the caller. source: the folder as TinyLM.load takes it
+// ({ files } of name → bytes, or { baseUrl }); cache: the load's cache option.
+export async function measureTinyLM(TinyLM, source, { weights, prompt, generate, repeats, maxContext, cache }) {
+  const lm = await TinyLM.load(source, { weights, maxContext, cache });
   try {
     const ids = await lm.encode(prompt.text);
     if (ids.length !== prompt.ids.length || ids.some((id, i) => id !== prompt.ids[i])) {
@@ -63,7 +64,7 @@ function relativeError(ours, reference) {
   return diff / scale;
 }
 
-// ort: the onnxruntime-web module; onnx: the graph's bytes; shape: onnx.json; check: check.json's tokens and the
+// ort: the onnxruntime-web module; onnx: the graph's bytes or URL; shape: onnx.json; check: check.json's tokens and the
 // exporter's logits for this form. The graph's outputs are checked first: a prompt and a cached step against the
 // PyTorch logits (relative error returned as check_error).
 export async function measureOrt(ort, onnx, { shape, check, form, threads, prompt, generate, repeats }) {

@@ -30,7 +30,7 @@ if (side === 'tinylm') {
       files[name] = readFileSync(join(dir, name));
     }
   }
-  result = await measureTinyLM(TinyLM, files, { ...settings, weights, maxContext: 256 });
+  result = await measureTinyLM(TinyLM, { files }, { ...settings, weights, maxContext: 256 });
   await TinyLM.shutdown();
 } else if (side === 'ort') {
   const ort = await import('onnxruntime-web');
