@@ -2,13 +2,17 @@
 // Hugging Face checkpoint folder: hf/load.ts) read on the main thread and moved into the engine worker, which
 // answers with the model's id and info. The bytes are private by then (downloaded, or copied by sources.ts and
 // hf/load.ts), so they move to the worker (transferred, not copied); a view on part of a buffer is copied first.
-// A checkpoint folder the caller holds is not copied where shared memory is usable: this thread serves the
-// worker's reads from the caller's own files while the load runs (ranged_files.ts).
+// A checkpoint folder the caller holds is not copied where it need not be (loadLocal): the worker reads the caller's
+// Blobs and Files itself (worker_blob_files.ts), and this thread serves it ranges of the caller's byte arrays while
+// the load runs where memory can be shared (ranged_files.ts).
 import { sizeCheckAsHeadersArrive } from './checkpoint_size.js';
 import type { EngineClient } from './client.js';
 import { isCheckpointSource, readCheckpoint, type CheckpointSource } from './hf/load.js';
+import { copiedEntries, isBlob, sizeOf, type FileMapValue } from './hf/local_files.js';
 import { RangeServer } from './hf/range_server.js';
+import { ReadProgress } from './hf/read_progress.js';
 import { resolvedChoice, resolvedNumber, type LoadOptions, type WeightsForm } from './options.js';
+import { platform } from './platform.js';
 import type { ModelInfo } from './protocol.js';
 import { rangeServingUsable } from './ranged_files.js';
 import { readSource, type ModelSource } from './sources.js';
@@ -33,30 +37,56 @@ export async function loadModel(client: EngineClient, source: ModelSource | Chec
 async function loadCheckpoint(client: EngineClient, source: CheckpointSource, options: LoadOptions, weights: WeightsForm): Promise<ModelHandle> {
   const maxContext = resolvedNumber('maxContext', options.maxContext, 2048, { min: 1, max: 1 << 20, integer: true });
   const onWeightsHeader = sizeCheckAsHeadersArrive(weights, () => client.request('memory', {}));
-  const { files, local, label } = await readCheckpoint(source, { ...options, onWeightsHeader }, rangeServingUsable());
+  const { files, local, label } = await readCheckpoint(source, { ...options, onWeightsHeader });
+  const request = { label, maxContext, weights };
+  if (local) return loadLocal(client, local, request, options);
+  const buffers = movableBuffers(files!);
+  return client.request('loadCheckpoint', { ...request, files: buffers },
+    { transfer: [...new Set(Object.values(buffers))], signal: options.signal as AbortSignal | undefined });
+}
+
+// The caller's own files: Blobs and Files posted for the worker to read (a browser's worker reads them window by
+// window; without shared memory, Node's reads them whole), byte arrays served range by range where memory can be
+// shared, else copied. In Chromium, the renderer's peak loading GPT-2's shape (int8) from a Blob of its 523 MB weights:
+// 377-385 MB with the worker reading it (three runs), 449 and 692 MB with this thread serving it range by range
+// (each range read here is a buffer the collector frees when it next runs), 829 MB copying it (not isolated).
+async function loadLocal(client: EngineClient, local: Map<string, FileMapValue>, request: { label: string; maxContext: number; weights: WeightsForm },
+  options: LoadOptions): Promise<ModelHandle> {
   const signal = options.signal as AbortSignal | undefined;
-  if (local) {
-    const server = new RangeServer(local, options.onProgress);
-    const onAbort = () => server.close(true);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const handle = await client.request('loadCheckpoint', { files: {}, ranged: server.wire, label, maxContext, weights }, {
-        signal,
-        onEvent: (event) => {
-          if (event.type === 'readRange') void server.serve(event.payload);
-        },
-      });
-      server.complete();
-      return handle;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      server.close();
-    }
+  const shared = rangeServingUsable();
+  const postBlobs = platform().workerReadsBlobs || !shared;
+  const progress = new ReadProgress(new Map([...local].map(([name, value]) => [name, sizeOf(value)])), options.onProgress);
+  const blobs: Record<string, Blob> = {};
+  const rest = new Map<string, FileMapValue>();
+  for (const [name, value] of local) {
+    if (postBlobs && isBlob(value)) blobs[name] = value as Blob;  // isBlob: an instance of this runtime's Blob
+    else rest.set(name, value);
   }
-  const buffers: Record<string, ArrayBuffer> = {};
-  for (const [name, bytes] of Object.entries(files!)) buffers[name] = movableBuffer(bytes);
-  return client.request('loadCheckpoint', { files: buffers, label, maxContext, weights }, {
-    transfer: [...new Set(Object.values(buffers))],
-    signal,
-  });
+  const server = shared && rest.size > 0 ? new RangeServer(rest, (file, end) => progress.read(file, end)) : undefined;
+  // Without a server, rest holds byte arrays only (postBlobs is then true).
+  const copies = server ? {} : copiedEntries(rest as Map<string, Uint8Array | ArrayBuffer>);
+  for (const [name, bytes] of Object.entries(copies)) progress.read(name, bytes.byteLength);
+  const buffers = movableBuffers(copies);
+  const onAbort = () => server?.close(true);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const posted = Object.keys(blobs).length > 0 ? { blobs } : {};
+    const handle = await client.request('loadCheckpoint', { ...request, files: buffers, ranged: server?.wire, ...posted }, {
+      transfer: [...new Set(Object.values(buffers))],
+      signal,
+      onEvent: (event) => {
+        if (event.type === 'readRange') void server?.serve(event.payload);
+        else if (event.type === 'blobRead') progress.read(event.payload.file, event.payload.end);
+      },
+    });
+    progress.complete();
+    return handle;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    server?.close();
+  }
+}
+
+function movableBuffers(files: Record<string, Uint8Array>): Record<string, ArrayBuffer> {
+  return Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, movableBuffer(bytes)]));
 }

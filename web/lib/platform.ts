@@ -31,6 +31,8 @@ export interface Platform {
   checkpointStore(directory: string | undefined): ModelStore;
   // Where downloaded checkpoint files are kept (hf/cache.ts): browsers the Cache API, Node `directory` if given.
   fileCache(directory?: string): FileCache | undefined;
+  // Whether the engine's worker reads a posted Blob range by range itself (FileReaderSync: browsers' workers).
+  workerReadsBlobs: boolean;
 }
 
 let installed: Platform | undefined;

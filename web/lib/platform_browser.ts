@@ -48,4 +48,5 @@ export const browserPlatform: Platform = {
     return indexedDbStore('tinylm-checkpoints', 'checkpoints');
   },
   fileCache: () => browserFileCache(),
+  workerReadsBlobs: true,
 };

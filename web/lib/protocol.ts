@@ -11,6 +11,7 @@
 //   checkpoint 0..n per fine-tune, every N steps    (FineTuneCheckpoint)
 //   tokens    0..n per generation slice             (GeneratedToken[]: the tokens of a few milliseconds)
 //   readRange 0..n per loadCheckpoint of ranged files (RangeRequest: the worker waits for the answer, ranged_files.ts)
+//   blobRead  0..n per loadCheckpoint of posted Blobs (BlobRead: how far the worker has read one, for progress)
 //   result    exactly one terminal success          (the operation's result)
 //   error     exactly one terminal failure          (WireError: name, code, message)
 // After `result` or `error` an id is finished: no further events carry it.
@@ -26,6 +27,7 @@
 import type { AdapterRequest, AdapterResult, WireLoraOptions } from './adapter_protocol.js';
 import type { SessionOperations } from './protocol_session.js';
 import type { RangeRequest, RangedFilesWire } from './ranged_files.js';
+import type { BlobRead, WorkerBlob } from './worker_blob_files.js';
 
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
@@ -223,9 +225,13 @@ export interface ModelHandle {
 export interface Operations extends SessionOperations {
   load: { payload: { bytes: ArrayBuffer; weights: 'f32' | 'f16' | 'int8' }; event: never; result: ModelHandle };
   loadCheckpoint: {
-    // files: bytes the worker owns; ranged: files the calling thread serves range by range (ranged_files.ts)
-    payload: { files: Record<string, ArrayBuffer>; ranged?: RangedFilesWire; label: string; maxContext: number; weights: 'f32' | 'f16' | 'int8' };
-    event: { type: 'readRange'; payload: RangeRequest };
+    // files: bytes the worker owns; ranged: files the calling thread serves range by range (ranged_files.ts);
+    // blobs: the caller's Blobs, which the worker reads itself (worker_blob_files.ts)
+    payload: {
+      files: Record<string, ArrayBuffer>; ranged?: RangedFilesWire; blobs?: Record<string, WorkerBlob>;
+      label: string; maxContext: number; weights: 'f32' | 'f16' | 'int8';
+    };
+    event: { type: 'readRange'; payload: RangeRequest } | { type: 'blobRead'; payload: BlobRead };
     result: ModelHandle;
   };
   create: { payload: { config: CreateConfig; text: string }; event: never; result: ModelHandle };
@@ -301,5 +307,6 @@ export type WorkerEvent =
   | { id: number; type: 'checkpoint'; payload: FineTuneCheckpoint }
   | { id: number; type: 'tokens'; payload: GeneratedToken[] }
   | { id: number; type: 'readRange'; payload: RangeRequest }
+  | { id: number; type: 'blobRead'; payload: BlobRead }
   | { id: number; type: 'result'; payload: Operations[OperationType]['result'] }
   | { id: number; type: 'error'; payload: WireError };

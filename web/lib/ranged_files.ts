@@ -10,7 +10,7 @@
 //   caller: once the load settles, CLOSED (or CANCELLED when its signal aborted), notify: a worker still waiting
 //           wakes, the engine's read fails and the load ends (an AbortError when cancelled)
 // SharedArrayBuffer is needed on both sides: Node always has it, browsers in cross-origin isolated pages; elsewhere
-// the files are copied to the worker as before (load_model.ts).
+// byte arrays are copied to the worker (load_model.ts). A browser's worker reads Blobs itself (worker_blob_files.ts).
 
 export const STATE = 0;   // control slot: the exchange's state
 export const LENGTH = 1;  // control slot: the answer's byte length

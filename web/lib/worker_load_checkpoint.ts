@@ -3,13 +3,15 @@
 // code the CLI's --model DIR runs), which checks every file and tensor. Before that, the weights' safetensors
 // headers give the memory the model will need, so a model too large for the engine's cap is refused before any of
 // it is copied in, and the stored precision that info.source reports. The files are bytes the worker owns, or the
-// caller's files read range by range from the thread that holds them (worker_ranged_files.ts).
+// caller's files read range by range from the thread that holds them (worker_ranged_files.ts), or the caller's Blobs,
+// posted here and read by this worker (worker_blob_files.ts).
 import { addHeader, emptySummary, headerEnd, tooLargeMessage, type WeightsSummary } from './checkpoint_size.js';
 import { ok } from './engine.js';
 import type { EngineModel, WeightsForm } from './engine.js';
 import { AbortError, TinyLMError } from './errors.js';
 import type { CheckpointInfo, ModelHandle } from './protocol.js';
 import type { RangedFilesWire } from './ranged_files.js';
+import { blobFiles, type WorkerBlob } from './worker_blob_files.js';
 import { heldFile, type RangedFile } from './worker_files.js';
 import { RangedFiles } from './worker_ranged_files.js';
 import { adopt, engine, models, relabel, type Context } from './worker_state.js';
@@ -51,19 +53,22 @@ function relabelCheckpointError(error: unknown): never {
   relabel(error, 'INVALID_MODEL_FILE', 'not a usable Hugging Face checkpoint: ', 'MODEL_TOO_LARGE');
 }
 
-export async function loadCheckpoint({ files, ranged, label, maxContext, weights }: {
+export async function loadCheckpoint({ files, ranged, blobs, label, maxContext, weights }: {
   files: Record<string, ArrayBuffer>;
   ranged?: RangedFilesWire;
+  blobs?: Record<string, WorkerBlob>;
   label: string;
   maxContext: number;
   weights: WeightsForm;
 }, context: Context): Promise<ModelHandle> {
   const wasm = await engine();
   const served = ranged && new RangedFiles(ranged, (request) => context.emit({ id: context.id, type: 'readRange', payload: request }));
+  const posted = blobs && await blobFiles(blobs, (file, end) => context.emit({ id: context.id, type: 'blobRead', payload: { file, end } }));
   // Every file as a ranged file, the engine's strided reads then loop in JavaScript, not across the seam.
   const views: Record<string, RangedFile> = {
     ...Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))])),
     ...served?.files(),
+    ...posted,
   };
   const summary = summarize(views);
   if (served?.cancelled) throw new AbortError('the load was cancelled');
@@ -75,6 +80,16 @@ export async function loadCheckpoint({ files, ranged, label, maxContext, weights
   } catch (error) {
     if (served?.cancelled) throw new AbortError('the load was cancelled');
     relabelCheckpointError(error);
+  }
+  if (posted) {
+    // A cancel posted while the loader read the Blobs (this thread blocked in it) is seen once the queue is read.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    try {
+      context.throwIfCancelled('the load was cancelled');
+    } catch (error) {
+      engineModel.delete();
+      throw error;
+    }
   }
   const checkpoint = engineModel.checkpointInfo();
   if (!checkpoint) throw new TinyLMError('ENGINE_ERROR', 'the engine loaded a checkpoint but reports none');

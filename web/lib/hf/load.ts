@@ -2,13 +2,13 @@
 // downloaded (fetch_files.ts) from the Hub ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a
 // dropped folder (a FileList or File[]), or taken from a map of name → bytes ({ files }) — and hands them to the
 // engine's worker, where the native loader reads and checks them (worker_load_checkpoint.ts). The caller's own files
-// are handed over as they are (`local`) when the load can serve them range by range (load_model.ts), else copied.
+// are handed over as they are (`local`), and load_model.ts decides how the worker reads them.
 import { TinyLMError } from '../errors.js';
 import type { AbortSignalLike } from '../options.js';
 import { platform } from '../platform.js';
 import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
 import { fetchCheckpointFiles } from './fetch_files.js';
-import { fileMapEntries, isNamedBlobList, namedBlobEntries, readEntries, type FileMap, type FileMapValue, type NamedBlob } from './local_files.js';
+import { fileMapEntries, isNamedBlobList, namedBlobEntries, type FileMap, type FileMapValue, type NamedBlob } from './local_files.js';
 import { hubFolder, isHubId, urlFolder } from './resolve.js';
 
 export type CheckpointSource =
@@ -33,9 +33,8 @@ export function isCheckpointSource(source: unknown): source is CheckpointSource 
   return 'baseUrl' in source || 'files' in source;
 }
 
-// Downloads come back as bytes the load owns (`files`); the caller's files as they are (`local`, checked, not read)
-// when `keepLocal`, else as private copies in `files`.
-export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions, keepLocal = false): Promise<{
+// Downloads come back as bytes the load owns (`files`); the caller's files as they are (`local`, checked, not read).
+export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions): Promise<{
   files?: CheckpointFiles; local?: Map<string, FileMapValue>; label: string;
 }> {
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
@@ -55,7 +54,7 @@ export async function readCheckpoint(source: CheckpointSource, options: Checkpoi
     }
     local = fileMapEntries(source.files);
   }
-  if (local) return keepLocal ? { local, label } : { files: await readEntries(local, options.onProgress), label };
+  if (local) return { local, label };
   const folder = urlFolder((source as { baseUrl: string | { readonly href: string } }).baseUrl);
   return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
 }

@@ -1,11 +1,10 @@
 // A checkpoint folder the caller already holds: the File objects of a dropped or picked folder (a FileList or an
 // array of Files; each is named by its last path component, so webkitRelativePath's folder prefix is dropped), or a
-// map of file name → bytes (Uint8Array, ArrayBuffer or Blob) as a Map or a plain object. Checked here, then either
-// served to the engine's worker range by range where shared memory allows (range_server.ts), or copied whole
-// (readEntries) for the worker to own: the caller's buffers stay theirs either way.
+// map of file name → bytes (Uint8Array, ArrayBuffer or Blob) as a Map or a plain object. Checked here; load_model.ts
+// decides how the engine's worker reads each (range by range from this thread, posted Blobs, or copies).
 import { TinyLMError } from '../errors.js';
 import type { BlobLike } from '../sources.js';
-import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
+import type { CheckpointFiles } from './fetch_files.js';
 
 export interface NamedBlob extends BlobLike {
   readonly name: string;
@@ -50,26 +49,22 @@ export function fileMapEntries(map: FileMap): Map<string, FileMapValue> {
   return checked;
 }
 
-export async function readEntries(entries: Map<string, FileMapValue>, onProgress?: (progress: DownloadProgress) => void): Promise<CheckpointFiles> {
-  const size = (value: FileMapValue) => (isBlob(value) ? value.size : value.byteLength);
-  const total = [...entries.values()].reduce((sum, value) => sum + size(value), 0);
-  let loaded = 0;
+// Private copies of the caller's bytes, which move to the worker, so the caller's buffers stay theirs (where they
+// cannot be served range by range).
+export function copiedEntries(entries: Map<string, Uint8Array | ArrayBuffer>): CheckpointFiles {
   const files: CheckpointFiles = {};
-  for (const [name, value] of entries) {
-    // A private copy of each: the bytes move to the engine's worker, and the caller's buffers stay theirs.
-    files[name] = isBlob(value)
-      ? new Uint8Array(await value.arrayBuffer())
-      : value instanceof ArrayBuffer ? new Uint8Array(value.slice(0)) : new Uint8Array(value);
-    loaded += files[name].byteLength;
-    onProgress?.({ loaded, total, file: name });
-  }
+  for (const [name, value] of entries) files[name] = value instanceof ArrayBuffer ? new Uint8Array(value.slice(0)) : new Uint8Array(value);
   return files;
+}
+
+export function sizeOf(value: FileMapValue): number {
+  return isBlob(value) ? value.size : value.byteLength;
 }
 
 function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
 }
 
-function isBlob(value: unknown): value is BlobLike {
+export function isBlob(value: unknown): value is BlobLike {
   return typeof Blob !== 'undefined' && value instanceof Blob;
 }

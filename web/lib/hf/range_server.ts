@@ -1,31 +1,23 @@
 // The calling thread's side of ranged files (ranged_files.ts): serves the ranges the engine's worker asks for from
 // the caller's own Uint8Arrays, ArrayBuffers and Blobs, which are only read (never detached, never written), so the
-// worker needs no copy of them. A Blob's range is read asynchronously here, which the worker, blocked in the engine's
-// synchronous loader, could not do itself. Lives as long as one load: close() when it settles.
-import type { DownloadProgress } from './fetch_files.js';
-import type { FileMapValue } from './local_files.js';
+// worker needs no copy of them. A Blob's range is read asynchronously here (Node: its worker threads have no
+// FileReaderSync to read one synchronously inside the engine's loader, as a browser's worker does). Lives as long as
+// one load: close() when it settles.
+import { sizeOf, type FileMapValue } from './local_files.js';
 import {
   ANSWERED, ASKED, CANCELLED, CLOSED, FAILED, LENGTH, STATE, WINDOW_BYTES,
   type RangeRequest, type RangedFilesWire,
 } from '../ranged_files.js';
 
-function sizeOf(value: FileMapValue): number {
-  return value instanceof Uint8Array || value instanceof ArrayBuffer ? value.byteLength : value.size;
-}
-
 export class RangeServer {
   readonly wire: RangedFilesWire;
   private readonly control: Int32Array;
   private readonly data: Uint8Array;
-  private readonly reached = new Map<string, number>();  // per file, the furthest byte served (for onProgress)
-  private loaded = 0;
-  private readonly total: number;
   private ended = false;
 
-  constructor(private readonly files: Map<string, FileMapValue>, private readonly onProgress?: (progress: DownloadProgress) => void) {
-    const sizes: Record<string, number> = {};
-    for (const [name, value] of files) sizes[name] = sizeOf(value);
-    this.total = Object.values(sizes).reduce((sum, size) => sum + size, 0);
+  // onRead(file, end) after each range served, end being the range's end in the file (for the load's progress).
+  constructor(private readonly files: Map<string, FileMapValue>, private readonly onRead?: (file: string, end: number) => void) {
+    const sizes = Object.fromEntries([...files].map(([name, value]) => [name, sizeOf(value)]));
     this.wire = { sizes, control: new SharedArrayBuffer(8), data: new SharedArrayBuffer(WINDOW_BYTES) };
     this.control = new Int32Array(this.wire.control);
     this.data = new Uint8Array(this.wire.data);
@@ -57,16 +49,7 @@ export class RangeServer {
     }
     this.data.set(bytes);
     this.answer(ANSWERED, count);
-    this.progress(request.file, offset + count);
-  }
-
-  // The load succeeded: what it read is all it needed, so progress ends at the total (a file the engine does not
-  // read, such as a README in a dropped folder, is never asked for).
-  complete(): void {
-    if (this.loaded < this.total) {
-      this.loaded = this.total;
-      this.onProgress?.({ loaded: this.total, total: this.total, file: [...this.files.keys()].at(-1) ?? '' });
-    }
+    this.onRead?.(request.file, offset + count);
   }
 
   // The load settled (or its signal aborted): a worker still waiting, or asking later, is told so and stops.
@@ -88,13 +71,5 @@ export class RangeServer {
     Atomics.store(this.control, LENGTH, length);
     Atomics.store(this.control, STATE, state);
     Atomics.notify(this.control, STATE);
-  }
-
-  private progress(file: string, end: number): void {
-    const before = this.reached.get(file) ?? 0;
-    if (end <= before) return;
-    this.reached.set(file, end);
-    this.loaded += end - before;
-    this.onProgress?.({ loaded: this.loaded, total: this.total, file });
   }
 }
