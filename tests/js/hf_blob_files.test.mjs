@@ -76,10 +76,18 @@ test('the reader: windows read back the bytes, strided pieces, bad ranges, a fai
   const short = blobFile(fakeBlob(file), (blob) => blob.bytes.slice(1).buffer);
   assert.equal(short.read(WINDOW_BYTES, new Uint8Array(4)), `reading bytes [${WINDOW_BYTES}, ${2 * WINDOW_BYTES}) gave ${WINDOW_BYTES - 1} bytes (did the file change?)`);
   // Without a synchronous read, each Blob is read whole before the load; one that fails names its file.
-  const whole = await blobFiles({ 'w.safetensors': fakeBlob(file) }, undefined, undefined);
+  let stop = false;
+  const stoppable = blobFile(fakeBlob(file), readSync, undefined, () => stop);
+  assert.equal(stoppable.read(0, new Uint8Array(4)), '');
+  stop = true;
+  const beforeStop = reads.length;
+  assert.equal(stoppable.read(0, new Uint8Array(4)), '', 'the window it holds is still read');
+  assert.equal(stoppable.read(WINDOW_BYTES, new Uint8Array(4)), 'the load was cancelled');
+  assert.equal(reads.length, beforeStop, 'nothing is read once cancelled');
+  const whole = await blobFiles({ 'w.safetensors': fakeBlob(file) }, { readSync: undefined });
   assert.equal(whole['w.safetensors'].size, size);
   const lost = { ...fakeBlob(file), arrayBuffer: () => Promise.reject(new Error('the disk went away')) };
-  await assert.rejects(blobFiles({ 'w.safetensors': lost }, undefined, undefined),
+  await assert.rejects(blobFiles({ 'w.safetensors': lost }, { readSync: undefined }),
     tinylmError('INVALID_MODEL_FILE', "'w.safetensors': reading it failed: the disk went away"));
 });
 

@@ -67,10 +67,16 @@ async function loadLocal(client: EngineClient, local: Map<string, FileMapValue>,
   const copies = server ? {} : copiedEntries(rest as Map<string, Uint8Array | ArrayBuffer>);
   for (const [name, bytes] of Object.entries(copies)) progress.read(name, bytes.byteLength);
   const buffers = movableBuffers(copies);
-  const onAbort = () => server?.close(true);
+  const postsBlobs = Object.keys(blobs).length > 0;
+  // Where memory can be shared, a cancel reaches the worker while it reads posted Blobs (it looks before each read).
+  const blobsCancelled = postsBlobs && shared ? new SharedArrayBuffer(4) : undefined;
+  const onAbort = () => {
+    server?.close(true);
+    if (blobsCancelled) Atomics.store(new Int32Array(blobsCancelled), 0, 1);
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const posted = Object.keys(blobs).length > 0 ? { blobs } : {};
+    const posted = postsBlobs ? { blobs, blobsCancelled } : {};
     const handle = await client.request('loadCheckpoint', { ...request, files: buffers, ranged: server?.wire, ...posted }, {
       transfer: [...new Set(Object.values(buffers))],
       signal,

@@ -36,12 +36,14 @@ export function blobReaderSync(): ReadBlobSync | undefined {
 // One Blob as the engine's file object: a read the file's last window holds is copied from it; otherwise the window
 // of WINDOW_BYTES starting at the read's offset (or up to the end) is read first, so a transposed tensor's strided
 // rows, one short piece per row, cost one read of the Blob per window rather than one per piece. onRead(end) after each
-// window read, end being the window's end in the file (for the load's progress).
-export function blobFile(blob: WorkerBlob, readSync: ReadBlobSync, onRead?: (end: number) => void): RangedFile {
+// window read, end being the window's end in the file (for the load's progress); cancelled() before each, true once
+// the load was cancelled (then the read fails, and the load with it).
+export function blobFile(blob: WorkerBlob, readSync: ReadBlobSync, onRead?: (end: number) => void, cancelled?: () => boolean): RangedFile {
   const size = blob.size;
   let window: { start: number; bytes: Uint8Array } | undefined;
   const fill = (at: number): string => {
     window = undefined;
+    if (cancelled?.()) return 'the load was cancelled';
     const count = Math.min(WINDOW_BYTES, size - at);
     let bytes: Uint8Array;
     try {
@@ -77,13 +79,14 @@ export function blobFile(blob: WorkerBlob, readSync: ReadBlobSync, onRead?: (end
 
 // The posted Blobs as the engine's files: read window by window where the worker can read synchronously, else each
 // read whole now (a copy the worker owns). A Blob that cannot be read whole is the load's error, naming the file.
-// onRead(file, end) as each part of a file is read.
-export async function blobFiles(blobs: Record<string, WorkerBlob>, onRead?: (file: string, end: number) => void,
-  readSync = blobReaderSync()): Promise<Record<string, RangedFile>> {
+// onRead(file, end) as each part of a file is read; cancelled: see blobFile.
+export async function blobFiles(blobs: Record<string, WorkerBlob>, { onRead, cancelled, readSync = blobReaderSync() }: {
+  onRead?: (file: string, end: number) => void; cancelled?: () => boolean; readSync?: ReadBlobSync;
+} = {}): Promise<Record<string, RangedFile>> {
   const files: Record<string, RangedFile> = {};
   for (const [name, blob] of Object.entries(blobs)) {
     if (readSync) {
-      files[name] = blobFile(blob, readSync, onRead && ((end) => onRead(name, end)));
+      files[name] = blobFile(blob, readSync, onRead && ((end) => onRead(name, end)), cancelled);
       continue;
     }
     try {

@@ -53,17 +53,23 @@ function relabelCheckpointError(error: unknown): never {
   relabel(error, 'INVALID_MODEL_FILE', 'not a usable Hugging Face checkpoint: ', 'MODEL_TOO_LARGE');
 }
 
-export async function loadCheckpoint({ files, ranged, blobs, label, maxContext, weights }: {
+export async function loadCheckpoint({ files, ranged, blobs, blobsCancelled, label, maxContext, weights }: {
   files: Record<string, ArrayBuffer>;
   ranged?: RangedFilesWire;
   blobs?: Record<string, WorkerBlob>;
+  blobsCancelled?: SharedArrayBuffer;
   label: string;
   maxContext: number;
   weights: WeightsForm;
 }, context: Context): Promise<ModelHandle> {
   const wasm = await engine();
   const served = ranged && new RangedFiles(ranged, (request) => context.emit({ id: context.id, type: 'readRange', payload: request }));
-  const posted = blobs && await blobFiles(blobs, (file, end) => context.emit({ id: context.id, type: 'blobRead', payload: { file, end } }));
+  const flag = blobsCancelled && new Int32Array(blobsCancelled);
+  const blobsStopped = () => flag !== undefined && Atomics.load(flag, 0) !== 0;
+  const posted = blobs && await blobFiles(blobs, {
+    onRead: (file, end) => context.emit({ id: context.id, type: 'blobRead', payload: { file, end } }),
+    cancelled: blobsStopped,
+  });
   // Every file as a ranged file, the engine's strided reads then loop in JavaScript, not across the seam.
   const views: Record<string, RangedFile> = {
     ...Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))])),
@@ -71,18 +77,19 @@ export async function loadCheckpoint({ files, ranged, blobs, label, maxContext, 
     ...posted,
   };
   const summary = summarize(views);
-  if (served?.cancelled) throw new AbortError('the load was cancelled');
+  if (served?.cancelled || blobsStopped()) throw new AbortError('the load was cancelled');
   const tooLarge = tooLargeMessage(label, summary, weights, wasm.engineMemory(), { loadedModels: models.size, complete: true });
   if (tooLarge) throw new TinyLMError('MODEL_TOO_LARGE', tooLarge);
   let engineModel: EngineModel;
   try {
     engineModel = ok(wasm.Model.loadHf(views, label, maxContext, weights));
   } catch (error) {
-    if (served?.cancelled) throw new AbortError('the load was cancelled');
+    if (served?.cancelled || blobsStopped()) throw new AbortError('the load was cancelled');
     relabelCheckpointError(error);
   }
   if (posted) {
-    // A cancel posted while the loader read the Blobs (this thread blocked in it) is seen once the queue is read.
+    // Without shared memory, a cancel posted while the loader read the Blobs (this thread blocked in it) is seen once
+    // the queue is read.
     await new Promise((resolve) => setTimeout(resolve, 0));
     try {
       context.throwIfCancelled('the load was cancelled');
