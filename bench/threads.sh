@@ -9,6 +9,8 @@
 #   Node     build-wasm/wasm/threads/bench_threads_wasm.cjs (the same rows as bench_threads, on the threaded
 #            engine's pool), and bench/wasm/node.mjs tinylm: the threaded engine on 1 and 2 threads, the
 #            single-thread engine beside the 1-thread rows
+#   Chromium bench/wasm/browser.mjs tinylm --threads 1 | 2: the package's threaded engine (dist/, npm run build:lib)
+#            in headless Chromium on a cross-origin isolated page, on 1 and 2 threads
 # Prints the JSON lines and writes them to build/bench/threads.jsonl; bench/report.py-style ratios are left to the
 # reader (each row carries "source", "name", "threads"). On a 2-core machine 3 and 4 threads are oversubscribed:
 # they show the pool's overhead, not speed. Figures taken while other work runs are "loaded machine" figures.
@@ -47,6 +49,8 @@ for round in 1 2; do
     if [[ "$threads" == 1 ]]; then
       node bench/wasm/node.mjs tinylm ${quick:+--quick} | tag tinylm-node-single "$round"
     fi
+    echo "== Chromium (wasm), $threads thread(s), round $round ==" >&2
+    node bench/wasm/browser.mjs tinylm --threads "$threads" ${quick:+--quick} | tag tinylm-chromium "$round"
   done
 done
 for threads in 3 4; do
