@@ -328,6 +328,16 @@ TEST_CASE("pooled row kernels and sums: the same bits at every pool size, close 
     CHECK(std::fabs(serial.dweight[c] - dweight[c]) <= bound);
     CHECK(std::fabs(serial.dbias[c] - dbias[c]) <= bound);
   }
+  for (int c = 0; c < C; ++c) {
+    // Column sums, added a chunk of rows at a time (10 chunks here): the row-order sum onto 1 to within
+    // 2·N·eps·(1 + Σ|term|).
+    double sum = 1.0, magnitude = 1.0;
+    for (int n = 0; n < N; ++n) {
+      sum += dout[size_t(n) * C + c];
+      magnitude += std::fabs(dout[size_t(n) * C + c]);
+    }
+    CHECK(std::fabs(serial.column_sums[c] - sum) <= 2.0 * N * FLT_EPSILON * magnitude);
+  }
   std::vector<float> probs(logits.size()), losses(N);
   CHECK(serial.loss_sum == softmax_xent_forward(probs.data(), losses.data(), logits.data(), targets.data(), N, V));
   CHECK(serial.squares == doctest::Approx(sum_squares(x.data(), int64_t(x.size()))).epsilon(1e-12));

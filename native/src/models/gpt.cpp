@@ -329,7 +329,7 @@ void GptLM::backward() {
                   0.0f);
   forward_weights_.release();
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
-  dx_.assign(NC, 0.0f);
+  assign_zeros(pool_, dx_, NC);
   layernorm_backward(pool_, dx_.data(), grad_at(ln_f_weight_offset_), grad_at(ln_f_bias_offset_), dln_.data(), top,
                      value_at(ln_f_weight_offset_), ln_f_stats_, N, C);
 
@@ -352,7 +352,7 @@ void GptLM::backward() {
     linear_backward(pool_, dattention_.data(), grad_at(o.attn_proj_weight), grad_at(o.attn_proj_bias), dproj,
                     a.attention.data(), weight_at(o.attn_proj_weight), N, C, C, 0.0f);
     adapter_slot(layer, 1).backward(pool_, dattention_.data(), dproj, C, a.attention.data(), int(N));
-    dqkv_.assign(3 * NC, 0.0f);
+    assign_zeros(pool_, dqkv_, 3 * NC);
     attention_backward(pool_, dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, B, T, C, NH);
     linear_backward(pool_, dln_.data(), grad_at(o.attn_weight), grad_at(o.attn_bias), dqkv_.data(), a.ln_1.data(),
                     weight_at(o.attn_weight), N, C, 3 * C, 0.0f);

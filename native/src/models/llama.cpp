@@ -267,7 +267,7 @@ void LlamaLM::backward() {
                   weight_at(head_offset_), int(N), C, V, 0.0f);
   forward_weights_.release();
   const float* top = config_.num_layers > 0 ? blocks_.back().output.data() : embedded_.data();
-  dx_.assign(NC, 0.0f);
+  assign_zeros(pool_, dx_, NC);
   rmsnorm_backward(dx_.data(), grad_at(norm_offset_), dnorm_.data(), top, value_at(norm_offset_), final_stats_, int(N),
                    C);
 
@@ -285,7 +285,7 @@ void LlamaLM::backward() {
     linear_backward(pool_, dattention_.data(), grad_at(o.o_weight), grad_at(o.o_bias), dx_.data(), a.attention.data(),
                     weight_at(o.o_weight), int(N), QD, C, 0.0f);
     adapter_slot(layer, 3).backward(pool_, dattention_.data(), dx_.data(), C, a.attention.data(), int(N));
-    dqkv_.assign(N * QKV, 0.0f);
+    assign_zeros(pool_, dqkv_, N * QKV);
     attention_backward(pool_, dqkv_.data(), dattention_.data(), a.qkv.data(), a.attention_cache, heads(), B, T);
     // Back through the rotation: the gradient of q and k before they turned.
     rotary_rows_backward(dqkv_.data(), QKV, rotary_, config_.num_heads + config_.num_kv_heads, config_.head_size, B,

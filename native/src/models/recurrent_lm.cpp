@@ -32,14 +32,6 @@ void reorder_rows(ThreadPool* pool, float* out, const float* in, int P, int Q, i
   });
 }
 
-// buffer = `size` zeros, the fill split over the pool (a layer's input gradient, 2 MB for C1: long enough to let
-// the pool's other threads fall asleep if one thread cleared it).
-void assign_zeros(ThreadPool* pool, std::vector<float>& buffer, int64_t size) {
-  buffer.resize(size);
-  float* values = buffer.data();
-  parallel_elementwise(pool, size, [&](int64_t begin, int64_t end) { std::fill(values + begin, values + end, 0.0f); });
-}
-
 }  // namespace
 
 // ---- parameters -----------------------------------------------------------------------------------------

@@ -18,24 +18,39 @@ int64_t round_up(int64_t value, int64_t unit) { return (value + unit - 1) / unit
 // Multiply-adds per chunk of a split product: a few µs natively, a few tens in wasm, against ~1 µs (native) to
 // ~10 µs (wasm) of waking and joining a thread.
 constexpr int64_t kProductChunkWork = int64_t(1) << 18;
-// Block boundaries on whole register tiles of every build (row tiles 3, 4, 6, 8, 14 rows; column panels 8, 12, 16,
-// 24, 32, 48 floats), so no block leaves a partial tile that one serial call would not have: a matter of speed only,
-// since a product's arithmetic for an element does not depend on its block.
+// Units of work counted towards kProductChunkWork: whole register tiles of every build (row tiles 3, 4, 6, 8, 14
+// rows; column panels 8, 12, 16, 24, 32, 48 floats).
 constexpr int64_t kRowUnit = 24;
 constexpr int64_t kColumnUnit = 96;
+// Where the taking-part workers' blocks meet: on whole rows of 8 (the tall tile, and twice the 4-row ones) or whole
+// 96-float column panels, so that two workers' shares differ by at most 8 rows. Equal chunks of kRowUnit rows left
+// them 72 and 56 of a 128-row product (C3's C × C and C × 4C weight gradients), 48 and 37 of an 85-row one (its
+// tied head's), the larger taking a tenth to a quarter longer. A block boundary is a matter of speed only: a
+// product's arithmetic for an element does not depend on its block.
+constexpr int64_t kRowSplit = 8;
 
-// block(i0, i1, j0, j1) over blocks of C (M,N): along rows or columns, whichever has more whole units.
+// block(i0, i1, j0, j1) over blocks of C (M,N): along rows or columns, whichever has more whole units; one worker per
+// kProductChunkWork multiply-adds at most, each taking an equal run of the rows (or column panels).
 template <typename Block>
 void split_product(ThreadPool* pool, int M, int N, int K, Block&& block) {
-  if constexpr (!kThreadsAvailable) return block(0, M, 0, N);
-  const bool by_rows = M / kRowUnit >= N / kColumnUnit;
-  const int64_t extent = by_rows ? M : N, unit = by_rows ? kRowUnit : kColumnUnit;
-  const int64_t unit_work = unit * int64_t(by_rows ? N : M) * std::max(K, 1);
-  const int64_t grain = std::max<int64_t>(1, kProductChunkWork / std::max<int64_t>(unit_work, 1)) * unit;
-  parallel_for(pool, extent, grain, [&](int64_t begin, int64_t end) {
-    if (by_rows) block(int(begin), int(end), 0, N);
-    else block(0, M, int(begin), int(end));
-  });
+  if constexpr (!kThreadsAvailable) {  // a build without threads: one call (and no pool code to link)
+    block(0, M, 0, N);
+  } else {
+    const bool by_rows = M / kRowUnit >= N / kColumnUnit;
+    const int64_t extent = by_rows ? M : N, unit = by_rows ? kRowUnit : kColumnUnit;
+    const int64_t unit_work = unit * int64_t(by_rows ? N : M) * std::max(K, 1);
+    const int64_t grain = std::max<int64_t>(1, kProductChunkWork / std::max<int64_t>(unit_work, 1)) * unit;
+    const int parts = detail::parallel_parts(pool, chunk_count(extent, grain));
+    const int64_t split = by_rows ? kRowSplit : kColumnUnit, pieces = chunk_count(extent, split);
+    auto part = [&](int worker) {
+      const int64_t first = pieces * worker / parts, last = pieces * (worker + 1) / parts;
+      if (first == last) return;
+      const int begin = int(first * split), end = int(std::min(last * split, extent));
+      if (by_rows) block(begin, end, 0, N);
+      else block(0, M, begin, end);
+    };
+    detail::run_parts(pool, parts, &detail::invoke_part<decltype(part)>, &part);
+  }
 }
 
 // Matrix-vector products read each weight once, so their chunks are counted in weights: below 2·kGemvChunkWeights
@@ -178,9 +193,22 @@ void softmax_xent_backward(ThreadPool* pool, float* dlogits, const float* probs,
 }
 
 void column_sums_accumulate(ThreadPool* pool, float* dsum, const float* rows, int N, int C) {
-  parallel_columns(pool, N, C, [&](int64_t begin, int64_t end) {
-    for (int n = 0; n < N; ++n) axpy(dsum + begin, 1.0f, rows + int64_t(n) * C + begin, end - begin);
+  // Chunks of rows (at most kMaxChunks, of a size that depends on N and C alone) each summed from zero in row order
+  // into a partial (chunk, C), then the partials added to dsum in chunk order. Each thread reads its own rows,
+  // whole: split by columns, both threads streamed every row (a gate gradient, 8 MB for C1) for half of it, and two
+  // threads took 2.4-3.4× the CPU time of one.
+  constexpr int64_t kMaxChunks = 16;
+  const int64_t grain = std::max(row_grain(C), (int64_t(N) + kMaxChunks - 1) / kMaxChunks);
+  const int64_t chunks = chunk_count(N, grain);
+  thread_local std::vector<float> partials;  // grows once per shape, on the calling thread
+  if (partials.size() < size_t(chunks * C)) partials.resize(size_t(chunks * C));
+  float* sums = partials.data();
+  parallel_for_chunks(pool, N, grain, [&](int64_t chunk, int64_t begin, int64_t end) {
+    float* partial = sums + chunk * C;
+    std::fill(partial, partial + C, 0.0f);
+    for (int64_t n = begin; n < end; ++n) axpy(partial, 1.0f, rows + n * C, C);
   });
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) axpy(dsum, 1.0f, sums + chunk * C, C);
 }
 
 void scatter_rows_accumulate(ThreadPool* pool, float* dtable, const float* rows, const int32_t* ids, int N, int C) {
@@ -194,6 +222,12 @@ void scatter_rows_accumulate(ThreadPool* pool, float* dtable, const float* rows,
 
 void axpy(ThreadPool* pool, float* y, float alpha, const float* x, int64_t n) {
   parallel_elementwise(pool, n, [&](int64_t begin, int64_t end) { axpy(y + begin, alpha, x + begin, end - begin); });
+}
+
+void assign_zeros(ThreadPool* pool, std::vector<float>& buffer, int64_t size) {
+  buffer.resize(size_t(size));
+  float* values = buffer.data();
+  parallel_elementwise(pool, size, [&](int64_t begin, int64_t end) { std::fill(values + begin, values + end, 0.0f); });
 }
 
 double sum_squares(ThreadPool* pool, const float* x, int64_t n) {

@@ -51,7 +51,8 @@ double softmax_xent_forward(ThreadPool* pool, float* probs, float* losses, const
                             const int32_t* targets, int N, int V);
 void softmax_xent_backward(ThreadPool* pool, float* dlogits, const float* probs, const int32_t* targets, float dloss,
                            int N, int V);
-// dsum (C) += column sums of rows (N,C) (a bias gradient): columns split, each column summed in row order.
+// dsum (C) += column sums of rows (N,C) (a bias gradient): rows split in chunks that depend on N and C alone, each
+// summed in row order, the chunks' sums added in order.
 void column_sums_accumulate(ThreadPool* pool, float* dsum, const float* rows, int N, int C);
 // dtable (V,C) += rows (N,C) scattered by ids (an embedding gradient): columns split, each row added in order.
 void scatter_rows_accumulate(ThreadPool* pool, float* dtable, const float* rows, const int32_t* ids, int N, int C);
@@ -76,6 +77,9 @@ void parallel_columns(ThreadPool* pool, int64_t N, int64_t C, Fn&& fn) {
   parallel_for(pool, C, blocks * 64, fn);
 }
 void axpy(ThreadPool* pool, float* y, float alpha, const float* x, int64_t n);
+// buffer = `size` zeros, the fill split over the pool: a layer's zeroed gradient (megabytes in training) cleared on
+// one thread would leave the others idle, long enough to fall asleep.
+void assign_zeros(ThreadPool* pool, std::vector<float>& buffer, int64_t size);
 // Σ x² in double: per-chunk partials (at most 64 chunks, of a size that depends on n alone) added in order.
 double sum_squares(ThreadPool* pool, const float* x, int64_t n);
 
