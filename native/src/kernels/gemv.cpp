@@ -100,9 +100,10 @@ void sgemv_f16_vectors(float* y, const uint16_t* panels, const float* x, int M, 
 
 // Y (V,M) = beta·Y + X (V,K) · Aᵀ, rows of Y ldy apart, one matrix row at a time: the row is read as one stream,
 // `chains` registers of it in flight per vector so the adds' latency hides, and the V vectors share each load of it.
+// Each vector's sums run in the same order for any V, so a step gives the same bits with its shadow row or without.
 template <int V>
 void row_by_row(float* y, int ldy, const float* A, int lda, const float* x, int M, int K, float beta) {
-  constexpr int chains = V == 1 ? 4 : 2;
+  constexpr int chains = 4;
   for (int i = 0; i < M; ++i) {
     const float* a = A + index_t(i) * lda;
     fbatch acc[V][chains];
@@ -136,9 +137,8 @@ void row_by_row(float* y, int ldy, const float* A, int lda, const float* x, int 
 // stream. GPT-2-small's step matrices (494 MB of floats, far beyond any cache) in wasm under Node, one thread, CPU
 // time per token on a loaded machine, four rounds alternated: tiles of four rows 33.0–37.7 ms (13–15 GB/s), one row
 // at a time with four registers in flight 20.0–21.8 ms (23–25 GB/s), as fast as a plain SIMD sum of the same bytes;
-// two vectors, 36.6 → 24.9 ms (median of 25) with two registers each. Native SSE4.2 builds behave alike (39.7 →
-// 22.9 ms); AVX2 and AVX-512 builds read eight-row tiles as fast as single rows or faster (17.7 vs 17.6 ms, 18.4
-// vs 20.3 ms).
+// two vectors, 36.6 → 31.0 ms (median of 25). Native SSE4.2 builds behave alike (39.7 → 22.9 ms); AVX2 and AVX-512
+// builds read eight-row tiles as fast as single rows or faster (17.7 vs 17.6 ms, 18.4 vs 20.3 ms).
 template <int V>
 void sgemv_simd(float* y, int ldy, const float* A, int lda, const float* x, int M, int K, float beta) {
   if constexpr (fwidth < 8) {
