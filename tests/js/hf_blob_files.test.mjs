@@ -14,10 +14,10 @@ import { after, before, test } from 'node:test';
 
 import { isolationHeaders, runInChromium, skipWithoutChromium } from './chromium.mjs';
 import { checkpoints, TEXT } from './hf/checkpoints.mjs';
+import { checkRangeReads, checkStridedReads, patternedFile } from './hf/windowed_reads.mjs';
 import { TinyLM, root, tinylmError } from './helpers.mjs';
 
 const { blobFile, blobFiles } = await import(pathToFileURL(join(root, 'dist/worker_blob_files.js')).href);
-const { heldFile } = await import(pathToFileURL(join(root, 'dist/worker_files.js')).href);
 const { WINDOW_BYTES } = await import(pathToFileURL(join(root, 'dist/ranged_files.js')).href);
 
 let made;
@@ -38,7 +38,7 @@ function fakeBlob(bytes) {
 
 test('the reader: windows read back the bytes, strided pieces, bad ranges, a failing or short read', async () => {
   const size = 2 * WINDOW_BYTES + 1234;
-  const file = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 12)) & 255);
+  const file = patternedFile(size);
   const reads = [];
   const ends = [];
   const readSync = (blob) => {
@@ -47,25 +47,13 @@ test('the reader: windows read back the bytes, strided pieces, bad ranges, a fai
   };
   const ranged = blobFile(fakeBlob(file), readSync, (end) => ends.push(end));
   assert.equal(ranged.size, size);
-  for (const [offset, count] of [[0, 8], [3, 100], [WINDOW_BYTES - 5, 10], [0, size], [size - 1, 1], [size, 0]]) {
-    const target = new Uint8Array(count);
-    assert.equal(ranged.read(offset, target), '');
-    assert.deepEqual(target, file.subarray(offset, offset + count), `[${offset}, +${count})`);
-  }
+  checkRangeReads(ranged, file, WINDOW_BYTES);
   assert.ok(reads.every((count) => count <= WINDOW_BYTES), 'no read is larger than a window');
   assert.deepEqual(ends.slice(0, 2), [WINDOW_BYTES, 2 * WINDOW_BYTES], 'onRead gives each window\'s end');
   const before = reads.length;
   assert.equal(ranged.read(size - 10, new Uint8Array(5)), '');
   assert.equal(reads.length, before, 'a range the window holds is not read again');
-  const pieces = (offset, stride, piece, n) => Uint8Array.from({ length: piece * n }, (_, i) => file[offset + Math.floor(i / piece) * stride + (i % piece)]);
-  for (const source of [ranged, heldFile(file)]) {
-    for (const [offset, stride, piece, n] of [[8, 3072, 340, 768], [WINDOW_BYTES - 100, 4096, 200, 3], [5, 10, 10, 4]]) {
-      const target = new Uint8Array(piece * n);
-      assert.equal(source.readStrided(offset, stride, piece, target), '');
-      assert.deepEqual(target, pieces(offset, stride, piece, n), `pieces of ${piece} every ${stride} from ${offset}`);
-    }
-    assert.match(source.readStrided(size - 20, 10, 10, new Uint8Array(30)), /are past its end/);
-  }
+  checkStridedReads(ranged, file, WINDOW_BYTES);
   const strided = reads.length;
   blobFile(fakeBlob(file), readSync).readStrided(8, 3072, 340, new Uint8Array(340 * 768));
   assert.equal(reads.length - strided, Math.ceil((8 + 767 * 3072 + 340) / WINDOW_BYTES), 'one read per window, not per piece');

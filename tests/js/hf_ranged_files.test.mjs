@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { checkpoints, TEXT } from './hf/checkpoints.mjs';
+import { checkRangeReads, checkStridedReads, patternedFile } from './hf/windowed_reads.mjs';
 import { TinyLM, root, tinylmError } from './helpers.mjs';
 
 const { RangeServer } = await import(pathToFileURL(join(root, 'dist/hf/range_server.js')).href);
@@ -126,7 +127,7 @@ test('cancelling or shutting down during a ranged load ends it; the next load wo
 
 test('the exchange: windows read back the bytes, bad ranges and a closed or silent server are errors', () => {
   const size = 2 * WINDOW_BYTES + 1234;
-  const file = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 12)) & 255);
+  const file = patternedFile(size);
   const server = new RangeServer(new Map([['w.safetensors', file]]));
   const asked = [];
   const reader = new RangedFiles(server.wire, (request) => {
@@ -135,24 +136,12 @@ test('the exchange: windows read back the bytes, bad ranges and a closed or sile
   });
   const ranged = reader.files()['w.safetensors'];
   assert.equal(ranged.size, size);
-  for (const [offset, count] of [[0, 8], [3, 100], [WINDOW_BYTES - 5, 10], [0, size], [size - 1, 1], [size, 0]]) {
-    const target = new Uint8Array(count);
-    assert.equal(ranged.read(offset, target), '');
-    assert.deepEqual(target, file.subarray(offset, offset + count), `[${offset}, +${count})`);
-  }
+  checkRangeReads(ranged, file, WINDOW_BYTES);
   const before = asked.length;
   assert.equal(ranged.read(size - 10, new Uint8Array(5)), '');
   assert.equal(asked.length, before, 'a range the window holds is not asked for again');
-  // Strided pieces (a transposed tensor's band: one piece per stored row), ranged and held, across windows.
-  const pieces = (offset, stride, piece, n) => Uint8Array.from({ length: piece * n }, (_, i) => file[offset + Math.floor(i / piece) * stride + (i % piece)]);
-  for (const source of [ranged, heldFile(file)]) {
-    for (const [offset, stride, piece, n] of [[8, 3072, 340, 768], [WINDOW_BYTES - 100, 4096, 200, 3], [5, 10, 10, 4]]) {
-      const target = new Uint8Array(piece * n);
-      assert.equal(source.readStrided(offset, stride, piece, target), '');
-      assert.deepEqual(target, pieces(offset, stride, piece, n), `pieces of ${piece} every ${stride} from ${offset}`);
-    }
-    assert.match(source.readStrided(size - 20, 10, 10, new Uint8Array(30)), /are past its end/);
-  }
+  // Strided pieces, ranged and held (the engine's file object over bytes it holds), across windows.
+  for (const source of [ranged, heldFile(file)]) checkStridedReads(source, file, WINDOW_BYTES);
   assert.match(ranged.read(size - 1, new Uint8Array(2)), /are past its end/);
   assert.match(ranged.read(-1, new Uint8Array(2)), /are past its end/);
   // The server checks what it is asked, whatever the reader believes.
