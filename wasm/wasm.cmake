@@ -206,3 +206,20 @@ set_target_properties(bench_threads_wasm PROPERTIES
 target_link_options(bench_threads_wasm PRIVATE
   -O3 -msimd128 -fwasm-exceptions -pthread -sPTHREAD_POOL_SIZE=4 -sEXIT_RUNTIME=1 --profiling-funcs -sENVIRONMENT=node,worker
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+
+# ---- test (npm test, tests/js/wasm_kernels.test.mjs): the kernel tests on the shipped kernels' code path ----------
+# The engines run xsimd's 4-float path lowered to SIMD128, which a native build on an AVX2 or AVX-512 host never
+# compiles (sgemv reads rows one at a time there, eight-row tiles on wider registers), so the native suite alone
+# would not check the code browsers run. The kernel tests (every kernel against its scalar reference, at every tile
+# edge) are built again with the single-thread engine's core and run under Node. -O1 for the test sources, as the
+# native suite compiles them: doctest's expanded assertions are slow to optimize and the kernels keep their -O3.
+add_executable(tinylm_kernel_tests_wasm tests/native/main.cpp tests/native/test_kernels.cpp
+    tests/native/test_quantized_panels.cpp tests/native/test_transformer_kernels.cpp tests/native/test_llama_kernels.cpp)
+target_link_libraries(tinylm_kernel_tests_wasm PRIVATE tinylm_core)
+target_compile_options(tinylm_kernel_tests_wasm PRIVATE -O1)
+set_target_properties(tinylm_kernel_tests_wasm PROPERTIES
+  SUFFIX ".cjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
+target_link_options(tinylm_kernel_tests_wasm PRIVATE
+  -O1 -msimd128 -fwasm-exceptions -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
+  -sEXIT_RUNTIME=1)
