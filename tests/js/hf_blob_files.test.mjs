@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 
 import { isolationHeaders, runInChromium, skipWithoutChromium } from './chromium.mjs';
 import { checkpoints, TEXT } from './hf/checkpoints.mjs';
+import { behaviour, folderBytes } from './hf/folder_bytes.mjs';
 import { checkRangeReads, checkStridedReads, patternedFile } from './hf/windowed_reads.mjs';
 import { TinyLM, root, tinylmError } from './helpers.mjs';
 
@@ -78,17 +79,6 @@ test('the reader: windows read back the bytes, strided pieces, bad ranges, a fai
   await assert.rejects(blobFiles({ 'w.safetensors': lost }, { readSync: undefined }),
     tinylmError('INVALID_MODEL_FILE', "'w.safetensors': reading it failed: the disk went away"));
 });
-
-function folderBytes(folder) {
-  return Object.fromEntries(readdirSync(folder).map((name) => [name, new Uint8Array(readFileSync(join(folder, name)))]));
-}
-
-async function behaviour(lm) {
-  const { loss } = await lm.evaluate(TEXT);
-  const tokens = [];
-  for await (const step of lm.generateSteps('Call me', { maxTokens: 6, temperature: 0 })) tokens.push(step.token);
-  return { loss, tokens };
-}
 
 test('Node without shared memory: posted Blobs and Files load the same model as the copied bytes', async () => {
   const bytes = folderBytes(made.folders['smollm2-sharded']);

@@ -6,12 +6,13 @@
 // error while the next load works. The exchange itself is tested in one thread: a server answering a Uint8Array
 // read answers before serve() first awaits, so the reader sees the answer without waiting.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { checkpoints, TEXT } from './hf/checkpoints.mjs';
+import { behaviour, folderBytes } from './hf/folder_bytes.mjs';
 import { checkRangeReads, checkStridedReads, patternedFile } from './hf/windowed_reads.mjs';
 import { TinyLM, root, tinylmError } from './helpers.mjs';
 
@@ -30,18 +31,6 @@ before(async () => {
 after(async () => {
   await TinyLM.shutdown();
 });
-
-function folderBytes(folder) {
-  return Object.fromEntries(readdirSync(folder).map((name) => [name, new Uint8Array(readFileSync(join(folder, name)))]));
-}
-
-// What a model computes: its loss on TEXT and its greedy continuation.
-async function behaviour(lm) {
-  const { loss } = await lm.evaluate(TEXT);
-  const tokens = [];
-  for await (const step of lm.generateSteps('Call me', { maxTokens: 6, temperature: 0 })) tokens.push(step.token);
-  return { loss, tokens };
-}
 
 // Loads with the copying path: shared memory reported unusable, as in a page that is not cross-origin isolated.
 async function loadCopying(source, options) {
