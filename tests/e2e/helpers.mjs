@@ -52,12 +52,18 @@ export async function serveSite({ isolated = true, dir = siteDir } = {}) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+const browserArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+
 export async function launchBrowser() {
   await mkdir(artifacts, { recursive: true });
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  return chromium.launch({ executablePath: chromiumPath, args: browserArgs });
+}
+
+// A browser context whose profile, and so its storage (the Cache API, IndexedDB), is on disk in `profileDir`, as a
+// user's is; a context of launchBrowser() keeps storage in memory.
+export async function launchPersistentContext(profileDir) {
+  await mkdir(artifacts, { recursive: true });
+  return chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath, args: browserArgs });
 }
 
 // A page whose console errors, page errors and failed requests end up in `problems`.

@@ -2,6 +2,8 @@
 // Hugging Face checkpoint folder: hf/load.ts) read on the main thread and moved into the engine worker, which
 // answers with the model's id and info. The bytes are private by then (downloaded, or copied by sources.ts and
 // hf/load.ts), so they move to the worker (transferred, not copied); a view on part of a buffer is copied first.
+// Weights files a browser downloaded into the Cache API come as the stored files' Blobs, posted to the worker,
+// which reads them window by window as it reads the caller's Blobs.
 // A checkpoint folder the caller holds is not copied where it need not be (loadLocal): the worker reads the caller's
 // Blobs and Files itself (worker_blob_files.ts), and this thread serves it ranges of the caller's byte arrays while
 // the load runs where memory can be shared (ranged_files.ts).
@@ -40,9 +42,38 @@ async function loadCheckpoint(client: EngineClient, source: CheckpointSource, op
   const { files, local, label } = await readCheckpoint(source, { ...options, onWeightsHeader });
   const request = { label, maxContext, weights };
   if (local) return loadLocal(client, local, request, options);
-  const buffers = movableBuffers(files!);
-  return client.request('loadCheckpoint', { ...request, files: buffers },
-    { transfer: [...new Set(Object.values(buffers))], signal: options.signal as AbortSignal | undefined });
+  const bytes: Record<string, Uint8Array> = {};
+  const blobs: Record<string, Blob> = {};
+  for (const [name, file] of Object.entries(files!)) {
+    if (file instanceof Uint8Array) bytes[name] = file;
+    else blobs[name] = file;
+  }
+  const buffers = movableBuffers(bytes);
+  const signal = options.signal as AbortSignal | undefined;
+  const { posted, cancel } = postedBlobs(blobs, rangeServingUsable());
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    // The download's progress already reached its total: the worker's reads of the Blobs are not reported again.
+    return await client.request('loadCheckpoint', { ...request, files: buffers, ...posted },
+      { transfer: [...new Set(Object.values(buffers))], signal });
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+}
+
+// Blobs for the worker to read itself (none: nothing to post). Where memory can be shared, cancel() reaches the
+// worker while it reads them (it looks before each read).
+function postedBlobs(blobs: Record<string, Blob>, shared: boolean): {
+  posted: { blobs?: Record<string, Blob>; blobsCancelled?: SharedArrayBuffer }; cancel: () => void;
+} {
+  if (Object.keys(blobs).length === 0) return { posted: {}, cancel: () => {} };
+  const blobsCancelled = shared ? new SharedArrayBuffer(4) : undefined;
+  return {
+    posted: { blobs, blobsCancelled },
+    cancel: () => {
+      if (blobsCancelled) Atomics.store(new Int32Array(blobsCancelled), 0, 1);
+    },
+  };
 }
 
 // The caller's own files: Blobs and Files posted for the worker to read (a browser's worker reads them window by
@@ -67,16 +98,13 @@ async function loadLocal(client: EngineClient, local: Map<string, FileMapValue>,
   const copies = server ? {} : copiedEntries(rest as Map<string, Uint8Array | ArrayBuffer>);
   for (const [name, bytes] of Object.entries(copies)) progress.read(name, bytes.byteLength);
   const buffers = movableBuffers(copies);
-  const postsBlobs = Object.keys(blobs).length > 0;
-  // Where memory can be shared, a cancel reaches the worker while it reads posted Blobs (it looks before each read).
-  const blobsCancelled = postsBlobs && shared ? new SharedArrayBuffer(4) : undefined;
+  const { posted, cancel } = postedBlobs(blobs, shared);
   const onAbort = () => {
     server?.close(true);
-    if (blobsCancelled) Atomics.store(new Int32Array(blobsCancelled), 0, 1);
+    cancel();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const posted = postsBlobs ? { blobs, blobsCancelled } : {};
     const handle = await client.request('loadCheckpoint', { ...request, files: buffers, ranged: server?.wire, ...posted }, {
       transfer: [...new Set(Object.values(buffers))],
       signal,

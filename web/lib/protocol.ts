@@ -226,7 +226,8 @@ export interface Operations extends SessionOperations {
   load: { payload: { bytes: ArrayBuffer; weights: 'f32' | 'f16' | 'int8' }; event: never; result: ModelHandle };
   loadCheckpoint: {
     // files: bytes the worker owns; ranged: files the calling thread serves range by range (ranged_files.ts);
-    // blobs: the caller's Blobs, which the worker reads itself (worker_blob_files.ts); blobsCancelled: Int32Array(1)
+    // blobs: the caller's Blobs, or weights files a browser stored in the Cache API, which the worker reads itself
+    // (worker_blob_files.ts); blobsCancelled: Int32Array(1)
     // the caller sets non-zero when the load's signal aborts (where memory can be shared), checked before each read
     payload: {
       files: Record<string, ArrayBuffer>; ranged?: RangedFilesWire; blobs?: Record<string, WorkerBlob>; blobsCancelled?: SharedArrayBuffer;

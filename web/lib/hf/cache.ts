@@ -1,17 +1,30 @@
 // Where downloaded checkpoint files are kept, by URL, so a second load reads them locally and an interrupted
 // download re-uses every file that finished. Browsers: the Cache API (cache 'tinylm-hf-files'), persistent like
-// other site data. Node: nothing is kept unless the load names a directory (cache_node.ts). A file is written to
-// the cache only after all of its bytes arrived, so the cache never holds half a file.
+// other site data. Node: nothing is kept unless the load names a directory (cache_node.ts). The cache never holds
+// half a file: a file is written once all of its bytes arrived, or, streamed, by a put that stores nothing when its
+// body ends in an error.
 export interface FileCache {
   read(url: string): Promise<Uint8Array | undefined>;
   write(url: string, bytes: Uint8Array): Promise<void>;
+  // Browsers: a weights file is kept and handed on as a Blob the Cache API backs on disk, so it is never held whole
+  // in the page (the engine's worker reads it window by window, as it reads a dropped File).
+  // readBlob: the kept file, undefined when there is none (or the cache cannot be read).
+  readBlob?(url: string): Promise<Blob | undefined>;
+  // writeStream: stores `body` under url as it arrives and resolves with the stored file. Rejects, storing nothing,
+  // when `body` errors (a cancel, a short download) or when storage fails (full, or an internal error).
+  writeStream?(url: string, body: ReadableStream<Uint8Array>): Promise<Blob>;
 }
 
 export const BROWSER_CACHE_NAME = 'tinylm-hf-files';
 
+interface CachedResponse {
+  arrayBuffer(): Promise<ArrayBuffer>;
+  blob(): Promise<Blob>;
+}
+
 interface CacheStorageLike {
   open(name: string): Promise<{
-    match(url: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | undefined>;
+    match(url: string): Promise<CachedResponse | undefined>;
     put(url: string, response: unknown): Promise<void>;
   }>;
 }
@@ -21,10 +34,11 @@ interface CacheStorageLike {
 export function browserFileCache(): FileCache | undefined {
   const storage = (globalThis as { caches?: CacheStorageLike }).caches;
   if (!storage || typeof Response === 'undefined') return undefined;
+  const open = () => storage.open(BROWSER_CACHE_NAME);
   return {
     async read(url) {
       try {
-        const response = await (await storage.open(BROWSER_CACHE_NAME)).match(url);
+        const response = await (await open()).match(url);
         return response ? new Uint8Array(await response.arrayBuffer()) : undefined;
       } catch {
         return undefined;  // a cache that cannot be read is a cache miss
@@ -33,10 +47,26 @@ export function browserFileCache(): FileCache | undefined {
     async write(url, bytes) {
       try {
         const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) };
-        await (await storage.open(BROWSER_CACHE_NAME)).put(url, new Response(bytes as unknown as BodyInit, { headers }));
+        await (await open()).put(url, new Response(bytes as unknown as BodyInit, { headers }));
       } catch {
         // Storage full or denied: the model still loads, it just downloads again next time.
       }
+    },
+    async readBlob(url) {
+      try {
+        const response = await (await open()).match(url);
+        return response ? await response.blob() : undefined;  // a handle on the stored body, not its bytes
+      } catch {
+        return undefined;
+      }
+    },
+    async writeStream(url, body) {
+      const cache = await open();
+      // No content-length: the body's own length is what is stored (a compressed download declares another).
+      await cache.put(url, new Response(body as unknown as BodyInit, { headers: { 'content-type': 'application/octet-stream' } }));
+      const stored = await cache.match(url);
+      if (!stored) throw new Error('the cache did not keep the file it was given');
+      return stored.blob();
     },
   };
 }

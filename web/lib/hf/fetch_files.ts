@@ -5,6 +5,11 @@
 // work (the native loader, through the worker): only the index's list of shard names is read here, to know what
 // to fetch.
 //
+// Where the cache takes streams (browsers' Cache API), the weights files are never held whole on the page: each
+// downloads straight into the cache (stream_to_cache.ts) and comes back, as a cached one does, as the stored file's
+// Blob, which the engine's worker reads window by window. Everything else, and every file where the cache is off,
+// missing (Node without a directory) or refuses a file, arrives as bytes (body_bytes.ts).
+//
 // Progress: onProgress({ loaded, total, file }) after every chunk received (and once per file read from the
 // cache): loaded counts the bytes of the whole folder so far, total the sizes known so far (each file's size is
 // added when its response arrives, so total grows file by file and equals loaded at the end).
@@ -12,8 +17,10 @@ import { AbortError, TinyLMError } from '../errors.js';
 import type { AbortSignalLike } from '../options.js';
 import { headerEnd } from '../checkpoint_size.js';
 import { platform } from '../platform.js';
+import { BodyBytes, BodyReader, concatenate } from './body_bytes.js';
 import type { FileCache } from './cache.js';
 import type { RemoteFolder } from './resolve.js';
+import { streamIntoCache } from './stream_to_cache.js';
 
 export interface DownloadProgress {
   loaded: number;  // bytes of the folder received or read from the cache so far
@@ -32,15 +39,18 @@ export interface FetchOptions {
 }
 
 export type CheckpointFiles = Record<string, Uint8Array>;
+// A downloaded file: its bytes, or (a weights file the cache holds) the stored file as a Blob.
+export type FetchedFile = Uint8Array | Blob;
+export type FetchedFiles = Record<string, FetchedFile>;
 
 const REQUIRED = ['config.json', 'tokenizer.json'];
 const OPTIONAL = ['tokenizer_config.json', 'generation_config.json'];
 const SINGLE_WEIGHTS = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 
-export async function fetchCheckpointFiles(folder: RemoteFolder, options: FetchOptions): Promise<CheckpointFiles> {
+export async function fetchCheckpointFiles(folder: RemoteFolder, options: FetchOptions): Promise<FetchedFiles> {
   const fetcher = new Fetcher(folder, options);
-  const files: CheckpointFiles = {};
+  const files: FetchedFiles = {};
   for (const name of REQUIRED) files[name] = await fetcher.required(name);
   for (const name of OPTIONAL) {
     const bytes = await fetcher.optional(name);
@@ -57,7 +67,8 @@ export async function fetchCheckpointFiles(folder: RemoteFolder, options: FetchO
       `(looked at ${folder.fileUrl(SINGLE_WEIGHTS)}): tinylm reads safetensors weights only`);
   }
   files[INDEX] = index;
-  for (const shard of shardNames(index, folder.label)) files[shard] = await fetcher.required(shard);
+  // Only weights files come as Blobs: the index is bytes.
+  for (const shard of shardNames(index as Uint8Array, folder.label)) files[shard] = await fetcher.required(shard);
   return files;
 }
 
@@ -80,35 +91,46 @@ function shardNames(index: Uint8Array, label: string): string[] {
 class Fetcher {
   private loaded = 0;
   private total = 0;
+  private readonly refused = new Set<string>();  // weights files the cache refused: not offered to it again
 
   constructor(private readonly folder: RemoteFolder, private readonly options: FetchOptions) {}
 
-  async required(name: string): Promise<Uint8Array> {
-    const bytes = await this.get(name);
-    if (!bytes) {
+  async required(name: string): Promise<FetchedFile> {
+    const file = await this.get(name);
+    if (!file) {
       throw new TinyLMError('NOT_FOUND', `${this.folder.label} has no ${name} (${this.folder.fileUrl(name)} was not ` +
         `found)${name === 'tokenizer.json' ? ': tinylm needs the model\'s tokenizer.json to turn text into token ids' : ''}`);
     }
-    return bytes;
+    return file;
   }
 
-  optional(name: string): Promise<Uint8Array | undefined> {
+  optional(name: string): Promise<FetchedFile | undefined> {
     return this.get(name);
   }
 
-  // The file's bytes, or undefined when the server says it does not exist (404).
-  private async get(name: string): Promise<Uint8Array | undefined> {
+  // The file, or undefined when the server says it does not exist (404).
+  private async get(name: string): Promise<FetchedFile | undefined> {
     this.throwIfAborted(name);
     const url = new URL(this.folder.fileUrl(name));
-    const cached = await this.options.cache?.read(url.href);
+    const cache = this.options.cache;
+    const asBlob = this.streamsIntoCache(name, url);
+    const cached = asBlob ? await cache!.readBlob!(url.href) : await cache?.read(url.href);
     if (cached) {
-      this.advance(name, cached.byteLength, cached.byteLength);
+      this.advance(name, sizeOf(cached), sizeOf(cached));
       await this.checkHeader(name, cached);
       return cached;
     }
-    const bytes = url.protocol === 'file:' ? await this.readLocal(name, url) : await this.download(name, url);
-    if (bytes && url.protocol !== 'file:') await this.options.cache?.write(url.href, bytes);
-    return bytes;
+    if (url.protocol === 'file:') return this.readLocal(name, url);
+    const file = await this.download(name, url, asBlob);
+    if (file instanceof Uint8Array && !this.refused.has(name)) await cache?.write(url.href, file);
+    return file;
+  }
+
+  // Weights files go into a cache that takes streams, and come back from it as Blobs.
+  private streamsIntoCache(name: string, url: URL): boolean {
+    const cache = this.options.cache;
+    return cache?.readBlob !== undefined && cache.writeStream !== undefined && name.endsWith('.safetensors') &&
+      url.protocol !== 'file:' && !this.refused.has(name);
   }
 
   private async readLocal(name: string, url: URL): Promise<Uint8Array | undefined> {
@@ -125,7 +147,7 @@ class Fetcher {
     }
   }
 
-  private async download(name: string, url: URL): Promise<Uint8Array | undefined> {
+  private async download(name: string, url: URL, intoCache: boolean): Promise<FetchedFile | undefined> {
     const controller = new AbortController();
     const forward = () => controller.abort();
     this.options.signal?.addEventListener('abort', forward, { once: true });
@@ -145,6 +167,15 @@ class Fetcher {
         throw new TinyLMError('NOT_FOUND', `cannot fetch ${url.href}: HTTP ${response.status} ${response.statusText}` +
           (response.status === 401 || response.status === 403 ? ' (a gated or private model needs a token tinylm does not send)' : ''));
       }
+      if (intoCache && response.body) {
+        const stored = await this.streamBody(name, url, response, response.body);
+        if (stored) return stored;
+        // The cache refused the file (storage full; an in-memory browser profile failed a put of 523 MB with
+        // "Unexpected internal error") after taking some or all of its body, which is gone: the rare path
+        // downloads the file again, into memory, as where there is no cache.
+        this.refused.add(name);
+        return await this.download(name, url, false);
+      }
       return await this.readBody(name, url, response);
     } catch (error) {
       this.throwIfAborted(name);
@@ -156,8 +187,7 @@ class Fetcher {
 
   // The body in chunks, so progress moves while a large file arrives.
   private async readBody(name: string, url: URL, response: Response): Promise<Uint8Array> {
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    const expected = Number.isFinite(declared) && declared >= 0 ? declared : undefined;
+    const expected = declaredLength(response);
     if (!response.body) {
       const bytes = new Uint8Array(await response.arrayBuffer());
       this.advance(name, bytes.byteLength, bytes.byteLength);
@@ -169,36 +199,99 @@ class Fetcher {
     const reader = new BodyReader(response.body, body);
     let headerChecked = !this.wantsHeader(name);
     for (;;) {
-      const value = await reader.read();
+      let value: Uint8Array | undefined;
+      try {
+        value = await reader.read();
+      } catch (error) {
+        throw this.brokeOff(url, body.received, expected, error);
+      }
       if (!value) break;
       const received = body.received;
       // A server that sent no length (or a compressed body) grows the total as the bytes arrive.
       this.advance(name, value.byteLength, expected === undefined || received > expected ? value.byteLength : 0);
-      if (!headerChecked && received >= 8) {
-        const end = headerEnd(body.first(8));
-        if (end === undefined || received >= end) {
-          headerChecked = true;
-          try {
-            if (end !== undefined) await this.checkHeader(name, body.first(end));
-          } catch (error) {
-            await reader.cancel().catch(() => {});
-            throw error;
-          }
+      if (!headerChecked) {
+        try {
+          headerChecked = await this.headerArrived(name, received, (length) => body.first(length));
+        } catch (error) {
+          await reader.cancel().catch(() => {});
+          throw error;
         }
       }
     }
     if (expected !== undefined && body.received < expected && !response.headers.get('content-encoding')) {
-      throw new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${body.received} of ${expected} bytes: try again`);
+      throw this.endedShort(url, body.received, expected);
     }
     return body.all();
+  }
+
+  // The body straight into the cache; the stored file, or undefined when the cache refused it.
+  private async streamBody(name: string, url: URL, response: Response, stream: ReadableStream<Uint8Array>): Promise<Blob | undefined> {
+    const expected = declaredLength(response);
+    const encoded = response.headers.get('content-encoding') !== null;
+    const before = { loaded: this.loaded, total: this.total };
+    this.advance(name, 0, expected ?? 0);
+    let received = 0;
+    let headerChecked = !this.wantsHeader(name);
+    const prefix: Uint8Array[] = [];  // the first chunks, until they hold the header
+    const cache = this.options.cache!;
+    const stored = await streamIntoCache((key, body) => cache.writeStream!(key, body), url.href, stream, {
+      onChunk: async (chunk) => {
+        received += chunk.byteLength;
+        this.advance(name, chunk.byteLength, expected === undefined || received > expected ? chunk.byteLength : 0);
+        if (headerChecked) return;
+        prefix.push(chunk);
+        headerChecked = await this.headerArrived(name, received, (length) => concatenate(prefix, length));
+        if (headerChecked) prefix.length = 0;
+      },
+      onEnd: () => {
+        if (expected !== undefined && received < expected && !encoded) throw this.endedShort(url, received, expected);
+      },
+      onReadError: (error) => this.brokeOff(url, received, expected, error),
+    });
+    if (!stored) {
+      // Its bytes will be counted again as it downloads again.
+      this.loaded = before.loaded;
+      this.total = before.total;
+    }
+    return stored;
+  }
+
+  // Once the first `received` bytes hold a weights file's header (or show it has none readable), checks it; true when
+  // there is nothing more to look for. first(length): the first `length` bytes.
+  private async headerArrived(name: string, received: number, first: (length: number) => Uint8Array): Promise<boolean> {
+    if (received < 8) return false;
+    const end = headerEnd(first(8));
+    if (end !== undefined && received < end) return false;
+    if (end !== undefined) await this.checkHeader(name, first(end));
+    return true;
+  }
+
+  private endedShort(url: URL, received: number, expected: number): TinyLMError {
+    return new TinyLMError('NOT_FOUND', `the download of ${url.href} ended after ${received} of ${expected} bytes: try again`);
+  }
+
+  // The body failed to arrive: a cancel is the load's (see download), anything else a broken download.
+  private brokeOff(url: URL, received: number, expected: number | undefined, error: unknown): unknown {
+    if (this.options.signal?.aborted) return error;
+    return new TinyLMError('NOT_FOUND', `the download of ${url.href} broke off after ${received}` +
+      `${expected === undefined ? '' : ` of ${expected}`} bytes (${(error as Error)?.message ?? String(error)}): try again`);
   }
 
   private wantsHeader(name: string): boolean {
     return this.options.onWeightsHeader !== undefined && name.endsWith('.safetensors');
   }
 
-  private async checkHeader(name: string, bytes: Uint8Array): Promise<void> {
-    if (this.wantsHeader(name) && headerEnd(bytes) !== undefined) await this.options.onWeightsHeader?.(name, bytes, this.folder.label);
+  private async checkHeader(name: string, file: FetchedFile): Promise<void> {
+    if (!this.wantsHeader(name)) return;
+    let bytes: Uint8Array | undefined = file instanceof Uint8Array ? file : undefined;
+    if (!bytes) {
+      // A cached Blob: only its header is read.
+      const blob = file as Blob;
+      const end = headerEnd(new Uint8Array(await blob.slice(0, 8).arrayBuffer()));
+      if (end === undefined || end > blob.size) return;
+      bytes = new Uint8Array(await blob.slice(0, end).arrayBuffer());
+    }
+    if (headerEnd(bytes) !== undefined) await this.options.onWeightsHeader?.(name, bytes, this.folder.label);
   }
 
   private advance(file: string, loaded: number, total: number): void {
@@ -212,107 +305,12 @@ class Fetcher {
   }
 }
 
-// A body's chunks as they arrive, each added to `body`: read in place into its buffer of the declared length (a BYOB
-// reader) where the stream allows it, so no chunk of a large file is allocated only to be copied and dropped (in
-// Chromium, a 523 MB file read chunk by chunk into one buffer peaked 160-270 MB above it before the chunks were
-// collected, read in place 15 MB); else chunk by chunk.
-class BodyReader {
-  private byob: ReadableStreamBYOBReader | undefined;
-  private chunks: ReadableStreamDefaultReader<Uint8Array> | undefined;
-
-  constructor(private readonly stream: ReadableStream<Uint8Array>, private readonly body: BodyBytes) {
-    try {
-      this.byob = body.spare() ? stream.getReader({ mode: 'byob' }) : undefined;
-    } catch {
-      this.byob = undefined;  // not a byte stream
-    }
-    if (!this.byob) this.chunks = stream.getReader();
-  }
-
-  // The next chunk, already added to the body; undefined at the end.
-  async read(): Promise<Uint8Array | undefined> {
-    if (this.byob) {
-      const spare = this.body.spare();
-      if (spare) {
-        const { done, value } = await this.byob.read(spare);
-        if (value) this.body.filled(value);  // the read moved the buffer: even an empty answer carries it back
-        return done ? undefined : value;
-      }
-      // Full: whether anything follows (a server sending more than it declared) is read chunk by chunk.
-      this.byob.releaseLock();
-      this.byob = undefined;
-      this.chunks = this.stream.getReader();
-    }
-    const { done, value } = await this.chunks!.read();
-    if (done) return undefined;
-    this.body.push(value);
-    return value;
-  }
-
-  async cancel(): Promise<void> {
-    await (this.byob ?? this.chunks)!.cancel().catch(() => {});
-  }
+function sizeOf(file: FetchedFile): number {
+  return file instanceof Uint8Array ? file.byteLength : file.size;
 }
 
-// A body's bytes as they arrive: straight into one buffer of the declared length, so a large file is never held
-// twice (as its chunks and, at the end of its download, their concatenation); as chunks when no length was
-// declared, the length is not allocatable, or more arrives than declared.
-class BodyBytes {
-  received = 0;
-  private whole: Uint8Array | undefined;
-  private chunks: Uint8Array[] = [];
-
-  // The part of the declared length still to fill, for a reader that fills it in place; undefined once full or when
-  // the bytes are kept as chunks.
-  spare(): Uint8Array | undefined {
-    return this.whole && this.chunks.length === 0 && this.received < this.whole.byteLength ? this.whole.subarray(this.received) : undefined;
-  }
-
-  // A read in place filled `view`, the start of spare(), whose buffer the read moved to a new ArrayBuffer.
-  filled(view: Uint8Array): void {
-    this.whole = new Uint8Array(view.buffer);
-    this.received += view.byteLength;
-  }
-
-  constructor(declared: number | undefined) {
-    try {
-      this.whole = declared === undefined ? undefined : new Uint8Array(declared);
-    } catch {
-      this.whole = undefined;  // a length no buffer can have: the body is the judge of its length
-    }
-  }
-
-  push(chunk: Uint8Array): void {
-    if (this.whole && this.received + chunk.byteLength <= this.whole.byteLength) {
-      this.whole.set(chunk, this.received);
-    } else {
-      if (this.whole) this.chunks = [this.whole.subarray(0, this.received)];
-      this.whole = undefined;
-      this.chunks.push(chunk);
-    }
-    this.received += chunk.byteLength;
-  }
-
-  first(length: number): Uint8Array {
-    return this.whole ? this.whole.subarray(0, length) : concatenate(this.chunks, length);
-  }
-
-  all(): Uint8Array {
-    if (this.whole) return this.received === this.whole.byteLength ? this.whole : this.whole.slice(0, this.received);
-    return concatenate(this.chunks, this.received);
-  }
-}
-
-// The first `length` bytes of the chunks, in one array (the chunk itself when it holds them all).
-function concatenate(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length > 0 && chunks[0].byteLength >= length) return chunks[0].subarray(0, length);
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    if (offset >= length) break;
-    const part = chunk.subarray(0, length - offset);
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
+// The length the response declares, if any (of the compressed body, when it is compressed).
+function declaredLength(response: Response): number | undefined {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  return Number.isFinite(declared) && declared >= 0 ? declared : undefined;
 }

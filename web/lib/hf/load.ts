@@ -1,12 +1,13 @@
-// TinyLM.load() for Hugging Face checkpoint folders, on the main thread: gathers the folder's files as bytes —
-// downloaded (fetch_files.ts) from the Hub ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a
-// dropped folder (a FileList or File[]), or taken from a map of name → bytes ({ files }) — and hands them to the
-// engine's worker, where the native loader reads and checks them (worker_load_checkpoint.ts). The caller's own files
-// are handed over as they are (`local`), and load_model.ts decides how the worker reads them.
+// TinyLM.load() for Hugging Face checkpoint folders, on the main thread: gathers the folder's files — downloaded
+// (fetch_files.ts; in browsers the weights come as Blobs of what the Cache API stored) from the Hub
+// ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a dropped folder (a FileList or File[]), or
+// taken from a map of name → bytes ({ files }) — and hands them to the engine's worker, where the native loader
+// reads and checks them (worker_load_checkpoint.ts). The caller's own files are handed over as they are (`local`),
+// and load_model.ts decides how the worker reads them.
 import { TinyLMError } from '../errors.js';
 import type { AbortSignalLike } from '../options.js';
 import { platform } from '../platform.js';
-import type { CheckpointFiles, DownloadProgress } from './fetch_files.js';
+import type { DownloadProgress, FetchedFiles } from './fetch_files.js';
 import { fetchCheckpointFiles } from './fetch_files.js';
 import { fileMapEntries, isNamedBlobList, namedBlobEntries, type FileMap, type FileMapValue, type NamedBlob } from './local_files.js';
 import { hubFolder, isHubId, urlFolder } from './resolve.js';
@@ -33,9 +34,10 @@ export function isCheckpointSource(source: unknown): source is CheckpointSource 
   return 'baseUrl' in source || 'files' in source;
 }
 
-// Downloads come back as bytes the load owns (`files`); the caller's files as they are (`local`, checked, not read).
+// Downloads come back as bytes the load owns, or as Blobs of weights files in the cache (`files`); the caller's files
+// as they are (`local`, checked, not read).
 export async function readCheckpoint(source: CheckpointSource, options: CheckpointLoadOptions): Promise<{
-  files?: CheckpointFiles; local?: Map<string, FileMapValue>; label: string;
+  files?: FetchedFiles; local?: Map<string, FileMapValue>; label: string;
 }> {
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new TinyLMError('INVALID_ARGUMENT', 'option onProgress must be a function');
