@@ -4,8 +4,12 @@
 // /usr/bin/chromium (playwright-core) opening hf_peer_page.html, and the renderer's peak resident set (VmHWM, which
 // holds the page, its workers and their wasm heaps) is read from /proc before that browser closes.
 //
-//   runInChromium(side, folder, { model, weights, threads, generate, repeats, dist }) → hf_peer_measure.mjs's figures +
-//     peak_rss_mb, rss_mb (the renderer's), chromium (version)
+//   runInChromium(side, folder, { model, weights, threads, generate, repeats, dist, profile }) → hf_peer_measure.mjs's
+//     figures + peak_rss_mb, rss_mb (the renderer's), chromium (version)
+//     profile: a directory for a persistent Chromium profile, whose storage is on disk as a user's is; tinylm then
+//     loads with the Cache API on (hf_cache_memory.mjs: a first load downloads into it, a second reads from it), and
+//     base_rss_mb is the renderer's resident set once the engine started, before the load.
+//     Without one, each browser's storage is in memory and tinylm loads with { cache: false }.
 //   closeChromium()   stops the server
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -77,27 +81,49 @@ function statusMb(pid, field) {
   return match ? +(Number(match[1]) / 1024).toFixed(1) : 0;
 }
 
-export async function runInChromium(side, folder, { model, weights, threads, generate, repeats, dist }) {
+const browserArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+
+// A browser of its own, its page, the pid its renderers descend from, and how to close it.
+async function openBrowser(profile) {
+  if (profile) {
+    // A persistent context has no browser server: its Chromium is a child of this process, the only one running.
+    const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: browserArgs });
+    const page = context.pages()[0] ?? await context.newPage();
+    return { page, root: process.pid, version: context.browser()?.version() ?? '', close: () => context.close() };
+  }
+  const browserServer = await chromium.launchServer({ executablePath: '/usr/bin/chromium', args: browserArgs });
+  try {
+    const browser = await chromium.connect(browserServer.wsEndpoint());
+    return { page: await browser.newPage(), root: browserServer.process().pid, version: browser.version(), close: () => browserServer.close() };
+  } catch (error) {
+    await browserServer.close();
+    throw error;
+  }
+}
+
+export async function runInChromium(side, folder, { model, weights, threads, generate, repeats, dist, profile }) {
   folders.set(model, folder);
   if (dist) distDir = dist;
   const server = await serve();
-  const browserServer = await chromium.launchServer({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const browser = await openBrowser(profile);
   try {
-    const browser = await chromium.connect(browserServer.wsEndpoint());
-    const page = await browser.newPage();
+    const { page } = browser;
     page.on('pageerror', (error) => console.error(`[chromium ${side}] ${error.message}`));
-    const query = new URLSearchParams({ side, model, weights, threads, generate, repeats });
+    const query = new URLSearchParams({ side, model, weights, threads, generate, repeats, cache: profile ? '1' : '0' });
     await page.goto(`http://127.0.0.1:${server.address().port}/bench/wasm/hf_peer_page.html?${query}`);
+    let base;
+    if (profile) {
+      await page.waitForFunction(() => window.startLoad || window.benchResult, null, { timeout: 0, polling: 200 });
+      base = { base_rss_mb: Math.max(...renderers(browser.root).map((pid) => statusMb(pid, 'VmRSS'))) };
+      await page.evaluate(() => window.startLoad?.());
+    }
     await page.waitForFunction(() => window.benchResult, null, { timeout: 0, polling: 500 });
     const result = await page.evaluate(() => window.benchResult);
     if (result.error) throw new Error(result.error);
-    const pids = renderers(browserServer.process().pid);
-    return { ...result, peak_rss_mb: Math.max(...pids.map((pid) => statusMb(pid, 'VmHWM'))),
-      rss_mb: Math.max(...pids.map((pid) => statusMb(pid, 'VmRSS'))), chromium: browser.version() };
+    const pids = renderers(browser.root);
+    return { ...result, ...base, peak_rss_mb: Math.max(...pids.map((pid) => statusMb(pid, 'VmHWM'))),
+      rss_mb: Math.max(...pids.map((pid) => statusMb(pid, 'VmRSS'))), chromium: browser.version };
   } finally {
-    await browserServer.close();
+    await browser.close();
   }
 }

@@ -205,7 +205,8 @@ for (const pageIsolated of [false, true]) {
       // A download that breaks off: an error naming the file, nothing cached.
       hub.cutShort[`/test/gpt2-short/resolve/main/${WEIGHTS}`] = gpt2Size >> 1;
       const short = await load('gpt2-short');
-      assert.match(short.error ?? '', /^TinyLMError NOT_FOUND: the download of .*\/test\/gpt2-short\/resolve\/main\/model\.safetensors (broke off|ended) after /);
+      assert.match(short.error ?? '',
+        /^TinyLMError NOT_FOUND: the download of .*\/test\/gpt2-short\/resolve\/main\/model\.safetensors (broke off|ended) after /);
       assert.equal(await stored(weightsUrl('gpt2-short')), null, 'a download that broke off leaves nothing in the cache');
 
       // A header that declares a model too large: refused while the weights start to arrive, nothing cached.

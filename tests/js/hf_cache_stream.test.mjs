@@ -65,7 +65,9 @@ async function fetchFolder(repo, cache, options = {}) {
   const events = [];
   const headers = [];
   const files = await fetchCheckpointFiles(folderOf(repo), {
-    cache, onProgress: (event) => events.push(event), onWeightsHeader: (file, prefix) => headers.push({ file, end: headerEnd(prefix), size: prefix.byteLength }),
+    cache,
+    onProgress: (event) => events.push(event),
+    onWeightsHeader: (file, prefix) => headers.push({ file, end: headerEnd(prefix), size: prefix.byteLength }),
     ...options,
   });
   return { files, events, headers };
