@@ -2,8 +2,9 @@
 // Hugging Face checkpoint folder: hf/load.ts) read on the main thread and moved into the engine worker, which
 // answers with the model's id and info. The bytes are private by then (downloaded, or copied by sources.ts and
 // hf/load.ts), so they move to the worker (transferred, not copied); a view on part of a buffer is copied first.
-// Weights files a browser downloaded into the Cache API come as the stored files' Blobs, posted to the worker,
-// which reads them window by window as it reads the caller's Blobs.
+// Weights files a browser downloaded into its storage come as the stored files: those in the origin private file
+// system are posted as their file handles, which the worker opens for synchronous reads (worker_stored_files.ts);
+// those in the Cache API as Blobs, which the worker reads window by window as it reads the caller's Blobs.
 // A checkpoint folder the caller holds is not copied where it need not be (loadLocal): the worker reads the caller's
 // Blobs and Files itself (worker_blob_files.ts), and this thread serves it ranges of the caller's byte arrays while
 // the load runs where memory can be shared (ranged_files.ts).
@@ -12,6 +13,7 @@ import type { EngineClient } from './client.js';
 import { isCheckpointSource, readCheckpoint, type CheckpointSource } from './hf/load.js';
 import { copiedEntries, isBlob, sizeOf, type FileMapValue } from './hf/local_files.js';
 import { RangeServer } from './hf/range_server.js';
+import { storedHandleOf, type StoredFileHandle } from './hf/opfs_store.js';
 import { ReadProgress } from './hf/read_progress.js';
 import { resolvedChoice, resolvedNumber, type LoadOptions, type WeightsForm } from './options.js';
 import { platform } from './platform.js';
@@ -43,10 +45,10 @@ async function loadCheckpoint(client: EngineClient, source: CheckpointSource, op
   const request = { label, maxContext, weights };
   if (local) return loadLocal(client, local, request, options);
   const bytes: Record<string, Uint8Array> = {};
-  const blobs: Record<string, Blob> = {};
+  const blobs: Record<string, Blob | StoredFileHandle> = {};
   for (const [name, file] of Object.entries(files!)) {
     if (file instanceof Uint8Array) bytes[name] = file;
-    else blobs[name] = file;
+    else blobs[name] = storedHandleOf(file) ?? file;
   }
   const buffers = movableBuffers(bytes);
   const signal = options.signal as AbortSignal | undefined;
@@ -63,8 +65,8 @@ async function loadCheckpoint(client: EngineClient, source: CheckpointSource, op
 
 // Blobs for the worker to read itself (none: nothing to post). Where memory can be shared, cancel() reaches the
 // worker while it reads them (it looks before each read).
-function postedBlobs(blobs: Record<string, Blob>, shared: boolean): {
-  posted: { blobs?: Record<string, Blob>; blobsCancelled?: SharedArrayBuffer }; cancel: () => void;
+function postedBlobs(blobs: Record<string, Blob | StoredFileHandle>, shared: boolean): {
+  posted: { blobs?: Record<string, Blob | StoredFileHandle>; blobsCancelled?: SharedArrayBuffer }; cancel: () => void;
 } {
   if (Object.keys(blobs).length === 0) return { posted: {}, cancel: () => {} };
   const blobsCancelled = shared ? new SharedArrayBuffer(4) : undefined;

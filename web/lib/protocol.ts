@@ -28,6 +28,7 @@ import type { AdapterRequest, AdapterResult, WireLoraOptions } from './adapter_p
 import type { SessionOperations } from './protocol_session.js';
 import type { RangeRequest, RangedFilesWire } from './ranged_files.js';
 import type { BlobRead, WorkerBlob } from './worker_blob_files.js';
+import type { StoredFileHandle } from './worker_stored_files.js';
 
 // ---- options and results shared by the API and the worker -----------------------------------------------------
 
@@ -226,11 +227,12 @@ export interface Operations extends SessionOperations {
   load: { payload: { bytes: ArrayBuffer; weights: 'f32' | 'f16' | 'int8' }; event: never; result: ModelHandle };
   loadCheckpoint: {
     // files: bytes the worker owns; ranged: files the calling thread serves range by range (ranged_files.ts);
-    // blobs: the caller's Blobs, or weights files a browser stored in the Cache API, which the worker reads itself
-    // (worker_blob_files.ts); blobsCancelled: Int32Array(1)
+    // blobs: the caller's Blobs, or weights files a browser stored (the Cache API's Blobs, the handles of files in the
+    // origin private file system), which the worker reads itself (worker_blob_files.ts, worker_stored_files.ts);
+    // blobsCancelled: Int32Array(1)
     // the caller sets non-zero when the load's signal aborts (where memory can be shared), checked before each read
     payload: {
-      files: Record<string, ArrayBuffer>; ranged?: RangedFilesWire; blobs?: Record<string, WorkerBlob>; blobsCancelled?: SharedArrayBuffer;
+      files: Record<string, ArrayBuffer>; ranged?: RangedFilesWire; blobs?: Record<string, WorkerBlob | StoredFileHandle>; blobsCancelled?: SharedArrayBuffer;
       label: string; maxContext: number; weights: 'f32' | 'f16' | 'int8';
     };
     event: { type: 'readRange'; payload: RangeRequest } | { type: 'blobRead'; payload: BlobRead };

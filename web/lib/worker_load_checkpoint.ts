@@ -4,7 +4,8 @@
 // headers give the memory the model will need, so a model too large for the engine's cap is refused before any of
 // it is copied in, and the stored precision that info.source reports. The files are bytes the worker owns, or the
 // caller's files read range by range from the thread that holds them (worker_ranged_files.ts), or the caller's Blobs,
-// posted here and read by this worker (worker_blob_files.ts).
+// posted here and read by this worker (worker_blob_files.ts), or the handles of weights files a browser stored in its
+// origin private file system, which this worker opens for synchronous reads (worker_stored_files.ts).
 import { addHeader, emptySummary, headerEnd, tooLargeMessage, type WeightsSummary } from './checkpoint_size.js';
 import { ok } from './engine.js';
 import type { EngineModel, WeightsForm } from './engine.js';
@@ -13,6 +14,7 @@ import type { CheckpointInfo, ModelHandle } from './protocol.js';
 import type { RangedFilesWire } from './ranged_files.js';
 import { blobFiles, type WorkerBlob } from './worker_blob_files.js';
 import { heldFile, type RangedFile } from './worker_files.js';
+import { isStoredFileHandle, storedFiles, type StoredFileHandle } from './worker_stored_files.js';
 import { RangedFiles } from './worker_ranged_files.js';
 import { adopt, engine, models, relabel, type Context } from './worker_state.js';
 
@@ -56,7 +58,7 @@ function relabelCheckpointError(error: unknown): never {
 export async function loadCheckpoint({ files, ranged, blobs, blobsCancelled, label, maxContext, weights }: {
   files: Record<string, ArrayBuffer>;
   ranged?: RangedFilesWire;
-  blobs?: Record<string, WorkerBlob>;
+  blobs?: Record<string, WorkerBlob | StoredFileHandle>;
   blobsCancelled?: SharedArrayBuffer;
   label: string;
   maxContext: number;
@@ -66,25 +68,41 @@ export async function loadCheckpoint({ files, ranged, blobs, blobsCancelled, lab
   const served = ranged && new RangedFiles(ranged, (request) => context.emit({ id: context.id, type: 'readRange', payload: request }));
   const flag = blobsCancelled && new Int32Array(blobsCancelled);
   const blobsStopped = () => flag !== undefined && Atomics.load(flag, 0) !== 0;
-  const posted = blobs && await blobFiles(blobs, {
-    onRead: (file, end) => context.emit({ id: context.id, type: 'blobRead', payload: { file, end } }),
+  const reads = {
+    onRead: (file: string, end: number) => context.emit({ id: context.id, type: 'blobRead', payload: { file, end } }),
     cancelled: blobsStopped,
-  });
-  // Every file as a ranged file, the engine's strided reads then loop in JavaScript, not across the seam.
-  const views: Record<string, RangedFile> = {
-    ...Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))])),
-    ...served?.files(),
-    ...posted,
   };
+  const entries = Object.entries(blobs ?? {});
+  const handles = Object.fromEntries(entries.filter(([, value]) => isStoredFileHandle(value))) as Record<string, StoredFileHandle>;
+  const stored = await storedFiles(handles, reads);
+  try {
+    const posted = blobs && await blobFiles(Object.fromEntries(entries.filter(([, value]) => !isStoredFileHandle(value))) as
+      Record<string, WorkerBlob>, reads);
+    // Every file as a ranged file, the engine's strided reads then loop in JavaScript, not across the seam.
+    const views: Record<string, RangedFile> = {
+      ...Object.fromEntries(Object.entries(files).map(([name, buffer]) => [name, heldFile(new Uint8Array(buffer))])),
+      ...served?.files(),
+      ...posted,
+      ...stored.files,
+    };
+    return await loadViews(wasm, views, Boolean(blobs), { label, maxContext, weights }, context, () => served?.cancelled || blobsStopped());
+  } finally {
+    stored.close();  // the stored files are free for other loads (or a new download) once the engine has read them
+  }
+}
+
+async function loadViews(wasm: Awaited<ReturnType<typeof engine>>, views: Record<string, RangedFile>, posted: boolean,
+  { label, maxContext, weights }: { label: string; maxContext: number; weights: WeightsForm }, context: Context,
+  stopped: () => boolean | undefined): Promise<ModelHandle> {
   const summary = summarize(views);
-  if (served?.cancelled || blobsStopped()) throw new AbortError('the load was cancelled');
+  if (stopped()) throw new AbortError('the load was cancelled');
   const tooLarge = tooLargeMessage(label, summary, weights, wasm.engineMemory(), { loadedModels: models.size, complete: true });
   if (tooLarge) throw new TinyLMError('MODEL_TOO_LARGE', tooLarge);
   let engineModel: EngineModel;
   try {
     engineModel = ok(wasm.Model.loadHf(views, label, maxContext, weights));
   } catch (error) {
-    if (served?.cancelled || blobsStopped()) throw new AbortError('the load was cancelled');
+    if (stopped()) throw new AbortError('the load was cancelled');
     relabelCheckpointError(error);
   }
   if (posted) {

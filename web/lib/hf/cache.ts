@@ -1,19 +1,22 @@
 // Where downloaded checkpoint files are kept, by URL, so a second load reads them locally and an interrupted
-// download re-uses every file that finished. Browsers: the Cache API (cache 'tinylm-hf-files'), persistent like
-// other site data. Node: nothing is kept unless the load names a directory (cache_node.ts). The cache never holds
+// download re-uses every file that finished. Browsers: weights files in the origin private file system where the page
+// can write it as a stream (opfs_store.ts: folder 'tinylm-hf-files'), else, and every other file, in the Cache API
+// (cache 'tinylm-hf-files'), persistent like other site data. Node: nothing is kept unless the load names a directory (cache_node.ts). The cache never holds
 // half a file: a file is written once all of its bytes arrived, or, streamed, by a put that stores nothing when its
 // body ends in an error.
 export interface FileCache {
   read(url: string): Promise<Uint8Array | undefined>;
   write(url: string, bytes: Uint8Array): Promise<void>;
-  // Browsers: a weights file is kept and handed on as a Blob the Cache API backs on disk, so it is never held whole
-  // in the page (the engine's worker reads it window by window, as it reads a dropped File).
+  // Browsers: a weights file is kept and handed on as a Blob backed on disk (an OPFS file, or the Cache API's
+  // stored body), so it is never held whole in the page (the engine's worker reads it range by range).
   // readBlob: the kept file, undefined when there is none (or the cache cannot be read).
   readBlob?(url: string): Promise<Blob | undefined>;
   // writeStream: stores `body` under url as it arrives and resolves with the stored file. Rejects, storing nothing,
   // when `body` errors (a cancel, a short download) or when storage fails (full, or an internal error).
   writeStream?(url: string, body: ReadableStream<Uint8Array>): Promise<Blob>;
 }
+
+import { opfsWeightsStore } from './opfs_store.js';
 
 export const BROWSER_CACHE_NAME = 'tinylm-hf-files';
 
@@ -35,6 +38,7 @@ export function browserFileCache(): FileCache | undefined {
   const storage = (globalThis as { caches?: CacheStorageLike }).caches;
   if (!storage || typeof Response === 'undefined') return undefined;
   const open = () => storage.open(BROWSER_CACHE_NAME);
+  const weights = opfsWeightsStore();
   return {
     async read(url) {
       try {
@@ -53,6 +57,7 @@ export function browserFileCache(): FileCache | undefined {
       }
     },
     async readBlob(url) {
+      if (weights) return weights.readBlob(url);
       try {
         const response = await (await open()).match(url);
         return response ? await response.blob() : undefined;  // a handle on the stored body, not its bytes
@@ -61,6 +66,7 @@ export function browserFileCache(): FileCache | undefined {
       }
     },
     async writeStream(url, body) {
+      if (weights) return weights.writeStream(url, body);
       const cache = await open();
       // No content-length: the body's own length is what is stored (a compressed download declares another).
       await cache.put(url, new Response(body as unknown as BodyInit, { headers: { 'content-type': 'application/octet-stream' } }));
