@@ -1,6 +1,7 @@
-// The Chromium renderer's peak resident set while tinylm loads a Hugging Face checkpoint with the Cache API on, in a
-// profile on disk as a user's is: a first load downloads the folder into the cache, a second load (a new browser on
-// the same profile) reads it from there. Each row is one browser: hf_peer_browser.mjs serves the folder and the
+// The Chromium renderer's peak resident set while tinylm loads a Hugging Face checkpoint with browser storage on (the
+// weights in the origin private file system, or the Cache API in builds before it), in a profile on disk as a user's
+// is: a first load downloads the folder into storage, a second load (a new browser on the same profile) reads it
+// from there. Each row is one browser: hf_peer_browser.mjs serves the folder and the
 // package, hf_peer_page.html loads it (maxContext 256) and generates 2 tokens, and the renderer's VmHWM (the page,
 // its workers and their wasm heaps) is read before the browser closes. ratio = peak ÷ the wasm heap after the load
 // (the resident model; issue 16's bar is 1.25); growth_ratio = (peak − the renderer's resident set once the engine

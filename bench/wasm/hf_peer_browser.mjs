@@ -7,7 +7,7 @@
 //   runInChromium(side, folder, { model, weights, threads, generate, repeats, dist, profile }) → hf_peer_measure.mjs's
 //     figures + peak_rss_mb, rss_mb (the renderer's), chromium (version)
 //     profile: a directory for a persistent Chromium profile, whose storage is on disk as a user's is; tinylm then
-//     loads with the Cache API on (hf_cache_memory.mjs: a first load downloads into it, a second reads from it), and
+//     loads with storage on (hf_cache_memory.mjs: a first load downloads into it, a second reads from it), and
 //     base_rss_mb is the renderer's resident set once the engine started, before the load.
 //     Without one, each browser's storage is in memory and tinylm loads with { cache: false }.
 //   closeChromium()   stops the server

@@ -1,12 +1,14 @@
-// Hugging Face weights in Chromium go from the network straight into the Cache API, as a stream, and on to the
-// engine's worker as the stored file's Blob (web/lib/hf/fetch_files.ts, stream_to_cache.ts), in a profile on disk as
-// a user's is, on a page that is or is not cross-origin isolated. From a local stand-in for the Hub
-// (tests/js/hf/hub_server.mjs): a download loads the model the folder's bytes load (GPT-2, and SmolLM2 in two
-// shards), the cache starts taking each weights file before its bytes have arrived, and a second load reads it
-// from the cache with no request; a cancel during the download, a download that breaks off, and a header that
-// declares a model too large each end the load with their error and leave nothing in the cache; where the cache
-// refuses the file (a put that fails after taking the body) or is off, the file downloads into memory and the model
-// still loads; a model loaded first stays usable throughout.
+// Hugging Face weights in Chromium go from the network straight into the origin private file system, as a stream,
+// and on to the engine's worker as the stored file's handle, read there through a sync access handle
+// (web/lib/hf/fetch_files.ts, stream_to_cache.ts, opfs_store.ts, worker_stored_files.ts); with OPFS hidden, as
+// browsers without it are, into the Cache API and on as the stored file's Blob. In a profile on disk as a user's is,
+// on a page that is or is not cross-origin isolated, from a local stand-in for the Hub (tests/js/hf/hub_server.mjs):
+// a download loads the model the folder's bytes load (GPT-2, and SmolLM2 in two shards), storage starts taking each
+// weights file before its bytes have arrived, and a second load reads it from storage with no request; a cancel
+// during the download, a download that breaks off, and a header that declares a model too large each end the load
+// with their error and leave nothing in storage (no partial file either); where storage refuses the file (a write
+// that fails after taking the body) or is off, the file downloads into memory and the model still loads; a model
+// loaded first stays usable throughout.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

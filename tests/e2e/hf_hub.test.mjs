@@ -1,6 +1,6 @@
 // The package's Hugging Face loading in Chromium: a page imports dist/browser.js (with an import map for
 // @huggingface/jinja, which chat() imports on first use) and loads a SmolLM2-layout checkpoint from a local
-// stand-in for the Hub (tests/js/hf/hub_server.mjs), twice: the second load must come from the Cache API without a
+// stand-in for the Hub (tests/js/hf/hub_server.mjs), twice: the second load must come from browser storage without a
 // single request to the hub, and give the same model; chat() must stream a reply that ends where <|im_end|> was
 // sampled.
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ after(async () => {
   await hub?.close();
 });
 
-test('Chromium: hf: from a local hub, a second load from the Cache API, chat() to <|im_end|>', { skip }, async () => {
+test('Chromium: hf: from a local hub, a second load from browser storage, chat() to <|im_end|>', { skip }, async () => {
   const { page: tab, problems } = await openPage(await browser.newContext(), `${hub.host}/`);
   await tab.waitForFunction(() => window.ready === true);
   const load = () => tab.evaluate(async ({ host, text }) => {
@@ -68,7 +68,7 @@ test('Chromium: hf: from a local hub, a second load from the Cache API, chat() t
   assert.deepEqual(first.last, { loaded: first.bytes, total: first.bytes, file: 'model.safetensors' });
   assert.equal(first.bytes, hub.bytesServed);
   const second = await load();
-  assert.equal(hubRequests(), served, 'the second load reads every file from the Cache API');
+  assert.equal(hubRequests(), served, 'the second load reads every file from browser storage');
   assert.equal(second.loss, first.loss);
   assert.deepEqual(second.last, first.last);
 

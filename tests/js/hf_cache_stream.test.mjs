@@ -1,11 +1,12 @@
 // The download of a checkpoint folder into a cache that takes streams (web/lib/hf/fetch_files.ts with
-// stream_to_cache.ts; browsers' Cache API in the package, here a cache in memory that stores a stream's body only
-// once the body ended without an error, as a Cache API put does): weights files reach the cache as they arrive and
-// come back as the stored Blob, equal to the served file, the other files as bytes; progress counts every chunk; a
-// second fetch reads the weights from the cache, header check included. A body that breaks off, a cancel and a
-// refused header each end the fetch with their error and store nothing; a cache that refuses the file after taking
-// its body leaves the fetch to download it again, into memory, its progress counted once. The Chromium side, with the
-// real Cache API and engine, is tests/e2e/hf_cache_stream.test.mjs.
+// stream_to_cache.ts; browsers' OPFS or Cache API in the package, here a cache in memory that stores a stream's body
+// only once the body ended without an error, as both do, reading it ahead as a Cache API put does or chunk by chunk
+// as OPFS's store does, which lets the download read every chunk into one buffer): weights files reach the cache as
+// they arrive and come back as the stored Blob, equal to the served file, the other files as bytes; progress counts
+// every chunk; a second fetch reads the weights from the cache, header check included. A body that breaks off, a
+// cancel and a refused header each end the fetch with their error and store nothing; a cache that refuses the file
+// after taking its body leaves the fetch to download it again, into memory, its progress counted once. The Chromium
+// side, with real storage and engine, is tests/e2e/hf_cache_stream.test.mjs.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,10 +36,15 @@ after(async () => {
 });
 
 // A cache in memory with the browser cache's interface; refuse(url): writeStream reads the body, then fails.
-function memoryCache({ refuse = () => false } = {}) {
+// chunkByChunk: as OPFS's store, writeStream copies each chunk before it reads the next (storesChunkByChunk), and
+// notes the size of the buffer each chunk came in.
+function memoryCache({ refuse = () => false, chunkByChunk = false } = {}) {
   const stored = new Map();
+  const buffers = [];
   return {
     stored,
+    buffers,
+    storesChunkByChunk: chunkByChunk,
     async read(url) {
       const blob = stored.get(url);
       return blob && new Uint8Array(await blob.arrayBuffer());
@@ -50,7 +56,19 @@ function memoryCache({ refuse = () => false } = {}) {
       return stored.get(url);
     },
     async writeStream(url, body) {
-      const blob = await new Response(body).blob();  // rejects when the body errors
+      let blob;
+      if (chunkByChunk) {
+        const parts = [];
+        for (const reader = body.getReader(); ;) {
+          const { done, value } = await reader.read();  // rejects when the body errors
+          if (done) break;
+          buffers.push(value.buffer.byteLength);
+          parts.push(value.slice());
+        }
+        blob = new Blob(parts);
+      } else {
+        blob = await new Response(body).blob();  // rejects when the body errors
+      }
       if (refuse(url)) throw new Error('Unexpected internal error.');
       stored.set(url, blob);
       return blob;
@@ -77,13 +95,17 @@ async function bytesOf(file) {
   return file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
 }
 
-test('weights stream into the cache and come back as the stored Blob; a second fetch reads them from it', async () => {
+for (const chunkByChunk of [false, true]) {
+const store = chunkByChunk ? 'a store that takes chunk by chunk (OPFS)' : 'a store that reads ahead (the Cache API)';
+test(`${store}: weights stream into it and come back as the stored Blob; a second fetch reads them from it`, async () => {
+  hub.requests.length = 0;
   for (const repo of ['gpt2', 'sharded']) {
     const folder = made.folders[repo === 'gpt2' ? 'gpt2' : 'smollm2-sharded'];
     const names = readdirSync(folder);
     const total = names.reduce((sum, name) => sum + readFileSync(join(folder, name)).byteLength, 0);
-    const cache = memoryCache();
+    const cache = memoryCache({ chunkByChunk });
     const first = await fetchFolder(repo, cache);
+    if (chunkByChunk) assert.ok(cache.buffers.every((size) => size === 1 << 20), 'every chunk is read into the one 1 MB buffer');
     assert.deepEqual(Object.keys(first.files).sort(), names.sort());
     for (const [name, file] of Object.entries(first.files)) {
       assert.equal(file instanceof Blob, name.endsWith('.safetensors'), `${repo}: ${name} comes as ${file.constructor.name}`);
@@ -107,9 +129,10 @@ test('weights stream into the cache and come back as the stored Blob; a second f
   }
 });
 
-test('a body that breaks off, a cancel and a refused header store nothing; a refused put downloads again', async () => {
+test(`${store}: a body that breaks off, a cancel and a refused header store nothing; a refused put downloads again`, async () => {
+  hub.requests.length = 0;
   const size = readFileSync(join(made.folders.gpt2, WEIGHTS)).byteLength;
-  const cache = memoryCache({ refuse: (url) => url.includes('/test/refused/') });
+  const cache = memoryCache({ refuse: (url) => url.includes('/test/refused/'), chunkByChunk });
   const stored = (repo) => cache.stored.has(folderOf(repo).fileUrl(WEIGHTS));
 
   hub.cutShort[`/test/short/resolve/main/${WEIGHTS}`] = size >> 1;
@@ -142,3 +165,4 @@ test('a body that breaks off, a cancel and a refused header store nothing; a ref
   assert.equal(last.loaded, last.total, 'the refused download is counted once');
   assert.equal(last.total, readdirSync(made.folders.gpt2).reduce((sum, name) => sum + readFileSync(join(made.folders.gpt2, name)).byteLength, 0));
 });
+}

@@ -123,7 +123,8 @@ export class TinyLM {
   // A Hugging Face checkpoint folder (config.json, model.safetensors or its shards, tokenizer.json, …; GPT-2 and
   // Llama-family models) loads from 'hf:owner/name[@revision]' (the Hub, or options.hubHost), { baseUrl } (any
   // folder URL), a FileList or File[] (a dropped folder), or { files: { 'config.json': bytes, … } }. Downloads are
-  // cached (browsers: Cache API; Node: options.cacheDirectory), report onProgress({ loaded, total, file }) and stop
+  // cached (browsers: OPFS for weights where it can be written as a stream, else the Cache API; Node:
+  // options.cacheDirectory), report onProgress({ loaded, total, file }) and stop
   // at options.signal.
   static async load(source?: ModelSource | CheckpointSource, options: LoadOptions = {}): Promise<TinyLM> {
     checkOptionNames('load', options, 'TinyLM.load()');

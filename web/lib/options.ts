@@ -29,7 +29,7 @@ export interface LoadOptions {
   // Hugging Face checkpoint folders only ('hf:owner/name', { baseUrl }, files; see hf/load.ts):
   hubHost?: string;         // default https://huggingface.co (or TinyLM.configure's)
   revision?: string;        // default 'main' (or TinyLM.configure's)
-  cache?: boolean;          // browsers: keep downloaded files in the Cache API (default true)
+  cache?: boolean;          // browsers: keep downloaded files in OPFS (weights) and the Cache API (default true)
   cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
   maxContext?: number;      // the most positions a Llama attends over (default 2048; the KV cache grows with it)
   // How a GPT or Llama holds its weight matrices (default 'f32'): 'f16' or 'int8' takes a half or a quarter of the

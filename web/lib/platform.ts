@@ -29,7 +29,8 @@ export interface Platform {
   // Where fineTune() keeps training checkpoints (fine_tune.ts): browsers IndexedDB ('tinylm-checkpoints'), Node
   // `directory` or the default directory.
   checkpointStore(directory: string | undefined): ModelStore;
-  // Where downloaded checkpoint files are kept (hf/cache.ts): browsers the Cache API, Node `directory` if given.
+  // Where downloaded checkpoint files are kept (hf/cache.ts): browsers OPFS and the Cache API, Node `directory` if
+  // given.
   fileCache(directory?: string): FileCache | undefined;
   // Whether the engine's worker reads a posted Blob range by range itself (FileReaderSync: browsers' workers).
   workerReadsBlobs: boolean;

@@ -14,6 +14,9 @@ export interface FileCache {
   // writeStream: stores `body` under url as it arrives and resolves with the stored file. Rejects, storing nothing,
   // when `body` errors (a cancel, a short download) or when storage fails (full, or an internal error).
   writeStream?(url: string, body: ReadableStream<Uint8Array>): Promise<Blob>;
+  // true when writeStream reads its body's next chunk only once the last one is stored, so the download can read
+  // every chunk into the same buffer (OPFS's writes; the Cache API's put reads ahead).
+  storesChunkByChunk?: boolean;
 }
 
 import { opfsWeightsStore } from './opfs_store.js';
@@ -40,6 +43,7 @@ export function browserFileCache(): FileCache | undefined {
   const open = () => storage.open(BROWSER_CACHE_NAME);
   const weights = opfsWeightsStore();
   return {
+    storesChunkByChunk: weights !== undefined,
     async read(url) {
       try {
         const response = await (await open()).match(url);

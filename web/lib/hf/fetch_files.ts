@@ -5,10 +5,11 @@
 // work (the native loader, through the worker): only the index's list of shard names is read here, to know what
 // to fetch.
 //
-// Where the cache takes streams (browsers' Cache API), the weights files are never held whole on the page: each
-// downloads straight into the cache (stream_to_cache.ts) and comes back, as a cached one does, as the stored file's
-// Blob, which the engine's worker reads window by window. Everything else, and every file where the cache is off,
-// missing (Node without a directory) or refuses a file, arrives as bytes (body_bytes.ts).
+// Where the cache takes streams (browsers' OPFS or Cache API, cache.ts), the weights files are never held whole on
+// the page: each downloads straight into the cache (stream_to_cache.ts) and comes back, as a cached one does, as the
+// stored file (an OPFS file, or the Cache API's Blob), which the engine's worker reads range by range. Everything
+// else, and every file where the cache is off, missing (Node without a directory) or refuses a file, arrives as
+// bytes (body_bytes.ts).
 //
 // Progress: onProgress({ loaded, total, file }) after every chunk received (and once per file read from the
 // cache): loaded counts the bytes of the whole folder so far, total the sizes known so far (each file's size is
@@ -239,7 +240,7 @@ class Fetcher {
         received += chunk.byteLength;
         this.advance(name, chunk.byteLength, expected === undefined || received > expected ? chunk.byteLength : 0);
         if (headerChecked) return;
-        prefix.push(chunk);
+        prefix.push(chunk.slice());  // the chunk's buffer may be read into again (reuseChunks)
         headerChecked = await this.headerArrived(name, received, (length) => concatenate(prefix, length));
         if (headerChecked) prefix.length = 0;
       },
@@ -247,7 +248,7 @@ class Fetcher {
         if (expected !== undefined && received < expected && !encoded) throw this.endedShort(url, received, expected);
       },
       onReadError: (error) => this.brokeOff(url, received, expected, error),
-    });
+    }, cache.storesChunkByChunk === true);
     if (!stored) {
       // Its bytes will be counted again as it downloads again.
       this.loaded = before.loaded;

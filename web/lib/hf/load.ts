@@ -1,5 +1,5 @@
 // TinyLM.load() for Hugging Face checkpoint folders, on the main thread: gathers the folder's files — downloaded
-// (fetch_files.ts; in browsers the weights come as Blobs of what the Cache API stored) from the Hub
+// (fetch_files.ts; in browsers the weights come as the stored files: OPFS files or the Cache API's Blobs) from the Hub
 // ('hf:owner/name', resolve.ts) or any URL ({ baseUrl }), read from a dropped folder (a FileList or File[]), or
 // taken from a map of name → bytes ({ files }) — and hands them to the engine's worker, where the native loader
 // reads and checks them (worker_load_checkpoint.ts). The caller's own files are handed over as they are (`local`),
@@ -21,7 +21,7 @@ export type CheckpointSource =
 export interface CheckpointLoadOptions {
   hubHost?: string;         // default https://huggingface.co (or TinyLM.configure's)
   revision?: string;        // default 'main' (or TinyLM.configure's)
-  cache?: boolean;          // browsers: keep downloaded files in the Cache API (default true)
+  cache?: boolean;          // browsers: keep downloaded files in OPFS (weights) and the Cache API (default true)
   cacheDirectory?: string;  // Node: keep downloaded files in this directory (default: not kept)
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignalLike;

@@ -68,12 +68,7 @@ export function opfsWeightsStore(): WeightsStore | undefined {
       const handle = await folder.getFileHandle(partial, { create: true });
       try {
         const writable = await handle.createWritable!({ keepExistingData: false });
-        // pipeTo pulls the body as the file takes it, and aborts the write (nothing is committed) if the body errors.
-        await body.pipeTo(new WritableStream<Uint8Array>({
-          write: (chunk) => writable.write(chunk),
-          close: () => writable.close(),
-          abort: (reason) => writable.abort(reason),
-        }, { highWaterMark: 1 }));
+        await writeChunkByChunk(body, writable);
         await handle.move!(name);
       } catch (error) {
         await folder.removeEntry(partial).catch(() => {});
@@ -82,6 +77,31 @@ export function opfsWeightsStore(): WeightsStore | undefined {
       return stored(handle);
     },
   };
+}
+
+// The body into the file, each chunk read only once the last one was written (so the download may reuse a chunk's
+// buffer: cache.ts storesChunkByChunk). A body that errors aborts the write, which then commits nothing; a write that
+// fails cancels the body.
+async function writeChunkByChunk(body: ReadableStream<Uint8Array>, writable: Writable): Promise<void> {
+  const reader = body.getReader();
+  for (;;) {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      await writable.abort(error).catch(() => {});
+      throw error;
+    }
+    if (result.done) break;
+    try {
+      await writable.write(result.value);
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      await writable.abort(error).catch(() => {});
+      throw error;
+    }
+  }
+  await writable.close();
 }
 
 // The file name a URL is stored under: its SHA-256 in hex.

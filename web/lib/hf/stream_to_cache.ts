@@ -3,7 +3,11 @@
 // the page at once; each chunk is shown to the download (progress, the safetensors header check) before it goes on.
 // The download's own failures (a cancel, a refused header, a body that breaks off or ends short) error the stream,
 // so the cache stores nothing and the load fails with that error; a cache that refuses the file itself (full, or an
-// internal error) is told apart, so the load can go on without it.
+// internal error) is told apart, so the load can go on without it. Where the cache stores each chunk before it asks
+// for the next (cache.ts storesChunkByChunk: OPFS), every chunk is read into one buffer, in place, so a download
+// leaves no chunks behind for the collector (hundreds of MB of them for a large file, freed only when it runs).
+const CHUNK_BYTES = 1 << 20;
+
 export interface CacheFeedWatch {
   // Each chunk before the cache gets it. Throwing ends the download with that error.
   onChunk(chunk: Uint8Array): void | Promise<void>;
@@ -15,9 +19,11 @@ export interface CacheFeedWatch {
 
 // The stored file as a Blob; undefined when the cache refused it (then the body may be partly consumed: the caller
 // must download the file again if it still wants it). Rejects with the download's own error.
+// reuseChunks: the cache stores each chunk before it asks for the next (a chunk shown to `watch` is valid only until
+// then).
 export async function streamIntoCache(writeStream: (url: string, body: ReadableStream<Uint8Array>) => Promise<Blob>, url: string,
-  body: ReadableStream<Uint8Array>, watch: CacheFeedWatch): Promise<Blob | undefined> {
-  const reader = body.getReader();
+  body: ReadableStream<Uint8Array>, watch: CacheFeedWatch, reuseChunks = false): Promise<Blob | undefined> {
+  const reader = chunkReader(body, reuseChunks);
   let failure: { error: unknown } | undefined;
   let cacheStopped = false;  // the cache cancelled the feed: whatever the body does next is not the download's failure
   const feed = new ReadableStream<Uint8Array>({
@@ -57,4 +63,28 @@ export async function streamIntoCache(writeStream: (url: string, body: ReadableS
     await reader.cancel(error).catch(() => {});
     return undefined;
   }
+}
+
+// The body's chunks: each read into the buffer the last one was read into where `reuse` allows it and the body is a
+// byte stream (a response's body is), else as the body gives them.
+function chunkReader(body: ReadableStream<Uint8Array>, reuse: boolean): {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(reason?: unknown): Promise<void>;
+} {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = reuse ? body.getReader({ mode: 'byob' }) : undefined;
+  } catch {
+    byob = undefined;  // not a byte stream
+  }
+  if (!byob) return body.getReader();
+  const reader = byob;
+  let buffer = new ArrayBuffer(CHUNK_BYTES);
+  return {
+    async read() {
+      const result = await reader.read(new Uint8Array(buffer));
+      if (result.value) buffer = result.value.buffer as ArrayBuffer;  // the read moved the buffer: take it back
+      return result as ReadableStreamReadResult<Uint8Array>;
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
 }
