@@ -7,8 +7,8 @@
 // weights file before its bytes have arrived, and a second load reads it from storage with no request; a cancel
 // during the download, a download that breaks off, and a header that declares a model too large each end the load
 // with their error and leave nothing in storage (no partial file either); where storage refuses the file (a write
-// that fails after taking the body) or is off, the file downloads into memory and the model still loads; a model
-// loaded first stays usable throughout.
+// that fails after taking the body) or is off, the file downloads into memory and the model still loads; weights an
+// earlier version kept in the Cache API load from there; a model loaded first stays usable throughout.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -79,6 +79,11 @@ window.storedSize = async (url) => {
   } catch {
     return null;
   }
+};
+// A weights file put in the Cache API, as a version before OPFS kept it.
+window.keepInCacheApi = async (url, raw) => {
+  const bytes = await (await fetch(raw)).arrayBuffer();
+  await (await caches.open('tinylm-hf-files')).put(url, new Response(bytes));
 };
 // The names in the OPFS folder: a write never leaves a partial file behind.
 window.storedNames = async () => {
@@ -154,6 +159,7 @@ before(async () => {
   hub = await startHub({
     'test/gpt2': gpt2, 'test/sharded': sharded, 'test/huge': hugeFolder,
     'test/gpt2-cancel': gpt2, 'test/gpt2-short': gpt2, 'test/gpt2-refused': gpt2, 'test/gpt2-uncached': gpt2,
+    'test/gpt2-earlier': gpt2,
   }, {
     statics: async (path) => {
       const headers = isolated ? isolation : {};
@@ -278,6 +284,14 @@ for (const [store, pageIsolated] of [['opfs', false], ['opfs', true], ['cache', 
       assert.deepEqual(uncached.behaviour, gpt2.behaviour);
       assert.equal(await stored(weightsUrl('gpt2-uncached')), null);
       assert.equal(await stored(weightsUrl('gpt2-uncached', 'config.json')), null);
+
+      if (store === 'opfs') {
+        // Weights an earlier version kept in the Cache API load from there, with no request for them.
+        await run(({ url }) => window.keepInCacheApi(url, '/raw/gpt2/' + 'model.safetensors'), { url: weightsUrl('gpt2-earlier') });
+        const earlier = await load('gpt2-earlier');
+        assert.deepEqual(earlier.behaviour, gpt2.behaviour);
+        assert.equal(requestsOf('gpt2-earlier'), 0, 'the weights in the Cache API are not downloaded again');
+      }
 
       // The worker survived every failure, and the first model is as it was.
       assert.deepEqual(await run(() => window.behaviour(window.kept)), keptBefore);

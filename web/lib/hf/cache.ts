@@ -61,7 +61,10 @@ export function browserFileCache(): FileCache | undefined {
       }
     },
     async readBlob(url) {
-      if (weights) return weights.readBlob(url);
+      // A weights file an earlier version kept in the Cache API is still read from there (as a Blob) rather than
+      // downloaded again.
+      const stored = await weights?.readBlob(url);
+      if (stored) return stored;
       try {
         const response = await (await open()).match(url);
         return response ? await response.blob() : undefined;  // a handle on the stored body, not its bytes
