@@ -48,7 +48,7 @@ async function loadCheckpoint(client: EngineClient, source: CheckpointSource, op
   const blobs: Record<string, Blob | StoredFileHandle> = {};
   for (const [name, file] of Object.entries(files!)) {
     if (file instanceof Uint8Array) bytes[name] = file;
-    else blobs[name] = storedHandleOf(file) ?? file;
+    else blobs[name] = storedHandleOf(file as Blob) ?? (file as Blob);
   }
   const buffers = movableBuffers(bytes);
   const signal = options.signal as AbortSignal | undefined;

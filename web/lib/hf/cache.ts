@@ -10,15 +10,26 @@ export interface FileCache {
   // Browsers: a weights file is kept and handed on as a Blob backed on disk (an OPFS file, or the Cache API's
   // stored body), so it is never held whole in the page (the engine's worker reads it range by range).
   // readBlob: the kept file, undefined when there is none (or the cache cannot be read).
-  readBlob?(url: string): Promise<Blob | undefined>;
+  readBlob?(url: string): Promise<KeptFile | undefined>;
   // writeStream: stores `body` under url as it arrives and resolves with the stored file. Rejects, storing nothing,
   // when `body` errors (a cancel, a short download) or when storage fails (full, or an internal error).
-  writeStream?(url: string, body: ReadableStream<Uint8Array>): Promise<Blob>;
+  writeStream?(url: string, body: KeptBody): Promise<KeptFile>;
   // true when writeStream reads its body's next chunk only once the last one is stored, so the download can read
   // every chunk into the same buffer (OPFS's writes; the Cache API's put reads ahead).
   storesChunkByChunk?: boolean;
 }
 
+// A kept file is a Blob and the body to keep a ReadableStream<Uint8Array>; they are named here by what the package's
+// declarations need of them, so those type-check without the DOM library (an app's tsconfig may leave it out:
+// tests/js/package.test.mjs).
+export interface KeptFile extends BlobLike {
+  slice(start?: number, end?: number): KeptFile;
+}
+export interface KeptBody {
+  getReader(): unknown;
+}
+
+import type { BlobLike } from '../sources.js';
 import { opfsWeightsStore } from './opfs_store.js';
 
 export const BROWSER_CACHE_NAME = 'tinylm-hf-files';
@@ -73,7 +84,7 @@ export function browserFileCache(): FileCache | undefined {
       }
     },
     async writeStream(url, body) {
-      if (weights) return weights.writeStream(url, body);
+      if (weights) return weights.writeStream(url, body as ReadableStream<Uint8Array>);
       const cache = await open();
       // No content-length: the body's own length is what is stored (a compressed download declares another).
       await cache.put(url, new Response(body as unknown as BodyInit, { headers: { 'content-type': 'application/octet-stream' } }));

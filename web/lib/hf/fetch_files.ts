@@ -19,7 +19,7 @@ import type { AbortSignalLike } from '../options.js';
 import { headerEnd } from '../checkpoint_size.js';
 import { platform } from '../platform.js';
 import { BodyBytes, BodyReader, concatenate } from './body_bytes.js';
-import type { FileCache } from './cache.js';
+import type { FileCache, KeptFile } from './cache.js';
 import type { RemoteFolder } from './resolve.js';
 import { streamIntoCache } from './stream_to_cache.js';
 
@@ -41,7 +41,7 @@ export interface FetchOptions {
 
 export type CheckpointFiles = Record<string, Uint8Array>;
 // A downloaded file: its bytes, or (a weights file the cache holds) the stored file as a Blob.
-export type FetchedFile = Uint8Array | Blob;
+export type FetchedFile = Uint8Array | KeptFile;
 export type FetchedFiles = Record<string, FetchedFile>;
 
 const REQUIRED = ['config.json', 'tokenizer.json'];
@@ -235,7 +235,7 @@ class Fetcher {
     let headerChecked = !this.wantsHeader(name);
     const prefix: Uint8Array[] = [];  // the first chunks, until they hold the header
     const cache = this.options.cache!;
-    const stored = await streamIntoCache((key, body) => cache.writeStream!(key, body), url.href, stream, {
+    const stored = await streamIntoCache((key, body) => cache.writeStream!(key, body) as Promise<Blob>, url.href, stream, {
       onChunk: async (chunk) => {
         received += chunk.byteLength;
         this.advance(name, chunk.byteLength, expected === undefined || received > expected ? chunk.byteLength : 0);
