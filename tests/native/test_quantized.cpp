@@ -3,8 +3,8 @@
 // (naming, validation with helpful errors, loss close to float), a recurrent model generating from int8, and a
 // GPT loaded from int8.
 //
-// Tolerances follow test_kernels.cpp: a K-term dot product in float is within K·max|a·x|·eps of the exact one;
-// quantisation moves each weight by at most half a step (scale/2).
+// Tolerances follow test_matrix_product_kernels.cpp: a K-term dot product in float is within K·max|a·x|·eps of the
+// exact one; quantisation moves each weight by at most half a step (scale/2).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
