@@ -214,7 +214,7 @@ target_link_options(bench_threads_wasm PRIVATE
 # edge) are built again with the single-thread engine's core and run under Node. -O1 for the test sources, as the
 # native suite compiles them: doctest's expanded assertions are slow to optimize and the kernels keep their -O3.
 add_executable(tinylm_kernel_tests_wasm tests/native/main.cpp tests/native/test_matrix_product_kernels.cpp
-    tests/native/test_elementwise_kernels.cpp tests/native/test_quantized_panels.cpp
+    tests/native/test_elementwise_kernels.cpp tests/native/test_gemm_few_rows.cpp tests/native/test_quantized_panels.cpp
     tests/native/test_transformer_kernels.cpp tests/native/test_llama_kernels.cpp)
 target_link_libraries(tinylm_kernel_tests_wasm PRIVATE tinylm_core)
 target_compile_options(tinylm_kernel_tests_wasm PRIVATE -O1)

@@ -133,10 +133,12 @@ int main(int argc, char** argv) {
     const char* label;
   };
   // 256³ and 512³, then the recurrent-layer shapes: one time step (M = batch 32, N = 4H, K = H) and a whole
-  // window at once (M = B·T = 2048) with K = embedding 64 or hidden 256.
+  // window at once (M = B·T = 2048) with K = embedding 64 or hidden 256; then a prompt's batch of 64 tokens through
+  // GPT-2-small's attention input (N = 3C, K = C) and MLP output (N = C, K = 4C), whose nt rows are a prefill's.
   const Shape shapes[] = {{256, 256, 256, "256"},        {512, 512, 512, "512"},
                           {32, 1024, 256, "32x1024x256"}, {2048, 1024, 64, "2048x1024x64"},
-                          {2048, 1024, 256, "2048x1024x256"}};
+                          {2048, 1024, 256, "2048x1024x256"}, {64, 2304, 768, "64x2304x768"},
+                          {64, 768, 3072, "64x768x3072"}};
   for (const Shape& s : shapes)
     for (const Variant& v : variants)
       rows.push_back(bench_gemm(v.tag, v.fn, s.M, s.N, s.K, std::string("sgemm_") + v.tag + "_" + s.label));
