@@ -75,6 +75,7 @@ void Generator::begin(const std::string& prompt) {
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
+  unread_ = false;
   started_ = true;
 }
 
@@ -93,6 +94,7 @@ size_t Generator::begin_reusing(const std::string& prompt, const std::vector<int
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
+  unread_ = false;
   started_ = true;
   return held_;
 }
@@ -116,6 +118,7 @@ void Generator::continue_from(std::vector<int32_t> history, size_t fed, const fl
   pending_.clear();
   stop_reason_.clear();
   generated_ = 0;
+  unread_ = false;
   started_ = true;
 }
 
@@ -124,6 +127,11 @@ bool Generator::next(std::string* piece) {
   check(fed_ == prompt_size_, "generator: the prompt is not fed yet: call prefill() until it returns true");
   piece->clear();
   if (!stop_reason_.empty()) return false;
+  if (unread_) {  // the token the previous call returned: the model reads it now, not before the caller had it
+    logits_ = model_.step(history_.back());
+    ++read_;
+    unread_ = false;
+  }
   if (generated_ >= options_.max_tokens) {
     stop_reason_ = "max_tokens";
     *piece = take_safe_text(true);
@@ -148,10 +156,7 @@ bool Generator::next(std::string* piece) {
     *piece = take_safe_text(true);
     return false;
   }
-  if (generated_ < options_.max_tokens) {
-    logits_ = model_.step(token);
-    ++read_;
-  }
+  unread_ = generated_ < options_.max_tokens;
   *piece = take_safe_text(false);
   if (generated_ >= options_.max_tokens) {
     stop_reason_ = "max_tokens";

@@ -53,7 +53,10 @@ class Generator {
   size_t prompt_tokens() const { return prompt_size_; }
   size_t prompt_tokens_fed() const { return fed_; }
   // Generates one token. *piece receives the text that became safe to show (possibly empty). Returns false when
-  // generation has ended (see stop_reason()); the text of that last call is in *piece as well.
+  // generation has ended (see stop_reason()); the text of that last call is in *piece as well. The model reads the
+  // token at the start of the next call, so a token reaches the caller without waiting for the step after it: the
+  // first one as soon as the prompt's prefill has run. Until then the state (tokens_in_state(), next_logits()) is
+  // the one the token was drawn from.
   bool next(std::string* piece);
 
   const std::string& stop_reason() const { return stop_reason_; }  // "", "max_tokens", "stop", "eos"
@@ -76,6 +79,7 @@ class Generator {
   std::string stop_reason_;
   int generated_ = 0;
   bool started_ = false;
+  bool unread_ = false;  // history_.back() was generated and returned but not yet read by the model
   size_t prompt_size_ = 0, fed_ = 0;  // prompt tokens in history_, and how many of them the model has seen
   size_t read_ = 0;                   // tokens_read()
   size_t held_ = 0;                   // history_[0 … held_) was in the model's state before this generation
