@@ -9,7 +9,9 @@
 //    packed and A is read.
 // Pack buffers are thread_local and only grow, so steady-state calls never allocate.
 // This file holds the drivers (the loops over blocks and tiles, the choice of tile) and the public entry points;
-// the tile and block sizes and the packing are in gemm_blocks.hpp, the micro-kernel in gemm_micro_kernel.hpp.
+// the tile and block sizes and the packing are in gemm_blocks.hpp, the micro-kernel in gemm_micro_kernel.hpp, and
+// the transposed driver of X·Wᵀ for a few rows of X (a prompt's batch), which reads W in place, in
+// gemm_weight_rows.hpp.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
