@@ -18,6 +18,7 @@ import { after, before, test } from 'node:test';
 
 import { checkpoints, TEXT } from '../js/hf/checkpoints.mjs';
 import { startHub } from '../js/hf/hub_server.mjs';
+import { safetensorsDeclaring } from '../js/hf/declaring_safetensors.mjs';
 import { chromiumPath, launchPersistentContext, root } from './helpers.mjs';
 
 const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
@@ -133,19 +134,6 @@ window.ready = true;
 let made, hub, hugeFolder;
 const skip = (!existsSync(join(root, 'dist', 'browser.js')) || !existsSync(chromiumPath)) && 'build the package first';
 let isolated = false;
-
-function safetensorsDeclaring(tensors, dataBytes) {
-  const header = {};
-  let offset = 0;
-  for (const [name, count] of tensors) {
-    header[name] = { dtype: 'BF16', shape: [count], data_offsets: [offset, offset + 2 * count] };
-    offset += 2 * count;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.byteLength));
-  return Buffer.concat([length, json, Buffer.alloc(dataBytes)]);
-}
 
 before(async () => {
   if (skip) return;

@@ -11,23 +11,11 @@ import { after, before, test } from 'node:test';
 
 import { checkpoints } from './hf/checkpoints.mjs';
 import { startHub } from './hf/hub_server.mjs';
+import { safetensorsDeclaring } from './hf/declaring_safetensors.mjs';
 import { TinyLM, tinylmError } from './helpers.mjs';
 
 const DATA_BYTES = 64 << 20;
 let hub, folder;
-
-function safetensorsDeclaring(tensors, dataBytes) {
-  const header = {};
-  let offset = 0;
-  for (const [name, count] of tensors) {
-    header[name] = { dtype: 'BF16', shape: [count], data_offsets: [offset, offset + 2 * count] };
-    offset += 2 * count;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.byteLength));
-  return Buffer.concat([length, json, Buffer.alloc(dataBytes)]);
-}
 
 before(async () => {
   const made = checkpoints();
