@@ -1,6 +1,6 @@
 // Weights files kept in the origin private file system (OPFS), where a browser has one the page can write: the
 // download streams into a file (createWritable), and the engine's worker opens the stored file for synchronous reads
-// (worker_blob_files.ts: FileSystemSyncAccessHandle), which fill one reused buffer or the engine's heap directly, so
+// (worker_stored_files.ts: FileSystemSyncAccessHandle), which fill one reused buffer or the engine's heap directly, so
 // a load leaves no garbage of read windows behind (with the Cache API's Blob, every window was a new ArrayBuffer:
 // 75-95 MB of them waited for the collector while a GPT-2 loaded).
 //

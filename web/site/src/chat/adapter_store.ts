@@ -1,7 +1,7 @@
 // The LoRA adapters the chat learned from the user, one per Hugging Face model id, kept in this browser's IndexedDB
-// ('tinylm-chat-adapters'): a few hundred KB each beside a base model the Cache API already holds, so a reload
-// downloads nothing and comes back with what was learned. One readwrite transaction per write: a reader sees the
-// old adapter or the new one, never part of one.
+// ('tinylm-chat-adapters'): a few hundred KB each beside a base model the browser already keeps (OPFS or the Cache
+// API), so a reload downloads nothing and comes back with what was learned. One readwrite transaction per write: a
+// reader sees the old adapter or the new one, never part of one.
 const databaseName = 'tinylm-chat-adapters';
 const storeName = 'adapters';
 
