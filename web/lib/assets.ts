@@ -15,7 +15,8 @@
 //
 //   worker_browser_threads.js (+ glue) main thread        assets.ts: newEngineWorker() (the threaded build),
 //                                                         or the app, as worker_browser.js
-//   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread
+//   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread, once
+//                                                         the engine has done its first piece of work (pool_release.ts)
 //   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
 //                                       (threaded worker)  worker_browser_threads.ts: engineWasmUrl, if not
 //   wasm/tinylm_wasm_threads.{mjs,wasm,worker.cjs} (Node) worker_node.ts

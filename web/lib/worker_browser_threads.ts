@@ -1,21 +1,25 @@
 // The threaded engine's worker in browsers (a module Web Worker started by assets.ts on a cross-origin isolated
 // page), the twin of worker_browser.ts. Its thread count comes in a message before any request (threads.ts); the
 // engine starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The
-// engine's further threads each run on a pthread Worker (worker_pthread.ts): they are started by
-// worker_pthread_start.ts, imported first so that the first one starts before the rest of this script is
-// evaluated, and handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own
-// pthread script. The glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to
-// emit in it. A page that adopted this worker (given_worker.ts) asks first which build it runs.
+// engine's further threads each run on a pthread Worker (worker_pthread.ts), started by worker_pthread_start.ts and
+// handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own pthread script. The
+// glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to emit in it. A page that
+// adopted this worker (given_worker.ts) asks first which build it runs.
 //
 // The engine answers before its pthread Workers are up (pool_start.ts): it starts on 1 thread, loads and generates
 // at once, and computes on all its threads from the first call after the last pthread Worker has loaded the module.
-import { pthreadWorkers } from './worker_pthread_start.js';  // first: see above
+// The glue gets stand-ins for those Workers (deferred_pthread_workers.ts), and the real ones start only once the
+// engine has done its first piece of work (pool_release.ts), so that they do not take the CPU the first token
+// waits for.
 import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import { isBuildQuery, type BuildAnswer } from './given_worker.js';
 import type { Request, WorkerEvent } from './protocol.js';
 import { isThreadCountMessage, kMaxThreads } from './threads.js';
 import { answerBeforePool } from './pool_start.js';
+import { watchForPoolRelease, type PoolReleaseWatch } from './pool_release.js';
+import { deferredPthreadWorkers } from './deferred_pthread_workers.js';
+import { startPthreadWorker } from './worker_pthread_start.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
 import { serve } from './worker_core.js';
 import { markTimeline } from './worker_state.js';
@@ -33,12 +37,25 @@ const threadCount = new Promise<number>((resolve) => (setThreads = resolve));
 let setCompiled: (module: WebAssembly.Module | null) => void = () => {};
 const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setCompiled = resolve));
 
-// The glue starts max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
-// `new Worker(url)`: for that call only, Worker hands out the ones started for it. They start before the page's
-// module (engine_module.ts) arrives, which is then instantiated here (null: the glue fetches the .wasm itself).
-// Resolves with the engine once it is instantiated, and with when its pthread Workers have all loaded the module.
+// Watches this worker's messages and events from the start, as a compute request may come before the engine is up;
+// the pool it releases exists once the engine starts (createEngine).
+let releasePool: (() => void) | undefined;
+let poolReleased = false;
+const poolRelease: PoolReleaseWatch = watchForPoolRelease(() => {
+  poolReleased = true;
+  markTimeline('tinylm pthread workers started');
+  releasePool?.();
+});
+
+// The glue asks for max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
+// `new Worker(url)`: for that call only, Worker hands out stand-ins, which start real Workers once released. The
+// page's module (engine_module.ts) is then instantiated here (null: the glue fetches the .wasm itself). Resolves
+// with the engine once it is instantiated, and with when its pthread Workers have all loaded the module.
 async function createEngine(threads: number, compiled: Promise<WebAssembly.Module | null>): Promise<{ engine: unknown; poolLoaded: Promise<void> }> {
-  const workers = pthreadWorkers(Math.max(1, threads - 1));
+  const pool = deferredPthreadWorkers(Math.max(1, threads - 1), startPthreadWorker);
+  releasePool = pool.release;
+  if (poolReleased) pool.release();
+  const workers = [...pool.workers];
   const module = await compiled;
   return new Promise((resolve, reject) => {
     const NativeWorker = scope.Worker;
@@ -63,7 +80,10 @@ type ThreadedEngine = Engine & { setThreadCount(threads: number): number | Error
 
 serve(
   {
-    post: (event: WorkerEvent, transfer: ArrayBuffer[]) => scope.postMessage(event, transfer),
+    post: (event: WorkerEvent, transfer: ArrayBuffer[]) => {
+      scope.postMessage(event, transfer);
+      poolRelease.event(event);
+    },
     listen: (handler) =>
       scope.addEventListener('message', ({ data }) => {
         if (isEngineModuleMessage(data)) {
@@ -71,7 +91,10 @@ serve(
           return setCompiled(data.tinylmEngineModule);
         }
         if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'threads' } satisfies BuildAnswer, []);
-        if (!isThreadCountMessage(data)) return handler(data as Request);
+        if (!isThreadCountMessage(data)) {
+          poolRelease.request(data);
+          return handler(data as Request);
+        }
         markTimeline('tinylm thread count received');
         const threads = Number(data.tinylmThreads);
         setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);

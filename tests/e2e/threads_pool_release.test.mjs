@@ -1,0 +1,60 @@
+// The built site on threads starts its engine's pthread Workers only once the engine has done its first piece of
+// work (web/lib/pool_release.ts): while the playground loads its model and says 'Ready.', no pthread Worker's
+// script has been asked for; after the first generation the Workers start, the engine grows to the thread count
+// the footer shows, and the next generation runs on them with no error. (The parts on their own, with fake
+// Workers: tests/js/threads_pool_release.test.mjs.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
+
+const skip = !haveSite && 'build the site first (npm run build:site)';
+const pthreadScript = /\/assets\/worker_pthread-[^/]*\.js$/;
+
+// The engine worker's own timeline marks (web/lib/worker_state.ts's markTimeline), by name.
+const engineMarks = (worker) => worker.evaluate(() => performance.getEntriesByType('mark').map((mark) => mark.name));
+
+async function generate(page) {
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.getByRole('status').filter({ hasText: 'Done.' }).waitFor({ timeout: 60_000 });
+}
+
+test('the pthread Workers start after the first generation, not while the model loads, and the engine grows to its threads', { skip, timeout: 120_000 }, async (t) => {
+  const server = await serveSite({ isolated: true });
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const context = await browser.newContext();
+  await context.addInitScript(() => delete Navigator.prototype.serviceWorker);  // isolated by the headers alone
+  const pthreadRequests = [];
+  context.on('request', (request) => pthreadScript.test(new URL(request.url()).pathname) && pthreadRequests.push(request.url()));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}index.html`);
+  await page.getByRole('status').filter({ hasText: 'Ready.' }).waitFor({ timeout: 60_000 });
+  const engineWorker = page.workers().find((worker) => /worker_browser_threads/.test(worker.url()));
+  assert.ok(engineWorker, `the threaded engine's worker runs: ${page.workers().map((worker) => worker.url())}`);
+
+  assert.deepEqual(pthreadRequests, [], 'no pthread Worker while the engine starts and loads the model');
+  assert.ok(!(await engineMarks(engineWorker)).includes('tinylm pthread workers started'));
+
+  await page.getByLabel('Max tokens').fill('30');
+  await generate(page);
+  await engineWorker.evaluate(() => new Promise((resolve) => {
+    const grown = () => performance.getEntriesByName('tinylm threads ready').length > 0;
+    const poll = () => (grown() ? resolve() : setTimeout(poll, 20));
+    poll();
+  }));
+  const marks = await engineMarks(engineWorker);
+  assert.ok(marks.indexOf('tinylm pthread workers started') < marks.indexOf('tinylm threads ready'), marks.join(', '));
+  const threads = Number((await page.locator('[data-slot="runtime"]').innerText()).match(/on (\d) threads/)?.[1]);
+  assert.ok(threads >= 2, `the footer shows the thread count: ${threads}`);
+  assert.ok(pthreadRequests.length >= 1, 'the pthread Workers asked for their script');
+
+  await generate(page);  // on all the threads now
+  assert.ok(await page.getByRole('option').count() >= 25, 'the playground generated on threads');
+  assert.deepEqual(errors, [], 'the engine grew without an error (it says so in the console when it cannot)');
+});
