@@ -1,8 +1,9 @@
 // The built site on threads starts its engine's pthread Workers only once the engine has done its first piece of
 // work (web/lib/pool_release.ts): while the playground loads its model and says 'Ready.', no pthread Worker's
 // script has been asked for; after the first generation the Workers start, the engine grows to the thread count
-// the footer shows, and the next generation runs on them with no error. (The parts on their own, with fake
-// Workers: tests/js/threads_pool_release.test.mjs.)
+// the footer shows, and the next generation runs on them with no error. A page that loads its model and then
+// waits gets its threads too, once the engine has been idle a while. (The parts on their own, with fake Workers:
+// tests/js/threads_pool_release.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
@@ -18,7 +19,15 @@ async function generate(page) {
   await page.getByRole('status').filter({ hasText: 'Done.' }).waitFor({ timeout: 60_000 });
 }
 
-test('the pthread Workers start after the first generation, not while the model loads, and the engine grows to its threads', { skip, timeout: 120_000 }, async (t) => {
+// Resolves once the engine has grown to its threads (worker_browser_threads.ts marks it).
+const grown = (worker) => worker.evaluate(() => new Promise((resolve) => {
+  const poll = () => (performance.getEntriesByName('tinylm threads ready').length > 0 ? resolve() : setTimeout(poll, 20));
+  poll();
+}));
+
+// The playground, isolated by the server's headers alone, until it says 'Ready.' (its model loaded), with the
+// requests for the pthread Worker's script and the page's errors as they come, and the engine's worker.
+async function readyPlayground(t) {
   const server = await serveSite({ isolated: true });
   const browser = await launchBrowser();
   t.after(async () => {
@@ -26,7 +35,7 @@ test('the pthread Workers start after the first generation, not while the model 
     await server.close();
   });
   const context = await browser.newContext();
-  await context.addInitScript(() => delete Navigator.prototype.serviceWorker);  // isolated by the headers alone
+  await context.addInitScript(() => delete Navigator.prototype.serviceWorker);
   const pthreadRequests = [];
   context.on('request', (request) => pthreadScript.test(new URL(request.url()).pathname) && pthreadRequests.push(request.url()));
   const page = await context.newPage();
@@ -37,19 +46,20 @@ test('the pthread Workers start after the first generation, not while the model 
   await page.getByRole('status').filter({ hasText: 'Ready.' }).waitFor({ timeout: 60_000 });
   const engineWorker = page.workers().find((worker) => /worker_browser_threads/.test(worker.url()));
   assert.ok(engineWorker, `the threaded engine's worker runs: ${page.workers().map((worker) => worker.url())}`);
+  return { page, engineWorker, pthreadRequests, errors };
+}
 
+test('the pthread Workers start after the first generation, not while the model loads, and the engine grows to its threads', { skip, timeout: 120_000 }, async (t) => {
+  const { page, engineWorker, pthreadRequests, errors } = await readyPlayground(t);
   assert.deepEqual(pthreadRequests, [], 'no pthread Worker while the engine starts and loads the model');
   assert.ok(!(await engineMarks(engineWorker)).includes('tinylm pthread workers started'));
 
   await page.getByLabel('Max tokens').fill('30');
   await generate(page);
-  await engineWorker.evaluate(() => new Promise((resolve) => {
-    const grown = () => performance.getEntriesByName('tinylm threads ready').length > 0;
-    const poll = () => (grown() ? resolve() : setTimeout(poll, 20));
-    poll();
-  }));
+  await grown(engineWorker);
   const marks = await engineMarks(engineWorker);
-  assert.ok(marks.indexOf('tinylm pthread workers started') < marks.indexOf('tinylm threads ready'), marks.join(', '));
+  const started = marks.indexOf('tinylm pthread workers started');
+  assert.ok(started >= 0 && started < marks.indexOf('tinylm threads ready'), marks.join(', '));
   const threads = Number((await page.locator('[data-slot="runtime"]').innerText()).match(/on (\d) threads/)?.[1]);
   assert.ok(threads >= 2, `the footer shows the thread count: ${threads}`);
   assert.ok(pthreadRequests.length >= 1, 'the pthread Workers asked for their script');
@@ -57,4 +67,11 @@ test('the pthread Workers start after the first generation, not while the model 
   await generate(page);  // on all the threads now
   assert.ok(await page.getByRole('option').count() >= 25, 'the playground generated on threads');
   assert.deepEqual(errors, [], 'the engine grew without an error (it says so in the console when it cannot)');
+});
+
+test('a page that loads its model and waits: the pthread Workers start once the engine has been idle', { skip, timeout: 120_000 }, async (t) => {
+  const { engineWorker, pthreadRequests, errors } = await readyPlayground(t);
+  await grown(engineWorker);  // no generation: the idle spell releases them
+  assert.ok(pthreadRequests.length >= 1, 'the pthread Workers asked for their script');
+  assert.deepEqual(errors, []);
 });

@@ -3,8 +3,8 @@
 // Here the two parts on their own, with fake Workers: a stand-in starts no Worker until released, then hands the real
 // one everything it was sent, in order, and relays its messages and errors to the handlers the glue set; a
 // terminated one never starts. The watch releases on the first event of a compute request (tokens, progress, or its
-// end), not on the setup before it, and at the latest when its fallback timer runs out. In Chromium, the whole:
-// tests/e2e/threads_pool_release.test.mjs.
+// end), not on the setup before it, or once the engine has answered every request and had none for its idle spell
+// (never while a request is open). In Chromium, the whole: tests/e2e/threads_pool_release.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -109,11 +109,32 @@ test('a fine-tune\'s first progress, an evaluation\'s end, or a failed generatio
   }
 });
 
-test('with no compute request, the pool is released when the fallback timer runs out', async () => {
-  let released;
-  const done = new Promise((resolve) => (released = resolve));
-  const watch = watchForPoolRelease(() => released('released'), 10);
-  watch.request({ id: 1, type: 'load', payload: {} });
+test('with no compute request, the pool is released once every request is answered and none came for the idle spell', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let releases = 0;
+  const watch = watchForPoolRelease(() => releases++, 1000);
+  t.mock.timers.tick(5000);
+  assert.equal(releases, 0, 'not before the first request has been answered');
+
+  watch.request({ id: 1, type: 'memory', payload: {} });
+  watch.request({ id: 2, type: 'load', payload: {} });
   watch.event({ id: 1, type: 'result', payload: {} });
-  assert.equal(await done, 'released');
+  t.mock.timers.tick(5000);
+  assert.equal(releases, 0, 'not while a request is open (the load)');
+
+  watch.event({ id: 2, type: 'result', payload: {} });
+  t.mock.timers.tick(900);
+  watch.request({ id: 3, type: 'encode', payload: {} });
+  t.mock.timers.tick(5000);
+  assert.equal(releases, 0, 'a request within the idle spell ends it');
+  watch.request({ id: 4, type: 'cancel', payload: { target: 3 } });
+  watch.event({ id: 3, type: 'error', payload: {} });
+  t.mock.timers.tick(999);
+  assert.equal(releases, 0);
+  t.mock.timers.tick(1);
+  assert.equal(releases, 1, 'idle for the whole spell: released');
+  watch.request({ id: 5, type: 'generate', payload: {} });
+  watch.event({ id: 5, type: 'tokens', payload: [] });
+  t.mock.timers.tick(5000);
+  assert.equal(releases, 1, 'once only');
 });

@@ -6,39 +6,53 @@
 // (pool_start.ts). The setup before it (memory, a model's load or creation, an encode, …) does not release them,
 // as the first token still waits behind it.
 //
-// So that the pool always comes up, also when no such request comes, or when the first one is a long call that
-// posts nothing for a while (a large model's load): kFallbackMs after the watch began, whichever comes first.
+// So that the pool also comes up when no such request comes (a page that loads a model and waits for its user),
+// the engine's first idle spell of kIdleMs — every request it received answered, none since — releases it too.
+// Idle, not since some start: a timer from the start would fire in the middle of a slow first load, on the path
+// of the very token it is meant to keep clear.
 import type { WorkerEvent } from './protocol.js';
 
-export const kFallbackMs = 3000;
+export const kIdleMs = 2000;
 
 const kComputeOperations = new Set(['generate', 'chat', 'sessionGenerate', 'fineTune', 'evaluate']);
 
 export interface PoolReleaseWatch {
-  request(message: unknown): void;  // each message the engine worker receives, before it is handled
+  request(message: unknown): void;  // each message the engine worker receives for its requests, before it is handled
   event(event: WorkerEvent): void;  // each event it posts, after it is posted
 }
 
-// Calls release() once, at the first of the two moments above; the fallback timer starts now.
-export function watchForPoolRelease(release: () => void, fallbackMs = kFallbackMs): PoolReleaseWatch {
+// Calls release() once, at the first of the two moments above.
+export function watchForPoolRelease(release: () => void, idleMs = kIdleMs): PoolReleaseWatch {
   const computing = new Set<number>();  // ids of the compute requests received so far
+  const open = new Set<number>();       // ids of the requests not answered yet (a 'result' or 'error' ends each)
+  let idle: ReturnType<typeof setTimeout> | undefined;
   let released = false;
   const fire = () => {
     if (released) return;
     released = true;
-    clearTimeout(timer);
+    clearTimeout(idle);
     computing.clear();
+    open.clear();
     release();
   };
-  const timer = setTimeout(fire, fallbackMs);
   return {
     request(message) {
       if (released || typeof message !== 'object' || message === null) return;
       const { id, type } = message as { id?: unknown; type?: unknown };
-      if (typeof id === 'number' && typeof type === 'string' && kComputeOperations.has(type)) computing.add(id);
+      if (typeof id !== 'number' || typeof type !== 'string' || type === 'cancel') return;
+      clearTimeout(idle);
+      open.add(id);
+      if (kComputeOperations.has(type)) computing.add(id);
     },
     event(event) {
-      if (!released && computing.has(event.id)) fire();
+      if (released) return;
+      if (computing.has(event.id)) return fire();
+      if (event.type !== 'result' && event.type !== 'error') return;
+      open.delete(event.id);
+      if (open.size === 0) {
+        clearTimeout(idle);
+        idle = setTimeout(fire, idleMs);
+      }
     },
   };
 }
