@@ -14,8 +14,9 @@
 //   first token   the first 'tokens' event arrives / a token is on screen
 //   (worker) …    the engine worker's own marks (web/lib/worker_state.ts): its engine ready, the model's load
 //                 start and end, on the page's clock; the threaded engine's worker (worker_browser_threads.ts) also
-//                 marks when the page's thread count and compiled module arrived, and when its pthread Workers had
-//                 all loaded and the engine grew to its threads (pool_start.ts: it answers and loads before that)
+//                 marks when the page's thread count and compiled module arrived, when its pthread Workers were
+//                 started (pool_release.ts: after the first generated token), and when they had all loaded and
+//                 the engine grew to its threads (pool_start.ts: it answers and loads before that)
 // Requests and events are seen by wrapping Worker.prototype.postMessage and listening to each Worker's messages.
 // ISOLATED=0 serves the site without the cross-origin isolation headers and blocks service workers (so that
 // coi-serviceworker cannot isolate it either): the page then starts the single-thread engine.

@@ -14,7 +14,8 @@ export type EngineBuild = 'single' | 'threads';
 
 export interface Capabilities {
   threads: number;               // threads the engine computes with (the next engine started, if none runs yet);
-                                 // browsers: once its pthread Workers are up, 1 before (pool_start.ts)
+                                 // browsers: once its pthread Workers are up, 1 before (pool_start.ts); they
+                                 // start after its first piece of work (pool_release.ts)
   maxThreads: number;            // the most configure({ threads }) accepts here: 1 without shared memory
   simd: boolean;                 // WebAssembly SIMD, which both builds need
   crossOriginIsolated: boolean;  // browsers: the page's crossOriginIsolated; Node: true (shared memory always works)
