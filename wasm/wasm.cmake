@@ -11,6 +11,14 @@
 #                                                          i.e. a cross-origin isolated page, a worker of one, or Node
 #   build-wasm/wasm/threads/tinylm_wasm_threads.worker.js  the script each pthread Worker runs (a classic script)
 #
+#   build-wasm/wasm/tinylm_wasm_relaxed.wasm                  each engine again, its kernels' multiply-adds relaxed
+#   build-wasm/wasm/threads/tinylm_wasm_threads_relaxed.wasm  SIMD's f32x4.relaxed_madd (fused where the machine has
+#                                                             FMA): loaded instead where WebAssembly.validate accepts
+#                                                             relaxed SIMD (web/lib/relaxed_simd.ts). Only the .wasm
+#                                                             ships: the glue is byte for byte the standard one (the
+#                                                             build checks it), which fetches whichever .wasm its
+#                                                             locateFile names.
+#
 # `npm run build:lib` copies the .js and .wasm into dist/wasm/, next to the package's worker that loads them.
 #
 # Why these flags:
@@ -106,6 +114,9 @@ function(tinylm_add_wasm_core target)  # ARGN: the engine's compile options, pas
 endfunction()
 tinylm_add_wasm_core(tinylm_core ${TINYLM_SIMD_FLAGS} -fwasm-exceptions)
 tinylm_add_wasm_core(tinylm_core_threads ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
+# The relaxed engines' cores: the same sources with relaxed SIMD, whose only use is simd::multiply_add (simd.hpp).
+tinylm_add_wasm_core(tinylm_core_relaxed ${TINYLM_SIMD_FLAGS} -mrelaxed-simd -fwasm-exceptions)
+tinylm_add_wasm_core(tinylm_core_threads_relaxed ${TINYLM_SIMD_FLAGS} -mrelaxed-simd -fwasm-exceptions -pthread)
 
 set(TINYLM_WASM_LINK_OPTIONS
   -O3
@@ -163,6 +174,47 @@ target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pth
   -sUSE_ES6_IMPORT_META=0
   "--extern-pre-js=${CMAKE_SOURCE_DIR}/wasm/threads_prelude.js"
   "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,mainScriptUrlOrBlob,instantiateWasm,tinylmThreads]")
+
+# ---- the relaxed engines ----------------------------------------------------------------------------------------
+# Each is linked as its standard engine is, from its relaxed core, under the standard engine's file names in a
+# folder relaxed/ next to them, so that its glue names the same .wasm and can be compared with the standard glue
+# byte for byte (and the threaded engine's pthread script with the standard one): the build fails if they differ,
+# since the package loads either .wasm with the standard glue. wasm/relaxed_madd.mjs then re-encodes the prototype
+# opcode clang 14 emits as the standard relaxed_madd into the shipped file, <engine>_relaxed.wasm beside the
+# standard .wasm. The bindings compile with relaxed SIMD too (the core's options are public), so they precompile
+# their own headers.
+find_program(TINYLM_NODE node REQUIRED)
+find_program(TINYLM_WASM_DIS wasm-dis REQUIRED)
+function(tinylm_add_relaxed_engine target standard core)  # ARGN: further outputs whose bytes must match too
+  foreach(property SOURCES COMPILE_OPTIONS LINK_OPTIONS SUFFIX RUNTIME_OUTPUT_DIRECTORY)
+    get_target_property(${property} ${standard} ${property})
+  endforeach()
+  add_executable(${target} ${SOURCES})
+  target_link_libraries(${target} PRIVATE ${core})
+  target_compile_options(${target} PRIVATE ${COMPILE_OPTIONS})
+  target_precompile_headers(${target} PRIVATE ${TINYLM_WASM_BINDINGS_PRECOMPILED})
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${standard}
+    SUFFIX ${SUFFIX}
+    RUNTIME_OUTPUT_DIRECTORY "${RUNTIME_OUTPUT_DIRECTORY}/relaxed")
+  target_link_options(${target} PRIVATE ${LINK_OPTIONS})
+  set(compare)
+  foreach(output ${standard}${SUFFIX} ${ARGN})
+    list(APPEND compare COMMAND "${CMAKE_COMMAND}" -E compare_files "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${output}"
+         "${RUNTIME_OUTPUT_DIRECTORY}/${output}")
+  endforeach()
+  set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/${standard}_relaxed.wasm")
+  add_custom_command(OUTPUT "${shipped}"
+    ${compare}
+    COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.wasm"
+            "${shipped}" "${TINYLM_WASM_DIS}"
+    DEPENDS ${target} ${standard} "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs"
+    COMMENT "Comparing ${target}'s glue with ${standard}'s; re-encoding its relaxed_madd")
+  add_custom_target(${target}_madd ALL DEPENDS "${shipped}")
+endfunction()
+tinylm_add_relaxed_engine(tinylm_wasm_relaxed tinylm_wasm tinylm_core_relaxed)
+tinylm_add_relaxed_engine(tinylm_wasm_threads_relaxed tinylm_wasm_threads tinylm_core_threads_relaxed
+                          tinylm_wasm_threads.worker.js)
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------
 # build-*/wasm/bench_kernels_wasm.cjs (CommonJS: package.json says "type": "module") prints the same rows as the

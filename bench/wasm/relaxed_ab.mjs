@@ -1,8 +1,8 @@
 // Two single-thread engine builds, A and B, timed back to back and alternated (A B, then B A, …) in Node and in
-// headless Chromium on configurations C1/C2/C3 (tinylm_bench.mjs): for comparing a build against today's on a
+// headless Chromium on configurations C1/C2/C3 (tinylm_bench.mjs): for comparing a build against another on a
 // machine others are loading. Prints each run's rows as JSON lines on stdout and, on stderr, per figure the B/A
-// ratio of every round and their median and spread. Used by bench/wasm/relaxed.sh (A: today's build, B: relaxed
-// SIMD FMA); any two folders holding tinylm_wasm.js and tinylm_wasm.wasm will do.
+// ratio of every round and their median and spread. Used by bench/wasm/relaxed.sh (A: the standard engine, B: the
+// relaxed SIMD one); any two folders holding tinylm_wasm.js and tinylm_wasm.wasm will do.
 //
 //   node bench/wasm/relaxed_ab.mjs A_DIR B_DIR [--rounds 3] [--repeats 4] [--runtimes node,chromium] [--node-flag F]
 //

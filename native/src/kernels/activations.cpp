@@ -59,7 +59,7 @@ void relu_backward_simd(float* dx, const float* dy, const float* y, int64_t n) {
 void axpy_simd(float* y, float alpha, const float* x, int64_t n) {
   const fbatch a(alpha);
   int64_t i = 0;
-  for (; i + fwidth <= n; i += fwidth) store(y + i, xsimd::fma(a, load(x + i), load(y + i)));
+  for (; i + fwidth <= n; i += fwidth) store(y + i, simd::multiply_add(a, load(x + i), load(y + i)));
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
@@ -74,12 +74,12 @@ double sum_squares_simd(const float* x, int64_t n) {
     fbatch acc0(0.0f), acc1(0.0f);  // two chains: the add latency is not the limit
     for (; i + 2 * fwidth <= chunk_end; i += 2 * fwidth) {
       const fbatch v0 = load(x + i), v1 = load(x + i + fwidth);
-      acc0 = xsimd::fma(v0, v0, acc0);
-      acc1 = xsimd::fma(v1, v1, acc1);
+      acc0 = simd::multiply_add(v0, v0, acc0);
+      acc1 = simd::multiply_add(v1, v1, acc1);
     }
     for (; i + fwidth <= chunk_end; i += fwidth) {
       const fbatch v = load(x + i);
-      acc0 = xsimd::fma(v, v, acc0);
+      acc0 = simd::multiply_add(v, v, acc0);
     }
     total += double(simd::reduce_add(acc0 + acc1));
   }

@@ -35,7 +35,7 @@ void attention_scores_simd(float* scores, const float* q, const float* keys, int
     unroll<tile>([&](auto k) { acc[k] = fbatch(0.0f); });
     for (int d = 0; d < D_vector; d += fwidth) {
       const fbatch query = load(q + d);
-      unroll<tile>([&](auto k) { acc[k] = xsimd::fma(query, load(rows + index_t(k) * ld + d), acc[k]); });
+      unroll<tile>([&](auto k) { acc[k] = simd::multiply_add(query, load(rows + index_t(k) * ld + d), acc[k]); });
     }
     fbatch dots = simd::reduce_add_rows(acc);
     if (D_vector < D) {
@@ -52,7 +52,7 @@ void attention_scores_simd(float* scores, const float* q, const float* keys, int
   for (; j < n; ++j) {
     const float* key = keys + index_t(j) * ld;
     fbatch acc(0.0f);
-    for (int d = 0; d < D_vector; d += fwidth) acc = xsimd::fma(load(q + d), load(key + d), acc);
+    for (int d = 0; d < D_vector; d += fwidth) acc = simd::multiply_add(load(q + d), load(key + d), acc);
     float dot = simd::reduce_add(acc);
     for (int d = D_vector; d < D; ++d) dot += q[d] * key[d];
     scores[j] = scale * dot;
@@ -69,7 +69,7 @@ void weighted_rows(float* out, const float* probs, const float* values, int ld, 
   auto add_row = [&](int j, auto s) {
     const fbatch p(probs[j]);
     const float* row = values + index_t(j) * ld;
-    unroll<R>([&](auto r) { acc[s][r] = xsimd::fma(p, load(row + r * fwidth), acc[s][r]); });
+    unroll<R>([&](auto r) { acc[s][r] = simd::multiply_add(p, load(row + r * fwidth), acc[s][r]); });
   };
   int j = 0;
   for (; j + S <= n; j += S) unroll<S>([&](auto s) { add_row(j + s, s); });

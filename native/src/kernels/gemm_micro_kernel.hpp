@@ -42,7 +42,7 @@ void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b
     unroll<T::MR>([&](auto i) {
       // Rows from two base pointers: half as many row offsets to keep in registers (14 rows on AVX-512).
       const fbatch a_i(i < upper_half ? a[i * row_step] : a_upper[(i - upper_half) * row_step]);
-      unroll<T::NV>([&](auto v) { acc[i][v] = xsimd::fma(a_i, b_k[v], acc[i][v]); });
+      unroll<T::NV>([&](auto v) { acc[i][v] = simd::multiply_add(a_i, b_k[v], acc[i][v]); });
     });
     a += depth_step;
     a_upper += depth_step;
@@ -59,7 +59,7 @@ void micro_kernel(float* C, int ldc, const float* a, index_t lda, const float* b
     unroll<T::MR>([&](auto i) {
       unroll<T::NV>([&](auto v) {
         float* c = C + index_t(i) * ldc + v * fwidth;
-        store(c, beta == 0.0f ? acc[i][v] : xsimd::fma(fbatch(beta), load(c), acc[i][v]));
+        store(c, beta == 0.0f ? acc[i][v] : simd::multiply_add(fbatch(beta), load(c), acc[i][v]));
       });
     });
     return;

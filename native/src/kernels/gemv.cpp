@@ -35,7 +35,7 @@ void dot_tile(float* C, int ldc, const float* A, int lda, const float* B, int ld
     unroll<R>([&](auto r) { a[r] = load(A + index_t(r) * lda + k); });
     unroll<CC>([&](auto c) {
       const fbatch b = load(B + index_t(c) * ldb + k);
-      unroll<R>([&](auto r) { acc[r * CC + c] = xsimd::fma(a[r], b, acc[r * CC + c]); });
+      unroll<R>([&](auto r) { acc[r * CC + c] = simd::multiply_add(a[r], b, acc[r * CC + c]); });
     });
   }
   float sums[R * CC];  // (R, CC)
@@ -71,7 +71,7 @@ void sgemv_f16_simd(float* y, int ldy, const uint16_t* panels, const float* x, i
       const uint16_t* row = a + index_t(k) * panel_rows;
       unroll<panel_registers>([&](auto p) {
         const fbatch w = simd::load_half(row + p * fwidth);
-        unroll<V>([&](auto v) { acc[v][chain][p] = xsimd::fma(w, fbatch(x[index_t(v) * K + k]), acc[v][chain][p]); });
+        unroll<V>([&](auto v) { acc[v][chain][p] = simd::multiply_add(w, fbatch(x[index_t(v) * K + k]), acc[v][chain][p]); });
       });
     };
     int k = 0;
@@ -112,12 +112,12 @@ void row_by_row(float* y, int ldy, const float* A, int lda, const float* x, int 
     for (; k + chains * fwidth <= K; k += chains * fwidth) {
       unroll<chains>([&](auto c) {
         const fbatch w = load(a + k + c * fwidth);
-        unroll<V>([&](auto v) { acc[v][c] = xsimd::fma(w, load(x + index_t(v) * K + k + c * fwidth), acc[v][c]); });
+        unroll<V>([&](auto v) { acc[v][c] = simd::multiply_add(w, load(x + index_t(v) * K + k + c * fwidth), acc[v][c]); });
       });
     }
     for (; k + fwidth <= K; k += fwidth) {
       const fbatch w = load(a + k);
-      unroll<V>([&](auto v) { acc[v][0] = xsimd::fma(w, load(x + index_t(v) * K + k), acc[v][0]); });
+      unroll<V>([&](auto v) { acc[v][0] = simd::multiply_add(w, load(x + index_t(v) * K + k), acc[v][0]); });
     }
     unroll<V>([&](auto v) {
       fbatch total = acc[v][0];

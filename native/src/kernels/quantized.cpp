@@ -32,7 +32,7 @@ void int8_rows(float* y, const int8_t* A, const float* scales, int lda, const fl
     const fbatch xk = simd::load(x + k);
     simd::unroll<R>([&](auto r) {
       const auto* row = reinterpret_cast<const signed char*>(A + index_t(r) * lda + k);
-      acc[r] = xsimd::fma(simd::load_int8(row), xk, acc[r]);
+      acc[r] = simd::multiply_add(simd::load_int8(row), xk, acc[r]);
     });
   }
   for (int r = 0; r < R; ++r) {

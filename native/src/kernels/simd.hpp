@@ -109,6 +109,19 @@ inline void for_each_lane(int n, F&& f) {
 // multiply_add, select, any and horner for either lane type, so that formulas written against T round alike in the
 // vector body and the scalar tail: multiply_add is fused where the build has FMA and a multiply then an add where
 // it has not (SSE, and WASM SIMD, where xsimd::fma is that pair).
+#if defined(__wasm_relaxed_simd__)
+// The relaxed engines (-mrelaxed-simd, wasm/wasm.cmake): relaxed SIMD's f32x4.relaxed_madd, which the engine may run
+// fused or as a multiply then an add, its choice per machine. clang 14 knows the builtin only as the proposal's
+// 2021 prototype, x + y·z, whose encoding current engines reject; wasm/relaxed_madd.mjs re-encodes each one after
+// linking as the standard relaxed_madd, x·y + z, so the operands are written here in the standard's order. The
+// scalar tail runs the same instruction on one lane, so it rounds as the vector body does.
+inline fbatch multiply_add(const fbatch& a, const fbatch& b, const fbatch& c) {
+  return fbatch(__builtin_wasm_fma_f32x4(a.data, b.data, c.data));
+}
+inline float multiply_add(float a, float b, float c) {
+  return __builtin_wasm_fma_f32x4(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c))[0];
+}
+#else
 inline fbatch multiply_add(const fbatch& a, const fbatch& b, const fbatch& c) { return xsimd::fma(a, b, c); }
 inline float multiply_add(float a, float b, float c) {
 #if defined(__FMA__)
@@ -117,6 +130,7 @@ inline float multiply_add(float a, float b, float c) {
   return a * b + c;
 #endif
 }
+#endif
 inline fbatch select(const xsimd::batch_bool<float>& mask, const fbatch& if_true, const fbatch& if_false) {
   return xsimd::select(mask, if_true, if_false);
 }

@@ -1,14 +1,17 @@
-// Re-encodes the fused multiply-adds of a .wasm that Emscripten 3.1.6 (clang 14, -mrelaxed-simd) linked, from the
-// relaxed SIMD proposal's 2021 prototype opcode, which current engines reject, to the standard one.
+// Re-encodes the fused multiply-adds of a relaxed engine (wasm/wasm.cmake links it from the core built with
+// -mrelaxed-simd) from the relaxed SIMD proposal's 2021 prototype opcode, which current engines reject, to the
+// standard one. A build step: the relaxed engines ship only as this script's output.
 //
-//   node bench/wasm/relaxed_madd.mjs in.wasm out.wasm
+//   node wasm/relaxed_madd.mjs in.wasm out.wasm [wasm-dis]
 //
-// clang 14 emits __builtin_wasm_fma_f32x4(x, y, z) as `f32x4.relaxed_fma` (0xfd, LEB 0xaf 0x01), the prototype
-// computing x + y·z. The standard `f32x4.relaxed_madd` (0xfd, LEB 0x85 0x02) takes the same three operands and
-// computes x·y + z. The kernels' relaxed multiply_add (bench/wasm/relaxed.patch) calls the builtin with its
-// operands in the standard order, (a, b, c) for a·b + c, so only the opcode changes: the same length, at the same
-// place, nothing moves. Neither clang 14 nor binaryen 108 folds the builtin (it stays an opaque intrinsic; every one
-// written survives, which the count below checks against binaryen 108's own reading of the module).
+// Emscripten 3.1.6's clang 14 emits __builtin_wasm_fma_f32x4(x, y, z) as `f32x4.relaxed_fma` (0xfd, LEB 0xaf 0x01),
+// the prototype computing x + y·z. The standard `f32x4.relaxed_madd` (0xfd, LEB 0x85 0x02) takes the same three
+// operands and computes x·y + z. The kernels' relaxed multiply_add (native/src/kernels/simd.hpp) calls the builtin
+// with its operands in the standard order, (a, b, c) for a·b + c, so only the opcode changes: the same length, at
+// the same place, nothing moves. Neither clang 14 nor binaryen 108 folds the builtin (it stays an opaque intrinsic;
+// every one written survives), which the count below checks against binaryen's own reading of the module (its
+// wasm-dis, the toolchain's: 108 reads the prototype opcode). A module with none is refused: the build linked the
+// standard kernels by mistake.
 //
 // The code section is decoded instruction by instruction (the opcodes this engine uses: MVP, sign extension,
 // saturating truncation, bulk memory, SIMD, exceptions, atomics), so only real opcodes are rewritten, never an
@@ -16,9 +19,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [input, output] = process.argv.slice(2);
+const [input, output, wasmDis = 'wasm-dis'] = process.argv.slice(2);
 if (!input || !output) {
-  console.error('usage: node bench/wasm/relaxed_madd.mjs in.wasm out.wasm');
+  console.error('usage: node wasm/relaxed_madd.mjs in.wasm out.wasm [wasm-dis]');
   process.exit(2);
 }
 const bytes = readFileSync(input);
@@ -112,9 +115,10 @@ while (at < bytes.length) {
 }
 
 // Binaryen 108 reads the prototype encoding: its count of relaxed_fma must be the count found here.
-const text = execFileSync('/usr/bin/wasm-dis', [input], { encoding: 'utf8', maxBuffer: 1 << 30 });
+const text = execFileSync(wasmDis, [input], { encoding: 'utf8', maxBuffer: 1 << 30 });
 const expected = (text.match(/\(f32x4\.relaxed_fma\b/g) ?? []).length;
-if (expected !== sites.length) throw new Error(`${input}: binaryen 108 reads ${expected} f32x4.relaxed_fma, the decoder found ${sites.length}`);
+if (expected !== sites.length) throw new Error(`${input}: ${wasmDis} reads ${expected} f32x4.relaxed_fma, the decoder found ${sites.length}`);
+if (sites.length === 0) throw new Error(`${input}: no f32x4.relaxed_fma to re-encode (was the core built with -mrelaxed-simd?)`);
 const others = text.match(/\b(f32x4\.relaxed_fms|f64x2\.relaxed_fm[as]|[if]\d+x\d+\.(relaxed_(?!fma\b)[a-z_0-9]+|laneselect)|i32x4\.dot_i8x16_i7x16\w*)/);
 if (others) throw new Error(`${input} uses ${others[0]}, which this rewrite does not translate`);
 
