@@ -3,7 +3,8 @@
 // (build-wasm/wasm/tinylm_wasm.js) computes: the same training losses, gradient norms, validation, evaluation,
 // model bytes, logits and samples (threads_scenario.mjs) with 1, 2, 3 and 4 threads — in Node, and in headless
 // Chromium on a cross-origin isolated page (COOP/COEP headers), where the engine runs in a module Web Worker as
-// the package runs it. Also: a thread count beyond the Workers the module started gives what there is.
+// the package runs it; there, the relaxed SIMD engines (build-wasm/wasm/*_relaxed.wasm) match each other the same
+// way. Also: a thread count beyond the Workers the module started gives what there is.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -87,6 +88,14 @@ onmessage = async ({ data: { text } }) => {
     for (const threads of [1, 2, 4]) {
       results.runs[threads] = { threads: engine.setThreadCount(threads), results: runScenario(engine, text) };
     }
+    // The relaxed SIMD engines, which Chromium runs: the same glue, the other .wasm.
+    const relaxedSingle = await createSingle({ locateFile: () => '/build-wasm/wasm/tinylm_wasm_relaxed.wasm' });
+    results.relaxed = { single: runScenario(relaxedSingle, text) };
+    const relaxedThreaded = await createThreaded({ tinylmThreads: 2, locateFile: (file) =>
+      '/build-wasm/wasm/threads/' + (file.endsWith('.wasm') ? 'tinylm_wasm_threads_relaxed.wasm' : file) });
+    for (const threads of [1, 2]) {
+      results.relaxed[threads] = { threads: relaxedThreaded.setThreadCount(threads), results: runScenario(relaxedThreaded, text) };
+    }
     postMessage(results);
   } catch (error) {
     postMessage({ error: error.name + ': ' + error.message });
@@ -100,7 +109,7 @@ worker.onerror = (event) => report({ error: 'worker: ' + event.message });
 worker.postMessage({ text: await (await fetch('/corpus.txt')).text() });
 </script>`;
 
-test('in headless Chromium, cross-origin isolated: the threaded engine in a Web Worker matches the single-thread one', { skip: skipWithoutChromium }, async (t) => {
+test('in headless Chromium, cross-origin isolated: the threaded engine in a Web Worker matches the single-thread one, relaxed SIMD or not', { skip: skipWithoutChromium }, async (t) => {
   const { outcome } = await runInChromium(t, page, { serve: ['build-wasm/wasm/', 'tests/js/threads_scenario.mjs'],
     files: { '/worker.mjs': workerScript, '/corpus.txt': text }, isolated: true, timeoutMs: 240_000 });
   assert.equal(outcome.error, undefined, outcome.error);
@@ -111,5 +120,10 @@ test('in headless Chromium, cross-origin isolated: the threaded engine in a Web 
   for (const threads of [1, 2, 4]) {
     assert.equal(outcome.runs[threads].threads, threads);
     assert.deepStrictEqual(outcome.runs[threads].results, node, `${threads} thread(s) in Chromium`);
+  }
+  // Relaxed SIMD may fuse its multiply-adds, so it need not match the standard engines; it must match itself.
+  for (const threads of [1, 2]) {
+    assert.equal(outcome.relaxed[threads].threads, threads);
+    assert.deepStrictEqual(outcome.relaxed[threads].results, outcome.relaxed.single, `relaxed SIMD, ${threads} thread(s) in Chromium`);
   }
 });

@@ -3,7 +3,7 @@
 // same fine-tuning losses, evaluation and sample on the single-thread build and on the threaded build at 2 and 3
 // threads — in Node (always able to thread) and in headless Chromium, where a cross-origin isolated page runs the
 // threaded build and a page without isolation runs the single-thread one, with one console warning saying how to
-// get threads.
+// get threads. Chromium runs each build's relaxed SIMD .wasm unless configure({ relaxedSimd: false }) says not to.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInChromium, skipWithoutChromium } from './chromium.mjs';
@@ -62,7 +62,7 @@ test('configure({ threads }) refuses counts that are not whole numbers from 1 to
 
 // ---- Chromium ---------------------------------------------------------------------------------------------------
 
-const page = `<!doctype html><script type="module">
+const page = (settings = {}) => `<!doctype html><script type="module">
 const warnings = [];
 const warn = console.warn;
 console.warn = (...args) => { warnings.push(args.join(' ')); warn(...args); };
@@ -70,7 +70,7 @@ const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify
 try {
   const { TinyLM } = await import('/dist/browser.js');
   const { scenario } = await import('/scenario.mjs');
-  TinyLM.configure({ threads: 2 });
+  TinyLM.configure({ ...${JSON.stringify(settings)}, threads: 2 });
   const capabilities = TinyLM.capabilities();
   const threaded = await scenario(TinyLM);
   await TinyLM.shutdown();
@@ -83,10 +83,11 @@ try {
 }
 </script>`;
 
-// The page over dist/ in headless Chromium, cross-origin isolated or not; the scenario above is served as a module.
-async function runPage(t, isolated) {
+// The page over dist/ in headless Chromium, cross-origin isolated or not, configured with `settings` too; the
+// scenario above is served as a module.
+async function runPage(t, isolated, settings) {
   const scenarioModule = `export ${scenario.toString()}\nconst corpus = ${JSON.stringify(corpus)};`;
-  const { outcome, requested } = await runInChromium(t, page, { isolated, files: { '/scenario.mjs': scenarioModule },
+  const { outcome, requested } = await runInChromium(t, page(settings), { isolated, files: { '/scenario.mjs': scenarioModule },
     timeoutMs: 180_000 });
   assert.equal(outcome.error, undefined, outcome.error);
   return { ...outcome, fetched: requested };
@@ -94,21 +95,41 @@ async function runPage(t, isolated) {
 
 const skip = skipWithoutChromium;
 
+// Chromium validates relaxed SIMD: each build runs its relaxed .wasm (relaxed_simd.ts), and only that one is fetched.
+const wasmFetched = (outcome) => [...new Set(outcome.fetched.filter((path) => path.endsWith('.wasm')))].sort();
+
 test('Chromium, cross-origin isolated: the threaded build on 2 threads computes what the single-thread build does', { skip }, async (t) => {
   const outcome = await runPage(t, true);
   assert.equal(outcome.pageIsolated, true);
-  assert.deepEqual(outcome.capabilities, { threads: 2, maxThreads: 16, simd: true, crossOriginIsolated: true, build: 'threads' });
-  assert.deepStrictEqual(outcome.threaded, outcome.single);
+  assert.deepEqual(outcome.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: true, crossOriginIsolated: true, build: 'threads' });
+  assert.deepStrictEqual(outcome.threaded, outcome.single, 'relaxed SIMD: the same results at every thread count');
   assert.deepEqual(outcome.warnings, []);
-  assert.ok(outcome.fetched.includes('/dist/wasm/tinylm_wasm_threads.wasm') && outcome.fetched.includes('/dist/worker_pthread.js'));
+  assert.ok(outcome.fetched.includes('/dist/worker_pthread.js'));
+  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.wasm', '/dist/wasm/tinylm_wasm_threads_relaxed.wasm']);
+});
+
+test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either build, within rounding of the relaxed one', { skip }, async (t) => {
+  const standard = await runPage(t, true, { relaxedSimd: false });
+  assert.deepEqual(standard.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: false, crossOriginIsolated: true, build: 'threads' });
+  assert.deepStrictEqual(standard.threaded, standard.single);
+  assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
+  // The relaxed build's multiply-adds round once where the CPU fuses them, twice here: after 4 training steps the
+  // losses agree to far better than 1e-4 (tests/js/relaxed_simd.test.mjs measures the spread in Node).
+  const relaxed = await runPage(t, true);
+  for (const figure of ['loss', 'validationLoss']) {
+    const [a, b] = [standard.single[figure], relaxed.single[figure]];
+    assert.ok(Math.abs(a - b) <= 1e-4 * Math.abs(a), `${figure}: standard ${a}, relaxed ${b}`);
+  }
+  assert.ok(Math.abs(standard.single.evaluation.loss - relaxed.single.evaluation.loss) <= 1e-4 * standard.single.evaluation.loss);
 });
 
 test('Chromium, not isolated: the single-thread build, with one warning saying how to get threads', { skip }, async (t) => {
   const outcome = await runPage(t, false);
   assert.equal(outcome.pageIsolated, false);
-  assert.deepEqual(outcome.capabilities, { threads: 1, maxThreads: 1, simd: true, crossOriginIsolated: false, build: 'single' });
+  assert.deepEqual(outcome.capabilities, { threads: 1, maxThreads: 1, simd: true, relaxedSimd: true, crossOriginIsolated: false, build: 'single' });
   assert.deepStrictEqual(outcome.threaded, outcome.single);
   assert.equal(outcome.warnings.length, 1, outcome.warnings.join('\n'));
   assert.match(outcome.warnings[0], /2 threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*coi-serviceworker/s);
   assert.ok(!outcome.fetched.some((path) => /tinylm_wasm_threads|worker_browser_threads|worker_pthread/.test(path)), `only the single-thread build is fetched: ${outcome.fetched.join(', ')}`);
+  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.wasm']);
 });

@@ -10,6 +10,9 @@
 //   wasm/tinylm_wasm.wasm                 main thread        assets.ts: compiled as the worker starts (or by the
 //                                                            app: TinyLM.configure({ engineModule }))
 //                                         (the glue)         worker_browser.ts: engineWasmUrl, if the page could not
+//   wasm/tinylm_wasm_relaxed.wasm         main thread        assets.ts: instead, where relaxed SIMD validates
+//                                                            (relaxed_simd.ts); the same glue runs it. If the page
+//                                                            cannot compile it, the worker fetches the standard one
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //
@@ -19,7 +22,8 @@
 //                                                         the engine has done its first piece of work (pool_release.ts)
 //   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
 //                                       (threaded worker)  worker_browser_threads.ts: engineWasmUrl, if not
-//   wasm/tinylm_wasm_threads.{mjs,wasm,worker.cjs} (Node) worker_node.ts
+//   wasm/tinylm_wasm_threads_relaxed.wasm  main thread     assets.ts: instead, as tinylm_wasm_relaxed.wasm
+//   wasm/tinylm_wasm_threads.{mjs,wasm,worker.cjs} (Node) worker_node.ts (and either build's _relaxed.wasm)
 //
 // Each build has its own engine worker, so a page downloads one build's glue and .wasm only. The page fetches and
 // compiles that .wasm while the worker starts and hands the module over (engine_module.ts).
@@ -72,10 +76,15 @@ export function defaultModelUrl(): URL {
   return new URL('./models/moby-char-lstm.safetensors', import.meta.url);
 }
 
-// The .wasm a worker of this build runs (compiled on the page: engine_module.ts).
-export function engineWasmUrl(build: EngineBuild): URL {
+// The .wasm a worker of this build runs (compiled on the page: engine_module.ts), standard or relaxed SIMD's
+// (relaxed_simd.ts): four literal URLs, so a bundler emits all four and a page fetches the one it compiles.
+export function engineWasmUrl(build: EngineBuild, relaxedSimd: boolean): URL {
   const base = assetBase ?? viteDevBase();
+  if (build === 'threads' && relaxedSimd) {
+    return base ? new URL('wasm/tinylm_wasm_threads_relaxed.wasm', base) : new URL('./wasm/tinylm_wasm_threads_relaxed.wasm', import.meta.url);
+  }
   if (build === 'threads') return base ? new URL('wasm/tinylm_wasm_threads.wasm', base) : new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
+  if (relaxedSimd) return base ? new URL('wasm/tinylm_wasm_relaxed.wasm', base) : new URL('./wasm/tinylm_wasm_relaxed.wasm', import.meta.url);
   return base ? new URL('wasm/tinylm_wasm.wasm', base) : new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
 }
 

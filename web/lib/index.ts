@@ -110,8 +110,8 @@ export class TinyLM {
     configure(options, sharedClient?.started ?? false);
   }
 
-  // What the engine runs on: { threads, maxThreads, simd, crossOriginIsolated, build: 'threads' | 'single' }
-  // (threads.ts). Before the first call, what the next engine will run on.
+  // What the engine runs on: { threads, maxThreads, simd, relaxedSimd, crossOriginIsolated,
+  // build: 'threads' | 'single' } (threads.ts). Before the first call, what the next engine will run on.
   static capabilities(): Capabilities {
     return capabilities(platform().threadEnvironment());
   }

@@ -50,6 +50,10 @@ export interface ConfigureOptions {
   // Threads the engine computes with, 1 … 16 (default: the machine's cores, at most 4; Node: $TINYLM_THREADS if
   // set). More than 1 needs shared memory: a cross-origin isolated page, or Node (see threads.ts).
   threads?: number;
+  // false: the standard .wasm even where relaxed SIMD's fused multiply-adds would run (default true: where
+  // WebAssembly.validate accepts relaxed SIMD; TinyLM.capabilities().relaxedSimd says which). Fused or not is the
+  // CPU's choice, so the relaxed build's results may differ across machines in the last bits (relaxed_simd.ts).
+  relaxedSimd?: boolean;
   hubHost?: string;   // where 'hf:owner/name' resolves (default https://huggingface.co): a mirror or local server
   revision?: string;  // the default revision of 'hf:' ids (default 'main')
   // Browsers: an engine worker the app started itself, early (given_worker.ts), for the next engine start to adopt:
@@ -135,7 +139,7 @@ const names = {
   load: ['store', 'hubHost', 'revision', 'cache', 'cacheDirectory', 'maxContext', 'weights', 'onProgress', 'signal'],
   save: ['store', 'dtype'],
   export: ['dtype'],
-  configure: ['assetBase', 'threads', 'hubHost', 'revision', 'worker', 'engineModule'],
+  configure: ['assetBase', 'threads', 'relaxedSimd', 'hubHost', 'revision', 'worker', 'engineModule'],
   create: ['arch', 'layers', 'hidden', 'embed', 'heads', 'context', 'dropout', 'seed', 'tokenizer', 'lowercase', 'maxVocab'],
   generate: ['maxTokens', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'repetitionWindow', 'seed', 'stop',
     'stopAtEos', 'alternatives', 'truncatePrompt', 'beams', 'lengthPenalty', 'fuse', 'fuseWeight', 'adapter', 'signal'],

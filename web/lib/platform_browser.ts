@@ -17,7 +17,7 @@ export const browserPlatform: Platform = {
     const choice = chooseEngine(browserPlatform.threadEnvironment());
     const given = takeGivenWorker();
     // The module the app compiled, or one compiled here; the other build's fails the calls made so far.
-    const module = compiledEngine(engineWasmUrl(choice.build), choice.build, takeGivenModule(), (problem) => {
+    const module = compiledEngine(engineWasmUrl(choice.build, choice.relaxedSimd), choice.build, takeGivenModule(), (problem) => {
       worker.terminate();
       onFailure(problem, 'INVALID_ARGUMENT');
     });

@@ -7,8 +7,10 @@
 //                    get them)
 //
 // Only the chosen build's files are fetched: each has its own engine worker (assets.ts), whose glue and .wasm are
-// loaded from it. Results are the same, bit for bit, on either build and at every thread count.
+// loaded from it. Results are the same, bit for bit, on either build and at every thread count. Either build's
+// .wasm comes in two variants, standard and relaxed SIMD (relaxed_simd.ts), which may differ in the last bits.
 import { TinyLMError } from './errors.js';
+import { relaxedSimdChosen } from './relaxed_simd.js';
 
 export type EngineBuild = 'single' | 'threads';
 
@@ -18,6 +20,8 @@ export interface Capabilities {
                                  // start after its first piece of work (pool_release.ts)
   maxThreads: number;            // the most configure({ threads }) accepts here: 1 without shared memory
   simd: boolean;                 // WebAssembly SIMD, which both builds need
+  relaxedSimd: boolean;          // the build's relaxed SIMD .wasm (fused multiply-adds, relaxed_simd.ts) rather than
+                                 // its standard one: where relaxed SIMD validates, unless configure() turned it off
   crossOriginIsolated: boolean;  // browsers: the page's crossOriginIsolated; Node: true (shared memory always works)
   build: EngineBuild;
 }
@@ -25,6 +29,7 @@ export interface Capabilities {
 export interface EngineChoice {
   build: EngineBuild;
   threads: number;
+  relaxedSimd: boolean;  // which of the build's two .wasm it loads
 }
 
 // Each thread beyond the first is a Worker holding the whole wasm module's instance: 16 bounds that cost.
@@ -90,14 +95,15 @@ function choose(environment: ThreadEnvironment): EngineChoice & { wanted: number
   const { hardwareThreads, environmentThreads } = environment;
   const wanted = requestedThreads ??
     (environmentThreads !== undefined ? environmentDefault(environmentThreads) : defaultThreads(hardwareThreads));
-  if (wanted > 1 && sharedMemoryUsable()) return { build: 'threads', threads: wanted, wanted };
-  return { build: 'single', threads: 1, wanted };
+  const relaxedSimd = relaxedSimdChosen();
+  if (wanted > 1 && sharedMemoryUsable()) return { build: 'threads', threads: wanted, relaxedSimd, wanted };
+  return { build: 'single', threads: 1, relaxedSimd, wanted };
 }
 
 // The build and thread count for an engine about to start; warns once when threads were asked for (configure) but
 // shared memory is unavailable.
 export function chooseEngine(environment: ThreadEnvironment): EngineChoice {
-  const { build, threads, wanted } = choose(environment);
+  const { build, threads, relaxedSimd, wanted } = choose(environment);
   if (requestedThreads !== undefined && wanted > 1 && build === 'single' && !warned) {
     warned = true;
     console.warn(
@@ -108,15 +114,16 @@ export function chooseEngine(environment: ThreadEnvironment): EngineChoice {
         '(e.g. the npm package coi-serviceworker).',
     );
   }
-  return { build, threads };
+  return { build, threads, relaxedSimd };
 }
 
 export function capabilities(environment: ThreadEnvironment): Capabilities {
-  const { build, threads } = choose(environment);
+  const { build, threads, relaxedSimd } = choose(environment);
   return {
     threads,
     maxThreads: sharedMemoryUsable() ? kMaxThreads : 1,
     simd: simdSupported(),
+    relaxedSimd,
     crossOriginIsolated: isolated(),
     build,
   };

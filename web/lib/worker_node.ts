@@ -1,5 +1,5 @@
-// The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build and
-// thread count (threads.ts): the single-thread engine, or the threaded one, whose further threads run on
+// The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build,
+// thread count and .wasm variant (threads.ts, relaxed_simd.ts): the single-thread engine, or the threaded one, whose further threads run on
 // Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs, CommonJS as it must be under Node).
 // Emscripten 3.1.6's ES-module glue expects, under Node, `require` and `__dirname` as globals when its factory
 // runs, and gets the .wasm bytes passed in (Node's fetch cannot read file: URLs).
@@ -12,21 +12,27 @@ import type { EngineChoice } from './threads.js';
 import { serve } from './worker_core.js';
 
 const builds = {
-  single: { glue: new URL('./wasm/tinylm_wasm.js', import.meta.url), wasm: new URL('./wasm/tinylm_wasm.wasm', import.meta.url) },
+  single: {
+    glue: new URL('./wasm/tinylm_wasm.js', import.meta.url),
+    wasm: new URL('./wasm/tinylm_wasm.wasm', import.meta.url),
+    relaxedWasm: new URL('./wasm/tinylm_wasm_relaxed.wasm', import.meta.url),
+  },
   threads: {
     glue: new URL('./wasm/tinylm_wasm_threads.mjs', import.meta.url),
     wasm: new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url),
+    relaxedWasm: new URL('./wasm/tinylm_wasm_threads_relaxed.wasm', import.meta.url),
     pthread: new URL('./wasm/tinylm_wasm_threads.worker.cjs', import.meta.url),
   },
 };
 
 if (!parentPort) throw new Error('tinylm-js worker_node.js must run inside a worker thread');
 const port = parentPort;
-const choice: EngineChoice = (workerData as EngineChoice | undefined) ?? { build: 'single', threads: 1 };
+const choice: EngineChoice = (workerData as EngineChoice | undefined) ?? { build: 'single', threads: 1, relaxedSimd: false };
 
 async function startEngine(): Promise<Engine> {
   const globals = globalThis as Record<string, unknown>;
-  const { glue, wasm } = builds[choice.build];
+  const { glue, wasm: standardWasm, relaxedWasm } = builds[choice.build];
+  const wasm = choice.relaxedSimd ? relaxedWasm : standardWasm;  // the same glue runs either (relaxed_simd.ts)
   globals.require ??= createRequire(glue);
   globals.__dirname ??= fileURLToPath(new URL('.', glue));
   const { default: create } = (await import(glue.href)) as { default: EngineFactory };

@@ -126,7 +126,8 @@ function pageHead(): Plugin {
 // Every page starts the engine first thing (shared/models.ts). Two things it needs begin in <head> instead, in an
 // inline script ahead of everything (the stylesheet would hold a script back), while the page's own scripts are
 // still arriving and being evaluated, for the build the package will pick: the threaded one on a cross-origin
-// isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the single-thread one.
+// isolated page with more than one core (shared/runtime.ts asks for a thread per core), else the single-thread one,
+// and its relaxed SIMD .wasm where that validates.
 //   - The engine's worker starts (its thread, script and glue take a few hundred milliseconds).
 //   - The engine's .wasm downloads and compiles (WebAssembly.compileStreaming), which the package would otherwise
 //     begin only once the page's modules have run (web/lib/engine_module.ts).
@@ -134,6 +135,11 @@ function pageHead(): Plugin {
 // TinyLM.configure({ worker, engineModule }), and the engine adopts them. A worker that fails before then (its
 // 'error' event would reach no listener of the package's) is withdrawn by its onerror, so the package starts its
 // own at once rather than after its patience (web/lib/given_worker.ts).
+// The package's own test for relaxed SIMD (web/lib/relaxed_simd.ts: a function returning f32x4.relaxed_madd of three
+// zero vectors), by which it chooses the relaxed .wasm: the page compiles the one the package would.
+const v128Zero = '253,12' + ',0'.repeat(16);
+const relaxedSimdTest = 'WebAssembly.validate(new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,123,3,2,1,0,10,61,1,59,0,' +
+  `${v128Zero},${v128Zero},${v128Zero},253,133,2,11]))`;
 function engineEarlyStart(): Plugin {
   return {
     name: 'tinylm-engine-early-start',
@@ -144,16 +150,17 @@ function engineEarlyStart(): Plugin {
         const files = Object.keys(context.bundle ?? {});
         const find = (pattern: RegExp) => files.find((file) => pattern.test(file));
         const wasm = { threads: find(/tinylm_wasm_threads-[^/]*\.wasm$/), single: find(/tinylm_wasm-[^/]*\.wasm$/) };
+        const relaxedWasm = { threads: find(/tinylm_wasm_threads_relaxed-[^/]*\.wasm$/), single: find(/tinylm_wasm_relaxed-[^/]*\.wasm$/) };
         const worker = { threads: find(/worker_browser_threads-[^/]*\.js$/), single: find(/worker_browser-[^/]*\.js$/) };
-        if (!wasm.threads || !wasm.single || !worker.threads || !worker.single) {
-          throw new Error(`tinylm-engine-early-start: the engine's files are not in the bundle (found ${JSON.stringify({ wasm, worker })})`);
+        if (!wasm.threads || !wasm.single || !relaxedWasm.threads || !relaxedWasm.single || !worker.threads || !worker.single) {
+          throw new Error(`tinylm-engine-early-start: the engine's files are not in the bundle (found ${JSON.stringify({ wasm, relaxedWasm, worker })})`);
         }
         const pick = (choice: { threads?: string; single?: string }) => `threaded ? ${JSON.stringify(`./${choice.threads}`)} : ${JSON.stringify(`./${choice.single}`)}`;
         const script = '(function () { var threaded = self.crossOriginIsolated && navigator.hardwareConcurrency > 1; ' +
           `try { var worker = new Worker(${pick(worker)}, { type: 'module' }); window.tinylmEngineWorker = worker; ` +
           'worker.onerror = function () { if (window.tinylmEngineWorker === worker) delete window.tinylmEngineWorker; }; } ' +
           'catch (error) { /* the package starts its own */ } ' +
-          `try { window.tinylmEngineModule = WebAssembly.compileStreaming(fetch(${pick(wasm)})); ` +
+          `try { var relaxed = ${relaxedSimdTest}; window.tinylmEngineModule = WebAssembly.compileStreaming(fetch(relaxed ? ${pick(relaxedWasm)} : ${pick(wasm)})); ` +
           'window.tinylmEngineModule.catch(function () { /* the package compiles it */ }); } catch (error) { /* the package compiles it */ } })();';
         return [{ tag: 'script', children: script, injectTo: 'head-prepend' }];
       },

@@ -1,0 +1,78 @@
+// The relaxed SIMD engines in Node (web/lib/relaxed_simd.ts). Node 20 validates relaxed SIMD only with
+// --experimental-wasm-relaxed-simd, so each run is a process of its own (relaxed_simd_run.mjs), started with the flag
+// or without it: with it the package chooses each build's relaxed .wasm unless configure({ relaxedSimd: false }),
+// and the relaxed engine computes a GPT-2 and a Llama checkpoint's loss, next-token probabilities, fine-tuning
+// losses and gradient norms within rounding of the standard engine (not bit for bit where the CPU fuses them), and
+// the same, bit for bit, on 1 thread (the single-thread build) and on 2 (the threaded build).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, TinyLM } from './helpers.mjs';
+
+const relaxedFlag = '--experimental-wasm-relaxed-simd';
+function run(settings, { flag }) {
+  const output = execFileSync(process.execPath, [...(flag ? [relaxedFlag] : []), join(root, 'tests/js/relaxed_simd_run.mjs'),
+    JSON.stringify(settings)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(output);
+}
+
+// Where the CPU fuses relaxed_madd, each product rounds once instead of twice: a difference of the order of float's
+// epsilon (6e-8) per multiply-add, which sums over a dot product's terms. Measured on an x86 machine with FMA3:
+// at most 2e-6 relative on any figure here. The bounds leave room for deeper sums, and stay far below what a
+// wrong product (a swapped operand, a missing term) would give.
+const tolerance = { loss: 1e-5, probability: 1e-4, gradNorm: 1e-4 };
+const relative = (a, b) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
+
+function assertWithinRounding(relaxed, standard, name) {
+  assert.ok(relative(relaxed.loss, standard.loss) <= tolerance.loss, `${name} loss: ${relaxed.loss} vs ${standard.loss}`);
+  assert.deepEqual(relaxed.steps.map((step) => step.token), standard.steps.map((step) => step.token), `${name}: sampled tokens`);
+  relaxed.steps.forEach((step, i) => {
+    const expected = standard.steps[i].alternatives;
+    assert.deepEqual(step.alternatives.map((a) => a.token), expected.map((a) => a.token), `${name} step ${i}: alternatives`);
+    step.alternatives.forEach((alternative, j) => assert.ok(relative(alternative.probability, expected[j].probability) <= tolerance.probability,
+      `${name} step ${i}, alternative ${j}: ${alternative.probability} vs ${expected[j].probability}`));
+  });
+  assert.equal(relaxed.training.length, standard.training.length);
+  relaxed.training.forEach(({ loss, gradNorm }, i) => {
+    assert.ok(relative(loss, standard.training[i].loss) <= tolerance.loss, `${name} fine-tune step ${i} loss`);
+    assert.ok(relative(gradNorm, standard.training[i].gradNorm) <= tolerance.gradNorm, `${name} fine-tune step ${i} gradient norm`);
+  });
+}
+
+test(`without ${relaxedFlag} Node 20 runs the standard .wasm; configure({ relaxedSimd }) takes only a boolean`, async (t) => {
+  const capabilities = TinyLM.capabilities();
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  if (nodeMajor === 20) assert.equal(capabilities.relaxedSimd, false);
+  for (const bad of ['no', 0, null]) {
+    assert.throws(() => TinyLM.configure({ relaxedSimd: bad }), (error) =>
+      error.code === 'INVALID_ARGUMENT' && /option relaxedSimd must be true or false/.test(error.message), String(bad));
+  }
+  TinyLM.configure({ relaxedSimd: false });
+  t.after(() => TinyLM.configure({ relaxedSimd: undefined }));
+  assert.equal(TinyLM.capabilities().relaxedSimd, false);
+  assert.throws(() => TinyLM.configure({ relaxedSIMD: false }), /did you mean 'relaxedSimd'/);
+});
+
+test(`with ${relaxedFlag}: the relaxed engines, within rounding of the standard one and the same on 1 and 2 threads`, () => {
+  const standard = run({ threads: 1 }, { flag: false });
+  const optedOut = run({ threads: 1, relaxedSimd: false }, { flag: true });
+  const relaxed = run({ threads: 1 }, { flag: true });
+  const relaxedThreaded = run({ threads: 2 }, { flag: true });
+  assert.equal(standard.capabilities.relaxedSimd, false);
+  assert.deepEqual([optedOut.capabilities.relaxedSimd, optedOut.capabilities.build], [false, 'single']);
+  assert.deepEqual([relaxed.capabilities.relaxedSimd, relaxed.capabilities.build], [true, 'single']);
+  assert.deepEqual([relaxedThreaded.capabilities.relaxedSimd, relaxedThreaded.capabilities.build], [true, 'threads']);
+
+  assert.deepStrictEqual(optedOut.models, standard.models, 'relaxedSimd: false runs the standard .wasm');
+  assert.deepStrictEqual(relaxedThreaded.models, relaxed.models, 'relaxed SIMD: the same results on 2 threads as on 1');
+  for (const name of ['gpt2', 'smollm2']) assertWithinRounding(relaxed.models[name], standard.models[name], name);
+  // Where the CPU has FMA, V8 fuses relaxed_madd, so some figure differs from the standard engine's: the relaxed
+  // .wasm is the one that ran.
+  if (cpuHasFma()) assert.notDeepStrictEqual(relaxed.models, standard.models, 'the relaxed .wasm ran, fused');
+});
+
+function cpuHasFma() {
+  return existsSync('/proc/cpuinfo') && /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+}
