@@ -2,7 +2,8 @@
 // and every page's footer says how many threads; on a host without those headers, coi-serviceworker isolates the
 // page after one reload, with the same result; with service workers blocked as well, the page still works on the
 // single-thread build, its footer says why, and the package warns once in the console how to get threads. Each
-// way, the playground generates, and a page fetches one build's files only.
+// way, the playground generates, and a page fetches one build's files only, and of its two .wasm the relaxed SIMD
+// one, which Chromium runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
@@ -10,6 +11,10 @@ import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
 const skip = !haveSite && 'build the site first (npm run build:site)';
 const threadedFiles = /tinylm_wasm_threads[^/]*\.wasm|worker_pthread/;
 const singleWasm = /\/tinylm_wasm-[^/]*\.wasm|\/tinylm_wasm\.wasm/;
+// The .wasm files a page fetched, by their names without the build's hash. Chromium validates relaxed SIMD, so the
+// head script and the package both take the build's relaxed .wasm (web/lib/relaxed_simd.ts), and only that one.
+const wasmFetched = (run) => [...new Set(run.fetched.filter((path) => path.endsWith('.wasm'))
+  .map((path) => path.replace(/^.*\//, '').replace(/^([a-z_]+)-.*\.wasm$/, '$1.wasm')))];  // a hash may hold '-'
 
 async function playground(t, { isolated, serviceWorkers }) {
   const server = await serveSite({ isolated });
@@ -49,6 +54,7 @@ test('served with COOP/COEP: the threaded engine, and the footer says on how man
   assert.match(run.footer, /runs in this tab on [2-4] threads/);
   assert.ok(run.fetched.some((path) => threadedFiles.test(path)), 'the threaded build is fetched');
   assert.ok(!run.fetched.some((path) => singleWasm.test(path)), 'the single-thread .wasm is not');
+  assert.deepEqual(wasmFetched(run), ['tinylm_wasm_threads_relaxed.wasm']);
   assert.deepEqual(run.warnings.filter((text) => /tinylm-js/.test(text)), []);
   assert.deepEqual(run.errors, []);
 });
@@ -70,5 +76,6 @@ test('no headers and no service worker: one thread, said in the footer and in on
   assert.equal(ours.length, 1, ours.join('\n'));
   assert.match(ours[0], /threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy/s);
   assert.ok(!run.fetched.some((path) => threadedFiles.test(path)), `the threaded build is not fetched: ${run.fetched.filter((path) => threadedFiles.test(path))}`);
+  assert.deepEqual(wasmFetched(run), ['tinylm_wasm_relaxed.wasm']);
   assert.deepEqual(run.errors, []);
 });
