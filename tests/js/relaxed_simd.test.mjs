@@ -1,9 +1,10 @@
 // The relaxed SIMD engines in Node (web/lib/relaxed_simd.ts). Node 20 validates relaxed SIMD only with
-// --experimental-wasm-relaxed-simd, so each run is a process of its own (relaxed_simd_run.mjs), started with the flag
-// or without it: with it the package chooses each build's relaxed .wasm unless configure({ relaxedSimd: false }),
-// and the relaxed engine computes a GPT-2 and a Llama checkpoint's loss, next-token probabilities, fine-tuning
-// losses and gradient norms within rounding of the standard engine (not bit for bit where the CPU fuses them), and
-// the same, bit for bit, on 1 thread (the single-thread build) and on 2 (the threaded build).
+// --experimental-wasm-relaxed-simd (Node 22 does by default), so each run is a process of its own
+// (relaxed_simd_run.mjs), started with the flag or without it: with it the package chooses each build's relaxed
+// .wasm unless configure({ relaxedSimd: false }), and the relaxed engine computes a GPT-2 and a Llama checkpoint's
+// loss, next-token probabilities, fine-tuning losses and gradient norms within rounding of the standard engine (not
+// bit for bit where the CPU fuses them), and the same, bit for bit, on 1 thread (the single-thread build) and on 2
+// (the threaded build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +12,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, TinyLM } from './helpers.mjs';
 
+// Whether this Node validates relaxed SIMD without the flag (Node 22 and later do, Node 20 does not).
+const { relaxedSimdSupported } = await import(join(root, 'dist/relaxed_simd.js'));
+
 const relaxedFlag = '--experimental-wasm-relaxed-simd';
+// flag: run where relaxed SIMD validates, with the flag if this Node needs it (Node 22 no longer takes it).
 function run(settings, { flag }) {
-  const output = execFileSync(process.execPath, [...(flag ? [relaxedFlag] : []), join(root, 'tests/js/relaxed_simd_run.mjs'),
+  const flags = flag && !relaxedSimdSupported() ? [relaxedFlag] : [];
+  const output = execFileSync(process.execPath, [...flags, join(root, 'tests/js/relaxed_simd_run.mjs'),
     JSON.stringify(settings)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(output);
 }
@@ -41,10 +47,9 @@ function assertWithinRounding(relaxed, standard, name) {
   });
 }
 
-test(`without ${relaxedFlag} Node 20 runs the standard .wasm; configure({ relaxedSimd }) takes only a boolean`, async (t) => {
-  const capabilities = TinyLM.capabilities();
-  const nodeMajor = Number(process.versions.node.split('.')[0]);
-  if (nodeMajor === 20) assert.equal(capabilities.relaxedSimd, false);
+test('capabilities().relaxedSimd follows WebAssembly.validate; configure({ relaxedSimd }) takes only a boolean', async (t) => {
+  assert.equal(TinyLM.capabilities().relaxedSimd, relaxedSimdSupported());
+  if (Number(process.versions.node.split('.')[0]) === 20) assert.equal(relaxedSimdSupported(), false, `Node 20 without ${relaxedFlag}`);
   for (const bad of ['no', 0, null]) {
     assert.throws(() => TinyLM.configure({ relaxedSimd: bad }), (error) =>
       error.code === 'INVALID_ARGUMENT' && /option relaxedSimd must be true or false/.test(error.message), String(bad));
@@ -55,12 +60,15 @@ test(`without ${relaxedFlag} Node 20 runs the standard .wasm; configure({ relaxe
   assert.throws(() => TinyLM.configure({ relaxedSIMD: false }), /did you mean 'relaxedSimd'/);
 });
 
-test(`with ${relaxedFlag}: the relaxed engines, within rounding of the standard one and the same on 1 and 2 threads`, () => {
-  const standard = run({ threads: 1 }, { flag: false });
+test(`where relaxed SIMD validates (Node 20: ${relaxedFlag}): the relaxed engines, within rounding of the standard one and the same on 1 and 2 threads`, () => {
+  const standard = run({ threads: 1, relaxedSimd: false }, { flag: false });
+  const unflagged = run({ threads: 1 }, { flag: false });
   const optedOut = run({ threads: 1, relaxedSimd: false }, { flag: true });
   const relaxed = run({ threads: 1 }, { flag: true });
   const relaxedThreaded = run({ threads: 2 }, { flag: true });
   assert.equal(standard.capabilities.relaxedSimd, false);
+  assert.equal(unflagged.capabilities.relaxedSimd, relaxedSimdSupported());
+  assert.deepStrictEqual(unflagged.models, relaxedSimdSupported() ? relaxed.models : standard.models, 'without the flag: the .wasm chosen');
   assert.deepEqual([optedOut.capabilities.relaxedSimd, optedOut.capabilities.build], [false, 'single']);
   assert.deepEqual([relaxed.capabilities.relaxedSimd, relaxed.capabilities.build], [true, 'single']);
   assert.deepEqual([relaxedThreaded.capabilities.relaxedSimd, relaxedThreaded.capabilities.build], [true, 'threads']);
