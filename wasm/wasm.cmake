@@ -276,3 +276,15 @@ set_target_properties(tinylm_kernel_tests_wasm PROPERTIES
 target_link_options(tinylm_kernel_tests_wasm PRIVATE
   -O1 -msimd128 -fwasm-exceptions -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY}
   -sEXIT_RUNTIME=1)
+# The same tests on the relaxed engines' kernels (the relaxed core), their multiply-adds re-encoded in place after
+# each link; tests/js/wasm_kernels.test.mjs runs them where Node validates relaxed SIMD.
+add_executable(tinylm_kernel_tests_wasm_relaxed $<TARGET_PROPERTY:tinylm_kernel_tests_wasm,SOURCES>)
+target_link_libraries(tinylm_kernel_tests_wasm_relaxed PRIVATE tinylm_core_relaxed)
+target_compile_options(tinylm_kernel_tests_wasm_relaxed PRIVATE -O1)
+set_target_properties(tinylm_kernel_tests_wasm_relaxed PROPERTIES
+  SUFFIX ".cjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
+target_link_options(tinylm_kernel_tests_wasm_relaxed PRIVATE $<TARGET_PROPERTY:tinylm_kernel_tests_wasm,LINK_OPTIONS>)
+add_custom_command(TARGET tinylm_kernel_tests_wasm_relaxed POST_BUILD
+  COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" "${CMAKE_BINARY_DIR}/wasm/tinylm_kernel_tests_wasm_relaxed.wasm"
+          "${CMAKE_BINARY_DIR}/wasm/tinylm_kernel_tests_wasm_relaxed.wasm" "${TINYLM_WASM_DIS}")
