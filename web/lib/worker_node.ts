@@ -1,6 +1,7 @@
 // The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build,
-// thread count and .wasm variant (threads.ts, relaxed_simd.ts): the single-thread engine, or the threaded one, whose further threads run on
-// Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs, CommonJS as it must be under Node).
+// thread count and .wasm (standard or relaxed SIMD's: relaxed_simd.ts; threads.ts): the single-thread engine, or the
+// threaded one, whose further threads run on Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs,
+// CommonJS as it must be under Node).
 // Emscripten 3.1.6's ES-module glue expects, under Node, `require` and `__dirname` as globals when its factory
 // runs, and gets the .wasm bytes passed in (Node's fetch cannot read file: URLs).
 import { readFile } from 'node:fs/promises';
