@@ -89,6 +89,14 @@ foreach(core_source ${TINYLM_CORE_SOURCES})
     list(APPEND TINYLM_WASM_SPEED_SOURCES ${core_source})
   endif()
 endforeach()
+# The SIMD kernels (native/src/kernels/, not their scalar references) are the only sources relaxed SIMD changes:
+# simd::multiply_add (simd.hpp) is its one use. The relaxed engines' cores compile these again and share every other
+# object with their standard cores.
+set(TINYLM_WASM_KERNEL_SOURCES ${TINYLM_WASM_SPEED_SOURCES})
+list(FILTER TINYLM_WASM_KERNEL_SOURCES INCLUDE REGEX "/native/src/kernels/[a-z_]+[.]cpp$")
+list(FILTER TINYLM_WASM_KERNEL_SOURCES EXCLUDE REGEX "_ref[.]cpp$")
+set(TINYLM_WASM_OTHER_SPEED_SOURCES ${TINYLM_WASM_SPEED_SOURCES})
+list(REMOVE_ITEM TINYLM_WASM_OTHER_SPEED_SOURCES ${TINYLM_WASM_KERNEL_SOURCES})
 set(TINYLM_WASM_BINDING_SOURCES wasm/bindings.cpp wasm/bindings_hf.cpp wasm/bindings_inspect.cpp wasm/bindings_train.cpp
     wasm/bindings_generate.cpp wasm/bindings_session.cpp wasm/bindings_lora.cpp)
 
@@ -103,8 +111,10 @@ set(TINYLM_WASM_BINDINGS_PRECOMPILED <emscripten/bind.h> <emscripten/val.h> <nlo
     <string> <vector>)
 function(tinylm_add_wasm_core target)  # ARGN: the engine's compile options, passed on to whatever links the core
   tinylm_add_core(${target}_size OBJECT ${TINYLM_WASM_SIZE_SOURCES})
-  tinylm_add_core(${target} STATIC ${TINYLM_WASM_SPEED_SOURCES} $<TARGET_OBJECTS:${target}_size>)
-  foreach(part ${target} ${target}_size)
+  tinylm_add_core(${target}_speed OBJECT ${TINYLM_WASM_OTHER_SPEED_SOURCES})
+  tinylm_add_core(${target} STATIC ${TINYLM_WASM_KERNEL_SOURCES} $<TARGET_OBJECTS:${target}_speed>
+                  $<TARGET_OBJECTS:${target}_size>)
+  foreach(part ${target} ${target}_speed ${target}_size)
     target_compile_options(${part} PUBLIC ${ARGN})
     # The core sizes every request against the cap (native/src/memory_limits.hpp), the bindings name it in errors.
     target_compile_definitions(${part} PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
@@ -112,11 +122,19 @@ function(tinylm_add_wasm_core target)  # ARGN: the engine's compile options, pas
   endforeach()
   target_compile_options(${target}_size PRIVATE ${TINYLM_WASM_SIZE_FLAGS})
 endfunction()
+# A relaxed engine's core: its standard core's SIMD kernels compiled again with relaxed SIMD, linked with the
+# standard core's other objects (the same code with or without -mrelaxed-simd, as nothing else uses it).
+function(tinylm_add_wasm_relaxed_core target standard)  # ARGN: the standard core's compile options
+  tinylm_add_core(${target} STATIC ${TINYLM_WASM_KERNEL_SOURCES} $<TARGET_OBJECTS:${standard}_speed>
+                  $<TARGET_OBJECTS:${standard}_size>)
+  target_compile_options(${target} PUBLIC ${ARGN} -mrelaxed-simd)
+  target_compile_definitions(${target} PUBLIC TINYLM_MAXIMUM_MEMORY=${TINYLM_WASM_MAXIMUM_MEMORY})
+  target_precompile_headers(${target} PRIVATE ${TINYLM_WASM_CORE_PRECOMPILED})
+endfunction()
 tinylm_add_wasm_core(tinylm_core ${TINYLM_SIMD_FLAGS} -fwasm-exceptions)
 tinylm_add_wasm_core(tinylm_core_threads ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
-# The relaxed engines' cores: the same sources with relaxed SIMD, whose only use is simd::multiply_add (simd.hpp).
-tinylm_add_wasm_core(tinylm_core_relaxed ${TINYLM_SIMD_FLAGS} -mrelaxed-simd -fwasm-exceptions)
-tinylm_add_wasm_core(tinylm_core_threads_relaxed ${TINYLM_SIMD_FLAGS} -mrelaxed-simd -fwasm-exceptions -pthread)
+tinylm_add_wasm_relaxed_core(tinylm_core_relaxed tinylm_core ${TINYLM_SIMD_FLAGS} -fwasm-exceptions)
+tinylm_add_wasm_relaxed_core(tinylm_core_threads_relaxed tinylm_core_threads ${TINYLM_SIMD_FLAGS} -fwasm-exceptions -pthread)
 
 set(TINYLM_WASM_LINK_OPTIONS
   -O3
@@ -181,9 +199,10 @@ target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pth
 # byte for byte (and the threaded engine's pthread script with the standard one): the build fails if they differ,
 # since the package loads either .wasm with the standard glue. wasm/relaxed_madd.mjs then re-encodes the prototype
 # opcode clang 14 emits as the standard relaxed_madd into the shipped file, <engine>_relaxed.wasm beside the
-# standard .wasm. The bindings compile with relaxed SIMD too (the core's options are public), so they precompile
-# their own headers. Cost: a clean `npm run build:wasm` (-j2) took 318 s of CPU before these engines and their
-# kernel tests, 509 s with them (×1.6; measured on a loaded 2-core machine).
+# standard .wasm. Only the cores' SIMD kernels compile again (tinylm_add_wasm_relaxed_core); the bindings compile
+# with relaxed SIMD too (the core's options are public), so they precompile their own headers. When this layout came
+# in, the shipped .wasm were byte for byte those of relaxed cores compiled whole, and a clean `npm run build:wasm`
+# (-j2) took 311 s of CPU (2 min 39 s wall), against 509 s when the relaxed cores compiled every source.
 find_program(TINYLM_NODE node REQUIRED)
 find_program(TINYLM_WASM_DIS wasm-dis REQUIRED)
 function(tinylm_add_relaxed_engine target standard core)  # ARGN: further outputs whose bytes must match too
