@@ -4,18 +4,13 @@
 // failed worker to warn about (it would have waited its 10 s patience for one handed over: web/lib/given_worker.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
+import { haveSite, siteForTest } from './helpers.mjs';
 
 const skip = !haveSite && 'build the site first (npm run build:site)';
 const engineWorker = /\/assets\/worker_browser(_threads)?-[^/]*\.js$/;
 
 test('a head-started worker that fails to load: the package starts its own, without waiting for the dead one', { skip, timeout: 120_000 }, async (t) => {
-  const server = await serveSite({ isolated: true });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await server.close();
-  });
+  const { server, browser } = await siteForTest(t);
   const context = await browser.newContext();
   const workerRequests = [];
   // The first request for the engine's worker script (the head's) fails as a server error would; later ones (the

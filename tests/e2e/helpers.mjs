@@ -77,6 +77,18 @@ export async function openPage(context, url) {
   return { page, problems };
 }
 
+// A server of the site (cross-origin isolated by its headers unless told otherwise) and a browser for one test,
+// both closed when the test ends.
+export async function siteForTest(t, { isolated = true } = {}) {
+  const server = await serveSite({ isolated });
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  return { server, browser };
+}
+
 // One server and one browser for a test file (started before its tests, stopped after them); visit(name) opens
 // name.html in a fresh context. `skip` is the reason to skip when the site is not built.
 export function siteSession() {

@@ -6,7 +6,7 @@
 // tests/js/threads_pool_release.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
+import { haveSite, siteForTest } from './helpers.mjs';
 
 const skip = !haveSite && 'build the site first (npm run build:site)';
 const pthreadScript = /\/assets\/worker_pthread-[^/]*\.js$/;
@@ -28,12 +28,7 @@ const grown = (worker) => worker.evaluate(() => new Promise((resolve) => {
 // The playground, isolated by the server's headers alone, until it says 'Ready.' (its model loaded), with the
 // requests for the pthread Worker's script and the page's errors as they come, and the engine's worker.
 async function readyPlayground(t) {
-  const server = await serveSite({ isolated: true });
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await server.close();
-  });
+  const { server, browser } = await siteForTest(t);
   const context = await browser.newContext();
   await context.addInitScript(() => delete Navigator.prototype.serviceWorker);
   const pthreadRequests = [];
