@@ -17,7 +17,8 @@
 //                          model.serialize(dtype) · model.info() · model.encode(text) · model.decode(ids) ·
 //                          model.evaluate(text) · model.resetState() · model.stepLogits(token) · model.fingerprint() ·
 //                          model.startEvaluation(text) · evaluation.advance(n) · evaluation.stats() ·
-//                          evaluation.progress() · engineMemory() · setThreadCount(n) (threaded engine only)
+//                          evaluation.progress() · engineMemory() · relaxedSimd() · setThreadCount(n) (threaded
+//                          engine only)
 //   bindings_hf.cpp        Model.loadHf(files, label, maxContext, weights) · model.checkpointInfo()
 //   bindings_inspect.cpp   model.inspect(text): the gates or attention the docs site's live views draw
 //   bindings_train.cpp     ParameterSnapshot.take(model) · snapshot.restoreInto(model) · Trainer.create(model, text,
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "engine_model.hpp"
+#include "kernels/kernels.hpp"
 #include "memory_limits.hpp"
 #include "models/gpt.hpp"
 #include "models/recurrent_lm.hpp"
@@ -339,6 +341,8 @@ EMSCRIPTEN_BINDINGS(tinylm) {
       .function("stats", &EngineEvaluation::stats)
       .function("progress", &EngineEvaluation::progress);
   function("engineMemory", &engine_memory);
+  // Whether this engine is its build's relaxed SIMD one (the kernels say: kernels.hpp), whichever .wasm was asked for.
+  function("relaxedSimd", &tinylm::multiply_add_is_relaxed);
 #if TINYLM_THREADS_AVAILABLE
   function("setThreadCount", &set_thread_count);
 #endif

@@ -274,6 +274,10 @@ void sgemm_nt_bias(float* C, int ldc, const float* A, int lda, const float* B, i
   simd::pick(ref::sgemm_nt_bias, sgemm_nt_bias_simd)(C, ldc, A, lda, B, ldb, bias, M, N, K);
 }
 
+// Here rather than in a header: only the kernels' sources are compiled again for the relaxed engines, so only
+// they know which engine they are in.
+bool multiply_add_is_relaxed() { return simd::relaxed_multiply_add && !simd::force_scalar; }
+
 const float* PackedMatrix::data() const {
   if (simd::force_scalar) return storage.data();
   const auto address = reinterpret_cast<std::uintptr_t>(storage.data());

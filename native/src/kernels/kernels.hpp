@@ -42,6 +42,10 @@ int64_t half_panels_size(int M, int K);  // uint16_t elements of the panel copy 
 bool convert_to_half_panels(uint16_t* panels, const float* A, int M, int K);
 // True where the hardware converts halves in one instruction (F16C); elsewhere sgemv_f16 is slower than sgemv.
 bool half_weights_are_fast();
+// True where the SIMD kernels were compiled for relaxed SIMD (the WebAssembly engines' relaxed .wasm,
+// wasm/wasm.cmake): their multiply-adds are f32x4.relaxed_madd, fused or not as the machine chooses. Answered by the
+// kernels' own code, so an engine says which of its two builds runs, whichever .wasm a page handed it.
+bool multiply_add_is_relaxed();
 
 // The same with A stored as int8 with one scale per row (weight[i][k] ≈ scales[i]·A[i][k]):
 //   y (M) = beta*y + scales (M) ⊙ (A (M,K) · x (K)). A quarter of float's memory traffic.

@@ -115,6 +115,7 @@ inline void for_each_lane(int n, F&& f) {
 // 2021 prototype, x + y·z, whose encoding current engines reject; wasm/relaxed_madd.mjs re-encodes each one after
 // linking as the standard relaxed_madd, x·y + z, so the operands are written here in the standard's order. The
 // scalar tail runs the same instruction on one lane, so it rounds as the vector body does.
+inline constexpr bool relaxed_multiply_add = true;
 inline fbatch multiply_add(const fbatch& a, const fbatch& b, const fbatch& c) {
   return fbatch(__builtin_wasm_fma_f32x4(a.data, b.data, c.data));
 }
@@ -122,6 +123,7 @@ inline float multiply_add(float a, float b, float c) {
   return __builtin_wasm_fma_f32x4(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c))[0];
 }
 #else
+inline constexpr bool relaxed_multiply_add = false;
 inline fbatch multiply_add(const fbatch& a, const fbatch& b, const fbatch& c) { return xsimd::fma(a, b, c); }
 inline float multiply_add(float a, float b, float c) {
 #if defined(__FMA__)
