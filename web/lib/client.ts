@@ -9,7 +9,7 @@
 // within one step (queued requests never start).
 import { AbortError, TinyLMError, fromWireError } from './errors.js';
 import { platform, type WorkerLike } from './platform.js';
-import type { ErrorCode, OperationType, Operations, WorkerEvent } from './protocol.js';
+import type { EngineReport, ErrorCode, OperationType, Operations, WorkerEvent } from './protocol.js';
 
 interface Pending {
   type: OperationType;
@@ -24,6 +24,7 @@ export class EngineClient {
   private nextId = 1;
   private workerEpoch = 0;
   private lastEnd: TinyLMError | undefined;  // why the last worker ended (for requests that were still connecting)
+  private report: EngineReport | undefined;  // what the current worker's engine said it is, once it started
 
   private connect(): Promise<WorkerLike> {
     if (!this.worker) {
@@ -31,7 +32,7 @@ export class EngineClient {
       // Started in a microtask, so a failure to construct it (a bad assetBase) rejects like any other.
       this.worker = Promise.resolve().then(() =>
         platform().startWorker(
-          (event) => this.route(event),
+          (event) => this.route(event, epoch),
           (message, code) => {
             if (epoch === this.workerEpoch) this.fail(message, code);  // not a late exit of a replaced worker
           },
@@ -98,6 +99,11 @@ export class EngineClient {
     return this.worker !== undefined;
   }
 
+  // What the running engine said it is (protocol.ts: 'engine'); undefined until it has started, and once it ends.
+  get engineReport(): EngineReport | undefined {
+    return this.report;
+  }
+
   // Increments whenever a worker ends: model ids from an earlier worker mean nothing to the current one.
   get epoch(): number {
     return this.workerEpoch;
@@ -109,11 +115,16 @@ export class EngineClient {
     if (!worker) return;
     this.worker = undefined;
     this.workerEpoch += 1;
+    this.report = undefined;
     this.rejectAll('the engine was shut down');
     await (await worker).terminate();
   }
 
-  private route(event: WorkerEvent): void {
+  private route(event: WorkerEvent, epoch: number): void {
+    if (event.type === 'engine') {
+      if (epoch === this.workerEpoch) this.report = event.payload;  // not a late word from a replaced worker
+      return;
+    }
     const pending = this.pending.get(event.id);
     if (!pending) return;
     if (event.type === 'result' || event.type === 'error') {
@@ -132,6 +143,7 @@ export class EngineClient {
     if (!this.worker) return;  // terminate() already settled everything
     this.worker = undefined;
     this.workerEpoch += 1;
+    this.report = undefined;
     this.rejectAll(message, code);
   }
 

@@ -220,6 +220,7 @@ export interface Engine {
   };
   ParameterSnapshot: { take(model: EngineModel): Result<ParameterSnapshot> };
   engineMemory(): { heapSize: number; inUse: number; maximum: number };
+  relaxedSimd(): boolean;  // this engine's kernels are relaxed SIMD's: the .wasm that runs is <engine>_relaxed.wasm
   checkpointRun(bytes: Uint8Array): Result<string>;  // a checkpoint's "tinylm_run" metadata ('' without one)
   textFingerprint(text: string): string;
 }

@@ -111,9 +111,10 @@ export class TinyLM {
   }
 
   // What the engine runs on: { threads, maxThreads, simd, relaxedSimd, crossOriginIsolated,
-  // build: 'threads' | 'single' } (threads.ts). Before the first call, what the next engine will run on.
+  // build: 'threads' | 'single' } (threads.ts). Before the first call, what the next engine will run on; relaxedSimd
+  // then becomes what the started engine says it runs.
   static capabilities(): Capabilities {
-    return capabilities(platform().threadEnvironment());
+    return capabilities(platform().threadEnvironment(), sharedClient?.engineReport);
   }
 
   // With no source: the shipped default model (a character-level LSTM trained on Moby Dick, 0.9 MB), fetched once

@@ -12,6 +12,8 @@
 //   tokens    0..n per generation slice             (GeneratedToken[]: the tokens of a few milliseconds)
 //   readRange 0..n per loadCheckpoint of ranged files (RangeRequest: the worker waits for the answer, ranged_files.ts)
 //   blobRead  0..n per loadCheckpoint of posted Blobs (BlobRead: how far the worker has read one, for progress)
+//   engine    once per worker, id 0, as its engine starts and so before any result that needed it: what the
+//             running engine says it is (EngineReport), whichever .wasm it was asked to run
 //   result    exactly one terminal success          (the operation's result)
 //   error     exactly one terminal failure          (WireError: name, code, message)
 // After `result` or `error` an id is finished: no further events carry it.
@@ -306,7 +308,14 @@ export interface WireError {
   message: string;
 }
 
+// The engine's own word on what runs: a page may hand the worker another module than the package chose
+// (configure({ engineModule })), and a worker whose module did not arrive fetches its build's standard .wasm.
+export interface EngineReport {
+  relaxedSimd: boolean;  // the kernels are the relaxed SIMD build's (wasm/bindings.cpp: relaxedSimd())
+}
+
 export type WorkerEvent =
+  | { id: 0; type: 'engine'; payload: EngineReport }
   | { id: number; type: 'progress'; payload: FineTuneProgress }
   | { id: number; type: 'checkpoint'; payload: FineTuneCheckpoint }
   | { id: number; type: 'tokens'; payload: GeneratedToken[] }

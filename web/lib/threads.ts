@@ -10,6 +10,7 @@
 // loaded from it. Results are the same, bit for bit, on either build and at every thread count. Either build's
 // .wasm comes in two variants, standard and relaxed SIMD (relaxed_simd.ts), which may differ in the last bits.
 import { TinyLMError } from './errors.js';
+import type { EngineReport } from './protocol.js';
 import { relaxedSimdChosen } from './relaxed_simd.js';
 
 export type EngineBuild = 'single' | 'threads';
@@ -21,7 +22,12 @@ export interface Capabilities {
   maxThreads: number;            // the most configure({ threads }) accepts here: 1 without shared memory
   simd: boolean;                 // WebAssembly SIMD, which both builds need
   relaxedSimd: boolean;          // the build's relaxed SIMD .wasm (fused multiply-adds, relaxed_simd.ts) rather than
-                                 // its standard one: where relaxed SIMD validates, unless configure() turned it off
+                                 // its standard one. Once the engine has started (by the time a call that needed it
+                                 // has answered), what that engine says it runs: a module given to
+                                 // configure({ engineModule }) is whichever .wasm it was compiled from, and a relaxed
+                                 // .wasm that failed to arrive gives way to the standard one. Before that, and after
+                                 // shutdown(), the next engine's choice: where relaxed SIMD validates, unless
+                                 // configure() turned it off
   crossOriginIsolated: boolean;  // browsers: the page's crossOriginIsolated; Node: true (shared memory always works)
   build: EngineBuild;
 }
@@ -117,13 +123,14 @@ export function chooseEngine(environment: ThreadEnvironment): EngineChoice {
   return { build, threads, relaxedSimd };
 }
 
-export function capabilities(environment: ThreadEnvironment): Capabilities {
+// running: what the engine that runs said about itself, if one has started.
+export function capabilities(environment: ThreadEnvironment, running?: EngineReport): Capabilities {
   const { build, threads, relaxedSimd } = choose(environment);
   return {
     threads,
     maxThreads: sharedMemoryUsable() ? kMaxThreads : 1,
     simd: simdSupported(),
-    relaxedSimd,
+    relaxedSimd: running?.relaxedSimd ?? relaxedSimd,
     crossOriginIsolated: isolated(),
     build,
   };

@@ -8,6 +8,7 @@
 //                                          encode | decode | dispose | memory | cancel
 //   worker → main  { id, type: 'progress' | 'checkpoint' | 'tokens', payload }  zero or more, then exactly one of
 //                  { id, type: 'result', payload } | { id, type: 'error', payload: { name, code, message } }
+//                  { id: 0, type: 'engine', payload: { relaxedSimd } }  once, as the engine starts
 //   cancel         { type: 'cancel', payload: { target } } — checked between training steps and between
 //                  generation slices; the target then ends with an 'AbortError'. Queued requests that were
 //                  cancelled never start.
@@ -57,7 +58,12 @@ const readOnlyOperations = new Set<OperationType>(['generate', 'chat', 'evaluate
   'sessionDispose']);
 
 export function serve(port: Port, loadEngine: () => Promise<Engine>): void {
-  setEngineLoader(loadEngine);
+  // Posted before the engine promise resolves, so before the result of any request that waited for it.
+  setEngineLoader(async () => {
+    const started = await loadEngine();
+    port.post({ id: 0, type: 'engine', payload: { relaxedSimd: started.relaxedSimd() } }, []);
+    return started;
+  });
 
   async function run(request: OperationRequest): Promise<void> {
     const context: Context = {
