@@ -4,13 +4,15 @@
 // .wasm unless configure({ relaxedSimd: false }), and the relaxed engine computes a GPT-2 and a Llama checkpoint's
 // loss, next-token probabilities, fine-tuning losses and gradient norms within rounding of the standard engine (not
 // bit for bit where the CPU fuses them), and the same, bit for bit, on 1 thread (the single-thread build) and on 2
-// (the threaded build).
+// (the threaded build). Once the engine has started, capabilities().relaxedSimd is what the engine itself says it
+// runs, not what the package asked for: a copy of dist/ whose two .wasm of each build are swapped shows the two apart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, TinyLM } from './helpers.mjs';
+import { pathToFileURL } from 'node:url';
+import { root, temporaryDirectory, TinyLM } from './helpers.mjs';
 
 // Whether this Node validates relaxed SIMD without the flag (Node 22 and later do, Node 20 does not).
 const { relaxedSimdSupported } = await import(join(root, 'dist/relaxed_simd.js'));
@@ -68,6 +70,9 @@ test(`where relaxed SIMD validates (Node 20: ${relaxedFlag}): the relaxed engine
   const relaxedThreaded = run({ threads: 2 }, { flag: true });
   assert.equal(standard.capabilities.relaxedSimd, false);
   assert.equal(unflagged.capabilities.relaxedSimd, relaxedSimdSupported());
+  // The engines that ran say which they were, as the package chose them here.
+  assert.deepEqual([standard, unflagged, optedOut, relaxed, relaxedThreaded].map((run) => run.running.relaxedSimd),
+    [false, relaxedSimdSupported(), false, true, true]);
   assert.deepStrictEqual(unflagged.models, relaxedSimdSupported() ? relaxed.models : standard.models, 'without the flag: the .wasm chosen');
   assert.deepEqual([optedOut.capabilities.relaxedSimd, optedOut.capabilities.build], [false, 'single']);
   assert.deepEqual([relaxed.capabilities.relaxedSimd, relaxed.capabilities.build], [true, 'single']);
@@ -79,6 +84,34 @@ test(`where relaxed SIMD validates (Node 20: ${relaxedFlag}): the relaxed engine
   // Where the CPU has FMA, V8 fuses relaxed_madd, so some figure differs from the standard engine's: the relaxed
   // .wasm is the one that ran.
   if (cpuHasFma()) assert.notDeepStrictEqual(relaxed.models, standard.models, 'the relaxed .wasm ran, fused');
+});
+
+// A copy of dist/ in which each build's standard .wasm is its relaxed one and the other way round: the package asks
+// for one and the engine runs the other. (package.json: dist/'s .js files are ES modules, as the repository's says.)
+function swappedDist(t) {
+  const folder = temporaryDirectory(t, 'tinylm-swapped-wasm-');
+  cpSync(join(root, 'dist'), folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), '{ "type": "module" }\n');
+  for (const engine of ['tinylm_wasm', 'tinylm_wasm_threads']) {
+    const [standard, relaxed] = [`${engine}.wasm`, `${engine}_relaxed.wasm`].map((name) => join(folder, 'wasm', name));
+    const [standardBytes, relaxedBytes] = [readFileSync(standard), readFileSync(relaxed)];
+    writeFileSync(standard, relaxedBytes);
+    writeFileSync(relaxed, standardBytes);
+  }
+  return pathToFileURL(`${folder}/`).href;
+}
+
+test(`capabilities().relaxedSimd: the package's choice until the engine starts, then what the engine says it runs (${relaxedFlag})`, (t) => {
+  const assetBase = swappedDist(t);
+  for (const threads of [1, 2]) {
+    const asksRelaxed = run({ threads, assetBase, models: [] }, { flag: true });
+    assert.deepEqual([asksRelaxed.capabilities.relaxedSimd, asksRelaxed.running.relaxedSimd], [true, false],
+      `${threads} thread(s): the relaxed .wasm asked for, the standard engine runs`);
+    const asksStandard = run({ threads, assetBase, relaxedSimd: false, models: [] }, { flag: true });
+    assert.deepEqual([asksStandard.capabilities.relaxedSimd, asksStandard.running.relaxedSimd], [false, true],
+      `${threads} thread(s): the standard .wasm asked for, the relaxed engine runs`);
+    assert.equal(asksStandard.running.build, threads === 1 ? 'single' : 'threads');
+  }
 });
 
 function cpuHasFma() {

@@ -3,7 +3,9 @@
 // same fine-tuning losses, evaluation and sample on the single-thread build and on the threaded build at 2 and 3
 // threads — in Node (always able to thread) and in headless Chromium, where a cross-origin isolated page runs the
 // threaded build and a page without isolation runs the single-thread one, with one console warning saying how to
-// get threads. Chromium runs each build's relaxed SIMD .wasm unless configure({ relaxedSimd: false }) says not to.
+// get threads. Chromium runs each build's relaxed SIMD .wasm unless configure({ relaxedSimd: false }) says not to;
+// once the engine has started, capabilities().relaxedSimd is what it says it runs, which a module the page compiled
+// (configure({ engineModule })) or a relaxed .wasm that failed to arrive makes the standard one.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInChromium, skipWithoutChromium } from './chromium.mjs';
@@ -73,10 +75,11 @@ try {
   TinyLM.configure({ ...${JSON.stringify(settings)}, threads: 2 });
   const capabilities = TinyLM.capabilities();
   const threaded = await scenario(TinyLM);
+  const running = TinyLM.capabilities();
   await TinyLM.shutdown();
   TinyLM.configure({ threads: 1 });
   const single = await scenario(TinyLM);
-  await report({ capabilities, threaded, single, warnings, pageIsolated: self.crossOriginIsolated,
+  await report({ capabilities, running, threaded, single, warnings, pageIsolated: self.crossOriginIsolated,
     workers: performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname) });
 } catch (error) {
   await report({ error: error.name + ' ' + error.code + ': ' + error.message, warnings });
@@ -102,6 +105,7 @@ test('Chromium, cross-origin isolated: the threaded build on 2 threads computes 
   const outcome = await runPage(t, true);
   assert.equal(outcome.pageIsolated, true);
   assert.deepEqual(outcome.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: true, crossOriginIsolated: true, build: 'threads' });
+  assert.deepEqual(outcome.running, outcome.capabilities, 'the engine that ran says it is the relaxed one');
   assert.deepStrictEqual(outcome.threaded, outcome.single, 'relaxed SIMD: the same results at every thread count');
   assert.deepEqual(outcome.warnings, []);
   assert.ok(outcome.fetched.includes('/dist/worker_pthread.js'));
@@ -111,6 +115,7 @@ test('Chromium, cross-origin isolated: the threaded build on 2 threads computes 
 test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either build, within rounding of the relaxed one', { skip }, async (t) => {
   const standard = await runPage(t, true, { relaxedSimd: false });
   assert.deepEqual(standard.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: false, crossOriginIsolated: true, build: 'threads' });
+  assert.deepEqual(standard.running, standard.capabilities);
   assert.deepStrictEqual(standard.threaded, standard.single);
   assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
   // The relaxed build's multiply-adds round once where the CPU fuses them, twice here: after 4 training steps the
@@ -127,9 +132,61 @@ test('Chromium, not isolated: the single-thread build, with one warning saying h
   const outcome = await runPage(t, false);
   assert.equal(outcome.pageIsolated, false);
   assert.deepEqual(outcome.capabilities, { threads: 1, maxThreads: 1, simd: true, relaxedSimd: true, crossOriginIsolated: false, build: 'single' });
+  assert.deepEqual(outcome.running, outcome.capabilities);
   assert.deepStrictEqual(outcome.threaded, outcome.single);
   assert.equal(outcome.warnings.length, 1, outcome.warnings.join('\n'));
   assert.match(outcome.warnings[0], /2 threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*coi-serviceworker/s);
   assert.ok(!outcome.fetched.some((path) => /tinylm_wasm_threads|worker_browser_threads|worker_pthread/.test(path)), `only the single-thread build is fetched: ${outcome.fetched.join(', ')}`);
   assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.wasm']);
+});
+
+// ---- Chromium: what runs, whichever .wasm was asked for ----------------------------------------------------------
+
+// capabilities().relaxedSimd before the first call, once the engine has answered one (memory() needs it), and after
+// shutdown(); then the same for a second engine, started without the module given to the first.
+const whatRunsPage = (givenWasm) => `<!doctype html><script type="module">
+const report = (body) => fetch('/result', { method: 'POST', body: JSON.stringify(body) });
+try {
+  const { TinyLM } = await import('/dist/browser.js');
+  const relaxedSimd = () => TinyLM.capabilities().relaxedSimd;
+  const engineModule = ${JSON.stringify(givenWasm)} && WebAssembly.compileStreaming(fetch(${JSON.stringify(givenWasm)}));
+  TinyLM.configure({ threads: 2, ...(engineModule && { engineModule }) });
+  const build = TinyLM.capabilities().build;
+  const runs = [];
+  for (const engine of ['first', 'second']) {
+    const before = relaxedSimd();
+    await TinyLM.memory();
+    const running = relaxedSimd();
+    await TinyLM.shutdown();
+    runs.push({ before, running, after: relaxedSimd() });
+  }
+  await report({ build, runs });
+} catch (error) {
+  await report({ error: error.name + ' ' + error.code + ': ' + error.message });
+}
+</script>`;
+
+test('Chromium: a standard .wasm the page compiled runs as the standard engine, and capabilities() says so once it started', { skip }, async (t) => {
+  const { outcome } = await runInChromium(t, whatRunsPage('/dist/wasm/tinylm_wasm_threads.wasm'), { isolated: true });
+  assert.equal(outcome.error, undefined, outcome.error);
+  assert.equal(outcome.build, 'threads');
+  assert.deepEqual(outcome.runs, [
+    { before: true, running: false, after: true },  // the given module: relaxed SIMD validates, yet the standard engine runs
+    { before: true, running: true, after: true },   // the package's own choice, the relaxed .wasm
+  ]);
+});
+
+test('Chromium: where the relaxed .wasm fails to arrive, the worker runs the standard one, and capabilities() says so', { skip }, async (t) => {
+  const refused = [];
+  const respond = (path, response) => {
+    if (!path.endsWith('_relaxed.wasm')) return false;
+    refused.push(path);
+    response.writeHead(503).end();
+    return true;
+  };
+  const { outcome } = await runInChromium(t, whatRunsPage(null), { respond });
+  assert.equal(outcome.error, undefined, outcome.error);
+  assert.equal(outcome.build, 'single');
+  assert.deepEqual(outcome.runs, Array(2).fill({ before: true, running: false, after: true }));
+  assert.deepEqual(refused, ['/dist/wasm/tinylm_wasm_relaxed.wasm', '/dist/wasm/tinylm_wasm_relaxed.wasm']);
 });
