@@ -16,9 +16,10 @@ import { relaxedSimdChosen } from './relaxed_simd.js';
 export type EngineBuild = 'single' | 'threads';
 
 export interface Capabilities {
-  threads: number;               // threads the engine computes with (the next engine started, if none runs yet);
-                                 // browsers: once its pthread Workers are up, 1 before (pool_start.ts); they
-                                 // start after its first piece of work (pool_release.ts)
+  threads: number;               // threads the engine is set to compute with (the next engine started, if none
+                                 // runs yet). In browsers its pool reaches them once its pthread Workers are up
+                                 // and computes on 1 before (pool_start.ts); they start after its first piece of
+                                 // work (pool_release.ts). This says the count it is set to throughout.
   maxThreads: number;            // the most configure({ threads }) accepts here: 1 without shared memory
   simd: boolean;                 // WebAssembly SIMD, which both builds need
   relaxedSimd: boolean;          // the build's relaxed SIMD .wasm (fused multiply-adds, relaxed_simd.ts) rather than
