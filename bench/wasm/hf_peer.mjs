@@ -4,8 +4,13 @@
 // its ORT row (A/B back to back), and a markdown table of the ratios tinylm ÷ ORT at the end.
 //
 //   node bench/wasm/hf_peer.mjs [--models gpt2,smollm2] [--weights f32,int8] [--threads 1,2]
-//                               [--runtimes node,chromium] [--generate 32] [--repeats 5]
+//                               [--runtimes node,chromium] [--generate 32] [--repeats 5] [--rounds 1]
 //                               [--dist DIR] [--sides tinylm,ort]
+//
+// --rounds N measures each cell N times, its two sides alternated (tinylm then ORT, then ORT then tinylm, …), and the
+// table gives each side's median and the median of the rounds' ratios with their range. On a machine whose speed
+// drifts between runs of a page or process (seen here: one cell's best-of-5 from 515 to 795 tok/s in ten runs, with
+// ORT's drifting likewise), a ratio paired round by round says more than one pair of runs.
 //
 // --dist runs tinylm from another build of the package (default dist/; e.g. a copy of another branch's dist/), and
 // --sides tinylm leaves ORT out: a before/after of a change alternates two such runs, one per build.
@@ -45,6 +50,7 @@ const generate = Number(list('generate', '32')[0]);
 // Chromium, 1 thread, GPT-2's shape: ORT prefill 228 tok/s best of one against 334 best of five, generation 12.6
 // against 19.6; tinylm 365 and 366 tok/s prefill.
 const repeats = Number(list('repeats', '5')[0]);
+const rounds = Number(list('rounds', '1')[0]);
 const dist = resolve(list('dist', join(root, 'dist'))[0]);
 const sides = list('sides', 'tinylm,ort');
 const PROMPT_TOKENS = 64;
@@ -114,20 +120,24 @@ for (const runtime of runtimes) {
     for (const weights of weightsForms) {
       for (const threads of threadCounts) {
         const row = { runtime, model, weights, threads };
-        const measured = {};
-        for (const side of sides) {
-          const started = Date.now();
-          try {
-            measured[side] = runtime === 'node' ? runInNode(side, folders[model], weights, threads)
-              : await runInChromium(side, folders[model], { model, weights, threads, generate, repeats, dist });
-          } catch (error) {
-            measured[side] = { error: String(error.message ?? error).split('\n').slice(0, 3).join(' ') };
+        const measuredRounds = [];
+        for (let round = 0; round < rounds; ++round) {
+          const measured = {};
+          for (const side of round % 2 ? [...sides].reverse() : sides) {
+            const started = Date.now();
+            try {
+              measured[side] = runtime === 'node' ? runInNode(side, folders[model], weights, threads)
+                : await runInChromium(side, folders[model], { model, weights, threads, generate, repeats, dist });
+            } catch (error) {
+              measured[side] = { error: String(error.message ?? error).split('\n').slice(0, 3).join(' ') };
+            }
+            const line = { ...row, round, side, seconds: (Date.now() - started) / 1000, ...measured[side] };
+            appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
+            console.error(JSON.stringify({ ...line, tokens: undefined }));
           }
-          const line = { ...row, side, seconds: (Date.now() - started) / 1000, ...measured[side] };
-          appendFileSync(jsonl, `${JSON.stringify(line)}\n`);
-          console.error(JSON.stringify({ ...line, tokens: undefined }));
+          measuredRounds.push(measured);
         }
-        pairs.push({ ...row, ...measured });
+        pairs.push({ ...row, ...combineRounds(measuredRounds) });
       }
     }
   }
@@ -136,7 +146,42 @@ await closeChromium();
 console.error(`load after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
 // ---- the table ----------------------------------------------------------------------------------------------------
-const ratio = (ours, theirs) => (ours && theirs ? `${(ours / theirs).toFixed(2)}×${ours / theirs >= 1.2 ? '' : ' ✗'}` : '—');
+// A side's rounds as one: the medians of its rates, its largest peak, the rest (tokens, check) from its first round;
+// an error in any round is the cell's. ratios: each round's tinylm ÷ ORT, of prefill and of generation.
+function combineRounds(measuredRounds) {
+  const combined = {};
+  for (const side of sides) {
+    const runs = measuredRounds.map((measured) => measured[side]);
+    const failed = runs.find((run) => run.error);
+    combined[side] = failed ?? {
+      ...runs[0],
+      prefill_tokens_per_second: +median(runs.map((run) => run.prefill_tokens_per_second)).toFixed(2),
+      generate_tokens_per_second: +median(runs.map((run) => run.generate_tokens_per_second)).toFixed(2),
+      peak_rss_mb: Math.max(...runs.map((run) => run.peak_rss_mb ?? 0)) || undefined,
+    };
+  }
+  const paired = measuredRounds.filter(({ tinylm, ort }) => tinylm && ort && !tinylm.error && !ort.error);
+  combined.ratios = {
+    prefill: paired.map(({ tinylm, ort }) => tinylm.prefill_tokens_per_second / ort.prefill_tokens_per_second),
+    generate: paired.map(({ tinylm, ort }) => tinylm.generate_tokens_per_second / ort.generate_tokens_per_second),
+  };
+  return combined;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// One round: the ratio of the two figures. Several: the median of the rounds' ratios and their range.
+const roundedRatio = (value) => `${value.toFixed(2)}×`;
+const ratio = (ours, theirs, perRound = []) => {
+  if (!ours || !theirs) return '—';
+  const value = perRound.length > 1 ? median(perRound) : ours / theirs;
+  const range = perRound.length > 1 ? ` (${roundedRatio(Math.min(...perRound))}–${roundedRatio(Math.max(...perRound))})` : '';
+  return `${roundedRatio(value)}${range}${value >= 1.2 ? '' : ' ✗'}`;
+};
 const figure = (value) => (value === undefined ? '—' : String(value));
 const sameTokens = ({ tinylm, ort }) => {
   if (!tinylm?.tokens || !ort?.tokens) return '—';
@@ -144,7 +189,9 @@ const sameTokens = ({ tinylm, ort }) => {
   return first < 0 ? `all ${tinylm.tokens.length}` : `first ${first}`;
 };
 console.log(`\ntinylm ÷ onnxruntime-web ${pairs.find((pair) => pair.ort?.ort)?.ort.ort ?? ''} (wasm), batch 1, ` +
-  `${PROMPT_TOKENS}-token prompt, ${generate} greedy tokens, best of ${repeats}; ✗ marks a ratio under 1.2×\n`);
+  `${PROMPT_TOKENS}-token prompt, ${generate} greedy tokens, best of ${repeats}` +
+  `${rounds > 1 ? `; ${rounds} rounds alternated, medians (the ratio: of the rounds' ratios, with their range)` : ''}` +
+  '; ✗ marks a ratio under 1.2×\n');
 console.log('| runtime | model | weights | threads | prefill tok/s tinylm / ORT | ratio | generate tok/s tinylm / ORT | ratio | peak MB tinylm / ORT | ORT check | same greedy ids |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const pair of pairs) {
@@ -155,7 +202,9 @@ for (const pair of pairs) {
     continue;
   }
   console.log(`| ${pair.runtime} | ${pair.model} | ${pair.weights} | ${pair.threads} | ` +
-    `${tinylm.prefill_tokens_per_second} / ${ort.prefill_tokens_per_second} | ${ratio(tinylm.prefill_tokens_per_second, ort.prefill_tokens_per_second)} | ` +
-    `${tinylm.generate_tokens_per_second} / ${ort.generate_tokens_per_second} | ${ratio(tinylm.generate_tokens_per_second, ort.generate_tokens_per_second)} | ` +
+    `${tinylm.prefill_tokens_per_second} / ${ort.prefill_tokens_per_second} | ` +
+    `${ratio(tinylm.prefill_tokens_per_second, ort.prefill_tokens_per_second, pair.ratios?.prefill)} | ` +
+    `${tinylm.generate_tokens_per_second} / ${ort.generate_tokens_per_second} | ` +
+    `${ratio(tinylm.generate_tokens_per_second, ort.generate_tokens_per_second, pair.ratios?.generate)} | ` +
     `${figure(tinylm.peak_rss_mb)} / ${figure(ort.peak_rss_mb)} | ${figure(ort.check_error)} | ${sameTokens(pair)} |`);
 }
