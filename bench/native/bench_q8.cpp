@@ -1,6 +1,6 @@
 // bench_q8 — the int8 products of a prompt's batch and of a step over packed weight panels (sgemm_q8_panels), the
-// chosen kernel against each register tile shape, all in one process, alternated round by round so that a
-// shared machine's load falls on every variant alike. Times are the process's CPU time, not the wall clock: on a
+// chosen kernel against each register tile shape and each widened-panel tile, all in one process, alternated round by
+// round so that a shared machine's load falls on every variant alike. Times are the process's CPU time, not the wall clock: on a
 // machine shared with other work, the time a variant spends descheduled is not its own.
 //
 //   bench_q8 [tokens]   (default 64) one line per variant: the best total ms over the rounds for GPT-2-small's four
@@ -16,6 +16,7 @@
 
 #include "kernels/kernels.hpp"
 #include "kernels/quantized_panels_tile.hpp"
+#include "kernels/quantized_panels_widened.hpp"
 
 #if defined(__EMSCRIPTEN__)
 #include <emscripten.h>
@@ -109,6 +110,19 @@ int main(int argc, char** argv) {
   shape(q8_panels::product<6, 1>, 6, 1);
   shape(q8_panels::product<4, 2>, 4, 2);
   shape(q8_panels::product<6, 2>, 6, 2);
+  // The widened-panel tiles (quantized_panels_widened.hpp), T tokens × one panel.
+  static std::vector<int16_t> scratch;
+  const auto widened = [&](auto product, int T) {
+    variants.push_back({"widened " + std::to_string(T) + "x8", [&, product](const Product& p, int M) {
+                          widen(p, M);
+                          product(C.data(), p.N, a16.data(), a_scales.data(), int(q8_panel_depth(p.K)),
+                                  p.panels.data(), p.scales.data(), M, p.N, p.K, 0.0f, scratch);
+                        }});
+  };
+  widened(q8_panels::widened_product<3>, 3);
+  widened(q8_panels::widened_product<4>, 4);
+  widened(q8_panels::widened_product<5>, 5);
+  widened(q8_panels::widened_product<6>, 6);
   for (int M : {tokens, 1}) {  // (a step's products run 20 at a time: one is too short to time)
     for (Variant& v : variants) v.best_ms = 1e30;
     const int rounds = M == 1 ? 40 : 15;

@@ -1,6 +1,7 @@
 // The int8 product over packed weight panels (kernels.hpp: sgemm_q8_panels) and the int8 store that packs them
 // (compact_matrices.hpp): the SIMD kernel against the scalar reference and the row-major oracle, bit for bit, at
-// every register tile and tail; the packing against the row-major bytes; and the pooled product at every pool size.
+// every register tile and tail (and the widened-panel tiles of every size, which only SSE and wasm builds choose); the
+// packing against the row-major bytes; and the pooled product at every pool size.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "compact_matrices.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/quantized_panels_widened.hpp"
 #include "parallel/thread_pool.hpp"
 #include "tinylm/rng.hpp"
 
@@ -72,6 +74,52 @@ TEST_CASE("int8 panels: the product gives the reference's and the row-major orac
       }
     }
   }
+}
+
+namespace {
+// widened_product<T> (quantized_panels_widened.hpp) against the reference at every tail of T tokens and of a panel.
+template <int T>
+void check_widened_tiles(Rng& rng) {
+  std::vector<int16_t> scratch;
+  for (int M : {1, 2, 3, 5, 7, 11, 13}) {
+    for (int N : {1, 7, 8, 9, 17}) {
+      for (int K : {1, 2, 3, 17, 64, 259}) {
+        for (float beta : {0.0f, 1.0f}) {
+          CAPTURE(T);
+          CAPTURE(M);
+          CAPTURE(N);
+          CAPTURE(K);
+          CAPTURE(beta);
+          const int ldc = N + 3, lda = int(q8_panel_depth(K)) + 2;
+          const std::vector<int8_t> A = random_bytes(size_t(M) * K, rng), B = random_bytes(size_t(N) * K, rng);
+          const std::vector<float> a_scales = random_floats(M, rng, 0.05f), b_scales = random_floats(N, rng, 0.05f);
+          std::vector<int8_t> panels(size_t(q8_panels_size(N, K)), 0);
+          pack_q8_panel_rows(panels.data(), B.data(), 0, N, K);
+          std::vector<int16_t> wide(size_t(M) * lda, 0);
+          for (int m = 0; m < M; ++m)
+            for (int k = 0; k < K; ++k) wide[size_t(m) * lda + k] = A[size_t(m) * K + k];
+          std::vector<float> C(size_t(M) * ldc + 4, beta == 0.0f ? NAN : 0.25f), reference(C);
+          for (size_t g = size_t(M) * ldc; g < C.size(); ++g) C[g] = 12345.0f;
+          q8_panels::widened_product<T>(C.data(), ldc, wide.data(), a_scales.data(), lda, panels.data(),
+                                        b_scales.data(), M, N, K, beta, scratch);
+          ref::sgemm_q8_panels(reference.data(), ldc, wide.data(), a_scales.data(), lda, panels.data(),
+                               b_scales.data(), M, N, K, beta);
+          for (int m = 0; m < M; ++m)
+            CHECK(same_bits(C.data() + size_t(m) * ldc, reference.data() + size_t(m) * ldc, size_t(N)));
+          for (size_t g = size_t(M) * ldc; g < C.size(); ++g) CHECK(C[g] == 12345.0f);
+        }
+      }
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("int8 panels: the widened-panel tiles give the reference's bits for every tile size and tail") {
+  Rng rng(43);
+  check_widened_tiles<1>(rng);
+  check_widened_tiles<3>(rng);
+  check_widened_tiles<4>(rng);
+  check_widened_tiles<6>(rng);
 }
 
 TEST_CASE("int8 panels: the store holds quantize_rows_int8's bytes and scales, rows written in any order") {

@@ -1,11 +1,13 @@
 // The int8 product over packed weight panels (contract in kernels.hpp: sgemm_q8_panels) — what an int8 model's steps
-// and prefill batches run — in the register tiles measured fastest (quantized_panels_tile.hpp), and the packing the
-// weights get once, when a model's int8 matrices are made.
+// and prefill batches run — in the register tiles measured fastest (quantized_panels_tile.hpp; for SSE and wasm
+// batches, quantized_panels_widened.hpp), and the packing the weights get once, when a model's int8 matrices are made.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/kernels.hpp"
 #include "kernels/quantized_panels_tile.hpp"
+#include "kernels/quantized_panels_widened.hpp"
 #include "kernels/simd.hpp"
 
 namespace tinylm {
@@ -20,16 +22,28 @@ namespace {
 //   1 × 16 10.5-11.9 ms, row-major 17.7-20.8.
 //   AVX2, 64 tokens: 1 × 32 11.9-12.8 ms, 5 × 8 13.4-13.6, 4 × 8 13.4-13.5, 2 × 16 15.1-15.5, 6 × 16 14.8-15.0;
 //   row-major 17.3-17.5. Steps: 1 × 32 5.3-6.3 ms, 1 × 16 5.9-8.8, row-major 11.0-14.3.
+// Where a register holds 4 rows (SSE, wasm), prefill batches run the widened-panel tiles instead
+// (quantized_panels_widened.hpp: each panel widened once per call, the tokens interleaved), kTokens tokens per tile.
+//   Wasm in Node, 64 tokens, three runs at load 8–9: widened 4 × 8 17.6-17.8 ms, 3 × 8 18.3-18.5, 5 × 8 26-28 (V8
+//   spills), 6 × 8 23.6; the panel tiles they replaced 5 × 8 19.3-19.5, 4 × 8 18.2-18.4.
 #if defined(__AVX2__)
 constexpr int kTokens = 1, kPanels = 4, kStepPanels = 4;
+constexpr bool kWidenedPanels = false;
 #else
-constexpr int kTokens = 5, kPanels = 1, kStepPanels = 2;
+constexpr int kTokens = 4, kPanels = 1, kStepPanels = 2;
+constexpr bool kWidenedPanels = true;
 #endif
 
 void sgemm_q8_panels_simd(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
                           const float* b_scales, int M, int N, int K, float beta) {
   if (M <= 2) return q8_panels::product<1, kStepPanels>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
-  q8_panels::product<kTokens, kPanels>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
+  if constexpr (kWidenedPanels) {
+    // One allocation per batch's product (at most (M + 8) · K int16), against its M · N · K multiply-adds.
+    std::vector<int16_t> scratch;
+    q8_panels::widened_product<kTokens>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta, scratch);
+  } else {
+    q8_panels::product<kTokens, kPanels>(C, ldc, A, a_scales, lda, panels, b_scales, M, N, K, beta);
+  }
 }
 
 }  // namespace

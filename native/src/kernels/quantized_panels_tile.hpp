@@ -64,6 +64,22 @@ inline float rounded(float x) {
   return x;
 }
 
+// C (T, rows) = beta·C + the T tokens' W vectors of int32 sums (rows in lane order), each scaled once, as the reference
+// scales them.
+template <int T, int W>
+void scale_sums(float* C, int ldc, const simd::isum (&acc)[T][W], const float* a_scales, const float* b_scales,
+                int rows, float beta) {
+  for (int t = 0; t < T; ++t) {
+    int32_t sums[W * kRowsPerVector];
+    for (int i = 0; i < W; ++i) store_sums(sums + i * kRowsPerVector, acc[t][i]);
+    for (int r = 0; r < rows; ++r) {
+      const float value = rounded(float(sums[r]) * (a_scales[t] * b_scales[r]));
+      float& out = C[index_t(t) * ldc + r];
+      out = beta == 0.0f ? value : out + value;
+    }
+  }
+}
+
 // C (T, rows) for T tokens against NP panels (8 · NP weight rows, of which the first `rows` are real).
 template <int T, int NP>
 void panel_tile(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
@@ -85,15 +101,7 @@ void panel_tile(float* C, int ldc, const int16_t* A, const float* a_scales, int 
       simd::unroll<W>([&](auto i) { acc[t][i] = simd::dot_add(acc[t][i], a, weights[i]); });
     });
   }
-  for (int t = 0; t < T; ++t) {
-    int32_t sums[NP * kPanelRows];
-    for (int i = 0; i < W; ++i) store_sums(sums + i * kRowsPerVector, acc[t][i]);
-    for (int r = 0; r < rows; ++r) {
-      const float value = rounded(float(sums[r]) * (a_scales[t] * b_scales[r]));
-      float& out = C[index_t(t) * ldc + r];
-      out = beta == 0.0f ? value : out + value;
-    }
-  }
+  scale_sums<T, W>(C, ldc, acc, a_scales, b_scales, rows, beta);
 }
 
 // The last M % T tokens, one tile of exactly that many.

@@ -262,8 +262,9 @@ inline void store_int16(int16_t* p, const ibatch& v) {  // portable
 
 // ---- int8 · int8 ------------------------------------------------------------------------------------------------
 // Integer dot products of int8 weights with int8-quantised activations: i8width bytes of each operand sign-extended
-// to int16 (load_int8_as_int16 → iwide), multiplied in pairs and each pair's sum added to an int32 lane (dot_add:
-// pmaddwd; SSE4.1's _mm_madd_epi16 is lowered to wasm's i32x4.dot_i16x8_s). Values in [−127, 127] cannot overflow
+// to int16 (load_int8_as_int16 → iwide; load_wide/store_wide move i8width values already widened), multiplied in
+// pairs and each pair's sum added to an int32 lane (dot_add: pmaddwd; SSE4.1's _mm_madd_epi16 is lowered to wasm's
+// i32x4.dot_i16x8_s). Values in [−127, 127] cannot overflow
 // a pair (2 · 127² < 2¹⁵ · 2), so the sums are exact and their order does not matter. (maddubs would take the bytes
 // unwidened, but saturates its int16 pair sums.)
 #if defined(__AVX2__)
@@ -274,6 +275,8 @@ inline isum isum_zero() { return _mm256_setzero_si256(); }
 inline iwide load_int8_as_int16(const signed char* p) {
   return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
+inline iwide load_wide(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline void store_wide(int16_t* p, iwide v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 inline isum dot_add(isum acc, iwide a, iwide b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
 inline int32_t reduce_add_int(isum v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -289,6 +292,8 @@ inline isum isum_zero() { return _mm_setzero_si128(); }
 inline iwide load_int8_as_int16(const signed char* p) {
   return _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
+inline iwide load_wide(const int16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline void store_wide(int16_t* p, iwide v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
 inline isum dot_add(isum acc, iwide a, iwide b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 inline int32_t reduce_add_int(isum v) {
   __m128i s = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -309,6 +314,12 @@ inline iwide load_int8_as_int16(const signed char* p) {
   for (int i = 0; i < 8; ++i) w.lanes[i] = p[i];
   return w;
 }
+inline iwide load_wide(const int16_t* p) {
+  iwide w;
+  std::memcpy(w.lanes, p, sizeof w.lanes);
+  return w;
+}
+inline void store_wide(int16_t* p, iwide v) { std::memcpy(p, v.lanes, sizeof v.lanes); }
 inline isum dot_add(isum acc, iwide a, iwide b) {
   for (int i = 0; i < 4; ++i)
     acc.lanes[i] += int32_t(a.lanes[2 * i]) * b.lanes[2 * i] + int32_t(a.lanes[2 * i + 1]) * b.lanes[2 * i + 1];
