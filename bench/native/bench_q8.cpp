@@ -115,8 +115,9 @@ int main(int argc, char** argv) {
   const auto widened = [&](auto product, int T) {
     variants.push_back({"widened " + std::to_string(T) + "x8", [&, product](const Product& p, int M) {
                           widen(p, M);
+                          scratch.resize(q8_panels::widened_scratch(M, p.K));
                           product(C.data(), p.N, a16.data(), a_scales.data(), int(q8_panel_depth(p.K)),
-                                  p.panels.data(), p.scales.data(), M, p.N, p.K, 0.0f, scratch);
+                                  p.panels.data(), p.scales.data(), M, p.N, p.K, 0.0f, scratch.data());
                         }});
   };
   widened(q8_panels::widened_product<3>, 3);

@@ -100,8 +100,9 @@ void check_widened_tiles(Rng& rng) {
             for (int k = 0; k < K; ++k) wide[size_t(m) * lda + k] = A[size_t(m) * K + k];
           std::vector<float> C(size_t(M) * ldc + 4, beta == 0.0f ? NAN : 0.25f), reference(C);
           for (size_t g = size_t(M) * ldc; g < C.size(); ++g) C[g] = 12345.0f;
+          scratch.assign(q8_panels::widened_scratch(M, K), int16_t(0x5a5a));  // garbage the kernel must overwrite
           q8_panels::widened_product<T>(C.data(), ldc, wide.data(), a_scales.data(), lda, panels.data(),
-                                        b_scales.data(), M, N, K, beta, scratch);
+                                        b_scales.data(), M, N, K, beta, scratch.data());
           ref::sgemm_q8_panels(reference.data(), ldc, wide.data(), a_scales.data(), lda, panels.data(),
                                b_scales.data(), M, N, K, beta);
           for (int m = 0; m < M; ++m)

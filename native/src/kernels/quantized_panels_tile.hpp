@@ -65,9 +65,10 @@ inline float rounded(float x) {
 }
 
 // C (T, rows) = beta·C + the T tokens' W vectors of int32 sums (rows in lane order), each scaled once, as the reference
-// scales them.
+// scales them. Inlined into each tile, so the sums go from registers to the outputs (called, they went through memory:
+// 2% of a prefill).
 template <int T, int W>
-void scale_sums(float* C, int ldc, const simd::isum (&acc)[T][W], const float* a_scales, const float* b_scales,
+[[gnu::always_inline]] inline void scale_sums(float* C, int ldc, const simd::isum (&acc)[T][W], const float* a_scales, const float* b_scales,
                 int rows, float beta) {
   for (int t = 0; t < T; ++t) {
     int32_t sums[W * kRowsPerVector];

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "kernels/kernels.hpp"
 #include "kernels/quantized_panels_tile.hpp"
@@ -76,14 +75,15 @@ void widened_tail(int count, float* C, int ldc, const int16_t* tokens, const flo
 }
 
 // C (M,N) as sgemm_q8_panels computes it: the tokens interleaved once, then panel by panel, the panel widened and
-// every tile of T tokens multiplied by it. scratch: the call's (M + kPanelRows) · Kp int16, resized here.
+// every tile of T tokens multiplied by it. scratch: (M + kPanelRows) · Kp int16 (widened_scratch), every one written
+// before it is read.
+inline size_t widened_scratch(int M, int K) { return size_t(M + kPanelRows) * size_t(q8_panel_depth(K)); }
 template <int T>
 void widened_product(float* C, int ldc, const int16_t* A, const float* a_scales, int lda, const int8_t* panels,
-                     const float* b_scales, int M, int N, int K, float beta, std::vector<int16_t>& scratch) {
+                     const float* b_scales, int M, int N, int K, float beta, int16_t* scratch) {
   const int Kp = int(q8_panel_depth(K));
   const index_t panel_bytes = index_t(kPanelRows) * Kp;
-  scratch.resize(size_t(M + kPanelRows) * size_t(Kp));
-  int16_t* const tokens = scratch.data();
+  int16_t* const tokens = scratch;
   int16_t* const wide = tokens + index_t(M) * Kp;
   interleave_tokens<T>(tokens, A, lda, M, Kp);
   for (int n = 0; n < N; n += kPanelRows) {
