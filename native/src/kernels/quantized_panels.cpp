@@ -24,13 +24,14 @@ namespace {
 //   row-major 17.3-17.5. Steps: 1 × 32 5.3-6.3 ms, 1 × 16 5.9-8.8, row-major 11.0-14.3.
 // Where a register holds 4 rows (SSE, wasm), prefill batches run the widened-panel tiles instead
 // (quantized_panels_widened.hpp: each panel widened once per call, the tokens interleaved), kTokens tokens per tile.
-//   Wasm in Node, 64 tokens, three runs at load 8–9: widened 4 × 8 17.6-17.8 ms, 3 × 8 18.3-18.5, 5 × 8 26-28 (V8
-//   spills), 6 × 8 23.6; the panel tiles they replaced 5 × 8 19.3-19.5, 4 × 8 18.2-18.4.
+//   Wasm, 64 tokens, load 2.6-3.7, Node 20 and 22 alike: widened 5 × 8 16.6-16.7 ms, 4 × 8 17.4-17.6, 3 × 8 17.4,
+//   6 × 8 21.6; the panel tiles they replaced, 5 × 8, 17.3-17.4. (Loaded to 8-9, Node 20 put widened 4 × 8 first,
+//   17.6-17.8 against 19.3-19.5, and 5 × 8 at 18.3-28: the shapes' order under load is not their order idle.)
 #if defined(__AVX2__)
 constexpr int kTokens = 1, kPanels = 4, kStepPanels = 4;
 constexpr bool kWidenedPanels = false;
 #else
-constexpr int kTokens = 4, kPanels = 1, kStepPanels = 2;
+constexpr int kTokens = 5, kPanels = 1, kStepPanels = 2;
 constexpr bool kWidenedPanels = true;
 #endif
 
