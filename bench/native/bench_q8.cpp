@@ -1,7 +1,7 @@
 // bench_q8 — the int8 products of a prompt's batch and of a step over packed weight panels (sgemm_q8_panels), the
-// chosen kernel against each register tile shape and each widened-panel tile, all in one process, alternated round by
-// round so that a shared machine's load falls on every variant alike. Times are the process's CPU time, not the wall clock: on a
-// machine shared with other work, the time a variant spends descheduled is not its own.
+// chosen kernel against each register tile shape and each widened-panel tile, all in one process, alternated
+// round by round so that a shared machine's load falls on every variant alike. Times are the process's CPU time, not
+// the wall clock: on a machine shared with other work, the time a variant spends descheduled is not its own.
 //
 //   bench_q8 [tokens]   (default 64) one line per variant: the best total ms over the rounds for GPT-2-small's four
 //                       and SmolLM2-135M's seven products with `tokens` rows, then the same for one row (a step)

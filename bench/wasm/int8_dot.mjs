@@ -66,11 +66,17 @@ try {
         best = Math.min(best, performance.now() - start);
       }
       const instructions = iterations * accumulators;
-      out[name] = { ms: +best.toFixed(1), multiply_adds_per_ns: +((instructions * perInstruction) / (best * 1e6)).toFixed(1),
-        ns_per_instruction: +((best * 1e6) / instructions).toFixed(3) };
+      out[name] = {
+        ms: +best.toFixed(1),
+        multiply_adds_per_ns: +((instructions * perInstruction) / (best * 1e6)).toFixed(1),
+        ns_per_instruction: +((best * 1e6) / instructions).toFixed(3),
+      };
     }
     return out;
-  }, { modules: { dot_i16x8_s_add: module(false), relaxed_dot_i8x16_i7x16_add_s: module(true) }, accumulators: ACCUMULATORS });
+  }, {
+    modules: { dot_i16x8_s_add: module(false), relaxed_dot_i8x16_i7x16_add_s: module(true) },
+    accumulators: ACCUMULATORS,
+  });
   console.log(JSON.stringify({ chromium: browser.version(), ...results }));
 } finally {
   await browser.close();

@@ -68,8 +68,8 @@ inline float rounded(float x) {
 // scales them. Inlined into each tile, so the sums go from registers to the outputs (called, they went through memory:
 // 2% of a prefill).
 template <int T, int W>
-[[gnu::always_inline]] inline void scale_sums(float* C, int ldc, const simd::isum (&acc)[T][W], const float* a_scales, const float* b_scales,
-                int rows, float beta) {
+[[gnu::always_inline]] inline void scale_sums(float* C, int ldc, const simd::isum (&acc)[T][W],
+                                              const float* a_scales, const float* b_scales, int rows, float beta) {
   for (int t = 0; t < T; ++t) {
     int32_t sums[W * kRowsPerVector];
     for (int i = 0; i < W; ++i) store_sums(sums + i * kRowsPerVector, acc[t][i]);
