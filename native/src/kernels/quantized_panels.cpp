@@ -24,14 +24,16 @@ namespace {
 //   row-major 17.3-17.5. Steps: 1 × 32 5.3-6.3 ms, 1 × 16 5.9-8.8, row-major 11.0-14.3.
 // Where a register holds 4 rows (SSE, wasm), prefill batches run the widened-panel tiles instead
 // (quantized_panels_widened.hpp: each panel widened once per call, the tokens interleaved), kTokens tokens per tile.
-//   Wasm, 64 tokens, load 2.6-3.7, Node 20 and 22 alike: widened 5 × 8 16.6-16.7 ms, 4 × 8 17.4-17.6, 3 × 8 17.4,
-//   6 × 8 21.6; the panel tiles they replaced, 5 × 8, 17.3-17.4. (Loaded to 8-9, Node 20 put widened 4 × 8 first,
-//   17.6-17.8 against 19.3-19.5, and 5 × 8 at 18.3-28: the shapes' order under load is not their order idle.)
+//   Wasm, 64 tokens, load 2.6-3.7, Node 20 and 22 alike: widened 5 × 8 16.6-17.0 ms, 4 × 8 17.4-17.8, 3 × 8 17.4,
+//   6 × 8 21.6; the panel tiles they replaced, 5 × 8, 17.3-17.9. Loaded to 8-9, Node 20 gave widened 4 × 8 17.6-17.8
+//   against 19.3-19.5, and 5 × 8 anywhere from 18.3 to 28 (V8 spilling it in some builds); in Chromium 156 (int8
+//   prefill of the hf_peer prompt, load about 2) 5 × 8 was 0.85-0.88 of main's prefill for SmolLM2-135M on one
+//   thread where 4 × 8 was 0.94-1.13 — so 4 × 8, which no engine measured slower.
 #if defined(__AVX2__)
 constexpr int kTokens = 1, kPanels = 4, kStepPanels = 4;
 constexpr bool kWidenedPanels = false;
 #else
-constexpr int kTokens = 5, kPanels = 1, kStepPanels = 2;
+constexpr int kTokens = 4, kPanels = 1, kStepPanels = 2;
 constexpr bool kWidenedPanels = true;
 #endif
 
