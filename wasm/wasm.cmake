@@ -158,7 +158,8 @@ target_precompile_headers(tinylm_wasm PRIVATE ${TINYLM_WASM_BINDINGS_PRECOMPILED
 set_target_properties(tinylm_wasm PROPERTIES
   SUFFIX ".js"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/wasm")
-target_link_options(tinylm_wasm PRIVATE ${TINYLM_WASM_LINK_OPTIONS} "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,instantiateWasm]")
+target_link_options(tinylm_wasm PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -sSPLIT_MODULE=1
+  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,instantiateWasm,loadSplitModule,printErr]")
 
 # Wasm exceptions under pthreads: clang 14's landing pads address __wasm_lpad_context, the record through which
 # they and the personality function agree on which catch clause matched, as a plain global, while Emscripten
@@ -205,7 +206,9 @@ target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pth
 # (-j2) took 311 s of CPU (2 min 39 s wall), against 509 s when the relaxed cores compiled every source.
 find_program(TINYLM_NODE node REQUIRED)
 find_program(TINYLM_WASM_DIS wasm-dis REQUIRED)
-function(tinylm_add_relaxed_engine target standard core)  # ARGN: further outputs whose bytes must match too
+function(tinylm_add_relaxed_engine target standard core split)  # split: TRUE for an engine wasm/split_engine.mjs
+                                                                  # splits, which re-encodes it there; ARGN: further
+                                                                  # outputs whose bytes must match too
   foreach(property SOURCES COMPILE_OPTIONS LINK_OPTIONS SUFFIX RUNTIME_OUTPUT_DIRECTORY)
     get_target_property(${property} ${standard} ${property})
   endforeach()
@@ -223,18 +226,51 @@ function(tinylm_add_relaxed_engine target standard core)  # ARGN: further output
     list(APPEND compare COMMAND "${CMAKE_COMMAND}" -E compare_files "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${output}"
          "${RUNTIME_OUTPUT_DIRECTORY}/${output}")
   endforeach()
-  set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/${standard}_relaxed.wasm")
+  if(split)
+    set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.glue-compared")
+    set(reencode COMMAND "${CMAKE_COMMAND}" -E touch "${shipped}")
+  else()
+    set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/${standard}_relaxed.wasm")
+    set(reencode COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs"
+        "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.wasm" "${shipped}" "${TINYLM_WASM_DIS}")
+  endif()
   add_custom_command(OUTPUT "${shipped}"
     ${compare}
-    COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.wasm"
-            "${shipped}" "${TINYLM_WASM_DIS}"
+    ${reencode}
     DEPENDS ${target} ${standard} "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs"
     COMMENT "Comparing ${target}'s glue with ${standard}'s; re-encoding its relaxed_madd")
   add_custom_target(${target}_madd ALL DEPENDS "${shipped}")
 endfunction()
-tinylm_add_relaxed_engine(tinylm_wasm_relaxed tinylm_wasm tinylm_core_relaxed)
-tinylm_add_relaxed_engine(tinylm_wasm_threads_relaxed tinylm_wasm_threads tinylm_core_threads_relaxed
+tinylm_add_relaxed_engine(tinylm_wasm_relaxed tinylm_wasm tinylm_core_relaxed TRUE)
+tinylm_add_relaxed_engine(tinylm_wasm_threads_relaxed tinylm_wasm_threads tinylm_core_threads_relaxed FALSE
                           tinylm_wasm_threads.worker.js)
+
+# ---- the single-thread engines, split ---------------------------------------------------------------------------
+# wasm/split_engine.mjs splits each single-thread engine in two: build-wasm/wasm/split/<engine>.wasm, what loading
+# and running a tinylm model file calls (recorded by running the engine on the shipped models, wasm/split_profile.mjs),
+# and <engine>.deferred.wasm, the rest (training, LoRA, Hugging Face checkpoints), which the package instantiates the
+# first time the engine calls into it (web/lib/deferred_engine.ts). -sSPLIT_MODULE (above) makes the glue route
+# such calls to Module.loadSplitModule, and leaves the whole engine in <engine>.wasm.orig (the .wasm beside it is an
+# instrumented copy nothing ships). The threaded engines are not split: their pthreads would each need the deferred
+# module too, through Emscripten's own pthread script under Node.
+find_program(TINYLM_WASM_SPLIT wasm-split REQUIRED)  # binaryen's, as wasm-dis: split_engine.mjs runs both from PATH
+set(TINYLM_SPLIT_DIR "${CMAKE_BINARY_DIR}/wasm/split")
+set(TINYLM_SPLIT_OUTPUTS)
+foreach(engine tinylm_wasm tinylm_wasm_relaxed)
+  list(APPEND TINYLM_SPLIT_OUTPUTS "${TINYLM_SPLIT_DIR}/${engine}.wasm" "${TINYLM_SPLIT_DIR}/${engine}.deferred.wasm")
+endforeach()
+file(GLOB TINYLM_SHIPPED_MODELS "${CMAKE_SOURCE_DIR}/models/*.safetensors")
+add_custom_command(OUTPUT ${TINYLM_SPLIT_OUTPUTS}
+  COMMAND "${CMAKE_COMMAND}" -E make_directory "${TINYLM_SPLIT_DIR}"
+  COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.js"
+          "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.wasm.orig" "${CMAKE_SOURCE_DIR}/models" "${TINYLM_SPLIT_DIR}/tinylm_wasm.wasm"
+  COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.js"
+          "${CMAKE_BINARY_DIR}/wasm/relaxed/tinylm_wasm.wasm.orig" "${CMAKE_SOURCE_DIR}/models"
+          "${TINYLM_SPLIT_DIR}/tinylm_wasm_relaxed.wasm" --relaxed
+  DEPENDS tinylm_wasm "${CMAKE_BINARY_DIR}/wasm/relaxed/tinylm_wasm.glue-compared" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs"
+          "${CMAKE_SOURCE_DIR}/wasm/split_profile.mjs" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" ${TINYLM_SHIPPED_MODELS}
+  COMMENT "Splitting the single-thread engines into what running a model calls and the rest")
+add_custom_target(tinylm_wasm_split ALL DEPENDS ${TINYLM_SPLIT_OUTPUTS})
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------
 # build-*/wasm/bench_kernels_wasm.cjs (CommonJS: package.json says "type": "module") prints the same rows as the

@@ -110,6 +110,7 @@ function assertStreamed({ result, problems, modelFetches }) {
   assert.equal(result.arch, 'lstm');
   assert.ok(result.pieces >= 1 && result.text.length >= 20, `streamed ${result.pieces} pieces: ${JSON.stringify(result.text)}`);
   assert.equal(result.sameModel, true);
+  assert.ok(result.beamSearch.length > 0, 'a beam search (the single-thread engine fetches its deferred module for it) ran');
   assert.equal(modelFetches, 1, 'two TinyLM.load() calls fetch the default model once');
 }
 

@@ -76,6 +76,8 @@ test('no headers and no service worker: one thread, said in the footer and in on
   assert.equal(ours.length, 1, ours.join('\n'));
   assert.match(ours[0], /threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy/s);
   assert.ok(!run.fetched.some((path) => threadedFiles.test(path)), `the threaded build is not fetched: ${run.fetched.filter((path) => threadedFiles.test(path))}`);
+  // Loading and generating run on the engine's primary module alone (web/lib/deferred_engine.ts).
+  assert.ok(!run.fetched.some((path) => /deferred/.test(path)), `the deferred module is not fetched: ${run.fetched.filter((path) => /deferred/.test(path))}`);
   assert.deepEqual(wasmFetched(run), ['tinylm_wasm_relaxed.wasm']);
   assert.deepEqual(run.errors, []);
 });

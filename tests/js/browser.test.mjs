@@ -44,29 +44,34 @@ try {
 }
 </script>`;
 
-// Runs `html` in headless Chromium over dist/ and resolves with what the page reports and how often the .wasm was
-// requested. failFirstWasm: the first .wasm request gets a 503.
+// Runs `html` in headless Chromium over dist/ and resolves with what the page reports and how often the engine's .wasm
+// and its deferred module (web/lib/deferred_engine.ts: training's code) were requested. failFirstWasm: the first
+// .wasm request gets a 503.
 async function runPage(t, html, { failFirstWasm = false } = {}) {
   let wasmRequests = 0;
+  let deferredRequests = 0;
   const respond = (path, response) => {
-    if (extname(path) !== '.wasm' || ++wasmRequests !== 1 || !failFirstWasm) return false;
+    if (path.endsWith('.deferred.wasm')) deferredRequests += 1;
+    if (extname(path) !== '.wasm' || path.endsWith('.deferred.wasm') || ++wasmRequests !== 1 || !failFirstWasm) return false;
     response.writeHead(503).end();
     return true;
   };
   const { outcome } = await runInChromium(t, html, { respond, timeoutMs: 60_000 });
-  return { outcome, wasmRequests };
+  return { outcome, wasmRequests, deferredRequests };
 }
 
 const skip = skipWithoutChromium;
 
 test('generate, fineTune, save to IndexedDB, load and cancel in headless Chromium; the .wasm is fetched once', { skip }, async (t) => {
-  const { outcome, wasmRequests } = await runPage(t, page);
+  const { outcome, wasmRequests, deferredRequests } = await runPage(t, page);
   assert.deepEqual(outcome, { steps: 5, sampleLength: 12, sameLoss: true, aborted: 'AbortError', stored: ['browser-model'] });
   assert.equal(wasmRequests, 1, 'the worker used the module the page compiled');
+  assert.equal(deferredRequests, 1, 'the fine-tune fetched the deferred module, once');
 });
 
 test('a page whose request for the .wasm fails: the worker fetches it and the engine runs', { skip }, async (t) => {
-  const { outcome, wasmRequests } = await runPage(t, generatePage, { failFirstWasm: true });
+  const { outcome, wasmRequests, deferredRequests } = await runPage(t, generatePage, { failFirstWasm: true });
   assert.deepEqual(outcome, { sampleLength: 12 });
   assert.equal(wasmRequests, 2, 'the page asked first (503), then the worker');
+  assert.equal(deferredRequests, 0, 'generating needs no deferred module');
 });

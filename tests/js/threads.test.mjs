@@ -82,14 +82,24 @@ onmessage = async ({ data: { text } }) => {
   try {
     const results = { crossOriginIsolated: self.crossOriginIsolated, runs: {} };
     const { default: createSingle } = await import('/build-wasm/wasm/tinylm_wasm.js');
-    results.runs.single = runScenario(await createSingle({}), text);
+    // The single-thread engine is split (wasm/split_engine.mjs): its training code is read when first called.
+    const { withDeferredEngine } = await import('/dist/deferred_engine.js');
+    const readDeferred = (relaxed) => {
+      const request = new XMLHttpRequest();
+      request.open('GET', '/build-wasm/wasm/split/tinylm_wasm' + (relaxed ? '_relaxed' : '') + '.deferred.wasm', false);
+      request.responseType = 'arraybuffer';
+      request.send();
+      return { bytes: request.response };
+    };
+    const single = (wasm) => createSingle(withDeferredEngine({ locateFile: () => '/build-wasm/wasm/split/' + wasm }, readDeferred));
+    results.runs.single = runScenario(await single('tinylm_wasm.wasm'), text);
     const { default: createThreaded } = await import('/build-wasm/wasm/threads/tinylm_wasm_threads.mjs');
     const engine = await createThreaded({ tinylmThreads: 4, locateFile: (file) => '/build-wasm/wasm/threads/' + file });
     for (const threads of [1, 2, 4]) {
       results.runs[threads] = { threads: engine.setThreadCount(threads), results: runScenario(engine, text) };
     }
     // The relaxed SIMD engines, which Chromium runs: the same glue, the other .wasm.
-    const relaxedSingle = await createSingle({ locateFile: () => '/build-wasm/wasm/tinylm_wasm_relaxed.wasm' });
+    const relaxedSingle = await single('tinylm_wasm_relaxed.wasm');
     results.relaxed = { single: runScenario(relaxedSingle, text) };
     const relaxedThreaded = await createThreaded({ tinylmThreads: 2, locateFile: (file) =>
       '/build-wasm/wasm/threads/' + (file.endsWith('.wasm') ? 'tinylm_wasm_threads_relaxed.wasm' : file) });
@@ -110,7 +120,7 @@ worker.postMessage({ text: await (await fetch('/corpus.txt')).text() });
 </script>`;
 
 test('in headless Chromium, cross-origin isolated: the threaded engine in a Web Worker matches the single-thread one, relaxed SIMD or not', { skip: skipWithoutChromium }, async (t) => {
-  const { outcome } = await runInChromium(t, page, { serve: ['build-wasm/wasm/', 'tests/js/threads_scenario.mjs'],
+  const { outcome } = await runInChromium(t, page, { serve: ['build-wasm/wasm/', 'dist/deferred_engine.js', 'tests/js/threads_scenario.mjs'],
     files: { '/worker.mjs': workerScript, '/corpus.txt': text }, isolated: true, timeoutMs: 240_000 });
   assert.equal(outcome.error, undefined, outcome.error);
   assert.equal(outcome.pageIsolated, true, 'the page is cross-origin isolated');

@@ -109,7 +109,9 @@ test('Chromium, cross-origin isolated: the threaded build on 2 threads computes 
   assert.deepStrictEqual(outcome.threaded, outcome.single, 'relaxed SIMD: the same results at every thread count');
   assert.deepEqual(outcome.warnings, []);
   assert.ok(outcome.fetched.includes('/dist/worker_pthread.js'));
-  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.wasm', '/dist/wasm/tinylm_wasm_threads_relaxed.wasm']);
+  // The single-thread engine's training code is in its deferred module, the relaxed one's (deferred_engine.ts).
+  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.deferred.wasm', '/dist/wasm/tinylm_wasm_relaxed.wasm',
+    '/dist/wasm/tinylm_wasm_threads_relaxed.wasm']);
 });
 
 test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either build, within rounding of the relaxed one', { skip }, async (t) => {
@@ -117,7 +119,7 @@ test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either 
   assert.deepEqual(standard.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: false, crossOriginIsolated: true, build: 'threads' });
   assert.deepEqual(standard.running, standard.capabilities);
   assert.deepStrictEqual(standard.threaded, standard.single);
-  assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
+  assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.deferred.wasm', '/dist/wasm/tinylm_wasm.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
   // The relaxed build's multiply-adds round once where the CPU fuses them, twice here: after 4 training steps the
   // losses agree to far better than 1e-4 (tests/js/relaxed_simd.test.mjs measures the spread in Node).
   const relaxed = await runPage(t, true);
@@ -137,7 +139,7 @@ test('Chromium, not isolated: the single-thread build, with one warning saying h
   assert.equal(outcome.warnings.length, 1, outcome.warnings.join('\n'));
   assert.match(outcome.warnings[0], /2 threads were asked for.*not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp.*coi-serviceworker/s);
   assert.ok(!outcome.fetched.some((path) => /tinylm_wasm_threads|worker_browser_threads|worker_pthread/.test(path)), `only the single-thread build is fetched: ${outcome.fetched.join(', ')}`);
-  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.wasm']);
+  assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.deferred.wasm', '/dist/wasm/tinylm_wasm_relaxed.wasm']);
 });
 
 // ---- Chromium: what runs, whichever .wasm was asked for ----------------------------------------------------------

@@ -1,4 +1,5 @@
-// The wasm engine really runs SIMD128 in its hot loops: disassembles build-wasm/wasm/tinylm_wasm.wasm with
+// The wasm engine really runs SIMD128 in its hot loops: disassembles build-wasm/wasm/tinylm_wasm.wasm.orig (the
+// single-thread engine whole, as linked, before wasm/split_engine.mjs splits it in two) with
 // binaryen's wasm-dis and fails if the GEMM or LSTM/GRU gate kernels hold no f32x4 instruction (a build that lost
 // -msimd128, or an xsimd path that fell back to scalar code, still computes the right numbers — only slower — so
 // no numeric test would notice).
@@ -17,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const buildDir = fileURLToPath(new URL('../../build-wasm/wasm/', import.meta.url));
-const wasmPath = `${buildDir}tinylm_wasm.wasm`;
+const wasmPath = `${buildDir}tinylm_wasm.wasm.orig`;
 const symbolsPath = `${buildDir}tinylm_wasm.js.symbols`;
 
 const kernels = [

@@ -13,6 +13,8 @@
 //   wasm/tinylm_wasm_relaxed.wasm         main thread        assets.ts: instead, where relaxed SIMD validates
 //                                                            (relaxed_simd.ts); the same glue runs it. If the page
 //                                                            cannot compile it, the worker fetches the standard one
+//   wasm/tinylm_wasm{,_relaxed}.deferred.wasm  the worker    worker_browser.ts: the rest of that engine's code
+//                                                            (deferred_engine.ts), read when it first needs it
 //   models/moby-char-lstm.safetensors     TinyLM.load()      assets.ts: defaultModelUrl()
 //   worker_node.js, wasm/* (Node)         node entry         platform_node.ts, worker_node.ts (same names)
 //

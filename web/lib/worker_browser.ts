@@ -1,8 +1,9 @@
 // The engine worker in browsers (a module Web Worker started by assets.ts). The glue is imported statically, so
-// a bundler bundles it into the worker; the .wasm is located with a literal URL the bundler emits as an asset
-// (see assets.ts for the scheme). The page compiles that .wasm while this worker starts and posts the module
-// (engine_module.ts); the engine starts once it has arrived. A page that adopted this worker (given_worker.ts) asks
-// first which build it runs.
+// a bundler bundles it into the worker; the .wasm and the engine's deferred modules are located with literal URLs
+// the bundler emits as assets (see assets.ts for the scheme). The page compiles that .wasm while this worker starts
+// and posts the module (engine_module.ts); the engine starts once it has arrived. A page that adopted this worker
+// (given_worker.ts) asks first which build it runs.
+import { withDeferredEngine, type ReadDeferred } from './deferred_engine.js';
 import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import { isBuildQuery, type BuildAnswer } from './given_worker.js';
@@ -11,6 +12,26 @@ import createTinyLMEngine from './wasm/tinylm_wasm.js';
 import { serve } from './worker_core.js';
 
 const engineWasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
+// The engine's deferred modules (deferred_engine.ts), standard and relaxed SIMD: fetched only if the engine needs one.
+const deferredWasmUrls = {
+  standard: new URL('./wasm/tinylm_wasm.deferred.wasm', import.meta.url),
+  relaxed: new URL('./wasm/tinylm_wasm_relaxed.deferred.wasm', import.meta.url),
+};
+
+// A synchronous request: the engine call that needs the module waits for it (a worker may block; the page does not).
+const readDeferred: ReadDeferred = (relaxed) => {
+  const file = (relaxed ? deferredWasmUrls.relaxed : deferredWasmUrls.standard).href;
+  try {
+    const request = new XMLHttpRequest();
+    request.open('GET', file, false);
+    request.responseType = 'arraybuffer';
+    request.send();
+    if (request.status !== 200) return { problem: `HTTP ${request.status}`, file };
+    return { bytes: new Uint8Array(request.response as ArrayBuffer) };
+  } catch (error) {
+    return { problem: String(error), file };
+  }
+};
 
 const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
@@ -34,7 +55,8 @@ serve(
     const module = await compiledModule;  // null: the glue fetches the .wasm itself
     return (await new Promise<unknown>((resolve, reject) => {
       const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
-      createTinyLMEngine({ locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) }).then(resolve, reject);
+      const overrides = { locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) };
+      createTinyLMEngine(withDeferredEngine(overrides, readDeferred)).then(resolve, reject);
     })) as Engine;
   },
 );

@@ -1,13 +1,16 @@
 // The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build,
-// thread count and .wasm (standard or relaxed SIMD's: relaxed_simd.ts; threads.ts): the single-thread engine, or the
+// thread count and .wasm (standard or relaxed SIMD's: relaxed_simd.ts; threads.ts): the single-thread engine (its
+// deferred module read from beside it when it first needs it: deferred_engine.ts), or the
 // threaded one, whose further threads run on Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs,
 // CommonJS as it must be under Node).
 // Emscripten 3.1.6's ES-module glue expects, under Node, `require` and `__dirname` as globals when its factory
 // runs, and gets the .wasm bytes passed in (Node's fetch cannot read file: URLs).
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { withDeferredEngine } from './deferred_engine.js';
 import { ok, type Engine, type EngineFactory } from './engine.js';
 import type { EngineChoice } from './threads.js';
 import { serve } from './worker_core.js';
@@ -17,6 +20,8 @@ const builds = {
     glue: new URL('./wasm/tinylm_wasm.js', import.meta.url),
     wasm: new URL('./wasm/tinylm_wasm.wasm', import.meta.url),
     relaxedWasm: new URL('./wasm/tinylm_wasm_relaxed.wasm', import.meta.url),
+    deferred: new URL('./wasm/tinylm_wasm.deferred.wasm', import.meta.url),
+    relaxedDeferred: new URL('./wasm/tinylm_wasm_relaxed.deferred.wasm', import.meta.url),
   },
   threads: {
     glue: new URL('./wasm/tinylm_wasm_threads.mjs', import.meta.url),
@@ -38,7 +43,16 @@ async function startEngine(): Promise<Engine> {
   globals.__dirname ??= fileURLToPath(new URL('.', glue));
   const { default: create } = (await import(glue.href)) as { default: EngineFactory };
   const wasmBinary = await readFile(wasm);
-  if (choice.build === 'single') return create({ wasmBinary });
+  if (choice.build === 'single') {
+    return create(withDeferredEngine({ wasmBinary }, (relaxed) => {
+      const file = fileURLToPath(relaxed ? builds.single.relaxedDeferred : builds.single.deferred);
+      try {
+        return { bytes: new Uint8Array(readFileSync(file)) };
+      } catch (error) {
+        return { problem: (error as Error).message, file };
+      }
+    }));
+  }
   const engine = (await create({
     wasmBinary,
     tinylmThreads: choice.threads,

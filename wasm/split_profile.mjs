@@ -1,0 +1,123 @@
+// Which functions the single-thread engine runs to load and run a model: the profile wasm/split_engine.mjs splits
+// the engine by (wasm-split --profile). Runs an engine instrumented by wasm-split --instrument through every call
+// the package makes to load, inspect, evaluate and generate from a tinylm model file — each shipped model, as stored
+// and in each precision, sampling and greedy, fused, in chat sessions and with reused prompts, and the errors a bad
+// file or a bad call gets — and writes the profile the instrumented engine recorded.
+//
+//   node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out>
+//
+// What this never calls is the deferred module's, fetched the first time a page uses it: training, LoRA adapters,
+// Hugging Face checkpoints, models created from scratch, and, rarer on a page that only runs a model, beam search
+// (8.7 KB of gzip in the primary module) and exporting a model (4.4 KB). A call missed here still works: it only
+// fetches the deferred module early (tests/js/split_engine.test.mjs checks that the package's own calls to run a
+// model do not).
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+const [gluePath, wasmPath, modelsDir, profilePath] = process.argv.slice(2);
+if (!profilePath) {
+  console.error('usage: node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out>');
+  process.exit(2);
+}
+// Emscripten 3.1.6's ES-module glue under Node expects these globals (as web/lib/worker_node.ts gives it).
+globalThis.require = createRequire(resolve(gluePath));
+globalThis.__dirname = dirname(resolve(gluePath));
+const { default: createEngine } = await import(resolve(gluePath));
+const engine = await createEngine({ wasmBinary: readFileSync(wasmPath) });
+
+const ok = (result) => {
+  if (result instanceof Error) throw result;
+  return result;
+};
+const failed = (result, what) => {
+  if (!(result instanceof Error)) throw new Error(`split_profile: ${what} did not fail`);
+};
+const prompt = 'Call me Ishmael. Some years ago — never mind how long precisely — I thought I would sail about.';
+const sampled = { maxTokens: 12, temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, repetitionWindow: 64, seed: 7, stopAtEos: true };
+const greedy = { ...sampled, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
+
+function stream(source, steps) {
+  while (!ok(source.prefill(16)));  // true once the prompt is read
+  for (let i = 0; i < steps; i++) {
+    if (i === 1) ok(source.alternatives(5));
+    if (ok(source.next()).done) break;
+  }
+}
+
+function generate(generating) {
+  for (const options of [sampled, greedy]) {
+    const generator = ok(engine.Generator.create(generating, options, ['\n\n', 'whale']));
+    ok(generator.start(prompt));
+    stream(generator, 12);
+    const held = ok(generator.tokensInState());
+    ok(generator.beginReusing(`${prompt} And so`, held));
+    stream(generator, 4);
+    ok(generator.begin('The sea'));
+    stream(generator, 4);
+    generator.delete();
+  }
+}
+
+function converse(model) {
+  const session = ok(engine.Session.create(model));
+  for (const turn of ['Good morning.\n', 'How do you do?\n']) {
+    ok(session.beginTurn(turn, sampled, ['\n']));
+    stream(session, 8);
+    ok(session.endTurn());
+  }
+  session.stats();
+  const fork = ok(session.fork());
+  const saved = ok(session.save());
+  fork.delete();
+  session.delete();
+  ok(engine.Session.restore(model, saved)).delete();
+}
+
+function exercise(model) {
+  const info = ok(model.info());
+  model.checkpointInfo();
+  ok(model.fingerprint());
+  ok(model.decode(ok(model.encode(prompt))));
+  model.stepLogits(-1);  // out of range: the error path of a model's calls
+  ok(model.evaluate(prompt));
+  const evaluation = ok(model.startEvaluation(prompt.repeat(3)));
+  while (ok(evaluation.advance(32))) evaluation.progress();
+  ok(evaluation.stats());
+  evaluation.delete();
+  ok(model.resetState());
+  ok(model.stepLogits(ok(model.encode('a'))[0]));
+  ok(model.inspect('The whale'));
+  generate(model);
+  converse(model);
+  return info;
+}
+
+const files = readdirSync(modelsDir).filter((file) => file.endsWith('.safetensors')).sort();
+engine.engineMemory();
+engine.relaxedSimd();
+engine.textFingerprint(prompt);
+failed(engine.Model.load(new Uint8Array(64)), 'loading 64 zero bytes');
+failed(engine.Model.load(new TextEncoder().encode('not a model file at all, only text')), 'loading text');
+for (const file of files) {
+  const bytes = new Uint8Array(readFileSync(join(modelsDir, file)));
+  const stored = ok(engine.Model.load(bytes));
+  const { arch } = exercise(stored);
+  for (const weights of ['f32', 'f16', 'int8']) {
+    const model = ok(engine.Model.loadAs(bytes, weights));
+    exercise(model);
+    if (arch !== 'ngram') {
+      const fusion = ok(engine.Fusion.create(stored, model, 0.5));
+      generate(fusion);
+      fusion.delete();
+    }
+    model.delete();
+  }
+  stored.delete();
+}
+
+const capacity = 1 << 20;
+const address = engine._malloc(capacity);
+const size = engine.asm.__write_profile(address, capacity);
+if (!(size > 0 && size <= capacity)) throw new Error(`split_profile: the engine wrote a profile of ${size} bytes`);
+writeFileSync(profilePath, engine.HEAPU8.slice(address, address + size));
