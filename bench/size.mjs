@@ -62,11 +62,14 @@ function reportRuntime(build) {
     .reduce((total, entry) => total + minifiedBundle(entry), 0);
   const wasmGzip = gzipBytes(readFileSync(join(dist, wasm)));
   const total = wasmGzip + bundledJs;
+  const deferredFile = join(dist, wasm.replace(/[.]wasm$/, '.deferred.wasm'));
+  const deferred = existsSync(deferredFile) ? `; deferred module (first training, LoRA, Hugging Face, beam or export): ${
+    (gzipBytes(readFileSync(deferredFile)) / 1000).toFixed(1)} KB more` : '';
   const bar = kBars[barName];
   const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
   console.log(`${build.padEnd(21)} ${kb(total)} gzip (bar ${kb(bar)}: ${total <= bar ? 'within' : `over by ${kb(total - bar)}`})` +
     ` = .wasm ${kb(wasmGzip)} + js bundled and minified ${kb(bundledJs)}; as published: js ${kb(publishedJs)} in ` +
-    `${published.size} files, total ${kb(wasmGzip + publishedJs)}`);
+    `${published.size} files, total ${kb(wasmGzip + publishedJs)}${deferred}`);
 }
 
 // ---- the .wasm's sections and function bodies ----------------------------------------------------------------
@@ -174,7 +177,7 @@ const areaOf = (name) => (kAreas.find(([, pattern]) => pattern.test(ownName(name
 function reportCode(build) {
   const [wasmFile, symbolsFile] = build === 'threaded'
     ? ['build-wasm/wasm/threads/tinylm_wasm_threads.wasm', 'build-wasm/wasm/threads/tinylm_wasm_threads.mjs.symbols']
-    : ['build-wasm/wasm/tinylm_wasm.wasm', 'build-wasm/wasm/tinylm_wasm.js.symbols'];
+    : ['build-wasm/wasm/tinylm_wasm.wasm.orig', 'build-wasm/wasm/tinylm_wasm.js.symbols'];  // whole, before the split
   const bytes = readFileSync(join(root, wasmFile));
   const { sections, bodies } = parseWasm(bytes);
   console.log(`\n${wasmFile}: ${bytes.length.toLocaleString('en')} B, ${bodies.length} functions`);

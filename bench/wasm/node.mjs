@@ -19,6 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { withDeferredFrom } from './deferred_node.mjs';
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
@@ -39,7 +41,7 @@ if (source === 'tinylm') {
   globalThis.require = createRequire(glue);
   globalThis.__dirname = dirname(glue);
   const { default: createEngine } = await import(pathToFileURL(glue).href);
-  const engine = await createEngine({ wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...(threads ? { tinylmThreads: threads } : {}) });
+  const engine = await createEngine(withDeferredFrom(dirname(glue), { wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...(threads ? { tinylmThreads: threads } : {}) }));
   if (threads && engine.setThreadCount(threads) !== threads) throw new Error(`the threaded engine did not start ${threads} threads`);
   const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
   const gptBytes = readFileSync(resolve(root, 'models/moby-char-gpt.safetensors'));

