@@ -176,7 +176,7 @@ const areaOf = (name) => (kAreas.find(([, pattern]) => pattern.test(ownName(name
 
 function reportCode(build) {
   const [wasmFile, symbolsFile] = build === 'threaded'
-    ? ['build-wasm/wasm/threads/tinylm_wasm_threads.wasm', 'build-wasm/wasm/threads/tinylm_wasm_threads.mjs.symbols']
+    ? ['build-wasm/wasm/threads/tinylm_wasm_threads.wasm.orig', 'build-wasm/wasm/threads/tinylm_wasm_threads.mjs.symbols']
     : ['build-wasm/wasm/tinylm_wasm.wasm.orig', 'build-wasm/wasm/tinylm_wasm.js.symbols'];  // whole, before the split
   const bytes = readFileSync(join(root, wasmFile));
   const { sections, bodies } = parseWasm(bytes);

@@ -30,6 +30,7 @@
 //   bindings_lora.cpp      Adapters and LoraTrainer (LoRA adapters beside a model)
 // The Model class itself is declared in engine_model.hpp, for the files that take one.
 #include <emscripten/bind.h>
+#include <emscripten/em_macros.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
 #include <malloc.h>
@@ -288,6 +289,17 @@ val EngineModel::fingerprint() {
 }
 
 }  // namespace tinylm::wasm
+
+// Where the threaded engine's pthreads find the bytes of its deferred module (wasm/split_engine.mjs): the engine's
+// thread, which reads them first, copies them into the heap and stores their address and length here
+// (web/lib/deferred_engine.ts); a pthread that then needs the module compiles it from there. A pthread cannot
+// fetch it itself in a browser while the engine's thread is blocked waiting for it (nested workers' requests go
+// through their parent there), nor receive a message while it runs a task. A plain export, not an Embind binding:
+// a pthread's glue has no Embind registrations. {0, 0} until the engine's thread stores them.
+extern "C" EMSCRIPTEN_KEEPALIVE uint32_t* tinylm_deferred_module_slot() {
+  alignas(8) static uint32_t slot[2] = {0, 0};  // address, length: read and written with Atomics
+  return slot;
+}
 
 EMSCRIPTEN_BINDINGS(tinylm) {
   using namespace emscripten;

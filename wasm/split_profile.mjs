@@ -4,7 +4,10 @@
 // and in each precision, sampling and greedy, fused, in chat sessions and with reused prompts, and the errors a bad
 // file or a bad call gets — and writes the profile the instrumented engine recorded.
 //
-//   node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out>
+//   node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out> [--threads <pthread script>]
+//
+// --threads: the engine is the threaded one (its glue, instrumented with --in-memory so that its pthreads record
+// what they run too), run on 2 threads with its pthread script.
 //
 // What this never calls is the deferred module's, fetched the first time a page uses it: training, LoRA adapters,
 // Hugging Face checkpoints, models created from scratch, and, rarer on a page that only runs a model, beam search
@@ -14,8 +17,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const [gluePath, wasmPath, modelsDir, profilePath] = process.argv.slice(2);
+const [gluePath, wasmPath, modelsDir, profilePath, threadsFlag, pthreadScript] = process.argv.slice(2);
 if (!profilePath) {
   console.error('usage: node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out>');
   process.exit(2);
@@ -24,7 +28,16 @@ if (!profilePath) {
 globalThis.require = createRequire(resolve(gluePath));
 globalThis.__dirname = dirname(resolve(gluePath));
 const { default: createEngine } = await import(resolve(gluePath));
-const engine = await createEngine({ wasmBinary: readFileSync(wasmPath) });
+const threaded = threadsFlag === '--threads';
+const engine = await createEngine({
+  wasmBinary: readFileSync(wasmPath),
+  ...(threaded && {
+    tinylmThreads: 2,
+    mainScriptUrlOrBlob: pathToFileURL(resolve(gluePath)).href,
+    locateFile: (file) => (file.endsWith('.worker.js') ? resolve(pthreadScript) : join(dirname(resolve(gluePath)), file)),
+  }),
+});
+if (threaded && engine.setThreadCount(2) !== 2) throw new Error('split_profile: the threaded engine did not start its second thread');
 
 const ok = (result) => {
   if (result instanceof Error) throw result;
@@ -96,6 +109,7 @@ function exercise(model) {
 const files = readdirSync(modelsDir).filter((file) => file.endsWith('.safetensors')).sort();
 engine.engineMemory();
 engine.relaxedSimd();
+engine._tinylm_deferred_module_slot();  // read by the loaders themselves, never from the deferred module
 engine.textFingerprint(prompt);
 failed(engine.Model.load(new Uint8Array(64)), 'loading 64 zero bytes');
 failed(engine.Model.load(new TextEncoder().encode('not a model file at all, only text')), 'loading text');
@@ -120,4 +134,6 @@ const capacity = 1 << 20;
 const address = engine._malloc(capacity);
 const size = engine.asm.__write_profile(address, capacity);
 if (!(size > 0 && size <= capacity)) throw new Error(`split_profile: the engine wrote a profile of ${size} bytes`);
-writeFileSync(profilePath, engine.HEAPU8.slice(address, address + size));
+const memory = threaded ? engine.wasmMemory.buffer : engine.HEAPU8.buffer;  // a shared memory's views may be stale
+writeFileSync(profilePath, new Uint8Array(memory).slice(address, address + size));
+if (threaded) process.exit(0);  // the pthread Workers would keep Node running

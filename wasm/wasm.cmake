@@ -3,13 +3,17 @@
 # .wasm each, twice:
 #
 #   build-wasm/wasm/tinylm_wasm.js     glue: `export default createTinyLMEngine(moduleOverrides) → Promise<module>`
-#   build-wasm/wasm/tinylm_wasm.wasm   the engine (SIMD128), one thread: runs on every page
-#   build-wasm/wasm/tinylm_wasm.js.symbols   function index → name, for tests/js/wasm_simd.test.mjs only
+#   build-wasm/wasm/tinylm_wasm.wasm   the engine (SIMD128), one thread: runs on every page. Each engine's .wasm is
+#                                      what running a model calls; its <engine>.deferred.wasm beside it, the rest
+#                                      ("the engines, split" below)
+#   build-wasm/wasm/tinylm_wasm.js.symbols   function index → name of the whole engine (<engine>.wasm.orig), for
+#                                            tests/js/wasm_simd.test.mjs and npm run size
 #
 #   build-wasm/wasm/threads/tinylm_wasm_threads.mjs        the same factory for the threaded engine (pthreads)
 #   build-wasm/wasm/threads/tinylm_wasm_threads.wasm       the engine over a shared memory: needs SharedArrayBuffer,
 #                                                          i.e. a cross-origin isolated page, a worker of one, or Node
-#   build-wasm/wasm/threads/tinylm_wasm_threads.worker.js  the script each pthread Worker runs (a classic script)
+#   build-wasm/wasm/threads/tinylm_wasm_threads.worker.js  the script each pthread Worker runs (a classic script;
+#                                                          Node's, with wasm/pthread_deferred.js appended)
 #
 #   build-wasm/wasm/tinylm_wasm_relaxed.wasm                  each engine again, its kernels' multiply-adds relaxed
 #   build-wasm/wasm/threads/tinylm_wasm_threads_relaxed.wasm  SIMD's f32x4.relaxed_madd (fused where the machine has
@@ -72,6 +76,7 @@
 #                            browsers never run (the package's own worker_pthread.ts runs each thread there)
 #   --extern-pre-js          wasm/threads_prelude.js: keeps webpack from breaking the glue's `__filename` test
 set(TINYLM_WASM_MAXIMUM_MEMORY 4294967296)  # 4 GiB: wasm32's limit
+find_program(TINYLM_NODE node REQUIRED)  # the build steps after linking (pthread script, relaxed_madd, split) run in it
 set(TINYLM_WASM_SIZE_FLAGS -Oz CACHE STRING "Optimisation flags for the wasm build's cold sources (io, tokenizers, bindings)")
 
 set(TINYLM_SIMD_FLAGS -msimd128 -msse4.1)
@@ -192,7 +197,15 @@ target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pth
   -sPTHREAD_POOL_SIZE_STRICT=2
   -sUSE_ES6_IMPORT_META=0
   "--extern-pre-js=${CMAKE_SOURCE_DIR}/wasm/threads_prelude.js"
-  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,mainScriptUrlOrBlob,instantiateWasm,tinylmThreads]")
+  -sSPLIT_MODULE=1 -sGLOBAL_BASE=4096
+  "-sINCOMING_MODULE_JS_API=[wasmBinary,locateFile,mainScriptUrlOrBlob,instantiateWasm,tinylmThreads,loadSplitModule,printErr]")
+# Emscripten's pthread script (the one Node's pthreads run) gets the deferred module's loader its glue calls
+# (wasm/pthread_deferred.js; the package's own pthread worker in browsers gives its own, web/lib/worker_pthread.ts).
+set_property(TARGET tinylm_wasm_threads APPEND PROPERTY LINK_DEPENDS "${CMAKE_SOURCE_DIR}/wasm/pthread_deferred.js")
+add_custom_command(TARGET tinylm_wasm_threads POST_BUILD
+  COMMAND "${TINYLM_NODE}" -e "require('fs').appendFileSync(process.argv[1], require('fs').readFileSync(process.argv[2]))"
+          "${CMAKE_BINARY_DIR}/wasm/threads/tinylm_wasm_threads.worker.js" "${CMAKE_SOURCE_DIR}/wasm/pthread_deferred.js"
+  VERBATIM)
 
 # ---- the relaxed engines ----------------------------------------------------------------------------------------
 # Each is linked as its standard engine is, from its relaxed core, under the standard engine's file names in a
@@ -204,11 +217,8 @@ target_link_options(tinylm_wasm_threads PRIVATE ${TINYLM_WASM_LINK_OPTIONS} -pth
 # with relaxed SIMD too (the core's options are public), so they precompile their own headers. When this layout came
 # in, the shipped .wasm were byte for byte those of relaxed cores compiled whole, and a clean `npm run build:wasm`
 # (-j2) took 311 s of CPU (2 min 39 s wall), against 509 s when the relaxed cores compiled every source.
-find_program(TINYLM_NODE node REQUIRED)
 find_program(TINYLM_WASM_DIS wasm-dis REQUIRED)
-function(tinylm_add_relaxed_engine target standard core split)  # split: TRUE for an engine wasm/split_engine.mjs
-                                                                  # splits, which re-encodes it there; ARGN: further
-                                                                  # outputs whose bytes must match too
+function(tinylm_add_relaxed_engine target standard core)  # ARGN: further outputs whose bytes must match too
   foreach(property SOURCES COMPILE_OPTIONS LINK_OPTIONS SUFFIX RUNTIME_OUTPUT_DIRECTORY)
     get_target_property(${property} ${standard} ${property})
   endforeach()
@@ -226,51 +236,55 @@ function(tinylm_add_relaxed_engine target standard core split)  # split: TRUE fo
     list(APPEND compare COMMAND "${CMAKE_COMMAND}" -E compare_files "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${output}"
          "${RUNTIME_OUTPUT_DIRECTORY}/${output}")
   endforeach()
-  if(split)
-    set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.glue-compared")
-    set(reencode COMMAND "${CMAKE_COMMAND}" -E touch "${shipped}")
-  else()
-    set(shipped "${RUNTIME_OUTPUT_DIRECTORY}/${standard}_relaxed.wasm")
-    set(reencode COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs"
-        "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.wasm" "${shipped}" "${TINYLM_WASM_DIS}")
-  endif()
-  add_custom_command(OUTPUT "${shipped}"
+  set(compared "${RUNTIME_OUTPUT_DIRECTORY}/relaxed/${standard}.glue-compared")
+  add_custom_command(OUTPUT "${compared}"
     ${compare}
-    ${reencode}
-    DEPENDS ${target} ${standard} "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs"
-    COMMENT "Comparing ${target}'s glue with ${standard}'s; re-encoding its relaxed_madd")
-  add_custom_target(${target}_madd ALL DEPENDS "${shipped}")
+    COMMAND "${CMAKE_COMMAND}" -E touch "${compared}"
+    DEPENDS ${target} ${standard}
+    COMMENT "Comparing ${target}'s glue with ${standard}'s")
+  add_custom_target(${target}_compared ALL DEPENDS "${compared}")
 endfunction()
-tinylm_add_relaxed_engine(tinylm_wasm_relaxed tinylm_wasm tinylm_core_relaxed TRUE)
-tinylm_add_relaxed_engine(tinylm_wasm_threads_relaxed tinylm_wasm_threads tinylm_core_threads_relaxed FALSE
+tinylm_add_relaxed_engine(tinylm_wasm_relaxed tinylm_wasm tinylm_core_relaxed)
+tinylm_add_relaxed_engine(tinylm_wasm_threads_relaxed tinylm_wasm_threads tinylm_core_threads_relaxed
                           tinylm_wasm_threads.worker.js)
+set_property(TARGET tinylm_wasm_threads_relaxed APPEND PROPERTY LINK_DEPENDS "${CMAKE_SOURCE_DIR}/wasm/pthread_deferred.js")
+add_custom_command(TARGET tinylm_wasm_threads_relaxed POST_BUILD
+  COMMAND "${TINYLM_NODE}" -e "require('fs').appendFileSync(process.argv[1], require('fs').readFileSync(process.argv[2]))"
+          "${CMAKE_BINARY_DIR}/wasm/threads/relaxed/tinylm_wasm_threads.worker.js" "${CMAKE_SOURCE_DIR}/wasm/pthread_deferred.js"
+  VERBATIM)
 
-# ---- the single-thread engines, split ---------------------------------------------------------------------------
-# wasm/split_engine.mjs splits each single-thread engine in two: build-wasm/wasm/split/<engine>.wasm, what loading
-# and running a tinylm model file calls (recorded by running the engine on the shipped models, wasm/split_profile.mjs),
-# and <engine>.deferred.wasm, the rest (training, LoRA, Hugging Face checkpoints), which the package instantiates the
-# first time the engine calls into it (web/lib/deferred_engine.ts). -sSPLIT_MODULE (above) makes the glue route
-# such calls to Module.loadSplitModule, and leaves the whole engine in <engine>.wasm.orig (the .wasm beside it is an
-# instrumented copy nothing ships). The threaded engines are not split: their pthreads would each need the deferred
-# module too, through Emscripten's own pthread script under Node.
+# ---- the engines, split ------------------------------------------------------------------------------------------
+# wasm/split_engine.mjs splits each engine in two, in place: <engine>.wasm becomes what loading and running a tinylm
+# model file calls (recorded by running the engine on the shipped models, wasm/split_profile.mjs), and
+# <engine>.deferred.wasm beside it the rest (training, LoRA, Hugging Face checkpoints, beam search, export), which the
+# package instantiates the first time the engine calls into it (web/lib/deferred_engine.ts). -sSPLIT_MODULE (above)
+# makes the glue route such calls to Module.loadSplitModule, and leaves the whole engine in <engine>.wasm.orig, which
+# the symbol maps describe. A relaxed engine is split from its relaxed/ link and both its parts re-encoded
+# (wasm/relaxed_madd.mjs): <engine>_relaxed.wasm and <engine>_relaxed.deferred.wasm. The threaded engines record
+# their profile in memory below their data (-sGLOBAL_BASE=4096, above), so that their pthreads' calls count.
 find_program(TINYLM_WASM_SPLIT wasm-split REQUIRED)  # binaryen's, as wasm-dis: split_engine.mjs runs both from PATH
-set(TINYLM_SPLIT_DIR "${CMAKE_BINARY_DIR}/wasm/split")
-set(TINYLM_SPLIT_OUTPUTS)
-foreach(engine tinylm_wasm tinylm_wasm_relaxed)
-  list(APPEND TINYLM_SPLIT_OUTPUTS "${TINYLM_SPLIT_DIR}/${engine}.wasm" "${TINYLM_SPLIT_DIR}/${engine}.deferred.wasm")
-endforeach()
 file(GLOB TINYLM_SHIPPED_MODELS "${CMAKE_SOURCE_DIR}/models/*.safetensors")
-add_custom_command(OUTPUT ${TINYLM_SPLIT_OUTPUTS}
-  COMMAND "${CMAKE_COMMAND}" -E make_directory "${TINYLM_SPLIT_DIR}"
-  COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.js"
-          "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.wasm.orig" "${CMAKE_SOURCE_DIR}/models" "${TINYLM_SPLIT_DIR}/tinylm_wasm.wasm"
-  COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${CMAKE_BINARY_DIR}/wasm/tinylm_wasm.js"
-          "${CMAKE_BINARY_DIR}/wasm/relaxed/tinylm_wasm.wasm.orig" "${CMAKE_SOURCE_DIR}/models"
-          "${TINYLM_SPLIT_DIR}/tinylm_wasm_relaxed.wasm" --relaxed
-  DEPENDS tinylm_wasm "${CMAKE_BINARY_DIR}/wasm/relaxed/tinylm_wasm.glue-compared" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs"
-          "${CMAKE_SOURCE_DIR}/wasm/split_profile.mjs" "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" ${TINYLM_SHIPPED_MODELS}
-  COMMENT "Splitting the single-thread engines into what running a model calls and the rest")
-add_custom_target(tinylm_wasm_split ALL DEPENDS ${TINYLM_SPLIT_OUTPUTS})
+function(tinylm_split_engine name glue whole linked)  # ARGN: split_engine.mjs's flags
+  get_filename_component(folder "${glue}" DIRECTORY)
+  add_custom_command(OUTPUT "${folder}/${name}.deferred.wasm"
+    BYPRODUCTS "${folder}/${name}.wasm"
+    COMMAND "${TINYLM_NODE}" "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${glue}" "${whole}" "${CMAKE_SOURCE_DIR}/models"
+            "${folder}/${name}.wasm" ${ARGN}
+    DEPENDS ${linked} "${CMAKE_SOURCE_DIR}/wasm/split_engine.mjs" "${CMAKE_SOURCE_DIR}/wasm/split_profile.mjs"
+            "${CMAKE_SOURCE_DIR}/wasm/relaxed_madd.mjs" ${TINYLM_SHIPPED_MODELS}
+    COMMENT "Splitting ${name} into what running a model calls and the rest")
+  add_custom_target(${name}_split ALL DEPENDS "${folder}/${name}.deferred.wasm")
+endfunction()
+set(single "${CMAKE_BINARY_DIR}/wasm")
+set(threads "${CMAKE_BINARY_DIR}/wasm/threads")
+tinylm_split_engine(tinylm_wasm "${single}/tinylm_wasm.js" "${single}/tinylm_wasm.wasm.orig" tinylm_wasm)
+tinylm_split_engine(tinylm_wasm_relaxed "${single}/tinylm_wasm.js" "${single}/relaxed/tinylm_wasm.wasm.orig"
+                    "${single}/relaxed/tinylm_wasm.glue-compared" --relaxed)
+tinylm_split_engine(tinylm_wasm_threads "${threads}/tinylm_wasm_threads.mjs" "${threads}/tinylm_wasm_threads.wasm.orig"
+                    tinylm_wasm_threads --threads "${threads}/tinylm_wasm_threads.worker.js")
+tinylm_split_engine(tinylm_wasm_threads_relaxed "${threads}/tinylm_wasm_threads.mjs"
+                    "${threads}/relaxed/tinylm_wasm_threads.wasm.orig" "${threads}/relaxed/tinylm_wasm_threads.glue-compared"
+                    --relaxed --threads "${threads}/tinylm_wasm_threads.worker.js")
 
 # ---- benchmark (not shipped): bench/native/bench_kernels.cpp as a plain Node program -------------------------
 # build-*/wasm/bench_kernels_wasm.cjs (CommonJS: package.json says "type": "module") prints the same rows as the

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { withDeferredFrom } from '../wasm/deferred_node.mjs';
+import { withDeferredFrom } from '../../tests/js/deferred_node.mjs';
 import { benchStream } from './stream_bench.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +18,7 @@ const glue = join(root, 'dist', 'wasm', 'tinylm_wasm.js');
 globalThis.require ??= createRequire(glue);
 globalThis.__dirname ??= join(root, 'dist', 'wasm');
 const { default: createEngine } = await import(pathToFileURL(glue).href);
-const engine = await createEngine(withDeferredFrom(join(root, 'dist', 'wasm'), { wasmBinary: readFileSync(join(root, 'dist', 'wasm', 'tinylm_wasm.wasm')) }));
+const engine = await createEngine(withDeferredFrom(glue, { wasmBinary: readFileSync(join(root, 'dist', 'wasm', 'tinylm_wasm.wasm')) }));
 const { TinyLM } = await import(pathToFileURL(join(root, 'dist', 'node.js')).href);
 
 const index = JSON.parse(readFileSync(join(root, 'models', 'index.json'), 'utf8'));

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { withDeferredFrom } from './deferred_node.mjs';
+import { withDeferredFrom } from '../../tests/js/deferred_node.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -41,7 +41,7 @@ if (source === 'tinylm') {
   globalThis.require = createRequire(glue);
   globalThis.__dirname = dirname(glue);
   const { default: createEngine } = await import(pathToFileURL(glue).href);
-  const engine = await createEngine(withDeferredFrom(dirname(glue), { wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...(threads ? { tinylmThreads: threads } : {}) }));
+  const engine = await createEngine(withDeferredFrom(glue, { wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...(threads ? { tinylmThreads: threads } : {}) }));
   if (threads && engine.setThreadCount(threads) !== threads) throw new Error(`the threaded engine did not start ${threads} threads`);
   const clock = args.includes('--cpu-clock') ? () => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6; } : undefined;
   const gptBytes = readFileSync(resolve(root, 'models/moby-char-gpt.safetensors'));

@@ -17,15 +17,15 @@
 # training C1 1.20, C2 1.16, C3 1.15 (4 rounds), generation 0.96–1.06.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-engines=build-wasm/wasm split=build-wasm/wasm/split
-[[ -f $split/tinylm_wasm_relaxed.wasm ]] || { echo "build the engines first: npm run build:wasm" >&2; exit 1; }
+engines=build-wasm/wasm
+[[ -f $engines/tinylm_wasm_relaxed.wasm ]] || { echo "build the engines first: npm run build:wasm" >&2; exit 1; }
 out=build-wasm-relaxed
 mkdir -p "$out/base" "$out/relaxed"
 # Each folder: the glue, its engine's primary module as tinylm_wasm.wasm, and both deferred modules (the engine
 # reads the one matching it: web/lib/deferred_engine.ts).
-for folder in base relaxed; do cp "$engines/tinylm_wasm.js" "$split"/tinylm_wasm*.deferred.wasm "$out/$folder/"; done
-cp "$split/tinylm_wasm.wasm" "$out/base/"
-cp "$split/tinylm_wasm_relaxed.wasm" "$out/relaxed/tinylm_wasm.wasm"
+for folder in base relaxed; do cp "$engines/tinylm_wasm.js" "$engines"/tinylm_wasm*.deferred.wasm "$out/$folder/"; done
+cp "$engines/tinylm_wasm.wasm" "$out/base/"
+cp "$engines/tinylm_wasm_relaxed.wasm" "$out/relaxed/tinylm_wasm.wasm"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 node bench/wasm/relaxed_ab.mjs "$out/base" "$out/relaxed" --node-flag --experimental-wasm-relaxed-simd "$@" > "$out/ab.jsonl"

@@ -20,6 +20,11 @@ function ok(result) {
 
 async function startEngine(dist, threads) {
   const { default: createEngine } = await import(`${dist}wasm/tinylm_wasm_threads.mjs`);
+  // Training's code is the engine's deferred module, read when first needed (web/lib/deferred_engine.ts) and left
+  // in the heap for the package's pthread script.
+  const { readInWorker, withDeferredEngine } = await import(`${dist}deferred_engine.js`);
+  const deferred = readInWorker({ standard: new URL(`${dist}wasm/tinylm_wasm_threads.deferred.wasm`, location.href),
+    relaxed: new URL(`${dist}wasm/tinylm_wasm_threads_relaxed.deferred.wasm`, location.href) });
   const NativeWorker = self.Worker;
   self.Worker = function pthreadWorker() {
     return new NativeWorker(`${dist}worker_pthread.js`, { type: 'module', name: 'tinylm-pthread' });
@@ -28,7 +33,8 @@ async function startEngine(dist, threads) {
   try {
     // The glue starts its max(1, threads − 1) pthread Workers while the factory runs, and resolves once each has
     // loaded the module: the pool can then grow to `threads`.
-    started = createEngine({ tinylmThreads: threads, locateFile: () => `${dist}wasm/tinylm_wasm_threads.wasm` });
+    started = createEngine(withDeferredEngine({ tinylmThreads: threads, locateFile: () => `${dist}wasm/tinylm_wasm_threads.wasm` }, deferred,
+      { shareWithThreads: true }));
   } finally {
     self.Worker = NativeWorker;
   }

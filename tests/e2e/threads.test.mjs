@@ -54,6 +54,8 @@ test('served with COOP/COEP: the threaded engine, and the footer says on how man
   assert.match(run.footer, /runs in this tab on [2-4] threads/);
   assert.ok(run.fetched.some((path) => threadedFiles.test(path)), 'the threaded build is fetched');
   assert.ok(!run.fetched.some((path) => singleWasm.test(path)), 'the single-thread .wasm is not');
+  // Loading and generating, on the engine's thread and its pthreads, run on its primary module alone.
+  assert.ok(!run.fetched.some((path) => /deferred/.test(path)), `no deferred module is fetched: ${run.fetched.filter((path) => /deferred/.test(path))}`);
   assert.deepEqual(wasmFetched(run), ['tinylm_wasm_threads_relaxed.wasm']);
   assert.deepEqual(run.warnings.filter((text) => /tinylm-js/.test(text)), []);
   assert.deepEqual(run.errors, []);

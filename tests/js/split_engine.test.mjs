@@ -1,7 +1,8 @@
-// The single-thread engine in two modules (wasm/split_engine.mjs, web/lib/deferred_engine.ts): the primary module
-// alone loads and runs a tinylm model file — everything the package does to run one — and the deferred module is
-// read the first time the engine needs it, by whichever call that is, with nothing to set up. Run from copies of
-// dist/ (package.json: its .js files are ES modules, as the repository's say), in a process of their own each.
+// Each engine in two modules (wasm/split_engine.mjs, web/lib/deferred_engine.ts): the primary module alone loads
+// and runs a tinylm model file — everything the package does to run one — and the deferred module is read the first
+// time the engine needs it, by whichever call and on whichever thread, with nothing to set up. Run from copies of
+// dist/ (package.json: its .js files are ES modules, as the repository's say), in a process of their own each, on
+// the single-thread engine and on the threaded one (2 threads: its pthread reads the module for itself).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 
 import { root, temporaryDirectory } from './helpers.mjs';
 
-const deferredFiles = ['tinylm_wasm.deferred.wasm', 'tinylm_wasm_relaxed.deferred.wasm'];
+const deferredFiles = ['tinylm_wasm', 'tinylm_wasm_relaxed', 'tinylm_wasm_threads', 'tinylm_wasm_threads_relaxed'].map((engine) => `${engine}.deferred.wasm`);
 
 function distCopy(t, { withDeferred }) {
   const folder = temporaryDirectory(t, 'tinylm-split-');
@@ -24,7 +25,7 @@ function distCopy(t, { withDeferred }) {
 const scenario = `
 import { readFileSync } from 'node:fs';
 import { TinyLM } from './node.js';
-TinyLM.configure({ threads: 1 });
+TinyLM.configure({ threads: Number(process.argv[3]) });
 const read = (name) => new Uint8Array(readFileSync(process.argv[2] + '/' + name));
 const collect = async (pieces) => { let text = ''; for await (const piece of pieces) text += piece; return text; };
 const result = { build: undefined, runs: {}, fineTune: undefined, after: undefined };
@@ -56,35 +57,41 @@ console.log(JSON.stringify(result));
 
 // Written into the copy and run as a file there (a worker_threads Worker inherits its process's flags, and an
 // inline script's would not do for it).
-function run(folder) {
+function run(folder, threads) {
   writeFileSync(join(folder, 'scenario.mjs'), scenario);
-  const output = execFileSync(process.execPath, [join(folder, 'scenario.mjs'), join(root, 'models')],
+  const output = execFileSync(process.execPath, [join(folder, 'scenario.mjs'), join(root, 'models'), String(threads)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
-test('the single-thread engine loads, samples, evaluates and chats without its deferred module, and fetches it to train', (t) => {
-  const whole = run(distCopy(t, { withDeferred: true }));
-  const primaryOnly = run(distCopy(t, { withDeferred: false }));
-  assert.equal(whole.build, 'single');
-  assert.equal(primaryOnly.build, 'single');
-  // Running models needs only the primary module, and gives what the whole engine gives, bit for bit.
-  assert.deepEqual(primaryOnly.runs, whole.runs);
-  for (const run_ of Object.values(whole.runs)) assert.ok(run_.sample.length > 0 && Number.isFinite(run_.loss));
-  // Training is the deferred module's: with it, the fine-tune runs; without it, the call fails naming the file, and
-  // the model it was to train still samples as before.
-  assert.deepEqual(whole.fineTune, { ok: 2 });
-  assert.equal(primaryOnly.fineTune.code, 'ENGINE_ERROR', JSON.stringify(primaryOnly.fineTune));
-  assert.match(primaryOnly.fineTune.message, /deferred module .*tinylm_wasm(_relaxed)?\.deferred\.wasm could not be read/);
-  assert.equal(primaryOnly.after, whole.runs.lstm.sample);
-  assert.notEqual(whole.after, whole.runs.lstm.sample, 'the fine-tune changed the model');
-});
+for (const [threads, build] of [[1, 'single'], [2, 'threads']]) {
+  test(`the ${build} engine loads, samples, evaluates and chats without its deferred module, and reads it to train`, (t) => {
+    const whole = run(distCopy(t, { withDeferred: true }), threads);
+    const primaryOnly = run(distCopy(t, { withDeferred: false }), threads);
+    assert.equal(whole.build, build);
+    assert.equal(primaryOnly.build, build);
+    // Running models needs only the primary module, and gives what the whole engine gives, bit for bit.
+    assert.deepEqual(primaryOnly.runs, whole.runs);
+    for (const result of Object.values(whole.runs)) assert.ok(result.sample.length > 0 && Number.isFinite(result.loss));
+    // Training is the deferred module's: with it, the fine-tune runs; without it, the call fails naming the file,
+    // and the model it was to train still samples as before.
+    assert.deepEqual(whole.fineTune, { ok: 2 });
+    assert.equal(primaryOnly.fineTune.code, 'ENGINE_ERROR', JSON.stringify(primaryOnly.fineTune));
+    assert.match(primaryOnly.fineTune.message, /deferred module .*tinylm_wasm(_threads)?(_relaxed)?\.deferred\.wasm could not be read/);
+    assert.equal(primaryOnly.after, whole.runs.lstm.sample);
+    assert.notEqual(whole.after, whole.runs.lstm.sample, 'the fine-tune changed the model');
+  });
+}
 
-test('the primary module calls into its deferred module, which calls back into the primary', () => {
-  const primary = new WebAssembly.Module(readFileSync(join(root, 'dist', 'wasm', 'tinylm_wasm.wasm')));
-  const deferred = new WebAssembly.Module(readFileSync(join(root, 'dist', 'wasm', 'tinylm_wasm.deferred.wasm')));
-  assert.ok(WebAssembly.Module.imports(primary).some((entry) => entry.module === 'placeholder'));
-  const needs = WebAssembly.Module.imports(deferred);
-  assert.ok(needs.length > 0 && needs.every((entry) => entry.module === 'primary'), 'it imports only from the primary');
-  assert.ok(needs.some((entry) => entry.kind === 'memory') && needs.some((entry) => entry.kind === 'table'));
+test('each primary module calls into the deferred module it names, which calls back into the primary', () => {
+  for (const engine of ['tinylm_wasm', 'tinylm_wasm_threads']) {
+    const primary = new WebAssembly.Module(readFileSync(join(root, 'dist', 'wasm', `${engine}.wasm`)));
+    const deferred = new WebAssembly.Module(readFileSync(join(root, 'dist', 'wasm', `${engine}.deferred.wasm`)));
+    assert.ok(WebAssembly.Module.imports(primary).some((entry) => entry.module === 'placeholder'), engine);
+    const [named] = WebAssembly.Module.customSections(primary, 'tinylm.deferred');
+    assert.equal(new TextDecoder().decode(named), `${engine}.deferred.wasm`);
+    const needs = WebAssembly.Module.imports(deferred);
+    assert.ok(needs.length > 0 && needs.every((entry) => entry.module === 'primary'), `${engine}: it imports only from the primary`);
+    assert.ok(needs.some((entry) => entry.kind === 'memory') && needs.some((entry) => entry.kind === 'table'), engine);
+  }
 });

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInChromium, skipWithoutChromium } from './chromium.mjs';
 import { runScenario } from './threads_scenario.mjs';
+import { withDeferredFrom } from './deferred_node.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const singleGlue = join(root, 'build-wasm/wasm/tinylm_wasm.js');
@@ -31,7 +32,7 @@ async function loadEngine(glue, overrides = {}) {
   globalThis.require = createRequire(glue);
   globalThis.__dirname = dirname(glue);
   const { default: create } = await import(pathToFileURL(glue).href);
-  const engine = await create({ wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...overrides });
+  const engine = await create(withDeferredFrom(glue, { wasmBinary: readFileSync(glue.replace(/\.m?js$/, '.wasm')), ...overrides }));
   if (engine.PThread) threadedEngines.push(engine);
   return engine;
 }
@@ -82,27 +83,26 @@ onmessage = async ({ data: { text } }) => {
   try {
     const results = { crossOriginIsolated: self.crossOriginIsolated, runs: {} };
     const { default: createSingle } = await import('/build-wasm/wasm/tinylm_wasm.js');
-    // The single-thread engine is split (wasm/split_engine.mjs): its training code is read when first called.
-    const { withDeferredEngine } = await import('/dist/deferred_engine.js');
-    const readDeferred = (relaxed) => {
-      const request = new XMLHttpRequest();
-      request.open('GET', '/build-wasm/wasm/split/tinylm_wasm' + (relaxed ? '_relaxed' : '') + '.deferred.wasm', false);
-      request.responseType = 'arraybuffer';
-      request.send();
-      return { bytes: request.response };
-    };
-    const single = (wasm) => createSingle(withDeferredEngine({ locateFile: () => '/build-wasm/wasm/split/' + wasm }, readDeferred));
+    // Each engine is split (wasm/split_engine.mjs): its training code is read when first called, from beside it.
+    const { readInWorker, withDeferredEngine } = await import('/dist/deferred_engine.js');
+    const deferred = (engine) => readInWorker({ standard: new URL(engine + '.deferred.wasm', location.href),
+      relaxed: new URL(engine + '_relaxed.deferred.wasm', location.href) });
+    const single = (wasm) => createSingle(withDeferredEngine({ locateFile: () => '/build-wasm/wasm/' + wasm },
+      deferred('/build-wasm/wasm/tinylm_wasm')));
     results.runs.single = runScenario(await single('tinylm_wasm.wasm'), text);
     const { default: createThreaded } = await import('/build-wasm/wasm/threads/tinylm_wasm_threads.mjs');
-    const engine = await createThreaded({ tinylmThreads: 4, locateFile: (file) => '/build-wasm/wasm/threads/' + file });
+    const threadedDeferred = deferred('/build-wasm/wasm/threads/tinylm_wasm_threads');
+    const engine = await createThreaded(withDeferredEngine({ tinylmThreads: 4, locateFile: (file) => '/build-wasm/wasm/threads/' + file },
+      threadedDeferred, { shareWithThreads: true }));
     for (const threads of [1, 2, 4]) {
       results.runs[threads] = { threads: engine.setThreadCount(threads), results: runScenario(engine, text) };
     }
     // The relaxed SIMD engines, which Chromium runs: the same glue, the other .wasm.
     const relaxedSingle = await single('tinylm_wasm_relaxed.wasm');
     results.relaxed = { single: runScenario(relaxedSingle, text) };
-    const relaxedThreaded = await createThreaded({ tinylmThreads: 2, locateFile: (file) =>
-      '/build-wasm/wasm/threads/' + (file.endsWith('.wasm') ? 'tinylm_wasm_threads_relaxed.wasm' : file) });
+    const relaxedThreaded = await createThreaded(withDeferredEngine({ tinylmThreads: 2, locateFile: (file) =>
+      '/build-wasm/wasm/threads/' + (file.endsWith('.wasm') ? 'tinylm_wasm_threads_relaxed.wasm' : file) }, threadedDeferred,
+      { shareWithThreads: true }));
     for (const threads of [1, 2]) {
       results.relaxed[threads] = { threads: relaxedThreaded.setThreadCount(threads), results: runScenario(relaxedThreaded, text) };
     }

@@ -109,9 +109,9 @@ test('Chromium, cross-origin isolated: the threaded build on 2 threads computes 
   assert.deepStrictEqual(outcome.threaded, outcome.single, 'relaxed SIMD: the same results at every thread count');
   assert.deepEqual(outcome.warnings, []);
   assert.ok(outcome.fetched.includes('/dist/worker_pthread.js'));
-  // The single-thread engine's training code is in its deferred module, the relaxed one's (deferred_engine.ts).
+  // Each engine's training code is in its deferred module, the relaxed one's (deferred_engine.ts).
   assert.deepEqual(wasmFetched(outcome), ['/dist/wasm/tinylm_wasm_relaxed.deferred.wasm', '/dist/wasm/tinylm_wasm_relaxed.wasm',
-    '/dist/wasm/tinylm_wasm_threads_relaxed.wasm']);
+    '/dist/wasm/tinylm_wasm_threads_relaxed.deferred.wasm', '/dist/wasm/tinylm_wasm_threads_relaxed.wasm']);
 });
 
 test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either build, within rounding of the relaxed one', { skip }, async (t) => {
@@ -119,7 +119,8 @@ test('Chromium, configure({ relaxedSimd: false }): the standard .wasm of either 
   assert.deepEqual(standard.capabilities, { threads: 2, maxThreads: 16, simd: true, relaxedSimd: false, crossOriginIsolated: true, build: 'threads' });
   assert.deepEqual(standard.running, standard.capabilities);
   assert.deepStrictEqual(standard.threaded, standard.single);
-  assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.deferred.wasm', '/dist/wasm/tinylm_wasm.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
+  assert.deepEqual(wasmFetched(standard), ['/dist/wasm/tinylm_wasm.deferred.wasm', '/dist/wasm/tinylm_wasm.wasm',
+    '/dist/wasm/tinylm_wasm_threads.deferred.wasm', '/dist/wasm/tinylm_wasm_threads.wasm']);
   // The relaxed build's multiply-adds round once where the CPU fuses them, twice here: after 4 training steps the
   // losses agree to far better than 1e-4 (tests/js/relaxed_simd.test.mjs measures the spread in Node).
   const relaxed = await runPage(t, true);

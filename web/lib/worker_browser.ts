@@ -3,7 +3,7 @@
 // the bundler emits as assets (see assets.ts for the scheme). The page compiles that .wasm while this worker starts
 // and posts the module (engine_module.ts); the engine starts once it has arrived. A page that adopted this worker
 // (given_worker.ts) asks first which build it runs.
-import { withDeferredEngine, type ReadDeferred } from './deferred_engine.js';
+import { readInWorker, withDeferredEngine } from './deferred_engine.js';
 import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import { isBuildQuery, type BuildAnswer } from './given_worker.js';
@@ -16,21 +16,6 @@ const engineWasmUrl = new URL('./wasm/tinylm_wasm.wasm', import.meta.url);
 const deferredWasmUrls = {
   standard: new URL('./wasm/tinylm_wasm.deferred.wasm', import.meta.url),
   relaxed: new URL('./wasm/tinylm_wasm_relaxed.deferred.wasm', import.meta.url),
-};
-
-// A synchronous request: the engine call that needs the module waits for it (a worker may block; the page does not).
-const readDeferred: ReadDeferred = (relaxed) => {
-  const file = (relaxed ? deferredWasmUrls.relaxed : deferredWasmUrls.standard).href;
-  try {
-    const request = new XMLHttpRequest();
-    request.open('GET', file, false);
-    request.responseType = 'arraybuffer';
-    request.send();
-    if (request.status !== 200) return { problem: `HTTP ${request.status}`, file };
-    return { bytes: new Uint8Array(request.response as ArrayBuffer) };
-  } catch (error) {
-    return { problem: String(error), file };
-  }
 };
 
 const scope = globalThis as unknown as {
@@ -56,7 +41,7 @@ serve(
     return (await new Promise<unknown>((resolve, reject) => {
       const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
       const overrides = { locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) };
-      createTinyLMEngine(withDeferredEngine(overrides, readDeferred)).then(resolve, reject);
+      createTinyLMEngine(withDeferredEngine(overrides, readInWorker(deferredWasmUrls))).then(resolve, reject);
     })) as Engine;
   },
 );

@@ -11,6 +11,7 @@
 // The glue gets stand-ins for those Workers (deferred_pthread_workers.ts), and the real ones start only once the
 // engine has done its first piece of work (pool_release.ts), so that they do not take the CPU the first token
 // waits for.
+import { readInWorker, withDeferredEngine } from './deferred_engine.js';
 import type { Engine } from './engine.js';
 import { instantiateCompiled, isEngineModuleMessage } from './engine_module.js';
 import { isBuildQuery, type BuildAnswer } from './given_worker.js';
@@ -25,6 +26,11 @@ import { serve } from './worker_core.js';
 import { markTimeline } from './worker_state.js';
 
 const engineWasmUrl = new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url);
+// The engine's deferred modules (deferred_engine.ts), standard and relaxed SIMD: fetched only if the engine needs one.
+const deferredWasmUrls = {
+  standard: new URL('./wasm/tinylm_wasm_threads.deferred.wasm', import.meta.url),
+  relaxed: new URL('./wasm/tinylm_wasm_threads_relaxed.deferred.wasm', import.meta.url),
+};
 
 const scope = globalThis as unknown as {
   Worker: typeof Worker;
@@ -66,7 +72,9 @@ async function createEngine(threads: number, compiled: Promise<WebAssembly.Modul
     } as unknown as typeof Worker;
     try {
       const instantiateWasm = module ? instantiateCompiled(module, reject) : undefined;
-      const overrides: Record<string, unknown> = { tinylmThreads: threads, locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) };
+      const overrides: Record<string, unknown> = withDeferredEngine(
+        { tinylmThreads: threads, locateFile: () => engineWasmUrl.href, ...(instantiateWasm && { instantiateWasm }) },
+        readInWorker(deferredWasmUrls), { shareWithThreads: true });
       const started = createThreadedEngine(overrides);
       const poolLoaded = answerBeforePool(overrides);  // the glue's module object is `overrides` itself
       started.then((engine: unknown) => resolve({ engine, poolLoaded }), reject);

@@ -1,6 +1,6 @@
 // The engine worker in Node (a worker_threads Worker started by platform_node.ts). workerData names the build,
-// thread count and .wasm (standard or relaxed SIMD's: relaxed_simd.ts; threads.ts): the single-thread engine (its
-// deferred module read from beside it when it first needs it: deferred_engine.ts), or the
+// thread count and .wasm (standard or relaxed SIMD's: relaxed_simd.ts; threads.ts), whose deferred module is read
+// from beside it when the engine first needs it (deferred_engine.ts): the single-thread engine, or the
 // threaded one, whose further threads run on Emscripten's own pthread script (wasm/tinylm_wasm_threads.worker.cjs,
 // CommonJS as it must be under Node).
 // Emscripten 3.1.6's ES-module glue expects, under Node, `require` and `__dirname` as globals when its factory
@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { withDeferredEngine } from './deferred_engine.js';
+import { withDeferredEngine, type ReadDeferred } from './deferred_engine.js';
 import { ok, type Engine, type EngineFactory } from './engine.js';
 import type { EngineChoice } from './threads.js';
 import { serve } from './worker_core.js';
@@ -28,6 +28,8 @@ const builds = {
     wasm: new URL('./wasm/tinylm_wasm_threads.wasm', import.meta.url),
     relaxedWasm: new URL('./wasm/tinylm_wasm_threads_relaxed.wasm', import.meta.url),
     pthread: new URL('./wasm/tinylm_wasm_threads.worker.cjs', import.meta.url),
+    deferred: new URL('./wasm/tinylm_wasm_threads.deferred.wasm', import.meta.url),
+    relaxedDeferred: new URL('./wasm/tinylm_wasm_threads_relaxed.deferred.wasm', import.meta.url),
   },
 };
 
@@ -43,22 +45,22 @@ async function startEngine(): Promise<Engine> {
   globals.__dirname ??= fileURLToPath(new URL('.', glue));
   const { default: create } = (await import(glue.href)) as { default: EngineFactory };
   const wasmBinary = await readFile(wasm);
-  if (choice.build === 'single') {
-    return create(withDeferredEngine({ wasmBinary }, (relaxed) => {
-      const file = fileURLToPath(relaxed ? builds.single.relaxedDeferred : builds.single.deferred);
-      try {
-        return { bytes: new Uint8Array(readFileSync(file)) };
-      } catch (error) {
-        return { problem: (error as Error).message, file };
-      }
-    }));
-  }
-  const engine = (await create({
+  const { deferred, relaxedDeferred } = builds[choice.build];
+  const readDeferred: ReadDeferred = (relaxed) => {
+    const file = fileURLToPath(relaxed ? relaxedDeferred : deferred);
+    try {
+      return { bytes: new Uint8Array(readFileSync(file)) };
+    } catch (error) {
+      return { problem: (error as Error).message, file };
+    }
+  };
+  if (choice.build === 'single') return create(withDeferredEngine({ wasmBinary }, readDeferred));
+  const engine = (await create(withDeferredEngine({
     wasmBinary,
     tinylmThreads: choice.threads,
     mainScriptUrlOrBlob: glue.href,
     locateFile: (file: string) => (file.endsWith('.worker.js') ? fileURLToPath(builds.threads.pthread) : fileURLToPath(new URL(file, glue))),
-  })) as Engine & { setThreadCount(threads: number): number | Error };
+  }, readDeferred))) as Engine & { setThreadCount(threads: number): number | Error };
   ok(engine.setThreadCount(choice.threads));
   return engine;
 }

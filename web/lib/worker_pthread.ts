@@ -5,6 +5,7 @@
 // PThread, main side): 'load' { wasmModule, wasmMemory } instantiates the module over the shared memory; 'run'
 // { start_routine, arg, threadInfoStruct, time } runs one thread to its end; the queue commands run calls
 // proxied to this thread. Unknown commands are reported, as Emscripten's script reports them.
+import { readFromEngineThread, withDeferredEngine } from './deferred_engine.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
 
 // The glue's module object for this thread: the overrides it reads at 'load', then the instance it resolves to.
@@ -38,7 +39,10 @@ function runThread(data: EmscriptenModule): void {
 
 scope.onmessage = ({ data }: MessageEvent) => {
   switch (data.cmd) {
-    case 'load':
+    case 'load': {
+      // The engine's deferred module, if this thread calls into it: the bytes the engine's thread read
+      // (deferred_engine.ts; which pair is the engine thread's choice, so `relaxed` is not asked here).
+      withDeferredEngine(module, readFromEngineThread(module), { relaxed: () => false });
       module.wasmModule = data.wasmModule;
       module.wasmMemory = data.wasmMemory;
       module.buffer = data.wasmMemory.buffer;
@@ -51,6 +55,7 @@ scope.onmessage = ({ data }: MessageEvent) => {
       };
       void createThreadedEngine(module).then((instance) => (module = instance as EmscriptenModule));
       return;
+    }
     case 'run':
       return runThread(data);
     case 'cancel':
