@@ -10,7 +10,7 @@
 // to; three runs at load 8): dot_i16x8_s + add 22-39 multiply-adds/ns (0.21-0.36 ns per pair), relaxed_dot 30-40
 // (0.40-0.54 ns per instruction); with 8 accumulators, relaxed_dot 18-25 against 19-40. No more multiply-adds per ns
 // here, and it would need the activations in 7 bits, so the int8 product keeps dot_i16x8_s in both engines.
-import { chromium } from 'playwright-core';
+import { launchBrowser } from '../../tests/e2e/helpers.mjs';
 
 const leb = (n) => {
   const out = [];
@@ -45,7 +45,7 @@ function module(relaxed) {
     ...section(5, [1, 0, 1]), ...section(7, [1, 1, 0x66, 0, 0]), ...section(10, [1, ...leb(func.length), ...func])];
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await launchBrowser();  // the tests' Chromium, with their flags
 try {
   const page = await browser.newPage();
   const results = await page.evaluate(async ({ modules, accumulators }) => {
