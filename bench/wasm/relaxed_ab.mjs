@@ -40,11 +40,13 @@ const server = createServer(async (request, response) => {
   if (path === 'corpus.txt') return response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
   const file = engine ? join(builds[engine[1]], engine[2]) : served.some((prefix) => path.startsWith(prefix)) && join(root, path);
   if (!file) return response.writeHead(404).end();
+  let body;
   try {
-    response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    body = await readFile(file);  // before the headers: a missing file (an engine without deferred modules) is a 404
   } catch {
-    response.writeHead(404).end();
+    return response.writeHead(404).end();
   }
+  response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
 });
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const origin = `http://127.0.0.1:${server.address().port}`;
