@@ -29,7 +29,7 @@
 // does not by default (Node 20).
 // --threads: the threaded engine, run on 2 threads; its instrumentation records in memory (one byte per function
 // from address 0, below the engine's data: -sGLOBAL_BASE) so that what only its pthreads run is seen too. Its
-// primary also keeps every function of the kernels, layers and thread pool the profile did not see (by the names in
+// primary also keeps every kernel function and the thread pool the profile did not see (by their names in
 // the engine's symbol map): a pthread cannot fetch the deferred module in a browser, only take it from the engine's
 // thread (web/lib/deferred_engine.ts), which reads it when it first calls into it — always before a parallel region
 // of training, LoRA, a Hugging Face model or beam search, whose set-up is the deferred module's, but not before a
@@ -73,13 +73,8 @@ function customSection(name, text) {
   return Buffer.from([0, ...leb(body.length), ...body]);
 }
 
-// The in-memory profile takes a byte per function from address 0: it must end below the engine's first data.
-function checkProfileFits(module) {
-  const functions = countFunctions(readFileSync(module));
-  const base = 4096;  // -sGLOBAL_BASE of the threaded engines (wasm/wasm.cmake)
-  if (functions >= base) throw new Error(`${module}: ${functions} functions do not fit below the engine's data at ${base}`);
-}
-function countFunctions(bytes) {
+// How many functions a module imports and defines (its import and function sections).
+function functionCounts(bytes) {
   let at = 8;
   const u32 = () => {
     let value = 0;
@@ -89,15 +84,34 @@ function countFunctions(bytes) {
       if (!(byte & 0x80)) return value;
     }
   };
-  let count = 0;
+  const counts = { imported: 0, defined: 0 };
   while (at < bytes.length) {
     const id = bytes[at++];
-    const size = u32();
-    const end = at + size;
-    if (id === 3) count += u32();  // the function section: defined functions (imports count nothing in memory)
+    const end = u32() + at;
+    if (id === 2) {
+      for (let count = u32(); count > 0; --count) {
+        at += u32();  // module name
+        at += u32();  // field name
+        const kind = bytes[at++];
+        if (kind === 0) { u32(); counts.imported += 1; }  // function: type index
+        else if (kind === 1) { at += 1; if (u32() & 1) u32(); u32(); }  // table: element type, limits
+        else if (kind === 2) { if (u32() & 1) u32(); u32(); }  // memory: limits
+        else if (kind === 3) at += 2;  // global: type, mutability
+        else if (kind === 4) { at += 1; u32(); }  // tag
+      }
+    } else if (id === 3) {
+      counts.defined = u32();
+    }
     at = end;
   }
-  return count;
+  return counts;
+}
+
+// The in-memory profile takes a byte per function from address 0: it must end below the engine's first data.
+function checkProfileFits(module) {
+  const { imported, defined } = functionCounts(readFileSync(module));
+  const base = 4096;  // -sGLOBAL_BASE of the threaded engines (wasm/wasm.cmake)
+  if (imported + defined >= base) throw new Error(`${module}: ${imported + defined} functions do not fit below the engine's data at ${base}`);
 }
 
 // The kernels and the thread pool, by the name of the function (before its parameters): what a pthread's tasks run
@@ -108,7 +122,7 @@ const kPthreadCode = /^(\w+ )?tinylm::[^(]*(gemm|gemv|matrix|panel|pack|q8|quant
 // The names wasm-split gives the defined functions of a module without a name section (their index among them) that
 // the symbol map (index over imports and definitions → name) calls pthread code.
 function pthreadFunctionNames(module, symbols) {
-  const imports = countImportedFunctions(readFileSync(module));
+  const imports = functionCounts(readFileSync(module)).imported;
   const names = [];
   for (const line of readFileSync(symbols, 'utf8').split('\n')) {
     const colon = line.indexOf(':');
@@ -120,38 +134,6 @@ function pthreadFunctionNames(module, symbols) {
   }
   return names;
 }
-function countImportedFunctions(bytes) {
-  let at = 8;
-  const u32 = () => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (!(byte & 0x80)) return value;
-    }
-  };
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    const end = u32() + at;
-    if (id === 2) {
-      let functions = 0;
-      for (let count = u32(); count > 0; --count) {
-        at += u32();  // module name
-        at += u32();  // field name
-        const kind = bytes[at++];
-        if (kind === 0) { u32(); functions += 1; }  // function: type index
-        else if (kind === 1) { at += 1; const flags = u32(); u32(); if (flags & 1) u32(); }  // table
-        else if (kind === 2) { const flags = u32(); u32(); if (flags & 1) u32(); }  // memory
-        else if (kind === 3) at += 2;  // global: type, mutability
-        else if (kind === 4) { at += 1; u32(); }  // tag
-      }
-      return functions;
-    }
-    at = end;
-  }
-  return 0;
-}
-
 const work = mkdtempSync(join(tmpdir(), 'tinylm-split-'));
 const run = (command, commandArgs) => execFileSync(command, commandArgs, { stdio: 'inherit' });
 const reencode = (input, output, ...flags) =>
