@@ -24,8 +24,9 @@ const gzipBytes = (buffer) => execFileSync('gzip', ['-9', '-c'], { input: buffer
 // checked against the second, what a production page downloads.
 const kEntries = {
   'single-thread': { workers: ['worker_browser.js'], wasm: 'wasm/tinylm_wasm.wasm', glue: 'wasm/tinylm_wasm.js' },
-  // Both threaded workers are self-contained bundles already (scripts/bundle_threaded_workers.sh), glue inside.
-  threaded: { workers: ['worker_browser_threads.js', 'worker_pthread.js'], wasm: 'wasm/tinylm_wasm_threads.wasm' },
+  // A self-contained bundle already (scripts/bundle_threaded_workers.sh), glue inside; each pthread Worker runs the
+  // same file, which the browser's cache serves (web/lib/worker_pthread_start.ts).
+  threaded: { workers: ['worker_browser_threads.js'], wasm: 'wasm/tinylm_wasm_threads.wasm' },
 };
 // Where relaxed SIMD validates (Chromium by default) the page downloads the relaxed .wasm instead, with the same
 // glue and workers (web/lib/relaxed_simd.ts): the same bar.

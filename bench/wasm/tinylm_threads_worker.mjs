@@ -8,8 +8,9 @@
 //   ← { rows } or { error }
 //
 // Each further thread runs on a pthread Worker the glue asks for with `new Worker(url)`: for the factory's call,
-// Worker makes the package's own pthread script (dist/worker_pthread.js, the glue bundled in) instead, as the
-// package's engine worker does, since Emscripten's classic pthread script cannot import the ES-module glue.
+// Worker makes the package's threaded worker (dist/worker_browser_threads.js, the glue bundled in) under the name
+// that gives it a pthread's part, as the package's engine worker does, since Emscripten's classic pthread script
+// cannot import the ES-module glue.
 import { benchTinyLM } from './tinylm_bench.mjs';
 
 // The engine returns a JS Error instead of throwing one (bindings.cpp's seam).
@@ -27,7 +28,7 @@ async function startEngine(dist, threads) {
     relaxed: new URL(`${dist}wasm/tinylm_wasm_threads_relaxed.deferred.wasm`, location.href) });
   const NativeWorker = self.Worker;
   self.Worker = function pthreadWorker() {
-    return new NativeWorker(`${dist}worker_pthread.js`, { type: 'module', name: 'tinylm-pthread' });
+    return new NativeWorker(`${dist}worker_browser_threads.js`, { type: 'module', name: 'tinylm-pthread' });
   };
   let started;
   try {

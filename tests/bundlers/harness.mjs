@@ -126,12 +126,16 @@ export async function serveDirectory(directory, headers = {}) {
 
 // Loads `url` and waits for the app's result; collects console errors, uncaught exceptions, failed requests and
 // HTTP errors (a 404 on the worker, the .wasm or the model is exactly what a mislocated asset looks like).
-export async function checkPage(browser, url, timeoutMs = 90_000) {
+export async function checkPage(browser, url, { timeoutMs = 90_000, pthreads = false } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = [];
   let modelFetches = 0;
-  context.on('request', (request) => /\.safetensors(\?|$)/.test(request.url()) && (modelFetches += 1));
+  const scriptRequests = new Map();  // URL → times requested
+  context.on('request', (request) => {
+    if (/\.safetensors(\?|$)/.test(request.url())) modelFetches += 1;
+    if (/\.m?js(\?|$)/.test(request.url())) scriptRequests.set(request.url(), (scriptRequests.get(request.url()) ?? 0) + 1);
+  });
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   context.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
@@ -140,6 +144,13 @@ export async function checkPage(browser, url, timeoutMs = 90_000) {
     await page.goto(url);
     const handle = await page.waitForFunction(() => window.tinylmResult, null, { timeout: timeoutMs, polling: 100 });
     const result = await handle.jsonValue();
+    // The threaded engine's pthread Workers run its worker's script again (web/lib/worker_pthread_start.ts), from
+    // the URL the bundler gave it, once the engine has worked or idled (web/lib/pool_release.ts).
+    const pthreadStarted = () => [...scriptRequests.values()].some((count) => count >= 2);
+    for (const deadline = Date.now() + 30_000; pthreads && !pthreadStarted() && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (pthreads && !pthreadStarted()) problems.push('no pthread Worker requested the engine worker\'s script');
     await new Promise((resolve) => setTimeout(resolve, 200));  // late console errors
     return { result, problems, modelFetches };
   } catch (error) {

@@ -124,7 +124,7 @@ for (const [name, fixture] of Object.entries(builds)) {
       // A bundle holding an engine (tens of KB); bundlers also name small chunks shared between workers after one.
       const emitted = filesIn(out).filter((file) => !file.startsWith('tinylm-js/') && statSync(join(out, file)).size > 8192);
       for (const [name, pattern] of [['engine worker', /worker_browser(?!_threads)[^/]*\.js$/],
-        ['threaded engine worker', /worker_browser_threads[^/]*\.js$/], ['pthread worker', /worker_pthread[^/]*\.js$/]]) {
+        ['threaded engine worker', /worker_browser_threads[^/]*\.js$/]]) {
         const copies = emitted.filter((file) => pattern.test(file));
         assert.ok(copies.length <= 1, `one ${name} emitted, not an unused copy: ${copies.join(', ')}`);
       }
@@ -144,7 +144,7 @@ for (const [name, fixture] of Object.entries(builds)) {
     }
     const isolatedServer = await serveDirectory(out, isolationHeaders);
     try {
-      const threaded = await checkPage(browser, isolatedServer.url);
+      const threaded = await checkPage(browser, isolatedServer.url, { pthreads: true });
       assertStreamed(threaded);
       assert.equal(threaded.result.build, 'threads', 'a cross-origin isolated page runs the threaded engine');
       assert.equal(threaded.result.text, single.result.text, 'the threaded engine streams the same text');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { haveSite, launchBrowser, serveSite } from './helpers.mjs';
 
 const skip = !haveSite && 'build the site first (npm run build:site)';
-const threadedFiles = /tinylm_wasm_threads[^/]*\.wasm|worker_pthread/;
+const threadedFiles = /tinylm_wasm_threads[^/]*\.wasm|worker_browser_threads/;
 const singleWasm = /\/tinylm_wasm-[^/]*\.wasm|\/tinylm_wasm\.wasm/;
 // The .wasm files a page fetched, by their names without the build's hash. Chromium validates relaxed SIMD, so the
 // head script and the package both take the build's relaxed .wasm (web/lib/relaxed_simd.ts), and only that one.

@@ -22,7 +22,7 @@ test('npm pack → install offline into an empty project → import and use tiny
   t.diagnostic(`${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`);
   for (const required of ['dist/browser.js', 'dist/node.js', 'dist/index.d.ts', 'dist/worker_browser.js',
     'dist/worker_node.js', 'dist/protocol.d.ts', 'dist/wasm/tinylm_wasm.js', 'dist/wasm/tinylm_wasm.wasm',
-    'dist/worker_browser_threads.js', 'dist/worker_pthread.js', 'dist/wasm/tinylm_wasm_threads.mjs',
+    'dist/worker_browser_threads.js', 'dist/wasm/tinylm_wasm_threads.mjs',
     'dist/wasm/tinylm_wasm_threads.wasm', 'dist/wasm/tinylm_wasm_threads.worker.cjs', 'dist/wasm/tinylm_wasm_relaxed.wasm',
     'dist/wasm/tinylm_wasm_threads_relaxed.wasm',
     'dist/models/moby-char-lstm.safetensors', 'package.json', 'README.md', 'LICENSE']) {

@@ -67,16 +67,19 @@ try {
 </script>`;
 
 test('Chromium, threaded build: the engine loads and generates before its pthread Workers are up, and computes the same after', { skip: skipWithoutChromium }, async (t) => {
-  const pthreadScript = await readFile(join(root, 'dist/worker_pthread.js'));
+  // A pthread Worker runs the engine worker's script again (worker_pthread_start.ts): its request is the second one.
+  const threadedScript = await readFile(join(root, 'dist/worker_browser_threads.js'));
+  let scriptRequests = 0;
   let waiting;   // the held request for the pthread Worker's script
   let released = false;
   const respond = (path, response) => {
     const send = (type, body) => response.writeHead(200, {
       'content-type': type, 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
     }).end(body);
-    if (path === '/dist/worker_pthread.js') {
-      if (released) send('text/javascript', pthreadScript);
-      else waiting = () => send('text/javascript', pthreadScript);
+    if (path === '/dist/worker_browser_threads.js' && ++scriptRequests === 1) return send('text/javascript', threadedScript), true;
+    if (path === '/dist/worker_browser_threads.js') {
+      if (released) send('text/javascript', threadedScript);
+      else waiting = () => send('text/javascript', threadedScript);
       return true;
     }
     if (path === '/held') return send('application/json', JSON.stringify(waiting !== undefined && !released)), true;

@@ -20,8 +20,9 @@
 //
 //   worker_browser_threads.js (+ glue) main thread        assets.ts: newEngineWorker() (the threaded build),
 //                                                         or the app, as worker_browser.js
-//   worker_pthread.js (+ the same glue) threaded worker    worker_pthread_start.ts: one per extra thread, once
-//                                                         the engine has done its first piece of work (pool_release.ts)
+//   worker_browser_threads.js again     threaded worker    worker_pthread_start.ts: by the URL it runs from, as
+//                                                         each pthread (one per extra thread), once the engine has
+//                                                         done its first piece of work (pool_release.ts)
 //   wasm/tinylm_wasm_threads.wasm       main thread        assets.ts: compiled as the worker starts
 //                                       (threaded worker)  worker_browser_threads.ts: engineWasmUrl, if not
 //   wasm/tinylm_wasm_threads_relaxed.wasm  main thread     assets.ts: instead, as tinylm_wasm_relaxed.wasm

@@ -1,10 +1,11 @@
 // The threaded engine's worker in browsers (a module Web Worker started by assets.ts on a cross-origin isolated
 // page), the twin of worker_browser.ts. Its thread count comes in a message before any request (threads.ts); the
 // engine starts once it has arrived, with the WebAssembly module the page compiled meanwhile (engine_module.ts). The
-// engine's further threads each run on a pthread Worker (worker_pthread.ts), started by worker_pthread_start.ts and
-// handed to the glue as it asks for them, so that no bundler needs to locate Emscripten's own pthread script. The
-// glue is built without import.meta (wasm/wasm.cmake), so a bundler finds no other file to emit in it. A page that
-// adopted this worker (given_worker.ts) asks first which build it runs.
+// engine's further threads each run on a pthread Worker: this same script, started by worker_pthread_start.ts under
+// a name that gives it a pthread's part (worker_pthread.ts) and handed to the glue as it asks for one, so that no
+// bundler needs to locate Emscripten's own pthread script and a page downloads the glue once. The glue is built
+// without import.meta (wasm/wasm.cmake), so a bundler finds no other file to emit in it. A page that adopted this
+// worker (given_worker.ts) asks first which build it runs.
 //
 // The engine answers before its pthread Workers are up (pool_start.ts): it starts on 1 thread, loads and generates
 // at once, and computes on all its threads from the first call after the last pthread Worker has loaded the module.
@@ -20,7 +21,8 @@ import { isThreadCountMessage, kMaxThreads } from './threads.js';
 import { answerBeforePool } from './pool_start.js';
 import { watchForPoolRelease, type PoolReleaseWatch } from './pool_release.js';
 import { deferredPthreadWorkers } from './deferred_pthread_workers.js';
-import { startPthreadWorker } from './worker_pthread_start.js';
+import { isPthreadWorker, startPthreadWorker } from './worker_pthread_start.js';
+import { servePthread } from './worker_pthread.js';
 import createThreadedEngine from './wasm/tinylm_wasm_threads.mjs';
 import { serve } from './worker_core.js';
 import { markTimeline } from './worker_state.js';
@@ -47,11 +49,7 @@ const compiledModule = new Promise<WebAssembly.Module | null>((resolve) => (setC
 // the pool it releases exists once the engine starts (createEngine).
 let releasePool: (() => void) | undefined;
 let poolReleased = false;
-const poolRelease: PoolReleaseWatch = watchForPoolRelease(() => {
-  poolReleased = true;
-  markTimeline('tinylm pthread workers started');
-  releasePool?.();
-});
+let poolRelease: PoolReleaseWatch;
 
 // The glue asks for max(1, threads − 1) pthread Workers while its factory runs (PTHREAD_POOL_SIZE), each with
 // `new Worker(url)`: for that call only, Worker hands out stand-ins, which start real Workers once released. The
@@ -86,40 +84,50 @@ async function createEngine(threads: number, compiled: Promise<WebAssembly.Modul
 
 type ThreadedEngine = Engine & { setThreadCount(threads: number): number | Error };
 
-serve(
-  {
-    post: (event: WorkerEvent, transfer: ArrayBuffer[]) => {
-      scope.postMessage(event, transfer);
-      poolRelease.event(event);
+function serveEngine(): void {
+  poolRelease = watchForPoolRelease(() => {
+    poolReleased = true;
+    markTimeline('tinylm pthread workers started');
+    releasePool?.();
+  });
+  serve(
+    {
+      post: (event: WorkerEvent, transfer: ArrayBuffer[]) => {
+        scope.postMessage(event, transfer);
+        poolRelease.event(event);
+      },
+      listen: (handler) =>
+        scope.addEventListener('message', ({ data }) => {
+          if (isEngineModuleMessage(data)) {
+            markTimeline('tinylm module received');
+            return setCompiled(data.tinylmEngineModule);
+          }
+          if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'threads' } satisfies BuildAnswer, []);
+          if (!isThreadCountMessage(data)) {
+            poolRelease.request(data);
+            return handler(data as Request);
+          }
+          markTimeline('tinylm thread count received');
+          const threads = Number(data.tinylmThreads);
+          setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);
+        }),
     },
-    listen: (handler) =>
-      scope.addEventListener('message', ({ data }) => {
-        if (isEngineModuleMessage(data)) {
-          markTimeline('tinylm module received');
-          return setCompiled(data.tinylmEngineModule);
-        }
-        if (isBuildQuery(data)) return scope.postMessage({ tinylmBuild: 'threads' } satisfies BuildAnswer, []);
-        if (!isThreadCountMessage(data)) {
-          poolRelease.request(data);
-          return handler(data as Request);
-        }
-        markTimeline('tinylm thread count received');
-        const threads = Number(data.tinylmThreads);
-        setThreads(Number.isInteger(threads) && threads >= 1 && threads <= kMaxThreads ? threads : 1);
-      }),
-  },
-  async () => {
-    const threads = await threadCount;
-    const { engine, poolLoaded } = await createEngine(threads, compiledModule);
-    const threaded = engine as ThreadedEngine;
-    // Runs as a message of its own (the last pthread Worker's 'loaded'), so between two engine calls: the pool
-    // grows from 1 thread to all of them where no parallel region can be in flight. Results are the same at
-    // every count; a count the engine refuses leaves it on the threads it has.
-    void poolLoaded.then(() => {
-      const grown = threaded.setThreadCount(threads);
-      if (grown instanceof Error) console.error(`tinylm-js: the engine stays on 1 thread: ${grown.message}`);
-      markTimeline('tinylm threads ready');
-    });
-    return threaded;
-  },
-);
+    async () => {
+      const threads = await threadCount;
+      const { engine, poolLoaded } = await createEngine(threads, compiledModule);
+      const threaded = engine as ThreadedEngine;
+      // Runs as a message of its own (the last pthread Worker's 'loaded'), so between two engine calls: the pool
+      // grows from 1 thread to all of them where no parallel region can be in flight. Results are the same at
+      // every count; a count the engine refuses leaves it on the threads it has.
+      void poolLoaded.then(() => {
+        const grown = threaded.setThreadCount(threads);
+        if (grown instanceof Error) console.error(`tinylm-js: the engine stays on 1 thread: ${grown.message}`);
+        markTimeline('tinylm threads ready');
+      });
+      return threaded;
+    },
+  );
+}
+
+if (isPthreadWorker()) servePthread();
+else serveEngine();

@@ -1,8 +1,8 @@
-// One thread of the threaded engine in browsers: a module Web Worker started by worker_browser_threads.ts, which
-// runs what Emscripten 3.1.6's pthread script (tinylm_wasm_threads.worker.js, used in Node) runs, with the glue
-// imported statically so that bundlers bundle it here as they do in the engine worker. `npm run build:lib` ships
-// this worker and worker_browser_threads.js each as one self-contained file (scripts/bundle_threaded_workers.sh). Protocol (the glue's
-// PThread, main side): 'load' { wasmModule, wasmMemory } instantiates the module over the shared memory; 'run'
+// The part of one thread of the threaded engine in browsers: what Emscripten 3.1.6's pthread script
+// (tinylm_wasm_threads.worker.js, used in Node) runs. It is not a script of its own: each pthread Worker runs the
+// engine worker's script again, worker_browser_threads.js, under the name that gives it this part
+// (worker_pthread_start.ts), so a page downloads the threaded glue once and its cache serves the rest. Protocol (the
+// glue's PThread, main side): 'load' { wasmModule, wasmMemory } instantiates the module over the shared memory; 'run'
 // { start_routine, arg, threadInfoStruct, time } runs one thread to its end; the queue commands run calls
 // proxied to this thread. Unknown commands are reported, as Emscripten's script reports them.
 import { readFromEngineThread, withDeferredEngine } from './deferred_engine.js';
@@ -37,7 +37,12 @@ function runThread(data: EmscriptenModule): void {
   }
 }
 
-scope.onmessage = ({ data }: MessageEvent) => {
+// Answers the glue's messages on this Worker from now on.
+export function servePthread(): void {
+  scope.onmessage = onPthreadMessage;
+}
+
+function onPthreadMessage({ data }: MessageEvent): void {
   switch (data.cmd) {
     case 'load': {
       // The engine's deferred module, if this thread calls into it: the bytes the engine's thread read
@@ -71,4 +76,4 @@ scope.onmessage = ({ data }: MessageEvent) => {
       if (data.target === 'setimmediate') return;
       console.error('tinylm-js pthread worker: unknown command', data.cmd);
   }
-};
+}
