@@ -31,9 +31,10 @@ std::vector<float> rope_inverse_frequencies(const RopeConfig& config, int D) {
   const int half = D / 2;
   std::vector<float> inv_freq(half);
   for (int i = 0; i < half; ++i) {
-    // torch: 1.0 / (base ** (arange(0, D, 2).float() / D)) — each step rounded to float32.
+    // torch: 1.0 / (base ** (arange(0, D, 2).float() / D)) — each step in float32, the power too. (The engine calls
+    // no double pow: its table would cost every page that loads the wasm engine ~4 KB of download.)
     const float exponent = float(2 * i) / float(D);
-    const float power = float(std::pow(double(config.theta), double(exponent)));
+    const float power = std::pow(config.theta, exponent);
     inv_freq[i] = 1.0f / power;
   }
   if (config.scaling == RopeScaling::Linear) {
