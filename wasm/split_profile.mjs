@@ -1,8 +1,8 @@
 // Which functions the single-thread engine runs to load and run a model: the profile wasm/split_engine.mjs splits
 // the engine by (wasm-split --profile). Runs an engine instrumented by wasm-split --instrument through every call
-// the package makes to load, inspect, evaluate and generate from a tinylm model file — each shipped model, as stored
-// and in each precision, sampling and greedy, fused, in chat sessions and with reused prompts, and the errors a bad
-// file or a bad call gets — and writes the profile the instrumented engine recorded.
+// the package makes to load, inspect, evaluate and generate from a tinylm model file — each shipped model with its
+// weights in f32 (the package's default), sampling and greedy, fused, in chat sessions and with reused prompts, and
+// the errors a bad file or a bad call gets — and writes the profile the instrumented engine recorded.
 //
 //   node wasm/split_profile.mjs <glue.js> <instrumented.wasm> <models dir> <profile out> [--threads <pthread script>]
 //
@@ -11,7 +11,8 @@
 //
 // What this never calls is the deferred module's, fetched the first time a page uses it: training, LoRA adapters,
 // Hugging Face checkpoints, models created from scratch, and, rarer on a page that only runs a model, beam search
-// (8.7 KB of gzip in the primary module) and exporting a model (4.4 KB). A call missed here still works: it only
+// (8.7 KB of gzip in the primary module), exporting a model (4.4 KB) and a model file loaded with f16 or int8
+// weights (6.9 KB). A call missed here still works: it only
 // fetches the deferred module early (tests/js/split_engine.test.mjs checks that the package's own calls to run a
 // model do not).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -113,21 +114,21 @@ engine._tinylm_deferred_module_slot();  // read by the loaders themselves, never
 engine.textFingerprint(prompt);
 failed(engine.Model.load(new Uint8Array(64)), 'loading 64 zero bytes');
 failed(engine.Model.load(new TextEncoder().encode('not a model file at all, only text')), 'loading text');
+// Each model as the package loads a tinylm file unless told otherwise (TinyLM.load: weights 'f32', whatever the file
+// stores). Its weights as stored, or as f16 or int8, are an app's choice to save memory, and their code (conversion,
+// half and int8 products) is the deferred module's, fetched on such a load.
 for (const file of files) {
   const bytes = new Uint8Array(readFileSync(join(modelsDir, file)));
-  const stored = ok(engine.Model.load(bytes));
-  const { arch } = exercise(stored);
-  for (const weights of ['f32', 'f16', 'int8']) {
-    const model = ok(engine.Model.loadAs(bytes, weights));
-    exercise(model);
-    if (arch !== 'ngram') {
-      const fusion = ok(engine.Fusion.create(stored, model, 0.5));
-      generate(fusion);
-      fusion.delete();
-    }
-    model.delete();
+  const model = ok(engine.Model.loadAs(bytes, 'f32'));
+  const { arch } = exercise(model);
+  if (arch !== 'ngram') {
+    const partner = ok(engine.Model.loadAs(bytes, 'f32'));
+    const fusion = ok(engine.Fusion.create(model, partner, 0.5));
+    generate(fusion);
+    fusion.delete();
+    partner.delete();
   }
-  stored.delete();
+  model.delete();
 }
 
 const capacity = 1 << 20;
