@@ -21,6 +21,7 @@
 //     holds the previous checkpoint or the new one, never half of one. fineTune() settles only after its last
 //     write. A write that fails stops the run (CHECKPOINT_WRITE_FAILED), keeping the last stored checkpoint.
 //   - A run that completes deletes its checkpoint; a cancelled, failed or diverged one leaves its last checkpoint.
+// Loaded on first use (index.ts imports it on the first fineTune()), with adapters.ts for the lora option.
 import * as adapters from './adapters.js';
 import { AbortError, TinyLMError } from './errors.js';
 import { fineTuneWire, resolvedNumber, type AbortSignalLike, type FineTuneOptions } from './options.js';
