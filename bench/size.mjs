@@ -6,7 +6,8 @@
 //   node bench/size.mjs --threads    the areas and functions of the threaded engine instead
 // Function sizes are the raw bytes of each body in the code section (gzip shrinks code about 2.7×, unevenly).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -20,8 +21,10 @@ const gzipBytes = (buffer) => execFileSync('gzip', ['-9', '-c'], { input: buffer
 
 // A page downloads one runtime: the page's modules (browser.js and its imports), the worker of its build with the
 // glue, and the .wasm. Two views: the files as published (each gzipped apart, as an unbundled page fetches them)
-// and as an app's bundler ships them (each entry bundled and minified by esbuild, glue included). The bars are
-// checked against the second, what a production page downloads.
+// and as an app's bundler ships them (each entry bundled and minified by esbuild, glue included, split into chunks
+// as bundlers split code at import(): the entry's chunk and those it imports statically are downloaded at once, the
+// others on first use of what they serve). The bars are checked against the second, what a production page
+// downloads before its first generation.
 const kEntries = {
   'single-thread': { workers: ['worker_browser.js'], wasm: 'wasm/tinylm_wasm.wasm', glue: 'wasm/tinylm_wasm.js' },
   // A self-contained bundle already (scripts/bundle_threaded_workers.sh), glue inside; each pthread Worker runs the
@@ -34,7 +37,8 @@ kEntries['single-thread relaxed'] = { ...kEntries['single-thread'], wasm: 'wasm/
 kEntries['threaded relaxed'] = { ...kEntries.threaded, wasm: 'wasm/tinylm_wasm_threads_relaxed.wasm', bar: 'threaded' };
 
 // The package modules a file pulls in through static imports, itself included; dependencies (bare specifiers) and
-// the glue are not. Dynamic import() (the chat template engine, loaded on first chat) is not followed.
+// the glue are not. Dynamic import() (code loaded on first use: Hugging Face checkpoints, fine-tuning, adapters,
+// chat and its template engine) is not followed.
 function staticClosure(entry, seen = new Set()) {
   if (seen.has(entry)) return seen;
   seen.add(entry);
@@ -46,11 +50,31 @@ function staticClosure(entry, seen = new Set()) {
   return seen;
 }
 
+// → { initial, onFirstUse }: gzip bytes (each chunk apart, as a host serves them) of the chunks the entry loads at
+// once — its own and those it imports statically, transitively — and of those only import() reaches.
 function minifiedBundle(entry) {
-  const bundle = execFileSync(join(root, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--minify', '--format=esm',
-    '--external:fs', '--external:path', '--external:worker_threads', '--external:perf_hooks',
-    '--external:@huggingface/jinja', '--log-level=error'], { maxBuffer: 1 << 26 });
-  return gzipBytes(bundle);
+  const outdir = mkdtempSync(join(tmpdir(), 'tinylm-size-'));
+  try {
+    execFileSync(join(root, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--minify', '--splitting', '--format=esm',
+      `--outdir=${outdir}`, `--metafile=${join(outdir, 'meta.json')}`,
+      '--external:fs', '--external:path', '--external:worker_threads', '--external:perf_hooks',
+      '--external:@huggingface/jinja', '--log-level=error'], { cwd: outdir, maxBuffer: 1 << 26 });
+    const { outputs } = JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8'));  // paths relative to outdir
+    const initial = new Set();
+    const visit = (chunk) => {
+      if (initial.has(chunk)) return;
+      initial.add(chunk);
+      for (const { path, kind, external } of outputs[chunk].imports) if (kind === 'import-statement' && !external) visit(path);
+    };
+    visit(Object.keys(outputs).find((chunk) => outputs[chunk].entryPoint));
+    const sizes = { initial: 0, onFirstUse: 0 };
+    for (const chunk of Object.keys(outputs)) {
+      sizes[initial.has(chunk) ? 'initial' : 'onFirstUse'] += gzipBytes(readFileSync(join(outdir, chunk)));
+    }
+    return sizes;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 function reportRuntime(build) {
@@ -59,8 +83,9 @@ function reportRuntime(build) {
   for (const worker of workers) staticClosure(join(dist, worker), published);
   if (glue) published.add(join(dist, glue));
   const publishedJs = [...published].reduce((total, file) => total + gzipBytes(readFileSync(file)), 0);
-  const bundledJs = [join(dist, 'browser.js'), ...workers.map((worker) => join(dist, worker))]
-    .reduce((total, entry) => total + minifiedBundle(entry), 0);
+  const bundles = [join(dist, 'browser.js'), ...workers.map((worker) => join(dist, worker))].map(minifiedBundle);
+  const bundledJs = bundles.reduce((total, bundle) => total + bundle.initial, 0);
+  const firstUseJs = bundles.reduce((total, bundle) => total + bundle.onFirstUse, 0);
   const wasmGzip = gzipBytes(readFileSync(join(dist, wasm)));
   const total = wasmGzip + bundledJs;
   const deferredFile = join(dist, wasm.replace(/[.]wasm$/, '.deferred.wasm'));
@@ -70,7 +95,8 @@ function reportRuntime(build) {
   const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
   console.log(`${build.padEnd(21)} ${kb(total)} gzip (bar ${kb(bar)}: ${total <= bar ? 'within' : `over by ${kb(total - bar)}`})` +
     ` = .wasm ${kb(wasmGzip)} + js bundled and minified ${kb(bundledJs)}; as published: js ${kb(publishedJs)} in ` +
-    `${published.size} files, total ${kb(wasmGzip + publishedJs)}${deferred}`);
+    `${published.size} files, total ${kb(wasmGzip + publishedJs)}${deferred}; js bundled, loaded on first use ` +
+    `(Hugging Face checkpoints, fine-tuning, adapters, chat): ${kb(firstUseJs)} more`);
 }
 
 // ---- the .wasm's sections and function bodies ----------------------------------------------------------------

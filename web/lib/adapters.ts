@@ -7,6 +7,9 @@
 //   await lm.loadAdapter(bytes, { name: 'bob' });          // resident and active
 //   lm.generate(prompt, { adapter: 'alice' });             // per call; adapter: null for the bare base
 //   await lm.mergeAdapter('alice');                        // folded into the weights (what export() writes)
+// Loaded on first use (index.ts imports it on the first adapter call, fine_tune.ts with it); the names generate()
+// checks are adapter_names.ts's.
+import { checkAdapterName } from './adapter_names.js';
 import { UNSAVED, type AdapterList, type AdapterRequest, type AdapterResult, type WireLoraOptions } from './adapter_protocol.js';
 import { TinyLMError } from './errors.js';
 import { checkOptionNames, resolvedChoice, resolvedNumber } from './options.js';
@@ -51,14 +54,6 @@ export function loraWire(lora: LoraOptions | undefined, baseModel: string): Wire
     targets,
     baseModel,
   };
-}
-
-// Names follow stored model names: letters, digits, '.', '_' and '-', starting with a letter or digit.
-export function checkAdapterName(name: unknown, call: string): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new TinyLMError('INVALID_ARGUMENT', `${call}: '${String(name)}' is not a valid adapter name: use letters, digits, '.', '_' or '-'`);
-  }
-  return name;
 }
 
 // exportAdapter(name?, { dtype }) or exportAdapter({ dtype }) for the active adapter. dtype 'f32' (default) or 'f16':
@@ -109,12 +104,6 @@ export async function removeAdapter(send: AdapterRequester, name: string): Promi
 
 export async function mergeAdapter(send: AdapterRequester, name: string | undefined): Promise<AdapterList> {
   return (await send({ action: 'merge', name: name === undefined ? null : checkAdapterName(name, 'mergeAdapter()') })).adapters;
-}
-
-// generate()'s adapter option on the wire: undefined (the active adapter), null (the bare base) or a name.
-export function adapterChoice(adapter: string | null | undefined): { adapter?: string | null } {
-  if (adapter === undefined) return {};
-  return { adapter: adapter === null ? null : checkAdapterName(adapter, 'generate() option adapter') };
 }
 
 export async function listAdapters(send: AdapterRequester): Promise<AdapterList> {

@@ -1,7 +1,8 @@
 // lm.chat(): a conversation rendered into one prompt by the checkpoint's own chat template (tokenizer_config.json's
 // chat_template, Jinja) with add_generation_prompt, as transformers' apply_chat_template renders it, so the model
 // sees exactly the turn markup it was trained on (SmolLM2: ChatML's <|im_start|>role\n…<|im_end|>). The template
-// engine is @huggingface/jinja, imported on the first chat() only: apps that never chat never load it.
+// engine is @huggingface/jinja, imported on the first chat() only, as this module is (index.ts): apps that never chat
+// never load either.
 //
 // Each turn reads only its new tokens (worker_chat.ts): the worker keeps the model's state after a chat(), and when
 // the next chat's rendered prompt starts with the tokens that state holds, it feeds only the rest. The reply is the
@@ -25,7 +26,7 @@ function loadTemplateClass(): Promise<TemplateClass> {
   return templateClass;
 }
 
-export function checkMessages(messages: unknown): asserts messages is ChatMessage[] {
+export function checkMessages(messages: unknown): void {
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new TinyLMError('INVALID_ARGUMENT', "chat() needs a non-empty array of messages: [{ role: 'user', content: 'Hello' }]");
   }

@@ -21,9 +21,10 @@
 //     holds the previous checkpoint or the new one, never half of one. fineTune() settles only after its last
 //     write. A write that fails stops the run (CHECKPOINT_WRITE_FAILED), keeping the last stored checkpoint.
 //   - A run that completes deletes its checkpoint; a cancelled, failed or diverged one leaves its last checkpoint.
+// Loaded on first use (index.ts imports it on the first fineTune()), with adapters.ts for the lora option.
 import * as adapters from './adapters.js';
 import { AbortError, TinyLMError } from './errors.js';
-import { fineTuneWire, resolvedNumber, type AbortSignalLike, type FineTuneOptions } from './options.js';
+import { checkOptionNames, resolvedBoolean, resolvedChoice, resolvedNumber, type AbortSignalLike, type FineTuneOptions } from './options.js';
 import { platform } from './platform.js';
 import type { FineTuneReport, Operations, WireCheckpointOptions, WireFineTuneOptions, WorkerEvent } from './protocol.js';
 import { checkStoredModelName, type ModelStore } from './storage.js';
@@ -82,6 +83,28 @@ export async function fineTune(send: FineTuneRequester, options: FineTuneOptions
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
   }
+}
+
+// The training options on the wire, checked (here rather than in options.ts: this module loads on first use).
+function fineTuneWire(options: FineTuneOptions): WireFineTuneOptions {
+  checkOptionNames('fineTune', options);
+  const steps = resolvedNumber('steps', options.steps, 100, { min: 1, integer: true });
+  return {
+    steps,
+    learningRate: resolvedNumber('learningRate', options.learningRate, 1e-3, { min: 0, exclusiveMin: true }),
+    batchSize: resolvedNumber('batchSize', options.batchSize, 16, { min: 1, max: 4096, integer: true }),
+    seqLen: resolvedNumber('seqLen', options.seqLen, 64, { min: 1, max: 65536, integer: true }),
+    validationSplit: resolvedNumber('validationSplit', options.validationSplit, 0.1, { min: 0, max: 0.9 }),
+    evalEvery: resolvedNumber('evalEvery', options.evalEvery, Math.ceil(steps / 5), { min: 1, integer: true }),
+    evalBatches: resolvedNumber('evalBatches', options.evalBatches, 8, { min: 1, integer: true }),
+    optimizer: resolvedChoice('optimizer', options.optimizer, 'adam', ['adam', 'adamw', 'rmsprop', 'sgd']),
+    weightDecay: resolvedNumber('weightDecay', options.weightDecay, 0, { min: 0 }),
+    clip: resolvedNumber('clip', options.clip, 1, { min: 0 }),
+    warmupSteps: resolvedNumber('warmupSteps', options.warmupSteps, 0, { min: 0, integer: true }),
+    cosine: resolvedBoolean('cosine', options.cosine, false),
+    seed: resolvedNumber('seed', options.seed, 1, { min: 0, integer: true }),
+    keepPartial: resolvedBoolean('keepPartial', options.keepPartial, false),
+  };
 }
 
 function progressListener(options: FineTuneOptions): ((event: WorkerEvent) => void) | undefined {

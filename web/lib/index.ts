@@ -20,12 +20,15 @@
 // AbortError that arrives within one training step or one generation slice and leaves the model as it was.
 //
 // This file is the API both entry points (browser.ts, node.ts) export; what differs between them is platform.ts.
-import * as adapters from './adapters.js';
-import { chatGenerateOptions, checkMessages, renderChatPrompt, type ChatMessage, type ChatOptions } from './chat.js';
+// Fine-tuning, adapters and chat load on first use (import(): a page that only generates never downloads them).
+import { adapterChoice } from './adapter_names.js';
+import type * as adapters from './adapters.js';
+import { CallOrder } from './call_order.js';
+import type { ChatMessage, ChatOptions } from './chat.js';
 import { capabilities, type Capabilities } from './threads.js';
 import { EngineClient } from './client.js';
 import { configure } from './configure.js';
-import { fineTune, type FineTuneRequester } from './fine_tune.js';
+import type { FineTuneRequester } from './fine_tune.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
   checkOptionNames,
@@ -43,7 +46,7 @@ import {
   type LoadOptions,
   type SaveOptions,
 } from './options.js';
-import type { CheckpointSource } from './hf/load.js';
+import type { CheckpointSource } from './hf/source.js';
 import { loadModel } from './load_model.js';
 import { platform } from './platform.js';
 import type {
@@ -69,8 +72,8 @@ export type { ChatMessage, ChatOptions } from './chat.js';
 export type { Session } from './session.js';
 export type { SessionStats } from './protocol_session.js';
 export type { DownloadProgress } from './hf/fetch_files.js';
-export type { CheckpointSource } from './hf/load.js';
-export type { FileMap, FileMapValue, NamedBlob } from './hf/local_files.js';
+export type { CheckpointSource, NamedBlob } from './hf/source.js';
+export type { FileMap, FileMapValue } from './hf/local_files.js';
 export { indexedDbStore, type ModelStore } from './storage.js';
 export type { Capabilities, EngineBuild } from './threads.js';
 export type { AbortSignalLike, ConfigureOptions, CreateOptions, EngineWorker, ExportOptions, FineTuneOptions, GenerateOptions, LoadOptions,
@@ -173,7 +176,7 @@ export class TinyLM {
   // tokens new since the last chat(); lastChatStats() says how many). Needs a checkpoint with a chat_template.
   async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncGenerator<string, void, undefined> {
     const prompt = await this.chatPrompt(messages);
-    const { generateOptions, reusePrompt } = chatGenerateOptions(options, this.info.source);
+    const { generateOptions, reusePrompt } = (await import('./chat.js')).chatGenerateOptions(options, this.info.source);
     this.chatStats = null;
     const onStats = (stats: ChatStats) => (this.chatStats = stats);
     for await (const step of this.stream(prompt, generateOptions, 'chat()', { reusePrompt, onStats })) yield step.piece;
@@ -188,8 +191,9 @@ export class TinyLM {
   // The text chat() feeds the model for these messages: the chat template rendered with add_generation_prompt.
   async chatPrompt(messages: ChatMessage[]): Promise<string> {
     this.checkUsable();
-    checkMessages(messages);
-    return renderChatPrompt(this.info.source, messages);
+    const chat = await import('./chat.js');
+    chat.checkMessages(messages);
+    return chat.renderChatPrompt(this.info.source, messages);
   }
 
   // A generation session (session.ts): each s.generate() continues from the state the last one left, in the worker,
@@ -217,8 +221,9 @@ export class TinyLM {
   async fineTune(text: string, options: FineTuneOptions = {}): Promise<FineTuneReport> {
     this.checkUsable();
     requireText(text, 'fineTune');
-    const send: FineTuneRequester = (wire, request) => this.request('fineTune', { modelId: this.modelId, text, options: wire }, request);
-    return fineTune(send, options, this.info.source?.location ?? '');
+    const send: FineTuneRequester = (wire, request) =>
+      this.request('fineTune', { modelId: this.modelId, text, options: wire }, { ...request, placed: true });
+    return this.order.afterLoading(import('./fine_tune.js'), (module) => module.fineTune(send, options, this.info.source?.location ?? ''));
   }
 
   // Scores the text in chunks: an AbortSignal stops it between chunks (an AbortError).
@@ -270,22 +275,22 @@ export class TinyLM {
   // ---- LoRA adapters (adapters.ts): `name` left out means the active adapter ---------------------------------
 
   exportAdapter(name?: string | adapters.ExportAdapterOptions, options?: adapters.ExportAdapterOptions): Promise<Uint8Array> {
-    return adapters.exportAdapter(this.adapterRequester(), name, options);
+    return this.adapterCall((module, send) => module.exportAdapter(send, name, options));
   }
   saveAdapter(name: string): Promise<adapters.AdapterList> {
-    return adapters.saveAdapter(this.adapterRequester(), name);
+    return this.adapterCall((module, send) => module.saveAdapter(send, name));
   }
   loadAdapter(source: ModelSource, options: adapters.LoadAdapterOptions = {}): Promise<adapters.AdapterList> {
-    return adapters.loadAdapter(this.adapterRequester(), source, options);
+    return this.adapterCall((module, send) => module.loadAdapter(send, source, options));
   }
   removeAdapter(name: string): Promise<adapters.AdapterList> {
-    return adapters.removeAdapter(this.adapterRequester(), name);
+    return this.adapterCall((module, send) => module.removeAdapter(send, name));
   }
   mergeAdapter(name?: string): Promise<adapters.AdapterList> {
-    return adapters.mergeAdapter(this.adapterRequester(), name);
+    return this.adapterCall((module, send) => module.mergeAdapter(send, name));
   }
   listAdapters(): Promise<adapters.AdapterList> {
-    return adapters.listAdapters(this.adapterRequester());
+    return this.adapterCall((module, send) => module.listAdapters(send));
   }
 
   get isDisposed(): boolean {
@@ -306,6 +311,7 @@ export class TinyLM {
   // ---- internals -----------------------------------------------------------------------------------------------
 
   private readonly running = new Set<AbortController>();
+  private readonly order = new CallOrder();
 
   private sessionPort(): SessionPort {
     return {
@@ -325,9 +331,12 @@ export class TinyLM {
     return other.modelId;
   }
 
-  private adapterRequester(): adapters.AdapterRequester {
+  // Throws at once on a model that cannot be used (as it did before adapters.ts loaded on first use).
+  private adapterCall<R>(call: (module: typeof adapters, send: adapters.AdapterRequester) => Promise<R>): Promise<R> {
     this.checkUsable();
-    return (request, transfer) => this.request('adapter', { modelId: this.modelId, request }, { transfer });
+    const send: adapters.AdapterRequester = (request, transfer) =>
+      this.request('adapter', { modelId: this.modelId, request }, { transfer, placed: true });
+    return this.order.afterLoading(import('./adapters.js'), (module) => call(module, send));
   }
 
   private checkUsable(): void {
@@ -337,12 +346,14 @@ export class TinyLM {
     }
   }
 
-  // Every model operation goes through here, so dispose() can cancel what is still queued or running.
+  // Every model operation goes through here, so dispose() can cancel what is still queued or running. `placed`: the
+  // request of a call that loaded its module first (call_order.ts), queued as of the call.
   private async request<K extends OperationType>(
     type: K,
     payload: Operations[K]['payload'],
-    options: { signal?: AbortSignalLike; transfer?: ArrayBuffer[]; onEvent?: (event: WorkerEvent) => void } = {},
+    options: { signal?: AbortSignalLike; transfer?: ArrayBuffer[]; onEvent?: (event: WorkerEvent) => void; placed?: boolean } = {},
   ): Promise<Operations[K]['result']> {
+    if (options.placed && this.disposed) throw new TinyLMError('DISPOSED', 'the model was disposed while this operation was queued or running');
     this.checkUsable();
     if (options.signal?.aborted) throw new AbortError('the operation was cancelled before it started');
     const controller = new AbortController();
@@ -350,6 +361,7 @@ export class TinyLM {
     options.signal?.addEventListener('abort', forward, { once: true });
     this.running.add(controller);
     try {
+      if (!options.placed && this.order.pending) await this.order.pending;  // a call made earlier loads its module
       return await engineClient().request(type, payload, {
         signal: controller.signal,
         transfer: options.transfer,
@@ -376,7 +388,7 @@ export class TinyLM {
     this.checkUsable();
     checkOptionNames('generate', options, call);
     const alternatives = call !== 'generateSteps()' ? 0 : resolvedNumber('alternatives', options.alternatives, 5, { min: 0, max: 100, integer: true });
-    const wire = { ...generateWire(options, alternatives), ...adapters.adapterChoice(options.adapter) };
+    const wire = { ...generateWire(options, alternatives), ...adapterChoice(options.adapter) };
     if (wire.fuse) wire.fuse.modelId = this.fusionPartner(options.fuse);
     const payload = { modelId: this.modelId, prompt, options: wire };
     yield* tokenStream(

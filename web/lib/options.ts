@@ -1,13 +1,12 @@
 // The options each API call takes, and checking them on the main thread before anything is sent to the engine,
 // so a mistake is reported with the option's name and value (code 'INVALID_ARGUMENT') instead of being ignored
 // or surfacing as an engine failure: unknown keys are named with the nearest valid one, numbers are range-checked,
-// and the wire options (protocol.ts) carry every default filled in.
+// and the wire options (protocol.ts) carry every default filled in. fineTune()'s own are checked in fine_tune.ts.
 import { TinyLMError } from './errors.js';
 import type {
   CreateConfig,
   Dtype,
   FineTuneProgress,
-  WireFineTuneOptions,
   WireGenerateOptions,
 } from './protocol.js';
 import type { LoraOptions } from './adapters.js';
@@ -246,7 +245,7 @@ export function resolvedChoice<T extends string>(name: string, value: T | undefi
   return value;
 }
 
-function resolvedBoolean(name: string, value: boolean | undefined, fallback: boolean): boolean {
+export function resolvedBoolean(name: string, value: boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TinyLMError('INVALID_ARGUMENT', `option ${name} must be true or false, got ${String(value)}`);
   return value;
@@ -318,26 +317,5 @@ export function generateWire(options: GenerateOptions, alternatives: number): Wi
     beams,
     lengthPenalty: resolvedNumber('lengthPenalty', options.lengthPenalty, 1, {}),
     fuse: options.fuse === undefined ? null : { modelId: -1, weight: fuseWeight },
-  };
-}
-
-export function fineTuneWire(options: FineTuneOptions): WireFineTuneOptions {
-  checkOptionNames('fineTune', options);
-  const steps = resolvedNumber('steps', options.steps, 100, { min: 1, integer: true });
-  return {
-    steps,
-    learningRate: resolvedNumber('learningRate', options.learningRate, 1e-3, { min: 0, exclusiveMin: true }),
-    batchSize: resolvedNumber('batchSize', options.batchSize, 16, { min: 1, max: 4096, integer: true }),
-    seqLen: resolvedNumber('seqLen', options.seqLen, 64, { min: 1, max: 65536, integer: true }),
-    validationSplit: resolvedNumber('validationSplit', options.validationSplit, 0.1, { min: 0, max: 0.9 }),
-    evalEvery: resolvedNumber('evalEvery', options.evalEvery, Math.ceil(steps / 5), { min: 1, integer: true }),
-    evalBatches: resolvedNumber('evalBatches', options.evalBatches, 8, { min: 1, integer: true }),
-    optimizer: resolvedChoice('optimizer', options.optimizer, 'adam', ['adam', 'adamw', 'rmsprop', 'sgd']),
-    weightDecay: resolvedNumber('weightDecay', options.weightDecay, 0, { min: 0 }),
-    clip: resolvedNumber('clip', options.clip, 1, { min: 0 }),
-    warmupSteps: resolvedNumber('warmupSteps', options.warmupSteps, 0, { min: 0, integer: true }),
-    cosine: resolvedBoolean('cosine', options.cosine, false),
-    seed: resolvedNumber('seed', options.seed, 1, { min: 0, integer: true }),
-    keepPartial: resolvedBoolean('keepPartial', options.keepPartial, false),
   };
 }

@@ -30,8 +30,8 @@ export interface Platform {
   // `directory` or the default directory.
   checkpointStore(directory: string | undefined): ModelStore;
   // Where downloaded checkpoint files are kept (hf/cache.ts): browsers OPFS and the Cache API, Node `directory` if
-  // given.
-  fileCache(directory?: string): FileCache | undefined;
+  // given. A promise: browsers load that code with the checkpoint loader, on first use.
+  fileCache(directory?: string): Promise<FileCache | undefined>;
   // Whether the engine's worker reads a posted Blob range by range itself (FileReaderSync: browsers' workers).
   workerReadsBlobs: boolean;
 }

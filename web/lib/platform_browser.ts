@@ -6,7 +6,6 @@ import { defaultModelUrl, engineWasmUrl, newEngineWorker, postEngineSetup } from
 import { compiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
 import { takeGivenModule, takeGivenWorker } from './given_worker.js';
-import { browserFileCache } from './hf/cache.js';
 import type { Platform, WorkerLike } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
 import { chooseEngine } from './threads.js';
@@ -47,6 +46,6 @@ export const browserPlatform: Platform = {
     }
     return indexedDbStore('tinylm-checkpoints', 'checkpoints');
   },
-  fileCache: () => browserFileCache(),
+  fileCache: async () => (await import('./hf/cache.js')).browserFileCache(),  // only checkpoint loads use it
   workerReadsBlobs: true,
 };

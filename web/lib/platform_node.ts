@@ -48,6 +48,6 @@ export const nodePlatform: Platform = {
   directoryStore,
   checkpointStore: (directory) =>
     directoryStore(directory ?? process.env.TINYLM_CHECKPOINT_DIR ?? join(homedir(), '.cache', 'tinylm', 'checkpoints')),
-  fileCache: (directory) => (directory === undefined ? undefined : directoryFileCache(directory)),
+  fileCache: async (directory) => (directory === undefined ? undefined : directoryFileCache(directory)),
   workerReadsBlobs: false,  // no FileReaderSync in worker threads: the calling thread serves Blobs (shared memory)
 };

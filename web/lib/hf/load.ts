@@ -9,14 +9,11 @@ import type { AbortSignalLike } from '../options.js';
 import { platform } from '../platform.js';
 import type { DownloadProgress, FetchedFiles } from './fetch_files.js';
 import { fetchCheckpointFiles } from './fetch_files.js';
-import { fileMapEntries, isNamedBlobList, namedBlobEntries, type FileMap, type FileMapValue, type NamedBlob } from './local_files.js';
-import { hubFolder, isHubId, urlFolder } from './resolve.js';
+import { fileMapEntries, namedBlobEntries, type FileMapValue } from './local_files.js';
+import { hubFolder, urlFolder } from './resolve.js';
+import { isNamedBlobList, type CheckpointSource } from './source.js';
 
-export type CheckpointSource =
-  | string                                      // 'hf:owner/name' or 'hf:owner/name@revision'
-  | { baseUrl: string | { readonly href: string } }
-  | { files: FileMap }
-  | ArrayLike<NamedBlob>;                       // a FileList or File[] of one folder
+export type { CheckpointSource } from './source.js';
 
 export interface CheckpointLoadOptions {
   hubHost?: string;         // default https://huggingface.co (or TinyLM.configure's)
@@ -26,12 +23,6 @@ export interface CheckpointLoadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignalLike;
   onWeightsHeader?: (file: string, prefix: Uint8Array, label: string) => void | Promise<void>;  // see fetch_files.ts
-}
-
-export function isCheckpointSource(source: unknown): source is CheckpointSource {
-  if (isHubId(source) || isNamedBlobList(source)) return true;
-  if (typeof source !== 'object' || source === null || ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return false;
-  return 'baseUrl' in source || 'files' in source;
 }
 
 // Downloads come back as bytes the load owns, or as Blobs of weights files in the cache (`files`); the caller's files
@@ -44,7 +35,7 @@ export async function readCheckpoint(source: CheckpointSource, options: Checkpoi
   }
   if (typeof source === 'string') {
     const folder = hubFolder(source, options);
-    return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
+    return { files: await fetchCheckpointFiles(folder, { ...options, cache: await fileCache(options) }), label: folder.label };
   }
   const label = 'the files given';
   let local: Map<string, FileMapValue> | undefined;
@@ -58,7 +49,7 @@ export async function readCheckpoint(source: CheckpointSource, options: Checkpoi
   }
   if (local) return { local, label };
   const folder = urlFolder((source as { baseUrl: string | { readonly href: string } }).baseUrl);
-  return { files: await fetchCheckpointFiles(folder, { ...options, cache: fileCache(options) }), label: folder.label };
+  return { files: await fetchCheckpointFiles(folder, { ...options, cache: await fileCache(options) }), label: folder.label };
 }
 
 function fileCache(options: CheckpointLoadOptions) {

@@ -5,21 +5,12 @@
 import { TinyLMError } from '../errors.js';
 import type { BlobLike } from '../sources.js';
 import type { CheckpointFiles } from './fetch_files.js';
+import { isBlob, type NamedBlob } from './source.js';
 
-export interface NamedBlob extends BlobLike {
-  readonly name: string;
-  readonly webkitRelativePath?: string;
-}
+export { isBlob, isNamedBlobList, type NamedBlob } from './source.js';
 
 export type FileMapValue = Uint8Array | ArrayBuffer | BlobLike;
 export type FileMap = Map<string, FileMapValue> | Record<string, FileMapValue>;
-
-export function isNamedBlobList(source: unknown): source is ArrayLike<NamedBlob> {
-  if (typeof source !== 'object' || source === null) return false;
-  const list = source as ArrayLike<unknown>;
-  if (!Array.isArray(source) && !(typeof FileList !== 'undefined' && source instanceof FileList)) return false;
-  return list.length > 0 && Array.from(list).every((item) => isBlob(item) && typeof (item as NamedBlob).name === 'string');
-}
 
 export function namedBlobEntries(list: ArrayLike<NamedBlob>): Map<string, FileMapValue> {
   const blobs = Array.from(list);
@@ -63,8 +54,4 @@ export function sizeOf(value: FileMapValue): number {
 
 function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
-}
-
-export function isBlob(value: unknown): value is BlobLike {
-  return typeof Blob !== 'undefined' && value instanceof Blob;
 }
