@@ -4,6 +4,7 @@
 //   node bench/size.mjs              both runtimes, the top areas and functions of the single-thread engine
 //   node bench/size.mjs --top 60     more functions
 //   node bench/size.mjs --threads    the areas and functions of the threaded engine instead
+//   node bench/size.mjs --check      the runtimes only; exits 1 if one is over its bar (tests/js/size_bars.test.mjs)
 // Function sizes are the raw bytes of each body in the code section (gzip shrinks code about 2.7×, unevenly).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -97,6 +98,7 @@ function reportRuntime(build) {
     ` = .wasm ${kb(wasmGzip)} + js bundled and minified ${kb(bundledJs)}; as published: js ${kb(publishedJs)} in ` +
     `${published.size} files, total ${kb(wasmGzip + publishedJs)}${deferred}; js bundled, loaded on first use ` +
     `(Hugging Face checkpoints, fine-tuning, adapters, chat): ${kb(firstUseJs)} more`);
+  return total <= bar;
 }
 
 // ---- the .wasm's sections and function bodies ----------------------------------------------------------------
@@ -236,5 +238,6 @@ function reportCode(build) {
   }
 }
 
-for (const build of Object.keys(kEntries)) reportRuntime(build);
+const within = Object.keys(kEntries).map(reportRuntime).every(Boolean);
+if (args.includes('--check')) process.exit(within ? 0 : 1);
 reportCode(args.includes('--threads') ? 'threaded' : 'single-thread');
