@@ -5,9 +5,9 @@
 // Weights files a browser downloaded into its storage come as the stored files: those in the origin private file
 // system are posted as their file handles, which the worker opens for synchronous reads (worker_stored_files.ts);
 // those in the Cache API as Blobs, which the worker reads window by window as it reads the caller's Blobs.
-// A checkpoint folder the caller holds is not copied where it need not be (load_checkpoint.ts's loadLocal): the worker reads the caller's
-// Blobs and Files itself (worker_blob_files.ts), and this thread serves it ranges of the caller's byte arrays while
-// the load runs where memory can be shared (ranged_files.ts).
+// A checkpoint folder the caller holds is not copied where it need not be (load_checkpoint.ts's loadLocal): the worker
+// reads the caller's Blobs and Files itself (worker_blob_files.ts), and this thread serves it ranges of the caller's
+// byte arrays while the load runs where memory can be shared (ranged_files.ts).
 // The checkpoint half (load_checkpoint.ts, with hf/*) loads on first use: a page that loads tinylm files never
 // downloads it.
 import type { EngineClient } from './client.js';
