@@ -56,7 +56,8 @@ export function withDeferredEngine<T extends object>(overrides: T, read: ReadDef
       const result = read(options.relaxed ? options.relaxed() : module.relaxedSimd!());
       if ('problem' in result) {
         const message = `tinylm-js: the engine's deferred module ${result.file} could not be read (${result.problem}); it holds ` +
-          'training, LoRA adapters, Hugging Face checkpoints, beam search and model export: serve it beside the engine\'s .wasm';
+          'training, LoRA adapters, Hugging Face checkpoints, model files loaded with f16 or int8 weights, beam search and model ' +
+          'export: serve it beside the engine\'s .wasm';
         console.error(message);  // also where an engine frame catching every exception hides it
         throw new Error(message);
       }

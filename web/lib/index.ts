@@ -24,6 +24,7 @@
 import { adapterChoice } from './adapter_names.js';
 import type * as adapters from './adapters.js';
 import { CallOrder } from './call_order.js';
+import { firstUse } from './first_use.js';
 import type { ChatMessage, ChatOptions } from './chat.js';
 import { capabilities, type Capabilities } from './threads.js';
 import { EngineClient } from './client.js';
@@ -31,19 +32,8 @@ import { configure } from './configure.js';
 import type { FineTuneRequester } from './fine_tune.js';
 import { AbortError, TinyLMError } from './errors.js';
 import {
-  checkOptionNames,
-  createConfig,
-  dtypes,
-  generateWire,
-  resolvedChoice,
-  resolvedNumber,
-  type AbortSignalLike,
-  type ConfigureOptions,
-  type CreateOptions,
-  type ExportOptions,
-  type FineTuneOptions,
-  type GenerateOptions,
-  type LoadOptions,
+  checkOptionNames, createConfig, dtypes, generateWire, requireText, resolvedChoice, resolvedNumber, type AbortSignalLike,
+  type ConfigureOptions, type CreateOptions, type ExportOptions, type FineTuneOptions, type GenerateOptions, type LoadOptions,
   type SaveOptions,
 } from './options.js';
 import type { CheckpointSource } from './hf/source.js';
@@ -176,7 +166,7 @@ export class TinyLM {
   // tokens new since the last chat(); lastChatStats() says how many). Needs a checkpoint with a chat_template.
   async *chat(messages: ChatMessage[], options: ChatOptions = {}): AsyncGenerator<string, void, undefined> {
     const prompt = await this.chatPrompt(messages);
-    const { generateOptions, reusePrompt } = (await import('./chat.js')).chatGenerateOptions(options, this.info.source);
+    const { generateOptions, reusePrompt } = (await firstUse(import('./chat.js'), 'chat')).chatGenerateOptions(options, this.info.source);
     this.chatStats = null;
     const onStats = (stats: ChatStats) => (this.chatStats = stats);
     for await (const step of this.stream(prompt, generateOptions, 'chat()', { reusePrompt, onStats })) yield step.piece;
@@ -191,7 +181,7 @@ export class TinyLM {
   // The text chat() feeds the model for these messages: the chat template rendered with add_generation_prompt.
   async chatPrompt(messages: ChatMessage[]): Promise<string> {
     this.checkUsable();
-    const chat = await import('./chat.js');
+    const chat = await firstUse(import('./chat.js'), 'chat');
     chat.checkMessages(messages);
     return chat.renderChatPrompt(this.info.source, messages);
   }
@@ -223,7 +213,8 @@ export class TinyLM {
     requireText(text, 'fineTune');
     const send: FineTuneRequester = (wire, request) =>
       this.request('fineTune', { modelId: this.modelId, text, options: wire }, { ...request, placed: true });
-    return this.order.afterLoading(import('./fine_tune.js'), (module) => module.fineTune(send, options, this.info.source?.location ?? ''));
+    return this.order.afterLoading(firstUse(import('./fine_tune.js'), 'fine-tuning'),
+      (module) => module.fineTune(send, options, this.info.source?.location ?? ''));
   }
 
   // Scores the text in chunks: an AbortSignal stops it between chunks (an AbortError).
@@ -336,7 +327,7 @@ export class TinyLM {
     this.checkUsable();
     const send: adapters.AdapterRequester = (request, transfer) =>
       this.request('adapter', { modelId: this.modelId, request }, { transfer, placed: true });
-    return this.order.afterLoading(import('./adapters.js'), (module) => call(module, send));
+    return this.order.afterLoading(firstUse(import('./adapters.js'), 'LoRA adapters'), (module) => call(module, send));
   }
 
   private checkUsable(): void {
@@ -399,9 +390,4 @@ export class TinyLM {
       options.signal,
     );
   }
-}
-
-function requireText(text: string, purpose: string): void {
-  if (typeof text !== 'string') throw new TinyLMError('INVALID_ARGUMENT', `${purpose}: the text must be a string`);
-  if (text.length === 0) throw new TinyLMError('EMPTY_TEXT', `${purpose}: the text is empty`);
 }

@@ -11,6 +11,7 @@
 // The checkpoint half (load_checkpoint.ts, with hf/*) loads on first use: a page that loads tinylm files never
 // downloads it.
 import type { EngineClient } from './client.js';
+import { firstUse } from './first_use.js';
 import { isCheckpointSource, type CheckpointSource } from './hf/source.js';
 import { resolvedChoice, type LoadOptions } from './options.js';
 import type { ModelInfo } from './protocol.js';
@@ -28,7 +29,10 @@ export function movableBuffer(bytes: Uint8Array): ArrayBuffer {
 
 export async function loadModel(client: EngineClient, source: ModelSource | CheckpointSource | undefined, options: LoadOptions): Promise<ModelHandle> {
   const weights = resolvedChoice('weights', options.weights, 'f32', ['f32', 'f16', 'int8'] as const);
-  if (isCheckpointSource(source)) return (await import('./load_checkpoint.js')).loadCheckpoint(client, source, options, weights);
+  if (isCheckpointSource(source)) {
+    const { loadCheckpoint } = await firstUse(import('./load_checkpoint.js'), 'Hugging Face checkpoints');
+    return loadCheckpoint(client, source, options, weights);
+  }
   const buffer = movableBuffer(await readSource(source, options.store));
   return client.request('load', { bytes: buffer, weights }, { transfer: [buffer] });
 }

@@ -319,3 +319,9 @@ export function generateWire(options: GenerateOptions, alternatives: number): Wi
     fuse: options.fuse === undefined ? null : { modelId: -1, weight: fuseWeight },
   };
 }
+
+// A text argument (create, fineTune, evaluate, inspect): a string, not empty.
+export function requireText(text: string, purpose: string): void {
+  if (typeof text !== 'string') throw new TinyLMError('INVALID_ARGUMENT', `${purpose}: the text must be a string`);
+  if (text.length === 0) throw new TinyLMError('EMPTY_TEXT', `${purpose}: the text is empty`);
+}

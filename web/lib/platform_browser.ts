@@ -5,6 +5,7 @@ import { adoptWorker } from './adopt_worker.js';
 import { defaultModelUrl, engineWasmUrl, newEngineWorker, postEngineSetup } from './assets.js';
 import { compiledEngine } from './engine_module.js';
 import { TinyLMError } from './errors.js';
+import { firstUse } from './first_use.js';
 import { takeGivenModule, takeGivenWorker } from './given_worker.js';
 import type { Platform, WorkerLike } from './platform.js';
 import type { WorkerEvent } from './protocol.js';
@@ -46,6 +47,6 @@ export const browserPlatform: Platform = {
     }
     return indexedDbStore('tinylm-checkpoints', 'checkpoints');
   },
-  fileCache: async () => (await import('./hf/cache.js')).browserFileCache(),  // only checkpoint loads use it
+  fileCache: async () => (await firstUse(import('./hf/cache.js'), 'Hugging Face checkpoints')).browserFileCache(),  // only checkpoint loads use it
   workerReadsBlobs: true,
 };
