@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
-import { markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
+import { firstTokenSeen, markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
 
 const dirs = process.argv.slice(2, 4).map((dir) => resolve(dir));
 if (dirs.length !== 2 || dirs.some((dir) => !existsSync(join(dir, 'index.html')))) {
@@ -35,9 +35,10 @@ try {
       await context.addInitScript(pressGenerateWhenReady);
       await context.addInitScript(markFirstToken);
       const page = await context.newPage();
+      const seen = firstTokenSeen(page);
       await page.goto(`${servers[side].url}index.html`);
-      await page.waitForFunction(() => window.__firstToken !== undefined, null, { timeout: 60_000 });
-      results[side].push(await page.evaluate(() => ({ ready: window.__pressed, firstToken: window.__firstToken })));
+      const firstToken = await seen;
+      results[side].push({ ready: await page.evaluate(() => window.__pressed), firstToken });
       await context.close();
     }
   }

@@ -6,7 +6,7 @@
 //   3. the bytes the playground page transfers over the network, gzip-compressed as a static host would serve
 //      them (the local server gzips text, JSON, wasm and model files), split into code and model.
 import { haveSite, launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
-import { markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
+import { firstTokenSeen, markFirstToken, pressGenerateWhenReady } from './page_scripts.mjs';
 
 if (!haveSite) {
   console.error('build the site first: npm run build:site (and have /usr/bin/chromium)');
@@ -35,9 +35,10 @@ try {
       sizes.push({ url: request.url(), bytes: responseBodySize + responseHeadersSize });
     });
     const page = await context.newPage();
+    const seen = firstTokenSeen(page);
     await page.goto(`${server.url}index.html`);
-    await page.waitForFunction(() => window.__firstToken !== undefined);
-    const [pressed, firstToken] = await page.evaluate(() => [window.__pressed, window.__firstToken]);
+    const firstToken = await seen;
+    const pressed = await page.evaluate(() => window.__pressed);
     firstTokens.push(firstToken);
     if (process.env.VERBOSE) console.log(`model ready and Generate pressed at ${pressed.toFixed(0)} ms, first token at ${firstToken.toFixed(0)} ms`);
     await page.getByRole('button', { name: 'Stop' }).click().catch(() => {});

@@ -24,6 +24,7 @@
 // where V8 by default compiles each function on its first call, in the worker, on the first token's path).
 import { chromium } from 'playwright-core';
 import { chromiumPath, haveSite, launchBrowser, serveSite } from '../../tests/e2e/helpers.mjs';
+import { firstTokenSeen } from './page_scripts.mjs';
 
 if (!haveSite) {
   console.error('build the site first: npm run build:site (and have /usr/bin/chromium)');
@@ -67,6 +68,7 @@ const instrument = () => {
     if (!document.querySelector('.output [role=option]')) return;
     mark('first token shown');
     window.__firstToken = performance.now();
+    console.debug(`tinylm-first-token ${window.__firstToken}`);
     observer.disconnect();
   }).observe(document, { childList: true, subtree: true });
   document.addEventListener('DOMContentLoaded', () => mark('DOMContentLoaded'));
@@ -86,8 +88,9 @@ try {
     const page = await context.newPage();
     const workers = [];
     page.on('worker', (worker) => workers.push(worker));
+    const seen = firstTokenSeen(page);
     await page.goto(`${server.url}index.html`);
-    await page.waitForFunction(() => window.__firstToken !== undefined, null, { timeout: 60_000 });
+    await seen;
     const { marks, origin, resources } = await page.evaluate(() => ({
       marks: window.__marks,
       origin: performance.timeOrigin,
